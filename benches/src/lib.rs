@@ -1,0 +1,1 @@
+//! Benchmarks live in `benches/`; results are written to `results/`.

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the click-aggregation demo. Extra arguments go to the app (see `--help`), e.g.
+#   scripts/demo.sh --bootstrap-servers kafka:9092
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+. scripts/env.sh
+exec cargo run --quiet -p streams-examples --bin click-aggregator -- "$@"

@@ -1,0 +1,25 @@
+//! Every default value, in one place, matching Kafka Streams where Kafka Streams has one.
+
+use std::path::PathBuf;
+
+/// `num.stream.threads`.
+pub const NUM_STREAM_THREADS: usize = 1;
+/// `commit.interval.ms` under `at_least_once`.
+pub const COMMIT_INTERVAL_MS: u64 = 30_000;
+/// `commit.interval.ms` under `exactly_once_v2`: short, because output is invisible until commit.
+pub const COMMIT_INTERVAL_MS_EXACTLY_ONCE: u64 = 100;
+/// `cache.max.bytes.buffering`: 10 MiB shared by all stores of an instance.
+pub const CACHE_MAX_BYTES_BUFFERING: usize = 10 * 1024 * 1024;
+/// `num.standby.replicas`.
+pub const NUM_STANDBY_REPLICAS: usize = 0;
+/// `rocksdb.block.cache.size`: 50 MiB, shared by all stores of an instance.
+pub const ROCKSDB_BLOCK_CACHE_SIZE: usize = 50 * 1024 * 1024;
+/// `rocksdb.write.buffer.size`: 16 MiB per memtable, as Kafka Streams' RocksDB config.
+pub const ROCKSDB_WRITE_BUFFER_SIZE: usize = 16 * 1024 * 1024;
+/// `rocksdb.max.write.buffers`.
+pub const ROCKSDB_MAX_WRITE_BUFFERS: usize = 3;
+
+/// `state.dir`: `<system temp dir>/kafka-streams`, as Kafka Streams.
+pub fn state_dir() -> PathBuf {
+    std::env::temp_dir().join("kafka-streams")
+}

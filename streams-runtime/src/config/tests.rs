@@ -1,0 +1,107 @@
+use std::time::Duration;
+
+use super::*;
+
+#[test]
+fn defaults_match_kafka_streams() {
+    let config = StreamsConfig::builder("app").build().unwrap();
+    assert_eq!(config.application_id(), "app");
+    assert_eq!(config.bootstrap_servers(), None);
+    assert_eq!(config.processing_guarantee(), ProcessingGuarantee::AtLeastOnce);
+    assert_eq!(config.commit_interval(), Duration::from_secs(30));
+    assert_eq!(config.num_stream_threads(), 1);
+    assert_eq!(config.cache_max_bytes_buffering(), 10 * 1024 * 1024);
+    assert_eq!(config.num_standby_replicas(), 0);
+    assert!(config.state_dir().ends_with("kafka-streams"));
+}
+
+#[test]
+fn exactly_once_shortens_default_commit_interval() {
+    let config = StreamsConfig::builder("app")
+        .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
+        .build()
+        .unwrap();
+    assert_eq!(config.commit_interval(), Duration::from_millis(100));
+}
+
+#[test]
+fn string_properties_parse_and_pass_through() {
+    let config = StreamsConfig::builder("")
+        .set("application.id", "clicks")
+        .set("bootstrap.servers", "k1:9092,k2:9092")
+        .set("processing.guarantee", "exactly_once_v2")
+        .set("commit.interval.ms", "250")
+        .set("num.standby.replicas", "1")
+        .set("security.protocol", "ssl")
+        .build()
+        .unwrap();
+    assert_eq!(config.application_id(), "clicks");
+    assert_eq!(config.bootstrap_servers(), Some("k1:9092,k2:9092"));
+    assert_eq!(config.commit_interval(), Duration::from_millis(250));
+    assert_eq!(config.num_standby_replicas(), 1);
+    assert_eq!(
+        config.kafka_properties().get("security.protocol").map(String::as_str),
+        Some("ssl")
+    );
+}
+
+#[test]
+fn bad_values_are_rejected_with_the_setting_named() {
+    let cases: Vec<(StreamsConfigBuilder, &str)> = vec![
+        (StreamsConfig::builder(""), "`application.id` is required"),
+        (StreamsConfig::builder("my app"), "invalid `application.id`"),
+        (
+            StreamsConfig::builder("a").set("num.stream.threads", "two"),
+            "`num.stream.threads` must be",
+        ),
+        (
+            StreamsConfig::builder("a").num_stream_threads(0),
+            "`num.stream.threads`: it must be at least 1",
+        ),
+        (
+            StreamsConfig::builder("a").set("commit.interval.ms", "0"),
+            "`commit.interval.ms`",
+        ),
+        (
+            StreamsConfig::builder("a").set("processing.guarantee", "exactly_once"),
+            "use `exactly_once_v2`",
+        ),
+        (
+            StreamsConfig::builder("a").set("processing.guarantee", "yolo"),
+            "`yolo` is not one of",
+        ),
+        (
+            StreamsConfig::builder("a").bootstrap_servers(" "),
+            "invalid `bootstrap.servers`",
+        ),
+        (
+            StreamsConfig::builder("a").application_server("nohost"),
+            "is not `host:port`",
+        ),
+        (
+            StreamsConfig::builder("a").kafka_property("group.id", "x"),
+            "use `application.id`",
+        ),
+        (
+            StreamsConfig::builder("a").kafka_property("enable.auto.commit", "true"),
+            "use `processing.guarantee`",
+        ),
+        (
+            StreamsConfig::builder("a")
+                .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
+                .kafka_property("enable.idempotence", "false"),
+            "require an idempotent producer",
+        ),
+    ];
+    for (builder, expected) in cases {
+        let err = builder
+            .clone()
+            .build()
+            .expect_err("configuration should be rejected")
+            .to_string();
+        assert!(
+            err.contains(expected),
+            "{builder:?}: `{err}` should contain `{expected}`"
+        );
+    }
+}

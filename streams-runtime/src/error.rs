@@ -1,0 +1,93 @@
+//! The runtime's public error type.
+//!
+//! [`Error`] is opaque: match on [`Error::kind`] rather than on its internals, so new failure
+//! causes can be added without breaking users.
+
+use std::fmt;
+
+use crate::config::ConfigError;
+
+/// Result alias used throughout the runtime.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, coarsely; stable across releases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The configuration was rejected; fix it and restart.
+    Config,
+    /// The Kafka client or broker failed.
+    Kafka,
+    /// A state store failed to open, read, write or restore.
+    State,
+    /// A record could not be encoded or decoded.
+    Codec,
+    /// An operating-system level I/O failure (files, sockets, processes).
+    Io,
+}
+
+/// An error from the streams runtime. Its message names the operation and the object involved.
+pub struct Error {
+    kind: ErrorKind,
+    context: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Error {
+    /// Creates an error of `kind` with a message saying which operation failed on which object.
+    pub fn new(kind: ErrorKind, context: impl Into<String>) -> Self {
+        Self {
+            kind,
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// Attaches the underlying cause.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The coarse category of this error.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    pub(crate) fn kafka(context: impl Into<String>, source: rdkafka::error::KafkaError) -> Self {
+        Self::new(ErrorKind::Kafka, context).with_source(source)
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::new(ErrorKind::Io, context).with_source(source)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.context)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `main() -> Result<()>` prints Debug; keep it as readable as Display.
+        write!(f, "{self} ({:?} error)", self.kind)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(err: ConfigError) -> Self {
+        Self::new(ErrorKind::Config, "invalid streams configuration").with_source(err)
+    }
+}

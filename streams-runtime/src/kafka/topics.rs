@@ -1,0 +1,75 @@
+//! Topic creation on real brokers through the admin API.
+
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::types::RDKafkaErrorCode;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A topic the runtime needs: name, partition count and topic-level configs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicSpec {
+    /// Topic name.
+    pub name: String,
+    /// Number of partitions.
+    pub partitions: i32,
+    /// Topic configs such as `cleanup.policy=compact`.
+    pub config: Vec<(String, String)>,
+}
+
+impl TopicSpec {
+    /// A topic with default configs.
+    pub fn new(name: impl Into<String>, partitions: i32) -> Self {
+        Self {
+            name: name.into(),
+            partitions,
+            config: Vec::new(),
+        }
+    }
+
+    /// Adds a topic-level config.
+    pub fn with_config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.push((key.into(), value.into()));
+        self
+    }
+}
+
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Creates the topics that do not exist yet; topics that already exist are left as they are.
+pub(crate) async fn create_topics(client_config: &ClientConfig, specs: &[TopicSpec]) -> Result<()> {
+    let admin: AdminClient<DefaultClientContext> = client_config
+        .create()
+        .map_err(|e| Error::kafka("failed to create the Kafka admin client", e))?;
+    let new_topics: Vec<NewTopic<'_>> = specs
+        .iter()
+        .map(|spec| {
+            spec.config.iter().fold(
+                NewTopic::new(&spec.name, spec.partitions, TopicReplication::Fixed(-1)),
+                |topic, (k, v)| topic.set(k, v),
+            )
+        })
+        .collect();
+    let options = AdminOptions::new()
+        .operation_timeout(Some(ADMIN_TIMEOUT))
+        .request_timeout(Some(ADMIN_TIMEOUT));
+    let results = admin
+        .create_topics(&new_topics, &options)
+        .await
+        .map_err(|e| Error::kafka("failed to create topics", e))?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => {
+                return Err(Error::new(
+                    ErrorKind::Kafka,
+                    format!("failed to create topic `{topic}`: {code}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}

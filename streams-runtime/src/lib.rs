@@ -1,0 +1,25 @@
+//! Kafka Streams for Rust: a typed stream-processing runtime on rdkafka and RocksDB.
+//!
+//! Applications are normally declared with the attribute macros re-exported here and run with
+//! `cargo run`; this crate holds everything they expand into.
+//!
+//! Without `bootstrap.servers` an application starts an embedded in-process broker (librdkafka's
+//! mock cluster), so examples run on a fresh machine; point it at a real cluster with
+//! `--bootstrap-servers` or `STREAMS_BOOTSTRAP_SERVERS`.
+
+#![warn(missing_docs)]
+
+pub mod codec;
+pub mod config;
+mod error;
+pub mod kafka;
+pub mod naming;
+pub mod partitioner;
+pub mod testing;
+pub mod window;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use error::{Error, ErrorKind, Result};
+pub use window::{TimeWindow, Windowed};

@@ -1,0 +1,62 @@
+//! The one place that names internal topics.
+//!
+//! Names derive from the application id and a user-given store or operation name, never from a
+//! node's position in the topology, so editing a topology never orphans state.
+
+/// The compacted changelog topic backing `store`: `<application.id>-<store>-changelog`.
+pub fn changelog_topic(application_id: &str, store: &str) -> String {
+    format!("{application_id}-{store}-changelog")
+}
+
+/// The repartition topic for the operation `name`: `<application.id>-<name>-repartition`.
+pub fn repartition_topic(application_id: &str, name: &str) -> String {
+    format!("{application_id}-{name}-repartition")
+}
+
+/// Why a string is not a legal Kafka topic name, or `None` if it is.
+///
+/// Kafka allows 1..=249 characters from `[a-zA-Z0-9._-]` and forbids `.` and `..`.
+pub fn topic_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("topic names must not be empty".to_owned());
+    }
+    if name == "." || name == ".." {
+        return Some(format!("`{name}` is reserved and cannot be a topic name"));
+    }
+    if name.len() > MAX_TOPIC_NAME_LEN {
+        return Some(format!(
+            "`{name}` is {} characters long; topic names may have at most {MAX_TOPIC_NAME_LEN}",
+            name.len()
+        ));
+    }
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .map(|c| format!("`{name}` contains `{c}`; topic names may only use ASCII letters, digits, `.`, `_` and `-`"))
+}
+
+/// Kafka's limit on topic name length.
+pub const MAX_TOPIC_NAME_LEN: usize = 249;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_topics_follow_kafka_streams_convention() {
+        assert_eq!(
+            changelog_topic("click-aggregator", "click-counts"),
+            "click-aggregator-click-counts-changelog"
+        );
+        assert_eq!(repartition_topic("app", "by-region"), "app-by-region-repartition");
+    }
+
+    #[test]
+    fn topic_name_rules() {
+        assert_eq!(topic_name_problem("user-clicks"), None);
+        assert_eq!(topic_name_problem("a.b_c-1"), None);
+        assert!(topic_name_problem("").is_some());
+        assert!(topic_name_problem("..").is_some());
+        assert!(topic_name_problem("has space").unwrap().contains("` `"));
+        assert!(topic_name_problem(&"x".repeat(250)).is_some());
+    }
+}
