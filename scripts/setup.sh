@@ -22,7 +22,7 @@ as_root() {
 
 # Debian packages: libclang for rocksdb's bindgen, a C/C++ toolchain and make for librdkafka and RocksDB.
 missing=()
-for pkg in libclang-dev clang g++ make; do
+for pkg in libclang-dev g++ make; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
