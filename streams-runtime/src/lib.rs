@@ -15,11 +15,17 @@ mod error;
 pub mod kafka;
 pub mod naming;
 pub mod partitioner;
+pub mod processor;
+pub mod runtime;
+pub mod state;
+pub mod task;
 pub mod testing;
+pub mod topology;
 pub mod window;
 
 #[doc(hidden)]
 pub mod __private;
 
 pub use error::{Error, ErrorKind, Result};
+pub use runtime::KafkaStreams;
 pub use window::{TimeWindow, Windowed};

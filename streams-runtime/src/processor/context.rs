@@ -1,0 +1,66 @@
+use crate::task::TaskId;
+
+/// A record a processor wants produced; the stream thread sends it after the processor returns.
+#[derive(Debug)]
+pub(crate) struct OutputRecord {
+    pub(crate) topic: String,
+    pub(crate) key: Vec<u8>,
+    pub(crate) value: Option<Vec<u8>>,
+    pub(crate) timestamp: i64,
+}
+
+/// What a processor may know and do while handling one record of one task.
+#[derive(Debug)]
+pub struct TaskContext {
+    task: TaskId,
+    stream_time: i64,
+    dropped_late: u64,
+    pub(crate) outputs: Vec<OutputRecord>,
+}
+
+impl TaskContext {
+    pub(crate) fn new(task: TaskId) -> Self {
+        Self {
+            task,
+            stream_time: i64::MIN,
+            dropped_late: 0,
+            outputs: Vec::new(),
+        }
+    }
+
+    /// The task being processed.
+    pub fn task(&self) -> TaskId {
+        self.task
+    }
+
+    /// Stream time: the largest event time this task has seen (`i64::MIN` before the first record).
+    pub fn stream_time(&self) -> i64 {
+        self.stream_time
+    }
+
+    /// Records dropped because they arrived after their window closed.
+    pub fn dropped_late_records(&self) -> u64 {
+        self.dropped_late
+    }
+
+    pub(crate) fn advance_stream_time(&mut self, timestamp: i64) {
+        self.stream_time = self.stream_time.max(timestamp);
+    }
+
+    pub(crate) fn set_stream_time(&mut self, stream_time: i64) {
+        self.stream_time = stream_time;
+    }
+
+    pub(crate) fn record_late_drop(&mut self) {
+        self.dropped_late += 1;
+    }
+
+    pub(crate) fn send(&mut self, topic: &str, key: Vec<u8>, value: Option<Vec<u8>>, timestamp: i64) {
+        self.outputs.push(OutputRecord {
+            topic: topic.to_owned(),
+            key,
+            value,
+            timestamp,
+        });
+    }
+}

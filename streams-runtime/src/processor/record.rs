@@ -1,0 +1,26 @@
+/// A typed record flowing between processor nodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record<K, V> {
+    /// The key (partitioning and grouping go by it).
+    pub key: K,
+    /// The value.
+    pub value: V,
+    /// Event time, epoch milliseconds.
+    pub timestamp: i64,
+}
+
+impl<K, V> Record<K, V> {
+    /// A record with `key`, `value` and event time `timestamp` (epoch milliseconds).
+    pub fn new(key: K, value: V, timestamp: i64) -> Self {
+        Self { key, value, timestamp }
+    }
+
+    /// The same record with a new key and value.
+    pub fn with<K2, V2>(&self, key: K2, value: V2) -> Record<K2, V2> {
+        Record {
+            key,
+            value,
+            timestamp: self.timestamp,
+        }
+    }
+}

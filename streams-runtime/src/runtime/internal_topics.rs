@@ -1,0 +1,129 @@
+//! Start-up checks of source topics and creation of changelog and repartition topics.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::kafka::{KafkaCluster, TopicSpec};
+use crate::naming;
+use crate::state::StoreKind;
+use crate::topology::Topology;
+use crate::topology::topic::TopicName;
+
+/// Extra time a window changelog keeps records beyond the store's retention (Kafka Streams'
+/// `windowstore.changelog.additional.retention.ms`).
+const WINDOW_CHANGELOG_EXTRA_RETENTION_MS: i64 = 24 * 3_600_000;
+
+/// Partition counts of every sub-topology, after creating the internal topics it needs.
+pub(crate) async fn prepare(
+    cluster: &KafkaCluster,
+    application_id: &str,
+    topology: &Topology,
+) -> Result<HashMap<u32, i32>> {
+    let consumer = cluster.client_config();
+    let mut partitions: HashMap<u32, i32> = HashMap::new();
+    // External sources fix their sub-topology's partition count; co-partitioned inputs must agree.
+    for sub in &topology.subtopologies {
+        let mut seen: Vec<(String, i32)> = Vec::new();
+        for (topic, _) in &sub.sources {
+            if let TopicName::External(name) = topic {
+                let count = partition_count(&consumer, name).await?.ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Config,
+                        format!("source topic `{name}` does not exist; create it before starting `{application_id}`"),
+                    )
+                })?;
+                seen.push((name.clone(), count));
+            }
+        }
+        if let Some((first, count)) = seen.first()
+            && let Some((other, other_count)) = seen.iter().find(|(_, c)| c != count)
+        {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "sub-topology {} reads `{first}` ({count} partitions) and `{other}` ({other_count} partitions); \
+                     co-partitioned inputs need the same partition count — repartition one of them",
+                    sub.id
+                ),
+            ));
+        }
+        if let Some((_, count)) = seen.first() {
+            partitions.insert(sub.id, *count);
+        }
+    }
+    // Repartition topics take their writer's count (or their own), and fix their reader's.
+    let mut specs = Vec::new();
+    for repartition in &topology.repartitions {
+        let count = repartition
+            .partitions
+            .or_else(|| partitions.get(&repartition.upstream).copied())
+            .unwrap_or(1);
+        let topic = TopicName::Repartition(repartition.name.clone());
+        if let Some(reader) = topology
+            .subtopologies
+            .iter()
+            .find(|s| s.sources.iter().any(|(t, _)| *t == topic))
+        {
+            partitions.insert(reader.id, count);
+        }
+        specs.push(
+            TopicSpec::new(topic.resolve(application_id), count)
+                .with_config("cleanup.policy", "delete")
+                .with_config("retention.ms", "-1"),
+        );
+    }
+    for sub in &topology.subtopologies {
+        let count = partitions.get(&sub.id).copied().unwrap_or(1);
+        for store in sub.stores.iter().filter(|s| s.logged) {
+            let name = naming::changelog_topic(application_id, &store.name);
+            let spec = match store.kind {
+                StoreKind::KeyValue => TopicSpec::new(name, count).with_config("cleanup.policy", "compact"),
+                StoreKind::Window { retention_ms } => TopicSpec::new(name, count)
+                    .with_config("cleanup.policy", "compact,delete")
+                    .with_config(
+                        "retention.ms",
+                        (retention_ms + WINDOW_CHANGELOG_EXTRA_RETENTION_MS).to_string(),
+                    ),
+            };
+            specs.push(spec);
+        }
+    }
+    cluster.create_topics(&specs).await?;
+    for spec in &specs {
+        match partition_count(&consumer, &spec.name).await? {
+            Some(count) if count != spec.partitions => {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!(
+                        "internal topic `{}` has {count} partitions but needs {}; delete it (its data is derived) and restart",
+                        spec.name, spec.partitions
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(partitions)
+}
+
+/// Partitions of `topic`, or `None` if it does not exist.
+async fn partition_count(config: &ClientConfig, topic: &str) -> Result<Option<i32>> {
+    let (config, name) = (config.clone(), topic.to_owned());
+    let metadata = tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = config.create()?;
+        consumer.fetch_metadata(Some(&name), Duration::from_secs(30))
+    })
+    .await
+    .map_err(|e| Error::new(ErrorKind::Kafka, "the metadata request panicked").with_source(e))?
+    .map_err(|e| Error::kafka(format!("failed to read metadata of `{topic}`"), e))?;
+    Ok(metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic && t.error().is_none())
+        .map(|t| t.partitions().len() as i32)
+        .filter(|&n| n > 0))
+}

@@ -1,0 +1,259 @@
+//! Running a topology: `KafkaStreams` starts stream threads that join the consumer group, own
+//! tasks, keep state and commit; it also answers local store queries.
+
+mod internal_topics;
+mod metrics;
+mod producer;
+mod rebalance;
+mod thread;
+mod thread_state;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+pub use metrics::{Metrics, MetricsSnapshot};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::config::StreamsConfig;
+use crate::error::{Error, ErrorKind, Result};
+use crate::kafka::KafkaCluster;
+use crate::state::{KeyValueStore, RocksResources, StoreKind, WindowStore};
+use crate::task::{TaskEnv, TaskId};
+use crate::topology::Topology;
+
+/// A running streams application instance.
+///
+/// ```no_run
+/// # async fn run(topology: streams_runtime::topology::Topology) -> streams_runtime::Result<()> {
+/// use streams_runtime::KafkaStreams;
+/// use streams_runtime::config::StreamsConfig;
+///
+/// let config = StreamsConfig::builder("click-aggregator").bootstrap_servers("localhost:9092").build()?;
+/// let streams = KafkaStreams::start(topology, config).await?;
+/// streams.run_until_signal().await
+/// # }
+/// ```
+pub struct KafkaStreams {
+    env: Arc<TaskEnv>,
+    topology: Arc<Topology>,
+    cluster: KafkaCluster,
+    shutdown: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<Result<()>>>,
+    statuses: Vec<Arc<Mutex<thread::ThreadStatus>>>,
+    partitions: HashMap<u32, i32>,
+}
+
+impl KafkaStreams {
+    /// Connects to `bootstrap.servers` (or starts the embedded broker), checks source topics,
+    /// creates internal topics and starts `num.stream.threads` stream threads.
+    pub async fn start(topology: Topology, config: StreamsConfig) -> Result<Self> {
+        let cluster = KafkaCluster::connect(config.bootstrap_servers())?;
+        Self::start_on(topology, config, cluster).await
+    }
+
+    /// Like [`start`](Self::start), on an already connected cluster (e.g. a test broker).
+    pub async fn start_on(topology: Topology, config: StreamsConfig, cluster: KafkaCluster) -> Result<Self> {
+        let partitions = internal_topics::prepare(&cluster, config.application_id(), &topology).await?;
+        let mut client_config = cluster.client_config();
+        for (key, value) in config.kafka_properties() {
+            client_config.set(key, value);
+        }
+        let env = Arc::new(TaskEnv {
+            application_id: config.application_id().to_owned(),
+            state_dir: config.state_dir().to_owned(),
+            guarantee: config.processing_guarantee(),
+            rocks: RocksResources::new(config.rocksdb()),
+            client_config,
+            registry: Arc::new(RwLock::new(HashMap::new())),
+            metrics: Arc::new(Metrics::default()),
+        });
+        let topology = Arc::new(topology);
+        let shutdown = Arc::new(AtomicBool::new(false));
+        let mut threads = Vec::new();
+        let mut statuses = Vec::new();
+        for index in 0..config.num_stream_threads() {
+            let (env, topology, config, shutdown) = (
+                Arc::clone(&env),
+                Arc::clone(&topology),
+                config.clone(),
+                Arc::clone(&shutdown),
+            );
+            let status = Arc::new(Mutex::new(thread::ThreadStatus::default()));
+            statuses.push(Arc::clone(&status));
+            let handle = std::thread::Builder::new()
+                .name(format!("{}-StreamThread-{}", env.application_id, index + 1))
+                .spawn(move || {
+                    let result = thread::run(index, Arc::clone(&env), topology, &config, shutdown, status);
+                    if let Err(e) = &result {
+                        env.metrics.record_failed_thread();
+                        tracing::error!(error = %e, "stream thread stopped");
+                    }
+                    result
+                })
+                .map_err(|e| Error::io("failed to spawn a stream thread", e))?;
+            threads.push(handle);
+        }
+        tracing::info!(application_id = %env.application_id, threads = threads.len(), "started");
+        Ok(Self {
+            env,
+            topology,
+            cluster,
+            shutdown,
+            threads,
+            statuses,
+            partitions,
+        })
+    }
+
+    /// The cluster this instance talks to.
+    pub fn cluster(&self) -> &KafkaCluster {
+        &self.cluster
+    }
+
+    /// The topology being run.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// Current metrics.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.env.metrics.snapshot()
+    }
+
+    /// Tasks owned by this instance's threads, as of their last commit.
+    pub fn active_tasks(&self) -> Vec<TaskId> {
+        let mut tasks: Vec<TaskId> = self.statuses().flat_map(|s| s.tasks).collect();
+        tasks.sort();
+        tasks
+    }
+
+    /// Bytes the local stores occupy on disk, as of the threads' last commits.
+    pub fn state_store_size_bytes(&self) -> u64 {
+        self.statuses().map(|s| s.store_size_bytes).sum()
+    }
+
+    fn statuses(&self) -> impl Iterator<Item = thread::ThreadStatus> + '_ {
+        self.statuses
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).clone())
+    }
+
+    /// Partition count of each sub-topology (the number of its tasks).
+    pub fn partitions(&self, subtopology: u32) -> Option<i32> {
+        self.partitions.get(&subtopology).copied()
+    }
+
+    /// The local partitions of key-value store `name`, keyed by partition.
+    pub fn key_value_store<K, V>(&self, name: &str) -> Result<Vec<(i32, KeyValueStore<K, V>)>>
+    where
+        K: Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        self.expect_store(name, |kind| matches!(kind, StoreKind::KeyValue), "key-value")?;
+        Ok(self
+            .local_partitions(name)
+            .into_iter()
+            .map(|(p, s)| (p, KeyValueStore::new(s)))
+            .collect())
+    }
+
+    /// The local partitions of window store `name`, keyed by partition.
+    pub fn window_store<K, V>(&self, name: &str, window_size_ms: i64) -> Result<Vec<(i32, WindowStore<K, V>)>>
+    where
+        K: Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        self.expect_store(name, |kind| matches!(kind, StoreKind::Window { .. }), "window")?;
+        Ok(self
+            .local_partitions(name)
+            .into_iter()
+            .map(|(p, s)| (p, WindowStore::new(s, window_size_ms)))
+            .collect())
+    }
+
+    fn expect_store(&self, name: &str, matches: impl Fn(StoreKind) -> bool, expected: &str) -> Result<()> {
+        match self.topology.stores().find(|(spec, _)| spec.name == name) {
+            Some((spec, _)) if matches(spec.kind) => Ok(()),
+            Some((spec, _)) => Err(Error::new(
+                ErrorKind::State,
+                format!("store `{name}` is a {:?} store, not a {expected} store", spec.kind),
+            )),
+            None => {
+                let known: Vec<_> = self.topology.stores().map(|(s, _)| format!("`{}`", s.name)).collect();
+                Err(Error::new(
+                    ErrorKind::State,
+                    format!("no store named `{name}`; this topology has: {}", known.join(", ")),
+                ))
+            }
+        }
+    }
+
+    fn local_partitions(&self, name: &str) -> Vec<(i32, crate::state::SharedStore)> {
+        let registry = self.env.registry.read().unwrap_or_else(|e| e.into_inner());
+        let mut stores: Vec<_> = registry
+            .iter()
+            .filter(|((n, _), _)| n == name)
+            .map(|((_, p), s)| (*p, Arc::clone(s)))
+            .collect();
+        stores.sort_by_key(|(p, _)| *p);
+        stores
+    }
+
+    /// Commits, closes every task (keeping local state), leaves the group and waits for the
+    /// threads; returns the first thread error, if any.
+    pub async fn close(mut self) -> Result<()> {
+        self.shutdown.store(true, Ordering::Relaxed);
+        let threads = std::mem::take(&mut self.threads);
+        tokio::task::spawn_blocking(move || {
+            let mut first_error = None;
+            for handle in threads {
+                match handle.join() {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        first_error.get_or_insert(e);
+                    }
+                    Err(_) => {
+                        first_error.get_or_insert(Error::new(ErrorKind::State, "a stream thread panicked"));
+                    }
+                }
+            }
+            first_error.map_or(Ok(()), Err)
+        })
+        .await
+        .map_err(|e| Error::new(ErrorKind::Io, "failed to join the stream threads").with_source(e))?
+    }
+
+    /// Runs until SIGINT or SIGTERM, then closes gracefully.
+    pub async fn run_until_signal(self) -> Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutdown signal received; committing and closing");
+        self.close().await
+    }
+}
+
+impl Drop for KafkaStreams {
+    fn drop(&mut self) {
+        // Without `close` the threads still stop (committing) instead of running on unowned.
+        self.shutdown.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminated = async {
+        match terminate.as_mut() {
+            Some(signal) => {
+                signal.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminated => {}
+    }
+}

@@ -1,0 +1,64 @@
+//! The stream thread's producer, which remembers where its records landed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rdkafka::ClientContext;
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, DeliveryResult, ProducerContext};
+
+/// Delivery outcomes: the last offset per partition (changelog offsets for store checkpoints)
+/// and the first failure since it was last taken.
+#[derive(Debug, Default)]
+pub(crate) struct DeliveryTracker {
+    state: Mutex<DeliveryState>,
+}
+
+#[derive(Debug, Default)]
+struct DeliveryState {
+    offsets: HashMap<(String, i32), i64>,
+    error: Option<KafkaError>,
+}
+
+impl DeliveryTracker {
+    fn lock(&self) -> std::sync::MutexGuard<'_, DeliveryState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn last_offset(&self, topic: &str, partition: i32) -> Option<i64> {
+        self.lock().offsets.get(&(topic.to_owned(), partition)).copied()
+    }
+
+    pub(crate) fn take_error(&self) -> Option<KafkaError> {
+        self.lock().error.take()
+    }
+}
+
+/// Producer context feeding a [`DeliveryTracker`].
+pub(crate) struct TrackingContext(pub(crate) Arc<DeliveryTracker>);
+
+impl ClientContext for TrackingContext {}
+
+impl ProducerContext for TrackingContext {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        let mut state = self.0.lock();
+        match result {
+            Ok(message) => {
+                let entry = state
+                    .offsets
+                    .entry((message.topic().to_owned(), message.partition()))
+                    .or_insert(-1);
+                *entry = (*entry).max(message.offset());
+            }
+            Err((error, message)) => {
+                tracing::warn!(topic = message.topic(), partition = message.partition(), %error, "record not delivered");
+                state.error.get_or_insert_with(|| error.clone());
+            }
+        }
+    }
+}
+
+pub(crate) type StreamsProducer = BaseProducer<TrackingContext>;

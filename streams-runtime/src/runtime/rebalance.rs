@@ -1,0 +1,44 @@
+//! Consumer-group rebalances: commit before partitions are revoked, open tasks when assigned.
+//!
+//! librdkafka calls these from inside `poll`, on the stream thread itself, while the thread's
+//! loop does not hold its state lock.
+
+use std::sync::{Arc, Mutex};
+
+use rdkafka::ClientContext;
+use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+
+use super::thread_state::ThreadState;
+
+pub(crate) struct RebalanceHandler {
+    pub(crate) state: Arc<Mutex<ThreadState>>,
+}
+
+impl ClientContext for RebalanceHandler {}
+
+impl ConsumerContext for RebalanceHandler {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(revoked) = rebalance {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            tracing::info!(thread = %state.name, partitions = revoked.count(), "rebalance: committing before revocation");
+            if let Err(e) = state.commit(consumer) {
+                tracing::warn!(thread = %state.name, error = %e, "commit before revocation failed; uncommitted work will be redone by the next owner");
+            }
+            state.suspend(revoked);
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match rebalance {
+            Rebalance::Assign(assigned) => {
+                tracing::info!(thread = %state.name, partitions = assigned.count(), "rebalance: partitions assigned");
+                if let Err(e) = state.assign(assigned) {
+                    state.fatal = Some(e);
+                }
+            }
+            Rebalance::Revoke(_) => {}
+            Rebalance::Error(e) => tracing::warn!(thread = %state.name, error = %e, "rebalance error"),
+        }
+    }
+}

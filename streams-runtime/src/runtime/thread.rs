@@ -1,0 +1,117 @@
+//! A stream thread: one consumer, one producer, the tasks the group assigned to it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::Consumer;
+
+use super::rebalance::RebalanceHandler;
+use super::thread_state::{ThreadConsumer, ThreadState};
+use crate::config::{ProcessingGuarantee, StreamsConfig};
+use crate::error::{Error, Result};
+use crate::task::TaskEnv;
+use crate::topology::Topology;
+
+const POLL_TIMEOUT: Duration = Duration::from_millis(50);
+/// Broker errors while Kafka is unreachable repeat fast; log them at most this often.
+const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// What a thread last reported about itself (refreshed at every commit).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ThreadStatus {
+    pub(crate) tasks: Vec<crate::task::TaskId>,
+    pub(crate) store_size_bytes: u64,
+}
+
+fn lock(state: &Mutex<ThreadState>) -> MutexGuard<'_, ThreadState> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs stream thread `index` until `shutdown` is set or an unrecoverable error occurs.
+pub(crate) fn run(
+    index: usize,
+    env: Arc<TaskEnv>,
+    topology: Arc<Topology>,
+    config: &StreamsConfig,
+    shutdown: Arc<AtomicBool>,
+    status: Arc<Mutex<ThreadStatus>>,
+) -> Result<()> {
+    let state = Arc::new(Mutex::new(ThreadState::new(index, Arc::clone(&env), topology, config)?));
+    let mut consumer_config = env.client_config.clone();
+    consumer_config
+        .set("group.id", &env.application_id)
+        .set("client.id", format!("{}-consumer", lock(&state).name))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false");
+    if env.guarantee == ProcessingGuarantee::ExactlyOnceV2 {
+        consumer_config.set("isolation.level", "read_committed");
+    }
+    let consumer: ThreadConsumer = consumer_config
+        .create_with_context(RebalanceHandler {
+            state: Arc::clone(&state),
+        })
+        .map_err(|e| Error::kafka("failed to create the consumer", e))?;
+    let topics: Vec<String> = lock(&state).source_topics.keys().cloned().collect();
+    let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+    consumer
+        .subscribe(&topic_refs)
+        .map_err(|e| Error::kafka("failed to subscribe to the source topics", e))?;
+
+    let mut last_error_log: Option<Instant> = None;
+    let result = loop {
+        if shutdown.load(Ordering::Relaxed) {
+            break Ok(());
+        }
+        let polled = consumer.poll(POLL_TIMEOUT);
+        let mut s = lock(&state);
+        if let Some(e) = s.fatal.take() {
+            break Err(e);
+        }
+        match polled {
+            Some(Ok(message)) => {
+                if let Err(e) = s.process(&message) {
+                    break Err(e);
+                }
+            }
+            // Kafka unreachable or similar: librdkafka keeps retrying; state stays intact.
+            Some(Err(e)) if last_error_log.is_none_or(|t| t.elapsed() > ERROR_LOG_INTERVAL) => {
+                tracing::warn!(thread = %s.name, error = %e, "consumer error; processing paused until Kafka answers");
+                last_error_log = Some(Instant::now());
+            }
+            Some(Err(_)) => {}
+            None => {}
+        }
+        s.poll_producer();
+        if s.commit_due() {
+            if let Err(e) = s.commit(&consumer) {
+                tracing::warn!(thread = %s.name, error = %e, "commit failed; work since the last commit will be redone");
+            }
+            *status.lock().unwrap_or_else(|e| e.into_inner()) = ThreadStatus {
+                tasks: s.task_ids(),
+                store_size_bytes: s.store_size_bytes(),
+            };
+        }
+        if s.needs_rejoin {
+            s.needs_rejoin = false;
+            drop(s);
+            tracing::info!("rejoining the consumer group");
+            consumer.unsubscribe();
+            if let Err(e) = consumer.subscribe(&topic_refs) {
+                break Err(Error::kafka("failed to resubscribe", e));
+            }
+        }
+    };
+    {
+        let mut s = lock(&state);
+        if let Err(e) = s.commit(&consumer) {
+            tracing::warn!(thread = %s.name, error = %e, "final commit failed");
+        }
+    }
+    // Closing the consumer leaves the group (running the revoke callback, which commits again).
+    drop(consumer);
+    lock(&state).close_all();
+    *status.lock().unwrap_or_else(|e| e.into_inner()) = ThreadStatus::default();
+    result
+}

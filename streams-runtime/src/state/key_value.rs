@@ -1,0 +1,84 @@
+use std::marker::PhantomData;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{SharedStore, Store};
+use crate::codec::{Binary, Codec};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Typed access to a key-value store of one task.
+pub struct KeyValueStore<K, V> {
+    store: SharedStore,
+    _types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K, V> Clone for KeyValueStore<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            store: SharedStore::clone(&self.store),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<K, V> KeyValueStore<K, V>
+where
+    K: Serialize + DeserializeOwned,
+    V: Serialize + DeserializeOwned,
+{
+    pub(crate) fn new(store: SharedStore) -> Self {
+        Self {
+            store,
+            _types: PhantomData,
+        }
+    }
+
+    /// The value for `key`, including writes not yet committed by this task.
+    pub fn get(&self, key: &K) -> Result<Option<V>> {
+        let key = encode(self.name(), key)?;
+        Store::lock(&self.store)
+            .get(&key)?
+            .map(|bytes| decode(self.name(), &bytes))
+            .transpose()
+    }
+
+    /// Sets `key` to `value`; durable (locally and in the changelog) at the next commit.
+    pub fn put(&self, key: &K, value: &V) -> Result<()> {
+        let (key, value) = (encode(self.name(), key)?, encode(self.name(), value)?);
+        Store::lock(&self.store).put(key, Some(value));
+        Ok(())
+    }
+
+    /// Removes `key`; a tombstone goes to the changelog at the next commit.
+    pub fn delete(&self, key: &K) -> Result<()> {
+        let key = encode(self.name(), key)?;
+        Store::lock(&self.store).put(key, None);
+        Ok(())
+    }
+
+    /// Every entry, in the order of the encoded keys.
+    pub fn all(&self) -> Result<Vec<(K, V)>> {
+        let entries = Store::lock(&self.store).range(&[], None)?;
+        entries
+            .iter()
+            .map(|(k, v)| Ok((decode(self.name(), k)?, decode(self.name(), v)?)))
+            .collect()
+    }
+
+    fn name(&self) -> String {
+        Store::lock(&self.store).name().to_owned()
+    }
+}
+
+pub(super) fn encode<T: Serialize + DeserializeOwned>(store: impl std::fmt::Display, value: &T) -> Result<Vec<u8>> {
+    Binary
+        .to_bytes(value)
+        .map_err(|e| Error::new(ErrorKind::Codec, format!("failed to encode for store `{store}`")).with_source(e))
+}
+
+pub(super) fn decode<T: Serialize + DeserializeOwned>(store: impl std::fmt::Display, bytes: &[u8]) -> Result<T> {
+    Binary
+        .decode(bytes)
+        .map_err(|e| Error::new(ErrorKind::Codec, format!("failed to decode from store `{store}`")).with_source(e))
+}

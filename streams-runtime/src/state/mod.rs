@@ -1,0 +1,27 @@
+//! State stores: typed key-value and window stores over a byte-level backend (RocksDB or memory),
+//! with an in-memory overlay of uncommitted writes.
+//!
+//! Write path: a processor's `put` lands in the store's overlay (the record cache). At commit the
+//! overlay is produced to the store's changelog partition and, only after the commit succeeded
+//! (offsets committed, or the Kafka transaction committed), applied to the backend in one write
+//! batch together with the changelog offset it reflects. So the backend never holds uncommitted
+//! state, and its recorded offset is always exact: after any crash, restore replays only the
+//! changelog tail after that offset — no wipe-and-restore, under either processing guarantee.
+
+mod backend;
+mod key_value;
+pub(crate) mod layout;
+mod memory;
+mod rocks;
+mod spec;
+mod store;
+mod window;
+
+pub use key_value::KeyValueStore;
+pub use spec::{StoreBackend, StoreKind, StoreSpec};
+pub use window::WindowStore;
+
+pub(crate) use backend::Backend;
+pub(crate) use memory::MemoryBackend;
+pub(crate) use rocks::{RocksBackend, RocksResources};
+pub(crate) use store::{ChangelogPartition, SharedStore, Store};

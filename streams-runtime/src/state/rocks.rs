@@ -1,0 +1,155 @@
+use std::path::{Path, PathBuf};
+
+use rocksdb::{BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch};
+
+use super::backend::{Backend, Write};
+use crate::config::RocksDbConfig;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Column family holding the changelog offset, written in the same batch as the data.
+const OFFSETS_CF: &str = "streams-changelog-offset";
+const OFFSET_KEY: &[u8] = b"offset";
+
+/// Memory shared by every RocksDB store of one instance.
+#[derive(Clone)]
+pub(crate) struct RocksResources {
+    block_cache: Cache,
+    config: RocksDbConfig,
+}
+
+impl RocksResources {
+    pub(crate) fn new(config: &RocksDbConfig) -> Self {
+        Self {
+            block_cache: Cache::new_lru_cache(config.block_cache_size),
+            config: config.clone(),
+        }
+    }
+
+    fn options(&self) -> Options {
+        let mut table = BlockBasedOptions::default();
+        table.set_block_cache(&self.block_cache);
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        options.set_block_based_table_factory(&table);
+        options.set_write_buffer_size(self.config.write_buffer_size);
+        options.set_max_write_buffer_number(self.config.max_write_buffers as i32);
+        options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        options
+    }
+}
+
+impl std::fmt::Debug for RocksResources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RocksResources").field("config", &self.config).finish()
+    }
+}
+
+/// One RocksDB database per (task, store).
+pub(crate) struct RocksBackend {
+    db: DB,
+    path: PathBuf,
+}
+
+impl RocksBackend {
+    /// Opens (or creates) the store at `path`.
+    pub(crate) fn open(path: &Path, resources: &RocksResources) -> Result<Self> {
+        std::fs::create_dir_all(path)
+            .map_err(|e| Error::io(format!("failed to create state directory `{}`", path.display()), e))?;
+        let options = resources.options();
+        let families = vec![
+            ColumnFamilyDescriptor::new(rocksdb::DEFAULT_COLUMN_FAMILY_NAME, options.clone()),
+            ColumnFamilyDescriptor::new(OFFSETS_CF, Options::default()),
+        ];
+        let db = DB::open_cf_descriptors(&options, path, families).map_err(|e| {
+            Error::new(
+                ErrorKind::State,
+                format!("failed to open RocksDB store at `{}`", path.display()),
+            )
+            .with_source(e)
+        })?;
+        Ok(Self {
+            db,
+            path: path.to_owned(),
+        })
+    }
+
+    fn state_error(&self, op: &str, e: rocksdb::Error) -> Error {
+        Error::new(
+            ErrorKind::State,
+            format!("RocksDB {op} failed in `{}`", self.path.display()),
+        )
+        .with_source(e)
+    }
+}
+
+impl Backend for RocksBackend {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.db.get(key).map_err(|e| self.state_error("get", e))
+    }
+
+    fn range(&self, from: &[u8], to: Option<&[u8]>) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for entry in self.db.iterator(IteratorMode::From(from, Direction::Forward)) {
+            let (key, value) = entry.map_err(|e| self.state_error("range scan", e))?;
+            if to.is_some_and(|to| &*key >= to) {
+                break;
+            }
+            out.push((key.into_vec(), value.into_vec()));
+        }
+        Ok(out)
+    }
+
+    fn apply(&mut self, writes: &[Write], changelog_offset: Option<i64>) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        for (key, value) in writes {
+            match value {
+                Some(value) => batch.put(key, value),
+                None => batch.delete(key),
+            }
+        }
+        if let Some(offset) = changelog_offset {
+            let cf = self.db.cf_handle(OFFSETS_CF).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::State,
+                    format!("`{}` lacks its offsets column family", self.path.display()),
+                )
+            })?;
+            batch.put_cf(cf, OFFSET_KEY, offset.to_be_bytes());
+        }
+        self.db.write(batch).map_err(|e| self.state_error("write", e))
+    }
+
+    fn changelog_offset(&self) -> Result<Option<i64>> {
+        let cf = self.db.cf_handle(OFFSETS_CF).ok_or_else(|| {
+            Error::new(
+                ErrorKind::State,
+                format!("`{}` lacks its offsets column family", self.path.display()),
+            )
+        })?;
+        let raw = self
+            .db
+            .get_cf(cf, OFFSET_KEY)
+            .map_err(|e| self.state_error("get offset", e))?;
+        match raw {
+            None => Ok(None),
+            Some(bytes) => {
+                let bytes: [u8; 8] = bytes.as_slice().try_into().map_err(|_| {
+                    Error::new(
+                        ErrorKind::State,
+                        format!("corrupt changelog offset in `{}`", self.path.display()),
+                    )
+                })?;
+                Ok(Some(i64::from_be_bytes(bytes)))
+            }
+        }
+    }
+
+    fn size_bytes(&self) -> u64 {
+        self.db
+            .property_int_value(rocksdb::properties::TOTAL_SST_FILES_SIZE)
+            .ok()
+            .flatten()
+            .unwrap_or(0)
+    }
+}

@@ -1,0 +1,119 @@
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::backend::{Backend, Write};
+use crate::error::Result;
+
+/// The changelog partition a task's store writes to (partition = the task's partition).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct ChangelogPartition {
+    pub(crate) topic: String,
+    pub(crate) partition: i32,
+}
+
+/// One store of one task: committed state in the backend, uncommitted writes in an overlay.
+pub(crate) struct Store {
+    name: String,
+    changelog: Option<ChangelogPartition>,
+    backend: Box<dyn Backend>,
+    dirty: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    dirty_bytes: usize,
+}
+
+/// A store shared between its task's processors and interactive queries.
+pub(crate) type SharedStore = Arc<Mutex<Store>>;
+
+impl Store {
+    pub(crate) fn new(name: String, changelog: Option<ChangelogPartition>, backend: Box<dyn Backend>) -> Self {
+        Self {
+            name,
+            changelog,
+            backend,
+            dirty: BTreeMap::new(),
+            dirty_bytes: 0,
+        }
+    }
+
+    pub(crate) fn shared(self) -> SharedStore {
+        Arc::new(Mutex::new(self))
+    }
+
+    /// Locks a shared store; a panic in another holder cannot leave the overlay half-written
+    /// (every mutation is a single map operation), so poisoning is ignored.
+    pub(crate) fn lock(store: &SharedStore) -> MutexGuard<'_, Store> {
+        store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn changelog(&self) -> Option<&ChangelogPartition> {
+        self.changelog.as_ref()
+    }
+
+    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.dirty.get(key) {
+            Some(pending) => Ok(pending.clone()),
+            None => self.backend.get(key),
+        }
+    }
+
+    pub(crate) fn put(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let (key_len, value_len) = (key.len(), value.as_ref().map_or(0, Vec::len));
+        match self.dirty.insert(key, value) {
+            // The key was already counted; only the value size changes.
+            Some(old) => self.dirty_bytes = self.dirty_bytes + value_len - old.map_or(0, |v| v.len()),
+            None => self.dirty_bytes += key_len + value_len,
+        }
+    }
+
+    /// Entries with `from <= key < to`, committed state overlaid with pending writes.
+    pub(crate) fn range(&self, from: &[u8], to: Option<&[u8]>) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = self.backend.range(from, to)?.into_iter().collect();
+        let upper = to.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        for (key, value) in self.dirty.range::<[u8], _>((std::ops::Bound::Included(from), upper)) {
+            match value {
+                Some(value) => merged.insert(key.clone(), value.clone()),
+                None => merged.remove(key),
+            };
+        }
+        Ok(merged.into_iter().collect())
+    }
+
+    /// Bytes of uncommitted writes (the record cache's fill level).
+    pub(crate) fn dirty_bytes(&self) -> usize {
+        self.dirty_bytes
+    }
+
+    /// Pending writes for the commit in progress; they stay visible until applied or discarded.
+    pub(crate) fn pending_writes(&self) -> Vec<Write> {
+        self.dirty.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// Makes the commit durable locally: applies `writes` with the changelog offset they reach.
+    pub(crate) fn apply_committed(&mut self, writes: &[Write], changelog_offset: Option<i64>) -> Result<()> {
+        self.backend.apply(writes, changelog_offset)?;
+        self.discard_uncommitted();
+        Ok(())
+    }
+
+    /// Rolls back to the last commit.
+    pub(crate) fn discard_uncommitted(&mut self) {
+        self.dirty.clear();
+        self.dirty_bytes = 0;
+    }
+
+    /// Applies restored changelog records directly (restoration bypasses the overlay).
+    pub(crate) fn restore_batch(&mut self, writes: &[Write], changelog_offset: i64) -> Result<()> {
+        self.backend.apply(writes, Some(changelog_offset))
+    }
+
+    pub(crate) fn changelog_offset(&self) -> Result<Option<i64>> {
+        self.backend.changelog_offset()
+    }
+
+    pub(crate) fn size_bytes(&self) -> u64 {
+        self.backend.size_bytes()
+    }
+}

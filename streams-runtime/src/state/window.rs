@@ -1,0 +1,138 @@
+use std::marker::PhantomData;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::key_value::{decode, encode};
+use super::{SharedStore, Store};
+use crate::error::Result;
+use crate::window::{TimeWindow, Windowed};
+
+/// Typed access to a window store of one task: one value per (key, window start).
+///
+/// Entries are laid out `[key length: u32][key][window start]`, so the windows of one key are
+/// contiguous and ordered by start time.
+pub struct WindowStore<K, V> {
+    store: SharedStore,
+    name: String,
+    window_size_ms: i64,
+    _types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K, V> Clone for WindowStore<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            store: SharedStore::clone(&self.store),
+            name: self.name.clone(),
+            window_size_ms: self.window_size_ms,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<K, V> WindowStore<K, V>
+where
+    K: Serialize + DeserializeOwned,
+    V: Serialize + DeserializeOwned,
+{
+    pub(crate) fn new(store: SharedStore, window_size_ms: i64) -> Self {
+        let name = Store::lock(&store).name().to_owned();
+        Self {
+            store,
+            name,
+            window_size_ms,
+            _types: PhantomData,
+        }
+    }
+
+    /// The value of `key` in the window starting at `window_start_ms`.
+    pub fn fetch(&self, key: &K, window_start_ms: i64) -> Result<Option<V>> {
+        let key = window_key(&encode(&self.name, key)?, window_start_ms);
+        Store::lock(&self.store)
+            .get(&key)?
+            .map(|b| decode(&self.name, &b))
+            .transpose()
+    }
+
+    /// Windows of `key` starting in `[from_ms, to_ms]`, oldest first.
+    pub fn fetch_range(&self, key: &K, from_ms: i64, to_ms: i64) -> Result<Vec<(TimeWindow, V)>> {
+        let key = encode(&self.name, key)?;
+        let (from, to) = (window_key(&key, from_ms), window_key(&key, to_ms.saturating_add(1)));
+        let entries = Store::lock(&self.store).range(&from, Some(&to))?;
+        entries
+            .iter()
+            .map(|(k, v)| {
+                let start = split_window_key(k).map_or(0, |(_, s)| s);
+                Ok((self.window(start), decode(&self.name, v)?))
+            })
+            .collect()
+    }
+
+    /// Sets the value of `key` in the window starting at `window_start_ms`.
+    pub fn put(&self, key: &K, window_start_ms: i64, value: &V) -> Result<()> {
+        let key = window_key(&encode(&self.name, key)?, window_start_ms);
+        let value = encode(&self.name, value)?;
+        Store::lock(&self.store).put(key, Some(value));
+        Ok(())
+    }
+
+    /// Every (key, window) entry.
+    pub fn all(&self) -> Result<Vec<(Windowed<K>, V)>> {
+        let entries = Store::lock(&self.store).range(&[], None)?;
+        let mut out = Vec::with_capacity(entries.len());
+        for (k, v) in &entries {
+            if let Some((key, start)) = split_window_key(k) {
+                out.push((
+                    Windowed {
+                        key: decode(&self.name, key)?,
+                        window: self.window(start),
+                    },
+                    decode(&self.name, v)?,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    fn window(&self, start_ms: i64) -> TimeWindow {
+        TimeWindow {
+            start_ms,
+            end_ms: start_ms.saturating_add(self.window_size_ms),
+        }
+    }
+}
+
+/// Sign-flipped big-endian, so byte order equals numeric order for negative times too.
+fn window_key(key: &[u8], start_ms: i64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + key.len() + 8);
+    out.extend_from_slice(&(key.len() as u32).to_be_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(&((start_ms as u64) ^ (1 << 63)).to_be_bytes());
+    out
+}
+
+fn split_window_key(bytes: &[u8]) -> Option<(&[u8], i64)> {
+    let len = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    let key = bytes.get(4..4 + len)?;
+    let start: [u8; 8] = bytes.get(4 + len..)?.try_into().ok()?;
+    Some((key, (u64::from_be_bytes(start) ^ (1 << 63)) as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_keys_sort_by_key_then_time() {
+        let a = [
+            window_key(b"a", -5),
+            window_key(b"a", 0),
+            window_key(b"a", 7),
+            window_key(b"b", -100),
+        ];
+        let mut sorted = a.clone();
+        sorted.sort();
+        assert_eq!(sorted, a);
+        assert_eq!(split_window_key(&a[0]), Some((&b"a"[..], -5)));
+    }
+}

@@ -1,0 +1,12 @@
+//! Tasks: the unit of parallelism, one per (sub-topology, partition), each with its own
+//! processors, stores and stream time.
+
+mod env;
+mod id;
+mod restore;
+#[allow(clippy::module_inception)]
+mod task;
+
+pub(crate) use env::TaskEnv;
+pub use id::TaskId;
+pub(crate) use task::Task;

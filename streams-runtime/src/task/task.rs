@@ -1,0 +1,188 @@
+use std::collections::HashMap;
+
+use super::restore::{self, Restored};
+use super::{TaskEnv, TaskId};
+use crate::error::{ErrorKind, Result};
+use crate::naming;
+use crate::processor::{OutputRecord, TaskContext};
+use crate::state::{
+    Backend, ChangelogPartition, MemoryBackend, RocksBackend, SharedStore, Store, StoreBackend, layout,
+};
+use crate::topology::Subtopology;
+use crate::topology::node::{RawProcessor, TaskBuild};
+
+/// One sub-topology instance over one partition: processors, stores, stream time, positions.
+pub(crate) struct Task {
+    id: TaskId,
+    ctx: TaskContext,
+    sources: HashMap<String, Box<dyn RawProcessor>>,
+    stores: Vec<(String, SharedStore)>,
+    /// Next offset to consume, per source topic (of this task's partition).
+    positions: HashMap<String, i64>,
+    /// Positions and stream time as of the last successful commit, to roll back to.
+    committed_positions: HashMap<String, i64>,
+    committed_stream_time: i64,
+    restored: Restored,
+}
+
+impl Task {
+    /// Opens the task's stores (rebuilding a corrupt one), restores them from their changelogs
+    /// and creates its processors.
+    pub(crate) fn open(env: &TaskEnv, sub: &Subtopology, partition: i32) -> Result<Self> {
+        let id = TaskId {
+            subtopology: sub.id,
+            partition,
+        };
+        let mut stores = Vec::new();
+        let mut restored = Restored::default();
+        for spec in &sub.stores {
+            let backend: Box<dyn Backend> = match spec.backend {
+                StoreBackend::InMemory => Box::new(MemoryBackend::default()),
+                StoreBackend::RocksDb => {
+                    let dir = layout::store_dir(&env.state_dir, &env.application_id, id, &spec.name);
+                    match RocksBackend::open(&dir, &env.rocks) {
+                        Ok(backend) => Box::new(backend),
+                        Err(e) if spec.logged && e.kind() == ErrorKind::State => {
+                            tracing::warn!(task = %id, store = %spec.name, error = %e, "local store is unreadable; rebuilding it from the changelog");
+                            let _ = std::fs::remove_dir_all(&dir);
+                            Box::new(RocksBackend::open(&dir, &env.rocks)?)
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            };
+            let changelog = spec.logged.then(|| ChangelogPartition {
+                topic: naming::changelog_topic(&env.application_id, &spec.name),
+                partition,
+            });
+            let mut store = Store::new(spec.name.clone(), changelog.clone(), backend);
+            if let Some(changelog) = &changelog {
+                let r = restore::restore(env, &mut store, changelog)?;
+                restored.records += r.records;
+                restored.bytes += r.bytes;
+            }
+            stores.push((spec.name.clone(), store.shared()));
+        }
+        let store_map: HashMap<String, SharedStore> = stores.iter().cloned().collect();
+        let build = TaskBuild {
+            task: id,
+            application_id: &env.application_id,
+            stores: &store_map,
+        };
+        let mut sources = HashMap::new();
+        for (topic, factory) in &sub.sources {
+            sources.insert(topic.resolve(&env.application_id), factory.instantiate(&build)?);
+        }
+        {
+            let mut registry = env.registry.write().unwrap_or_else(|e| e.into_inner());
+            for (name, store) in &stores {
+                registry.insert((name.clone(), partition), SharedStore::clone(store));
+            }
+        }
+        Ok(Self {
+            id,
+            ctx: TaskContext::new(id),
+            sources,
+            stores,
+            positions: HashMap::new(),
+            committed_positions: HashMap::new(),
+            committed_stream_time: i64::MIN,
+            restored,
+        })
+    }
+
+    /// Changelog records replayed when this task was opened.
+    pub(crate) fn restored(&self) -> Restored {
+        self.restored
+    }
+
+    /// Runs one consumed record through the task's processors; `Ok(false)` if it was skipped.
+    /// Records that cannot be decoded or processed are logged and skipped (a poison record never
+    /// stops the task).
+    pub(crate) fn process(
+        &mut self,
+        topic: &str,
+        offset: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+    ) -> Result<bool> {
+        self.committed_positions.entry(topic.to_owned()).or_insert(offset);
+        let Some(source) = self.sources.get_mut(topic) else {
+            tracing::warn!(task = %self.id, topic, "record from a topic this task does not read; skipping");
+            return Ok(false);
+        };
+        let result = source.process(&mut self.ctx, key, value, timestamp);
+        self.positions.insert(topic.to_owned(), offset + 1);
+        match result {
+            Err(e) if e.kind() == ErrorKind::Codec => {
+                tracing::warn!(task = %self.id, topic, offset, error = %e, "skipping a record that could not be processed");
+                Ok(false)
+            }
+            other => other.map(|()| true),
+        }
+    }
+
+    /// Records the processors asked to produce since the last call.
+    pub(crate) fn drain_outputs(&mut self) -> std::vec::Drain<'_, OutputRecord> {
+        self.ctx.outputs.drain(..)
+    }
+
+    /// Bytes the task's stores occupy locally.
+    pub(crate) fn store_size_bytes(&self) -> u64 {
+        self.stores().map(|s| Store::lock(s).size_bytes()).sum()
+    }
+
+    pub(crate) fn stores(&self) -> impl Iterator<Item = &SharedStore> {
+        self.stores.iter().map(|(_, store)| store)
+    }
+
+    /// Bytes of uncommitted store writes.
+    pub(crate) fn dirty_bytes(&self) -> usize {
+        self.stores().map(|s| Store::lock(s).dirty_bytes()).sum()
+    }
+
+    /// Positions to commit: (topic, partition, next offset).
+    pub(crate) fn positions(&self) -> impl Iterator<Item = (&str, i32, i64)> {
+        self.positions
+            .iter()
+            .map(|(topic, offset)| (topic.as_str(), self.id.partition, *offset))
+    }
+
+    /// The last commit succeeded: remember where to roll back to.
+    pub(crate) fn mark_committed(&mut self) {
+        self.committed_positions
+            .extend(self.positions.iter().map(|(t, o)| (t.clone(), *o)));
+        self.committed_stream_time = self.ctx.stream_time();
+    }
+
+    /// Forgets everything since the last commit; returns the positions to seek back to.
+    pub(crate) fn roll_back(&mut self) -> Vec<(String, i32, i64)> {
+        for store in self.stores() {
+            Store::lock(store).discard_uncommitted();
+        }
+        self.ctx.outputs.clear();
+        self.ctx.set_stream_time(self.committed_stream_time);
+        self.positions.clear();
+        self.committed_positions
+            .iter()
+            .map(|(t, o)| (t.clone(), self.id.partition, *o))
+            .collect()
+    }
+
+    /// Late records dropped by this task's windows.
+    pub(crate) fn dropped_late_records(&self) -> u64 {
+        self.ctx.dropped_late_records()
+    }
+
+    /// Unregisters the task's stores from local queries; dropping the task closes them.
+    pub(crate) fn close(self, env: &TaskEnv) {
+        let mut registry = env.registry.write().unwrap_or_else(|e| e.into_inner());
+        for (name, store) in &self.stores {
+            let key = (name.clone(), self.id.partition);
+            if registry.get(&key).is_some_and(|s| std::sync::Arc::ptr_eq(s, store)) {
+                registry.remove(&key);
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! `StreamsBuilder`: where a topology starts.
+
+use std::sync::Arc;
+
+use super::graph::{self, SharedGraph, SourceEntry};
+use super::kstream::KStream;
+use super::node::{Children, RawNodeFactory};
+use super::source::{Source, TimestampExtractor};
+use super::topic::TopicName;
+use super::{Topology, TopologyError};
+use crate::codec::{Codec, Json};
+use crate::processor::Data;
+
+/// Builds a [`Topology`] from streams and the operations applied to them.
+///
+/// ```
+/// use std::time::Duration;
+/// use streams_runtime::codec::{Json, Utf8};
+/// use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder};
+/// use streams_runtime::window::TumblingWindows;
+///
+/// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+/// struct Click { user_id: String, timestamp: i64 }
+///
+/// let builder = StreamsBuilder::new();
+/// builder
+///     .stream_with("user-clicks", Consumed::new(Utf8, Json).with_timestamp(|_, c: &Click, _| c.timestamp * 1000))
+///     .group_by_key()
+///     .windowed_by(TumblingWindows::of(Duration::from_secs(300)).grace(Duration::from_secs(30)))
+///     .count(Materialized::named("click-counts"))
+///     .to_stream()
+///     .map(|k, count| (k.to_string(), count))
+///     .to_with("aggregated-clicks", Utf8, Json);
+/// let topology = builder.build()?;
+/// assert!(topology.describe().contains("click-counts"));
+/// # Ok::<_, streams_runtime::topology::TopologyError>(())
+/// ```
+#[derive(Default)]
+pub struct StreamsBuilder {
+    graph: SharedGraph,
+}
+
+/// How a source topic is read: codecs and event-time extraction.
+pub struct Consumed<K, V> {
+    key_codec: Arc<dyn Codec<K>>,
+    value_codec: Arc<dyn Codec<V>>,
+    timestamp: Option<Arc<TimestampExtractor<K, V>>>,
+}
+
+impl<K: Data, V: Data> Consumed<K, V> {
+    /// Reads keys and values with these codecs; event time is the record's timestamp.
+    pub fn new(key_codec: impl Codec<K>, value_codec: impl Codec<V>) -> Self {
+        Self {
+            key_codec: Arc::new(key_codec),
+            value_codec: Arc::new(value_codec),
+            timestamp: None,
+        }
+    }
+
+    /// Takes event time (epoch ms) from the record: `f(key, value, broker timestamp)`.
+    pub fn with_timestamp(mut self, f: impl Fn(&K, &V, i64) -> i64 + Send + Sync + 'static) -> Self {
+        self.timestamp = Some(Arc::new(f));
+        self
+    }
+}
+
+impl StreamsBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A stream of the records of `topic`, key and value as JSON, event time = record timestamp.
+    pub fn stream<K, V>(&self, topic: &str) -> KStream<K, V>
+    where
+        K: Data + serde::Serialize + serde::de::DeserializeOwned,
+        V: Data + serde::Serialize + serde::de::DeserializeOwned,
+    {
+        self.stream_with(topic, Consumed::new(Json, Json))
+    }
+
+    /// A stream of the records of `topic`, read as `consumed` says.
+    pub fn stream_with<K: Data, V: Data>(&self, topic: &str, consumed: Consumed<K, V>) -> KStream<K, V> {
+        let children = Children::default();
+        let topic_name = TopicName::External(topic.to_owned());
+        let source = Source {
+            topic: topic_name.clone(),
+            key_codec: consumed.key_codec,
+            value_codec: consumed.value_codec,
+            timestamp: consumed.timestamp,
+            children: children.clone(),
+        };
+        let mut g = graph::lock(&self.graph);
+        if let Some(problem) = crate::naming::topic_name_problem(topic) {
+            g.errors.push(format!("source topic: {problem}"));
+        }
+        if g.sources.iter().any(|s| s.topic == topic_name) {
+            g.errors.push(format!(
+                "topic `{topic}` is read by two sources; read it once and share the stream"
+            ));
+        }
+        let sub = g.new_sub();
+        let node = g.add_node("SOURCE", None, sub, None, format!("topics: [{topic}]"));
+        g.sources.push(SourceEntry {
+            topic: topic_name,
+            sub,
+            factory: Arc::new(source) as Arc<dyn RawNodeFactory>,
+        });
+        drop(g);
+        KStream {
+            graph: Arc::clone(&self.graph),
+            node,
+            sub,
+            children,
+            key_changed: false,
+        }
+    }
+
+    /// Finishes the topology, checking it (unique store names, legal topic names).
+    pub fn build(self) -> Result<Topology, TopologyError> {
+        Topology::from_graph(&graph::lock(&self.graph))
+    }
+}

@@ -1,0 +1,99 @@
+//! The topology under construction: node descriptions, sub-topology grouping, sources, stores.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::node::RawNodeFactory;
+use super::topic::TopicName;
+use crate::naming;
+use crate::state::StoreSpec;
+
+pub(crate) type SharedGraph = Arc<Mutex<Graph>>;
+
+pub(crate) fn lock(graph: &SharedGraph) -> MutexGuard<'_, Graph> {
+    graph.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One node, for `describe()`.
+#[derive(Clone, Debug)]
+pub(crate) struct NodeInfo {
+    pub(crate) name: String,
+    pub(crate) kind: &'static str,
+    pub(crate) sub: usize,
+    pub(crate) detail: String,
+    pub(crate) parents: Vec<usize>,
+}
+
+pub(crate) struct SourceEntry {
+    pub(crate) topic: TopicName,
+    pub(crate) sub: usize,
+    pub(crate) factory: Arc<dyn RawNodeFactory>,
+}
+
+/// A repartition topic and the sub-topology that writes it.
+#[derive(Clone, Debug)]
+pub(crate) struct RepartitionEntry {
+    pub(crate) name: String,
+    pub(crate) upstream_sub: usize,
+    pub(crate) partitions: Option<i32>,
+}
+
+#[derive(Default)]
+pub(crate) struct Graph {
+    pub(crate) nodes: Vec<NodeInfo>,
+    /// Union-find over provisional sub-topology ids: operations reading two streams merge them.
+    sub_parent: Vec<usize>,
+    pub(crate) sources: Vec<SourceEntry>,
+    pub(crate) stores: Vec<(StoreSpec, usize)>,
+    pub(crate) repartitions: Vec<RepartitionEntry>,
+    pub(crate) errors: Vec<String>,
+}
+
+impl Graph {
+    pub(crate) fn new_sub(&mut self) -> usize {
+        self.sub_parent.push(self.sub_parent.len());
+        self.sub_parent.len() - 1
+    }
+
+    pub(crate) fn find(&self, mut sub: usize) -> usize {
+        while self.sub_parent[sub] != sub {
+            sub = self.sub_parent[sub];
+        }
+        sub
+    }
+
+    pub(crate) fn add_node(
+        &mut self,
+        kind: &'static str,
+        name: Option<&str>,
+        sub: usize,
+        parent: Option<usize>,
+        detail: String,
+    ) -> usize {
+        let id = self.nodes.len();
+        let name = name.map_or_else(|| format!("KSTREAM-{kind}-{id:010}"), str::to_owned);
+        self.nodes.push(NodeInfo {
+            name,
+            kind,
+            sub,
+            detail,
+            parents: parent.into_iter().collect(),
+        });
+        id
+    }
+
+    pub(crate) fn add_store(&mut self, spec: StoreSpec, sub: usize) {
+        if self.stores.iter().any(|(s, _)| s.name == spec.name) {
+            self.errors.push(format!(
+                "store `{}` is declared twice; store names must be unique",
+                spec.name
+            ));
+        }
+        if let Some(problem) = naming::topic_name_problem(&spec.name) {
+            self.errors.push(format!(
+                "store name `{}` also names its changelog topic, but {problem}",
+                spec.name
+            ));
+        }
+        self.stores.push((spec, sub));
+    }
+}

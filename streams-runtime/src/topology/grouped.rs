@@ -1,0 +1,217 @@
+//! Grouped streams and their aggregations.
+
+use std::sync::Arc;
+
+use super::aggregate::{Aggregate, AggregateFn, StoreData, WindowedAggregate};
+use super::graph;
+use super::kstream::KStream;
+use super::ktable::KTable;
+use super::materialized::Materialized;
+use super::node::RawNodeFactory;
+use super::source::Source;
+use super::stateless::Sink;
+use super::topic::TopicName;
+use crate::codec::Binary;
+use crate::state::{StoreKind, StoreSpec};
+use crate::window::{TumblingWindows, Windowed};
+
+/// A stream grouped by key, ready to aggregate.
+pub struct KGroupedStream<K, V> {
+    pub(crate) stream: KStream<K, V>,
+}
+
+/// A grouped stream cut into time windows.
+pub struct TimeWindowedKStream<K, V> {
+    stream: KStream<K, V>,
+    windows: TumblingWindows,
+}
+
+impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
+    /// Counts records per key.
+    pub fn count(&self, materialized: impl Into<Materialized>) -> KTable<K, u64> {
+        self.aggregate_with(materialized.into(), |_, _, count: Option<u64>| count.unwrap_or(0) + 1)
+    }
+
+    /// Combines the values of each key with `reducer(aggregate, value)`.
+    pub fn reduce(
+        &self,
+        reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<K, V> {
+        self.aggregate_with(materialized.into(), move |_, value, acc| match acc {
+            Some(acc) => reducer(acc, value),
+            None => value,
+        })
+    }
+
+    /// Folds the values of each key into an aggregate starting from `initializer()`.
+    pub fn aggregate<A: StoreData>(
+        &self,
+        initializer: impl Fn() -> A + Send + Sync + 'static,
+        aggregator: impl Fn(&K, V, A) -> A + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<K, A> {
+        self.aggregate_with(materialized.into(), move |key, value, acc| {
+            aggregator(key, value, acc.unwrap_or_else(&initializer))
+        })
+    }
+
+    /// Cuts the groups into windows.
+    pub fn windowed_by(&self, windows: TumblingWindows) -> TimeWindowedKStream<K, V> {
+        TimeWindowedKStream {
+            stream: self.stream.clone_handle(),
+            windows,
+        }
+    }
+
+    fn aggregate_with<A: StoreData>(
+        &self,
+        materialized: Materialized,
+        f: impl Fn(&K, V, Option<A>) -> A + Send + Sync + 'static,
+    ) -> KTable<K, A> {
+        let input = repartition_if_needed(&self.stream, &materialized.name);
+        register_store(&input, &materialized, StoreKind::KeyValue);
+        let table = input.attach(
+            "AGGREGATE",
+            format!("stores: [{}]", materialized.name),
+            false,
+            |children| {
+                Arc::new(Aggregate {
+                    store: materialized.name.clone(),
+                    f: Arc::new(f) as Arc<AggregateFn<K, V, A>>,
+                    children,
+                })
+            },
+        );
+        KTable {
+            stream: table,
+            store: materialized.name,
+        }
+    }
+}
+
+impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
+    /// Counts records per key and window.
+    pub fn count(&self, materialized: impl Into<Materialized>) -> KTable<Windowed<K>, u64> {
+        self.aggregate_with(materialized.into(), |_, _, count: Option<u64>| count.unwrap_or(0) + 1)
+    }
+
+    /// Combines the values of each key and window.
+    pub fn reduce(
+        &self,
+        reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<Windowed<K>, V> {
+        self.aggregate_with(materialized.into(), move |_, value, acc| match acc {
+            Some(acc) => reducer(acc, value),
+            None => value,
+        })
+    }
+
+    /// Folds the values of each key and window, starting from `initializer()` per window.
+    pub fn aggregate<A: StoreData>(
+        &self,
+        initializer: impl Fn() -> A + Send + Sync + 'static,
+        aggregator: impl Fn(&K, V, A) -> A + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<Windowed<K>, A> {
+        self.aggregate_with(materialized.into(), move |key, value, acc| {
+            aggregator(key, value, acc.unwrap_or_else(&initializer))
+        })
+    }
+
+    fn aggregate_with<A: StoreData>(
+        &self,
+        materialized: Materialized,
+        f: impl Fn(&K, V, Option<A>) -> A + Send + Sync + 'static,
+    ) -> KTable<Windowed<K>, A> {
+        let input = repartition_if_needed(&self.stream, &materialized.name);
+        // Kafka Streams' default retention: at least one day, and never less than size + grace.
+        let retention_ms = (self.windows.size_ms() + self.windows.grace_ms()).max(24 * 3_600_000);
+        register_store(&input, &materialized, StoreKind::Window { retention_ms });
+        let windows = self.windows;
+        let table = input.attach(
+            "WINDOWED-AGGREGATE",
+            format!("stores: [{}], windows: {windows:?}", materialized.name),
+            false,
+            |children| {
+                Arc::new(WindowedAggregate {
+                    store: materialized.name.clone(),
+                    windows,
+                    f: Arc::new(f) as Arc<AggregateFn<K, V, A>>,
+                    children,
+                })
+            },
+        );
+        KTable {
+            stream: table,
+            store: materialized.name,
+        }
+    }
+}
+
+fn register_store<K, V>(stream: &KStream<K, V>, materialized: &Materialized, kind: StoreKind) {
+    let spec = StoreSpec {
+        name: materialized.name.clone(),
+        kind,
+        backend: materialized.backend,
+        logged: materialized.logged,
+    };
+    graph::lock(&stream.graph).add_store(spec, stream.sub);
+}
+
+/// Routes `stream` through `<application.id>-<name>-repartition` when its keys may have changed,
+/// so every record of a key reaches the one task that aggregates it.
+fn repartition_if_needed<K: StoreData, V: StoreData>(stream: &KStream<K, V>, name: &str) -> KStream<K, V> {
+    if !stream.key_changed {
+        return stream.clone_handle();
+    }
+    let topic = TopicName::Repartition(name.to_owned());
+    stream.children.add(Arc::new(Sink {
+        topic: topic.clone(),
+        key_codec: Arc::new(Binary),
+        value_codec: Arc::new(Binary),
+    }));
+    let children = super::node::Children::default();
+    let source = Source::<K, V> {
+        topic: topic.clone(),
+        key_codec: Arc::new(Binary),
+        value_codec: Arc::new(Binary),
+        timestamp: None,
+        children: children.clone(),
+    };
+    let mut g = graph::lock(&stream.graph);
+    g.add_node(
+        "SINK",
+        Some(&format!("{name}-repartition-sink")),
+        stream.sub,
+        Some(stream.node),
+        format!("topic: {topic}"),
+    );
+    g.repartitions.push(super::graph::RepartitionEntry {
+        name: name.to_owned(),
+        upstream_sub: stream.sub,
+        partitions: None,
+    });
+    let sub = g.new_sub();
+    let node = g.add_node(
+        "SOURCE",
+        Some(&format!("{name}-repartition-source")),
+        sub,
+        None,
+        format!("topics: [{topic}]"),
+    );
+    g.sources.push(super::graph::SourceEntry {
+        topic,
+        sub,
+        factory: Arc::new(source) as Arc<dyn RawNodeFactory>,
+    });
+    drop(g);
+    KStream {
+        graph: Arc::clone(&stream.graph),
+        node,
+        sub,
+        children,
+        key_changed: false,
+    }
+}

@@ -1,0 +1,195 @@
+//! `KStream<K, V>`: an unbounded stream of independent records.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::graph::{self, SharedGraph};
+use super::grouped::KGroupedStream;
+use super::node::{Children, NodeFactory};
+use super::stateless::{OneToMany, OneToOne, Sink};
+use super::topic::TopicName;
+use crate::codec::{Codec, Json};
+use crate::processor::{Data, Record};
+
+/// A stream of records; every record is an independent event.
+pub struct KStream<K, V> {
+    pub(crate) graph: SharedGraph,
+    pub(crate) node: usize,
+    pub(crate) sub: usize,
+    pub(crate) children: Children<K, V>,
+    /// Whether an operation may have changed keys since the source, so grouping must repartition.
+    pub(crate) key_changed: bool,
+}
+
+impl<K: Data, V: Data> KStream<K, V> {
+    pub(crate) fn attach<K2: Data, V2: Data>(
+        &self,
+        kind: &'static str,
+        detail: String,
+        key_changed: bool,
+        factory: impl FnOnce(Children<K2, V2>) -> Arc<dyn NodeFactory<K, V>>,
+    ) -> KStream<K2, V2> {
+        let children = Children::default();
+        self.children.add(factory(children.clone()));
+        let node = graph::lock(&self.graph).add_node(kind, None, self.sub, Some(self.node), detail);
+        KStream {
+            graph: Arc::clone(&self.graph),
+            node,
+            sub: self.sub,
+            children,
+            key_changed: self.key_changed || key_changed,
+        }
+    }
+
+    fn one_to_one<K2: Data, V2: Data>(
+        &self,
+        kind: &'static str,
+        key_changed: bool,
+        f: impl Fn(Record<K, V>) -> Option<Record<K2, V2>> + Send + Sync + 'static,
+    ) -> KStream<K2, V2> {
+        self.attach(kind, String::new(), key_changed, |children| {
+            Arc::new(OneToOne {
+                f: Arc::new(f),
+                children,
+            })
+        })
+    }
+
+    /// Keeps the records for which `predicate` holds.
+    pub fn filter(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> KStream<K, V> {
+        self.one_to_one("FILTER", false, move |r| predicate(&r.key, &r.value).then_some(r))
+    }
+
+    /// Drops the records for which `predicate` holds.
+    pub fn filter_not(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> KStream<K, V> {
+        self.one_to_one("FILTER", false, move |r| (!predicate(&r.key, &r.value)).then_some(r))
+    }
+
+    /// Replaces each record's key and value. Grouping afterwards repartitions by the new key.
+    pub fn map<K2: Data, V2: Data>(&self, f: impl Fn(K, V) -> (K2, V2) + Send + Sync + 'static) -> KStream<K2, V2> {
+        self.one_to_one("MAP", true, move |r| {
+            let timestamp = r.timestamp;
+            let (key, value) = f(r.key, r.value);
+            Some(Record { key, value, timestamp })
+        })
+    }
+
+    /// Replaces each record's value, keeping its key (no repartitioning needed).
+    pub fn map_values<V2: Data>(&self, f: impl Fn(V) -> V2 + Send + Sync + 'static) -> KStream<K, V2> {
+        self.one_to_one("MAPVALUES", false, move |r| {
+            Some(Record {
+                key: r.key,
+                value: f(r.value),
+                timestamp: r.timestamp,
+            })
+        })
+    }
+
+    /// Sets a new key computed from each record. Grouping afterwards repartitions by it.
+    pub fn select_key<K2: Data>(&self, f: impl Fn(&K, &V) -> K2 + Send + Sync + 'static) -> KStream<K2, V> {
+        self.one_to_one("KEY-SELECT", true, move |r| {
+            Some(Record {
+                key: f(&r.key, &r.value),
+                value: r.value,
+                timestamp: r.timestamp,
+            })
+        })
+    }
+
+    /// Replaces each record with any number of records.
+    pub fn flat_map<K2: Data, V2: Data, I>(&self, f: impl Fn(K, V) -> I + Send + Sync + 'static) -> KStream<K2, V2>
+    where
+        I: IntoIterator<Item = (K2, V2)>,
+    {
+        self.attach("FLATMAP", String::new(), true, |children| {
+            Arc::new(OneToMany {
+                f: Arc::new(move |r: Record<K, V>| {
+                    let timestamp = r.timestamp;
+                    f(r.key, r.value)
+                        .into_iter()
+                        .map(|(key, value)| Record { key, value, timestamp })
+                        .collect()
+                }),
+                children,
+            })
+        })
+    }
+
+    /// Replaces each value with any number of values, keeping the key.
+    pub fn flat_map_values<V2: Data, I>(&self, f: impl Fn(V) -> I + Send + Sync + 'static) -> KStream<K, V2>
+    where
+        I: IntoIterator<Item = V2>,
+    {
+        self.attach("FLATMAPVALUES", String::new(), false, |children| {
+            Arc::new(OneToMany {
+                f: Arc::new(move |r: Record<K, V>| {
+                    let Record { key, value, timestamp } = r;
+                    f(value)
+                        .into_iter()
+                        .map(|value| Record {
+                            key: key.clone(),
+                            value,
+                            timestamp,
+                        })
+                        .collect()
+                }),
+                children,
+            })
+        })
+    }
+
+    /// Calls `f` on every record and passes it on unchanged (logging, metrics).
+    pub fn peek(&self, f: impl Fn(&K, &V) + Send + Sync + 'static) -> KStream<K, V> {
+        self.one_to_one("PEEK", false, move |r| {
+            f(&r.key, &r.value);
+            Some(r)
+        })
+    }
+
+    /// Groups by the current key, for aggregation. If keys may have changed since the source,
+    /// the aggregation reads through a repartition topic named after its store.
+    pub fn group_by_key(&self) -> KGroupedStream<K, V> {
+        KGroupedStream {
+            stream: self.clone_handle(),
+        }
+    }
+
+    /// Groups by a new key computed from each record (always repartitions).
+    pub fn group_by<K2: Data>(&self, f: impl Fn(&K, &V) -> K2 + Send + Sync + 'static) -> KGroupedStream<K2, V> {
+        KGroupedStream {
+            stream: self.select_key(f),
+        }
+    }
+
+    /// Writes every record to `topic`, key and value as JSON.
+    pub fn to(&self, topic: &str)
+    where
+        K: Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        self.to_with(topic, Json, Json);
+    }
+
+    /// Writes every record to `topic` with the given codecs.
+    pub fn to_with(&self, topic: &str, key_codec: impl Codec<K>, value_codec: impl Codec<V>) {
+        let sink = Sink {
+            topic: TopicName::External(topic.to_owned()),
+            key_codec: Arc::new(key_codec),
+            value_codec: Arc::new(value_codec),
+        };
+        self.children.add(Arc::new(sink));
+        graph::lock(&self.graph).add_node("SINK", None, self.sub, Some(self.node), format!("topic: {topic}"));
+    }
+
+    pub(crate) fn clone_handle(&self) -> KStream<K, V> {
+        KStream {
+            graph: Arc::clone(&self.graph),
+            node: self.node,
+            sub: self.sub,
+            children: self.children.clone(),
+            key_changed: self.key_changed,
+        }
+    }
+}

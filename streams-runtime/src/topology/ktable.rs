@@ -1,0 +1,34 @@
+//! `KTable<K, V>`: the latest value per key, as produced by an aggregation.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::kstream::KStream;
+use crate::processor::Data;
+
+/// A changelog stream: each record updates the value of its key. Backed by a named store.
+pub struct KTable<K, V> {
+    pub(crate) stream: KStream<K, V>,
+    pub(crate) store: String,
+}
+
+impl<K: Data, V: Data> KTable<K, V> {
+    /// The stream of updates (one record per change, as Kafka Streams emits with caching off).
+    pub fn to_stream(&self) -> KStream<K, V> {
+        self.stream.clone_handle()
+    }
+
+    /// The name of the store holding this table.
+    pub fn store_name(&self) -> &str {
+        &self.store
+    }
+
+    /// Writes every update to `topic` as JSON.
+    pub fn to(&self, topic: &str)
+    where
+        K: Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        self.stream.to(topic);
+    }
+}

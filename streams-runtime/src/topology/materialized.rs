@@ -1,0 +1,41 @@
+use crate::state::StoreBackend;
+
+/// How an aggregation's result is stored: its (required) name, backend and changelogging.
+///
+/// Store names come from the user, never from a node's position, so editing a topology does not
+/// orphan state; the name also names the changelog topic `<application.id>-<name>-changelog`.
+#[derive(Clone, Debug)]
+pub struct Materialized {
+    pub(crate) name: String,
+    pub(crate) backend: StoreBackend,
+    pub(crate) logged: bool,
+}
+
+impl Materialized {
+    /// A RocksDB store named `name`, backed by a changelog topic.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            backend: StoreBackend::RocksDb,
+            logged: true,
+        }
+    }
+
+    /// Keeps the store in memory (restored from the changelog on every start).
+    pub fn in_memory(mut self) -> Self {
+        self.backend = StoreBackend::InMemory;
+        self
+    }
+
+    /// Disables the changelog: the store is lost with the local state directory.
+    pub fn without_logging(mut self) -> Self {
+        self.logged = false;
+        self
+    }
+}
+
+impl From<&str> for Materialized {
+    fn from(name: &str) -> Self {
+        Self::named(name)
+    }
+}

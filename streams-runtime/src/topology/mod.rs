@@ -1,0 +1,174 @@
+//! The typed builder API (`StreamsBuilder`, `KStream`, `KTable`, …) and the built `Topology`.
+//!
+//! The macros expand into exactly this API; a topology can also be written by hand with it.
+
+mod aggregate;
+mod builder;
+mod graph;
+mod grouped;
+mod kstream;
+mod ktable;
+mod materialized;
+pub(crate) mod node;
+mod source;
+mod stateless;
+pub(crate) mod topic;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+pub use aggregate::StoreData;
+pub use builder::{Consumed, StreamsBuilder};
+pub use grouped::{KGroupedStream, TimeWindowedKStream};
+pub use kstream::KStream;
+pub use ktable::KTable;
+pub use materialized::Materialized;
+pub use source::TimestampExtractor;
+
+use crate::state::StoreSpec;
+use graph::Graph;
+use node::RawNodeFactory;
+use topic::TopicName;
+
+/// A topology that failed its checks; every problem found is listed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid topology: {}", .problems.join("; "))]
+pub struct TopologyError {
+    problems: Vec<String>,
+}
+
+/// One connected piece of a topology: its source topics and stores. Tasks are instances of a
+/// sub-topology for one partition.
+pub(crate) struct Subtopology {
+    pub(crate) id: u32,
+    pub(crate) sources: Vec<(TopicName, Arc<dyn RawNodeFactory>)>,
+    pub(crate) stores: Vec<StoreSpec>,
+}
+
+/// A repartition topic, its writer sub-topology and partition count (None: as its writer).
+#[derive(Clone, Debug)]
+pub(crate) struct Repartition {
+    pub(crate) name: String,
+    pub(crate) upstream: u32,
+    pub(crate) partitions: Option<i32>,
+}
+
+/// A checked, runnable topology.
+pub struct Topology {
+    pub(crate) subtopologies: Vec<Subtopology>,
+    pub(crate) repartitions: Vec<Repartition>,
+    description: String,
+}
+
+impl Topology {
+    fn from_graph(graph: &Graph) -> Result<Self, TopologyError> {
+        if !graph.errors.is_empty() {
+            return Err(TopologyError {
+                problems: graph.errors.clone(),
+            });
+        }
+        if graph.sources.is_empty() {
+            return Err(TopologyError {
+                problems: vec!["the topology has no source; add one with `StreamsBuilder::stream`".to_owned()],
+            });
+        }
+        // Number sub-topologies in the order their first source was declared.
+        let mut ids: BTreeMap<usize, u32> = BTreeMap::new();
+        let mut order: Vec<usize> = Vec::new();
+        for source in &graph.sources {
+            let root = graph.find(source.sub);
+            if let std::collections::btree_map::Entry::Vacant(entry) = ids.entry(root) {
+                entry.insert(order.len() as u32);
+                order.push(root);
+            }
+        }
+        let id_of = |sub: usize| ids.get(&graph.find(sub)).copied().unwrap_or(0);
+        let mut subtopologies: Vec<Subtopology> = (0..order.len())
+            .map(|i| Subtopology {
+                id: i as u32,
+                sources: Vec::new(),
+                stores: Vec::new(),
+            })
+            .collect();
+        for source in &graph.sources {
+            subtopologies[id_of(source.sub) as usize]
+                .sources
+                .push((source.topic.clone(), Arc::clone(&source.factory)));
+        }
+        for (spec, sub) in &graph.stores {
+            subtopologies[id_of(*sub) as usize].stores.push(spec.clone());
+        }
+        let repartitions = graph
+            .repartitions
+            .iter()
+            .map(|r| Repartition {
+                name: r.name.clone(),
+                upstream: id_of(r.upstream_sub),
+                partitions: r.partitions,
+            })
+            .collect();
+        Ok(Self {
+            subtopologies,
+            repartitions,
+            description: describe(graph, &id_of),
+        })
+    }
+
+    /// A text description in the style of Kafka Streams' `Topology#describe()`.
+    pub fn describe(&self) -> &str {
+        &self.description
+    }
+
+    /// Every store, with the sub-topology that owns it.
+    pub fn stores(&self) -> impl Iterator<Item = (&StoreSpec, u32)> {
+        self.subtopologies
+            .iter()
+            .flat_map(|s| s.stores.iter().map(move |spec| (spec, s.id)))
+    }
+}
+
+fn describe(graph: &Graph, id_of: &dyn Fn(usize) -> u32) -> String {
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); graph.nodes.len()];
+    for (id, node) in graph.nodes.iter().enumerate() {
+        for &parent in &node.parents {
+            children[parent].push(id);
+        }
+    }
+    let mut by_sub: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (id, node) in graph.nodes.iter().enumerate() {
+        by_sub.entry(id_of(node.sub)).or_default().push(id);
+    }
+    let mut out = String::from("Topologies:\n");
+    for (sub, nodes) in by_sub {
+        let _ = writeln!(out, "   Sub-topology: {sub}");
+        for id in nodes {
+            let node = &graph.nodes[id];
+            let role = match node.kind {
+                "SOURCE" => "Source",
+                "SINK" => "Sink",
+                _ => "Processor",
+            };
+            let _ = writeln!(out, "    {role}: {} ({})", node.name, node.detail);
+            let names = |ids: &[usize]| {
+                ids.iter()
+                    .map(|&i| graph.nodes[i].name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let _ = writeln!(
+                out,
+                "      --> {}",
+                if children[id].is_empty() {
+                    "none".to_owned()
+                } else {
+                    names(&children[id])
+                }
+            );
+            if !node.parents.is_empty() {
+                let _ = writeln!(out, "      <-- {}", names(&node.parents));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,108 @@
+//! Typed processor nodes and the edges between them.
+//!
+//! A topology is built as factories; each task instantiates its own processors from them, so
+//! processors hold per-task state (store handles) without sharing. Children lists are filled in
+//! after a node is created (`stream.filter(..)` adds to `stream`'s list), hence the shared list.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::topic::TopicName;
+use crate::error::{Error, ErrorKind, Result};
+use crate::processor::{Data, Record, TaskContext};
+use crate::state::SharedStore;
+use crate::task::TaskId;
+
+/// A processor instance of one task, receiving typed records.
+pub(crate) trait Processor<K, V>: Send {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()>;
+}
+
+/// Creates a processor (and, recursively, its children) for one task.
+pub(crate) trait NodeFactory<K, V>: Send + Sync {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Processor<K, V>>>;
+}
+
+/// A source processor receiving raw bytes from a topic partition.
+pub(crate) trait RawProcessor: Send {
+    fn process(
+        &mut self,
+        ctx: &mut TaskContext,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+    ) -> Result<()>;
+}
+
+/// Creates a source processor for one task.
+pub(crate) trait RawNodeFactory: Send + Sync {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn RawProcessor>>;
+}
+
+/// What a task offers its processors while they are being created.
+pub(crate) struct TaskBuild<'a> {
+    pub(crate) task: TaskId,
+    pub(crate) application_id: &'a str,
+    pub(crate) stores: &'a HashMap<String, SharedStore>,
+}
+
+impl TaskBuild<'_> {
+    pub(crate) fn store(&self, name: &str) -> Result<SharedStore> {
+        self.stores.get(name).cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::State,
+                format!("store `{name}` is not available to task {}", self.task),
+            )
+        })
+    }
+
+    pub(crate) fn topic(&self, topic: &TopicName) -> String {
+        topic.resolve(self.application_id)
+    }
+}
+
+/// The children of a node, appended to while the topology is being built.
+pub(crate) struct Children<K, V>(Arc<Mutex<Vec<SharedFactory<K, V>>>>);
+
+type SharedFactory<K, V> = Arc<dyn NodeFactory<K, V>>;
+
+impl<K, V> Clone for Children<K, V> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<K, V> Default for Children<K, V> {
+    fn default() -> Self {
+        Self(Arc::default())
+    }
+}
+
+impl<K: Data, V: Data> Children<K, V> {
+    pub(crate) fn add(&self, child: Arc<dyn NodeFactory<K, V>>) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(child);
+    }
+
+    pub(crate) fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Forward<K, V>> {
+        let factories = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let children = factories.iter().map(|f| f.instantiate(build)).collect::<Result<_>>()?;
+        Ok(Forward { children })
+    }
+}
+
+/// Sends a record to every child of a node; the last child gets it without a clone.
+pub(crate) struct Forward<K, V> {
+    children: Vec<Box<dyn Processor<K, V>>>,
+}
+
+impl<K: Data, V: Data> Forward<K, V> {
+    pub(crate) fn forward(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        if let Some((last, rest)) = self.children.split_last_mut() {
+            for child in rest {
+                child.process(ctx, record.clone())?;
+            }
+            last.process(ctx, record)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,109 @@
+//! Record-at-a-time operations: map, filter, flat_map, peek, … and the sink.
+
+use std::sync::Arc;
+
+use super::node::{Children, Forward, NodeFactory, Processor, TaskBuild};
+use super::topic::TopicName;
+use crate::codec::Codec;
+use crate::error::{Error, ErrorKind, Result};
+use crate::processor::{Data, Record, TaskContext};
+
+pub(crate) type OneToOneFn<K, V, K2, V2> = dyn Fn(Record<K, V>) -> Option<Record<K2, V2>> + Send + Sync;
+pub(crate) type OneToManyFn<K, V, K2, V2> = dyn Fn(Record<K, V>) -> Vec<Record<K2, V2>> + Send + Sync;
+
+/// Zero or one output per input: `map`, `map_values`, `filter`, `peek`, `select_key`.
+pub(crate) struct OneToOne<K, V, K2, V2> {
+    pub(crate) f: Arc<OneToOneFn<K, V, K2, V2>>,
+    pub(crate) children: Children<K2, V2>,
+}
+
+struct OneToOneProcessor<K, V, K2, V2> {
+    f: Arc<OneToOneFn<K, V, K2, V2>>,
+    next: Forward<K2, V2>,
+}
+
+impl<K: Data, V: Data, K2: Data, V2: Data> NodeFactory<K, V> for OneToOne<K, V, K2, V2> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Processor<K, V>>> {
+        Ok(Box::new(OneToOneProcessor {
+            f: Arc::clone(&self.f),
+            next: self.children.instantiate(build)?,
+        }))
+    }
+}
+
+impl<K: Data, V: Data, K2: Data, V2: Data> Processor<K, V> for OneToOneProcessor<K, V, K2, V2> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        match (self.f)(record) {
+            Some(out) => self.next.forward(ctx, out),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Any number of outputs per input: `flat_map`, `flat_map_values`.
+pub(crate) struct OneToMany<K, V, K2, V2> {
+    pub(crate) f: Arc<OneToManyFn<K, V, K2, V2>>,
+    pub(crate) children: Children<K2, V2>,
+}
+
+struct OneToManyProcessor<K, V, K2, V2> {
+    f: Arc<OneToManyFn<K, V, K2, V2>>,
+    next: Forward<K2, V2>,
+}
+
+impl<K: Data, V: Data, K2: Data, V2: Data> NodeFactory<K, V> for OneToMany<K, V, K2, V2> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Processor<K, V>>> {
+        Ok(Box::new(OneToManyProcessor {
+            f: Arc::clone(&self.f),
+            next: self.children.instantiate(build)?,
+        }))
+    }
+}
+
+impl<K: Data, V: Data, K2: Data, V2: Data> Processor<K, V> for OneToManyProcessor<K, V, K2, V2> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        for out in (self.f)(record) {
+            self.next.forward(ctx, out)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes records to a topic (user topic or repartition topic).
+pub(crate) struct Sink<K, V> {
+    pub(crate) topic: TopicName,
+    pub(crate) key_codec: Arc<dyn Codec<K>>,
+    pub(crate) value_codec: Arc<dyn Codec<V>>,
+}
+
+struct SinkProcessor<K, V> {
+    topic: String,
+    key_codec: Arc<dyn Codec<K>>,
+    value_codec: Arc<dyn Codec<V>>,
+}
+
+impl<K: Data, V: Data> NodeFactory<K, V> for Sink<K, V> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Processor<K, V>>> {
+        Ok(Box::new(SinkProcessor {
+            topic: build.topic(&self.topic),
+            key_codec: Arc::clone(&self.key_codec),
+            value_codec: Arc::clone(&self.value_codec),
+        }))
+    }
+}
+
+impl<K: Data, V: Data> Processor<K, V> for SinkProcessor<K, V> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        let codec_error = |e| {
+            Error::new(
+                ErrorKind::Codec,
+                format!("failed to encode a record for `{}`", self.topic),
+            )
+            .with_source(e)
+        };
+        let key = self.key_codec.to_bytes(&record.key).map_err(codec_error)?;
+        let value = self.value_codec.to_bytes(&record.value).map_err(codec_error)?;
+        ctx.send(&self.topic, key, Some(value), record.timestamp);
+        Ok(())
+    }
+}

@@ -1,0 +1,173 @@
+//! Helpers shared by the runtime's integration tests: input, output and an independent oracle.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rdkafka::Message;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+use serde::{Deserialize, Serialize};
+use streams_runtime::codec::{Json, Utf8};
+use streams_runtime::kafka::KafkaCluster;
+use streams_runtime::partitioner::RDKAFKA_PARTITIONER;
+use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
+use streams_runtime::window::TumblingWindows;
+
+pub const WINDOW: Duration = Duration::from_secs(300);
+/// 2024-01-05T10:00:00Z.
+pub const START_MS: i64 = 1_704_448_800_000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Click {
+    pub user_id: String,
+    pub timestamp_ms: i64,
+}
+
+/// `n` clicks starting at `first`, 7 users round-robin, one second of event time apart.
+pub fn clicks(first: u64, n: u64) -> Vec<Click> {
+    (first..first + n)
+        .map(|i| Click {
+            user_id: format!("user-{}", i % 7),
+            timestamp_ms: START_MS + i as i64 * 1_000,
+        })
+        .collect()
+}
+
+/// The windowed click count: `clicks` → per user per 5 minutes → `counts` (`user@start` → n).
+pub fn click_count_topology(input: &str, output: &str, store: &str) -> Topology {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream_with(
+            input,
+            Consumed::new(Utf8, Json).with_timestamp(|_, c: &Click, _| c.timestamp_ms),
+        )
+        .group_by_key()
+        .windowed_by(TumblingWindows::of(WINDOW))
+        .count(Materialized::named(store))
+        .to_stream()
+        .map(|window, count| (window.to_string(), count))
+        .to_with(output, Utf8, Json);
+    builder.build().expect("valid topology")
+}
+
+/// Expected final counts, computed directly from the input.
+pub fn expected_counts(clicks: &[Click]) -> BTreeMap<String, u64> {
+    let windows = TumblingWindows::of(WINDOW);
+    let mut out = BTreeMap::new();
+    for c in clicks {
+        let w = windows.window_for(c.timestamp_ms);
+        let key = streams_runtime::Windowed {
+            key: c.user_id.clone(),
+            window: w,
+        }
+        .to_string();
+        *out.entry(key).or_default() += 1;
+    }
+    out
+}
+
+pub async fn produce_clicks(cluster: &KafkaCluster, topic: &str, clicks: &[Click]) {
+    let producer: FutureProducer = cluster
+        .client_config()
+        .set("partitioner", RDKAFKA_PARTITIONER)
+        .create()
+        .expect("producer");
+    let mut deliveries = Vec::new();
+    for click in clicks {
+        let payload = serde_json::to_vec(click).expect("json");
+        let record = FutureRecord::to(topic)
+            .key(&click.user_id)
+            .payload(&payload)
+            .timestamp(click.timestamp_ms);
+        deliveries.push(producer.send_result(record).map_err(|(e, _)| e).expect("queued"));
+    }
+    for d in deliveries {
+        d.await
+            .expect("delivery future")
+            .map_err(|(e, _)| e)
+            .expect("delivered");
+    }
+}
+
+/// Reads every record of every partition of `topic`, up to the high watermarks at call time.
+pub async fn read_all(cluster: &KafkaCluster, topic: &str) -> Vec<(String, Option<Vec<u8>>)> {
+    let (config, topic) = (cluster.client_config(), topic.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = config
+            .clone()
+            .set("group.id", "test-reader")
+            .set("enable.auto.commit", "false")
+            .create()
+            .expect("consumer");
+        let metadata = consumer
+            .fetch_metadata(Some(&topic), Duration::from_secs(10))
+            .expect("metadata");
+        let partitions = metadata.topics()[0].partitions().len() as i32;
+        let mut out = Vec::new();
+        for partition in 0..partitions {
+            let (low, high) = consumer
+                .fetch_watermarks(&topic, partition, Duration::from_secs(10))
+                .expect("watermarks");
+            if high <= low {
+                continue;
+            }
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition_offset(&topic, partition, Offset::Offset(low))
+                .expect("tpl");
+            consumer.assign(&tpl).expect("assign");
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "timed out reading {topic}/{partition}"
+                );
+                match consumer.poll(Duration::from_millis(100)) {
+                    Some(Ok(m)) => {
+                        out.push((
+                            String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
+                            m.payload().map(<[u8]>::to_vec),
+                        ));
+                        if m.offset() + 1 >= high {
+                            break;
+                        }
+                    }
+                    Some(Err(e)) => panic!("reading {topic}: {e}"),
+                    None => {}
+                }
+            }
+        }
+        out
+    })
+    .await
+    .expect("reader thread")
+}
+
+/// The last value per key of a topic of `key → JSON u64` records.
+pub fn latest_counts(records: &[(String, Option<Vec<u8>>)]) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for (key, value) in records {
+        if let Some(value) = value {
+            out.insert(key.clone(), serde_json::from_slice(value).expect("count"));
+        }
+    }
+    out
+}
+
+/// Waits until `done()` holds, failing with `what` after `timeout`.
+pub async fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Logs to the test output when `RUST_LOG` is set.
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}

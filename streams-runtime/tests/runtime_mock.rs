@@ -1,0 +1,191 @@
+//! The runtime end to end on the in-process mock cluster: records in → records out, state in
+//! the store, restoration from the changelog. In-process because these tests restart
+//! instances and inspect their stores; the multi-process failover runs on tansu (examples/tests).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use streams_runtime::KafkaStreams;
+use streams_runtime::config::StreamsConfig;
+use streams_runtime::testing::TestBroker;
+
+const INPUT: &str = "clicks";
+const OUTPUT: &str = "counts";
+const STORE: &str = "click-counts";
+
+fn config(app: &str, state_dir: &std::path::Path) -> StreamsConfig {
+    StreamsConfig::builder(app)
+        .state_dir(state_dir)
+        .commit_interval(Duration::from_millis(200))
+        // The mock coordinator only notices a departed member at its session timeout.
+        .kafka_property("session.timeout.ms", "6000")
+        .kafka_property("heartbeat.interval.ms", "500")
+        .build()
+        .expect("config")
+}
+
+async fn setup() -> TestBroker {
+    init_logging();
+    let broker = TestBroker::mock().expect("mock cluster");
+    broker.create_topic(INPUT, 3).await.expect("input topic");
+    broker.create_topic(OUTPUT, 3).await.expect("output topic");
+    broker
+}
+
+async fn run_until_processed(streams: &KafkaStreams, n: u64) {
+    wait_for("all records processed", Duration::from_secs(60), || {
+        streams.metrics().records_processed >= n
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn windowed_count_matches_the_input_in_output_and_store() {
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let input = clicks(0, 900);
+    produce_clicks(&cluster, INPUT, &input).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let streams = KafkaStreams::start_on(
+        click_count_topology(INPUT, OUTPUT, STORE),
+        config("wc", state.path()),
+        cluster.clone(),
+    )
+    .await
+    .expect("start");
+    run_until_processed(&streams, input.len() as u64).await;
+    let expected = expected_counts(&input);
+
+    // Output: the last update per user-window is the final count.
+    let output = read_all(&cluster, OUTPUT).await;
+    assert_eq!(
+        output.len(),
+        input.len(),
+        "one update per click (KTable emit-on-update)"
+    );
+    assert_eq!(latest_counts(&output), expected);
+
+    // State: the window store holds the same counts, across the three local partitions.
+    let stores = streams
+        .window_store::<String, u64>(STORE, WINDOW.as_millis() as i64)
+        .expect("store");
+    assert_eq!(stores.len(), 3);
+    let mut in_store = std::collections::BTreeMap::new();
+    for (_, store) in stores {
+        for (windowed, count) in store.all().expect("scan") {
+            in_store.insert(windowed.to_string(), count);
+        }
+    }
+    assert_eq!(in_store, expected);
+    streams.close().await.expect("close");
+
+    // On disk as Kafka Streams lays it out.
+    for partition in 0..3 {
+        let dir = state
+            .path()
+            .join("wc")
+            .join(format!("0_{partition}"))
+            .join("rocksdb")
+            .join(STORE);
+        assert!(
+            dir.join("CURRENT").exists(),
+            "{} should hold a RocksDB store",
+            dir.display()
+        );
+    }
+    // The changelog holds every committed store write.
+    let changelog = read_all(&cluster, "wc-click-counts-changelog").await;
+    assert!(!changelog.is_empty() && changelog.len() <= input.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_restores_only_the_changelog_tail_and_a_lost_state_dir_is_rebuilt() {
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let first = clicks(0, 600);
+    let second = clicks(600, 300);
+    let third = clicks(900, 150);
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let start = |dir: &std::path::Path| {
+        KafkaStreams::start_on(
+            click_count_topology(INPUT, OUTPUT, STORE),
+            config("restore", dir),
+            cluster.clone(),
+        )
+    };
+
+    // Instance A processes the first batch and stops cleanly: nothing to restore at its start.
+    produce_clicks(&cluster, INPUT, &first).await;
+    let a = start(dir_a.path()).await.expect("start a");
+    run_until_processed(&a, first.len() as u64).await;
+    assert_eq!(a.metrics().records_restored, 0);
+    a.close().await.expect("close a");
+
+    // Instance B, with its own empty state directory, restores everything A wrote, then
+    // processes the second batch (adding to the changelog beyond A's checkpoint).
+    let b = start(dir_b.path()).await.expect("start b");
+    wait_for("b owns all tasks", Duration::from_secs(30), || {
+        b.active_tasks().len() == 3
+    })
+    .await;
+    let full_restore_a = b.metrics().records_restored;
+    produce_clicks(&cluster, INPUT, &second).await;
+    run_until_processed(&b, second.len() as u64).await;
+    b.close().await.expect("close b");
+    let changelog = read_all(&cluster, "restore-click-counts-changelog").await;
+    let written_by_b = changelog.len() as u64 - full_restore_a;
+    assert!(written_by_b > 0);
+
+    // A restarts: it replays only B's tail, not the records it already has.
+    let a = start(dir_a.path()).await.expect("restart a");
+    wait_for("a owns all tasks", Duration::from_secs(30), || {
+        a.active_tasks().len() == 3
+    })
+    .await;
+    assert_eq!(
+        a.metrics().records_restored,
+        written_by_b,
+        "only the changelog tail is replayed"
+    );
+    produce_clicks(&cluster, INPUT, &third).await;
+    run_until_processed(&a, third.len() as u64).await;
+    a.close().await.expect("close a");
+    let all: Vec<Click> = first.iter().chain(&second).chain(&third).cloned().collect();
+    let output = read_all(&cluster, OUTPUT).await;
+    assert_eq!(
+        latest_counts(&output),
+        expected_counts(&all),
+        "no count lost across restarts"
+    );
+
+    // A's state directory is lost: the store is rebuilt from the whole changelog, not served empty.
+    drop(dir_a);
+    let dir_c = tempfile::tempdir().expect("tempdir");
+    let c = start(dir_c.path()).await.expect("start c");
+    let changelog = read_all(&cluster, "restore-click-counts-changelog").await;
+    wait_for("c owns all tasks", Duration::from_secs(30), || {
+        c.active_tasks().len() == 3
+    })
+    .await;
+    assert_eq!(
+        c.metrics().records_restored,
+        changelog.len() as u64,
+        "full rebuild from the changelog"
+    );
+    let mut in_store = std::collections::BTreeMap::new();
+    for (_, store) in c
+        .window_store::<String, u64>(STORE, WINDOW.as_millis() as i64)
+        .expect("store")
+    {
+        for (windowed, count) in store.all().expect("scan") {
+            in_store.insert(windowed.to_string(), count);
+        }
+    }
+    assert_eq!(in_store, expected_counts(&all));
+    c.close().await.expect("close c");
+}
