@@ -3,23 +3,27 @@
 //! computed independently from the same deterministic input.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use streams_examples::click_aggregator::{AppOptions, DemoClicks, OUTPUT_TOPIC, RunningApp, WINDOW_SIZE, WindowCount};
+use streams_runtime::config::ProcessingGuarantee;
 use streams_runtime::window::TumblingWindows;
 use streams_runtime::{TimeWindow, Windowed};
 
 const CLICKS: u64 = 1_500;
 const USERS: u64 = 5;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counts_match_the_input_over_http_and_on_the_output_topic() {
+    let state = tempfile::tempdir().expect("tempdir");
     let app = RunningApp::start(AppOptions {
         bootstrap_servers: None,
         http_addr: "127.0.0.1:0".parse().expect("addr"),
+        state_dir: Some(state.path().to_owned()),
+        processing_guarantee: ProcessingGuarantee::AtLeastOnce,
+        properties: Vec::new(),
         demo_clicks_per_second: 2_000,
         demo_clicks_max: Some(CLICKS),
         demo_users: USERS,
@@ -37,7 +41,7 @@ async fn counts_match_the_input_over_http_and_on_the_output_topic() {
     }
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    while app.stats.processed.load(Ordering::Relaxed) < CLICKS {
+    while app.streams.metrics().records_processed < CLICKS {
         assert!(tokio::time::Instant::now() < deadline, "timed out: {}", app.progress());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -75,7 +79,7 @@ async fn counts_match_the_input_over_http_and_on_the_output_topic() {
         .expect("query");
     assert_eq!(unknown.status(), 404);
 
-    let cluster = app.cluster.clone();
+    let cluster = app.streams.cluster().clone();
     app.shutdown().await.expect("clean shutdown");
 
     // The last update per `user@window` on the output topic is the final count.

@@ -1,10 +1,12 @@
 //! `cargo run -p streams-examples --bin click-aggregator`: the seed's click aggregation, end to end.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use streams_examples::click_aggregator::{APPLICATION_ID, AppOptions, INPUT_TOPIC, OUTPUT_TOPIC, RunningApp};
+use streams_examples::click_aggregator::{APPLICATION_ID, AppOptions, INPUT_TOPIC, OUTPUT_TOPIC, RunningApp, STORE};
+use streams_runtime::config::ProcessingGuarantee;
 
 /// Counts clicks per user in 5-minute tumbling windows and serves the counts over HTTP.
 #[derive(Debug, Parser)]
@@ -16,6 +18,15 @@ struct Cli {
     /// Address of the interactive-query HTTP server.
     #[arg(long, env = "STREAMS_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     http_addr: SocketAddr,
+    /// `state.dir`: where RocksDB stores live (default: <tmp>/kafka-streams).
+    #[arg(long, env = "STREAMS_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+    /// `processing.guarantee`: `at_least_once` or `exactly_once_v2`.
+    #[arg(long, env = "STREAMS_PROCESSING_GUARANTEE", default_value = "at_least_once")]
+    processing_guarantee: String,
+    /// Any Kafka Streams or librdkafka property, `key=value`; repeatable.
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    properties: Vec<String>,
     /// Demo clicks to produce per second into `user-clicks` (0: none, e.g. with real input).
     #[arg(long, default_value_t = 200)]
     demo_clicks_per_second: u32,
@@ -25,7 +36,7 @@ struct Cli {
     /// Number of distinct demo users.
     #[arg(long, default_value_t = 5)]
     demo_users: u64,
-    /// Exit after this many seconds instead of waiting for Ctrl-C.
+    /// Exit after this many seconds instead of waiting for Ctrl-C / SIGTERM.
     #[arg(long)]
     run_for_secs: Option<u64>,
 }
@@ -36,9 +47,21 @@ async fn main() -> streams_runtime::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .init();
     let cli = Cli::parse();
+    let guarantee: ProcessingGuarantee = cli.processing_guarantee.parse().map_err(streams_runtime::Error::from)?;
+    let mut properties = Vec::new();
+    for property in &cli.properties {
+        let Some((key, value)) = property.split_once('=') else {
+            eprintln!("error: `--config {property}` is not `key=value`, e.g. `--config commit.interval.ms=500`");
+            std::process::exit(2);
+        };
+        properties.push((key.trim().to_owned(), value.trim().to_owned()));
+    }
     let options = AppOptions {
         bootstrap_servers: cli.bootstrap_servers.clone(),
         http_addr: cli.http_addr,
+        state_dir: cli.state_dir.clone(),
+        processing_guarantee: guarantee,
+        properties,
         demo_clicks_per_second: cli.demo_clicks_per_second,
         demo_clicks_max: cli.demo_clicks_max,
         demo_users: cli.demo_users,
@@ -47,13 +70,14 @@ async fn main() -> streams_runtime::Result<()> {
     match &cli.bootstrap_servers {
         None => println!(
             "[{APPLICATION_ID}] no bootstrap.servers given: started an embedded Kafka broker (librdkafka mock cluster) at {}",
-            app.cluster.bootstrap_servers()
+            app.streams.cluster().bootstrap_servers()
         ),
         Some(servers) => println!("[{APPLICATION_ID}] using Kafka at {servers}"),
     }
     println!(
-        "[{APPLICATION_ID}] counting clicks from `{INPUT_TOPIC}` per user in 5-minute tumbling windows → `{OUTPUT_TOPIC}`"
+        "[{APPLICATION_ID}] counting clicks from `{INPUT_TOPIC}` per user in 5-minute tumbling windows into store `{STORE}` → `{OUTPUT_TOPIC}` ({guarantee})"
     );
+    print!("{}", app.streams.topology().describe());
     if cli.demo_clicks_per_second > 0 {
         println!(
             "[{APPLICATION_ID}] producing {} demo clicks/s for {} users (event time advances 1 s per click, from 2024-01-05T10:00:00Z)",
@@ -74,25 +98,19 @@ async fn main() -> streams_runtime::Result<()> {
     report.tick().await;
     loop {
         tokio::select! {
-            _ = shutdown_signal() => break,
-            _ = sleep_until(deadline) => break,
+            () = streams_runtime::runtime::shutdown_signal() => break,
+            () = sleep_until(deadline) => break,
             _ = report.tick() => println!("[{APPLICATION_ID}] {}", app.progress()),
         }
+        if app.streams.is_stopped() {
+            eprintln!("[{APPLICATION_ID}] every stream thread stopped; see the log above");
+            break;
+        }
     }
-    println!("[{APPLICATION_ID}] stopping: committing offsets and closing");
-    let summary = app.progress();
-    app.shutdown().await?;
-    println!("[{APPLICATION_ID}] done: {summary}");
-    Ok(())
-}
-
-/// SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = async { match terminate.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-    }
+    println!("[{APPLICATION_ID}] stopping: committing and closing");
+    app.streams.close().await?;
+    println!("[{APPLICATION_ID}] done: {}", app.progress());
+    app.shutdown().await
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

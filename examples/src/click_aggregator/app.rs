@@ -1,17 +1,19 @@
-//! Wiring of the whole demo app: broker, topics, demo input, pipeline and query server.
+//! Wiring of the whole app: broker, topics, demo input, the streams runtime and the query server.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
 use streams_runtime::kafka::{KafkaCluster, TopicSpec};
-use streams_runtime::{Error, ErrorKind, Result};
+use streams_runtime::{Error, ErrorKind, KafkaStreams, Result};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::{APPLICATION_ID, ClickCounts, DemoClicks, INPUT_TOPIC, OUTPUT_TOPIC, PARTITIONS, PipelineStats};
+use super::{APPLICATION_ID, DemoClicks, INPUT_TOPIC, OUTPUT_TOPIC, PARTITIONS};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -20,6 +22,12 @@ pub struct AppOptions {
     pub bootstrap_servers: Option<String>,
     /// Where the query server listens (port 0 picks a free one).
     pub http_addr: SocketAddr,
+    /// `state.dir`; `None` uses the default.
+    pub state_dir: Option<PathBuf>,
+    /// `processing.guarantee`.
+    pub processing_guarantee: ProcessingGuarantee,
+    /// Further Kafka Streams / librdkafka properties, `key=value`.
+    pub properties: Vec<(String, String)>,
     /// Demo clicks produced per second; 0 produces none.
     pub demo_clicks_per_second: u32,
     /// Stop producing demo clicks after this many.
@@ -28,20 +36,15 @@ pub struct AppOptions {
     pub demo_users: u64,
 }
 
-/// A running app: its state, counters and query address.
+/// A running app.
 pub struct RunningApp {
-    /// Counted clicks.
-    pub counts: Arc<ClickCounts>,
-    /// Progress counters.
-    pub stats: Arc<PipelineStats>,
+    /// The streams runtime (state, metrics).
+    pub streams: Arc<KafkaStreams>,
     /// Demo clicks produced so far.
-    pub produced: Arc<std::sync::atomic::AtomicU64>,
+    pub produced: Arc<AtomicU64>,
     /// The bound query-server address.
     pub http_addr: SocketAddr,
-    /// The cluster in use.
-    pub cluster: KafkaCluster,
-    shutdown: watch::Sender<bool>,
-    pipeline: tokio::task::JoinHandle<Result<()>>,
+    stop: watch::Sender<bool>,
 }
 
 impl RunningApp {
@@ -54,10 +57,17 @@ impl RunningApp {
                 TopicSpec::new(OUTPUT_TOPIC, PARTITIONS),
             ])
             .await?;
-        let counts = Arc::new(ClickCounts::default());
-        let stats = Arc::new(PipelineStats::default());
-        let produced = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let (shutdown, shutdown_rx) = watch::channel(false);
+        // The seed walkthrough commits every second; explicit settings override it.
+        let mut config = StreamsConfig::builder(APPLICATION_ID)
+            .processing_guarantee(options.processing_guarantee)
+            .commit_interval(Duration::from_secs(1));
+        if let Some(dir) = &options.state_dir {
+            config = config.state_dir(dir);
+        }
+        for (key, value) in &options.properties {
+            config = config.set(key, value);
+        }
+        let streams = Arc::new(KafkaStreams::start_on(super::topology(), config.build()?, cluster.clone()).await?);
 
         let listener = TcpListener::bind(options.http_addr).await.map_err(|e| {
             Error::new(ErrorKind::Io, format!("failed to listen on {}", options.http_addr)).with_source(e)
@@ -65,57 +75,52 @@ impl RunningApp {
         let http_addr = listener
             .local_addr()
             .map_err(|e| Error::new(ErrorKind::Io, "failed to read the bound address").with_source(e))?;
-        let router = super::router(Arc::clone(&counts));
-        let mut http_shutdown = shutdown_rx.clone();
+        let (stop, stopped) = watch::channel(false);
+        let router = super::router(Arc::clone(&streams));
+        let mut http_stop = stopped.clone();
         tokio::spawn(async move {
             let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-                let _ = http_shutdown.changed().await;
+                let _ = http_stop.changed().await;
             });
             if let Err(e) = serve.await {
                 tracing::error!(error = %e, "query server failed");
             }
         });
-
+        let produced = Arc::new(AtomicU64::new(0));
         if options.demo_clicks_per_second > 0 {
-            tokio::spawn(produce_demo_clicks(
-                cluster.clone(),
-                options.clone(),
-                Arc::clone(&produced),
-                shutdown_rx.clone(),
-            ));
+            tokio::spawn(produce_demo_clicks(cluster, options, Arc::clone(&produced), stopped));
         }
-        let pipeline = tokio::spawn({
-            let (cluster, counts, stats) = (cluster.clone(), Arc::clone(&counts), Arc::clone(&stats));
-            async move { super::run_pipeline(&cluster, counts, stats, shutdown_rx).await }
-        });
         Ok(Self {
-            counts,
-            stats,
+            streams,
             produced,
             http_addr,
-            cluster,
-            shutdown,
-            pipeline,
+            stop,
         })
     }
 
-    /// Commits, stops every task and returns the pipeline's outcome.
+    /// Stops the demo input and query server, then commits and closes the runtime.
     pub async fn shutdown(self) -> Result<()> {
-        let _ = self.shutdown.send(true);
-        self.pipeline
-            .await
-            .map_err(|e| Error::new(ErrorKind::Io, "the pipeline task panicked").with_source(e))?
+        let _ = self.stop.send(true);
+        self.streams.close().await
     }
 
     /// A one-line progress report.
     pub fn progress(&self) -> String {
+        let m = self.streams.metrics();
         format!(
-            "produced {} demo clicks, counted {} clicks in {} user-windows, emitted {} updates to `{OUTPUT_TOPIC}`, skipped {} malformed",
+            "produced {} demo clicks; processed {} (skipped {}, late {}), {} commits (avg {:?}), restored {} changelog records, tasks {:?}",
             self.produced.load(Ordering::Relaxed),
-            self.stats.processed.load(Ordering::Relaxed),
-            self.counts.len(),
-            self.stats.emitted.load(Ordering::Relaxed),
-            self.stats.malformed.load(Ordering::Relaxed),
+            m.records_processed,
+            m.records_skipped,
+            m.dropped_late_records,
+            m.commits,
+            m.commit_latency_avg,
+            m.records_restored,
+            self.streams
+                .active_tasks()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
         )
     }
 }
@@ -124,8 +129,8 @@ impl RunningApp {
 async fn produce_demo_clicks(
     cluster: KafkaCluster,
     options: AppOptions,
-    produced: Arc<std::sync::atomic::AtomicU64>,
-    mut shutdown: watch::Receiver<bool>,
+    produced: Arc<AtomicU64>,
+    mut stop: watch::Receiver<bool>,
 ) {
     let producer: FutureProducer = match cluster
         .client_config()
@@ -146,7 +151,7 @@ async fn produce_demo_clicks(
     let mut sent = 0u64;
     while sent < limit {
         tokio::select! {
-            _ = shutdown.changed() => return,
+            _ = stop.changed() => return,
             _ = tick.tick() => {}
         }
         let mut deliveries = Vec::new();

@@ -185,7 +185,8 @@ impl StreamsConfigBuilder {
         self.rocksdb = rocksdb;
         self
     }
-    /// Passes a raw librdkafka property (e.g. `security.protocol`) to every client.
+    /// Passes a raw librdkafka property (e.g. `security.protocol`) to every client; prefix it
+    /// with `consumer.` or `producer.` to reach only that client (e.g. `consumer.session.timeout.ms`).
     ///
     /// Properties the runtime manages itself (`group.id`, `transactional.id`, …) are rejected by
     /// [`build`](Self::build); use the typed setters for Kafka Streams settings.
@@ -344,6 +345,10 @@ impl StreamsConfigBuilder {
 
 /// Properties the runtime sets itself, with the setting users should use instead.
 fn managed_property(key: &str) -> Option<&'static str> {
+    let key = key
+        .strip_prefix("consumer.")
+        .or_else(|| key.strip_prefix("producer."))
+        .unwrap_or(key);
     Some(match key {
         "group.id" => "application.id",
         "transactional.id" | "isolation.level" | "enable.auto.commit" | "enable.auto.offset.store" => {

@@ -5,6 +5,7 @@ use std::time::Duration;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -39,8 +40,14 @@ impl TopicSpec {
 
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Creates the topics that do not exist yet; topics that already exist are left as they are.
+/// Creates the topics that do not exist yet; topics that already exist are left as they are
+/// (and cost no admin request, so apps also start where admin requests are not allowed).
 pub(crate) async fn create_topics(client_config: &ClientConfig, specs: &[TopicSpec]) -> Result<()> {
+    let existing = existing_topics(client_config).await?;
+    let specs: Vec<&TopicSpec> = specs.iter().filter(|s| !existing.contains(&s.name)).collect();
+    if specs.is_empty() {
+        return Ok(());
+    }
     let admin: AdminClient<DefaultClientContext> = client_config
         .create()
         .map_err(|e| Error::kafka("failed to create the Kafka admin client", e))?;
@@ -72,4 +79,21 @@ pub(crate) async fn create_topics(client_config: &ClientConfig, specs: &[TopicSp
         }
     }
     Ok(())
+}
+
+async fn existing_topics(client_config: &ClientConfig) -> Result<std::collections::HashSet<String>> {
+    let config = client_config.clone();
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = config.create()?;
+        let metadata = consumer.fetch_metadata(None, ADMIN_TIMEOUT)?;
+        Ok(metadata
+            .topics()
+            .iter()
+            .filter(|t| t.error().is_none())
+            .map(|t| t.name().to_owned())
+            .collect())
+    })
+    .await
+    .map_err(|e| Error::new(ErrorKind::Kafka, "the metadata request panicked").with_source(e))?
+    .map_err(|e: rdkafka::error::KafkaError| Error::kafka("failed to list topics", e))
 }

@@ -3,13 +3,14 @@
 
 mod internal_topics;
 mod metrics;
+mod process_id;
 mod producer;
 mod rebalance;
 mod thread;
 mod thread_state;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
@@ -40,8 +41,8 @@ pub struct KafkaStreams {
     env: Arc<TaskEnv>,
     topology: Arc<Topology>,
     cluster: KafkaCluster,
-    shutdown: Arc<AtomicBool>,
-    threads: Vec<JoinHandle<Result<()>>>,
+    stop: Arc<thread::Stop>,
+    threads: Mutex<Vec<JoinHandle<Result<()>>>>,
     statuses: Vec<Arc<Mutex<thread::ThreadStatus>>>,
     partitions: HashMap<u32, i32>,
 }
@@ -57,36 +58,51 @@ impl KafkaStreams {
     /// Like [`start`](Self::start), on an already connected cluster (e.g. a test broker).
     pub async fn start_on(topology: Topology, config: StreamsConfig, cluster: KafkaCluster) -> Result<Self> {
         let partitions = internal_topics::prepare(&cluster, config.application_id(), &topology).await?;
-        let mut client_config = cluster.client_config();
+        // `consumer.`/`producer.`-prefixed properties go to that client only, as in Kafka Streams.
+        let (mut client_config, mut consumer_config, mut producer_config) = (
+            cluster.client_config(),
+            rdkafka::ClientConfig::new(),
+            rdkafka::ClientConfig::new(),
+        );
         for (key, value) in config.kafka_properties() {
-            client_config.set(key, value);
+            if let Some(key) = key.strip_prefix("consumer.") {
+                consumer_config.set(key, value);
+            } else if let Some(key) = key.strip_prefix("producer.") {
+                producer_config.set(key, value);
+            } else {
+                client_config.set(key, value);
+            }
         }
+        let process_id = process_id::load_or_create(config.state_dir(), config.application_id())?;
         let env = Arc::new(TaskEnv {
             application_id: config.application_id().to_owned(),
+            process_id,
             state_dir: config.state_dir().to_owned(),
             guarantee: config.processing_guarantee(),
             rocks: RocksResources::new(config.rocksdb()),
             client_config,
+            consumer_config,
+            producer_config,
             registry: Arc::new(RwLock::new(HashMap::new())),
             metrics: Arc::new(Metrics::default()),
         });
         let topology = Arc::new(topology);
-        let shutdown = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(thread::Stop::default());
         let mut threads = Vec::new();
         let mut statuses = Vec::new();
         for index in 0..config.num_stream_threads() {
-            let (env, topology, config, shutdown) = (
+            let (env, topology, config, stop) = (
                 Arc::clone(&env),
                 Arc::clone(&topology),
                 config.clone(),
-                Arc::clone(&shutdown),
+                Arc::clone(&stop),
             );
             let status = Arc::new(Mutex::new(thread::ThreadStatus::default()));
             statuses.push(Arc::clone(&status));
             let handle = std::thread::Builder::new()
                 .name(format!("{}-StreamThread-{}", env.application_id, index + 1))
                 .spawn(move || {
-                    let result = thread::run(index, Arc::clone(&env), topology, &config, shutdown, status);
+                    let result = thread::run(index, Arc::clone(&env), topology, &config, stop, status);
                     if let Err(e) = &result {
                         env.metrics.record_failed_thread();
                         tracing::error!(error = %e, "stream thread stopped");
@@ -101,8 +117,8 @@ impl KafkaStreams {
             env,
             topology,
             cluster,
-            shutdown,
-            threads,
+            stop,
+            threads: Mutex::new(threads),
             statuses,
             partitions,
         })
@@ -203,10 +219,22 @@ impl KafkaStreams {
     }
 
     /// Commits, closes every task (keeping local state), leaves the group and waits for the
-    /// threads; returns the first thread error, if any.
-    pub async fn close(mut self) -> Result<()> {
-        self.shutdown.store(true, Ordering::Relaxed);
-        let threads = std::mem::take(&mut self.threads);
+    /// threads; returns the first thread error, if any. Later calls return `Ok(())` at once.
+    pub async fn close(&self) -> Result<()> {
+        self.stop.graceful.store(true, Ordering::Relaxed);
+        self.join_threads().await
+    }
+
+    /// Stops every thread at once, committing nothing and abandoning open transactions, as a
+    /// killed process would (local stores keep only what was committed). For crash-recovery
+    /// tests; use [`close`](Self::close) otherwise.
+    pub async fn kill(&self) -> Result<()> {
+        self.stop.crash.store(true, Ordering::Relaxed);
+        self.join_threads().await
+    }
+
+    async fn join_threads(&self) -> Result<()> {
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
         tokio::task::spawn_blocking(move || {
             let mut first_error = None;
             for handle in threads {
@@ -226,8 +254,17 @@ impl KafkaStreams {
         .map_err(|e| Error::new(ErrorKind::Io, "failed to join the stream threads").with_source(e))?
     }
 
+    /// Whether every stream thread has stopped (after `close`, or because they all failed).
+    pub fn is_stopped(&self) -> bool {
+        self.threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .all(JoinHandle::is_finished)
+    }
+
     /// Runs until SIGINT or SIGTERM, then closes gracefully.
-    pub async fn run_until_signal(self) -> Result<()> {
+    pub async fn run_until_signal(&self) -> Result<()> {
         shutdown_signal().await;
         tracing::info!("shutdown signal received; committing and closing");
         self.close().await
@@ -237,7 +274,7 @@ impl KafkaStreams {
 impl Drop for KafkaStreams {
     fn drop(&mut self) {
         // Without `close` the threads still stop (committing) instead of running on unowned.
-        self.shutdown.store(true, Ordering::Relaxed);
+        self.stop.graceful.store(true, Ordering::Relaxed);
     }
 }
 

@@ -17,6 +17,15 @@ const POLL_TIMEOUT: Duration = Duration::from_millis(50);
 /// Broker errors while Kafka is unreachable repeat fast; log them at most this often.
 const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
+/// How the threads are asked to stop.
+#[derive(Debug, Default)]
+pub(crate) struct Stop {
+    /// Commit, close tasks, leave the group.
+    pub(crate) graceful: AtomicBool,
+    /// Stop at once without committing (tests of crash recovery).
+    pub(crate) crash: AtomicBool,
+}
+
 /// What a thread last reported about itself (refreshed at every commit).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ThreadStatus {
@@ -34,11 +43,11 @@ pub(crate) fn run(
     env: Arc<TaskEnv>,
     topology: Arc<Topology>,
     config: &StreamsConfig,
-    shutdown: Arc<AtomicBool>,
+    stop: Arc<Stop>,
     status: Arc<Mutex<ThreadStatus>>,
 ) -> Result<()> {
     let state = Arc::new(Mutex::new(ThreadState::new(index, Arc::clone(&env), topology, config)?));
-    let mut consumer_config = env.client_config.clone();
+    let mut consumer_config = env.client_config_with(&env.consumer_config);
     consumer_config
         .set("group.id", &env.application_id)
         .set("client.id", format!("{}-consumer", lock(&state).name))
@@ -61,7 +70,7 @@ pub(crate) fn run(
 
     let mut last_error_log: Option<Instant> = None;
     let result = loop {
-        if shutdown.load(Ordering::Relaxed) {
+        if stop.graceful.load(Ordering::Relaxed) || stop.crash.load(Ordering::Relaxed) {
             break Ok(());
         }
         let polled = consumer.poll(POLL_TIMEOUT);
@@ -103,7 +112,10 @@ pub(crate) fn run(
             }
         }
     };
-    {
+    if stop.crash.load(Ordering::Relaxed) {
+        // Simulated crash: abandon uncommitted work exactly as a killed process would.
+        lock(&state).crashed = true;
+    } else {
         let mut s = lock(&state);
         if let Err(e) = s.commit(&consumer) {
             tracing::warn!(thread = %s.name, error = %e, "final commit failed");

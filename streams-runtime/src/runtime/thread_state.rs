@@ -52,6 +52,8 @@ pub(crate) struct ThreadState {
     pub(crate) fatal: Option<Error>,
     /// The producer was fenced or failed fatally: tasks were closed and the group must be rejoined.
     pub(crate) needs_rejoin: bool,
+    /// A simulated crash: nothing may be committed any more.
+    pub(crate) crashed: bool,
 }
 
 impl ThreadState {
@@ -68,13 +70,22 @@ impl ThreadState {
             .iter()
             .flat_map(|s| s.sources.iter().map(move |(t, _)| (t.resolve(app), s.id)))
             .collect();
-        let mut producer_config = env.client_config.clone();
+        let mut producer_config = env.client_config_with(&env.producer_config);
         producer_config
             .set("partitioner", partitioner::RDKAFKA_PARTITIONER)
             .set("client.id", &name)
             .set("linger.ms", "5");
         if env.guarantee == ProcessingGuarantee::ExactlyOnceV2 {
-            producer_config.set("transactional.id", format!("{}-{}", name, instance_nonce()));
+            // Stable across restarts of this instance (the process id lives in its state
+            // directory), so a restarted instance fences its crashed predecessor's transaction
+            // instead of waiting for it to time out.
+            producer_config.set(
+                "transactional.id",
+                format!("{}-{}-{}", env.application_id, env.process_id, index + 1),
+            );
+            if producer_config.get("transaction.timeout.ms").is_none() {
+                producer_config.set("transaction.timeout.ms", "10000");
+            }
         }
         let tracker = Arc::new(DeliveryTracker::default());
         let producer = create_producer(&producer_config, &tracker, env.guarantee)?;
@@ -95,6 +106,7 @@ impl ThreadState {
             records_since_check: 0,
             fatal: None,
             needs_rejoin: false,
+            crashed: false,
         })
     }
 
@@ -192,6 +204,9 @@ impl ThreadState {
 
     /// Commits every task; on failure rolls them back to their last commit (see module docs).
     pub(crate) fn commit(&mut self, consumer: &ThreadConsumer) -> Result<()> {
+        if self.crashed {
+            return Ok(());
+        }
         self.last_commit = Instant::now();
         self.records_since_check = 0;
         if self.tasks.is_empty() && !self.in_transaction {
@@ -435,12 +450,4 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// Distinguishes this process's transactional ids from those of earlier runs.
-fn instance_nonce() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{:x}", (nanos as u64) ^ (u64::from(std::process::id()) << 32))
 }

@@ -13,11 +13,28 @@ pub(crate) type StoreRegistry = Arc<RwLock<HashMap<(String, i32), SharedStore>>>
 /// What every task of an instance needs to open its stores and restore them.
 pub(crate) struct TaskEnv {
     pub(crate) application_id: String,
+    /// This instance's id, kept in its state directory across restarts.
+    pub(crate) process_id: String,
     pub(crate) state_dir: PathBuf,
     pub(crate) guarantee: ProcessingGuarantee,
     pub(crate) rocks: RocksResources,
     /// `bootstrap.servers` plus passthrough properties.
     pub(crate) client_config: ClientConfig,
+    /// Properties for the group consumer only (`consumer.` prefix stripped).
+    pub(crate) consumer_config: ClientConfig,
+    /// Properties for the producer only (`producer.` prefix stripped).
+    pub(crate) producer_config: ClientConfig,
     pub(crate) registry: StoreRegistry,
     pub(crate) metrics: Arc<crate::runtime::Metrics>,
+}
+
+impl TaskEnv {
+    /// The common properties with `overrides` applied on top.
+    pub(crate) fn client_config_with(&self, overrides: &ClientConfig) -> ClientConfig {
+        let mut config = self.client_config.clone();
+        for (key, value) in overrides.config_map() {
+            config.set(key, value);
+        }
+        config
+    }
 }

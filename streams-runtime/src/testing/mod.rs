@@ -9,10 +9,12 @@
 //!   complete transactions (no `EndTxn` routing), so exactly-once runs do not finish on it.
 
 mod tansu;
+mod topic_reader;
 
 use std::sync::Arc;
 
 pub use tansu::{TANSU_VERSION, TansuBroker};
+pub use topic_reader::{RawRecord, read_topic};
 
 use crate::error::Result;
 use crate::kafka::{EmbeddedCluster, KafkaCluster, TopicSpec};

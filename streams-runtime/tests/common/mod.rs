@@ -4,10 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rdkafka::Message;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 use streams_runtime::codec::{Json, Utf8};
 use streams_runtime::kafka::KafkaCluster;
@@ -91,57 +88,12 @@ pub async fn produce_clicks(cluster: &KafkaCluster, topic: &str, clicks: &[Click
     }
 }
 
-/// Reads every record of every partition of `topic`, up to the high watermarks at call time.
+/// Every record of `topic` as (key, value).
 pub async fn read_all(cluster: &KafkaCluster, topic: &str) -> Vec<(String, Option<Vec<u8>>)> {
-    let (config, topic) = (cluster.client_config(), topic.to_owned());
-    tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = config
-            .clone()
-            .set("group.id", "test-reader")
-            .set("enable.auto.commit", "false")
-            .create()
-            .expect("consumer");
-        let metadata = consumer
-            .fetch_metadata(Some(&topic), Duration::from_secs(10))
-            .expect("metadata");
-        let partitions = metadata.topics()[0].partitions().len() as i32;
-        let mut out = Vec::new();
-        for partition in 0..partitions {
-            let (low, high) = consumer
-                .fetch_watermarks(&topic, partition, Duration::from_secs(10))
-                .expect("watermarks");
-            if high <= low {
-                continue;
-            }
-            let mut tpl = TopicPartitionList::new();
-            tpl.add_partition_offset(&topic, partition, Offset::Offset(low))
-                .expect("tpl");
-            consumer.assign(&tpl).expect("assign");
-            let deadline = std::time::Instant::now() + Duration::from_secs(30);
-            loop {
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "timed out reading {topic}/{partition}"
-                );
-                match consumer.poll(Duration::from_millis(100)) {
-                    Some(Ok(m)) => {
-                        out.push((
-                            String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
-                            m.payload().map(<[u8]>::to_vec),
-                        ));
-                        if m.offset() + 1 >= high {
-                            break;
-                        }
-                    }
-                    Some(Err(e)) => panic!("reading {topic}: {e}"),
-                    None => {}
-                }
-            }
-        }
-        out
-    })
-    .await
-    .expect("reader thread")
+    let records = streams_runtime::testing::read_topic(cluster, topic)
+        .await
+        .expect("read topic");
+    records.into_iter().map(|r| (r.key_str(), r.value)).collect()
 }
 
 /// The last value per key of a topic of `key → JSON u64` records.
