@@ -22,6 +22,11 @@ use crate::error::{Error, ErrorKind, Result};
 type Reply = mpsc::Sender<KafkaResult<()>>;
 
 enum Command {
+    BrokerUp {
+        broker: i32,
+        up: bool,
+        reply: Reply,
+    },
     CreateTopic {
         name: String,
         partitions: i32,
@@ -79,6 +84,13 @@ impl EmbeddedCluster {
                             cluster.clear_request_errors(api);
                             let _ = reply.send(Ok(()));
                         }
+                        Command::BrokerUp { broker, up, reply } => {
+                            let _ = reply.send(if up {
+                                cluster.broker_up(broker)
+                            } else {
+                                cluster.broker_down(broker)
+                            });
+                        }
                     }
                 }
             })
@@ -133,6 +145,12 @@ impl EmbeddedCluster {
     pub fn clear_request_errors(&self, api: RDKafkaApiKey) -> Result<()> {
         self.call(|reply| Command::ClearRequestErrors { api, reply })
             .map_err(|e| Error::kafka(format!("failed to clear injected errors for {api:?}"), e))
+    }
+
+    /// Takes broker `broker` (1-based) down or brings it back: clients see Kafka unavailable.
+    pub fn set_broker_up(&self, broker: i32, up: bool) -> Result<()> {
+        self.call(|reply| Command::BrokerUp { broker, up, reply })
+            .map_err(|e| Error::kafka(format!("failed to set broker {broker} up={up}"), e))
     }
 
     fn call(&self, command: impl FnOnce(Reply) -> Command) -> KafkaResult<()> {

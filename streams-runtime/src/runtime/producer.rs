@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use rdkafka::ClientContext;
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
-use rdkafka::producer::{BaseProducer, DeliveryResult, ProducerContext};
+use rdkafka::producer::{DeliveryResult, ProducerContext, ThreadedProducer};
 
 /// Delivery outcomes: the last offset per partition (changelog offsets for store checkpoints)
 /// and the first failure since it was last taken.
@@ -61,4 +61,5 @@ impl ProducerContext for TrackingContext {
     }
 }
 
-pub(crate) type StreamsProducer = BaseProducer<TrackingContext>;
+/// Threaded, so delivery reports are served while a commit or abort waits for them.
+pub(crate) type StreamsProducer = ThreadedProducer<TrackingContext>;

@@ -80,7 +80,7 @@ pub(crate) fn run(
         }
         match polled {
             Some(Ok(message)) => {
-                if let Err(e) = s.process(&message) {
+                if let Err(e) = s.process(&consumer, &message) {
                     break Err(e);
                 }
             }
@@ -92,7 +92,6 @@ pub(crate) fn run(
             Some(Err(_)) => {}
             None => {}
         }
-        s.poll_producer();
         if s.commit_due() {
             if let Err(e) = s.commit(&consumer) {
                 tracing::warn!(thread = %s.name, error = %e, "commit failed; work since the last commit will be redone");
@@ -121,7 +120,13 @@ pub(crate) fn run(
             tracing::warn!(thread = %s.name, error = %e, "final commit failed");
         }
     }
-    // Closing the consumer leaves the group (running the revoke callback, which commits again).
+    // Leave the group explicitly before closing: the revoke callback runs (committing nothing
+    // new) and no subscription is left for the close to tear down.
+    consumer.unsubscribe();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while consumer.assignment().is_ok_and(|a| a.count() > 0) && Instant::now() < deadline {
+        let _ = consumer.poll(POLL_TIMEOUT);
+    }
     drop(consumer);
     lock(&state).close_all();
     *status.lock().unwrap_or_else(|e| e.into_inner()) = ThreadStatus::default();

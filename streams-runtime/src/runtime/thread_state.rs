@@ -23,7 +23,7 @@ use crate::config::{ProcessingGuarantee, StreamsConfig};
 use crate::error::{Error, ErrorKind, Result};
 use crate::partitioner;
 use crate::state::Store;
-use crate::task::{Task, TaskEnv, TaskId};
+use crate::task::{Outcome, Task, TaskEnv, TaskId};
 use crate::topology::Topology;
 
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(30);
@@ -110,8 +110,21 @@ impl ThreadState {
         })
     }
 
-    /// Runs one consumed record through its task and queues the task's outputs.
-    pub(crate) fn process(&mut self, message: &BorrowedMessage<'_>) -> Result<()> {
+    /// Runs one consumed record through its task and queues the task's outputs. A failure to
+    /// produce (e.g. a transaction gone abortable) rolls back to the last commit, like a failed
+    /// commit; only state-store failures are returned.
+    pub(crate) fn process(&mut self, consumer: &ThreadConsumer, message: &BorrowedMessage<'_>) -> Result<()> {
+        match self.process_one(message) {
+            Err(e) if e.kind() == ErrorKind::Kafka => {
+                self.env.metrics.record_aborted_commit();
+                self.recover_from_failed_commit(consumer, &e);
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    fn process_one(&mut self, message: &BorrowedMessage<'_>) -> Result<()> {
         let Some(&sub) = self.source_topics.get(message.topic()) else {
             return Ok(());
         };
@@ -125,16 +138,16 @@ impl ThreadState {
         };
         let timestamp = message.timestamp().to_millis().unwrap_or(0);
         let dropped_before = task.dropped_late_records();
-        if task.process(
+        match task.process(
             message.topic(),
             message.offset(),
             message.key(),
             message.payload(),
             timestamp,
         )? {
-            self.env.metrics.record_processed();
-        } else {
-            self.env.metrics.record_skipped();
+            Outcome::Processed => self.env.metrics.record_processed(),
+            Outcome::Skipped => self.env.metrics.record_skipped(),
+            Outcome::AlreadyApplied => {}
         }
         self.env
             .metrics
@@ -157,10 +170,6 @@ impl ThreadState {
             return self.tasks.values().map(Task::dirty_bytes).sum::<usize>() > self.overlay_limit;
         }
         false
-    }
-
-    pub(crate) fn poll_producer(&self) {
-        self.producer.poll(Duration::ZERO);
     }
 
     fn ensure_transaction(&mut self) -> Result<()> {
@@ -193,9 +202,9 @@ impl ThreadState {
             match self.producer.send(record) {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    // Back-pressure: let librdkafka drain its queue, then retry.
+                    // Back-pressure: the producer's thread drains the queue; retry shortly.
                     record = back;
-                    self.producer.poll(Duration::from_millis(50));
+                    std::thread::sleep(Duration::from_millis(5));
                 }
                 Err((e, _)) => return Err(Error::kafka(format!("failed to produce to `{topic}`"), e)),
             }
@@ -233,22 +242,25 @@ impl ThreadState {
         let stores: Vec<_> = self
             .tasks
             .values()
-            .flat_map(|t| t.stores().cloned().collect::<Vec<_>>())
+            .flat_map(|t| {
+                let positions = t.checkpoint_positions();
+                t.stores()
+                    .map(move |s| (s.clone(), positions.clone()))
+                    .collect::<Vec<_>>()
+            })
             .collect();
-        for store in stores {
+        for (store, positions) in stores {
             let (writes, changelog) = {
                 let s = Store::lock(&store);
                 (s.pending_writes(), s.changelog().cloned())
             };
-            if writes.is_empty() {
-                continue;
-            }
             if let Some(changelog) = &changelog {
                 for (key, value) in &writes {
                     self.send(&changelog.topic, key, value.as_deref(), now, Some(changelog.partition))?;
                 }
             }
-            pending.push((store, writes, changelog));
+            // Every store gets the new positions, written or not, so its checkpoint stays current.
+            pending.push((store, writes, changelog, positions));
         }
         // 2. Outputs, changelog records and input positions become durable together.
         let mut positions = TopicPartitionList::new();
@@ -293,11 +305,12 @@ impl ThreadState {
             }
         }
         // 3. Only now does local state move forward, with the changelog offset it reflects.
-        for (store, writes, changelog) in pending {
+        for (store, writes, changelog, positions) in pending {
             let offset = changelog
                 .as_ref()
+                .filter(|_| !writes.is_empty())
                 .and_then(|c| self.tracker.last_offset(&c.topic, c.partition));
-            Store::lock(&store).apply_committed(&writes, offset)?;
+            Store::lock(&store).apply_committed(&writes, offset, &positions)?;
         }
         for task in self.tasks.values_mut() {
             task.mark_committed();
@@ -308,12 +321,14 @@ impl ThreadState {
     /// Rolls every task back to its last commit and, where the producer is unusable, closes the
     /// tasks and asks the thread to rejoin the group.
     fn recover_from_failed_commit(&mut self, consumer: &ThreadConsumer, error: &Error) {
-        let fatal = kafka_error_is_fatal(error);
+        let mut fatal = kafka_error_is_fatal(error);
         if self.in_transaction
             && !fatal
             && let Err(e) = self.producer.abort_transaction(KAFKA_TIMEOUT)
         {
-            tracing::warn!(thread = %self.name, error = %e, "failed to abort the transaction");
+            // A producer that cannot abort cannot be trusted with the next transaction either.
+            tracing::warn!(thread = %self.name, error = %e, "failed to abort the transaction; replacing the producer");
+            fatal = true;
         }
         self.in_transaction = false;
         let _ = self.tracker.take_error();
@@ -383,7 +398,7 @@ impl ThreadState {
                 continue;
             };
             let task = Task::open(&self.env, sub, id.partition)?;
-            tracing::info!(thread = %self.name, task = %id, restored = task.restored().records, "task assigned");
+            tracing::info!(thread = %self.name, task = %id, restored = task.restored().records, resume = ?task.applied_below(), "task assigned");
             self.tasks.insert(id, task);
         }
         for (id, task) in std::mem::take(&mut self.suspended) {

@@ -1,3 +1,4 @@
+use super::Checkpoint;
 use crate::error::Result;
 
 /// One write: `None` deletes the key.
@@ -8,10 +9,10 @@ pub(crate) trait Backend: Send {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Entries with `from <= key < to` (`to = None`: to the end), ascending by key.
     fn range(&self, from: &[u8], to: Option<&[u8]>) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
-    /// Applies `writes` atomically together with the changelog offset they bring the store to.
-    fn apply(&mut self, writes: &[Write], changelog_offset: Option<i64>) -> Result<()>;
-    /// Offset of the last changelog record reflected in this store, if any.
-    fn changelog_offset(&self) -> Result<Option<i64>>;
+    /// Applies `writes` atomically together with the checkpoint they bring the store to.
+    fn apply(&mut self, writes: &[Write], checkpoint: &Checkpoint) -> Result<()>;
+    /// The checkpoint of the state on disk (empty for a new store).
+    fn checkpoint(&self) -> Result<Checkpoint>;
     /// Approximate bytes on disk or in memory.
     fn size_bytes(&self) -> u64;
 }

@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
+use super::Checkpoint;
 use super::backend::{Backend, Write};
 use crate::error::Result;
 
@@ -8,7 +9,7 @@ use crate::error::Result;
 #[derive(Debug, Default)]
 pub(crate) struct MemoryBackend {
     data: BTreeMap<Vec<u8>, Vec<u8>>,
-    offset: Option<i64>,
+    checkpoint: Checkpoint,
     bytes: u64,
 }
 
@@ -26,7 +27,7 @@ impl Backend for MemoryBackend {
             .collect())
     }
 
-    fn apply(&mut self, writes: &[Write], changelog_offset: Option<i64>) -> Result<()> {
+    fn apply(&mut self, writes: &[Write], checkpoint: &Checkpoint) -> Result<()> {
         for (key, value) in writes {
             let old = match value {
                 Some(v) => {
@@ -39,14 +40,12 @@ impl Backend for MemoryBackend {
                 self.bytes -= (key.len() + old.len()) as u64;
             }
         }
-        if changelog_offset.is_some() {
-            self.offset = changelog_offset;
-        }
+        self.checkpoint = checkpoint.clone();
         Ok(())
     }
 
-    fn changelog_offset(&self) -> Result<Option<i64>> {
-        Ok(self.offset)
+    fn checkpoint(&self) -> Result<Checkpoint> {
+        Ok(self.checkpoint.clone())
     }
 
     fn size_bytes(&self) -> u64 {

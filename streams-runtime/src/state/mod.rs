@@ -9,6 +9,7 @@
 //! changelog tail after that offset — no wipe-and-restore, under either processing guarantee.
 
 mod backend;
+mod checkpoint;
 mod key_value;
 pub(crate) mod layout;
 mod memory;
@@ -22,6 +23,7 @@ pub use spec::{StoreBackend, StoreKind, StoreSpec};
 pub use window::WindowStore;
 
 pub(crate) use backend::Backend;
+pub(crate) use checkpoint::Checkpoint;
 pub(crate) use memory::MemoryBackend;
 pub(crate) use rocks::{RocksBackend, RocksResources};
 pub(crate) use store::{ChangelogPartition, SharedStore, Store};

@@ -2,13 +2,14 @@ use std::path::{Path, PathBuf};
 
 use rocksdb::{BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch};
 
+use super::Checkpoint;
 use super::backend::{Backend, Write};
 use crate::config::RocksDbConfig;
 use crate::error::{Error, ErrorKind, Result};
 
-/// Column family holding the changelog offset, written in the same batch as the data.
+/// Column family holding the checkpoint, written in the same batch as the data.
 const OFFSETS_CF: &str = "streams-changelog-offset";
-const OFFSET_KEY: &[u8] = b"offset";
+const CHECKPOINT_KEY: &[u8] = b"checkpoint";
 
 /// Memory shared by every RocksDB store of one instance.
 #[derive(Clone)]
@@ -74,6 +75,15 @@ impl RocksBackend {
         })
     }
 
+    fn offsets_cf(&self) -> Result<&rocksdb::ColumnFamily> {
+        self.db.cf_handle(OFFSETS_CF).ok_or_else(|| {
+            Error::new(
+                ErrorKind::State,
+                format!("`{}` lacks its checkpoint column family", self.path.display()),
+            )
+        })
+    }
+
     fn state_error(&self, op: &str, e: rocksdb::Error) -> Error {
         Error::new(
             ErrorKind::State,
@@ -100,7 +110,7 @@ impl Backend for RocksBackend {
         Ok(out)
     }
 
-    fn apply(&mut self, writes: &[Write], changelog_offset: Option<i64>) -> Result<()> {
+    fn apply(&mut self, writes: &[Write], checkpoint: &Checkpoint) -> Result<()> {
         let mut batch = WriteBatch::default();
         for (key, value) in writes {
             match value {
@@ -108,40 +118,26 @@ impl Backend for RocksBackend {
                 None => batch.delete(key),
             }
         }
-        if let Some(offset) = changelog_offset {
-            let cf = self.db.cf_handle(OFFSETS_CF).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::State,
-                    format!("`{}` lacks its offsets column family", self.path.display()),
-                )
-            })?;
-            batch.put_cf(cf, OFFSET_KEY, offset.to_be_bytes());
-        }
+        let encoded = serde_json::to_vec(checkpoint)
+            .map_err(|e| Error::new(ErrorKind::State, "failed to encode a checkpoint").with_source(e))?;
+        batch.put_cf(self.offsets_cf()?, CHECKPOINT_KEY, encoded);
         self.db.write(batch).map_err(|e| self.state_error("write", e))
     }
 
-    fn changelog_offset(&self) -> Result<Option<i64>> {
-        let cf = self.db.cf_handle(OFFSETS_CF).ok_or_else(|| {
-            Error::new(
-                ErrorKind::State,
-                format!("`{}` lacks its offsets column family", self.path.display()),
-            )
-        })?;
+    fn checkpoint(&self) -> Result<Checkpoint> {
         let raw = self
             .db
-            .get_cf(cf, OFFSET_KEY)
-            .map_err(|e| self.state_error("get offset", e))?;
+            .get_cf(self.offsets_cf()?, CHECKPOINT_KEY)
+            .map_err(|e| self.state_error("get checkpoint", e))?;
         match raw {
-            None => Ok(None),
-            Some(bytes) => {
-                let bytes: [u8; 8] = bytes.as_slice().try_into().map_err(|_| {
-                    Error::new(
-                        ErrorKind::State,
-                        format!("corrupt changelog offset in `{}`", self.path.display()),
-                    )
-                })?;
-                Ok(Some(i64::from_be_bytes(bytes)))
-            }
+            None => Ok(Checkpoint::default()),
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::new(
+                    ErrorKind::State,
+                    format!("corrupt checkpoint in `{}`", self.path.display()),
+                )
+                .with_source(e)
+            }),
         }
     }
 

@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::Checkpoint;
 use super::backend::{Backend, Write};
 use crate::error::Result;
 
@@ -18,20 +19,23 @@ pub(crate) struct Store {
     backend: Box<dyn Backend>,
     dirty: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     dirty_bytes: usize,
+    checkpoint: Checkpoint,
 }
 
 /// A store shared between its task's processors and interactive queries.
 pub(crate) type SharedStore = Arc<Mutex<Store>>;
 
 impl Store {
-    pub(crate) fn new(name: String, changelog: Option<ChangelogPartition>, backend: Box<dyn Backend>) -> Self {
-        Self {
+    pub(crate) fn new(name: String, changelog: Option<ChangelogPartition>, backend: Box<dyn Backend>) -> Result<Self> {
+        let checkpoint = backend.checkpoint()?;
+        Ok(Self {
             name,
             changelog,
             backend,
             dirty: BTreeMap::new(),
             dirty_bytes: 0,
-        }
+            checkpoint,
+        })
     }
 
     pub(crate) fn shared(self) -> SharedStore {
@@ -91,9 +95,21 @@ impl Store {
         self.dirty.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
-    /// Makes the commit durable locally: applies `writes` with the changelog offset they reach.
-    pub(crate) fn apply_committed(&mut self, writes: &[Write], changelog_offset: Option<i64>) -> Result<()> {
-        self.backend.apply(writes, changelog_offset)?;
+    /// Makes the commit durable locally: applies `writes` with the changelog offset they reach
+    /// and the input positions of the commit.
+    pub(crate) fn apply_committed(
+        &mut self,
+        writes: &[Write],
+        changelog_offset: Option<i64>,
+        input_positions: &BTreeMap<String, i64>,
+    ) -> Result<()> {
+        let mut checkpoint = self.checkpoint.clone();
+        if changelog_offset.is_some() {
+            checkpoint.changelog_offset = changelog_offset;
+        }
+        checkpoint.input_positions.clone_from(input_positions);
+        self.backend.apply(writes, &checkpoint)?;
+        self.checkpoint = checkpoint;
         self.discard_uncommitted();
         Ok(())
     }
@@ -106,11 +122,21 @@ impl Store {
 
     /// Applies restored changelog records directly (restoration bypasses the overlay).
     pub(crate) fn restore_batch(&mut self, writes: &[Write], changelog_offset: i64) -> Result<()> {
-        self.backend.apply(writes, Some(changelog_offset))
+        let mut checkpoint = self.checkpoint.clone();
+        checkpoint.changelog_offset = Some(changelog_offset);
+        self.backend.apply(writes, &checkpoint)?;
+        self.checkpoint = checkpoint;
+        Ok(())
     }
 
-    pub(crate) fn changelog_offset(&self) -> Result<Option<i64>> {
-        self.backend.changelog_offset()
+    /// Offset of the last changelog record reflected in the local state.
+    pub(crate) fn changelog_offset(&self) -> Option<i64> {
+        self.checkpoint.changelog_offset
+    }
+
+    /// Input positions of the commit the local state reflects.
+    pub(crate) fn input_positions(&self) -> &BTreeMap<String, i64> {
+        &self.checkpoint.input_positions
     }
 
     pub(crate) fn size_bytes(&self) -> u64 {

@@ -9,4 +9,4 @@ mod task;
 
 pub(crate) use env::TaskEnv;
 pub use id::TaskId;
-pub(crate) use task::Task;
+pub(crate) use task::{Outcome, Task};

@@ -44,7 +44,7 @@ pub(crate) fn restore(env: &TaskEnv, store: &mut Store, changelog: &ChangelogPar
     let (low, high) = consumer
         .fetch_watermarks(&changelog.topic, changelog.partition, Duration::from_secs(30))
         .map_err(|e| Error::kafka(failed("watermarks"), e))?;
-    let checkpoint = store.changelog_offset()?;
+    let checkpoint = store.changelog_offset();
     let start = checkpoint.map_or(low, |offset| (offset + 1).max(low));
     if start >= high {
         tracing::debug!(store = store.name(), changelog = %changelog.topic, partition = changelog.partition, "store is up to date");

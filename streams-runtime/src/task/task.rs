@@ -22,7 +22,20 @@ pub(crate) struct Task {
     /// Positions and stream time as of the last successful commit, to roll back to.
     committed_positions: HashMap<String, i64>,
     committed_stream_time: i64,
+    /// Per source topic, the position the local state already reflects: records below it are
+    /// not applied again even if the broker lost the committed offsets.
+    applied_below: HashMap<String, i64>,
     restored: Restored,
+}
+
+/// What became of one consumed record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Processed,
+    /// Logged and skipped: it could not be decoded or processed.
+    Skipped,
+    /// Already reflected in the local state (by a commit the broker did not record).
+    AlreadyApplied,
 }
 
 impl Task {
@@ -55,7 +68,7 @@ impl Task {
                 topic: naming::changelog_topic(&env.application_id, &spec.name),
                 partition,
             });
-            let mut store = Store::new(spec.name.clone(), changelog.clone(), backend);
+            let mut store = Store::new(spec.name.clone(), changelog.clone(), backend)?;
             if let Some(changelog) = &changelog {
                 let r = restore::restore(env, &mut store, changelog)?;
                 restored.records += r.records;
@@ -63,6 +76,7 @@ impl Task {
             }
             stores.push((spec.name.clone(), store.shared()));
         }
+        let applied_below = applied_positions(&stores);
         let store_map: HashMap<String, SharedStore> = stores.iter().cloned().collect();
         let build = TaskBuild {
             task: id,
@@ -87,8 +101,14 @@ impl Task {
             positions: HashMap::new(),
             committed_positions: HashMap::new(),
             committed_stream_time: i64::MIN,
+            applied_below,
             restored,
         })
+    }
+
+    /// Per source topic, the position its local state already reflects.
+    pub(crate) fn applied_below(&self) -> &HashMap<String, i64> {
+        &self.applied_below
     }
 
     /// Changelog records replayed when this task was opened.
@@ -96,9 +116,8 @@ impl Task {
         self.restored
     }
 
-    /// Runs one consumed record through the task's processors; `Ok(false)` if it was skipped.
-    /// Records that cannot be decoded or processed are logged and skipped (a poison record never
-    /// stops the task).
+    /// Runs one consumed record through the task's processors. Records that cannot be decoded or
+    /// processed are logged and skipped (a poison record never stops the task).
     pub(crate) fn process(
         &mut self,
         topic: &str,
@@ -106,20 +125,24 @@ impl Task {
         key: Option<&[u8]>,
         value: Option<&[u8]>,
         timestamp: i64,
-    ) -> Result<bool> {
+    ) -> Result<Outcome> {
         self.committed_positions.entry(topic.to_owned()).or_insert(offset);
+        if self.applied_below.get(topic).is_some_and(|&below| offset < below) {
+            self.positions.insert(topic.to_owned(), offset + 1);
+            return Ok(Outcome::AlreadyApplied);
+        }
         let Some(source) = self.sources.get_mut(topic) else {
             tracing::warn!(task = %self.id, topic, "record from a topic this task does not read; skipping");
-            return Ok(false);
+            return Ok(Outcome::Skipped);
         };
         let result = source.process(&mut self.ctx, key, value, timestamp);
         self.positions.insert(topic.to_owned(), offset + 1);
         match result {
             Err(e) if e.kind() == ErrorKind::Codec => {
                 tracing::warn!(task = %self.id, topic, offset, error = %e, "skipping a record that could not be processed");
-                Ok(false)
+                Ok(Outcome::Skipped)
             }
-            other => other.map(|()| true),
+            other => other.map(|()| Outcome::Processed),
         }
     }
 
@@ -140,6 +163,14 @@ impl Task {
     /// Bytes of uncommitted store writes.
     pub(crate) fn dirty_bytes(&self) -> usize {
         self.stores().map(|s| Store::lock(s).dirty_bytes()).sum()
+    }
+
+    /// Positions as of this commit, for the stores' checkpoints.
+    pub(crate) fn checkpoint_positions(&self) -> std::collections::BTreeMap<String, i64> {
+        let mut out: std::collections::BTreeMap<String, i64> =
+            self.committed_positions.iter().map(|(t, o)| (t.clone(), *o)).collect();
+        out.extend(self.positions.iter().map(|(t, o)| (t.clone(), *o)));
+        out
     }
 
     /// Positions to commit: (topic, partition, next offset).
@@ -185,4 +216,20 @@ impl Task {
             }
         }
     }
+}
+
+/// Per topic, the smallest input position recorded by all of the task's stores.
+fn applied_positions(stores: &[(String, SharedStore)]) -> HashMap<String, i64> {
+    let mut out: Option<HashMap<String, i64>> = None;
+    for (_, store) in stores {
+        let positions = Store::lock(store).input_positions().clone();
+        out = Some(match out {
+            None => positions.into_iter().collect(),
+            Some(acc) => acc
+                .into_iter()
+                .filter_map(|(topic, offset)| positions.get(&topic).map(|&o| (topic, offset.min(o))))
+                .collect(),
+        });
+    }
+    out.unwrap_or_default()
 }

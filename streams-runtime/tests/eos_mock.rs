@@ -1,0 +1,249 @@
+//! Exactly-once v2 on the mock cluster, with faults injected into the broker's responses.
+//!
+//! The mock, because it is the only broker here that runs transactions and lets us inject
+//! errors. Its limits shape what is asserted: `read_committed` still returns aborted records,
+//! so "no duplicate" is checked where it is observable — the committed store contents and the
+//! largest count ever emitted per window (a double-counted record would push it past the truth).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::*;
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+use streams_runtime::KafkaStreams;
+use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
+use streams_runtime::testing::TestBroker;
+
+const INPUT: &str = "clicks";
+const OUTPUT: &str = "counts";
+const STORE: &str = "click-counts";
+
+fn eos_config(app: &str, dir: &std::path::Path) -> StreamsConfig {
+    eos_config_committing_every(app, dir, Duration::from_millis(200))
+}
+
+fn eos_config_committing_every(app: &str, dir: &std::path::Path, interval: Duration) -> StreamsConfig {
+    StreamsConfig::builder(app)
+        .state_dir(dir)
+        .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
+        .commit_interval(interval)
+        .kafka_property("consumer.session.timeout.ms", "6000")
+        .kafka_property("consumer.heartbeat.interval.ms", "500")
+        .build()
+        .expect("config")
+}
+
+async fn setup() -> TestBroker {
+    init_logging();
+    let broker = TestBroker::mock().expect("mock cluster");
+    broker.create_topic(INPUT, 3).await.expect("input");
+    broker.create_topic(OUTPUT, 3).await.expect("output");
+    broker
+}
+
+fn store_counts(streams: &KafkaStreams) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for (_, store) in streams
+        .window_store::<String, u64>(STORE, WINDOW.as_millis() as i64)
+        .expect("store")
+    {
+        for (windowed, count) in store.all().expect("scan") {
+            out.insert(windowed.to_string(), count);
+        }
+    }
+    out
+}
+
+/// Largest count ever emitted per window, aborted transactions included.
+async fn max_emitted(cluster: &streams_runtime::kafka::KafkaCluster) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for (key, value) in read_all(cluster, OUTPUT).await {
+        let count: u64 = serde_json::from_slice(&value.expect("value")).expect("count");
+        let entry = out.entry(key).or_insert(0);
+        *entry = count.max(*entry);
+    }
+    out
+}
+
+/// What a run with a fault in the middle left behind.
+struct Outcome {
+    expected: BTreeMap<String, u64>,
+    store: BTreeMap<String, u64>,
+    max_emitted: BTreeMap<String, u64>,
+    metrics: streams_runtime::runtime::MetricsSnapshot,
+    restored_after_fault: u64,
+}
+
+/// Processes a first batch and commits it, produces a second batch with `inject` run just
+/// before or just after it, and waits until every record is reflected in the store.
+async fn run_with_fault(
+    app: &str,
+    commit_interval: Duration,
+    inject_first: bool,
+    inject: impl FnOnce(&TestBroker),
+) -> Outcome {
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let streams = KafkaStreams::start_on(
+        click_count_topology(INPUT, OUTPUT, STORE),
+        eos_config_committing_every(app, dir.path(), commit_interval),
+        cluster.clone(),
+    )
+    .await
+    .expect("start");
+    let first = clicks(0, 300);
+    produce_clicks(&cluster, INPUT, &first).await;
+    wait_for("first batch processed", Duration::from_secs(60), || {
+        store_counts(&streams) == expected_counts(&first)
+    })
+    .await;
+    let commits = streams.metrics().commits;
+    wait_for("first batch committed", Duration::from_secs(30), || {
+        streams.metrics().commits > commits
+    })
+    .await;
+    let restored_before = streams.metrics().records_restored;
+
+    let all = clicks(0, 600);
+    if inject_first {
+        inject(&broker);
+        produce_clicks(&cluster, INPUT, &all[300..]).await;
+    } else {
+        produce_clicks(&cluster, INPUT, &all[300..]).await;
+        inject(&broker);
+    }
+    let expected = expected_counts(&all);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let reflected = |store: &BTreeMap<String, u64>| expected.iter().all(|(k, v)| store.get(k).is_some_and(|c| c >= v));
+    while !reflected(&store_counts(&streams)) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "records lost after the fault: {:?}",
+            streams.metrics()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Let the commit covering the second batch go through (it is the one that fails first).
+    let commits = streams.metrics().commits;
+    wait_for("a commit after the second batch", Duration::from_secs(60), || {
+        streams.metrics().commits > commits + 1
+    })
+    .await;
+    let store = store_counts(&streams);
+    let metrics = streams.metrics();
+    streams.close().await.expect("close");
+    Outcome {
+        store,
+        max_emitted: max_emitted(&cluster).await,
+        restored_after_fault: metrics.records_restored - restored_before,
+        metrics,
+        expected,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abortable_commit_error_rolls_state_back_and_reprocesses() {
+    // The second batch is processed inside a transaction whose commit (2 s later) fails: a
+    // group authorization error on AddOffsetsToTxn makes the transaction abortable.
+    let outcome = run_with_fault("eos-abort", Duration::from_secs(2), false, |broker| {
+        let TestBroker::Mock(mock) = broker else { unreachable!() };
+        mock.inject_request_errors(
+            RDKafkaApiKey::AddOffsetsToTxn,
+            &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED],
+        )
+        .expect("inject");
+    })
+    .await;
+    assert!(
+        outcome.metrics.aborted_commits >= 1,
+        "a commit was aborted: {:?}",
+        outcome.metrics
+    );
+    assert!(
+        outcome.metrics.records_processed > 600,
+        "the rolled-back records were processed again"
+    );
+    assert_eq!(
+        outcome.store, outcome.expected,
+        "state rolled back: nothing counted twice"
+    );
+    assert_eq!(
+        outcome.max_emitted, outcome.expected,
+        "no window was ever emitted past its true count"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fenced_producer_closes_tasks_rejoins_and_loses_nothing() {
+    let outcome = run_with_fault("eos-fenced", Duration::from_millis(200), true, |broker| {
+        let TestBroker::Mock(mock) = broker else { unreachable!() };
+        mock.inject_request_errors(
+            RDKafkaApiKey::EndTxn,
+            &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_PRODUCER_FENCED],
+        )
+        .expect("inject");
+    })
+    .await;
+    assert!(
+        outcome.metrics.aborted_commits >= 1,
+        "the fenced commit failed: {:?}",
+        outcome.metrics
+    );
+    // The tasks were closed and reopened, restoring the changelog tail past their checkpoint.
+    // On a real broker that tail holds only committed records; the mock's `read_committed` also
+    // returns the fenced transaction's aborted ones, and exactly those may be counted twice.
+    let over: u64 = outcome.expected.iter().map(|(k, v)| outcome.store[k] - v).sum();
+    assert!(
+        over <= outcome.restored_after_fault,
+        "overcount {over} exceeds the {} aborted changelog records the mock replays",
+        outcome.restored_after_fault
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_under_exactly_once_keeps_the_local_store() {
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let topology = || click_count_topology(INPUT, OUTPUT, STORE);
+    let first = clicks(0, 300);
+    produce_clicks(&cluster, INPUT, &first).await;
+    let streams = KafkaStreams::start_on(topology(), eos_config("eos-crash", dir.path()), cluster.clone())
+        .await
+        .expect("start");
+    wait_for("committed", Duration::from_secs(60), || {
+        store_counts(&streams) == expected_counts(&first)
+    })
+    .await;
+    let commits = streams.metrics().commits;
+    wait_for("one more commit", Duration::from_secs(10), || {
+        streams.metrics().commits > commits
+    })
+    .await;
+    streams.kill().await.expect("crash");
+
+    // Kafka Streams wipes local state after a crash under EOS and restores it all; here the
+    // store holds exactly its committed state and offset, so nothing is replayed.
+    let streams = KafkaStreams::start_on(topology(), eos_config("eos-crash", dir.path()), cluster.clone())
+        .await
+        .expect("restart");
+    wait_for("owns all tasks", Duration::from_secs(30), || {
+        streams.active_tasks().len() == 3
+    })
+    .await;
+    assert_eq!(
+        streams.metrics().records_restored,
+        0,
+        "no wipe-and-restore after the crash"
+    );
+    let all = clicks(0, 450);
+    produce_clicks(&cluster, INPUT, &all[300..]).await;
+    wait_for("exact counts after restart", Duration::from_secs(60), || {
+        store_counts(&streams) == expected_counts(&all)
+    })
+    .await;
+    streams.close().await.expect("close");
+}
