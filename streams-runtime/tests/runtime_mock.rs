@@ -189,3 +189,89 @@ async fn restart_restores_only_the_changelog_tail_and_a_lost_state_dir_is_rebuil
     assert_eq!(in_store, expected_counts(&all));
     c.close().await.expect("close c");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_keyed_aggregation_reads_through_the_repartition_topic() {
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    // Created through the mock's API: it cannot create topics from admin requests.
+    broker
+        .create_topic("rk-minute-counts-repartition", 3)
+        .await
+        .expect("repartition topic");
+    broker
+        .create_topic("rk-minute-counts-changelog", 3)
+        .await
+        .expect("changelog topic");
+    let input = clicks(0, 600);
+    produce_clicks(&cluster, INPUT, &input).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let topology = per_minute_topology(INPUT, OUTPUT, "minute-counts");
+    assert!(
+        topology.describe().contains("minute-counts-repartition-sink"),
+        "{}",
+        topology.describe()
+    );
+    let streams = KafkaStreams::start_on(topology, config("rk", dir.path()), cluster.clone())
+        .await
+        .expect("start");
+    // Both sub-topologies run: 600 source records, then the same 600 from the repartition topic.
+    run_until_processed(&streams, 1_200).await;
+    streams.close().await.expect("close");
+
+    let mut expected = std::collections::BTreeMap::new();
+    for click in &input {
+        *expected
+            .entry((click.timestamp_ms / 60_000).to_string())
+            .or_insert(0u64) += 1;
+    }
+    assert_eq!(
+        read_all(&cluster, "rk-minute-counts-repartition").await.len(),
+        input.len()
+    );
+    assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_outage_pauses_processing_and_keeps_state() {
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = clicks(0, 300);
+    produce_clicks(&cluster, INPUT, &first).await;
+    let streams = KafkaStreams::start_on(
+        click_count_topology(INPUT, OUTPUT, STORE),
+        config("outage", dir.path()),
+        cluster.clone(),
+    )
+    .await
+    .expect("start");
+    run_until_processed(&streams, 300).await;
+
+    let mock = cluster.as_embedded().expect("mock cluster");
+    mock.set_broker_up(1, false).expect("broker down");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(!streams.is_stopped(), "the app waits for Kafka instead of stopping");
+    mock.set_broker_up(1, true).expect("broker up");
+
+    let all = clicks(0, 450);
+    produce_clicks(&cluster, INPUT, &all[300..]).await;
+    run_until_processed(&streams, 450).await;
+    streams.close().await.expect("close");
+    assert_eq!(streams.metrics().failed_stream_threads, 0);
+    assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&all));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_source_topic_is_a_clear_error() {
+    let broker = setup().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let result = KafkaStreams::start_on(
+        click_count_topology("no-such-topic", OUTPUT, STORE),
+        config("missing", dir.path()),
+        broker.cluster(),
+    )
+    .await;
+    let err = result.err().expect("start must fail").to_string();
+    assert!(err.contains("source topic `no-such-topic` does not exist"), "{err}");
+}

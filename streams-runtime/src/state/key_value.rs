@@ -10,6 +10,8 @@ use crate::error::{Error, ErrorKind, Result};
 /// Typed access to a key-value store of one task.
 pub struct KeyValueStore<K, V> {
     store: SharedStore,
+    /// Kept here so error messages never need the store's lock.
+    name: String,
     _types: PhantomData<fn() -> (K, V)>,
 }
 
@@ -17,6 +19,7 @@ impl<K, V> Clone for KeyValueStore<K, V> {
     fn clone(&self) -> Self {
         Self {
             store: SharedStore::clone(&self.store),
+            name: self.name.clone(),
             _types: PhantomData,
         }
     }
@@ -28,8 +31,10 @@ where
     V: Serialize + DeserializeOwned,
 {
     pub(crate) fn new(store: SharedStore) -> Self {
+        let name = Store::lock(&store).name().to_owned();
         Self {
             store,
+            name,
             _types: PhantomData,
         }
     }
@@ -66,8 +71,8 @@ where
             .collect()
     }
 
-    fn name(&self) -> String {
-        Store::lock(&self.store).name().to_owned()
+    fn name(&self) -> &str {
+        &self.name
     }
 }
 
@@ -81,4 +86,34 @@ pub(super) fn decode<T: Serialize + DeserializeOwned>(store: impl std::fmt::Disp
     Binary
         .decode(bytes)
         .map_err(|e| Error::new(ErrorKind::Codec, format!("failed to decode from store `{store}`")).with_source(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::MemoryBackend;
+
+    #[test]
+    fn reads_see_uncommitted_writes_and_commits_keep_them() {
+        let store = Store::new("counts".into(), None, Box::new(MemoryBackend::default()))
+            .unwrap()
+            .shared();
+        let kv = KeyValueStore::<String, u64>::new(SharedStore::clone(&store));
+        kv.put(&"a".into(), &1).unwrap();
+        kv.put(&"b".into(), &2).unwrap();
+        assert_eq!(kv.get(&"a".into()).unwrap(), Some(1));
+        kv.delete(&"b".into()).unwrap();
+        assert_eq!(kv.get(&"b".into()).unwrap(), None);
+
+        let writes = Store::lock(&store).pending_writes();
+        Store::lock(&store)
+            .apply_committed(&writes, Some(7), &Default::default())
+            .unwrap();
+        assert_eq!(kv.all().unwrap(), vec![("a".to_owned(), 1)]);
+        assert_eq!(Store::lock(&store).changelog_offset(), Some(7));
+
+        kv.put(&"a".into(), &5).unwrap();
+        Store::lock(&store).discard_uncommitted();
+        assert_eq!(kv.get(&"a".into()).unwrap(), Some(1), "rolled back to the last commit");
+    }
 }

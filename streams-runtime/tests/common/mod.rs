@@ -49,6 +49,22 @@ pub fn click_count_topology(input: &str, output: &str, store: &str) -> Topology 
     builder.build().expect("valid topology")
 }
 
+/// Clicks re-keyed by the minute they happened in and counted: the aggregation reads through
+/// the repartition topic `<application.id>-<store>-repartition`.
+pub fn per_minute_topology(input: &str, output: &str, store: &str) -> Topology {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream_with(
+            input,
+            Consumed::new(Utf8, Json).with_timestamp(|_, c: &Click, _| c.timestamp_ms),
+        )
+        .group_by(|_, click| (click.timestamp_ms / 60_000).to_string())
+        .count(Materialized::named(store))
+        .to_stream()
+        .to_with(output, Utf8, Json);
+    builder.build().expect("valid topology")
+}
+
 /// Expected final counts, computed directly from the input.
 pub fn expected_counts(clicks: &[Click]) -> BTreeMap<String, u64> {
     let windows = TumblingWindows::of(WINDOW);
