@@ -275,3 +275,108 @@ async fn a_missing_source_topic_is_a_clear_error() {
     let err = result.err().expect("start must fail").to_string();
     assert!(err.contains("source topic `no-such-topic` does not exist"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_after_window_close_are_dropped_and_counted() {
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = |minute: i64| Click {
+        user_id: "user-1".into(),
+        timestamp_ms: START_MS + minute * 60_000,
+    };
+    // 10:00 and 10:12 advance stream time past the end of [10:00, 10:05) (no grace); the second
+    // 10:01 click is then late and must not change the closed window.
+    let input = [at(0), at(12), at(1)];
+    produce_clicks(&cluster, INPUT, &input).await;
+    let streams = KafkaStreams::start_on(
+        click_count_topology(INPUT, OUTPUT, STORE),
+        config("late", dir.path()),
+        cluster.clone(),
+    )
+    .await
+    .expect("start");
+    run_until_processed(&streams, 3).await;
+    streams.close().await.expect("close");
+    assert_eq!(streams.metrics().dropped_late_records, 1);
+    assert_eq!(
+        latest_counts(&read_all(&cluster, OUTPUT).await),
+        expected_counts(&input[..2])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stateless_operations_reduce_and_aggregate_on_two_threads() {
+    use streams_runtime::codec::{Json, Utf8};
+    use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder};
+
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let dir = tempfile::tempdir().expect("tempdir");
+    broker.create_topic("latest", 3).await.expect("topic");
+    let input = clicks(0, 700);
+    produce_clicks(&cluster, INPUT, &input).await;
+    let builder = StreamsBuilder::new();
+    let clicks_by_user = builder.stream_with(INPUT, Consumed::new(Utf8, Json::default()));
+    // Every click counts twice (flat_map), except user-0's (filter); peek sees what passes.
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen_in_peek = std::sync::Arc::clone(&seen);
+    let doubled = clicks_by_user
+        .filter(|user: &String, _: &Click| user != "user-0")
+        .peek(move |_, _| {
+            seen_in_peek.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })
+        .flat_map_values(|click: Click| [click.timestamp_ms, click.timestamp_ms]);
+    let grouped = doubled.group_by_key();
+    grouped
+        .aggregate(|| 0u64, |_, _, n| n + 1, Materialized::named("events"))
+        .to_stream()
+        .map_values(|n| n.to_string())
+        .to_with(OUTPUT, Utf8, Utf8);
+    grouped
+        .reduce(i64::max, Materialized::named("latest-ts").in_memory())
+        .to_stream()
+        .to_with("latest", Utf8, Json::default());
+    let config = StreamsConfig::builder("ops")
+        .state_dir(dir.path())
+        .num_stream_threads(2)
+        .commit_interval(Duration::from_millis(200))
+        .kafka_property("consumer.session.timeout.ms", "6000")
+        .build()
+        .expect("config");
+    let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
+        .await
+        .expect("start");
+    run_until_processed(&streams, 700).await;
+    streams.close().await.expect("close");
+
+    let kept: Vec<&Click> = input.iter().filter(|c| c.user_id != "user-0").collect();
+    assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), kept.len() as u64);
+    let mut events = std::collections::BTreeMap::new();
+    let mut latest = std::collections::BTreeMap::new();
+    for click in &kept {
+        *events.entry(click.user_id.clone()).or_insert(0u64) += 2;
+        let ts = latest.entry(click.user_id.clone()).or_insert(i64::MIN);
+        *ts = (*ts).max(click.timestamp_ms);
+    }
+    let counted: std::collections::BTreeMap<String, u64> = read_all(&cluster, OUTPUT)
+        .await
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k,
+                String::from_utf8(v.expect("value"))
+                    .expect("utf8")
+                    .parse()
+                    .expect("number"),
+            )
+        })
+        .collect();
+    assert_eq!(counted, events);
+    let latest_out: std::collections::BTreeMap<String, i64> = read_all(&cluster, "latest")
+        .await
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::from_slice(&v.expect("value")).expect("json")))
+        .collect();
+    assert_eq!(latest_out, latest);
+}
