@@ -317,7 +317,7 @@ async fn stateless_operations_reduce_and_aggregate_on_two_threads() {
     let input = clicks(0, 700);
     produce_clicks(&cluster, INPUT, &input).await;
     let builder = StreamsBuilder::new();
-    let clicks_by_user = builder.stream_with(INPUT, Consumed::new(Utf8, Json::default()));
+    let clicks_by_user = builder.stream_with(INPUT, Consumed::new(Utf8, Json));
     // Every click counts twice (flat_map), except user-0's (filter); peek sees what passes.
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let seen_in_peek = std::sync::Arc::clone(&seen);
@@ -336,7 +336,7 @@ async fn stateless_operations_reduce_and_aggregate_on_two_threads() {
     grouped
         .reduce(i64::max, Materialized::named("latest-ts").in_memory())
         .to_stream()
-        .to_with("latest", Utf8, Json::default());
+        .to_with("latest", Utf8, Json);
     let config = StreamsConfig::builder("ops")
         .state_dir(dir.path())
         .num_stream_threads(2)
