@@ -14,6 +14,29 @@ use crate::window::{TumblingWindows, Windowed};
 /// `(key, value, aggregate so far) → new aggregate`; `None` so far means the first record.
 pub(crate) type AggregateFn<K, V, A> = dyn Fn(&K, V, Option<A>) -> A + Send + Sync;
 
+/// `count`: one more per record.
+pub(crate) fn counting<K, V>() -> impl Fn(&K, V, Option<u64>) -> u64 + Send + Sync + 'static {
+    |_, _, count| count.unwrap_or(0) + 1
+}
+
+/// `reduce`: the first value, then `reducer(aggregate, value)`.
+pub(crate) fn reducing<K, V>(
+    reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
+) -> impl Fn(&K, V, Option<V>) -> V + Send + Sync + 'static {
+    move |_, value, acc| match acc {
+        Some(acc) => reducer(acc, value),
+        None => value,
+    }
+}
+
+/// `aggregate`: `aggregator(key, value, aggregate)`, starting from `initializer()`.
+pub(crate) fn folding<K, V, A>(
+    initializer: impl Fn() -> A + Send + Sync + 'static,
+    aggregator: impl Fn(&K, V, A) -> A + Send + Sync + 'static,
+) -> impl Fn(&K, V, Option<A>) -> A + Send + Sync + 'static {
+    move |key, value, acc| aggregator(key, value, acc.unwrap_or_else(&initializer))
+}
+
 /// Serializable data a store can hold.
 pub trait StoreData: Data + Serialize + DeserializeOwned {}
 impl<T: Data + Serialize + DeserializeOwned> StoreData for T {}

@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
-use super::graph::{self, SharedGraph, SourceEntry};
+use super::graph::{self, SharedGraph};
 use super::kstream::KStream;
-use super::node::{Children, RawNodeFactory};
-use super::source::{Source, TimestampExtractor};
+use super::source::TimestampExtractor;
 use super::topic::TopicName;
 use super::{Topology, TopologyError};
 use crate::codec::{Codec, Json};
@@ -81,39 +80,17 @@ impl StreamsBuilder {
 
     /// A stream of the records of `topic`, read as `consumed` says.
     pub fn stream_with<K: Data, V: Data>(&self, topic: &str, consumed: Consumed<K, V>) -> KStream<K, V> {
-        let children = Children::default();
-        let topic_name = TopicName::External(topic.to_owned());
-        let source = Source {
-            topic: topic_name.clone(),
-            key_codec: consumed.key_codec,
-            value_codec: consumed.value_codec,
-            timestamp: consumed.timestamp,
-            children: children.clone(),
-        };
-        let mut g = graph::lock(&self.graph);
         if let Some(problem) = crate::naming::topic_name_problem(topic) {
-            g.errors.push(format!("source topic: {problem}"));
+            graph::lock(&self.graph).errors.push(format!("source topic: {problem}"));
         }
-        if g.sources.iter().any(|s| s.topic == topic_name) {
-            g.errors.push(format!(
-                "topic `{topic}` is read by two sources; read it once and share the stream"
-            ));
-        }
-        let sub = g.new_sub();
-        let node = g.add_node("SOURCE", None, sub, None, format!("topics: [{topic}]"));
-        g.sources.push(SourceEntry {
-            topic: topic_name,
-            sub,
-            factory: Arc::new(source) as Arc<dyn RawNodeFactory>,
-        });
-        drop(g);
-        KStream {
-            graph: Arc::clone(&self.graph),
-            node,
-            sub,
-            children,
-            key_changed: false,
-        }
+        KStream::source(
+            &self.graph,
+            TopicName::External(topic.to_owned()),
+            None,
+            consumed.key_codec,
+            consumed.value_codec,
+            consumed.timestamp,
+        )
     }
 
     /// Finishes the topology, checking it (unique store names, legal topic names).

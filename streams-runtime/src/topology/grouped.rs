@@ -2,13 +2,11 @@
 
 use std::sync::Arc;
 
-use super::aggregate::{Aggregate, AggregateFn, StoreData, WindowedAggregate};
+use super::aggregate::{Aggregate, AggregateFn, StoreData, WindowedAggregate, counting, folding, reducing};
 use super::graph;
 use super::kstream::KStream;
 use super::ktable::KTable;
 use super::materialized::Materialized;
-use super::node::RawNodeFactory;
-use super::source::Source;
 use super::stateless::Sink;
 use super::topic::TopicName;
 use crate::codec::Binary;
@@ -29,7 +27,7 @@ pub struct TimeWindowedKStream<K, V> {
 impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
     /// Counts records per key.
     pub fn count(&self, materialized: impl Into<Materialized>) -> KTable<K, u64> {
-        self.aggregate_with(materialized.into(), |_, _, count: Option<u64>| count.unwrap_or(0) + 1)
+        self.aggregate_with(materialized.into(), counting())
     }
 
     /// Combines the values of each key with `reducer(aggregate, value)`.
@@ -38,10 +36,7 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
         reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
         materialized: impl Into<Materialized>,
     ) -> KTable<K, V> {
-        self.aggregate_with(materialized.into(), move |_, value, acc| match acc {
-            Some(acc) => reducer(acc, value),
-            None => value,
-        })
+        self.aggregate_with(materialized.into(), reducing(reducer))
     }
 
     /// Folds the values of each key into an aggregate starting from `initializer()`.
@@ -51,9 +46,7 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
         aggregator: impl Fn(&K, V, A) -> A + Send + Sync + 'static,
         materialized: impl Into<Materialized>,
     ) -> KTable<K, A> {
-        self.aggregate_with(materialized.into(), move |key, value, acc| {
-            aggregator(key, value, acc.unwrap_or_else(&initializer))
-        })
+        self.aggregate_with(materialized.into(), folding(initializer, aggregator))
     }
 
     /// Cuts the groups into windows.
@@ -93,7 +86,7 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
 impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
     /// Counts records per key and window.
     pub fn count(&self, materialized: impl Into<Materialized>) -> KTable<Windowed<K>, u64> {
-        self.aggregate_with(materialized.into(), |_, _, count: Option<u64>| count.unwrap_or(0) + 1)
+        self.aggregate_with(materialized.into(), counting())
     }
 
     /// Combines the values of each key and window.
@@ -102,10 +95,7 @@ impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
         reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
         materialized: impl Into<Materialized>,
     ) -> KTable<Windowed<K>, V> {
-        self.aggregate_with(materialized.into(), move |_, value, acc| match acc {
-            Some(acc) => reducer(acc, value),
-            None => value,
-        })
+        self.aggregate_with(materialized.into(), reducing(reducer))
     }
 
     /// Folds the values of each key and window, starting from `initializer()` per window.
@@ -115,9 +105,7 @@ impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
         aggregator: impl Fn(&K, V, A) -> A + Send + Sync + 'static,
         materialized: impl Into<Materialized>,
     ) -> KTable<Windowed<K>, A> {
-        self.aggregate_with(materialized.into(), move |key, value, acc| {
-            aggregator(key, value, acc.unwrap_or_else(&initializer))
-        })
+        self.aggregate_with(materialized.into(), folding(initializer, aggregator))
     }
 
     fn aggregate_with<A: StoreData>(
@@ -172,46 +160,27 @@ fn repartition_if_needed<K: StoreData, V: StoreData>(stream: &KStream<K, V>, nam
         key_codec: Arc::new(Binary),
         value_codec: Arc::new(Binary),
     }));
-    let children = super::node::Children::default();
-    let source = Source::<K, V> {
-        topic: topic.clone(),
-        key_codec: Arc::new(Binary),
-        value_codec: Arc::new(Binary),
-        timestamp: None,
-        children: children.clone(),
-    };
-    let mut g = graph::lock(&stream.graph);
-    g.add_node(
-        "SINK",
-        Some(&format!("{name}-repartition-sink")),
-        stream.sub,
-        Some(stream.node),
-        format!("topic: {topic}"),
-    );
-    g.repartitions.push(super::graph::RepartitionEntry {
-        name: name.to_owned(),
-        upstream_sub: stream.sub,
-        partitions: None,
-    });
-    let sub = g.new_sub();
-    let node = g.add_node(
-        "SOURCE",
-        Some(&format!("{name}-repartition-source")),
-        sub,
-        None,
-        format!("topics: [{topic}]"),
-    );
-    g.sources.push(super::graph::SourceEntry {
-        topic,
-        sub,
-        factory: Arc::new(source) as Arc<dyn RawNodeFactory>,
-    });
-    drop(g);
-    KStream {
-        graph: Arc::clone(&stream.graph),
-        node,
-        sub,
-        children,
-        key_changed: false,
+    {
+        let mut g = graph::lock(&stream.graph);
+        g.add_node(
+            "SINK",
+            Some(&format!("{name}-repartition-sink")),
+            stream.sub,
+            Some(stream.node),
+            format!("topic: {topic}"),
+        );
+        g.repartitions.push(super::graph::RepartitionEntry {
+            name: name.to_owned(),
+            upstream_sub: stream.sub,
+            partitions: None,
+        });
     }
+    KStream::source(
+        &stream.graph,
+        topic,
+        Some(&format!("{name}-repartition-source")),
+        Arc::new(Binary),
+        Arc::new(Binary),
+        None,
+    )
 }

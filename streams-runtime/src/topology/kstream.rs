@@ -5,9 +5,10 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::graph::{self, SharedGraph};
+use super::graph::{self, SharedGraph, SourceEntry};
 use super::grouped::KGroupedStream;
-use super::node::{Children, NodeFactory};
+use super::node::{Children, NodeFactory, RawNodeFactory};
+use super::source::{Source, TimestampExtractor};
 use super::stateless::{OneToMany, OneToOne, Sink};
 use super::topic::TopicName;
 use crate::codec::{Codec, Json};
@@ -24,6 +25,46 @@ pub struct KStream<K, V> {
 }
 
 impl<K: Data, V: Data> KStream<K, V> {
+    /// Registers a source reading `topic` in a new sub-topology and returns its stream.
+    pub(crate) fn source(
+        graph: &SharedGraph,
+        topic: TopicName,
+        node_name: Option<&str>,
+        key_codec: Arc<dyn Codec<K>>,
+        value_codec: Arc<dyn Codec<V>>,
+        timestamp: Option<Arc<TimestampExtractor<K, V>>>,
+    ) -> Self {
+        let children = Children::default();
+        let factory = Source {
+            topic: topic.clone(),
+            key_codec,
+            value_codec,
+            timestamp,
+            children: children.clone(),
+        };
+        let mut g = graph::lock(graph);
+        if g.sources.iter().any(|s| s.topic == topic) {
+            g.errors.push(format!(
+                "topic `{topic}` is read by two sources; read it once and share the stream"
+            ));
+        }
+        let sub = g.new_sub();
+        let node = g.add_node("SOURCE", node_name, sub, None, format!("topics: [{topic}]"));
+        g.sources.push(SourceEntry {
+            topic,
+            sub,
+            factory: Arc::new(factory) as Arc<dyn RawNodeFactory>,
+        });
+        drop(g);
+        KStream {
+            graph: Arc::clone(graph),
+            node,
+            sub,
+            children,
+            key_changed: false,
+        }
+    }
+
     pub(crate) fn attach<K2: Data, V2: Data>(
         &self,
         kind: &'static str,
