@@ -380,3 +380,49 @@ async fn stateless_operations_reduce_and_aggregate_on_two_threads() {
         .collect();
     assert_eq!(latest_out, latest);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_state_from_another_cluster_is_wiped_not_served() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = clicks(0, 300);
+    {
+        let broker = setup().await;
+        let cluster = broker.cluster();
+        produce_clicks(&cluster, INPUT, &old).await;
+        let streams = KafkaStreams::start_on(
+            click_count_topology(INPUT, OUTPUT, STORE),
+            config("reused", dir.path()),
+            cluster,
+        )
+        .await
+        .expect("start");
+        run_until_processed(&streams, 300).await;
+        streams.close().await.expect("close");
+    }
+    // Same state directory, fresh cluster (e.g. the embedded broker of a second demo run): the
+    // checkpoints point past the new, empty changelogs, so the stores must start over.
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let new = clicks(1_000, 200);
+    produce_clicks(&cluster, INPUT, &new).await;
+    let streams = KafkaStreams::start_on(
+        click_count_topology(INPUT, OUTPUT, STORE),
+        config("reused", dir.path()),
+        cluster.clone(),
+    )
+    .await
+    .expect("start");
+    run_until_processed(&streams, 200).await;
+    let mut in_store = std::collections::BTreeMap::new();
+    for (_, store) in streams
+        .window_store::<String, u64>(STORE, WINDOW.as_millis() as i64)
+        .expect("store")
+    {
+        for (windowed, count) in store.all().expect("scan") {
+            in_store.insert(windowed.to_string(), count);
+        }
+    }
+    streams.close().await.expect("close");
+    assert_eq!(in_store, expected_counts(&new), "nothing from the old cluster survives");
+    assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&new));
+}

@@ -23,8 +23,10 @@ pub(crate) struct Restored {
 }
 
 /// Brings `store` up to the end of its changelog partition, starting after the offset the store
-/// already reflects (or from the beginning for a new or rebuilt store).
-pub(crate) fn restore(env: &TaskEnv, store: &mut Store, changelog: &ChangelogPartition) -> Result<Restored> {
+/// already reflects (or from the beginning for a new or rebuilt store). `None` if the local
+/// checkpoint does not fit the changelog (recreated, truncated, or compacted away past it): the
+/// local state must then be wiped and rebuilt.
+pub(crate) fn restore(env: &TaskEnv, store: &mut Store, changelog: &ChangelogPartition) -> Result<Option<Restored>> {
     let store_name = store.name().to_owned();
     let failed = |what: &str| {
         format!(
@@ -45,10 +47,24 @@ pub(crate) fn restore(env: &TaskEnv, store: &mut Store, changelog: &ChangelogPar
         .fetch_watermarks(&changelog.topic, changelog.partition, Duration::from_secs(30))
         .map_err(|e| Error::kafka(failed("watermarks"), e))?;
     let checkpoint = store.changelog_offset();
-    let start = checkpoint.map_or(low, |offset| (offset + 1).max(low));
+    if let Some(offset) = checkpoint
+        && (offset >= high || offset + 1 < low)
+    {
+        tracing::warn!(
+            store = store.name(),
+            changelog = %changelog.topic,
+            partition = changelog.partition,
+            checkpoint = offset,
+            low,
+            high,
+            "local state does not match its changelog (recreated or truncated?)"
+        );
+        return Ok(None);
+    }
+    let start = checkpoint.map_or(low, |offset| offset + 1);
     if start >= high {
         tracing::debug!(store = store.name(), changelog = %changelog.topic, partition = changelog.partition, "store is up to date");
-        return Ok(Restored::default());
+        return Ok(Some(Restored::default()));
     }
     tracing::info!(
         store = store.name(),
@@ -136,5 +152,5 @@ pub(crate) fn restore(env: &TaskEnv, store: &mut Store, changelog: &ChangelogPar
         ms = elapsed.as_millis() as u64,
         "restored"
     );
-    Ok(restored)
+    Ok(Some(restored))
 }

@@ -2,11 +2,11 @@ use std::collections::HashMap;
 
 use super::restore::{self, Restored};
 use super::{TaskEnv, TaskId};
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::naming;
 use crate::processor::{OutputRecord, TaskContext};
 use crate::state::{
-    Backend, ChangelogPartition, MemoryBackend, RocksBackend, SharedStore, Store, StoreBackend, layout,
+    Backend, ChangelogPartition, MemoryBackend, RocksBackend, SharedStore, Store, StoreBackend, StoreSpec, layout,
 };
 use crate::topology::Subtopology;
 use crate::topology::node::{RawProcessor, TaskBuild};
@@ -49,34 +49,12 @@ impl Task {
         let mut stores = Vec::new();
         let mut restored = Restored::default();
         for spec in &sub.stores {
-            let backend: Box<dyn Backend> = match spec.backend {
-                StoreBackend::InMemory => Box::new(MemoryBackend::default()),
-                StoreBackend::RocksDb => {
-                    let dir = layout::store_dir(&env.state_dir, &env.application_id, id, &spec.name);
-                    match RocksBackend::open(&dir, &env.rocks) {
-                        Ok(backend) => Box::new(backend),
-                        Err(e) if spec.logged && e.kind() == ErrorKind::State => {
-                            tracing::warn!(task = %id, store = %spec.name, error = %e, "local store is unreadable; rebuilding it from the changelog");
-                            let _ = std::fs::remove_dir_all(&dir);
-                            Box::new(RocksBackend::open(&dir, &env.rocks)?)
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-            };
-            let changelog = spec.logged.then(|| ChangelogPartition {
-                topic: naming::changelog_topic(&env.application_id, &spec.name),
-                partition,
-            });
-            let mut store = Store::new(spec.name.clone(), changelog.clone(), backend)?;
-            if let Some(changelog) = &changelog {
-                let r = restore::restore(env, &mut store, changelog)?;
-                restored.records += r.records;
-                restored.bytes += r.bytes;
-            }
+            let (store, r) = open_store(env, spec, id)?;
+            restored.records += r.records;
+            restored.bytes += r.bytes;
             stores.push((spec.name.clone(), store.shared()));
         }
-        let applied_below = applied_positions(&stores);
+        let applied_below = valid_positions(env, id, applied_positions(&stores));
         let store_map: HashMap<String, SharedStore> = stores.iter().cloned().collect();
         let build = TaskBuild {
             task: id,
@@ -232,4 +210,71 @@ fn applied_positions(stores: &[(String, SharedStore)]) -> HashMap<String, i64> {
         });
     }
     out.unwrap_or_default()
+}
+
+/// Opens one store of task `id` and restores it; a store that cannot be read, or whose checkpoint
+/// does not fit its changelog, is wiped and rebuilt from the changelog — never served as is.
+fn open_store(env: &TaskEnv, spec: &StoreSpec, id: TaskId) -> Result<(Store, Restored)> {
+    let dir = layout::store_dir(&env.state_dir, &env.application_id, id, &spec.name);
+    let changelog = spec.logged.then(|| ChangelogPartition {
+        topic: naming::changelog_topic(&env.application_id, &spec.name),
+        partition: id.partition,
+    });
+    for attempt in 0..2 {
+        let backend: Box<dyn Backend> = match spec.backend {
+            StoreBackend::InMemory => Box::new(MemoryBackend::default()),
+            StoreBackend::RocksDb => match RocksBackend::open(&dir, &env.rocks) {
+                Ok(backend) => Box::new(backend),
+                Err(e) if spec.logged && e.kind() == ErrorKind::State => {
+                    tracing::warn!(task = %id, store = %spec.name, error = %e, "local store is unreadable; rebuilding it from the changelog");
+                    let _ = std::fs::remove_dir_all(&dir);
+                    Box::new(RocksBackend::open(&dir, &env.rocks)?)
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let mut store = Store::new(spec.name.clone(), changelog.clone(), backend)?;
+        let Some(changelog) = &changelog else {
+            return Ok((store, Restored::default()));
+        };
+        match restore::restore(env, &mut store, changelog)? {
+            Some(restored) => return Ok((store, restored)),
+            None if attempt == 0 => {
+                tracing::warn!(task = %id, store = %spec.name, "wiping the local store and rebuilding it from the changelog");
+                drop(store);
+                std::fs::remove_dir_all(&dir)
+                    .map_err(|e| Error::io(format!("failed to wipe `{}`", dir.display()), e))?;
+            }
+            None => break,
+        }
+    }
+    Err(Error::new(
+        ErrorKind::State,
+        format!(
+            "store `{}` of task {id} still does not match its changelog after a rebuild",
+            spec.name
+        ),
+    ))
+}
+
+/// Drops positions beyond the end of their input partition: they come from an earlier life of
+/// the topic (recreated, or another cluster) and must not make the task skip anything.
+fn valid_positions(env: &TaskEnv, id: TaskId, positions: HashMap<String, i64>) -> HashMap<String, i64> {
+    if positions.is_empty() {
+        return positions;
+    }
+    let consumer: Option<rdkafka::consumer::BaseConsumer> = env.client_config.create().ok();
+    positions
+        .into_iter()
+        .filter(|(topic, position)| {
+            let high = consumer.as_ref().and_then(|c| {
+                rdkafka::consumer::Consumer::fetch_watermarks(c, topic, id.partition, std::time::Duration::from_secs(10)).ok()
+            });
+            let valid = high.is_some_and(|(_, high)| *position <= high);
+            if !valid {
+                tracing::warn!(task = %id, topic, position, high = ?high, "ignoring a checkpointed input position past the end of its partition");
+            }
+            valid
+        })
+        .collect()
 }
