@@ -426,3 +426,59 @@ async fn local_state_from_another_cluster_is_wiped_not_served() {
     assert_eq!(in_store, expected_counts(&new), "nothing from the old cluster survives");
     assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&new));
 }
+
+fn merged_count_topology(left: &str, right: &str) -> streams_runtime::topology::Topology {
+    use streams_runtime::codec::{Json, Utf8};
+    use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder};
+    let builder = StreamsBuilder::new();
+    let consumed = || Consumed::new(Utf8, Json).with_timestamp(|_, c: &Click, _| c.timestamp_ms);
+    builder
+        .stream_with(left, consumed())
+        .merge(&builder.stream_with(right, consumed()))
+        .group_by_key()
+        .count(Materialized::named("merged-counts"))
+        .to_stream()
+        .to_with(OUTPUT, Utf8, Json);
+    builder.build().expect("topology")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merged_inputs_are_co_partitioned_or_rejected() {
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    broker.create_topic("more-clicks", 3).await.expect("topic");
+    broker.create_topic("odd-clicks", 4).await.expect("topic");
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // Different partition counts: a clear error at start-up, before anything is consumed.
+    let err = KafkaStreams::start_on(
+        merged_count_topology(INPUT, "odd-clicks"),
+        config("merge-bad", dir.path()),
+        cluster.clone(),
+    )
+    .await
+    .err()
+    .expect("must be rejected")
+    .to_string();
+    assert!(
+        err.contains("co-partitioned inputs need the same partition count"),
+        "{err}"
+    );
+
+    // Same partition counts: one task per partition reads both topics.
+    let (left, right) = (clicks(0, 210), clicks(210, 140));
+    produce_clicks(&cluster, INPUT, &left).await;
+    produce_clicks(&cluster, "more-clicks", &right).await;
+    let topology = merged_count_topology(INPUT, "more-clicks");
+    assert!(topology.describe().contains("Sub-topology: 0") && !topology.describe().contains("Sub-topology: 1"));
+    let streams = KafkaStreams::start_on(topology, config("merge", dir.path()), cluster.clone())
+        .await
+        .expect("start");
+    run_until_processed(&streams, 350).await;
+    streams.close().await.expect("close");
+    let mut expected = std::collections::BTreeMap::new();
+    for click in left.iter().chain(&right) {
+        *expected.entry(click.user_id.clone()).or_insert(0u64) += 1;
+    }
+    assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected);
+}

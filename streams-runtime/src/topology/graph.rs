@@ -61,6 +61,15 @@ impl Graph {
         sub
     }
 
+    /// Puts the sub-topologies of `a` and `b` together (an operation reads from both).
+    pub(crate) fn union(&mut self, a: usize, b: usize) -> usize {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            self.sub_parent[rb] = ra;
+        }
+        ra
+    }
+
     pub(crate) fn add_node(
         &mut self,
         kind: &'static str,

@@ -189,6 +189,31 @@ impl<K: Data, V: Data> KStream<K, V> {
         })
     }
 
+    /// Interleaves this stream with `other` (no ordering guarantee between them). Both inputs
+    /// end up in one sub-topology, so their source topics must be co-partitioned (same
+    /// partition count); the runtime checks that at start-up.
+    pub fn merge(&self, other: &KStream<K, V>) -> KStream<K, V> {
+        let children = Children::default();
+        for input in [self, other] {
+            input.children.add(Arc::new(OneToOne {
+                f: Arc::new(Some),
+                children: children.clone(),
+            }));
+        }
+        let mut g = graph::lock(&self.graph);
+        let sub = g.union(self.sub, other.sub);
+        let node = g.add_node("MERGE", None, sub, Some(self.node), String::new());
+        g.nodes[node].parents.push(other.node);
+        drop(g);
+        KStream {
+            graph: Arc::clone(&self.graph),
+            node,
+            sub,
+            children,
+            key_changed: self.key_changed || other.key_changed,
+        }
+    }
+
     /// Groups by the current key, for aggregation. If keys may have changed since the source,
     /// the aggregation reads through a repartition topic named after its store.
     pub fn group_by_key(&self) -> KGroupedStream<K, V> {
