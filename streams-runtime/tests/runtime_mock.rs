@@ -34,9 +34,15 @@ async fn setup() -> TestBroker {
     broker
 }
 
+/// Waits until `n` records were processed and a commit after that made their outputs durable.
 async fn run_until_processed(streams: &KafkaStreams, n: u64) {
     wait_for("all records processed", Duration::from_secs(60), || {
         streams.metrics().records_processed >= n
+    })
+    .await;
+    let commits = streams.metrics().commits;
+    wait_for("a commit after processing", Duration::from_secs(30), || {
+        streams.metrics().commits > commits
     })
     .await;
 }
