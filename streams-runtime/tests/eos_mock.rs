@@ -44,16 +44,7 @@ async fn setup() -> TestBroker {
 }
 
 fn store_counts(streams: &KafkaStreams) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for (_, store) in streams
-        .window_store::<String, u64>(STORE, WINDOW.as_millis() as i64)
-        .expect("store")
-    {
-        for (windowed, count) in store.all().expect("scan") {
-            out.insert(windowed.to_string(), count);
-        }
-    }
-    out
+    window_store_counts(streams, STORE)
 }
 
 /// Largest count ever emitted per window, aborted transactions included.

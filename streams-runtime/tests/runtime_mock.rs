@@ -78,13 +78,7 @@ async fn windowed_count_matches_the_input_in_output_and_store() {
         .window_store::<String, u64>(STORE, WINDOW.as_millis() as i64)
         .expect("store");
     assert_eq!(stores.len(), 3);
-    let mut in_store = std::collections::BTreeMap::new();
-    for (_, store) in stores {
-        for (windowed, count) in store.all().expect("scan") {
-            in_store.insert(windowed.to_string(), count);
-        }
-    }
-    assert_eq!(in_store, expected);
+    assert_eq!(window_store_counts(&streams, STORE), expected);
     streams.close().await.expect("close");
 
     // On disk as Kafka Streams lays it out.
@@ -183,15 +177,7 @@ async fn restart_restores_only_the_changelog_tail_and_a_lost_state_dir_is_rebuil
         changelog.len() as u64,
         "full rebuild from the changelog"
     );
-    let mut in_store = std::collections::BTreeMap::new();
-    for (_, store) in c
-        .window_store::<String, u64>(STORE, WINDOW.as_millis() as i64)
-        .expect("store")
-    {
-        for (windowed, count) in store.all().expect("scan") {
-            in_store.insert(windowed.to_string(), count);
-        }
-    }
+    let in_store = window_store_counts(&c, STORE);
     assert_eq!(in_store, expected_counts(&all));
     c.close().await.expect("close c");
 }
@@ -419,15 +405,7 @@ async fn local_state_from_another_cluster_is_wiped_not_served() {
     .await
     .expect("start");
     run_until_processed(&streams, 200).await;
-    let mut in_store = std::collections::BTreeMap::new();
-    for (_, store) in streams
-        .window_store::<String, u64>(STORE, WINDOW.as_millis() as i64)
-        .expect("store")
-    {
-        for (windowed, count) in store.all().expect("scan") {
-            in_store.insert(windowed.to_string(), count);
-        }
-    }
+    let in_store = window_store_counts(&streams, STORE);
     streams.close().await.expect("close");
     assert_eq!(in_store, expected_counts(&new), "nothing from the old cluster survives");
     assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&new));

@@ -123,6 +123,20 @@ pub fn latest_counts(records: &[(String, Option<Vec<u8>>)]) -> BTreeMap<String, 
     out
 }
 
+/// Every (key@window → count) in the local partitions of window store `store`.
+pub fn window_store_counts(streams: &streams_runtime::KafkaStreams, store: &str) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for (_, partition) in streams
+        .window_store::<String, u64>(store, WINDOW.as_millis() as i64)
+        .expect("store")
+    {
+        for (windowed, count) in partition.all().expect("scan") {
+            out.insert(windowed.to_string(), count);
+        }
+    }
+    out
+}
+
 /// Waits until `done()` holds, failing with `what` after `timeout`.
 pub async fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + timeout;
