@@ -18,7 +18,8 @@ struct Cli {
     /// Address of the interactive-query HTTP server.
     #[arg(long, env = "STREAMS_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     http_addr: SocketAddr,
-    /// `state.dir`: where RocksDB stores live (default: <tmp>/kafka-streams).
+    /// `state.dir`: where RocksDB stores live (default: <tmp>/kafka-streams; with the embedded
+    /// broker a fresh directory per run, since the broker's data does not outlive the process).
     #[arg(long, env = "STREAMS_STATE_DIR")]
     state_dir: Option<PathBuf>,
     /// `processing.guarantee`: `at_least_once` or `exactly_once_v2`.

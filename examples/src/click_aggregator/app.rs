@@ -61,7 +61,15 @@ impl RunningApp {
         let mut config = StreamsConfig::builder(APPLICATION_ID)
             .processing_guarantee(options.processing_guarantee)
             .commit_interval(Duration::from_secs(1));
-        if let Some(dir) = &options.state_dir {
+        // The embedded broker's data dies with the process, so local state must not outlive it
+        // either: a later run would find checkpoints for topics that no longer exist.
+        let state_dir = options.state_dir.clone().or_else(|| {
+            options
+                .bootstrap_servers
+                .is_none()
+                .then(|| std::env::temp_dir().join(format!("kafka-streams-embedded-{}", std::process::id())))
+        });
+        if let Some(dir) = &state_dir {
             config = config.state_dir(dir);
         }
         for (key, value) in &options.properties {
