@@ -25,22 +25,11 @@ fn eos_config(app: &str, dir: &std::path::Path) -> StreamsConfig {
 }
 
 fn eos_config_committing_every(app: &str, dir: &std::path::Path, interval: Duration) -> StreamsConfig {
-    StreamsConfig::builder(app)
-        .state_dir(dir)
-        .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
-        .commit_interval(interval)
-        .kafka_property("consumer.session.timeout.ms", "6000")
-        .kafka_property("consumer.heartbeat.interval.ms", "500")
-        .build()
-        .expect("config")
+    mock_config(app, dir, ProcessingGuarantee::ExactlyOnceV2, interval)
 }
 
 async fn setup() -> TestBroker {
-    init_logging();
-    let broker = TestBroker::mock().expect("mock cluster");
-    broker.create_topic(INPUT, 3).await.expect("input");
-    broker.create_topic(OUTPUT, 3).await.expect("output");
-    broker
+    mock_with_topics(INPUT, OUTPUT).await
 }
 
 fn store_counts(streams: &KafkaStreams) -> BTreeMap<String, u64> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use streams_runtime::KafkaStreams;
-use streams_runtime::config::StreamsConfig;
+use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
 use streams_runtime::testing::TestBroker;
 
 const INPUT: &str = "clicks";
@@ -16,22 +16,16 @@ const OUTPUT: &str = "counts";
 const STORE: &str = "click-counts";
 
 fn config(app: &str, state_dir: &std::path::Path) -> StreamsConfig {
-    StreamsConfig::builder(app)
-        .state_dir(state_dir)
-        .commit_interval(Duration::from_millis(200))
-        // The mock coordinator only notices a departed member at its session timeout.
-        .kafka_property("session.timeout.ms", "6000")
-        .kafka_property("heartbeat.interval.ms", "500")
-        .build()
-        .expect("config")
+    mock_config(
+        app,
+        state_dir,
+        ProcessingGuarantee::AtLeastOnce,
+        Duration::from_millis(200),
+    )
 }
 
 async fn setup() -> TestBroker {
-    init_logging();
-    let broker = TestBroker::mock().expect("mock cluster");
-    broker.create_topic(INPUT, 3).await.expect("input topic");
-    broker.create_topic(OUTPUT, 3).await.expect("output topic");
-    broker
+    mock_with_topics(INPUT, OUTPUT).await
 }
 
 /// Waits until `n` records were processed and a commit after that made their outputs durable.

@@ -123,6 +123,33 @@ pub fn latest_counts(records: &[(String, Option<Vec<u8>>)]) -> BTreeMap<String, 
     out
 }
 
+/// A configuration for tests on the mock cluster: state in `dir`, commits every `interval`.
+pub fn mock_config(
+    app: &str,
+    dir: &std::path::Path,
+    guarantee: streams_runtime::config::ProcessingGuarantee,
+    interval: Duration,
+) -> streams_runtime::config::StreamsConfig {
+    streams_runtime::config::StreamsConfig::builder(app)
+        .state_dir(dir)
+        .processing_guarantee(guarantee)
+        .commit_interval(interval)
+        // The mock coordinator only notices a departed member at its session timeout.
+        .kafka_property("consumer.session.timeout.ms", "6000")
+        .kafka_property("consumer.heartbeat.interval.ms", "500")
+        .build()
+        .expect("config")
+}
+
+/// A mock cluster with 3-partition `input` and `output` topics.
+pub async fn mock_with_topics(input: &str, output: &str) -> streams_runtime::testing::TestBroker {
+    init_logging();
+    let broker = streams_runtime::testing::TestBroker::mock().expect("mock cluster");
+    broker.create_topic(input, 3).await.expect("input topic");
+    broker.create_topic(output, 3).await.expect("output topic");
+    broker
+}
+
 /// Every (key@window → count) in the local partitions of window store `store`.
 pub fn window_store_counts(streams: &streams_runtime::KafkaStreams, store: &str) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
