@@ -54,6 +54,13 @@ impl Error {
         self.kind
     }
 
+    /// Prefixes the message with what was being attempted (`"<context>: <message>"`), keeping
+    /// the kind and the cause.
+    pub(crate) fn context(mut self, context: impl Into<String>) -> Self {
+        self.context = format!("{}: {}", context.into(), self.context);
+        self
+    }
+
     pub(crate) fn kafka(context: impl Into<String>, source: rdkafka::error::KafkaError) -> Self {
         Self::new(ErrorKind::Kafka, context).with_source(source)
     }

@@ -7,6 +7,8 @@ pub(crate) struct OutputRecord {
     pub(crate) key: Vec<u8>,
     pub(crate) value: Option<Vec<u8>>,
     pub(crate) timestamp: i64,
+    /// The headers of the input record it derives from, as Kafka Streams forwards them.
+    pub(crate) headers: Vec<(String, Vec<u8>)>,
 }
 
 /// What a processor may know and do while handling one record of one task.
@@ -15,6 +17,8 @@ pub struct TaskContext {
     task: TaskId,
     stream_time: i64,
     dropped_late: u64,
+    /// Headers of the record being processed.
+    headers: Vec<(String, Vec<u8>)>,
     pub(crate) outputs: Vec<OutputRecord>,
 }
 
@@ -24,6 +28,7 @@ impl TaskContext {
             task,
             stream_time: i64::MIN,
             dropped_late: 0,
+            headers: Vec::new(),
             outputs: Vec::new(),
         }
     }
@@ -51,6 +56,16 @@ impl TaskContext {
         self.stream_time = stream_time;
     }
 
+    /// Headers of the record being processed (name, value).
+    pub fn headers(&self) -> &[(String, Vec<u8>)] {
+        &self.headers
+    }
+
+    pub(crate) fn set_headers(&mut self, headers: &[(String, Vec<u8>)]) {
+        self.headers.clear();
+        self.headers.extend_from_slice(headers);
+    }
+
     pub(crate) fn record_late_drop(&mut self) {
         self.dropped_late += 1;
     }
@@ -61,6 +76,7 @@ impl TaskContext {
             key,
             value,
             timestamp,
+            headers: self.headers.clone(),
         });
     }
 }

@@ -24,13 +24,62 @@ pub(crate) async fn prepare(
     topology: &Topology,
 ) -> Result<HashMap<u32, i32>> {
     let consumer = cluster.client_config();
+    let mut source_partitions = HashMap::new();
+    for name in external_sources(topology) {
+        if let Some(count) = partition_count(&consumer, &name).await? {
+            source_partitions.insert(name, count);
+        }
+    }
+    let (partitions, specs) = plan(application_id, topology, &source_partitions)?;
+    cluster.create_topics(&specs).await?;
+    for spec in &specs {
+        match partition_count(&consumer, &spec.name).await? {
+            Some(count) if count != spec.partitions => {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!(
+                        "internal topic `{}` has {count} partitions but needs {}; delete it (its data is derived) and restart",
+                        spec.name, spec.partitions
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(partitions)
+}
+
+/// The external topics the topology reads.
+pub(crate) fn external_sources(topology: &Topology) -> Vec<String> {
+    let mut names: Vec<String> = topology
+        .subtopologies
+        .iter()
+        .flat_map(|s| &s.sources)
+        .filter_map(|(topic, _)| match topic {
+            TopicName::External(name) => Some(name.clone()),
+            TopicName::Repartition(_) => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// From the partition counts of the existing external source topics: every sub-topology's
+/// partition count and the internal topics to create. Missing sources and co-partitioned
+/// inputs that disagree are errors.
+pub(crate) fn plan(
+    application_id: &str,
+    topology: &Topology,
+    source_partitions: &HashMap<String, i32>,
+) -> Result<(HashMap<u32, i32>, Vec<TopicSpec>)> {
     let mut partitions: HashMap<u32, i32> = HashMap::new();
     // External sources fix their sub-topology's partition count; co-partitioned inputs must agree.
     for sub in &topology.subtopologies {
         let mut seen: Vec<(String, i32)> = Vec::new();
         for (topic, _) in &sub.sources {
             if let TopicName::External(name) = topic {
-                let count = partition_count(&consumer, name).await?.ok_or_else(|| {
+                let count = source_partitions.get(name).copied().ok_or_else(|| {
                     Error::new(
                         ErrorKind::Config,
                         format!("source topic `{name}` does not exist; create it before starting `{application_id}`"),
@@ -92,22 +141,7 @@ pub(crate) async fn prepare(
             specs.push(spec);
         }
     }
-    cluster.create_topics(&specs).await?;
-    for spec in &specs {
-        match partition_count(&consumer, &spec.name).await? {
-            Some(count) if count != spec.partitions => {
-                return Err(Error::new(
-                    ErrorKind::Config,
-                    format!(
-                        "internal topic `{}` has {count} partitions but needs {}; delete it (its data is derived) and restart",
-                        spec.name, spec.partitions
-                    ),
-                ));
-            }
-            _ => {}
-        }
-    }
-    Ok(partitions)
+    Ok((partitions, specs))
 }
 
 /// Partitions of `topic`, or `None` if it does not exist.

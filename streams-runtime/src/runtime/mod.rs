@@ -1,13 +1,18 @@
 //! Running a topology: `KafkaStreams` starts stream threads that join the consumer group, own
 //! tasks, keep state and commit; it also answers local store queries.
 
-mod internal_topics;
+pub(crate) mod clock;
+pub(crate) mod internal_topics;
+mod kafka_reader;
+mod kafka_transport;
+mod local_stores;
 mod metrics;
 mod process_id;
 mod producer;
 mod rebalance;
 mod thread;
-mod thread_state;
+pub(crate) mod thread_state;
+pub(crate) mod transport;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -21,9 +26,10 @@ use serde::de::DeserializeOwned;
 use crate::config::StreamsConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::kafka::KafkaCluster;
-use crate::state::{KeyValueStore, RocksResources, StoreKind, WindowStore};
+use crate::state::{KeyValueStore, RocksResources, WindowStore};
 use crate::task::{TaskEnv, TaskId};
 use crate::topology::Topology;
+use local_stores::LocalStores;
 
 /// A running streams application instance.
 ///
@@ -74,6 +80,11 @@ impl KafkaStreams {
             }
         }
         let process_id = process_id::load_or_create(config.state_dir(), config.application_id())?;
+        let reader = Arc::new(kafka_reader::KafkaPartitionReader::new(
+            &client_config,
+            config.application_id(),
+            config.processing_guarantee(),
+        ));
         let env = Arc::new(TaskEnv {
             application_id: config.application_id().to_owned(),
             process_id,
@@ -85,6 +96,8 @@ impl KafkaStreams {
             producer_config,
             registry: Arc::new(RwLock::new(HashMap::new())),
             metrics: Arc::new(Metrics::default()),
+            reader,
+            clock: Arc::new(clock::SystemClock),
         });
         let topology = Arc::new(topology);
         let stop = Arc::new(thread::Stop::default());
@@ -168,12 +181,7 @@ impl KafkaStreams {
         K: Serialize + DeserializeOwned,
         V: Serialize + DeserializeOwned,
     {
-        self.expect_store(name, |kind| matches!(kind, StoreKind::KeyValue), "key-value")?;
-        Ok(self
-            .local_partitions(name)
-            .into_iter()
-            .map(|(p, s)| (p, KeyValueStore::new(s)))
-            .collect())
+        self.local_stores().key_value_store(name)
     }
 
     /// The local partitions of window store `name`, keyed by partition.
@@ -182,40 +190,14 @@ impl KafkaStreams {
         K: Serialize + DeserializeOwned,
         V: Serialize + DeserializeOwned,
     {
-        self.expect_store(name, |kind| matches!(kind, StoreKind::Window { .. }), "window")?;
-        Ok(self
-            .local_partitions(name)
-            .into_iter()
-            .map(|(p, s)| (p, WindowStore::new(s, window_size_ms)))
-            .collect())
+        self.local_stores().window_store(name, window_size_ms)
     }
 
-    fn expect_store(&self, name: &str, matches: impl Fn(StoreKind) -> bool, expected: &str) -> Result<()> {
-        match self.topology.stores().find(|(spec, _)| spec.name == name) {
-            Some((spec, _)) if matches(spec.kind) => Ok(()),
-            Some((spec, _)) => Err(Error::new(
-                ErrorKind::State,
-                format!("store `{name}` is a {:?} store, not a {expected} store", spec.kind),
-            )),
-            None => {
-                let known: Vec<_> = self.topology.stores().map(|(s, _)| format!("`{}`", s.name)).collect();
-                Err(Error::new(
-                    ErrorKind::State,
-                    format!("no store named `{name}`; this topology has: {}", known.join(", ")),
-                ))
-            }
+    fn local_stores(&self) -> LocalStores<'_> {
+        LocalStores {
+            topology: &self.topology,
+            registry: &self.env.registry,
         }
-    }
-
-    fn local_partitions(&self, name: &str) -> Vec<(i32, crate::state::SharedStore)> {
-        let registry = self.env.registry.read().unwrap_or_else(|e| e.into_inner());
-        let mut stores: Vec<_> = registry
-            .iter()
-            .filter(|((n, _), _)| n == name)
-            .map(|((_, p), s)| (*p, Arc::clone(s)))
-            .collect();
-        stores.sort_by_key(|(p, _)| *p);
-        stores
     }
 
     /// Commits, closes every task (keeping local state), leaves the group and waits for the

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use rdkafka::ClientContext;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
 
-use super::thread_state::ThreadState;
+use super::thread::KafkaThreadState;
 
 pub(crate) struct RebalanceHandler {
-    pub(crate) state: Arc<Mutex<ThreadState>>,
+    pub(crate) state: Arc<Mutex<KafkaThreadState>>,
 }
 
 impl ClientContext for RebalanceHandler {}
@@ -24,7 +24,7 @@ impl ConsumerContext for RebalanceHandler {
             if let Err(e) = state.commit(consumer) {
                 tracing::warn!(thread = %state.name, error = %e, "commit before revocation failed; uncommitted work will be redone by the next owner");
             }
-            state.suspend(revoked);
+            state.suspend(revoked.elements().iter().map(|e| (e.topic(), e.partition())));
         }
     }
 
@@ -33,7 +33,7 @@ impl ConsumerContext for RebalanceHandler {
         match rebalance {
             Rebalance::Assign(assigned) => {
                 tracing::info!(thread = %state.name, partitions = assigned.count(), "rebalance: partitions assigned");
-                if let Err(e) = state.assign(assigned) {
+                if let Err(e) = state.assign(assigned.elements().iter().map(|e| (e.topic(), e.partition()))) {
                     state.fatal = Some(e);
                 }
             }

@@ -4,10 +4,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use rdkafka::Message;
 use rdkafka::consumer::Consumer;
+use rdkafka::message::Headers;
 
+use super::kafka_transport::KafkaTransport;
 use super::rebalance::RebalanceHandler;
 use super::thread_state::{ThreadConsumer, ThreadState};
+use super::transport::InputRecord;
 use crate::config::{ProcessingGuarantee, StreamsConfig};
 use crate::error::{Error, Result};
 use crate::task::TaskEnv;
@@ -33,7 +37,9 @@ pub(crate) struct ThreadStatus {
     pub(crate) store_size_bytes: u64,
 }
 
-fn lock(state: &Mutex<ThreadState>) -> MutexGuard<'_, ThreadState> {
+pub(crate) type KafkaThreadState = ThreadState<KafkaTransport>;
+
+fn lock(state: &Mutex<KafkaThreadState>) -> MutexGuard<'_, KafkaThreadState> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -46,7 +52,15 @@ pub(crate) fn run(
     stop: Arc<Stop>,
     status: Arc<Mutex<ThreadStatus>>,
 ) -> Result<()> {
-    let state = Arc::new(Mutex::new(ThreadState::new(index, Arc::clone(&env), topology, config)?));
+    let name = format!("{}-StreamThread-{}", env.application_id, index + 1);
+    let transport = KafkaTransport::new(&env, &name, index)?;
+    let state = Arc::new(Mutex::new(ThreadState::new(
+        name,
+        Arc::clone(&env),
+        topology,
+        config,
+        transport,
+    )));
     let mut consumer_config = env.client_config_with(&env.consumer_config);
     consumer_config
         .set("group.id", &env.application_id)
@@ -80,7 +94,22 @@ pub(crate) fn run(
         }
         match polled {
             Some(Ok(message)) => {
-                if let Err(e) = s.process(&consumer, &message) {
+                let headers: Vec<(String, Vec<u8>)> = message.headers().map_or_else(Vec::new, |headers| {
+                    headers
+                        .iter()
+                        .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec).unwrap_or_default()))
+                        .collect()
+                });
+                let record = InputRecord {
+                    topic: message.topic(),
+                    partition: message.partition(),
+                    offset: message.offset(),
+                    key: message.key(),
+                    value: message.payload(),
+                    timestamp: message.timestamp().to_millis().unwrap_or(0),
+                    headers: &headers,
+                };
+                if let Err(e) = s.process(&consumer, record) {
                     break Err(e);
                 }
             }

@@ -4,7 +4,9 @@ use std::sync::{Arc, RwLock};
 
 use rdkafka::ClientConfig;
 
+use super::PartitionReader;
 use crate::config::ProcessingGuarantee;
+use crate::runtime::clock::Clock;
 use crate::state::{RocksResources, SharedStore};
 
 /// Stores of the tasks this instance runs, by (store name, partition), for local queries.
@@ -25,6 +27,10 @@ pub(crate) struct TaskEnv {
     /// Properties for the producer only (`producer.` prefix stripped).
     pub(crate) producer_config: ClientConfig,
     pub(crate) registry: StoreRegistry,
+    /// Reads changelogs (restore) and input watermarks outside the consumer group.
+    pub(crate) reader: Arc<dyn PartitionReader>,
+    /// Wall-clock time (commit intervals, changelog timestamps).
+    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) metrics: Arc<crate::runtime::Metrics>,
 }
 

@@ -3,10 +3,12 @@
 
 mod env;
 mod id;
+mod partition_reader;
 mod restore;
 #[allow(clippy::module_inception)]
 mod task;
 
-pub(crate) use env::TaskEnv;
+pub(crate) use env::{StoreRegistry, TaskEnv};
 pub use id::TaskId;
+pub(crate) use partition_reader::{ApplyRecord, PartitionReader};
 pub(crate) use task::{Outcome, Task};

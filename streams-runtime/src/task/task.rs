@@ -5,6 +5,7 @@ use super::{TaskEnv, TaskId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::naming;
 use crate::processor::{OutputRecord, TaskContext};
+use crate::runtime::transport::InputRecord;
 use crate::state::{
     Backend, ChangelogPartition, MemoryBackend, RocksBackend, SharedStore, Store, StoreBackend, StoreSpec, layout,
 };
@@ -96,14 +97,8 @@ impl Task {
 
     /// Runs one consumed record through the task's processors. Records that cannot be decoded or
     /// processed are logged and skipped (a poison record never stops the task).
-    pub(crate) fn process(
-        &mut self,
-        topic: &str,
-        offset: i64,
-        key: Option<&[u8]>,
-        value: Option<&[u8]>,
-        timestamp: i64,
-    ) -> Result<Outcome> {
+    pub(crate) fn process(&mut self, record: InputRecord<'_>) -> Result<Outcome> {
+        let (topic, offset) = (record.topic, record.offset);
         self.committed_positions.entry(topic.to_owned()).or_insert(offset);
         if self.applied_below.get(topic).is_some_and(|&below| offset < below) {
             self.positions.insert(topic.to_owned(), offset + 1);
@@ -113,7 +108,8 @@ impl Task {
             tracing::warn!(task = %self.id, topic, "record from a topic this task does not read; skipping");
             return Ok(Outcome::Skipped);
         };
-        let result = source.process(&mut self.ctx, key, value, timestamp);
+        self.ctx.set_headers(record.headers);
+        let result = source.process(&mut self.ctx, record.key, record.value, record.timestamp);
         self.positions.insert(topic.to_owned(), offset + 1);
         match result {
             Err(e) if e.kind() == ErrorKind::Codec => {
@@ -177,6 +173,11 @@ impl Task {
             .iter()
             .map(|(t, o)| (t.clone(), self.id.partition, *o))
             .collect()
+    }
+
+    /// Moves stream time forward to `timestamp` (never back).
+    pub(crate) fn advance_stream_time(&mut self, timestamp: i64) {
+        self.ctx.advance_stream_time(timestamp);
     }
 
     /// Late records dropped by this task's windows.
@@ -260,17 +261,11 @@ fn open_store(env: &TaskEnv, spec: &StoreSpec, id: TaskId) -> Result<(Store, Res
 /// Drops positions beyond the end of their input partition: they come from an earlier life of
 /// the topic (recreated, or another cluster) and must not make the task skip anything.
 fn valid_positions(env: &TaskEnv, id: TaskId, positions: HashMap<String, i64>) -> HashMap<String, i64> {
-    if positions.is_empty() {
-        return positions;
-    }
-    let consumer: Option<rdkafka::consumer::BaseConsumer> = env.client_config.create().ok();
     positions
         .into_iter()
         .filter(|(topic, position)| {
-            let high = consumer.as_ref().and_then(|c| {
-                rdkafka::consumer::Consumer::fetch_watermarks(c, topic, id.partition, std::time::Duration::from_secs(10)).ok()
-            });
-            let valid = high.is_some_and(|(_, high)| *position <= high);
+            let high = env.reader.watermarks(topic, id.partition).ok().map(|(_, high)| high);
+            let valid = high.is_some_and(|high| *position <= high);
             if !valid {
                 tracing::warn!(task = %id, topic, position, high = ?high, "ignoring a checkpointed input position past the end of its partition");
             }

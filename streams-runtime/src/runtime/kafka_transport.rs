@@ -1,0 +1,239 @@
+//! The production [`Transport`]: an rdkafka producer (transactional under exactly-once v2) and
+//! the thread's group consumer.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, Producer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+use super::producer::{DeliveryTracker, StreamsProducer, TrackingContext};
+use super::thread_state::ThreadConsumer;
+use super::transport::{OutgoingRecord, Positions, Transport};
+use crate::config::ProcessingGuarantee;
+use crate::error::{Error, ErrorKind, Result};
+use crate::partitioner;
+use crate::task::TaskEnv;
+
+const KAFKA_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) struct KafkaTransport {
+    producer: StreamsProducer,
+    tracker: Arc<DeliveryTracker>,
+    config: ClientConfig,
+    guarantee: ProcessingGuarantee,
+    in_transaction: bool,
+    /// Records sent since the last commit or abort (at-least-once has no transaction to ask).
+    sent: bool,
+}
+
+impl KafkaTransport {
+    /// The producer of stream thread `name` (number `index`, from 0).
+    pub(crate) fn new(env: &TaskEnv, name: &str, index: usize) -> Result<Self> {
+        let mut config = env.client_config_with(&env.producer_config);
+        config
+            .set("partitioner", partitioner::RDKAFKA_PARTITIONER)
+            .set("client.id", name)
+            .set("linger.ms", "5");
+        if env.guarantee == ProcessingGuarantee::ExactlyOnceV2 {
+            // Stable across restarts of this instance (the process id lives in its state
+            // directory), so a restarted instance fences its crashed predecessor's transaction
+            // instead of waiting for it to time out.
+            config.set(
+                "transactional.id",
+                format!("{}-{}-{}", env.application_id, env.process_id, index + 1),
+            );
+            if config.get("transaction.timeout.ms").is_none() {
+                config.set("transaction.timeout.ms", "10000");
+            }
+        }
+        let tracker = Arc::new(DeliveryTracker::default());
+        let producer = create_producer(&config, &tracker, env.guarantee)?;
+        Ok(Self {
+            producer,
+            tracker,
+            config,
+            guarantee: env.guarantee,
+            in_transaction: false,
+            sent: false,
+        })
+    }
+
+    fn ensure_transaction(&mut self) -> Result<()> {
+        if self.guarantee == ProcessingGuarantee::ExactlyOnceV2 && !self.in_transaction {
+            self.producer
+                .begin_transaction()
+                .map_err(|e| Error::kafka("failed to begin a transaction", e))?;
+            self.in_transaction = true;
+        }
+        Ok(())
+    }
+
+    /// Waits until every produced record is acknowledged. rdkafka's own `flush` sleeps in 100 ms
+    /// polls that race the producer's delivery thread, which made every commit take 100 ms.
+    fn flush(&self) -> Result<()> {
+        let deadline = Instant::now() + KAFKA_TIMEOUT;
+        loop {
+            match self.producer.flush(Duration::ZERO) {
+                Ok(()) => return Ok(()),
+                Err(KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut)) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                Err(e) => return Err(Error::kafka("failed to flush the producer", e)),
+            }
+        }
+    }
+}
+
+impl Transport for KafkaTransport {
+    type Consumer = ThreadConsumer;
+
+    fn send(&mut self, out: OutgoingRecord<'_>) -> Result<()> {
+        self.ensure_transaction()?;
+        self.sent = true;
+        let mut record = BaseRecord::to(out.topic).key(out.key).timestamp(out.timestamp);
+        if let Some(value) = out.value {
+            record = record.payload(value);
+        }
+        if let Some(partition) = out.partition {
+            record = record.partition(partition);
+        }
+        if !out.headers.is_empty() {
+            let headers = out.headers.iter().fold(OwnedHeaders::new(), |headers, (key, value)| {
+                headers.insert(Header {
+                    key,
+                    value: Some(value),
+                })
+            });
+            record = record.headers(headers);
+        }
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    // Back-pressure: the producer's thread drains the queue; retry shortly.
+                    record = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err((e, _)) => return Err(Error::kafka(format!("failed to produce to `{}`", out.topic), e)),
+            }
+        }
+    }
+
+    fn has_uncommitted(&self) -> bool {
+        self.sent || self.in_transaction
+    }
+
+    fn commit(&mut self, consumer: &ThreadConsumer, positions: &Positions) -> Result<()> {
+        let mut offsets = TopicPartitionList::new();
+        for (topic, partition, offset) in positions {
+            offsets
+                .add_partition_offset(topic, *partition, Offset::Offset(*offset))
+                .map_err(|e| Error::kafka("failed to build the offsets to commit", e))?;
+        }
+        match self.guarantee {
+            ProcessingGuarantee::AtLeastOnce => {
+                self.flush()?;
+                if let Some(e) = self.tracker.take_error() {
+                    return Err(Error::kafka("a produced record was not delivered", e));
+                }
+                if offsets.count() > 0 {
+                    consumer
+                        .commit(&offsets, CommitMode::Sync)
+                        .map_err(|e| Error::kafka("failed to commit consumer offsets", e))?;
+                }
+            }
+            ProcessingGuarantee::ExactlyOnceV2 => {
+                self.ensure_transaction()?;
+                // commit_transaction flushes too, but with the same slow polling.
+                self.flush()?;
+                if offsets.count() > 0 {
+                    let group = consumer.group_metadata().ok_or_else(|| {
+                        Error::new(ErrorKind::Kafka, "the consumer has no group metadata to commit with")
+                    })?;
+                    self.producer
+                        .send_offsets_to_transaction(&offsets, &group, KAFKA_TIMEOUT)
+                        .map_err(|e| Error::kafka("failed to add offsets to the transaction", e))?;
+                }
+                self.producer
+                    .commit_transaction(KAFKA_TIMEOUT)
+                    .map_err(|e| Error::kafka("failed to commit the transaction", e))?;
+                self.in_transaction = false;
+                if let Some(e) = self.tracker.take_error() {
+                    tracing::warn!(error = %e, "delivery error reported after a committed transaction");
+                }
+            }
+        }
+        self.sent = false;
+        Ok(())
+    }
+
+    fn last_offset(&self, topic: &str, partition: i32) -> Option<i64> {
+        self.tracker.last_offset(topic, partition)
+    }
+
+    fn abort(&mut self) -> Result<()> {
+        self.sent = false;
+        let _ = self.tracker.take_error();
+        if !std::mem::take(&mut self.in_transaction) {
+            return Ok(());
+        }
+        self.producer
+            .abort_transaction(KAFKA_TIMEOUT)
+            .map_err(|e| Error::kafka("failed to abort the transaction", e))
+    }
+
+    fn is_fatal(&self, error: &Error) -> bool {
+        kafka_error_is_fatal(error)
+    }
+
+    fn replace(&mut self) -> Result<()> {
+        self.in_transaction = false;
+        self.sent = false;
+        self.producer = create_producer(&self.config, &self.tracker, self.guarantee)?;
+        Ok(())
+    }
+
+    fn seek(&self, consumer: &ThreadConsumer, topic: &str, partition: i32, offset: i64) -> Result<()> {
+        consumer
+            .seek(topic, partition, Offset::Offset(offset), KAFKA_TIMEOUT)
+            .map_err(|e| Error::kafka(format!("failed to seek `{topic}` partition {partition} to {offset}"), e))
+    }
+}
+
+fn create_producer(
+    config: &ClientConfig,
+    tracker: &Arc<DeliveryTracker>,
+    guarantee: ProcessingGuarantee,
+) -> Result<StreamsProducer> {
+    let producer: StreamsProducer = config
+        .create_with_context(TrackingContext(Arc::clone(tracker)))
+        .map_err(|e| Error::kafka("failed to create the producer", e))?;
+    if guarantee == ProcessingGuarantee::ExactlyOnceV2 {
+        producer
+            .init_transactions(KAFKA_TIMEOUT)
+            .map_err(|e| Error::kafka("failed to initialise transactions", e))?;
+    }
+    Ok(producer)
+}
+
+/// Fenced or fatal: the producer cannot continue and must be replaced.
+fn kafka_error_is_fatal(error: &Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if let Some(kafka) = e.downcast_ref::<KafkaError>() {
+            return match kafka {
+                KafkaError::Transaction(e) => e.is_fatal() || !e.txn_requires_abort() && !e.is_retriable(),
+                other => matches!(
+                    other.rdkafka_error_code(),
+                    Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced | RDKafkaErrorCode::Fatal)
+                ),
+            };
+        }
+        source = e.source();
+    }
+    false
+}

@@ -1,0 +1,69 @@
+//! The seam between the commit protocol and the broker.
+//!
+//! [`ThreadState`](super::thread_state::ThreadState) owns tasks and runs the commit protocol; a
+//! [`Transport`] is what it produces through and commits with. Production uses rdkafka
+//! ([`KafkaTransport`](super::kafka_transport::KafkaTransport)); the broker-free test driver uses an
+//! in-memory log. Both run the very same task, store and commit code.
+
+use crate::error::{Error, Result};
+
+/// A record consumed from a source topic partition.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct InputRecord<'a> {
+    pub(crate) topic: &'a str,
+    pub(crate) partition: i32,
+    pub(crate) offset: i64,
+    pub(crate) key: Option<&'a [u8]>,
+    pub(crate) value: Option<&'a [u8]>,
+    /// Broker timestamp, epoch milliseconds.
+    pub(crate) timestamp: i64,
+    pub(crate) headers: &'a [(String, Vec<u8>)],
+}
+
+/// A record to produce: a sink output or a changelog write.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OutgoingRecord<'a> {
+    pub(crate) topic: &'a str,
+    /// `None`: the partitioner (murmur2 of the key) picks.
+    pub(crate) partition: Option<i32>,
+    pub(crate) key: &'a [u8],
+    /// `None`: a tombstone.
+    pub(crate) value: Option<&'a [u8]>,
+    pub(crate) timestamp: i64,
+    pub(crate) headers: &'a [(String, Vec<u8>)],
+}
+
+/// Next offset to consume, per input topic partition.
+pub(crate) type Positions = [(String, i32, i64)];
+
+/// Where a stream thread's records go and how a commit becomes durable.
+pub(crate) trait Transport {
+    /// The consumer the thread reads with, as far as commits and seeks need it.
+    type Consumer: ?Sized;
+
+    /// Queues a record (inside the open transaction under exactly-once, starting one if needed).
+    fn send(&mut self, record: OutgoingRecord<'_>) -> Result<()>;
+
+    /// Whether records were sent since the last commit or abort.
+    fn has_uncommitted(&self) -> bool;
+
+    /// Makes everything sent since the last commit durable together with `positions`
+    /// (at-least-once: all delivered, then offsets committed; exactly-once: one transaction).
+    fn commit(&mut self, consumer: &Self::Consumer, positions: &Positions) -> Result<()>;
+
+    /// Offset of the last record delivered to `topic`/`partition` by this transport.
+    fn last_offset(&self, topic: &str, partition: i32) -> Option<i64>;
+
+    /// Abandons what was sent since the last commit (aborts the transaction, if any). An error
+    /// means the producer cannot be trusted any more and must be [replaced](Self::replace).
+    fn abort(&mut self) -> Result<()>;
+
+    /// Whether `error` left the producer unusable (fenced or fatal).
+    fn is_fatal(&self, error: &Error) -> bool;
+
+    /// Replaces an unusable producer with a fresh one.
+    fn replace(&mut self) -> Result<()>;
+
+    /// Moves the consumer of `topic`/`partition` back to `offset`.
+    fn seek(&self, consumer: &Self::Consumer, topic: &str, partition: i32, offset: i64) -> Result<()>;
+}
