@@ -98,3 +98,9 @@ impl From<ConfigError> for Error {
         Self::new(ErrorKind::Config, "invalid streams configuration").with_source(err)
     }
 }
+
+impl From<crate::topology::TopologyError> for Error {
+    fn from(err: crate::topology::TopologyError) -> Self {
+        Self::new(ErrorKind::Config, "the topology was rejected").with_source(err)
+    }
+}

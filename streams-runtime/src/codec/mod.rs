@@ -1,13 +1,16 @@
 //! Turning typed keys and values into bytes and back.
 //!
 //! One [`Codec`] trait; [`Json`] (serde JSON) is the default for external topics, [`Binary`]
-//! (compact bincode) for internal topics and stores.
+//! (compact bincode) for internal topics and stores; [`Utf8`] and [`Bytes`] match Java's string and
+//! byte-array serializers.
 
 mod binary;
+mod bytes;
 mod json;
 mod utf8;
 
 pub use binary::Binary;
+pub use bytes::Bytes;
 pub use json::Json;
 pub use utf8::Utf8;
 

@@ -5,7 +5,7 @@ pub(crate) mod clock;
 pub(crate) mod internal_topics;
 mod kafka_reader;
 mod kafka_transport;
-mod local_stores;
+pub(crate) mod local_stores;
 mod metrics;
 mod process_id;
 mod producer;

@@ -84,10 +84,6 @@ impl<T: Transport> ThreadState<T> {
         }
     }
 
-    pub(crate) fn transport(&self) -> &T {
-        &self.transport
-    }
-
     pub(crate) fn transport_mut(&mut self) -> &mut T {
         &mut self.transport
     }

@@ -1,6 +1,10 @@
-//! Brokers for tests: the in-process mock cluster and a real tansu broker process.
+//! Testing: a broker-free [`TestDriver`], and brokers for tests — the in-process mock cluster
+//! and a real tansu broker process.
 //!
 //! Which to use:
+//! - [`TestDriver`] — no broker at all: deterministic, multi-partition, with control over time,
+//!   commits and crashes; runs the production task, store and commit code. For topology logic,
+//!   state contents and recovery semantics.
 //! - [`TestBroker::mock`] — in-process, starts in milliseconds, supports fault injection
 //!   ([`EmbeddedCluster::inject_request_errors`]); cannot show exactly-once outcomes (aborted records
 //!   stay visible to `read_committed`, `TxnOffsetCommit` stores nothing).
@@ -8,11 +12,13 @@
 //!   groups across processes, rebalances, committed offsets and compacted topics; it cannot
 //!   complete transactions (no `EndTxn` routing), so exactly-once runs do not finish on it.
 
+mod driver;
 mod tansu;
 mod topic_reader;
 
 use std::sync::Arc;
 
+pub use driver::{CommitFault, InputTopic, OutputTopic, TestDriver, TestDriverBuilder, TestRecord};
 pub use tansu::{TANSU_VERSION, TansuBroker};
 pub use topic_reader::{RawRecord, read_topic};
 

@@ -180,3 +180,63 @@ pub fn init_logging() {
         .with_test_writer()
         .try_init();
 }
+
+/// A configuration for the broker-free test driver (temporary state directory).
+pub fn driver_config(
+    app: &str,
+    guarantee: streams_runtime::config::ProcessingGuarantee,
+) -> streams_runtime::config::StreamsConfig {
+    streams_runtime::config::StreamsConfig::builder(app)
+        .processing_guarantee(guarantee)
+        .build()
+        .expect("config")
+}
+
+/// A driver over `topology` with 3 partitions per topic.
+pub fn driver(
+    topology: Topology,
+    app: &str,
+    guarantee: streams_runtime::config::ProcessingGuarantee,
+) -> streams_runtime::testing::TestDriver {
+    init_logging();
+    streams_runtime::testing::TestDriver::builder(topology, driver_config(app, guarantee))
+        .partitions(3)
+        .build()
+        .expect("driver")
+}
+
+/// Pipes `clicks` keyed by user into `topic`, stamped with their event time.
+pub fn pipe_clicks(driver: &streams_runtime::testing::TestDriver, topic: &str, clicks: &[Click]) {
+    let input = driver
+        .input_topic_with::<String, Click>(topic, Utf8, Json)
+        .expect("input topic");
+    input
+        .pipe_records(
+            clicks
+                .iter()
+                .map(|c| streams_runtime::testing::TestRecord::new(c.user_id.clone(), c.clone()).at(c.timestamp_ms)),
+        )
+        .expect("pipe");
+}
+
+/// An output topic of `key → JSON u64` records.
+pub fn count_output(
+    driver: &streams_runtime::testing::TestDriver,
+    topic: &str,
+) -> streams_runtime::testing::OutputTopic<String, u64> {
+    driver.output_topic_with(topic, Utf8, Json)
+}
+
+/// Every (key@window → count) in all partitions of window store `store` of the driver.
+pub fn driver_window_counts(driver: &streams_runtime::testing::TestDriver, store: &str) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for (_, partition) in driver
+        .window_store::<String, u64>(store, WINDOW.as_millis() as i64)
+        .expect("store")
+    {
+        for (windowed, count) in partition.all().expect("scan") {
+            out.insert(windowed.to_string(), count);
+        }
+    }
+    out
+}

@@ -1,0 +1,143 @@
+//! The driver's broker: topics as in-memory partition logs, with transactions and the
+//! application's committed offsets.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Whether a record can be read, as the broker's transaction markers would decide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Written outside a transaction, or by a committed one.
+    Visible,
+    /// Written by producer `.0`'s open transaction: hidden from `read_committed` readers, and
+    /// everything after it too (the last stable offset).
+    Open(u64),
+    /// Written by an aborted transaction: never shown to `read_committed` readers.
+    Aborted,
+}
+
+/// One record in a partition log.
+#[derive(Clone, Debug)]
+pub(crate) struct LogRecord {
+    pub(crate) key: Option<Vec<u8>>,
+    pub(crate) value: Option<Vec<u8>>,
+    pub(crate) timestamp: i64,
+    pub(crate) headers: Vec<(String, Vec<u8>)>,
+    pub(crate) status: Status,
+    /// Position in the order of all writes to the log, across topics.
+    pub(crate) sequence: u64,
+}
+
+/// Every topic of the driver's cluster.
+#[derive(Debug, Default)]
+pub(crate) struct MemoryLog {
+    topics: BTreeMap<String, Vec<Vec<LogRecord>>>,
+    /// The application's consumer-group offsets: next offset to read.
+    committed: HashMap<(String, i32), i64>,
+    next_sequence: u64,
+}
+
+impl MemoryLog {
+    /// Creates `name` with `partitions` partitions; an existing topic must have that many.
+    pub(crate) fn create_topic(&mut self, name: &str, partitions: i32) -> Result<()> {
+        match self.topics.get(name) {
+            Some(existing) if existing.len() as i32 != partitions => Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "topic `{name}` already has {} partitions, not {partitions}",
+                    existing.len()
+                ),
+            )),
+            Some(_) => Ok(()),
+            None => {
+                let count = usize::try_from(partitions).unwrap_or(0).max(1);
+                self.topics.insert(name.to_owned(), vec![Vec::new(); count]);
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn partitions(&self, topic: &str) -> Option<i32> {
+        self.topics.get(topic).map(|p| p.len() as i32)
+    }
+
+    pub(crate) fn topic_names(&self) -> impl Iterator<Item = &str> {
+        self.topics.keys().map(String::as_str)
+    }
+
+    fn partition(&self, topic: &str, partition: i32) -> Result<&Vec<LogRecord>> {
+        self.topics
+            .get(topic)
+            .and_then(|p| p.get(usize::try_from(partition).ok()?))
+            .ok_or_else(|| unknown(topic, partition))
+    }
+
+    /// Appends `record`; returns its offset.
+    pub(crate) fn append(&mut self, topic: &str, partition: i32, mut record: LogRecord) -> Result<i64> {
+        record.sequence = self.next_sequence;
+        let log = self
+            .topics
+            .get_mut(topic)
+            .and_then(|p| p.get_mut(usize::try_from(partition).ok()?))
+            .ok_or_else(|| unknown(topic, partition))?;
+        log.push(record);
+        self.next_sequence += 1;
+        Ok(log.len() as i64 - 1)
+    }
+
+    /// Ends producer `producer`'s open transaction: its records become visible or aborted.
+    pub(crate) fn end_transaction(&mut self, producer: u64, commit: bool) {
+        let status = if commit { Status::Visible } else { Status::Aborted };
+        for record in self.topics.values_mut().flatten().flatten() {
+            if record.status == Status::Open(producer) {
+                record.status = status;
+            }
+        }
+    }
+
+    /// The offset readers stop before: the end of the log, or (`read_committed`) the first
+    /// record of a still open transaction.
+    pub(crate) fn readable_end(&self, topic: &str, partition: i32, read_committed: bool) -> Result<i64> {
+        let log = self.partition(topic, partition)?;
+        let end = if read_committed {
+            log.iter()
+                .position(|r| matches!(r.status, Status::Open(_)))
+                .unwrap_or(log.len())
+        } else {
+            log.len()
+        };
+        Ok(end as i64)
+    }
+
+    /// The record at `offset`, if it exists and a reader at this isolation level may see it.
+    pub(crate) fn read(&self, topic: &str, partition: i32, offset: i64, read_committed: bool) -> Option<&LogRecord> {
+        let record = self
+            .partition(topic, partition)
+            .ok()?
+            .get(usize::try_from(offset).ok()?)?;
+        (!read_committed || record.status == Status::Visible).then_some(record)
+    }
+
+    pub(crate) fn high_watermark(&self, topic: &str, partition: i32) -> Result<i64> {
+        Ok(self.partition(topic, partition)?.len() as i64)
+    }
+
+    pub(crate) fn commit_offsets(&mut self, positions: &[(String, i32, i64)]) {
+        for (topic, partition, offset) in positions {
+            self.committed.insert((topic.clone(), *partition), *offset);
+        }
+    }
+
+    /// The application's committed offset for `topic`/`partition`.
+    pub(crate) fn committed(&self, topic: &str, partition: i32) -> Option<i64> {
+        self.committed.get(&(topic.to_owned(), partition)).copied()
+    }
+}
+
+fn unknown(topic: &str, partition: i32) -> Error {
+    Error::new(
+        ErrorKind::Kafka,
+        format!("topic `{topic}` partition {partition} does not exist in the test driver"),
+    )
+}

@@ -1,0 +1,703 @@
+//! A broker-free test driver that runs the production task, store and commit code.
+//!
+//! Kafka Streams' `TopologyTestDriver` is single-partition and skips caching and commits. This
+//! driver does neither: topics have as many partitions as you give them (repartition and
+//! changelog topics are sized as on a broker), records are routed by the same murmur2
+//! partitioner, and the stream thread's tasks, record cache, RocksDB stores and commit protocol
+//! are the production ones — only the broker is replaced by an in-memory log (with
+//! transactions, `read_committed` visibility and committed offsets).
+//!
+//! Determinism: one stream thread owns every task; after each pipe the driver processes every
+//! readable record, always picking the one with the smallest event time across all input
+//! partitions (ties: topic name, then partition). Wall-clock time moves only when you
+//! [advance it](TestDriver::advance_wall_clock), which is also what triggers commits at
+//! `commit.interval.ms` — plus the record cache filling up, as in production.
+//!
+//! Failures: [`crash`](TestDriver::crash) stops the instance like `kill -9` (nothing since the
+//! last commit survives; an open transaction is aborted by the broker), and
+//! [`restart`](TestDriver::restart) reopens the tasks from the same state directory, restoring
+//! from the in-memory changelogs. [`inject_commit_fault`](TestDriver::inject_commit_fault)
+//! makes the next commit fail, be fenced, or crash right after the broker committed.
+//!
+//! ```
+//! use streams_runtime::config::StreamsConfig;
+//! use streams_runtime::testing::TestDriver;
+//! use streams_runtime::topology::StreamsBuilder;
+//!
+//! # fn main() -> streams_runtime::Result<()> {
+//! let mut builder = StreamsBuilder::new();
+//! builder
+//!     .stream::<String, String>("words")
+//!     .filter(|_, word| word.len() > 3)
+//!     .to("long-words");
+//! let driver = TestDriver::builder(builder.build()?, StreamsConfig::builder("words-app").build()?)
+//!     .partitions(3)
+//!     .build()?;
+//! let words = driver.input_topic::<String, String>("words")?;
+//! let long_words = driver.output_topic::<String, String>("long-words");
+//! words.pipe("a".into(), "kafka".into())?;
+//! words.pipe("b".into(), "rust".into())?;
+//! words.pipe("c".into(), "go".into())?;
+//! assert_eq!(
+//!     long_words.read_key_values()?,
+//!     vec![("a".to_owned(), "kafka".to_owned()), ("b".to_owned(), "rust".to_owned())]
+//! );
+//! # Ok(())
+//! # }
+//! ```
+
+mod log;
+mod record;
+mod topics;
+mod transport;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use record::TestRecord;
+pub use topics::{InputTopic, OutputTopic};
+pub use transport::CommitFault;
+
+use self::log::{LogRecord, Status};
+use self::transport::{MemoryConsumer, MemoryReader, MemoryTransport, SIMULATED_CRASH, SharedLog, lock};
+use crate::codec::{Codec, Json};
+use crate::config::{ProcessingGuarantee, StreamsConfig};
+use crate::error::{Error, ErrorKind, Result};
+use crate::partitioner;
+use crate::runtime::clock::{Clock, ManualClock};
+use crate::runtime::internal_topics;
+use crate::runtime::local_stores::LocalStores;
+use crate::runtime::thread_state::ThreadState;
+use crate::runtime::transport::InputRecord;
+use crate::runtime::{Metrics, MetricsSnapshot};
+use crate::state::{KeyValueStore, RocksResources, WindowStore};
+use crate::task::{TaskEnv, TaskId};
+use crate::topology::Topology;
+
+type SharedCore = Arc<Mutex<Core>>;
+
+fn lock_core(core: &SharedCore) -> MutexGuard<'_, Core> {
+    core.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs a [`Topology`] without a broker; see the [module docs](self).
+pub struct TestDriver {
+    core: SharedCore,
+}
+
+/// Configures a [`TestDriver`]: partition counts and the start of wall-clock time.
+#[must_use]
+pub struct TestDriverBuilder {
+    topology: Topology,
+    config: StreamsConfig,
+    default_partitions: i32,
+    topic_partitions: BTreeMap<String, i32>,
+    start_time_ms: i64,
+}
+
+impl TestDriverBuilder {
+    /// Partitions of every source and sink topic not set with
+    /// [`topic_partitions`](Self::topic_partitions) (default 1).
+    pub fn partitions(mut self, partitions: i32) -> Self {
+        self.default_partitions = partitions;
+        self
+    }
+
+    /// Partitions of external topic `topic`.
+    pub fn topic_partitions(mut self, topic: impl Into<String>, partitions: i32) -> Self {
+        self.topic_partitions.insert(topic.into(), partitions);
+        self
+    }
+
+    /// Wall-clock time at start, epoch milliseconds (default 0). Piped records without a
+    /// timestamp get the current wall-clock time.
+    pub fn start_time_ms(mut self, start_time_ms: i64) -> Self {
+        self.start_time_ms = start_time_ms;
+        self
+    }
+
+    /// Creates the topics (sources, then internal topics sized as on a broker), opens every task
+    /// and restores nothing (the log is empty).
+    pub fn build(self) -> Result<TestDriver> {
+        for (topic, &partitions) in std::iter::once(("(default)", &self.default_partitions))
+            .chain(self.topic_partitions.iter().map(|(t, p)| (t.as_str(), p)))
+        {
+            if partitions < 1 {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!("topic `{topic}` needs at least one partition, not {partitions}"),
+                ));
+            }
+        }
+        let application_id = self.config.application_id().to_owned();
+        let log = SharedLog::default();
+        let mut source_partitions = HashMap::new();
+        for name in internal_topics::external_sources(&self.topology) {
+            let partitions = self
+                .topic_partitions
+                .get(&name)
+                .copied()
+                .unwrap_or(self.default_partitions);
+            lock(&log).create_topic(&name, partitions)?;
+            source_partitions.insert(name, partitions);
+        }
+        for (name, &partitions) in &self.topic_partitions {
+            lock(&log).create_topic(name, partitions)?;
+        }
+        let (_, internal) = internal_topics::plan(&application_id, &self.topology, &source_partitions)?;
+        for spec in internal {
+            lock(&log).create_topic(&spec.name, spec.partitions)?;
+        }
+        let state_dir = StateDir::for_config(&self.config)?;
+        let clock = Arc::new(ManualClock::new(self.start_time_ms));
+        let guarantee = self.config.processing_guarantee();
+        let env = Arc::new(TaskEnv {
+            application_id,
+            process_id: "test-driver".to_owned(),
+            state_dir: state_dir.path.clone(),
+            guarantee,
+            rocks: RocksResources::new(self.config.rocksdb()),
+            client_config: rdkafka::ClientConfig::new(),
+            consumer_config: rdkafka::ClientConfig::new(),
+            producer_config: rdkafka::ClientConfig::new(),
+            registry: Arc::new(RwLock::new(HashMap::new())),
+            metrics: Arc::new(Metrics::default()),
+            reader: Arc::new(MemoryReader {
+                log: Arc::clone(&log),
+                read_committed: guarantee == ProcessingGuarantee::ExactlyOnceV2,
+            }),
+            clock: Arc::clone(&clock) as Arc<dyn Clock>,
+        });
+        let mut core = Core {
+            topology: Arc::new(self.topology),
+            config: self.config,
+            env,
+            log,
+            clock,
+            default_partitions: self.default_partitions,
+            instance: None,
+            next_producer: 0,
+            _state_dir: state_dir,
+        };
+        core.start()?;
+        Ok(TestDriver {
+            core: Arc::new(Mutex::new(core)),
+        })
+    }
+}
+
+impl TestDriver {
+    /// A driver for `topology` whose topics all have one partition; see [`builder`](Self::builder).
+    pub fn new(topology: Topology, config: StreamsConfig) -> Result<Self> {
+        Self::builder(topology, config).build()
+    }
+
+    /// Configures a driver for `topology`. `config` is used as in production (application id,
+    /// processing guarantee, commit interval, cache size, state directory, RocksDB); without an
+    /// explicit `state.dir` the driver uses a fresh temporary directory, removed on drop.
+    pub fn builder(topology: Topology, config: StreamsConfig) -> TestDriverBuilder {
+        TestDriverBuilder {
+            topology,
+            config,
+            default_partitions: 1,
+            topic_partitions: BTreeMap::new(),
+            start_time_ms: 0,
+        }
+    }
+
+    fn core(&self) -> MutexGuard<'_, Core> {
+        lock_core(&self.core)
+    }
+
+    /// Source topic `name`, written with JSON keys and values (the builder's default codecs).
+    pub fn input_topic<K, V>(&self, name: &str) -> Result<InputTopic<K, V>>
+    where
+        K: Serialize + DeserializeOwned + Send + Sync + 'static,
+        V: Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        self.input_topic_with(name, Json, Json)
+    }
+
+    /// Source topic `name`, written with the given codecs (those the topology reads it with).
+    pub fn input_topic_with<K, V>(
+        &self,
+        name: &str,
+        key_codec: impl Codec<K>,
+        value_codec: impl Codec<V>,
+    ) -> Result<InputTopic<K, V>> {
+        let core = self.core();
+        if !core.is_source(name) {
+            let sources = internal_topics::external_sources(&core.topology);
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "`{name}` is not a source topic of this topology; its sources are: {}",
+                    sources.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        Ok(InputTopic {
+            name: name.to_owned(),
+            key_codec: Arc::new(key_codec),
+            value_codec: Arc::new(value_codec),
+            core: Arc::clone(&self.core),
+        })
+    }
+
+    /// Topic `name` as a `read_committed` consumer sees it, decoding JSON keys and values.
+    pub fn output_topic<K, V>(&self, name: &str) -> OutputTopic<K, V>
+    where
+        K: Serialize + DeserializeOwned + Send + Sync + 'static,
+        V: Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        self.output_topic_with(name, Json, Json)
+    }
+
+    /// Topic `name` (any topic: sink, repartition, changelog), decoded with the given codecs.
+    pub fn output_topic_with<K, V>(
+        &self,
+        name: &str,
+        key_codec: impl Codec<K>,
+        value_codec: impl Codec<V>,
+    ) -> OutputTopic<K, V> {
+        OutputTopic {
+            name: name.to_owned(),
+            key_codec: Arc::new(key_codec),
+            value_codec: Arc::new(value_codec),
+            core: Arc::clone(&self.core),
+            positions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Every topic on the driver's broker with its partition count (sources, sinks written so
+    /// far, repartition and changelog topics).
+    pub fn topics(&self) -> Vec<(String, i32)> {
+        let core = self.core();
+        let log = lock(&core.log);
+        log.topic_names()
+            .map(|name| (name.to_owned(), log.partitions(name).unwrap_or(0)))
+            .collect()
+    }
+
+    /// Moves wall-clock time forward; commits if `commit.interval.ms` has passed since the last
+    /// commit, then processes what the commit made readable.
+    pub fn advance_wall_clock(&self, by: Duration) -> Result<()> {
+        let mut core = self.core();
+        core.clock.advance(i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
+        if core.instance.as_mut().is_some_and(|i| i.state.commit_due()) {
+            core.commit()?;
+        }
+        core.run()
+    }
+
+    /// Moves every task's stream time forward to `timestamp_ms` (never back), as a record with
+    /// that event time on each input partition would — without the record.
+    pub fn advance_stream_time(&self, timestamp_ms: i64) -> Result<()> {
+        let mut core = self.core();
+        if let Some(instance) = core.instance.as_mut() {
+            instance.state.advance_stream_time(timestamp_ms);
+        }
+        core.run()
+    }
+
+    /// Commits now (as when `commit.interval.ms` elapses), then processes what became readable
+    /// (under exactly-once, records written to repartition topics are readable only once
+    /// committed). A failed commit is rolled back and its records reprocessed, as in production;
+    /// it shows in [`metrics`](Self::metrics) as an aborted commit.
+    pub fn commit(&self) -> Result<()> {
+        let mut core = self.core();
+        core.commit()?;
+        core.run()
+    }
+
+    /// Makes the next commit fail in the way `fault` describes.
+    pub fn inject_commit_fault(&self, fault: CommitFault) {
+        if let Some(instance) = self.core().instance.as_mut() {
+            instance.state.transport_mut().fault = Some(fault);
+        }
+    }
+
+    /// Stops the instance as `kill -9` would: nothing since the last commit is kept (local
+    /// stores hold only committed state; under exactly-once the open transaction is aborted).
+    /// Pipes write to the log but nothing is processed until [`restart`](Self::restart).
+    pub fn crash(&self) {
+        self.core().crash();
+    }
+
+    /// Starts the instance again on the same state directory and log: tasks restore their
+    /// stores from the changelogs (only the tail after their checkpoint) and resume from the
+    /// committed offsets. A running instance is first closed gracefully.
+    pub fn restart(&self) -> Result<()> {
+        let mut core = self.core();
+        if core.instance.is_some() {
+            core.close()?;
+        }
+        core.start()?;
+        core.run()
+    }
+
+    /// Whether the instance is running (not crashed).
+    pub fn is_running(&self) -> bool {
+        self.core().instance.is_some()
+    }
+
+    /// The running instance's tasks.
+    pub fn active_tasks(&self) -> Vec<TaskId> {
+        self.core()
+            .instance
+            .as_ref()
+            .map(|i| i.state.task_ids())
+            .unwrap_or_default()
+    }
+
+    /// The instance's metrics (they survive crashes and restarts of the driver).
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.core().env.metrics.snapshot()
+    }
+
+    /// Every partition of key-value store `name`, keyed by partition.
+    pub fn key_value_store<K, V>(&self, name: &str) -> Result<Vec<(i32, KeyValueStore<K, V>)>>
+    where
+        K: Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        let core = self.core();
+        core.local_stores().key_value_store(name)
+    }
+
+    /// Every partition of window store `name`, keyed by partition.
+    pub fn window_store<K, V>(&self, name: &str, window_size_ms: i64) -> Result<Vec<(i32, WindowStore<K, V>)>>
+    where
+        K: Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        let core = self.core();
+        core.local_stores().window_store(name, window_size_ms)
+    }
+
+    /// The state directory the tasks keep their stores in.
+    pub fn state_dir(&self) -> PathBuf {
+        self.core().env.state_dir.clone()
+    }
+}
+
+impl Drop for TestDriver {
+    fn drop(&mut self) {
+        // Close the stores before the temporary state directory goes.
+        if let Some(mut instance) = self.core().instance.take() {
+            instance.state.close_all();
+        }
+    }
+}
+
+/// A record as written to or read from the log.
+pub(crate) struct RawRecord {
+    key: Option<Vec<u8>>,
+    value: Option<Vec<u8>>,
+    timestamp: Option<i64>,
+    headers: Vec<(String, Vec<u8>)>,
+    partition: Option<i32>,
+}
+
+/// The instance: one stream thread owning every task, and its read positions.
+struct Instance {
+    state: ThreadState<MemoryTransport>,
+    consumer: MemoryConsumer,
+    /// Every source topic partition, in processing-tie order.
+    inputs: Vec<(String, i32)>,
+}
+
+struct Core {
+    topology: Arc<Topology>,
+    config: StreamsConfig,
+    env: Arc<TaskEnv>,
+    log: SharedLog,
+    clock: Arc<ManualClock>,
+    default_partitions: i32,
+    instance: Option<Instance>,
+    next_producer: u64,
+    _state_dir: StateDir,
+}
+
+impl Core {
+    fn is_source(&self, topic: &str) -> bool {
+        internal_topics::external_sources(&self.topology)
+            .iter()
+            .any(|s| s == topic)
+    }
+
+    fn local_stores(&self) -> LocalStores<'_> {
+        LocalStores {
+            topology: &self.topology,
+            registry: &self.env.registry,
+        }
+    }
+
+    /// Starts the instance: opens (and restores) every task, positions at the committed offsets.
+    fn start(&mut self) -> Result<()> {
+        self.next_producer += 1;
+        let transport = MemoryTransport::new(
+            Arc::clone(&self.log),
+            self.env.guarantee,
+            self.next_producer,
+            self.default_partitions,
+        );
+        let name = format!("{}-StreamThread-1", self.env.application_id);
+        let state = ThreadState::new(
+            name,
+            Arc::clone(&self.env),
+            Arc::clone(&self.topology),
+            &self.config,
+            transport,
+        );
+        let mut inputs: Vec<(String, i32)> = {
+            let log = lock(&self.log);
+            state
+                .source_topics
+                .keys()
+                .flat_map(|topic| (0..log.partitions(topic).unwrap_or(0)).map(move |p| (topic.clone(), p)))
+                .collect()
+        };
+        inputs.sort();
+        let mut instance = Instance {
+            state,
+            consumer: MemoryConsumer::default(),
+            inputs,
+        };
+        instance.join(&self.log)?;
+        self.instance = Some(instance);
+        Ok(())
+    }
+
+    /// Writes `records` to source topic `topic` as an external, non-transactional producer.
+    fn append(&mut self, topic: &str, records: Vec<RawRecord>) -> Result<()> {
+        let now = self.clock.now_ms();
+        let mut log = lock(&self.log);
+        let partitions = log
+            .partitions(topic)
+            .ok_or_else(|| Error::new(ErrorKind::Config, format!("topic `{topic}` does not exist")))?;
+        for record in records {
+            let partition = match record.partition {
+                Some(p) if !(0..partitions).contains(&p) => {
+                    return Err(Error::new(
+                        ErrorKind::Config,
+                        format!("`{topic}` has partitions 0..{partitions}; there is no partition {p}"),
+                    ));
+                }
+                Some(p) => p,
+                None => record.key.as_deref().map_or(0, |key| {
+                    partitioner::partition_for_key(key, partitions.unsigned_abs()) as i32
+                }),
+            };
+            log.append(
+                topic,
+                partition,
+                LogRecord {
+                    key: record.key,
+                    value: record.value,
+                    timestamp: record.timestamp.unwrap_or(now),
+                    headers: record.headers,
+                    status: Status::Visible,
+                    sequence: 0,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Processes every readable record (see the module docs for the order).
+    fn run(&mut self) -> Result<()> {
+        loop {
+            let Some(instance) = self.instance.as_mut() else {
+                return Ok(());
+            };
+            if let Some(e) = instance.state.fatal.take() {
+                return Err(e);
+            }
+            if instance.state.needs_rejoin {
+                instance.state.needs_rejoin = false;
+                instance.join(&self.log)?;
+            }
+            if !instance.process_next(&self.log)? {
+                return Ok(());
+            }
+            if instance.state.cache_full() {
+                self.commit()?;
+            }
+        }
+    }
+
+    /// One commit of every task; a failure is handled as in production (rolled back, or the
+    /// instance dies for an injected crash).
+    fn commit(&mut self) -> Result<()> {
+        let Some(instance) = self.instance.as_mut() else {
+            return Ok(());
+        };
+        match instance.state.commit(&instance.consumer) {
+            Ok(()) => Ok(()),
+            Err(e) if e.to_string() == SIMULATED_CRASH => {
+                self.crash();
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "test driver: commit failed and was rolled back");
+                Ok(())
+            }
+        }
+    }
+
+    fn crash(&mut self) {
+        if let Some(mut instance) = self.instance.take() {
+            instance.state.crashed = true;
+            // The broker aborts the dead producer's transaction (timeout or fencing).
+            let _ = crate::runtime::transport::Transport::abort(instance.state.transport_mut());
+            instance.state.close_all();
+        }
+    }
+
+    fn close(&mut self) -> Result<()> {
+        self.commit()?;
+        if let Some(mut instance) = self.instance.take() {
+            instance.state.close_all();
+        }
+        Ok(())
+    }
+}
+
+impl Instance {
+    /// (Re)takes every input partition: opens the tasks and positions at the committed offsets.
+    fn join(&mut self, log: &SharedLog) -> Result<()> {
+        self.state.assign(self.inputs.iter().map(|(t, p)| (t.as_str(), *p)))?;
+        let log = lock(log);
+        for (topic, partition) in &self.inputs {
+            self.consumer
+                .seek(topic, *partition, log.committed(topic, *partition).unwrap_or(0));
+        }
+        Ok(())
+    }
+
+    /// Processes the readable record with the smallest event time; `false` if there is none.
+    fn process_next(&mut self, log: &SharedLog) -> Result<bool> {
+        let read_committed = self.state.env.guarantee == ProcessingGuarantee::ExactlyOnceV2;
+        let next = {
+            let log = lock(log);
+            let mut best: Option<(i64, usize, i64)> = None;
+            for (index, (topic, partition)) in self.inputs.iter().enumerate() {
+                let end = log.readable_end(topic, *partition, read_committed)?;
+                let mut offset = self.consumer.position(topic, *partition);
+                // Aborted records take offsets but are never delivered.
+                while offset < end && log.read(topic, *partition, offset, read_committed).is_none() {
+                    offset += 1;
+                }
+                self.consumer.seek(topic, *partition, offset);
+                if let Some(record) = (offset < end)
+                    .then(|| log.read(topic, *partition, offset, read_committed))
+                    .flatten()
+                    && best.is_none_or(|(ts, _, _)| record.timestamp < ts)
+                {
+                    best = Some((record.timestamp, index, offset));
+                }
+            }
+            best.and_then(|(_, index, offset)| {
+                let (topic, partition) = &self.inputs[index];
+                log.read(topic, *partition, offset, read_committed)
+                    .map(|r| (index, offset, r.clone()))
+            })
+        };
+        let Some((index, offset, record)) = next else {
+            return Ok(false);
+        };
+        let (topic, partition) = self.inputs[index].clone();
+        self.consumer.seek(&topic, partition, offset + 1);
+        self.state.process(
+            &self.consumer,
+            InputRecord {
+                topic: &topic,
+                partition,
+                offset,
+                key: record.key.as_deref(),
+                value: record.value.as_deref(),
+                timestamp: record.timestamp,
+                headers: &record.headers,
+            },
+        )?;
+        Ok(true)
+    }
+}
+
+impl Core {
+    /// Records of `topic` past `positions` that a `read_committed` consumer may read, in write
+    /// order; advances `positions`.
+    fn read_committed(&self, topic: &str, positions: &mut HashMap<i32, i64>) -> Result<Vec<(i32, RawRecord)>> {
+        let log = lock(&self.log);
+        let Some(partitions) = log.partitions(topic) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for partition in 0..partitions {
+            let position = positions.entry(partition).or_insert(0);
+            let end = log.readable_end(topic, partition, true)?;
+            for offset in *position..end {
+                if let Some(r) = log.read(topic, partition, offset, true) {
+                    out.push((
+                        r.sequence,
+                        partition,
+                        RawRecord {
+                            key: r.key.clone(),
+                            value: r.value.clone(),
+                            timestamp: Some(r.timestamp),
+                            headers: r.headers.clone(),
+                            partition: Some(partition),
+                        },
+                    ));
+                }
+            }
+            *position = end;
+        }
+        out.sort_by_key(|(sequence, _, _)| *sequence);
+        Ok(out.into_iter().map(|(_, p, r)| (p, r)).collect())
+    }
+}
+
+/// The driver's state directory: the configured one, or a temporary one removed on drop.
+struct StateDir {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl StateDir {
+    fn for_config(config: &StreamsConfig) -> Result<Self> {
+        if config.state_dir() != crate::config::defaults::state_dir() {
+            return Ok(Self {
+                path: config.state_dir().to_owned(),
+                temporary: false,
+            });
+        }
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let unique = format!(
+            "streams-test-driver-{}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
+        let path = std::env::temp_dir().join(unique);
+        std::fs::create_dir_all(&path)
+            .map_err(|e| Error::io(format!("failed to create the state directory `{}`", path.display()), e))?;
+        Ok(Self { path, temporary: true })
+    }
+}
+
+impl Drop for StateDir {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}

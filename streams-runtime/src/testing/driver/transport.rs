@@ -1,0 +1,211 @@
+//! The driver's [`Transport`] and [`PartitionReader`] over the in-memory log, so tasks, stores
+//! and the commit protocol run unchanged.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::log::{LogRecord, MemoryLog, Status};
+use crate::config::ProcessingGuarantee;
+use crate::error::{Error, ErrorKind, Result};
+use crate::partitioner;
+use crate::runtime::transport::{OutgoingRecord, Positions, Transport};
+use crate::task::{ApplyRecord, PartitionReader};
+
+pub(crate) type SharedLog = Arc<Mutex<MemoryLog>>;
+
+pub(crate) fn lock(log: &SharedLog) -> MutexGuard<'_, MemoryLog> {
+    log.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A failure to inject into the next commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitFault {
+    /// The commit fails before anything becomes durable, as on an abortable broker error:
+    /// the runtime aborts, rolls back to the previous commit and reprocesses.
+    Abort,
+    /// The producer is fenced: the runtime closes its tasks, replaces the producer and
+    /// reopens them (restoring from the changelogs).
+    Fence,
+    /// The process dies right after the broker committed, before the local stores applied the
+    /// commit: the restarted instance must replay the changelog tail.
+    CrashAfterCommit,
+}
+
+/// The error [`CommitFault::CrashAfterCommit`] raises to stop the thread after the commit.
+pub(crate) const SIMULATED_CRASH: &str = "simulated crash right after the commit";
+
+/// Sink outputs, changelog writes and commits of the driver's stream thread.
+pub(crate) struct MemoryTransport {
+    log: SharedLog,
+    guarantee: ProcessingGuarantee,
+    producer: u64,
+    /// Sink topics that do not exist yet are created with this many partitions.
+    default_partitions: i32,
+    last_offsets: HashMap<(String, i32), i64>,
+    uncommitted: bool,
+    pub(crate) fault: Option<CommitFault>,
+}
+
+impl MemoryTransport {
+    pub(crate) fn new(log: SharedLog, guarantee: ProcessingGuarantee, producer: u64, default_partitions: i32) -> Self {
+        Self {
+            log,
+            guarantee,
+            producer,
+            default_partitions,
+            last_offsets: HashMap::new(),
+            uncommitted: false,
+            fault: None,
+        }
+    }
+
+    fn transactional(&self) -> bool {
+        self.guarantee == ProcessingGuarantee::ExactlyOnceV2
+    }
+}
+
+/// The stream thread's read positions (next offset per input partition).
+#[derive(Debug, Default)]
+pub(crate) struct MemoryConsumer {
+    positions: Mutex<HashMap<(String, i32), i64>>,
+}
+
+impl MemoryConsumer {
+    fn lock(&self) -> MutexGuard<'_, HashMap<(String, i32), i64>> {
+        self.positions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn position(&self, topic: &str, partition: i32) -> i64 {
+        self.lock().get(&(topic.to_owned(), partition)).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn seek(&self, topic: &str, partition: i32, offset: i64) {
+        self.lock().insert((topic.to_owned(), partition), offset);
+    }
+}
+
+impl Transport for MemoryTransport {
+    type Consumer = MemoryConsumer;
+
+    fn send(&mut self, out: OutgoingRecord<'_>) -> Result<()> {
+        let mut log = lock(&self.log);
+        let partitions = match log.partitions(out.topic) {
+            Some(n) => n,
+            None => {
+                log.create_topic(out.topic, self.default_partitions)?;
+                self.default_partitions
+            }
+        };
+        let partition = out
+            .partition
+            .unwrap_or_else(|| partitioner::partition_for_key(out.key, partitions.unsigned_abs()) as i32);
+        let status = if self.transactional() {
+            Status::Open(self.producer)
+        } else {
+            Status::Visible
+        };
+        let offset = log.append(
+            out.topic,
+            partition,
+            LogRecord {
+                key: Some(out.key.to_vec()),
+                value: out.value.map(<[u8]>::to_vec),
+                timestamp: out.timestamp,
+                headers: out.headers.to_vec(),
+                status,
+                sequence: 0,
+            },
+        )?;
+        self.last_offsets.insert((out.topic.to_owned(), partition), offset);
+        self.uncommitted = true;
+        Ok(())
+    }
+
+    fn has_uncommitted(&self) -> bool {
+        self.uncommitted
+    }
+
+    fn commit(&mut self, _consumer: &MemoryConsumer, positions: &Positions) -> Result<()> {
+        let crash = match self.fault.take() {
+            Some(CommitFault::Abort) => {
+                return Err(Error::new(ErrorKind::Kafka, "injected abortable commit failure"));
+            }
+            Some(CommitFault::Fence) => return Err(Error::new(ErrorKind::Kafka, FENCED)),
+            Some(CommitFault::CrashAfterCommit) => true,
+            None => false,
+        };
+        let mut log = lock(&self.log);
+        if self.transactional() {
+            log.end_transaction(self.producer, true);
+        }
+        log.commit_offsets(positions);
+        self.uncommitted = false;
+        if crash {
+            return Err(Error::new(ErrorKind::Kafka, SIMULATED_CRASH));
+        }
+        Ok(())
+    }
+
+    fn last_offset(&self, topic: &str, partition: i32) -> Option<i64> {
+        self.last_offsets.get(&(topic.to_owned(), partition)).copied()
+    }
+
+    fn abort(&mut self) -> Result<()> {
+        self.uncommitted = false;
+        if self.transactional() {
+            lock(&self.log).end_transaction(self.producer, false);
+        }
+        Ok(())
+    }
+
+    fn is_fatal(&self, error: &Error) -> bool {
+        error.to_string() == FENCED
+    }
+
+    fn replace(&mut self) -> Result<()> {
+        // The broker aborts what the fenced producer left open.
+        lock(&self.log).end_transaction(self.producer, false);
+        self.producer += 1;
+        self.uncommitted = false;
+        Ok(())
+    }
+
+    fn seek(&self, consumer: &MemoryConsumer, topic: &str, partition: i32, offset: i64) -> Result<()> {
+        consumer.seek(topic, partition, offset);
+        Ok(())
+    }
+}
+
+const FENCED: &str = "injected fencing: another producer took over this transactional id";
+
+/// Restores stores from the in-memory changelogs.
+pub(crate) struct MemoryReader {
+    pub(crate) log: SharedLog,
+    pub(crate) read_committed: bool,
+}
+
+impl PartitionReader for MemoryReader {
+    fn watermarks(&self, topic: &str, partition: i32) -> Result<(i64, i64)> {
+        Ok((0, lock(&self.log).high_watermark(topic, partition)?))
+    }
+
+    fn read(&self, topic: &str, partition: i32, from: i64, to: i64, apply: &mut ApplyRecord<'_>) -> Result<()> {
+        let records: Vec<(i64, LogRecord)> = {
+            let log = lock(&self.log);
+            (from..to)
+                .filter_map(|offset| {
+                    log.read(topic, partition, offset, self.read_committed)
+                        .map(|r| (offset, r.clone()))
+                })
+                .collect()
+        };
+        for (offset, record) in records {
+            apply(
+                offset,
+                record.key.as_deref().unwrap_or_default(),
+                record.value.as_deref(),
+            )?;
+        }
+        Ok(())
+    }
+}
