@@ -1,7 +1,7 @@
 //! The driver's broker: topics as in-memory partition logs, with transactions and the
 //! application's committed offsets.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -29,10 +29,19 @@ pub(crate) struct LogRecord {
     pub(crate) sequence: u64,
 }
 
+/// One partition: its records, and the offsets of those in open transactions.
+#[derive(Clone, Debug, Default)]
+struct Partition {
+    records: Vec<LogRecord>,
+    open: BTreeSet<i64>,
+}
+
 /// Every topic of the driver's cluster.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryLog {
-    topics: BTreeMap<String, Vec<Vec<LogRecord>>>,
+    topics: BTreeMap<String, Vec<Partition>>,
+    /// Per producer, where its open transaction wrote (so ending it touches only those).
+    open_transactions: HashMap<u64, Vec<(String, i32, i64)>>,
     /// The application's consumer-group offsets: next offset to read.
     committed: HashMap<(String, i32), i64>,
     next_sequence: u64,
@@ -52,7 +61,7 @@ impl MemoryLog {
             Some(_) => Ok(()),
             None => {
                 let count = usize::try_from(partitions).unwrap_or(0).max(1);
-                self.topics.insert(name.to_owned(), vec![Vec::new(); count]);
+                self.topics.insert(name.to_owned(), vec![Partition::default(); count]);
                 Ok(())
             }
         }
@@ -66,7 +75,7 @@ impl MemoryLog {
         self.topics.keys().map(String::as_str)
     }
 
-    fn partition(&self, topic: &str, partition: i32) -> Result<&Vec<LogRecord>> {
+    fn partition(&self, topic: &str, partition: i32) -> Result<&Partition> {
         self.topics
             .get(topic)
             .and_then(|p| p.get(usize::try_from(partition).ok()?))
@@ -81,17 +90,32 @@ impl MemoryLog {
             .get_mut(topic)
             .and_then(|p| p.get_mut(usize::try_from(partition).ok()?))
             .ok_or_else(|| unknown(topic, partition))?;
-        log.push(record);
+        let offset = log.records.len() as i64;
+        if let Status::Open(producer) = record.status {
+            log.open.insert(offset);
+            self.open_transactions
+                .entry(producer)
+                .or_default()
+                .push((topic.to_owned(), partition, offset));
+        }
+        log.records.push(record);
         self.next_sequence += 1;
-        Ok(log.len() as i64 - 1)
+        Ok(offset)
     }
 
     /// Ends producer `producer`'s open transaction: its records become visible or aborted.
     pub(crate) fn end_transaction(&mut self, producer: u64, commit: bool) {
         let status = if commit { Status::Visible } else { Status::Aborted };
-        for record in self.topics.values_mut().flatten().flatten() {
-            if record.status == Status::Open(producer) {
-                record.status = status;
+        for (topic, partition, offset) in self.open_transactions.remove(&producer).unwrap_or_default() {
+            if let Some(log) = self
+                .topics
+                .get_mut(&topic)
+                .and_then(|p| p.get_mut(usize::try_from(partition).ok()?))
+            {
+                log.open.remove(&offset);
+                if let Some(record) = usize::try_from(offset).ok().and_then(|o| log.records.get_mut(o)) {
+                    record.status = status;
+                }
             }
         }
     }
@@ -100,14 +124,11 @@ impl MemoryLog {
     /// record of a still open transaction.
     pub(crate) fn readable_end(&self, topic: &str, partition: i32, read_committed: bool) -> Result<i64> {
         let log = self.partition(topic, partition)?;
-        let end = if read_committed {
-            log.iter()
-                .position(|r| matches!(r.status, Status::Open(_)))
-                .unwrap_or(log.len())
-        } else {
-            log.len()
-        };
-        Ok(end as i64)
+        let end = log.records.len() as i64;
+        Ok(match log.open.first() {
+            Some(&first_open) if read_committed => first_open,
+            _ => end,
+        })
     }
 
     /// The record at `offset`, if it exists and a reader at this isolation level may see it.
@@ -115,12 +136,13 @@ impl MemoryLog {
         let record = self
             .partition(topic, partition)
             .ok()?
+            .records
             .get(usize::try_from(offset).ok()?)?;
         (!read_committed || record.status == Status::Visible).then_some(record)
     }
 
     pub(crate) fn high_watermark(&self, topic: &str, partition: i32) -> Result<i64> {
-        Ok(self.partition(topic, partition)?.len() as i64)
+        Ok(self.partition(topic, partition)?.records.len() as i64)
     }
 
     pub(crate) fn commit_offsets(&mut self, positions: &[(String, i32, i64)]) {
