@@ -1,4 +1,153 @@
-//! Attribute macros for streams-runtime: `#[topology]`, `#[windowed]`, `#[state_store]`, …
+//! Attribute macros for streams-runtime: `#[topology]` and the node attributes inside it.
 //!
-//! Use them through `streams_runtime`, which re-exports them. Expansions name only the runtime's
-//! public API and `::streams_runtime::__private`.
+//! Use them through `streams_runtime` (`use streams_runtime::topology;`). A `#[topology]` module
+//! holds ordinary functions and type declarations; node attributes on them (`#[source]`,
+//! `#[table]`, `#[sink]`, `#[join]`, `#[state_store]`, `#[windowed]`, and `#[from(..)]` on a
+//! first parameter) make them typed processor nodes. The macro reads them (parse), checks the
+//! graph (validate) and expands into the runtime's public builder API plus
+//! `::streams_runtime::__private` — never anything else — alongside the user's items, which
+//! stay as written (minus the node attributes).
+//!
+//! Generated in the module: `APPLICATION_ID`, `topology()`, `describe()`, `app()` (the entry
+//! point: `fn main() -> streams_runtime::Result<()> { my_topology::app().run() }`),
+//! `topics::*` (every topic name, changelogs and repartition topics included) and
+//! `stores::<StoreName>` (typed accessors). These names are reserved inside the module.
+
+mod duration;
+mod expand;
+mod model;
+mod names;
+mod parse;
+mod validate;
+
+use proc_macro::TokenStream;
+use quote::quote;
+use syn::spanned::Spanned;
+
+/// Turns a module into a topology; see the crate docs for the node attributes.
+///
+/// ```ignore
+/// #[streams_runtime::topology(application_id = "click-aggregator")]
+/// pub mod clicks {
+///     use super::*;
+///
+///     #[source(topic = "user-clicks", timestamp = |c: &Click| c.timestamp_ms)]
+///     pub type UserClicks = (String, Click);
+///
+///     #[windowed(tumbling = "5m", grace = "30s")]
+///     #[state_store(name = "click-counts")]
+///     pub fn count_clicks(#[from(UserClicks)] _user: &String, _click: &Click, count: &mut u64) {
+///         *count += 1;
+///     }
+///
+///     #[sink(topic = "aggregated-clicks", from = count_clicks)]
+///     pub fn publish(key: Windowed<String>, count: u64) -> (String, u64) {
+///         (key.to_string(), count)
+///     }
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn topology(args: TokenStream, input: TokenStream) -> TokenStream {
+    match topology_impl(args.into(), input.into()) {
+        Ok(tokens) | Err(tokens) => tokens.into(),
+    }
+}
+
+fn topology_impl(
+    args: proc_macro2::TokenStream,
+    input: proc_macro2::TokenStream,
+) -> Result<proc_macro2::TokenStream, proc_macro2::TokenStream> {
+    let mut module: syn::ItemMod = syn::parse2(input.clone()).map_err(|_| {
+        syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "`#[topology]` goes on a module: `#[topology(application_id = \"...\")] mod my_app { ... }`",
+        )
+        .to_compile_error()
+    })?;
+    let application_id = parse::parse_topology_args(args).map_err(|e| with_module(&module, e))?;
+    let Some((_, items)) = module.content.as_mut() else {
+        return Err(with_module(
+            &module,
+            syn::Error::new(
+                module.ident.span(),
+                "`#[topology]` needs the module's items inline: `mod name { ... }`, not `mod name;`",
+            ),
+        ));
+    };
+    let mut errors = parse::Errors::default();
+    let def = parse::parse_items(application_id, items, &mut errors);
+    let order = validate::validate(&def, module.ident.span(), &mut errors);
+    let generated = match (errors.into_result(), order) {
+        (Ok(()), Some(order)) => expand::expand(&def, &order),
+        (Err(e), _) => e.to_compile_error(),
+        (Ok(()), None) => quote! {},
+    };
+    if let Some((_, items)) = module.content.as_mut() {
+        items.push(syn::Item::Verbatim(generated));
+    }
+    Ok(quote! { #module })
+}
+
+/// The module unchanged (so its items still resolve) plus the error.
+fn with_module(module: &syn::ItemMod, error: syn::Error) -> proc_macro2::TokenStream {
+    let error = error.to_compile_error();
+    let mut module = module.clone();
+    strip_node_attributes(&mut module);
+    quote! { #module #error }
+}
+
+fn strip_node_attributes(module: &mut syn::ItemMod) {
+    let mut ignored = parse::Errors::default();
+    if let Some((_, items)) = module.content.as_mut() {
+        let _ = parse::parse_items(
+            syn::LitStr::new("app", proc_macro2::Span::call_site()),
+            items,
+            &mut ignored,
+        );
+    }
+}
+
+macro_rules! node_attribute {
+    ($name:ident, $doc:literal) => {
+        #[doc = $doc]
+        ///
+        /// Only meaningful inside a `#[topology]` module, which reads and removes it; anywhere
+        /// else it is a compile error.
+        #[proc_macro_attribute]
+        pub fn $name(_args: TokenStream, input: TokenStream) -> TokenStream {
+            let input = proc_macro2::TokenStream::from(input);
+            let message = concat!(
+                "`#[",
+                stringify!($name),
+                "]` only works inside a `#[topology(application_id = \"...\")]` module"
+            );
+            let error = syn::Error::new(input.span(), message).to_compile_error();
+            quote! { #error #input }.into()
+        }
+    };
+}
+
+node_attribute!(
+    source,
+    "Reads a topic: `#[source(topic = \"..\")]` on `type Name = (K, V);` or a function of `(key, value)`."
+);
+node_attribute!(
+    table,
+    "Reads a topic as a table: `#[table(topic = \"..\", store = \"..\")]` on `type Name = (K, V);`."
+);
+node_attribute!(
+    sink,
+    "Writes a node's output to a topic: `#[sink(topic = \"..\", from = node)]` on a function."
+);
+node_attribute!(
+    join,
+    "Joins a stream with a table by key: `#[join(table = node)]` on `fn(value: &V, table: &T) -> R`."
+);
+node_attribute!(
+    state_store,
+    "Aggregates into a named store: `#[state_store(name = \"..\")]` on `fn(&K, &V, &mut A)`."
+);
+node_attribute!(
+    windowed,
+    "Windows an aggregation: `#[windowed(tumbling = \"5m\", grace = \"30s\")]`."
+);

@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod codec;
 pub mod config;
 mod error;
@@ -28,4 +29,5 @@ pub mod __private;
 
 pub use error::{Error, ErrorKind, Result};
 pub use runtime::KafkaStreams;
+pub use streams_macros::{join, sink, source, state_store, table, topology, windowed};
 pub use window::{TimeWindow, Windowed};

@@ -1,5 +1,5 @@
 //! The seed walkthrough: user clicks → per-user 5-minute tumbling counts → `aggregated-clicks`,
-//! queryable over HTTP, on the streams runtime's typed builder API.
+//! queryable over HTTP, declared with the `#[topology]` macros.
 
 mod app;
 mod demo_input;
@@ -8,22 +8,20 @@ mod http;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
-use streams_runtime::window::TumblingWindows;
+use streams_runtime::topology::Topology;
 
 pub use app::{AppOptions, RunningApp};
 pub use demo_input::DemoClicks;
 pub use http::{WindowCount, router};
 
 /// `application.id`: the consumer group and the prefix of internal topics.
-pub const APPLICATION_ID: &str = "click-aggregator";
+pub const APPLICATION_ID: &str = pipeline::APPLICATION_ID;
 /// Where clicks arrive, keyed by user id.
-pub const INPUT_TOPIC: &str = "user-clicks";
+pub const INPUT_TOPIC: &str = pipeline::topics::USER_CLICKS;
 /// Where per-window counts go, keyed `user@window-start`.
-pub const OUTPUT_TOPIC: &str = "aggregated-clicks";
+pub const OUTPUT_TOPIC: &str = pipeline::topics::AGGREGATED_CLICKS;
 /// The window store of the counts (changelog: `click-aggregator-click-counts-changelog`).
-pub const STORE: &str = "click-counts";
+pub const STORE: &str = pipeline::stores::ClickCounts::NAME;
 /// Partitions of both topics when the app creates them.
 pub const PARTITIONS: i32 = 3;
 /// Tumbling window size.
@@ -52,19 +50,31 @@ impl Click {
 /// The pipeline: count clicks per user in 5-minute tumbling windows (event time from the
 /// payload, 30 s grace), keep the counts in the `click-counts` window store, and publish every
 /// update to `aggregated-clicks` as `user@window-start → count`.
+#[streams_runtime::topology(application_id = "click-aggregator")]
+pub mod pipeline {
+    use super::Click;
+    use streams_runtime::Windowed;
+
+    /// Clicks keyed by user id; event time comes from the payload (epoch seconds).
+    #[source(topic = "user-clicks", timestamp = |click: &Click| click.event_time_ms())]
+    pub type UserClicks = (String, Click);
+
+    /// Per-user count in 5-minute tumbling windows, kept in the window store `click-counts`.
+    #[windowed(tumbling = "5m", grace = "30s")]
+    #[state_store(name = "click-counts")]
+    pub fn count_clicks(#[from(UserClicks)] _user: &String, _click: &Click, count: &mut u64) {
+        *count += 1;
+    }
+
+    /// Every count update, keyed `user@window-start`.
+    #[sink(topic = "aggregated-clicks", from = count_clicks)]
+    pub fn publish(key: Windowed<String>, count: u64) -> (String, u64) {
+        (key.to_string(), count)
+    }
+}
+
+/// The pipeline's topology.
 pub fn topology() -> Topology {
-    let builder = StreamsBuilder::new();
-    builder
-        .stream_with(
-            INPUT_TOPIC,
-            Consumed::new(Utf8, Json).with_timestamp(|_, click: &Click, _| click.event_time_ms()),
-        )
-        .group_by_key()
-        .windowed_by(TumblingWindows::of(WINDOW_SIZE).grace(GRACE))
-        .count(Materialized::named(STORE))
-        .to_stream()
-        .map(|window, count| (window.to_string(), count))
-        .to_with(OUTPUT_TOPIC, Utf8, Json);
-    // The topology above is fixed and valid; `build` only fails on user mistakes.
-    builder.build().unwrap_or_else(|e| unreachable!("{e}"))
+    // The topology is fixed and checked by the macro; `build` only fails on user mistakes.
+    pipeline::topology().unwrap_or_else(|e| unreachable!("{e}"))
 }

@@ -13,12 +13,14 @@ mod checkpoint;
 mod key_value;
 pub(crate) mod layout;
 mod memory;
+mod queryable;
 mod rocks;
 mod spec;
 mod store;
 mod window;
 
 pub use key_value::KeyValueStore;
+pub use queryable::QueryableStores;
 pub use spec::{StoreBackend, StoreKind, StoreSpec};
 pub use window::WindowStore;
 

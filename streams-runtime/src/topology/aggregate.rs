@@ -9,7 +9,7 @@ use super::node::{Children, Forward, NodeFactory, Processor, TaskBuild};
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::{KeyValueStore, WindowStore};
-use crate::window::{TumblingWindows, Windowed};
+use crate::window::{TimeWindows, Windowed};
 
 /// `(key, value, aggregate so far) → new aggregate`; `None` so far means the first record.
 pub(crate) type AggregateFn<K, V, A> = dyn Fn(&K, V, Option<A>) -> A + Send + Sync;
@@ -81,14 +81,14 @@ impl<K: StoreData, V: Data, A: StoreData> Processor<K, V> for AggregateProcessor
 
 pub(crate) struct WindowedAggregate<K, V, A> {
     pub(crate) store: String,
-    pub(crate) windows: TumblingWindows,
+    pub(crate) windows: TimeWindows,
     pub(crate) f: Arc<AggregateFn<K, V, A>>,
     pub(crate) children: Children<Windowed<K>, A>,
 }
 
 struct WindowedAggregateProcessor<K, V, A> {
     store: WindowStore<K, A>,
-    windows: TumblingWindows,
+    windows: TimeWindows,
     f: Arc<AggregateFn<K, V, A>>,
     next: Forward<Windowed<K>, A>,
 }
@@ -107,27 +107,32 @@ impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for WindowedAggregat
 impl<K: StoreData, V: Data, A: StoreData> Processor<K, V> for WindowedAggregateProcessor<K, V, A> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         let Record { key, value, timestamp } = record;
-        let window = self.windows.window_for(timestamp);
-        if self.windows.is_closed(&window, ctx.stream_time()) {
-            ctx.record_late_drop();
-            tracing::debug!(
-                task = %ctx.task(),
-                timestamp,
-                window = %window,
-                stream_time = ctx.stream_time(),
-                "dropping a record that arrived after its window closed"
-            );
-            return Ok(());
+        for window in self.windows.windows_for(timestamp) {
+            if self.windows.is_closed(&window, ctx.stream_time()) {
+                ctx.record_late_drop();
+                tracing::debug!(
+                    task = %ctx.task(),
+                    timestamp,
+                    window = %window,
+                    stream_time = ctx.stream_time(),
+                    "dropping a record that arrived after its window closed"
+                );
+                continue;
+            }
+            let updated = (self.f)(&key, value.clone(), self.store.fetch(&key, window.start_ms)?);
+            self.store.put(&key, window.start_ms, &updated)?;
+            self.next.forward(
+                ctx,
+                Record {
+                    key: Windowed {
+                        key: key.clone(),
+                        window,
+                    },
+                    value: updated,
+                    timestamp,
+                },
+            )?;
         }
-        let updated = (self.f)(&key, value, self.store.fetch(&key, window.start_ms)?);
-        self.store.put(&key, window.start_ms, &updated)?;
-        self.next.forward(
-            ctx,
-            Record {
-                key: Windowed { key, window },
-                value: updated,
-                timestamp,
-            },
-        )
+        Ok(())
     }
 }

@@ -2,13 +2,20 @@
 
 use std::sync::Arc;
 
+use super::aggregate::StoreData;
 use super::graph::{self, SharedGraph};
+use super::grouped::register_store;
 use super::kstream::KStream;
+use super::ktable::KTable;
+use super::materialized::Materialized;
+use super::node::Children;
 use super::source::TimestampExtractor;
+use super::table_source::TableSource;
 use super::topic::TopicName;
 use super::{Topology, TopologyError};
 use crate::codec::{Codec, Json};
 use crate::processor::Data;
+use crate::state::StoreKind;
 
 /// Builds a [`Topology`] from streams and the operations applied to them.
 ///
@@ -91,6 +98,44 @@ impl StreamsBuilder {
             consumed.value_codec,
             consumed.timestamp,
         )
+    }
+
+    /// A table over `topic`: each record sets its key's value in the store `materialized`
+    /// names (a tombstone deletes it); the store is logged to its own changelog topic. Joined
+    /// streams read it by key.
+    pub fn table_with<K: StoreData, V: StoreData>(
+        &self,
+        topic: &str,
+        consumed: Consumed<K, V>,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<K, V> {
+        if let Some(problem) = crate::naming::topic_name_problem(topic) {
+            graph::lock(&self.graph).errors.push(format!("table topic: {problem}"));
+        }
+        let materialized = materialized.into();
+        let topic = TopicName::External(topic.to_owned());
+        let children = Children::default();
+        let factory = TableSource {
+            topic: topic.clone(),
+            store: materialized.name.clone(),
+            key_codec: consumed.key_codec,
+            value_codec: consumed.value_codec,
+            timestamp: consumed.timestamp,
+            children: children.clone(),
+        };
+        let stream = KStream::register_source(
+            &self.graph,
+            topic,
+            Some(&format!("{}-table-source", materialized.name)),
+            "TABLE-SOURCE",
+            Arc::new(factory),
+            children,
+        );
+        register_store(&stream, &materialized, StoreKind::KeyValue);
+        KTable {
+            stream,
+            store: materialized.name,
+        }
     }
 
     /// Finishes the topology, checking it (unique store names, legal topic names).

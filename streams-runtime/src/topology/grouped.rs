@@ -11,7 +11,7 @@ use super::stateless::Sink;
 use super::topic::TopicName;
 use crate::codec::Binary;
 use crate::state::{StoreKind, StoreSpec};
-use crate::window::{TumblingWindows, Windowed};
+use crate::window::{TimeWindows, Windowed};
 
 /// A stream grouped by key, ready to aggregate.
 pub struct KGroupedStream<K, V> {
@@ -21,7 +21,7 @@ pub struct KGroupedStream<K, V> {
 /// A grouped stream cut into time windows.
 pub struct TimeWindowedKStream<K, V> {
     stream: KStream<K, V>,
-    windows: TumblingWindows,
+    windows: TimeWindows,
 }
 
 impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
@@ -50,7 +50,7 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
     }
 
     /// Cuts the groups into windows.
-    pub fn windowed_by(&self, windows: TumblingWindows) -> TimeWindowedKStream<K, V> {
+    pub fn windowed_by(&self, windows: TimeWindows) -> TimeWindowedKStream<K, V> {
         TimeWindowedKStream {
             stream: self.stream.clone_handle(),
             windows,
@@ -138,7 +138,7 @@ impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
     }
 }
 
-fn register_store<K, V>(stream: &KStream<K, V>, materialized: &Materialized, kind: StoreKind) {
+pub(crate) fn register_store<K, V>(stream: &KStream<K, V>, materialized: &Materialized, kind: StoreKind) {
     let spec = StoreSpec {
         name: materialized.name.clone(),
         kind,
@@ -150,7 +150,7 @@ fn register_store<K, V>(stream: &KStream<K, V>, materialized: &Materialized, kin
 
 /// Routes `stream` through `<application.id>-<name>-repartition` when its keys may have changed,
 /// so every record of a key reaches the one task that aggregates it.
-fn repartition_if_needed<K: StoreData, V: StoreData>(stream: &KStream<K, V>, name: &str) -> KStream<K, V> {
+pub(crate) fn repartition_if_needed<K: StoreData, V: StoreData>(stream: &KStream<K, V>, name: &str) -> KStream<K, V> {
     if !stream.key_changed {
         return stream.clone_handle();
     }

@@ -42,6 +42,19 @@ impl<K: Data, V: Data> KStream<K, V> {
             timestamp,
             children: children.clone(),
         };
+        Self::register_source(graph, topic, node_name, "SOURCE", Arc::new(factory), children)
+    }
+
+    /// Adds `factory` as the source of `topic` in a new sub-topology; `children` receive what it
+    /// forwards.
+    pub(crate) fn register_source(
+        graph: &SharedGraph,
+        topic: TopicName,
+        node_name: Option<&str>,
+        kind: &'static str,
+        factory: Arc<dyn RawNodeFactory>,
+        children: Children<K, V>,
+    ) -> Self {
         let mut g = graph::lock(graph);
         if g.sources.iter().any(|s| s.topic == topic) {
             g.errors.push(format!(
@@ -49,12 +62,8 @@ impl<K: Data, V: Data> KStream<K, V> {
             ));
         }
         let sub = g.new_sub();
-        let node = g.add_node("SOURCE", node_name, sub, None, format!("topics: [{topic}]"));
-        g.sources.push(SourceEntry {
-            topic,
-            sub,
-            factory: Arc::new(factory) as Arc<dyn RawNodeFactory>,
-        });
+        let node = g.add_node(kind, node_name, sub, None, format!("topics: [{topic}]"));
+        g.sources.push(SourceEntry { topic, sub, factory });
         drop(g);
         KStream {
             graph: Arc::clone(graph),
@@ -128,6 +137,18 @@ impl<K: Data, V: Data> KStream<K, V> {
         })
     }
 
+    /// Replaces each record's value using its key too, keeping the key (no repartitioning needed).
+    pub fn map_values_with_key<V2: Data>(&self, f: impl Fn(&K, V) -> V2 + Send + Sync + 'static) -> KStream<K, V2> {
+        self.one_to_one("MAPVALUES", false, move |r| {
+            let value = f(&r.key, r.value);
+            Some(Record {
+                key: r.key,
+                value,
+                timestamp: r.timestamp,
+            })
+        })
+    }
+
     /// Sets a new key computed from each record. Grouping afterwards repartitions by it.
     pub fn select_key<K2: Data>(&self, f: impl Fn(&K, &V) -> K2 + Send + Sync + 'static) -> KStream<K2, V> {
         self.one_to_one("KEY-SELECT", true, move |r| {
@@ -168,6 +189,32 @@ impl<K: Data, V: Data> KStream<K, V> {
                 f: Arc::new(move |r: Record<K, V>| {
                     let Record { key, value, timestamp } = r;
                     f(value)
+                        .into_iter()
+                        .map(|value| Record {
+                            key: key.clone(),
+                            value,
+                            timestamp,
+                        })
+                        .collect()
+                }),
+                children,
+            })
+        })
+    }
+
+    /// Replaces each value with any number of values computed from key and value, keeping the key.
+    pub fn flat_map_values_with_key<V2: Data, I>(
+        &self,
+        f: impl Fn(&K, V) -> I + Send + Sync + 'static,
+    ) -> KStream<K, V2>
+    where
+        I: IntoIterator<Item = V2>,
+    {
+        self.attach("FLATMAPVALUES", String::new(), false, |children| {
+            Arc::new(OneToMany {
+                f: Arc::new(move |r: Record<K, V>| {
+                    let Record { key, value, timestamp } = r;
+                    f(&key, value)
                         .into_iter()
                         .map(|value| Record {
                             key: key.clone(),

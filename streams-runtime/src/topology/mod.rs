@@ -6,12 +6,14 @@ mod aggregate;
 mod builder;
 mod graph;
 mod grouped;
+mod join;
 mod kstream;
 mod ktable;
 mod materialized;
 pub(crate) mod node;
 mod source;
 mod stateless;
+mod table_source;
 pub(crate) mod topic;
 
 use std::collections::BTreeMap;

@@ -1,9 +1,9 @@
 //! Windows: time intervals that group records by event time.
 
 mod time_window;
-mod tumbling;
+mod time_windows;
 mod windowed;
 
 pub use time_window::TimeWindow;
-pub use tumbling::TumblingWindows;
+pub use time_windows::{TimeWindows, TumblingWindows};
 pub use windowed::Windowed;

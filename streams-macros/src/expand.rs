@@ -1,0 +1,652 @@
+//! Code generation: the builder calls for every node (in dependency order), store accessors,
+//! topic-name constants, `describe()` and the app entry point.
+//!
+//! Generated code names only `::streams_runtime`'s public API and `::streams_runtime::__private`.
+//! Edge checks are spanned at the user's tokens, so a type mismatch between two nodes is
+//! reported on the `#[from(..)]` that connects them.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::{Expr, Ident, LitStr, Type};
+
+use crate::model::{
+    Format, Formats, Node, NodeKind, Param, Shape, StatelessFn, Store, TopologyDef, Window, WindowKind,
+};
+use crate::names::{camel_case, screaming_snake_case};
+use crate::parse::single_generic;
+
+/// Key and value types a node emits, where they are known from signatures.
+#[derive(Clone)]
+struct Output {
+    key: Option<Type>,
+    value: Option<Type>,
+}
+
+pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
+    let app = &def.application_id;
+    let mut outputs: Vec<Option<Output>> = vec![None; def.nodes.len()];
+    let mut rekeyed: Vec<bool> = vec![false; def.nodes.len()];
+    let mut statements = Vec::new();
+    let mut store_items = Vec::new();
+    let mut topic_consts = Vec::new();
+    let mut source_topics = Vec::new();
+    let mut sink_topics = Vec::new();
+    let index_of = |name: &Ident| def.nodes.iter().position(|n| n.name == *name);
+
+    for &i in order {
+        let node = &def.nodes[i];
+        let var = node_var(&node.name);
+        let upstream: Vec<usize> = node.from.iter().filter_map(index_of).collect();
+        let upstream_output = upstream.first().and_then(|&u| outputs[u].clone());
+        let upstream_rekeyed = upstream.iter().any(|&u| rekeyed[u]);
+        match &node.kind {
+            NodeKind::Source {
+                topic,
+                formats,
+                timestamp,
+                key,
+                value,
+                transform,
+            } => {
+                source_topics.push(topic.clone());
+                topic_consts.push(topic_const(topic));
+                let (key_codec, value_codec) = codecs(formats, Some(key), Some(value), transform.is_none());
+                let consumed = consumed(key, value, &key_codec, &value_codec, timestamp.as_ref());
+                let source = quote! { __builder.stream_with::<#key, #value>(#topic, #consumed) };
+                let (expr, output) = match transform {
+                    None => (
+                        source,
+                        Output {
+                            key: Some(key.clone()),
+                            value: Some(value.clone()),
+                        },
+                    ),
+                    Some(f) => {
+                        let input = Output {
+                            key: Some(key.clone()),
+                            value: Some(value.clone()),
+                        };
+                        let op = stateless_op(&node.name, f);
+                        (quote! { #source #op }, shaped_output(f, &input))
+                    }
+                };
+                rekeyed[i] = transform.as_ref().is_some_and(|f| f.shape.rekeys());
+                statements.push(quote! { let #var = #expr; });
+                outputs[i] = Some(output);
+            }
+            NodeKind::Table {
+                topic,
+                store,
+                formats,
+                key,
+                value,
+            } => {
+                source_topics.push(topic.clone());
+                topic_consts.push(topic_const(topic));
+                let (key_codec, value_codec) = codecs(formats, Some(key), Some(value), true);
+                let consumed = consumed(key, value, &key_codec, &value_codec, None);
+                let materialized = materialized(store);
+                statements.push(quote! {
+                    let #var = __builder.table_with::<#key, #value>(#topic, #consumed, #materialized);
+                });
+                store_items.push(store_accessor(app, store, key, value, None, false, &mut topic_consts));
+                outputs[i] = Some(Output {
+                    key: Some(key.clone()),
+                    value: Some(value.clone()),
+                });
+            }
+            NodeKind::Transform(f) => {
+                let input = edge_input(node, &def.nodes, f.key.as_ref(), &f.value);
+                let op = stateless_op(&node.name, f);
+                statements.push(quote! { let #var = { let __in = #input; __in #op }; });
+                outputs[i] = Some(shaped_output(
+                    f,
+                    &declared_or(upstream_output.as_ref(), f.key.as_ref(), &f.value),
+                ));
+                rekeyed[i] = upstream_rekeyed || f.shape.rekeys();
+            }
+            NodeKind::Aggregate {
+                store,
+                window,
+                key,
+                value,
+                aggregate,
+            } => {
+                let input = edge_input(node, &def.nodes, Some(key), value);
+                let name = &node.name;
+                let key_ty = &key.ty;
+                let value_ty = &value.ty;
+                let key_arg = if key.by_ref {
+                    quote!(k)
+                } else {
+                    quote!(::core::clone::Clone::clone(k))
+                };
+                let value_arg = if value.by_ref { quote!(&v) } else { quote!(v) };
+                let windowing = window.as_ref().map(window_expr);
+                let windowed_by = windowing.as_ref().map(|w| quote! { .windowed_by(#w) });
+                let materialized = materialized(store);
+                let default =
+                    quote_spanned! {aggregate_span(aggregate)=> <#aggregate as ::core::default::Default>::default };
+                statements.push(quote! {
+                    let #var = {
+                        let __in = #input;
+                        __in.group_by_key()
+                            #windowed_by
+                            .aggregate(
+                                #default,
+                                move |k: &#key_ty, v: #value_ty, mut acc: #aggregate| -> #aggregate {
+                                    #name(#key_arg, #value_arg, &mut acc);
+                                    acc
+                                },
+                                #materialized,
+                            )
+                            .to_stream()
+                    };
+                });
+                let window_size = window.as_ref().map(window_size_ms);
+                store_items.push(store_accessor(
+                    app,
+                    store,
+                    key_ty,
+                    aggregate,
+                    window_size,
+                    upstream_rekeyed,
+                    &mut topic_consts,
+                ));
+                let out_key: Type = if window.is_some() {
+                    syn::parse_quote!(::streams_runtime::Windowed<#key_ty>)
+                } else {
+                    key_ty.clone()
+                };
+                outputs[i] = Some(Output {
+                    key: Some(out_key),
+                    value: Some(aggregate.clone()),
+                });
+            }
+            NodeKind::Join {
+                table,
+                key,
+                value,
+                table_value,
+                left,
+                output,
+            } => {
+                let input = edge_input(node, &def.nodes, key.as_ref(), value);
+                let table_var = node_var(table);
+                let name = &node.name;
+                let table_ty = &table_value.ty;
+                let join_check = quote_spanned! {table.span()=>
+                    ::streams_runtime::__private::join_table::<_, _, #table_ty, _>(&__in, &#table_var)
+                };
+                let key_arg = key.as_ref().map(|k| {
+                    if k.by_ref {
+                        quote!(k,)
+                    } else {
+                        quote!(::core::clone::Clone::clone(k),)
+                    }
+                });
+                let value_arg = if value.by_ref {
+                    quote!(v)
+                } else {
+                    quote!(::core::clone::Clone::clone(v))
+                };
+                let (method, table_arg) = match (*left, table_value.by_ref) {
+                    (false, true) => (quote!(join), quote!(t)),
+                    (false, false) => (quote!(join), quote!(::core::clone::Clone::clone(t))),
+                    (true, true) => (quote!(left_join), quote!(t)),
+                    (true, false) => (quote!(left_join), quote!(t.cloned())),
+                };
+                statements.push(quote! {
+                    let #var = {
+                        let __in = #input;
+                        let __table = #join_check;
+                        __in.#method(__table, move |k, v, t| -> #output { #name(#key_arg #value_arg, #table_arg) })
+                    };
+                });
+                let key_ty = key
+                    .as_ref()
+                    .map(|k| k.ty.clone())
+                    .or_else(|| upstream_output.as_ref().and_then(|o| o.key.clone()));
+                outputs[i] = Some(Output {
+                    key: key_ty,
+                    value: Some(output.clone()),
+                });
+                rekeyed[i] = false;
+            }
+            NodeKind::Sink {
+                topic,
+                formats,
+                transform,
+            } => {
+                sink_topics.push(topic.clone());
+                topic_consts.push(topic_const(topic));
+                let input = edge_input(node, &def.nodes, transform.key.as_ref(), &transform.value);
+                let op = stateless_op(&node.name, transform);
+                let out = shaped_output(
+                    transform,
+                    &declared_or(upstream_output.as_ref(), transform.key.as_ref(), &transform.value),
+                );
+                let (key_codec, value_codec) = codecs(formats, out.key.as_ref(), out.value.as_ref(), true);
+                statements.push(quote! {
+                    {
+                        let __in = #input;
+                        __in #op .to_with(#topic, #key_codec, #value_codec);
+                    }
+                });
+            }
+        }
+    }
+
+    let topic_consts = dedup_consts(topic_consts);
+    quote! {
+        /// The application id: the consumer group and the prefix of every internal topic.
+        pub const APPLICATION_ID: &str = #app;
+
+        /// Builds the topology with the typed builder API.
+        #[allow(non_snake_case, clippy::redundant_clone)]
+        pub fn topology() -> ::core::result::Result<
+            ::streams_runtime::topology::Topology,
+            ::streams_runtime::topology::TopologyError,
+        > {
+            let __builder = ::streams_runtime::topology::StreamsBuilder::new();
+            #(#statements)*
+            __builder.build()
+        }
+
+        /// The topology's description, in the style of Kafka Streams' `Topology#describe()`.
+        pub fn describe() -> ::std::string::String {
+            match topology() {
+                ::core::result::Result::Ok(topology) => ::std::string::ToString::to_string(topology.describe()),
+                ::core::result::Result::Err(error) => ::std::string::ToString::to_string(&error),
+            }
+        }
+
+        /// The runnable application: `app().run()` starts it with configuration from command-line
+        /// flags and environment variables (`--help` lists them).
+        pub fn app() -> ::streams_runtime::app::App {
+            ::streams_runtime::app::App::new(APPLICATION_ID, topology)
+                .source_topics(&[#(#source_topics),*])
+                .sink_topics(&[#(#sink_topics),*])
+        }
+
+        /// Names of the topics this topology reads and writes, internal topics included.
+        pub mod topics {
+            #(#topic_consts)*
+        }
+
+        /// Typed accessors of the topology's state stores (local partitions of a running
+        /// `KafkaStreams` or a `TestDriver`).
+        pub mod stores {
+            #[allow(unused_imports)]
+            use super::*;
+            #(#store_items)*
+        }
+    }
+}
+
+fn node_var(name: &Ident) -> Ident {
+    format_ident!("__node_{}", name)
+}
+
+fn aggregate_span(ty: &Type) -> Span {
+    syn::spanned::Spanned::span(ty)
+}
+
+fn topic_const(topic: &LitStr) -> TokenStream {
+    let name = format_ident!("{}", screaming_snake_case(&topic.value()));
+    let doc = format!("Topic `{}`.", topic.value());
+    quote! { #[doc = #doc] pub const #name: &str = #topic; }
+}
+
+fn dedup_consts(consts: Vec<TokenStream>) -> Vec<TokenStream> {
+    let mut seen = std::collections::HashSet::new();
+    consts.into_iter().filter(|c| seen.insert(c.to_string())).collect()
+}
+
+/// The node's input stream: its upstream node(s) with the declared key and value types
+/// checked, merged if there are several.
+fn edge_input(node: &Node, nodes: &[Node], key: Option<&Param>, value: &Param) -> TokenStream {
+    let key_ty = key.map_or_else(
+        || quote!(_),
+        |k| {
+            let ty = &k.ty;
+            quote!(#ty)
+        },
+    );
+    let value_ty = &value.ty;
+    let mut streams = node.from.iter().map(|upstream| {
+        let upstream_var = node_var(upstream);
+        let is_node = nodes.iter().any(|n| n.name == *upstream);
+        debug_assert!(is_node);
+        quote_spanned! {upstream.span()=>
+            ::streams_runtime::__private::edge::<#key_ty, #value_ty, _>(&#upstream_var)
+        }
+    });
+    let first = streams.next().unwrap_or_default();
+    streams.fold(first, |acc, next| quote! { #acc.merge(#next) })
+}
+
+/// The declared input types, falling back to the upstream's output where a parameter is absent.
+fn declared_or(upstream: Option<&Output>, key: Option<&Param>, value: &Param) -> Output {
+    Output {
+        key: key
+            .map(|k| k.ty.clone())
+            .or_else(|| upstream.and_then(|o| o.key.clone())),
+        value: Some(value.ty.clone()),
+    }
+}
+
+/// What a stateless function emits, given its input types.
+fn shaped_output(f: &StatelessFn, input: &Output) -> Output {
+    match &f.shape {
+        Shape::KeyValue(k, v) | Shape::OptionKeyValue(k, v) | Shape::ManyKeyValues(k, v) => Output {
+            key: Some(k.clone()),
+            value: Some(v.clone()),
+        },
+        Shape::Value(v) | Shape::OptionValue(v) | Shape::ManyValues(v) => Output {
+            key: input.key.clone(),
+            value: Some(v.clone()),
+        },
+        Shape::Filter | Shape::Peek => input.clone(),
+    }
+}
+
+/// The builder call applying a stateless user function.
+fn stateless_op(name: &Ident, f: &StatelessFn) -> TokenStream {
+    // Arguments from owned `k`, `v` (map-like operations).
+    let owned_value = if f.value.by_ref { quote!(&v) } else { quote!(v) };
+    // Arguments from `&K`, `&V` (filter, peek, and the key of value-only operations).
+    let borrowed_key = f.key.as_ref().map(|k| {
+        if k.by_ref {
+            quote!(k,)
+        } else {
+            quote!(::core::clone::Clone::clone(k),)
+        }
+    });
+    let borrowed_value = if f.value.by_ref {
+        quote!(v)
+    } else {
+        quote!(::core::clone::Clone::clone(v))
+    };
+    let owned_key = f.key.as_ref().map(|k| if k.by_ref { quote!(&k,) } else { quote!(k,) });
+    match &f.shape {
+        Shape::KeyValue(..) => quote! { .map(move |k, v| #name(#owned_key #owned_value)) },
+        Shape::OptionKeyValue(..) | Shape::ManyKeyValues(..) => {
+            quote! { .flat_map(move |k, v| #name(#owned_key #owned_value)) }
+        }
+        Shape::Value(_) => match &f.key {
+            None => quote! { .map_values(move |v| #name(#owned_value)) },
+            Some(_) => quote! { .map_values_with_key(move |k, v| #name(#borrowed_key #owned_value)) },
+        },
+        Shape::OptionValue(_) | Shape::ManyValues(_) => match &f.key {
+            None => quote! { .flat_map_values(move |v| #name(#owned_value)) },
+            Some(_) => quote! { .flat_map_values_with_key(move |k, v| #name(#borrowed_key #owned_value)) },
+        },
+        Shape::Filter => quote! { .filter(move |k, v| #name(#borrowed_key #borrowed_value)) },
+        Shape::Peek => quote! { .peek(move |k, v| #name(#borrowed_key #borrowed_value)) },
+    }
+}
+
+fn consumed(
+    key: &Type,
+    value: &Type,
+    key_codec: &TokenStream,
+    value_codec: &TokenStream,
+    timestamp: Option<&Expr>,
+) -> TokenStream {
+    let base = quote! { ::streams_runtime::topology::Consumed::<#key, #value>::new(#key_codec, #value_codec) };
+    let Some(timestamp) = timestamp else {
+        return base;
+    };
+    let call = match timestamp {
+        Expr::Closure(c) if c.inputs.len() == 2 => quote! { __extract(k, v) },
+        Expr::Closure(c) if c.inputs.len() == 3 => quote! { __extract(k, v, ts) },
+        _ => quote! { __extract(v) },
+    };
+    quote! {
+        #base.with_timestamp({
+            let __extract = #timestamp;
+            move |k: &#key, v: &#value, ts: i64| -> i64 {
+                let _ = (&k, &ts);
+                #call
+            }
+        })
+    }
+}
+
+fn materialized(store: &Store) -> TokenStream {
+    let name = &store.name;
+    let in_memory = store.in_memory.then(|| quote!(.in_memory()));
+    let without_logging = (!store.logged).then(|| quote!(.without_logging()));
+    quote! { ::streams_runtime::topology::Materialized::named(#name) #in_memory #without_logging }
+}
+
+fn window_expr(window: &Window) -> TokenStream {
+    let grace = window
+        .grace_ms
+        .map(|ms| quote! { .grace(::std::time::Duration::from_millis(#ms)) });
+    match &window.kind {
+        WindowKind::Tumbling { size_ms } => quote! {
+            ::streams_runtime::window::TimeWindows::of(::std::time::Duration::from_millis(#size_ms)) #grace
+        },
+        WindowKind::Hopping { size_ms, advance_ms } => quote! {
+            ::streams_runtime::window::TimeWindows::of(::std::time::Duration::from_millis(#size_ms))
+                .advance_by(::std::time::Duration::from_millis(#advance_ms))
+                #grace
+        },
+        WindowKind::Sliding { .. } | WindowKind::Session { .. } => {
+            let kind = if matches!(window.kind, WindowKind::Sliding { .. }) {
+                "sliding"
+            } else {
+                "session"
+            };
+            let message = format!(
+                "{kind} windows are declared correctly, but the runtime cannot run them yet (they come with the \
+                 complete DSL); use `tumbling` or `hopping` for now"
+            );
+            quote_spanned! {window.span=> ::core::compile_error!(#message) }
+        }
+    }
+}
+
+fn window_size_ms(window: &Window) -> u64 {
+    match window.kind {
+        WindowKind::Tumbling { size_ms } | WindowKind::Hopping { size_ms, .. } => size_ms,
+        WindowKind::Sliding { time_difference_ms } => time_difference_ms,
+        WindowKind::Session { inactivity_gap_ms } => inactivity_gap_ms,
+    }
+}
+
+/// Codecs for a topic: the explicit format, or by type (String → UTF-8, `Vec<u8>` → bytes,
+/// anything else JSON). `external` is false for sources the user never sees raw keys of.
+fn codecs(
+    formats: &Formats,
+    key: Option<&Type>,
+    value: Option<&Type>,
+    key_visible: bool,
+) -> (TokenStream, TokenStream) {
+    let key_format = formats.key.map(|(f, _)| f).unwrap_or_else(|| {
+        if key_visible {
+            key.map_or(Format::Json, default_format)
+        } else {
+            Format::Bytes
+        }
+    });
+    let value_format = formats
+        .value
+        .map(|(f, _)| f)
+        .unwrap_or_else(|| value.map_or(Format::Json, default_format));
+    let key_span = formats
+        .key
+        .map(|(_, s)| s)
+        .or_else(|| key.map(syn::spanned::Spanned::span));
+    let value_span = formats
+        .value
+        .map(|(_, s)| s)
+        .or_else(|| value.map(syn::spanned::Spanned::span));
+    (codec(key_format, key_span), codec(value_format, value_span))
+}
+
+fn default_format(ty: &Type) -> Format {
+    let Type::Path(path) = ty else { return Format::Json };
+    let Some(last) = path.path.segments.last() else {
+        return Format::Json;
+    };
+    if last.ident == "String" {
+        Format::Utf8
+    } else if single_generic(ty, "Vec").is_some_and(|inner| quote!(#inner).to_string() == "u8") {
+        Format::Bytes
+    } else {
+        Format::Json
+    }
+}
+
+fn codec(format: Format, span: Option<Span>) -> TokenStream {
+    let span = span.unwrap_or_else(Span::call_site);
+    match format {
+        Format::Json => quote_spanned! {span=> ::streams_runtime::codec::Json },
+        Format::Utf8 => quote_spanned! {span=> ::streams_runtime::codec::Utf8 },
+        Format::Binary => quote_spanned! {span=> ::streams_runtime::codec::Binary },
+        Format::Bytes => quote_spanned! {span=> ::streams_runtime::codec::Bytes },
+    }
+}
+
+/// `stores::<CamelName>` with the store's name, changelog (and repartition) topic and typed
+/// accessors.
+fn store_accessor(
+    app: &LitStr,
+    store: &Store,
+    key: &Type,
+    value: &Type,
+    window_size_ms: Option<u64>,
+    repartitioned: bool,
+    topic_consts: &mut Vec<TokenStream>,
+) -> TokenStream {
+    let name = store.name.value();
+    let ident = format_ident!("{}", camel_case(&name));
+    let changelog = format!("{}-{name}-changelog", app.value());
+    let const_base = screaming_snake_case(&name);
+    if store.logged {
+        let c = format_ident!("{const_base}_CHANGELOG");
+        let doc = format!("Changelog topic of store `{name}`.");
+        topic_consts.push(quote! { #[doc = #doc] pub const #c: &str = #changelog; });
+    }
+    let repartition = format!("{}-{name}-repartition", app.value());
+    let repartition_const = repartitioned.then(|| {
+        let c = format_ident!("{const_base}_REPARTITION");
+        let doc = format!("Repartition topic feeding store `{name}`.");
+        topic_consts.push(quote! { #[doc = #doc] pub const #c: &str = #repartition; });
+        quote! {
+            /// The repartition topic its aggregation reads through.
+            pub const REPARTITION_TOPIC: &'static str = #repartition;
+        }
+    });
+    let changelog_const = store.logged.then(|| {
+        quote! {
+            /// Its compacted changelog topic.
+            pub const CHANGELOG_TOPIC: &'static str = #changelog;
+        }
+    });
+    let result = quote!(::streams_runtime::Result);
+    match window_size_ms {
+        Some(size) => {
+            let size = size as i64;
+            let doc = format!(
+                "Window store `{name}`: `{}` → `{}` per window of {size} ms.",
+                quote!(#key),
+                quote!(#value)
+            );
+            quote! {
+                #[doc = #doc]
+                pub struct #ident;
+
+                impl #ident {
+                    /// The store's name.
+                    pub const NAME: &'static str = #name;
+                    /// Window size in milliseconds.
+                    pub const WINDOW_SIZE_MS: i64 = #size;
+                    #changelog_const
+                    #repartition_const
+
+                    /// The local partitions of the store.
+                    pub fn partitions(
+                        app: &impl ::streams_runtime::state::QueryableStores,
+                    ) -> #result<::std::vec::Vec<(i32, ::streams_runtime::state::WindowStore<#key, #value>)>> {
+                        app.window_store::<#key, #value>(Self::NAME, Self::WINDOW_SIZE_MS)
+                    }
+
+                    /// The value of `key` in the window starting at `window_start_ms`, from whichever
+                    /// local partition holds the key.
+                    pub fn fetch(
+                        app: &impl ::streams_runtime::state::QueryableStores,
+                        key: &#key,
+                        window_start_ms: i64,
+                    ) -> #result<::core::option::Option<#value>> {
+                        for (_, partition) in Self::partitions(app)? {
+                            if let ::core::option::Option::Some(value) = partition.fetch(key, window_start_ms)? {
+                                return ::core::result::Result::Ok(::core::option::Option::Some(value));
+                            }
+                        }
+                        ::core::result::Result::Ok(::core::option::Option::None)
+                    }
+
+                    /// Every entry of every local partition.
+                    pub fn all(
+                        app: &impl ::streams_runtime::state::QueryableStores,
+                    ) -> #result<::std::vec::Vec<(::streams_runtime::Windowed<#key>, #value)>> {
+                        let mut out = ::std::vec::Vec::new();
+                        for (_, partition) in Self::partitions(app)? {
+                            out.extend(partition.all()?);
+                        }
+                        ::core::result::Result::Ok(out)
+                    }
+                }
+            }
+        }
+        None => {
+            let doc = format!("Key-value store `{name}`: `{}` → `{}`.", quote!(#key), quote!(#value));
+            quote! {
+                #[doc = #doc]
+                pub struct #ident;
+
+                impl #ident {
+                    /// The store's name.
+                    pub const NAME: &'static str = #name;
+                    #changelog_const
+                    #repartition_const
+
+                    /// The local partitions of the store.
+                    pub fn partitions(
+                        app: &impl ::streams_runtime::state::QueryableStores,
+                    ) -> #result<::std::vec::Vec<(i32, ::streams_runtime::state::KeyValueStore<#key, #value>)>> {
+                        app.key_value_store::<#key, #value>(Self::NAME)
+                    }
+
+                    /// The value of `key`, from whichever local partition holds it.
+                    pub fn get(
+                        app: &impl ::streams_runtime::state::QueryableStores,
+                        key: &#key,
+                    ) -> #result<::core::option::Option<#value>> {
+                        for (_, partition) in Self::partitions(app)? {
+                            if let ::core::option::Option::Some(value) = partition.get(key)? {
+                                return ::core::result::Result::Ok(::core::option::Option::Some(value));
+                            }
+                        }
+                        ::core::result::Result::Ok(::core::option::Option::None)
+                    }
+
+                    /// Every entry of every local partition.
+                    pub fn all(
+                        app: &impl ::streams_runtime::state::QueryableStores,
+                    ) -> #result<::std::vec::Vec<(#key, #value)>> {
+                        let mut out = ::std::vec::Vec::new();
+                        for (_, partition) in Self::partitions(app)? {
+                            out.extend(partition.all()?);
+                        }
+                        ::core::result::Result::Ok(out)
+                    }
+                }
+            }
+        }
+    }
+}

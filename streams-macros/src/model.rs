@@ -1,0 +1,152 @@
+//! What a `#[topology]` module declares, after parsing and before expansion.
+
+use proc_macro2::Span;
+use syn::{Expr, Ident, LitStr, Type};
+
+/// The whole topology module.
+pub(crate) struct TopologyDef {
+    pub(crate) application_id: LitStr,
+    pub(crate) nodes: Vec<Node>,
+}
+
+/// One annotated item: a typed processor node.
+pub(crate) struct Node {
+    pub(crate) name: Ident,
+    pub(crate) kind: NodeKind,
+    /// Upstream nodes (several: their streams are merged).
+    pub(crate) from: Vec<Ident>,
+}
+
+/// How a record is passed to a user function parameter.
+#[derive(Clone)]
+pub(crate) struct Param {
+    /// The type without a leading `&`.
+    pub(crate) ty: Type,
+    pub(crate) by_ref: bool,
+    pub(crate) span: Span,
+}
+
+/// What a stateless function does with each record, read off its return type.
+#[derive(Clone)]
+pub(crate) enum Shape {
+    /// `-> (K2, V2)`: a new key and value.
+    KeyValue(Type, Type),
+    /// `-> Option<(K2, V2)>`: zero or one new record.
+    OptionKeyValue(Type, Type),
+    /// `-> Vec<(K2, V2)>`: any number of new records.
+    ManyKeyValues(Type, Type),
+    /// `-> V2`: a new value, same key.
+    Value(Type),
+    /// `-> Option<V2>`: zero or one new value, same key.
+    OptionValue(Type),
+    /// `-> Vec<V2>`: any number of values, same key.
+    ManyValues(Type),
+    /// `-> bool`: keep the record or drop it.
+    Filter,
+    /// `-> ()`: look at the record, pass it on.
+    Peek,
+}
+
+impl Shape {
+    /// Whether the output key differs from the input key.
+    pub(crate) fn rekeys(&self) -> bool {
+        matches!(
+            self,
+            Self::KeyValue(..) | Self::OptionKeyValue(..) | Self::ManyKeyValues(..)
+        )
+    }
+}
+
+/// A user function over (optional key, value), with its output shape.
+#[derive(Clone)]
+pub(crate) struct StatelessFn {
+    pub(crate) key: Option<Param>,
+    pub(crate) value: Param,
+    pub(crate) shape: Shape,
+}
+
+/// Codec selection for a topic's keys or values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    Json,
+    Utf8,
+    Binary,
+    Bytes,
+}
+
+/// Topic codecs: explicit, or picked per type (String → UTF-8, `Vec<u8>` → bytes, else JSON).
+#[derive(Clone, Default)]
+pub(crate) struct Formats {
+    pub(crate) key: Option<(Format, Span)>,
+    pub(crate) value: Option<(Format, Span)>,
+}
+
+#[allow(clippy::large_enum_variant)] // built once per node at compile time
+pub(crate) enum NodeKind {
+    /// `#[source(topic = ..)]` on `type X = (K, V);` (as is) or on a function (transformed).
+    Source {
+        topic: LitStr,
+        formats: Formats,
+        timestamp: Option<Expr>,
+        key: Type,
+        value: Type,
+        transform: Option<StatelessFn>,
+    },
+    /// `#[table(topic = .., store = ..)]` on `type X = (K, V);`.
+    Table {
+        topic: LitStr,
+        store: Store,
+        formats: Formats,
+        key: Type,
+        value: Type,
+    },
+    /// A function with `#[from(..)]` and no role attribute.
+    Transform(StatelessFn),
+    /// `#[state_store(name = ..)]` (and maybe `#[windowed(..)]`) on `fn(&K, &V, &mut A)`.
+    Aggregate {
+        store: Store,
+        window: Option<Window>,
+        key: Param,
+        value: Param,
+        aggregate: Type,
+    },
+    /// `#[join(table = ..)]` on `fn([&K,] &V, &T) -> R` (inner) or `.., Option<&T>) -> R` (left).
+    Join {
+        table: Ident,
+        key: Option<Param>,
+        value: Param,
+        table_value: Param,
+        left: bool,
+        output: Type,
+    },
+    /// `#[sink(topic = .., from = ..)]` on a function whose output is written to the topic.
+    Sink {
+        topic: LitStr,
+        formats: Formats,
+        transform: StatelessFn,
+    },
+}
+
+/// A state store declaration.
+#[derive(Clone)]
+pub(crate) struct Store {
+    pub(crate) name: LitStr,
+    pub(crate) in_memory: bool,
+    pub(crate) logged: bool,
+}
+
+/// A `#[windowed(..)]` declaration; durations in milliseconds.
+#[derive(Clone)]
+pub(crate) struct Window {
+    pub(crate) kind: WindowKind,
+    pub(crate) grace_ms: Option<u64>,
+    pub(crate) span: Span,
+}
+
+#[derive(Clone)]
+pub(crate) enum WindowKind {
+    Tumbling { size_ms: u64 },
+    Hopping { size_ms: u64, advance_ms: u64 },
+    Sliding { time_difference_ms: u64 },
+    Session { inactivity_gap_ms: u64 },
+}

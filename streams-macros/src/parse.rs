@@ -1,0 +1,825 @@
+//! Reading a `#[topology]` module: node attributes and function signatures → [`TopologyDef`].
+//!
+//! Node attributes are removed from the items, which are otherwise emitted unchanged, so the
+//! user's functions stay ordinary Rust functions (callable and testable on their own).
+
+use proc_macro2::Span;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{
+    Attribute, Expr, FnArg, GenericArgument, Ident, Item, ItemFn, ItemType, LitBool, LitStr, PathArguments, ReturnType,
+    Token, Type,
+};
+
+use crate::duration::parse_duration;
+use crate::model::{
+    Format, Formats, Node, NodeKind, Param, Shape, StatelessFn, Store, TopologyDef, Window, WindowKind,
+};
+
+/// The attributes that make an item a node; `from` goes on parameters.
+const NODE_ATTRIBUTES: &[&str] = &["source", "table", "sink", "windowed", "state_store", "join"];
+
+/// Collects errors so one compilation reports every mistake, not just the first.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn at(&mut self, span: Span, message: impl std::fmt::Display) {
+        self.push(syn::Error::new(span, message));
+    }
+
+    pub(crate) fn into_result(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+/// `#[topology(application_id = "..")]`'s arguments.
+pub(crate) fn parse_topology_args(args: proc_macro2::TokenStream) -> syn::Result<LitStr> {
+    let mut application_id = None;
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("application_id") {
+            application_id = Some(meta.value()?.parse::<LitStr>()?);
+            Ok(())
+        } else {
+            Err(meta.error("unknown `#[topology]` argument; expected `application_id = \"...\"`"))
+        }
+    });
+    syn::parse::Parser::parse2(parser, args)?;
+    let application_id = application_id.ok_or_else(|| {
+        syn::Error::new(
+            Span::call_site(),
+            "`#[topology]` needs `application_id = \"...\"`: it names the consumer group and prefixes internal topics",
+        )
+    })?;
+    if let Some(problem) = crate::names::topic_name_problem(&application_id.value()) {
+        return Err(syn::Error::new(
+            application_id.span(),
+            format!("`application_id` prefixes internal topic names, but {problem}"),
+        ));
+    }
+    Ok(application_id)
+}
+
+/// Parses the module's items, strips node attributes from them and returns the topology.
+pub(crate) fn parse_items(application_id: LitStr, items: &mut [Item], errors: &mut Errors) -> TopologyDef {
+    let mut nodes = Vec::new();
+    for item in items.iter_mut() {
+        let node = match item {
+            Item::Fn(f) => parse_fn(f, errors),
+            Item::Type(t) => parse_type_alias(t, errors),
+            other => {
+                if let Some(attrs) = item_attrs(other) {
+                    for attr in attrs.iter().filter(|a| is_node_attribute(a)) {
+                        errors.at(
+                            attr.span(),
+                            "node attributes go on functions (or, for `#[source]` and `#[table]`, on `type Name = (Key, Value);`)",
+                        );
+                    }
+                }
+                None
+            }
+        };
+        nodes.extend(node);
+    }
+    TopologyDef { application_id, nodes }
+}
+
+fn item_attrs(item: &Item) -> Option<&Vec<Attribute>> {
+    match item {
+        Item::Struct(i) => Some(&i.attrs),
+        Item::Enum(i) => Some(&i.attrs),
+        Item::Const(i) => Some(&i.attrs),
+        Item::Static(i) => Some(&i.attrs),
+        Item::Mod(i) => Some(&i.attrs),
+        Item::Impl(i) => Some(&i.attrs),
+        Item::Use(i) => Some(&i.attrs),
+        _ => None,
+    }
+}
+
+fn attr_name(attr: &Attribute) -> Option<String> {
+    attr.path().get_ident().map(ToString::to_string)
+}
+
+fn is_node_attribute(attr: &Attribute) -> bool {
+    attr_name(attr).is_some_and(|n| NODE_ATTRIBUTES.contains(&n.as_str()))
+}
+
+/// Removes and returns the node attributes of an item.
+fn take_node_attributes(attrs: &mut Vec<Attribute>) -> Vec<Attribute> {
+    let (ours, theirs): (Vec<_>, Vec<_>) = std::mem::take(attrs).into_iter().partition(is_node_attribute);
+    *attrs = theirs;
+    ours
+}
+
+fn find<'a>(attrs: &'a [Attribute], name: &str) -> Option<&'a Attribute> {
+    attrs.iter().find(|a| attr_name(a).as_deref() == Some(name))
+}
+
+fn parse_type_alias(item: &mut ItemType, errors: &mut Errors) -> Option<Node> {
+    let attrs = take_node_attributes(&mut item.attrs);
+    let first = attrs.first()?;
+    for extra in attrs.iter().skip(1) {
+        errors.at(
+            extra.span(),
+            "a source or table declaration takes exactly one node attribute",
+        );
+    }
+    let Type::Tuple(tuple) = &*item.ty else {
+        errors.at(
+            item.ty.span(),
+            "declare a source or table as `type Name = (Key, Value);`",
+        );
+        return None;
+    };
+    if tuple.elems.len() != 2 {
+        errors.at(
+            item.ty.span(),
+            "declare a source or table as `type Name = (Key, Value);`",
+        );
+        return None;
+    }
+    let key = tuple.elems[0].clone();
+    let value = tuple.elems[1].clone();
+    let name = item.ident.clone();
+    let kind = match attr_name(first).as_deref() {
+        Some("source") => {
+            let args = parse_source_args(first, errors)?;
+            NodeKind::Source {
+                topic: args.topic,
+                formats: args.formats,
+                timestamp: args.timestamp,
+                key,
+                value,
+                transform: None,
+            }
+        }
+        Some("table") => {
+            let (topic, store, formats) = parse_table_args(first, errors)?;
+            NodeKind::Table {
+                topic,
+                store,
+                formats,
+                key,
+                value,
+            }
+        }
+        _ => {
+            errors.at(
+                first.span(),
+                "only `#[source]` and `#[table]` go on a type declaration; the other node attributes go on functions",
+            );
+            return None;
+        }
+    };
+    Some(Node {
+        name,
+        kind,
+        from: Vec::new(),
+    })
+}
+
+fn parse_fn(item: &mut ItemFn, errors: &mut Errors) -> Option<Node> {
+    let attrs = take_node_attributes(&mut item.attrs);
+    let from_params = take_from_attributes(item, errors);
+    if attrs.is_empty() && from_params.is_none() {
+        return None; // a helper function, not a node
+    }
+    let name = item.sig.ident.clone();
+    if let Some(asyncness) = &item.sig.asyncness {
+        errors.at(
+            asyncness.span(),
+            "node functions run on the stream thread and cannot be `async`",
+        );
+        return None;
+    }
+    if !item.sig.generics.params.is_empty() {
+        errors.at(
+            item.sig.generics.span(),
+            "node functions cannot be generic: every edge of a topology has concrete key and value types",
+        );
+        return None;
+    }
+    if let Some(FnArg::Receiver(receiver)) = item.sig.inputs.first() {
+        errors.at(receiver.span(), "node functions are free functions; remove `self`");
+        return None;
+    }
+    let role = |n: &str| find(&attrs, n);
+    let roles: Vec<&Attribute> = ["source", "table", "sink", "join", "state_store"]
+        .iter()
+        .filter_map(|r| role(r))
+        .collect();
+    if roles.len() > 1 {
+        errors.at(
+            roles[1].span(),
+            "a node has one role: `#[source]`, `#[sink]`, `#[join]` or `#[state_store]` (with `#[windowed]`)",
+        );
+        return None;
+    }
+    if let Some(table) = role("table") {
+        errors.at(
+            table.span(),
+            "`#[table]` goes on a declaration `type Name = (Key, Value);`",
+        );
+        return None;
+    }
+    let params = params(item, errors)?;
+    let mut from = from_params.unwrap_or_default();
+
+    let kind = if let Some(source) = role("source") {
+        if !from.is_empty() {
+            errors.at(from[0].span(), "a source reads a topic; it has no `from` node");
+        }
+        let args = parse_source_args(source, errors)?;
+        let transform = stateless(item, &params, "a source function", errors)?;
+        let key = transform
+            .key
+            .as_ref()
+            .map_or_else(|| syn::parse_quote!(::std::vec::Vec<u8>), |k| k.ty.clone());
+        let value = transform.value.ty.clone();
+        NodeKind::Source {
+            topic: args.topic,
+            formats: args.formats,
+            timestamp: args.timestamp,
+            key,
+            value,
+            transform: Some(transform),
+        }
+    } else if let Some(sink) = role("sink") {
+        let (topic, formats, attr_from) = parse_sink_args(sink, errors)?;
+        merge_from(&mut from, attr_from, errors);
+        NodeKind::Sink {
+            topic,
+            formats,
+            transform: stateless(item, &params, "a sink function", errors)?,
+        }
+    } else if let Some(join) = role("join") {
+        let (table, attr_from) = parse_join_args(join, errors)?;
+        merge_from(&mut from, attr_from, errors);
+        parse_join(item, &params, table, errors)?
+    } else if let Some(store_attr) = role("state_store") {
+        let store = parse_store_args(store_attr, errors)?;
+        let window = role("windowed").and_then(|w| parse_window(w, errors));
+        parse_aggregate(item, &params, store, window, role("windowed"), errors)?
+    } else if let Some(windowed) = role("windowed") {
+        errors.at(
+            windowed.span(),
+            "`#[windowed]` marks a windowed aggregation: add `#[state_store(name = \"...\")]` and take \
+             `(key: &K, value: &V, aggregate: &mut A)`",
+        );
+        return None;
+    } else {
+        NodeKind::Transform(stateless(item, &params, "a node function", errors)?)
+    };
+    if !matches!(kind, NodeKind::Source { .. }) && from.is_empty() {
+        errors.at(
+            name.span(),
+            format!("node `{name}` has no input: mark its first parameter `#[from(upstream_node)]`"),
+        );
+        return None;
+    }
+    Some(Node { name, kind, from })
+}
+
+fn merge_from(from: &mut Vec<Ident>, attr_from: Vec<Ident>, errors: &mut Errors) {
+    if !from.is_empty() && !attr_from.is_empty() {
+        errors.at(
+            attr_from[0].span(),
+            "the input is given twice: use either `from = ..` or `#[from(..)]` on the first parameter",
+        );
+    }
+    from.extend(attr_from);
+}
+
+/// Removes `#[from(a, b)]` from the parameters; returns the listed nodes, if any.
+fn take_from_attributes(item: &mut ItemFn, errors: &mut Errors) -> Option<Vec<Ident>> {
+    let mut found: Option<Vec<Ident>> = None;
+    for (index, input) in item.sig.inputs.iter_mut().enumerate() {
+        let FnArg::Typed(pat) = input else { continue };
+        let (ours, theirs): (Vec<_>, Vec<_>) = std::mem::take(&mut pat.attrs)
+            .into_iter()
+            .partition(|a| a.path().is_ident("from"));
+        pat.attrs = theirs;
+        for attr in ours {
+            if index != 0 {
+                errors.at(attr.span(), "`#[from(..)]` goes on the first parameter");
+                continue;
+            }
+            match attr.parse_args_with(Punctuated::<Ident, Token![,]>::parse_terminated) {
+                Ok(list) if !list.is_empty() => found.get_or_insert_with(Vec::new).extend(list),
+                Ok(_) => errors.at(
+                    attr.span(),
+                    "`#[from(..)]` names the upstream node, e.g. `#[from(user_clicks)]`",
+                ),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    found
+}
+
+fn params(item: &ItemFn, errors: &mut Errors) -> Option<Vec<(Param, bool)>> {
+    let mut out = Vec::new();
+    for input in &item.sig.inputs {
+        let FnArg::Typed(pat) = input else {
+            errors.at(input.span(), "node functions are free functions; remove `self`");
+            return None;
+        };
+        out.push(param(&pat.ty));
+    }
+    Some(out)
+}
+
+/// A parameter's type with a leading `&`/`&mut` removed; the flag says `&mut`.
+fn param(ty: &Type) -> (Param, bool) {
+    match ty {
+        Type::Reference(r) => (
+            Param {
+                ty: (*r.elem).clone(),
+                by_ref: true,
+                span: ty.span(),
+            },
+            r.mutability.is_some(),
+        ),
+        other => (
+            Param {
+                ty: other.clone(),
+                by_ref: false,
+                span: other.span(),
+            },
+            false,
+        ),
+    }
+}
+
+/// A stateless function: `(value)` or `(key, value)`, with its output shape.
+fn stateless(item: &ItemFn, params: &[(Param, bool)], what: &str, errors: &mut Errors) -> Option<StatelessFn> {
+    let (key, value) = match params {
+        [(value, false)] => (None, value.clone()),
+        [(key, false), (value, false)] => (Some(key.clone()), value.clone()),
+        _ => {
+            errors.at(
+                item.sig
+                    .inputs
+                    .span()
+                    .join(item.sig.paren_token.span.join())
+                    .unwrap_or_else(|| item.sig.ident.span()),
+                format!("{what} takes `(value)` or `(key, value)`, by value or by shared reference"),
+            );
+            return None;
+        }
+    };
+    Some(StatelessFn {
+        key,
+        value,
+        shape: shape(&item.sig.output),
+    })
+}
+
+fn shape(output: &ReturnType) -> Shape {
+    let ReturnType::Type(_, ty) = output else {
+        return Shape::Peek;
+    };
+    match &**ty {
+        Type::Tuple(t) if t.elems.is_empty() => Shape::Peek,
+        Type::Tuple(t) if t.elems.len() == 2 => Shape::KeyValue(t.elems[0].clone(), t.elems[1].clone()),
+        Type::Path(p) if p.qself.is_none() && p.path.is_ident("bool") => Shape::Filter,
+        other => {
+            if let Some(inner) = single_generic(other, "Option") {
+                match pair(&inner) {
+                    Some((k, v)) => Shape::OptionKeyValue(k, v),
+                    None => Shape::OptionValue(inner),
+                }
+            } else if let Some(inner) = single_generic(other, "Vec") {
+                match pair(&inner) {
+                    Some((k, v)) => Shape::ManyKeyValues(k, v),
+                    None => Shape::ManyValues(inner),
+                }
+            } else {
+                Shape::Value(other.clone())
+            }
+        }
+    }
+}
+
+fn pair(ty: &Type) -> Option<(Type, Type)> {
+    match ty {
+        Type::Tuple(t) if t.elems.len() == 2 => Some((t.elems[0].clone(), t.elems[1].clone())),
+        _ => None,
+    }
+}
+
+/// `T` of `Wrapper<T>` (by the last path segment).
+pub(crate) fn single_generic(ty: &Type, wrapper: &str) -> Option<Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != wrapper {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(t) if args.args.len() == 1 => Some(t.clone()),
+        _ => None,
+    }
+}
+
+fn parse_aggregate(
+    item: &ItemFn,
+    params: &[(Param, bool)],
+    store: Store,
+    window: Option<Window>,
+    windowed_attr: Option<&Attribute>,
+    errors: &mut Errors,
+) -> Option<NodeKind> {
+    let [(key, false), (value, false), (aggregate, true)] = params else {
+        let span = windowed_attr.map_or_else(|| item.sig.ident.span(), Spanned::span);
+        let what = if windowed_attr.is_some() {
+            "`#[windowed]` aggregates"
+        } else {
+            "a `#[state_store]` aggregation"
+        };
+        errors.at(
+            span,
+            format!(
+                "{what}: the function must take `(key: &K, value: &V, aggregate: &mut A)` and update `aggregate` \
+                 (it starts from `A::default()`)"
+            ),
+        );
+        return None;
+    };
+    if let ReturnType::Type(_, ty) = &item.sig.output {
+        errors.at(
+            ty.span(),
+            "an aggregation updates its `&mut` aggregate parameter and returns nothing",
+        );
+        return None;
+    }
+    Some(NodeKind::Aggregate {
+        store,
+        window,
+        key: key.clone(),
+        value: value.clone(),
+        aggregate: aggregate.ty.clone(),
+    })
+}
+
+fn parse_join(item: &ItemFn, params: &[(Param, bool)], table: Ident, errors: &mut Errors) -> Option<NodeKind> {
+    let (key, value, table_param) = match params {
+        [(value, false), (t, false)] => (None, value.clone(), t.clone()),
+        [(key, false), (value, false), (t, false)] => (Some(key.clone()), value.clone(), t.clone()),
+        _ => {
+            errors.at(
+                item.sig.ident.span(),
+                "a join takes `([key: &K,] value: &V, table_value: &T)` (inner join) or \
+                 `(.., table_value: Option<&T>)` (left join)",
+            );
+            return None;
+        }
+    };
+    let (table_value, left) = match single_generic(&table_param.ty, "Option") {
+        Some(inner) => {
+            let (inner, _) = param(&inner);
+            (
+                Param {
+                    span: table_param.span,
+                    ..inner
+                },
+                true,
+            )
+        }
+        None => (table_param, false),
+    };
+    let ReturnType::Type(_, output) = &item.sig.output else {
+        errors.at(item.sig.ident.span(), "a join returns the joined value");
+        return None;
+    };
+    Some(NodeKind::Join {
+        table,
+        key,
+        value,
+        table_value,
+        left,
+        output: (**output).clone(),
+    })
+}
+
+struct SourceArgs {
+    topic: LitStr,
+    formats: Formats,
+    timestamp: Option<Expr>,
+}
+
+fn parse_format(lit: &LitStr) -> syn::Result<Format> {
+    match lit.value().as_str() {
+        "json" => Ok(Format::Json),
+        "utf8" => Ok(Format::Utf8),
+        "binary" => Ok(Format::Binary),
+        "bytes" => Ok(Format::Bytes),
+        other => Err(syn::Error::new(
+            lit.span(),
+            format!("unknown format `{other}`; use \"json\", \"utf8\", \"binary\" or \"bytes\""),
+        )),
+    }
+}
+
+fn check_topic(lit: &LitStr, errors: &mut Errors) {
+    if let Some(problem) = crate::names::topic_name_problem(&lit.value()) {
+        errors.at(
+            lit.span(),
+            format!("`{}` is not a legal topic name: {problem}", lit.value()),
+        );
+    }
+}
+
+fn parse_source_args(attr: &Attribute, errors: &mut Errors) -> Option<SourceArgs> {
+    let mut topic = None;
+    let mut formats = Formats::default();
+    let mut timestamp = None;
+    let result = attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("topic") {
+            topic = Some(meta.value()?.parse::<LitStr>()?);
+        } else if meta.path.is_ident("key_format") {
+            let lit = meta.value()?.parse::<LitStr>()?;
+            formats.key = Some((parse_format(&lit)?, lit.span()));
+        } else if meta.path.is_ident("value_format") {
+            let lit = meta.value()?.parse::<LitStr>()?;
+            formats.value = Some((parse_format(&lit)?, lit.span()));
+        } else if meta.path.is_ident("timestamp") {
+            timestamp = Some(meta.value()?.parse::<Expr>()?);
+        } else {
+            return Err(meta
+                .error("unknown `#[source]` argument; expected `topic`, `key_format`, `value_format` or `timestamp`"));
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        errors.push(e);
+        return None;
+    }
+    let Some(topic) = topic else {
+        errors.at(attr.span(), "`#[source]` needs `topic = \"...\"`");
+        return None;
+    };
+    check_topic(&topic, errors);
+    Some(SourceArgs {
+        topic,
+        formats,
+        timestamp,
+    })
+}
+
+fn parse_sink_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, Formats, Vec<Ident>)> {
+    let mut topic = None;
+    let mut formats = Formats::default();
+    let mut from = Vec::new();
+    let result = attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("topic") {
+            topic = Some(meta.value()?.parse::<LitStr>()?);
+        } else if meta.path.is_ident("key_format") {
+            let lit = meta.value()?.parse::<LitStr>()?;
+            formats.key = Some((parse_format(&lit)?, lit.span()));
+        } else if meta.path.is_ident("value_format") {
+            let lit = meta.value()?.parse::<LitStr>()?;
+            formats.value = Some((parse_format(&lit)?, lit.span()));
+        } else if meta.path.is_ident("from") {
+            from.push(meta.value()?.parse::<Ident>()?);
+        } else {
+            return Err(
+                meta.error("unknown `#[sink]` argument; expected `topic`, `from`, `key_format` or `value_format`")
+            );
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        errors.push(e);
+        return None;
+    }
+    let Some(topic) = topic else {
+        errors.at(attr.span(), "`#[sink]` needs `topic = \"...\"`");
+        return None;
+    };
+    check_topic(&topic, errors);
+    Some((topic, formats, from))
+}
+
+fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(Ident, Vec<Ident>)> {
+    let mut table = None;
+    let mut from = Vec::new();
+    let result = attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("table") {
+            table = Some(meta.value()?.parse::<Ident>()?);
+        } else if meta.path.is_ident("from") {
+            from.push(meta.value()?.parse::<Ident>()?);
+        } else {
+            return Err(meta.error("unknown `#[join]` argument; expected `table = node` or `from = node`"));
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        errors.push(e);
+        return None;
+    }
+    let Some(table) = table else {
+        errors.at(attr.span(), "`#[join]` needs `table = <a #[table] node>`");
+        return None;
+    };
+    Some((table, from))
+}
+
+fn parse_store_args(attr: &Attribute, errors: &mut Errors) -> Option<Store> {
+    let mut name = None;
+    let mut in_memory = false;
+    let mut logged = true;
+    let result = attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("name") {
+            name = Some(meta.value()?.parse::<LitStr>()?);
+        } else if meta.path.is_ident("in_memory") {
+            in_memory = true;
+        } else if meta.path.is_ident("logged") {
+            logged = meta.value()?.parse::<LitBool>()?.value;
+        } else {
+            return Err(meta.error("unknown `#[state_store]` argument; expected `name`, `in_memory` or `logged`"));
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        errors.push(e);
+        return None;
+    }
+    let Some(name) = name else {
+        errors.at(attr.span(), "`#[state_store]` needs `name = \"...\"`");
+        return None;
+    };
+    Some(Store {
+        name,
+        in_memory,
+        logged,
+    })
+}
+
+fn parse_table_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, Store, Formats)> {
+    let mut topic = None;
+    let mut store = None;
+    let mut formats = Formats::default();
+    let mut in_memory = false;
+    let result = attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("topic") {
+            topic = Some(meta.value()?.parse::<LitStr>()?);
+        } else if meta.path.is_ident("store") {
+            store = Some(meta.value()?.parse::<LitStr>()?);
+        } else if meta.path.is_ident("in_memory") {
+            in_memory = true;
+        } else if meta.path.is_ident("key_format") {
+            let lit = meta.value()?.parse::<LitStr>()?;
+            formats.key = Some((parse_format(&lit)?, lit.span()));
+        } else if meta.path.is_ident("value_format") {
+            let lit = meta.value()?.parse::<LitStr>()?;
+            formats.value = Some((parse_format(&lit)?, lit.span()));
+        } else {
+            return Err(meta.error(
+                "unknown `#[table]` argument; expected `topic`, `store`, `in_memory`, `key_format` or `value_format`",
+            ));
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        errors.push(e);
+        return None;
+    }
+    let (Some(topic), Some(store)) = (topic, store) else {
+        errors.at(attr.span(), "`#[table]` needs `topic = \"...\"` and `store = \"...\"`");
+        return None;
+    };
+    check_topic(&topic, errors);
+    Some((
+        topic,
+        Store {
+            name: store,
+            in_memory,
+            logged: true,
+        },
+        formats,
+    ))
+}
+
+/// `#[windowed(tumbling = "5m", grace = "30s")]`, `hopping(size = .., advance = ..)`,
+/// `sliding(time_difference = ..)`, `session(inactivity_gap = ..)`.
+fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
+    let mut kind: Option<(WindowKind, Span)> = None;
+    let mut grace: Option<(u64, Span)> = None;
+    let result = attr.parse_nested_meta(|meta| {
+        let path = meta.path.clone();
+        let ident = path.get_ident().map(ToString::to_string).unwrap_or_default();
+        let set_kind = |kind: &mut Option<(WindowKind, Span)>, k: WindowKind| {
+            if kind.is_some() {
+                return Err(syn::Error::new(path.span(), "a window has one kind"));
+            }
+            *kind = Some((k, path.span()));
+            Ok(())
+        };
+        match ident.as_str() {
+            "grace" => {
+                let lit = meta.value()?.parse::<LitStr>()?;
+                grace = Some((parse_duration(&lit)?, path.span()));
+            }
+            "tumbling" if meta.input.peek(Token![=]) => {
+                let size_ms = parse_duration(&meta.value()?.parse::<LitStr>()?)?;
+                set_kind(&mut kind, WindowKind::Tumbling { size_ms })?;
+            }
+            "tumbling" | "hopping" | "sliding" | "session" => {
+                let mut durations: Vec<(String, u64, Span)> = Vec::new();
+                meta.parse_nested_meta(|inner| {
+                    let name = inner.path.get_ident().map(ToString::to_string).unwrap_or_default();
+                    let lit = inner.value()?.parse::<LitStr>()?;
+                    durations.push((name, parse_duration(&lit)?, inner.path.span()));
+                    Ok(())
+                })?;
+                let find = |name: &str| durations.iter().find(|(n, _, _)| n == name).map(|(_, ms, _)| *ms);
+                let expected: &[&str] = match ident.as_str() {
+                    "tumbling" => &["size"],
+                    "hopping" => &["size", "advance"],
+                    "sliding" => &["time_difference"],
+                    _ => &["inactivity_gap"],
+                };
+                if let Some((name, _, span)) = durations.iter().find(|(n, _, _)| !expected.contains(&n.as_str())) {
+                    return Err(syn::Error::new(
+                        *span,
+                        format!("`{name}` is not a {ident} window setting; expected {}", expected.join(" and ")),
+                    ));
+                }
+                let missing: Vec<&str> = expected.iter().copied().filter(|n| find(n).is_none()).collect();
+                if !missing.is_empty() {
+                    return Err(syn::Error::new(
+                        path.span(),
+                        format!("{ident} windows need {}", missing.join(" and ")),
+                    ));
+                }
+                let get = |name: &str| find(name).unwrap_or_default();
+                let k = match ident.as_str() {
+                    "tumbling" => WindowKind::Tumbling { size_ms: get("size") },
+                    "hopping" => {
+                        let (size_ms, advance_ms) = (get("size"), get("advance"));
+                        if advance_ms > size_ms {
+                            return Err(syn::Error::new(
+                                path.span(),
+                                "a hopping window's `advance` must not exceed its `size` (records would fall between windows)",
+                            ));
+                        }
+                        WindowKind::Hopping { size_ms, advance_ms }
+                    }
+                    "sliding" => WindowKind::Sliding {
+                        time_difference_ms: get("time_difference"),
+                    },
+                    _ => WindowKind::Session {
+                        inactivity_gap_ms: get("inactivity_gap"),
+                    },
+                };
+                set_kind(&mut kind, k)?;
+            }
+            _ => {
+                return Err(syn::Error::new(
+                    path.span(),
+                    format!(
+                        "unknown window kind `{}`; use `tumbling = \"5m\"`, `hopping(size = .., advance = ..)`, \
+                         `sliding(time_difference = ..)` or `session(inactivity_gap = ..)`, plus optional `grace = ..`",
+                        quote::ToTokens::to_token_stream(&path)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        errors.push(e);
+        return None;
+    }
+    let Some((kind, span)) = kind else {
+        errors.at(
+            attr.span(),
+            "`#[windowed]` needs a window kind, e.g. `#[windowed(tumbling = \"5m\")]`",
+        );
+        return None;
+    };
+    if let (WindowKind::Session { .. }, Some((_, grace_span))) = (&kind, grace) {
+        errors.at(
+            grace_span,
+            "`grace` does not apply to session windows: a session closes `inactivity_gap` after its last record; \
+             widen `inactivity_gap` to accept later records",
+        );
+        return None;
+    }
+    Some(Window {
+        kind,
+        grace_ms: grace.map(|(ms, _)| ms),
+        span,
+    })
+}

@@ -1,0 +1,194 @@
+//! Checks over the whole topology: every edge resolves, there is a source, no cycles, store
+//! names are unique and legal topic names. Type agreement along edges is left to rustc, with
+//! the expansion placing each check on the user's tokens.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use proc_macro2::Span;
+
+use crate::model::{Node, NodeKind, TopologyDef};
+use crate::names::topic_name_problem;
+use crate::parse::Errors;
+
+/// Node indices in an order where every node comes after its inputs (`None` if there is a
+/// cycle, which is reported).
+pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors) -> Option<Vec<usize>> {
+    let index: HashMap<String, usize> = def
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.name.to_string(), i))
+        .collect();
+    let names: Vec<String> = def.nodes.iter().map(|n| format!("`{}`", n.name)).collect();
+    let mut ok = true;
+
+    if !def
+        .nodes
+        .iter()
+        .any(|n| matches!(n.kind, NodeKind::Source { .. } | NodeKind::Table { .. }))
+    {
+        errors.at(
+            module_span,
+            "this topology has no source: declare one with `#[source(topic = \"...\")] type Name = (Key, Value);` \
+             or on a function",
+        );
+        ok = false;
+    }
+
+    for node in &def.nodes {
+        for upstream in &node.from {
+            match index.get(&upstream.to_string()).map(|&i| &def.nodes[i]) {
+                None => {
+                    errors.at(
+                        upstream.span(),
+                        format!(
+                            "no node named `{upstream}` in this topology; its nodes are {}",
+                            names.join(", ")
+                        ),
+                    );
+                    ok = false;
+                }
+                Some(Node {
+                    kind: NodeKind::Sink { .. },
+                    ..
+                }) => {
+                    errors.at(
+                        upstream.span(),
+                        format!("`{upstream}` is a sink: it writes to a topic and emits nothing to read from"),
+                    );
+                    ok = false;
+                }
+                Some(Node {
+                    kind: NodeKind::Table { .. },
+                    ..
+                }) => {
+                    errors.at(
+                        upstream.span(),
+                        format!("`{upstream}` is a table: join a stream with it via `#[join(table = {upstream})]`"),
+                    );
+                    ok = false;
+                }
+                Some(_) => {}
+            }
+        }
+        if let NodeKind::Join { table, .. } = &node.kind {
+            match index.get(&table.to_string()).map(|&i| &def.nodes[i].kind) {
+                Some(NodeKind::Table { .. }) => {}
+                Some(_) => {
+                    errors.at(
+                        table.span(),
+                        format!("`{table}` is not a `#[table]`; a join reads a table by key"),
+                    );
+                    ok = false;
+                }
+                None => {
+                    errors.at(
+                        table.span(),
+                        format!(
+                            "no node named `{table}` in this topology; its nodes are {}",
+                            names.join(", ")
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+    }
+
+    let mut stores: BTreeMap<String, Span> = BTreeMap::new();
+    let mut topics: BTreeMap<String, Span> = BTreeMap::new();
+    let app = def.application_id.value();
+    for node in &def.nodes {
+        let (store, source_topic) = match &node.kind {
+            NodeKind::Aggregate { store, .. } => (Some(store), None),
+            NodeKind::Table { store, topic, .. } => (Some(store), Some(topic)),
+            NodeKind::Source { topic, .. } => (None, Some(topic)),
+            _ => (None, None),
+        };
+        if let Some(store) = store {
+            let name = store.name.value();
+            if let Some(problem) = topic_name_problem(&format!("{app}-{name}-changelog")) {
+                errors.at(
+                    store.name.span(),
+                    format!("store `{name}` names its changelog topic `{app}-{name}-changelog`, but {problem}"),
+                );
+                ok = false;
+            }
+            if stores.insert(name.clone(), store.name.span()).is_some() {
+                errors.at(
+                    store.name.span(),
+                    format!("store `{name}` is declared twice; every store needs its own name (and changelog topic)"),
+                );
+                ok = false;
+            }
+        }
+        if let Some(topic) = source_topic
+            && topics.insert(topic.value(), topic.span()).is_some()
+        {
+            errors.at(
+                topic.span(),
+                format!(
+                    "topic `{}` is read twice; read it in one source node and take several nodes `#[from]` it",
+                    topic.value()
+                ),
+            );
+            ok = false;
+        }
+    }
+    if !ok {
+        return None;
+    }
+    order(def, &index, errors)
+}
+
+/// Kahn's algorithm over `from` and join-table edges; reports a cycle at one of its edges.
+fn order(def: &TopologyDef, index: &HashMap<String, usize>, errors: &mut Errors) -> Option<Vec<usize>> {
+    let inputs: Vec<Vec<usize>> = def
+        .nodes
+        .iter()
+        .map(|n| {
+            let mut ins: Vec<usize> = n
+                .from
+                .iter()
+                .filter_map(|f| index.get(&f.to_string()).copied())
+                .collect();
+            if let NodeKind::Join { table, .. } = &n.kind {
+                ins.extend(index.get(&table.to_string()).copied());
+            }
+            ins
+        })
+        .collect();
+    let mut done: HashSet<usize> = HashSet::new();
+    let mut out = Vec::new();
+    while out.len() < def.nodes.len() {
+        let ready: Vec<usize> = (0..def.nodes.len())
+            .filter(|i| !done.contains(i) && inputs[*i].iter().all(|d| done.contains(d)))
+            .collect();
+        if ready.is_empty() {
+            let stuck = (0..def.nodes.len()).find(|i| !done.contains(i)).unwrap_or(0);
+            let node = &def.nodes[stuck];
+            let span = node
+                .from
+                .first()
+                .map_or_else(|| node.name.span(), proc_macro2::Ident::span);
+            let cycle: Vec<String> = (0..def.nodes.len())
+                .filter(|i| !done.contains(i))
+                .map(|i| format!("`{}`", def.nodes[i].name))
+                .collect();
+            errors.at(
+                span,
+                format!(
+                    "these nodes form a cycle: {}; a topology is a directed acyclic graph — feed a result back \
+                     through a topic (a `#[sink]` and a `#[source]`) instead",
+                    cycle.join(", ")
+                ),
+            );
+            return None;
+        }
+        for i in ready {
+            done.insert(i);
+            out.push(i);
+        }
+    }
+    Some(out)
+}
