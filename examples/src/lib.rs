@@ -1,3 +1,5 @@
-//! Example applications for streams-runtime. Each has a binary in `src/bin/` and a test in `tests/`.
+//! Example applications for streams-runtime. Each has a binary in `src/bin/` and tests in `tests/`.
 
 pub mod click_aggregator;
+pub mod order_enrichment;
+pub mod word_count;

@@ -50,7 +50,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
             } => {
                 source_topics.push(topic.clone());
                 topic_consts.push(topic_const(topic));
-                let (key_codec, value_codec) = codecs(formats, Some(key), Some(value), transform.is_none());
+                let (key_codec, value_codec) = codecs(formats, Some(key), Some(value));
                 let consumed = consumed(key, value, &key_codec, &value_codec, timestamp.as_ref());
                 let source = quote! { __builder.stream_with::<#key, #value>(#topic, #consumed) };
                 let (expr, output) = match transform {
@@ -83,7 +83,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
             } => {
                 source_topics.push(topic.clone());
                 topic_consts.push(topic_const(topic));
-                let (key_codec, value_codec) = codecs(formats, Some(key), Some(value), true);
+                let (key_codec, value_codec) = codecs(formats, Some(key), Some(value));
                 let consumed = consumed(key, value, &key_codec, &value_codec, None);
                 let materialized = materialized(store);
                 statements.push(quote! {
@@ -226,7 +226,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                     transform,
                     &declared_or(upstream_output.as_ref(), transform.key.as_ref(), &transform.value),
                 );
-                let (key_codec, value_codec) = codecs(formats, out.key.as_ref(), out.value.as_ref(), true);
+                let (key_codec, value_codec) = codecs(formats, out.key.as_ref(), out.value.as_ref());
                 statements.push(quote! {
                     {
                         let __in = #input;
@@ -458,20 +458,12 @@ fn window_size_ms(window: &Window) -> u64 {
 }
 
 /// Codecs for a topic: the explicit format, or by type (String → UTF-8, `Vec<u8>` → bytes,
-/// anything else JSON). `external` is false for sources the user never sees raw keys of.
-fn codecs(
-    formats: &Formats,
-    key: Option<&Type>,
-    value: Option<&Type>,
-    key_visible: bool,
-) -> (TokenStream, TokenStream) {
-    let key_format = formats.key.map(|(f, _)| f).unwrap_or_else(|| {
-        if key_visible {
-            key.map_or(Format::Json, default_format)
-        } else {
-            Format::Bytes
-        }
-    });
+/// anything else JSON).
+fn codecs(formats: &Formats, key: Option<&Type>, value: Option<&Type>) -> (TokenStream, TokenStream) {
+    let key_format = formats
+        .key
+        .map(|(f, _)| f)
+        .unwrap_or_else(|| key.map_or(Format::Json, default_format));
     let value_format = formats
         .value
         .map(|(f, _)| f)

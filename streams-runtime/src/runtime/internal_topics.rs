@@ -104,19 +104,22 @@ pub(crate) fn plan(
             partitions.insert(sub.id, *count);
         }
     }
-    // Repartition topics take their writer's count (or their own), and fix their reader's.
+    // Repartition topics take their own count if set, else that of the external topics their
+    // reader is co-partitioned with (a join with a table), else their writer's; they fix their
+    // reader's count.
     let mut specs = Vec::new();
     for repartition in &topology.repartitions {
-        let count = repartition
-            .partitions
-            .or_else(|| partitions.get(&repartition.upstream).copied())
-            .unwrap_or(1);
         let topic = TopicName::Repartition(repartition.name.clone());
-        if let Some(reader) = topology
+        let reader = topology
             .subtopologies
             .iter()
-            .find(|s| s.sources.iter().any(|(t, _)| *t == topic))
-        {
+            .find(|s| s.sources.iter().any(|(t, _)| *t == topic));
+        let count = repartition
+            .partitions
+            .or_else(|| reader.and_then(|r| partitions.get(&r.id).copied()))
+            .or_else(|| partitions.get(&repartition.upstream).copied())
+            .unwrap_or(1);
+        if let Some(reader) = reader {
             partitions.insert(reader.id, count);
         }
         specs.push(

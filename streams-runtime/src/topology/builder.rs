@@ -118,7 +118,7 @@ impl StreamsBuilder {
         let factory = TableSource {
             topic: topic.clone(),
             store: materialized.name.clone(),
-            key_codec: consumed.key_codec,
+            key_codec: Arc::clone(&consumed.key_codec),
             value_codec: consumed.value_codec,
             timestamp: consumed.timestamp,
             children: children.clone(),
@@ -135,6 +135,7 @@ impl StreamsBuilder {
         KTable {
             stream,
             store: materialized.name,
+            key_codec: Some(consumed.key_codec),
         }
     }
 

@@ -9,7 +9,7 @@ use super::ktable::KTable;
 use super::materialized::Materialized;
 use super::stateless::Sink;
 use super::topic::TopicName;
-use crate::codec::Binary;
+use crate::codec::{Binary, Codec};
 use crate::state::{StoreKind, StoreSpec};
 use crate::window::{TimeWindows, Windowed};
 
@@ -62,7 +62,7 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
         materialized: Materialized,
         f: impl Fn(&K, V, Option<A>) -> A + Send + Sync + 'static,
     ) -> KTable<K, A> {
-        let input = repartition_if_needed(&self.stream, &materialized.name);
+        let input = repartition_if_needed(&self.stream, &materialized.name, Arc::new(Binary));
         register_store(&input, &materialized, StoreKind::KeyValue);
         let table = input.attach(
             "AGGREGATE",
@@ -79,6 +79,7 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
         KTable {
             stream: table,
             store: materialized.name,
+            key_codec: None,
         }
     }
 }
@@ -113,7 +114,7 @@ impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
         materialized: Materialized,
         f: impl Fn(&K, V, Option<A>) -> A + Send + Sync + 'static,
     ) -> KTable<Windowed<K>, A> {
-        let input = repartition_if_needed(&self.stream, &materialized.name);
+        let input = repartition_if_needed(&self.stream, &materialized.name, Arc::new(Binary));
         // Kafka Streams' default retention: at least one day, and never less than size + grace.
         let retention_ms = (self.windows.size_ms() + self.windows.grace_ms()).max(24 * 3_600_000);
         register_store(&input, &materialized, StoreKind::Window { retention_ms });
@@ -134,6 +135,7 @@ impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
         KTable {
             stream: table,
             store: materialized.name,
+            key_codec: None,
         }
     }
 }
@@ -149,15 +151,21 @@ pub(crate) fn register_store<K, V>(stream: &KStream<K, V>, materialized: &Materi
 }
 
 /// Routes `stream` through `<application.id>-<name>-repartition` when its keys may have changed,
-/// so every record of a key reaches the one task that aggregates it.
-pub(crate) fn repartition_if_needed<K: StoreData, V: StoreData>(stream: &KStream<K, V>, name: &str) -> KStream<K, V> {
+/// so every record of a key reaches the one task that aggregates (or joins) it. Keys are
+/// written with `key_codec`, which decides their partition: a join passes its table's key
+/// codec, so a re-keyed record lands in the partition its table key lives in.
+pub(crate) fn repartition_if_needed<K: StoreData, V: StoreData>(
+    stream: &KStream<K, V>,
+    name: &str,
+    key_codec: Arc<dyn Codec<K>>,
+) -> KStream<K, V> {
     if !stream.key_changed {
         return stream.clone_handle();
     }
     let topic = TopicName::Repartition(name.to_owned());
     stream.children.add(Arc::new(Sink {
         topic: topic.clone(),
-        key_codec: Arc::new(Binary),
+        key_codec: Arc::clone(&key_codec),
         value_codec: Arc::new(Binary),
     }));
     {
@@ -179,7 +187,7 @@ pub(crate) fn repartition_if_needed<K: StoreData, V: StoreData>(stream: &KStream
         &stream.graph,
         topic,
         Some(&format!("{name}-repartition-source")),
-        Arc::new(Binary),
+        key_codec,
         Arc::new(Binary),
         None,
     )

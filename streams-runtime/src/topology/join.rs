@@ -85,7 +85,11 @@ impl<K: StoreData, V: StoreData> KStream<K, V> {
         kind: &'static str,
         joiner: impl Fn(&K, &V, Option<&VT>) -> Option<VR> + Send + Sync + 'static,
     ) -> KStream<K, VR> {
-        let input = repartition_if_needed(self, &format!("{}-join", table.store));
+        let key_codec = table
+            .key_codec
+            .clone()
+            .unwrap_or_else(|| Arc::new(crate::codec::Binary) as Arc<dyn crate::codec::Codec<K>>);
+        let input = repartition_if_needed(self, &format!("{}-join", table.store), key_codec);
         let children = Children::default();
         input.children.add(Arc::new(StreamTableJoin {
             store: table.store.clone(),

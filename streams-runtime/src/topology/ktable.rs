@@ -1,15 +1,21 @@
 //! `KTable<K, V>`: the latest value per key, as produced by an aggregation.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::kstream::KStream;
+use crate::codec::Codec;
 use crate::processor::Data;
 
 /// A changelog stream: each record updates the value of its key. Backed by a named store.
 pub struct KTable<K, V> {
     pub(crate) stream: KStream<K, V>,
     pub(crate) store: String,
+    /// How the table's topic encodes keys (tables read from a topic): streams joined with it
+    /// are repartitioned with the same encoding, so equal keys share a partition.
+    pub(crate) key_codec: Option<Arc<dyn Codec<K>>>,
 }
 
 impl<K: Data, V: Data> KTable<K, V> {
