@@ -196,11 +196,12 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                     (true, true) => (quote!(left_join), quote!(t)),
                     (true, false) => (quote!(left_join), quote!(t.cloned())),
                 };
+                let k = if key.is_some() { quote!(k) } else { quote!(_) };
                 statements.push(quote! {
                     let #var = {
                         let __in = #input;
                         let __table = #join_check;
-                        __in.#method(__table, move |k, v, t| -> #output { #name(#key_arg #value_arg, #table_arg) })
+                        __in.#method(__table, move |#k, v, t| -> #output { #name(#key_arg #value_arg, #table_arg) })
                     };
                 });
                 let key_ty = key
@@ -369,10 +370,12 @@ fn stateless_op(name: &Ident, f: &StatelessFn) -> TokenStream {
         quote!(::core::clone::Clone::clone(v))
     };
     let owned_key = f.key.as_ref().map(|k| if k.by_ref { quote!(&k,) } else { quote!(k,) });
+    // The key is bound only where the function takes it (no unused variables in user builds).
+    let k = if f.key.is_some() { quote!(k) } else { quote!(_) };
     match &f.shape {
-        Shape::KeyValue(..) => quote! { .map(move |k, v| #name(#owned_key #owned_value)) },
+        Shape::KeyValue(..) => quote! { .map(move |#k, v| #name(#owned_key #owned_value)) },
         Shape::OptionKeyValue(..) | Shape::ManyKeyValues(..) => {
-            quote! { .flat_map(move |k, v| #name(#owned_key #owned_value)) }
+            quote! { .flat_map(move |#k, v| #name(#owned_key #owned_value)) }
         }
         Shape::Value(_) => match &f.key {
             None => quote! { .map_values(move |v| #name(#owned_value)) },
@@ -382,8 +385,8 @@ fn stateless_op(name: &Ident, f: &StatelessFn) -> TokenStream {
             None => quote! { .flat_map_values(move |v| #name(#owned_value)) },
             Some(_) => quote! { .flat_map_values_with_key(move |k, v| #name(#borrowed_key #owned_value)) },
         },
-        Shape::Filter => quote! { .filter(move |k, v| #name(#borrowed_key #borrowed_value)) },
-        Shape::Peek => quote! { .peek(move |k, v| #name(#borrowed_key #borrowed_value)) },
+        Shape::Filter => quote! { .filter(move |#k, v| #name(#borrowed_key #borrowed_value)) },
+        Shape::Peek => quote! { .peek(move |#k, v| #name(#borrowed_key #borrowed_value)) },
     }
 }
 

@@ -22,7 +22,6 @@ mod validate;
 
 use proc_macro::TokenStream;
 use quote::quote;
-use syn::spanned::Spanned;
 
 /// Turns a module into a topology; see the crate docs for the node attributes.
 ///
@@ -76,7 +75,13 @@ fn topology_impl(
     };
     let mut errors = parse::Errors::default();
     let def = parse::parse_items(application_id, items, &mut errors);
-    let order = validate::validate(&def, module.ident.span(), &mut errors);
+    // Graph checks only on nodes that parsed: a broken declaration would cascade (a source with
+    // a typo must not also be reported as "no source").
+    let order = if errors.is_empty() {
+        validate::validate(&def, module.ident.span(), &mut errors)
+    } else {
+        None
+    };
     let generated = match (errors.into_result(), order) {
         (Ok(()), Some(order)) => expand::expand(&def, &order),
         (Err(e), _) => e.to_compile_error(),
@@ -121,7 +126,7 @@ macro_rules! node_attribute {
                 stringify!($name),
                 "]` only works inside a `#[topology(application_id = \"...\")]` module"
             );
-            let error = syn::Error::new(input.span(), message).to_compile_error();
+            let error = syn::Error::new(proc_macro2::Span::call_site(), message).to_compile_error();
             quote! { #error #input }.into()
         }
     };

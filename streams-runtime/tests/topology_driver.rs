@@ -289,3 +289,81 @@ fn bad_input_gets_a_clear_error_or_is_skipped() {
     assert_eq!((metrics.records_skipped, metrics.records_processed), (1, 1));
     assert_eq!(driver_window_counts(&driver, STORE), expected_counts(&clicks(0, 1)));
 }
+
+#[test]
+fn hopping_windows_count_each_record_in_every_window_holding_it() {
+    use streams_runtime::window::TimeWindows;
+    let builder = StreamsBuilder::new();
+    builder
+        .stream_with(
+            INPUT,
+            Consumed::new(Utf8, Json).with_timestamp(|_, c: &Click, _| c.timestamp_ms),
+        )
+        .group_by_key()
+        .windowed_by(TimeWindows::of(WINDOW).advance_by(std::time::Duration::from_secs(60)))
+        .count(Materialized::named("hopping"))
+        .to_stream()
+        .map(|window, count| (window.to_string(), count))
+        .to_with(OUTPUT, Utf8, Json);
+    let driver = driver(builder.build().expect("topology"), "hopping", AtLeastOnce);
+    // One click at 10:02:30: in the five 5-minute windows starting 09:58 … 10:02.
+    let click = Click {
+        user_id: "user-1".into(),
+        timestamp_ms: START_MS + 150_000,
+    };
+    pipe_clicks(&driver, INPUT, std::slice::from_ref(&click));
+    let keys: Vec<String> = count_output(&driver, OUTPUT)
+        .read_key_values()
+        .expect("read")
+        .into_iter()
+        .map(|(k, n)| {
+            assert_eq!(n, 1);
+            k
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "user-1@2024-01-05T09:58:00Z",
+            "user-1@2024-01-05T09:59:00Z",
+            "user-1@2024-01-05T10:00:00Z",
+            "user-1@2024-01-05T10:01:00Z",
+            "user-1@2024-01-05T10:02:00Z"
+        ]
+    );
+}
+
+#[test]
+fn inner_stream_table_join_drops_unknown_keys_and_sees_table_updates() {
+    let builder = StreamsBuilder::new();
+    let names = builder.table_with("names", Consumed::new(Utf8, Utf8), Materialized::named("names"));
+    builder
+        .stream_with(INPUT, Consumed::new(Utf8, Json))
+        .join(&names, |_, click: &Click, name: &String| {
+            format!("{name}@{}", click.timestamp_ms)
+        })
+        .to_with(OUTPUT, Utf8, Utf8);
+    let driver = driver(builder.build().expect("topology"), "join", AtLeastOnce);
+    let names_in = driver
+        .input_topic_with::<String, String>("names", Utf8, Utf8)
+        .expect("names");
+    let click = |user: &str, ts: i64| Click {
+        user_id: user.into(),
+        timestamp_ms: ts,
+    };
+    names_in.pipe_at("u1".into(), "Ann".into(), 1).expect("pipe");
+    pipe_clicks(&driver, INPUT, &[click("u1", 10), click("u2", 11)]);
+    names_in.pipe_at("u1".into(), "Anne".into(), 12).expect("pipe");
+    pipe_clicks(&driver, INPUT, &[click("u1", 13)]);
+    let out = driver
+        .output_topic_with::<String, String>(OUTPUT, Utf8, Utf8)
+        .read_key_values()
+        .expect("read");
+    assert_eq!(
+        out,
+        vec![
+            ("u1".to_owned(), "Ann@10".to_owned()),
+            ("u1".to_owned(), "Anne@13".to_owned())
+        ]
+    );
+}

@@ -1,0 +1,25 @@
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Click {
+    pub user_id: String,
+    pub timestamp: i64,
+}
+
+#[streams_runtime::topology(application_id = "app")]
+mod app {
+    use super::Click;
+
+    #[source(topic = "clicks")]
+    pub type Clicks = (String, Click);
+
+    pub fn ping(#[from(pong)] click: Click) -> Click {
+        click
+    }
+
+    pub fn pong(#[from(ping)] click: Click) -> Click {
+        click
+    }
+}
+
+fn main() {}

@@ -1,0 +1,27 @@
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Click {
+    pub user_id: String,
+    pub timestamp: i64,
+}
+
+#[streams_runtime::topology(application_id = "app")]
+mod app {
+    use super::Click;
+
+    #[source(topic = "clicks")]
+    pub type Clicks = (String, Click);
+
+    #[state_store(name = "counts")]
+    pub fn count(#[from(Clicks)] _user: &String, _click: &Click, n: &mut u64) {
+        *n += 1;
+    }
+
+    #[state_store(name = "counts")]
+    pub fn latest(#[from(Clicks)] _user: &String, click: &Click, ts: &mut i64) {
+        *ts = click.timestamp;
+    }
+}
+
+fn main() {}

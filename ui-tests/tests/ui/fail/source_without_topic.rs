@@ -1,0 +1,17 @@
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Click {
+    pub user_id: String,
+    pub timestamp: i64,
+}
+
+#[streams_runtime::topology(application_id = "app")]
+mod app {
+    use super::Click;
+
+    #[source(key_format = "utf8")]
+    pub type Clicks = (String, Click);
+}
+
+fn main() {}

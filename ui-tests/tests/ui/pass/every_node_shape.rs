@@ -1,0 +1,118 @@
+//! Every node kind and output shape the macros accept.
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Click {
+    pub user_id: String,
+    pub url: String,
+    pub timestamp: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct User {
+    pub name: String,
+}
+
+#[streams_runtime::topology(application_id = "shapes")]
+pub mod shapes {
+    use super::{Click, User};
+
+    #[source(topic = "clicks", timestamp = |_key: &String, _click: &Click, broker_ts: i64| broker_ts)]
+    pub type Clicks = (String, Click);
+
+    #[source(topic = "more-clicks", key_format = "json")]
+    pub type MoreClicks = (String, Click);
+
+    #[table(topic = "users", store = "users", in_memory)]
+    pub type Users = (String, User);
+
+    /// Filter.
+    pub fn secure(#[from(Clicks, MoreClicks)] click: &Click) -> bool {
+        click.url.starts_with("https")
+    }
+
+    /// Peek.
+    pub fn log(#[from(secure)] user: &String, click: &Click) {
+        let _ = (user, click);
+    }
+
+    /// Value with key, zero-or-one values, many values.
+    pub fn label(#[from(log)] user: &String, click: Click) -> String {
+        format!("{user}:{}", click.url)
+    }
+
+    pub fn non_empty(#[from(label)] text: String) -> Option<String> {
+        (!text.is_empty()).then_some(text)
+    }
+
+    pub fn letters(#[from(non_empty)] text: String) -> Vec<char> {
+        text.chars().collect()
+    }
+
+    /// Re-keying: one, zero-or-one, many.
+    pub fn by_letter(#[from(letters)] letter: char) -> (char, u32) {
+        (letter, 1)
+    }
+
+    pub fn by_url(#[from(Clicks)] click: Click) -> Option<(String, Click)> {
+        Some((click.url.clone(), click))
+    }
+
+    pub fn by_parts(#[from(by_url)] url: String, click: Click) -> Vec<(String, i64)> {
+        url.split('/').map(|p| (p.to_owned(), click.timestamp)).collect()
+    }
+
+    /// Aggregations: in memory, unlogged, hopping windows.
+    #[state_store(name = "letter-counts", in_memory)]
+    pub fn count_letters(#[from(by_letter)] _letter: &char, one: &u32, n: &mut u64) {
+        *n += u64::from(*one);
+    }
+
+    #[state_store(name = "latest-part", logged = false)]
+    pub fn latest(#[from(by_parts)] _part: &String, ts: &i64, latest: &mut i64) {
+        *latest = (*latest).max(*ts);
+    }
+
+    #[windowed(hopping(size = "10m", advance = "1m"), grace = "1m")]
+    #[state_store(name = "hopping-counts")]
+    pub fn hopping(#[from(Clicks)] _user: &String, _click: &Click, n: &mut u64) {
+        *n += 1;
+    }
+
+    /// Joins: inner (with the key) and left.
+    #[join(table = Users)]
+    pub fn greet(#[from(Clicks)] user_id: &String, click: &Click, user: &User) -> String {
+        format!("{user_id} {} {}", user.name, click.url)
+    }
+
+    #[join(table = Users, from = MoreClicks)]
+    pub fn maybe_greet(click: Click, user: Option<User>) -> String {
+        format!("{} {}", user.map(|u| u.name).unwrap_or_default(), click.url)
+    }
+
+    /// Sinks: value only, explicit formats.
+    #[sink(topic = "greetings", from = greet)]
+    pub fn greetings(text: String) -> String {
+        text
+    }
+
+    #[sink(topic = "maybe-greetings", from = maybe_greet, value_format = "json")]
+    pub fn maybe_greetings(user_id: String, text: String) -> (String, String) {
+        (user_id, text)
+    }
+
+    #[sink(topic = "letters", from = count_letters, key_format = "json")]
+    pub fn letter_counts(letter: char, n: u64) -> (String, u64) {
+        (letter.to_string(), n)
+    }
+}
+
+fn main() {
+    let topology = shapes::topology().expect("valid");
+    let description = topology.describe();
+    assert!(description.contains("letter-counts-repartition"), "{description}");
+    assert!(description.contains("users-join-repartition") || description.contains("JOIN"), "{description}");
+    assert_eq!(shapes::stores::HoppingCounts::WINDOW_SIZE_MS, 600_000);
+    let _ = shapes::stores::LatestPart::NAME;
+    let _ = shapes::topics::LETTER_COUNTS_REPARTITION;
+}
