@@ -1,1 +1,6 @@
-//! Benchmarks live in `benches/`; results are written to `results/`.
+//! Shared pieces of the benchmarks: input data, the hand-written baselines they are measured
+//! against, and the results report. Benchmarks live in `benches/`; results go to `results/`.
+
+pub mod baseline;
+pub mod data;
+pub mod report;

@@ -59,6 +59,13 @@ fn the_generated_entry_point_runs_the_app() {
         "{text}"
     );
 
+    let mermaid = Command::new(bin)
+        .args(["--describe", "mermaid"])
+        .output()
+        .expect("run --describe mermaid");
+    let text = String::from_utf8_lossy(&mermaid.stdout);
+    assert!(text.starts_with("flowchart LR") && text.contains("-->"), "{text}");
+
     let state = tempfile::tempdir().expect("tempdir");
     let run = Command::new(bin)
         .args(["--run-for-secs", "2", "--state-dir"])

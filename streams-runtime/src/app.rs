@@ -45,9 +45,13 @@ struct Flags {
     /// Partitions of the topics created on the embedded broker.
     #[arg(long, default_value_t = 3)]
     partitions: i32,
-    /// Print the topology and exit.
-    #[arg(long)]
-    describe: bool,
+    /// Print the topology and exit: `text` (Kafka Streams style), `mermaid` or `dot` (Graphviz).
+    #[arg(long, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "text")]
+    describe: Option<String>,
+    /// Serve `/metrics` (Prometheus) and `/topology` over HTTP on this address (default: the
+    /// `application.server` setting, if any).
+    #[arg(long, env = "STREAMS_HTTP_ADDR")]
+    http_addr: Option<std::net::SocketAddr>,
     /// Stop (gracefully) after this many seconds instead of waiting for a signal.
     #[arg(long)]
     run_for_secs: Option<u64>,
@@ -99,8 +103,19 @@ impl App {
             Error::new(ErrorKind::Config, "invalid command line").with_source(e)
         })?;
         let topology = (self.topology)()?;
-        if flags.describe {
-            print!("{}", topology.describe());
+        if let Some(format) = &flags.describe {
+            let text = match format.as_str() {
+                "text" => topology.describe().to_owned(),
+                "mermaid" => topology.describe_mermaid(),
+                "dot" => topology.describe_dot(),
+                other => {
+                    return Err(Error::new(
+                        ErrorKind::Config,
+                        format!("`--describe {other}`: use text, mermaid or dot"),
+                    ));
+                }
+            };
+            print!("{text}");
             return Ok(());
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -127,7 +142,32 @@ impl App {
                 cluster.bootstrap_servers()
             );
         }
-        let streams = KafkaStreams::start_on(topology, config, cluster).await?;
+        let http_addr = match flags.http_addr {
+            Some(addr) => Some(addr),
+            None => config
+                .application_server()
+                .map(|server| {
+                    server.parse().map_err(|_| {
+                        Error::new(
+                            ErrorKind::Config,
+                            format!("`application.server` `{server}` is not an `ip:port` address to listen on"),
+                        )
+                    })
+                })
+                .transpose()?,
+        };
+        let streams = std::sync::Arc::new(KafkaStreams::start_on(topology, config, cluster).await?);
+        let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+        if let Some(addr) = http_addr {
+            let bound = crate::server::serve(std::sync::Arc::clone(&streams), addr, async move {
+                let _ = http_stopped.await;
+            })
+            .await?;
+            println!(
+                "[{}] metrics at http://{bound}/metrics, topology at http://{bound}/topology",
+                self.application_id
+            );
+        }
         println!(
             "[{}] running ({}); reading {:?}, writing {:?}",
             self.application_id,
@@ -135,7 +175,7 @@ impl App {
             self.source_topics,
             self.sink_topics
         );
-        match flags.run_for_secs {
+        let result = match flags.run_for_secs {
             Some(secs) => {
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_secs(secs)) => {}
@@ -144,7 +184,9 @@ impl App {
                 streams.close().await
             }
             None => streams.run_until_signal().await,
-        }
+        };
+        let _ = stop_http.send(());
+        result
     }
 
     fn config(&self, flags: &Flags) -> Result<StreamsConfig> {

@@ -18,6 +18,7 @@ pub mod naming;
 pub mod partitioner;
 pub mod processor;
 pub mod runtime;
+pub mod server;
 pub mod state;
 pub mod task;
 pub mod testing;

@@ -159,6 +159,19 @@ impl KafkaStreams {
         tasks
     }
 
+    /// Consumer lag per assigned input partition (topic, partition, records behind the high
+    /// watermark), as of the threads' last commits.
+    pub fn consumer_lags(&self) -> Vec<(String, i32, i64)> {
+        let mut lags: Vec<_> = self.statuses().flat_map(|s| s.lags).collect();
+        lags.sort();
+        lags
+    }
+
+    /// The application id.
+    pub fn application_id(&self) -> &str {
+        &self.env.application_id
+    }
+
     /// Bytes the local stores occupy on disk, as of the threads' last commits.
     pub fn state_store_size_bytes(&self) -> u64 {
         self.statuses().map(|s| s.store_size_bytes).sum()

@@ -12,9 +12,33 @@ use super::thread::KafkaThreadState;
 
 pub(crate) struct RebalanceHandler {
     pub(crate) state: Arc<Mutex<KafkaThreadState>>,
+    /// Consumer lag per assigned partition, from librdkafka's periodic statistics.
+    pub(crate) lags: Mutex<Vec<(String, i32, i64)>>,
 }
 
-impl ClientContext for RebalanceHandler {}
+impl RebalanceHandler {
+    /// The latest consumer lags: (topic, partition, records behind the high watermark).
+    pub(crate) fn lags(&self) -> Vec<(String, i32, i64)> {
+        self.lags.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl ClientContext for RebalanceHandler {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let mut lags: Vec<(String, i32, i64)> = statistics
+            .topics
+            .iter()
+            .flat_map(|(topic, t)| {
+                t.partitions
+                    .iter()
+                    .filter(|(p, s)| **p >= 0 && s.consumer_lag >= 0 && s.fetch_state == "active")
+                    .map(move |(p, s)| (topic.clone(), *p, s.consumer_lag))
+            })
+            .collect();
+        lags.sort();
+        *self.lags.lock().unwrap_or_else(|e| e.into_inner()) = lags;
+    }
+}
 
 impl ConsumerContext for RebalanceHandler {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {

@@ -35,6 +35,8 @@ pub(crate) struct Stop {
 pub(crate) struct ThreadStatus {
     pub(crate) tasks: Vec<crate::task::TaskId>,
     pub(crate) store_size_bytes: u64,
+    /// Consumer lag per assigned input partition: (topic, partition, records behind).
+    pub(crate) lags: Vec<(String, i32, i64)>,
 }
 
 pub(crate) type KafkaThreadState = ThreadState<KafkaTransport>;
@@ -67,13 +69,16 @@ pub(crate) fn run(
         .set("client.id", format!("{}-consumer", lock(&state).name))
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        // librdkafka's statistics carry the consumer lag per partition (for metrics).
+        .set("statistics.interval.ms", "5000");
     if env.guarantee == ProcessingGuarantee::ExactlyOnceV2 {
         consumer_config.set("isolation.level", "read_committed");
     }
     let consumer: ThreadConsumer = consumer_config
         .create_with_context(RebalanceHandler {
             state: Arc::clone(&state),
+            lags: Mutex::default(),
         })
         .map_err(|e| Error::kafka("failed to create the consumer", e))?;
     let topics: Vec<String> = lock(&state).source_topics.keys().cloned().collect();
@@ -128,6 +133,7 @@ pub(crate) fn run(
             *status.lock().unwrap_or_else(|e| e.into_inner()) = ThreadStatus {
                 tasks: s.task_ids(),
                 store_size_bytes: s.store_size_bytes(),
+                lags: consumer.context().lags(),
             };
         }
         if s.needs_rejoin {

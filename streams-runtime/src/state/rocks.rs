@@ -141,11 +141,15 @@ impl Backend for RocksBackend {
         }
     }
 
+    /// Files on disk plus what is still in memtables (Kafka Streams' `total-sst-files-size`
+    /// alone reads 0 until the first flush).
     fn size_bytes(&self) -> u64 {
-        self.db
-            .property_int_value(rocksdb::properties::TOTAL_SST_FILES_SIZE)
-            .ok()
-            .flatten()
-            .unwrap_or(0)
+        [
+            rocksdb::properties::TOTAL_SST_FILES_SIZE,
+            rocksdb::properties::CUR_SIZE_ALL_MEM_TABLES,
+        ]
+        .into_iter()
+        .filter_map(|p| self.db.property_int_value(p).ok().flatten())
+        .sum()
     }
 }

@@ -61,6 +61,8 @@ pub struct Topology {
     pub(crate) subtopologies: Vec<Subtopology>,
     pub(crate) repartitions: Vec<Repartition>,
     description: String,
+    /// Nodes with their resolved sub-topology, for the diagram renderings.
+    nodes: Vec<(graph::NodeInfo, u32)>,
 }
 
 impl Topology {
@@ -114,6 +116,7 @@ impl Topology {
             subtopologies,
             repartitions,
             description: describe(graph, &id_of),
+            nodes: graph.nodes.iter().map(|n| (n.clone(), id_of(n.sub))).collect(),
         })
     }
 
@@ -122,11 +125,74 @@ impl Topology {
         &self.description
     }
 
+    /// The topology as a Mermaid flowchart (one subgraph per sub-topology), e.g. for Markdown.
+    pub fn describe_mermaid(&self) -> String {
+        let mut out = String::from("flowchart LR\n");
+        let mut subs: Vec<u32> = self.nodes.iter().map(|(_, s)| *s).collect();
+        subs.sort_unstable();
+        subs.dedup();
+        for sub in subs {
+            let _ = writeln!(out, "  subgraph sub{sub}[\"Sub-topology {sub}\"]");
+            for (id, (node, _)) in self.nodes.iter().enumerate().filter(|(_, (_, s))| *s == sub) {
+                let label = diagram_label(node).replace('"', "'");
+                let shape = match node.kind {
+                    "SOURCE" | "TABLE-SOURCE" => format!("n{id}[/\"{label}\"/]"),
+                    "SINK" => format!("n{id}[\\\"{label}\"\\]"),
+                    _ => format!("n{id}[\"{label}\"]"),
+                };
+                let _ = writeln!(out, "    {shape}");
+            }
+            out.push_str("  end\n");
+        }
+        for (id, (node, _)) in self.nodes.iter().enumerate() {
+            for parent in &node.parents {
+                let _ = writeln!(out, "  n{parent} --> n{id}");
+            }
+        }
+        out
+    }
+
+    /// The topology as a Graphviz `digraph` (one cluster per sub-topology).
+    pub fn describe_dot(&self) -> String {
+        let mut out = String::from("digraph topology {\n  rankdir=LR;\n  node [shape=box];\n");
+        let mut subs: Vec<u32> = self.nodes.iter().map(|(_, s)| *s).collect();
+        subs.sort_unstable();
+        subs.dedup();
+        for sub in subs {
+            let _ = writeln!(out, "  subgraph cluster_{sub} {{\n    label=\"Sub-topology {sub}\";");
+            for (id, (node, _)) in self.nodes.iter().enumerate().filter(|(_, (_, s))| *s == sub) {
+                let shape = match node.kind {
+                    "SOURCE" | "TABLE-SOURCE" | "SINK" => "cds",
+                    _ => "box",
+                };
+                let label = diagram_label(node).replace('"', "\\\"");
+                let _ = writeln!(out, "    n{id} [label=\"{label}\", shape={shape}];");
+            }
+            out.push_str("  }\n");
+        }
+        for (id, (node, _)) in self.nodes.iter().enumerate() {
+            for parent in &node.parents {
+                let _ = writeln!(out, "  n{parent} -> n{id};");
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+
     /// Every store, with the sub-topology that owns it.
     pub fn stores(&self) -> impl Iterator<Item = (&StoreSpec, u32)> {
         self.subtopologies
             .iter()
             .flat_map(|s| s.stores.iter().map(move |spec| (spec, s.id)))
+    }
+}
+
+/// `name (detail)` for diagrams.
+fn diagram_label(node: &graph::NodeInfo) -> String {
+    if node.detail.is_empty() {
+        node.name.clone()
+    } else {
+        format!("{} ({})", node.name, node.detail)
     }
 }
 

@@ -1,0 +1,232 @@
+//! Pipelines against hand-written baselines, on the same broker and data, in one process:
+//!
+//! 1. stateless filter/map: `KafkaStreams` vs an rdkafka consume → produce loop;
+//! 2. windowed count with RocksDB: `KafkaStreams` vs an rdkafka + RocksDB loop doing the same
+//!    work (cache, changelog, every update produced);
+//! 3. exactly-once v2 vs at-least-once, same pipeline and commit interval;
+//! 4. broker-free: the windowed count on the `TestDriver` vs RocksDB's own get + put.
+//!
+//! The broker is the embedded one (librdkafka's mock cluster, in process): both sides of each
+//! comparison pay the same broker cost. `cargo bench -p streams-benches --bench pipelines`
+//! writes `benches/results/pipelines.md` (`BENCH_RECORDS` sets the record count, default
+//! 200 000). Under `cargo test` it runs a 2 000-record smoke version and writes nothing.
+
+use std::time::{Duration, Instant};
+
+use streams_benches::baseline::{rocksdb_get_put, stateless_passthrough, windowed_count};
+use streams_benches::data::{Click, USERS, WINDOW_MS, click, produce_clicks};
+use streams_benches::report::{Comparison, Run, markdown, write};
+use streams_runtime::KafkaStreams;
+use streams_runtime::codec::{Json, Utf8};
+use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
+use streams_runtime::kafka::{KafkaCluster, TopicSpec};
+use streams_runtime::testing::{TestBroker, TestDriver, TestRecord};
+use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
+use streams_runtime::window::TimeWindows;
+
+const INPUT: &str = "clicks";
+const PARTITIONS: i32 = 3;
+const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+
+fn stateless_topology(output: &str) -> Topology {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream_with(INPUT, Consumed::new(Utf8, Json))
+        .filter(|_, c: &Click| c.url != "/home")
+        .map_values(|c: Click| c.url)
+        .to_with(output, Utf8, Utf8);
+    builder.build().expect("topology")
+}
+
+fn windowed_count_topology(input: &str, output: &str) -> Topology {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream_with(
+            input,
+            Consumed::new(Utf8, Json).with_timestamp(|_, c: &Click, _| c.timestamp_ms),
+        )
+        .group_by_key()
+        .windowed_by(TimeWindows::of(Duration::from_millis(WINDOW_MS as u64)))
+        .count(Materialized::named("counts"))
+        .to_stream()
+        .map(|window, count| (window.to_string(), count))
+        .to_with(output, Utf8, Json);
+    builder.build().expect("topology")
+}
+
+/// Starts `topology` as `app`, waits until `n` records were processed, closes (final commit).
+async fn framework(
+    cluster: &KafkaCluster,
+    name: &str,
+    app: &str,
+    topology: Topology,
+    guarantee: ProcessingGuarantee,
+    n: u64,
+) -> Run {
+    let state = tempfile::tempdir().expect("state dir");
+    let config = StreamsConfig::builder(app)
+        .state_dir(state.path())
+        .processing_guarantee(guarantee)
+        .commit_interval(COMMIT_INTERVAL)
+        .build()
+        .expect("config");
+    let started = Instant::now();
+    let streams = KafkaStreams::start_on(topology, config, cluster.clone())
+        .await
+        .expect("start");
+    while streams.metrics().records_processed < n {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    streams.close().await.expect("close");
+    Run {
+        name: name.to_owned(),
+        records: n,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// The windowed count on the test driver, fed in batches of 10 000.
+fn driver_run(n: u64) -> Run {
+    let config = StreamsConfig::builder("bench-driver").build().expect("config");
+    let driver = TestDriver::builder(windowed_count_topology(INPUT, "counts-out"), config)
+        .partitions(PARTITIONS)
+        .build()
+        .expect("driver");
+    let input = driver
+        .input_topic_with::<String, Click>(INPUT, Utf8, Json)
+        .expect("input");
+    let started = Instant::now();
+    let mut next = 0;
+    while next < n {
+        let end = (next + 10_000).min(n);
+        input
+            .pipe_records((next..end).map(|i| {
+                let c = click(i);
+                TestRecord::new(c.user_id.clone(), c.clone()).at(c.timestamp_ms)
+            }))
+            .expect("pipe");
+        next = end;
+    }
+    driver.commit().expect("commit");
+    assert_eq!(driver.metrics().records_processed, n);
+    Run {
+        name: "windowed count on the TestDriver (JSON decode, cache, RocksDB, commits)".to_owned(),
+        records: n,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let n: u64 = if full {
+        std::env::var("BENCH_RECORDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200_000)
+    } else {
+        2_000
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let broker = TestBroker::mock().expect("mock cluster");
+    let cluster = broker.cluster();
+    let outputs = [
+        "out-baseline-stateless",
+        "out-framework-stateless",
+        "out-baseline-count",
+        "changelog-baseline-count",
+        "out-framework-count",
+        "out-framework-count-eos",
+    ];
+    runtime.block_on(async {
+        let specs: Vec<TopicSpec> = std::iter::once(INPUT)
+            .chain(outputs)
+            .map(|t| TopicSpec::new(t, PARTITIONS))
+            .collect();
+        cluster.create_topics(&specs).await.expect("topics");
+    });
+    produce_clicks(&cluster, INPUT, n);
+    println!("{n} clicks of {USERS} users on `{INPUT}` ({PARTITIONS} partitions)");
+
+    let base_stateless = stateless_passthrough(&cluster, INPUT, "out-baseline-stateless", n, COMMIT_INTERVAL);
+    let db = tempfile::tempdir().expect("db dir");
+    let base_count = windowed_count(
+        &cluster,
+        INPUT,
+        "out-baseline-count",
+        "changelog-baseline-count",
+        db.path(),
+        n,
+        COMMIT_INTERVAL,
+    );
+    let (fw_stateless, fw_count, fw_count_eos) = runtime.block_on(async {
+        let stateless = framework(
+            &cluster,
+            "KafkaStreams filter → map_values → to",
+            "bench-stateless",
+            stateless_topology("out-framework-stateless"),
+            ProcessingGuarantee::AtLeastOnce,
+            n,
+        )
+        .await;
+        let count = framework(
+            &cluster,
+            "KafkaStreams windowed count (at-least-once)",
+            "bench-count",
+            windowed_count_topology(INPUT, "out-framework-count"),
+            ProcessingGuarantee::AtLeastOnce,
+            n,
+        )
+        .await;
+        let count_eos = framework(
+            &cluster,
+            "KafkaStreams windowed count (exactly-once v2)",
+            "bench-count-eos",
+            windowed_count_topology(INPUT, "out-framework-count-eos"),
+            ProcessingGuarantee::ExactlyOnceV2,
+            n,
+        )
+        .await;
+        (stateless, count, count_eos)
+    });
+    let rocks_dir = tempfile::tempdir().expect("db dir");
+    let rocks = rocksdb_get_put(rocks_dir.path(), n);
+    let driver = driver_run(n);
+
+    let comparisons = vec![
+        Comparison {
+            title: "Stateless filter/map".to_owned(),
+            baseline: base_stateless,
+            framework: fw_stateless,
+            target: "≥ 0.90".to_owned(),
+        },
+        Comparison {
+            title: "Windowed count with RocksDB".to_owned(),
+            baseline: base_count,
+            framework: fw_count.clone(),
+            target: "≥ 0.90".to_owned(),
+        },
+        Comparison {
+            title: "Exactly-once v2 vs at-least-once (commit every 1 s)".to_owned(),
+            baseline: fw_count,
+            framework: fw_count_eos,
+            target: "overhead, reported".to_owned(),
+        },
+        Comparison {
+            title: "Broker-free windowed count (1 thread)".to_owned(),
+            baseline: rocks,
+            framework: driver,
+            target: "≥ 500 000 records/s per core".to_owned(),
+        },
+    ];
+    let setup = format!(
+        "{n} JSON clicks of {USERS} users, {PARTITIONS} partitions, on the embedded broker (librdkafka mock \
+         cluster, in process); one stream thread; commit interval {COMMIT_INTERVAL:?}; times include group \
+         join, start-up and the final commit. Release build (`cargo bench -p streams-benches --bench pipelines`)."
+    );
+    let report = markdown("Pipelines against hand-written baselines", &setup, &comparisons);
+    println!("{report}");
+    if full {
+        let path = write("pipelines", &report).expect("write results");
+        println!("written to {}", path.display());
+    }
+}

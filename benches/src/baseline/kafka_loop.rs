@@ -1,0 +1,87 @@
+//! The consume → process → produce → commit loop both Kafka baselines share.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::{Offset, TopicPartitionList};
+use streams_runtime::kafka::KafkaCluster;
+use streams_runtime::partitioner::RDKAFKA_PARTITIONER;
+
+pub(crate) type Out = ThreadedProducer<DefaultProducerContext>;
+
+/// Runs `process` on every record of `input` until `n` were consumed, committing every
+/// `commit_interval` (after `on_commit` and a producer flush); returns the elapsed time.
+pub(crate) fn run(
+    cluster: &KafkaCluster,
+    input: &str,
+    group: &str,
+    n: u64,
+    commit_interval: Duration,
+    mut process: impl FnMut(&BorrowedMessage<'_>, &Out),
+    mut on_commit: impl FnMut(&Out),
+) -> Duration {
+    let consumer: BaseConsumer = cluster
+        .client_config()
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("baseline consumer");
+    let producer: Out = cluster
+        .client_config()
+        .set("partitioner", RDKAFKA_PARTITIONER)
+        .set("linger.ms", "5")
+        .create()
+        .expect("baseline producer");
+    let started = Instant::now();
+    consumer.subscribe(&[input]).expect("subscribe");
+    let mut positions: HashMap<i32, i64> = HashMap::new();
+    let mut consumed = 0;
+    let mut last_commit = Instant::now();
+    let commit = |positions: &HashMap<i32, i64>, producer: &Out, on_commit: &mut dyn FnMut(&Out)| {
+        on_commit(producer);
+        producer.flush(Duration::from_secs(60)).expect("flush");
+        let mut offsets = TopicPartitionList::new();
+        for (partition, offset) in positions {
+            offsets
+                .add_partition_offset(input, *partition, Offset::Offset(*offset))
+                .expect("offset");
+        }
+        if offsets.count() > 0 {
+            consumer.commit(&offsets, CommitMode::Sync).expect("commit");
+        }
+    };
+    while consumed < n {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(50)) {
+            process(&message, &producer);
+            positions.insert(message.partition(), message.offset() + 1);
+            consumed += 1;
+        }
+        if last_commit.elapsed() >= commit_interval {
+            commit(&positions, &producer, &mut on_commit);
+            last_commit = Instant::now();
+        }
+    }
+    commit(&positions, &producer, &mut on_commit);
+    started.elapsed()
+}
+
+/// Queues a record, waiting while the producer's queue is full.
+pub(crate) fn send(producer: &Out, topic: &str, partition: Option<i32>, key: &[u8], value: &[u8], timestamp: i64) {
+    let mut record = BaseRecord::to(topic).key(key).payload(value).timestamp(timestamp);
+    if let Some(partition) = partition {
+        record = record.partition(partition);
+    }
+    loop {
+        match producer.send(record) {
+            Ok(()) => return,
+            Err((_, back)) => {
+                record = back;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Stateless baseline: consume clicks, drop `/home`, keep the URL, produce — by hand.
+
+use std::time::Duration;
+
+use rdkafka::message::Message;
+use streams_runtime::kafka::KafkaCluster;
+
+use super::kafka_loop::{run, send};
+use crate::data::Click;
+use crate::report::Run;
+
+/// `n` clicks of `input` → filter → map_values → `output`, with rdkafka only.
+pub fn stateless_passthrough(
+    cluster: &KafkaCluster,
+    input: &str,
+    output: &str,
+    n: u64,
+    commit_interval: Duration,
+) -> Run {
+    let elapsed = run(
+        cluster,
+        input,
+        "baseline-stateless",
+        n,
+        commit_interval,
+        |message, producer| {
+            let Some(payload) = message.payload() else { return };
+            let Ok(click) = serde_json::from_slice::<Click>(payload) else {
+                return;
+            };
+            if click.url == "/home" {
+                return;
+            }
+            let timestamp = message.timestamp().to_millis().unwrap_or(0);
+            send(
+                producer,
+                output,
+                None,
+                message.key().unwrap_or_default(),
+                click.url.as_bytes(),
+                timestamp,
+            );
+        },
+        |_| {},
+    );
+    Run {
+        name: "rdkafka consume → filter/map → produce loop".to_owned(),
+        records: n,
+        elapsed,
+    }
+}

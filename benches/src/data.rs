@@ -1,0 +1,68 @@
+//! The benchmark input: clicks keyed by user, as JSON, with advancing event time.
+
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use serde::{Deserialize, Serialize};
+use streams_runtime::kafka::KafkaCluster;
+use streams_runtime::partitioner::RDKAFKA_PARTITIONER;
+
+/// One click, as JSON on the input topic.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Click {
+    /// Who clicked (also the key).
+    pub user_id: String,
+    /// What was clicked.
+    pub url: String,
+    /// Event time, epoch milliseconds.
+    pub timestamp_ms: i64,
+}
+
+/// 2024-01-05T10:00:00Z.
+pub const START_MS: i64 = 1_704_448_800_000;
+/// Distinct users in the input.
+pub const USERS: u64 = 1_000;
+/// Tumbling window of the windowed-count pipelines.
+pub const WINDOW_MS: i64 = 300_000;
+
+/// Click number `i`: users round-robin, 10 ms of event time apart, every 10th on `/home`.
+pub fn click(i: u64) -> Click {
+    Click {
+        user_id: format!("user-{}", i % USERS),
+        url: if i.is_multiple_of(10) {
+            "/home".to_owned()
+        } else {
+            format!("/item/{}", i % 97)
+        },
+        timestamp_ms: START_MS + i as i64 * 10,
+    }
+}
+
+/// Produces clicks `0..n` to `topic` (keys partitioned with murmur2) and waits for all of them.
+pub fn produce_clicks(cluster: &KafkaCluster, topic: &str, n: u64) {
+    let producer: ThreadedProducer<DefaultProducerContext> = cluster
+        .client_config()
+        .set("partitioner", RDKAFKA_PARTITIONER)
+        .set("linger.ms", "20")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()
+        .expect("input producer");
+    for i in 0..n {
+        let c = click(i);
+        let payload = serde_json::to_vec(&c).expect("json");
+        let mut record = BaseRecord::to(topic)
+            .key(&c.user_id)
+            .payload(&payload)
+            .timestamp(c.timestamp_ms);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, back)) => {
+                    record = back;
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+        }
+    }
+    producer
+        .flush(std::time::Duration::from_secs(120))
+        .expect("input flushed");
+}

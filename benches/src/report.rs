@@ -1,0 +1,106 @@
+//! The results file: what ran, on which machine, and the ratios to the baselines.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One measured run.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// What ran.
+    pub name: String,
+    /// Records processed.
+    pub records: u64,
+    /// Wall-clock time, start to all records processed and committed.
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// Records per second.
+    pub fn rate(&self) -> f64 {
+        self.records as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// A comparison of a framework run with its baseline.
+pub struct Comparison {
+    /// What is compared.
+    pub title: String,
+    /// The reference (hand-written loop, or RocksDB alone).
+    pub baseline: Run,
+    /// The framework doing the same work.
+    pub framework: Run,
+    /// What "good" means here.
+    pub target: String,
+}
+
+impl Comparison {
+    /// Framework throughput as a fraction of the baseline's.
+    pub fn ratio(&self) -> f64 {
+        self.framework.rate() / self.baseline.rate()
+    }
+}
+
+/// The machine the numbers come from.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or_else(
+            || "unknown".to_owned(),
+            |kb| format!("{:.1} GiB", kb as f64 / 1024.0 / 1024.0),
+        );
+    format!(
+        "{cpu}, {cores} cores, {memory} RAM, {} {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+/// Renders the comparisons as Markdown.
+pub fn markdown(title: &str, setup: &str, comparisons: &[Comparison]) -> String {
+    let mut out = format!("# {title}\n\nMachine: {}\n\n{setup}\n\n", machine());
+    out.push_str("| Comparison | Baseline | records/s | Framework | records/s | Ratio | Target |\n");
+    out.push_str("|:--|:--|--:|:--|--:|--:|:--|\n");
+    for c in comparisons {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {} | {:.0} | {:.2} | {} |",
+            c.title,
+            c.baseline.name,
+            c.baseline.rate(),
+            c.framework.name,
+            c.framework.rate(),
+            c.ratio(),
+            c.target
+        );
+    }
+    out.push_str(
+        "\nRatio = framework records/s ÷ baseline records/s, both measured in the same process on the same data.\n",
+    );
+    out
+}
+
+/// Writes `benches/results/<name>.md`; returns its path.
+pub fn write(name: &str, markdown: &str) -> std::io::Result<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{name}.md"));
+    std::fs::write(&path, markdown)?;
+    Ok(path)
+}

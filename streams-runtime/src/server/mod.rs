@@ -1,0 +1,83 @@
+//! The instance's HTTP server: `/metrics` (Prometheus text format) and `/topology` (text,
+//! `?format=mermaid` or `?format=dot`). Interactive queries will be served here too.
+
+mod prometheus;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::KafkaStreams;
+use crate::error::{Error, ErrorKind, Result};
+
+struct AppState {
+    streams: Arc<KafkaStreams>,
+    exporter: prometheus::Exporter,
+}
+
+/// The routes, for embedding in a larger axum app.
+pub fn router(streams: Arc<KafkaStreams>) -> Router {
+    let state = Arc::new(AppState {
+        streams,
+        exporter: prometheus::Exporter::new(),
+    });
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/topology", get(topology))
+        .with_state(state)
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.exporter.render(&state.streams),
+    )
+}
+
+#[derive(Deserialize)]
+struct TopologyQuery {
+    format: Option<String>,
+}
+
+async fn topology(State(state): State<Arc<AppState>>, Query(query): Query<TopologyQuery>) -> impl IntoResponse {
+    let topology = state.streams.topology();
+    match query.format.as_deref() {
+        None | Some("text") => (axum::http::StatusCode::OK, topology.describe().to_owned()),
+        Some("mermaid") => (axum::http::StatusCode::OK, topology.describe_mermaid()),
+        Some("dot") => (axum::http::StatusCode::OK, topology.describe_dot()),
+        Some(other) => (
+            axum::http::StatusCode::BAD_REQUEST,
+            format!("unknown format `{other}`; use text, mermaid or dot\n"),
+        ),
+    }
+}
+
+/// Serves [`router`] on `addr` until `shutdown` resolves; returns the bound address once
+/// listening (port 0 picks a free port).
+pub async fn serve(
+    streams: Arc<KafkaStreams>,
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::new(ErrorKind::Io, format!("failed to listen on {addr}")).with_source(e))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| Error::new(ErrorKind::Io, "failed to read the bound address").with_source(e))?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router(streams))
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "HTTP server failed");
+        }
+    });
+    Ok(bound)
+}
