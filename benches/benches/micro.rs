@@ -9,7 +9,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde::{Deserialize, Serialize};
 use streams_runtime::codec::{Binary, Codec, Json};
 use streams_runtime::partitioner::partition_for_key;
-use streams_runtime::window::TumblingWindows;
+use streams_runtime::window::{TimeWindows, TumblingWindows};
 
 #[derive(Serialize, Deserialize)]
 struct Click {
@@ -64,5 +64,55 @@ fn windows(c: &mut Criterion) {
     });
 }
 
-criterion_group!(micro, codecs, partitioner, windows);
+fn hopping_windows(c: &mut Criterion) {
+    let hopping = TimeWindows::of(Duration::from_secs(300)).advance_by(Duration::from_secs(60));
+    c.bench_function("window/hopping-5-of-1m/assign", |b| {
+        b.iter(|| hopping.windows_for(black_box(1_704_447_630_123)))
+    });
+}
+
+/// Get and put through a task's store: the uncommitted overlay (record cache) over RocksDB.
+fn store(c: &mut Criterion) {
+    use streams_runtime::config::StreamsConfig;
+    use streams_runtime::testing::TestDriver;
+    use streams_runtime::topology::{Materialized, StreamsBuilder};
+
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, u64>("numbers")
+        .group_by_key()
+        .count(Materialized::named("counts"));
+    let config = StreamsConfig::builder("bench-store").build().expect("config");
+    let driver = TestDriver::new(builder.build().expect("topology"), config).expect("driver");
+    let (_, store) = driver
+        .key_value_store::<String, u64>("counts")
+        .expect("store")
+        .into_iter()
+        .next()
+        .expect("one partition");
+    let keys: Vec<String> = (0..1_000).map(|i| format!("user-{i}")).collect();
+    let mut i = 0usize;
+    c.bench_function("store/put/cached", |b| {
+        b.iter(|| {
+            i = (i + 1) % keys.len();
+            store.put(black_box(&keys[i]), &(i as u64)).expect("put");
+        })
+    });
+    c.bench_function("store/get/cached", |b| {
+        b.iter(|| {
+            i = (i + 1) % keys.len();
+            store.get(black_box(&keys[i])).expect("get")
+        })
+    });
+    // Committed: the overlay is empty, reads go to RocksDB.
+    driver.commit().expect("commit");
+    c.bench_function("store/get/rocksdb", |b| {
+        b.iter(|| {
+            i = (i + 1) % keys.len();
+            store.get(black_box(&keys[i])).expect("get")
+        })
+    });
+}
+
+criterion_group!(micro, codecs, partitioner, windows, hopping_windows, store);
 criterion_main!(micro);

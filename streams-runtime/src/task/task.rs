@@ -47,6 +47,8 @@ impl Task {
             subtopology: sub.id,
             partition,
         };
+        // Restoration logs (and anything else while opening) carry the task id.
+        let _span = tracing::info_span!("task", task = %id).entered();
         let mut stores = Vec::new();
         let mut restored = Restored::default();
         for spec in &sub.stores {
