@@ -3,7 +3,8 @@ use crate::task::TaskId;
 /// A record a processor wants produced; the stream thread sends it after the processor returns.
 #[derive(Debug)]
 pub(crate) struct OutputRecord {
-    pub(crate) topic: String,
+    /// Shared with the sink that produced it (no allocation per record).
+    pub(crate) topic: std::sync::Arc<str>,
     pub(crate) key: Vec<u8>,
     pub(crate) value: Option<Vec<u8>>,
     pub(crate) timestamp: i64,
@@ -70,9 +71,9 @@ impl TaskContext {
         self.dropped_late += 1;
     }
 
-    pub(crate) fn send(&mut self, topic: &str, key: Vec<u8>, value: Option<Vec<u8>>, timestamp: i64) {
+    pub(crate) fn send(&mut self, topic: &std::sync::Arc<str>, key: Vec<u8>, value: Option<Vec<u8>>, timestamp: i64) {
         self.outputs.push(OutputRecord {
-            topic: topic.to_owned(),
+            topic: std::sync::Arc::clone(topic),
             key,
             value,
             timestamp,

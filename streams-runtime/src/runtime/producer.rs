@@ -17,7 +17,8 @@ pub(crate) struct DeliveryTracker {
 
 #[derive(Debug, Default)]
 struct DeliveryState {
-    offsets: HashMap<(String, i32), i64>,
+    /// Topic → partition → last delivered offset.
+    offsets: HashMap<String, HashMap<i32, i64>>,
     error: Option<KafkaError>,
 }
 
@@ -27,7 +28,7 @@ impl DeliveryTracker {
     }
 
     pub(crate) fn last_offset(&self, topic: &str, partition: i32) -> Option<i64> {
-        self.lock().offsets.get(&(topic.to_owned(), partition)).copied()
+        self.lock().offsets.get(topic).and_then(|p| p.get(&partition)).copied()
     }
 
     pub(crate) fn take_error(&self) -> Option<KafkaError> {
@@ -47,11 +48,14 @@ impl ProducerContext for TrackingContext {
         let mut state = self.0.lock();
         match result {
             Ok(message) => {
-                let entry = state
-                    .offsets
-                    .entry((message.topic().to_owned(), message.partition()))
-                    .or_insert(-1);
-                *entry = (*entry).max(message.offset());
+                // Allocates only for a topic's first delivery (this runs once per record).
+                if !state.offsets.contains_key(message.topic()) {
+                    state.offsets.insert(message.topic().to_owned(), HashMap::new());
+                }
+                if let Some(partitions) = state.offsets.get_mut(message.topic()) {
+                    let entry = partitions.entry(message.partition()).or_insert(-1);
+                    *entry = (*entry).max(message.offset());
+                }
             }
             Err((error, message)) => {
                 tracing::warn!(topic = message.topic(), partition = message.partition(), %error, "record not delivered");

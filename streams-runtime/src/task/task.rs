@@ -101,9 +101,11 @@ impl Task {
     /// processed are logged and skipped (a poison record never stops the task).
     pub(crate) fn process(&mut self, record: InputRecord<'_>) -> Result<Outcome> {
         let (topic, offset) = (record.topic, record.offset);
-        self.committed_positions.entry(topic.to_owned()).or_insert(offset);
+        if !self.committed_positions.contains_key(topic) {
+            self.committed_positions.insert(topic.to_owned(), offset);
+        }
         if self.applied_below.get(topic).is_some_and(|&below| offset < below) {
-            self.positions.insert(topic.to_owned(), offset + 1);
+            self.set_position(topic, offset + 1);
             return Ok(Outcome::AlreadyApplied);
         }
         let Some(source) = self.sources.get_mut(topic) else {
@@ -112,13 +114,23 @@ impl Task {
         };
         self.ctx.set_headers(record.headers);
         let result = source.process(&mut self.ctx, record.key, record.value, record.timestamp);
-        self.positions.insert(topic.to_owned(), offset + 1);
+        self.set_position(topic, offset + 1);
         match result {
             Err(e) if e.kind() == ErrorKind::Codec => {
                 tracing::warn!(task = %self.id, topic, offset, error = %e, "skipping a record that could not be processed");
                 Ok(Outcome::Skipped)
             }
             other => other.map(|()| Outcome::Processed),
+        }
+    }
+
+    /// Next offset to consume from `topic` (no allocation once the topic is known).
+    fn set_position(&mut self, topic: &str, next: i64) {
+        match self.positions.get_mut(topic) {
+            Some(position) => *position = next,
+            None => {
+                self.positions.insert(topic.to_owned(), next);
+            }
         }
     }
 

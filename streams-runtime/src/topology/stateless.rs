@@ -77,7 +77,7 @@ pub(crate) struct Sink<K, V> {
 }
 
 struct SinkProcessor<K, V> {
-    topic: String,
+    topic: Arc<str>,
     key_codec: Arc<dyn Codec<K>>,
     value_codec: Arc<dyn Codec<V>>,
 }
@@ -85,7 +85,7 @@ struct SinkProcessor<K, V> {
 impl<K: Data, V: Data> NodeFactory<K, V> for Sink<K, V> {
     fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Processor<K, V>>> {
         Ok(Box::new(SinkProcessor {
-            topic: build.topic(&self.topic),
+            topic: Arc::from(build.topic(&self.topic)),
             key_codec: Arc::clone(&self.key_codec),
             value_codec: Arc::clone(&self.value_codec),
         }))

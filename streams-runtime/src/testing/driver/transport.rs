@@ -41,7 +41,8 @@ pub(crate) struct MemoryTransport {
     producer: u64,
     /// Sink topics that do not exist yet are created with this many partitions.
     default_partitions: i32,
-    last_offsets: HashMap<(String, i32), i64>,
+    /// Topic → partition → offset of the last record sent.
+    last_offsets: HashMap<String, HashMap<i32, i64>>,
     uncommitted: bool,
     pub(crate) fault: Option<CommitFault>,
 }
@@ -116,7 +117,15 @@ impl Transport for MemoryTransport {
                 sequence: 0,
             },
         )?;
-        self.last_offsets.insert((out.topic.to_owned(), partition), offset);
+        match self.last_offsets.get_mut(out.topic) {
+            Some(partitions) => {
+                partitions.insert(partition, offset);
+            }
+            None => {
+                self.last_offsets
+                    .insert(out.topic.to_owned(), HashMap::from([(partition, offset)]));
+            }
+        }
         self.uncommitted = true;
         Ok(())
     }
@@ -147,7 +156,7 @@ impl Transport for MemoryTransport {
     }
 
     fn last_offset(&self, topic: &str, partition: i32) -> Option<i64> {
-        self.last_offsets.get(&(topic.to_owned(), partition)).copied()
+        self.last_offsets.get(topic).and_then(|p| p.get(&partition)).copied()
     }
 
     fn abort(&mut self) -> Result<()> {
