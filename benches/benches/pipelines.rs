@@ -11,13 +11,15 @@
 //! writes `benches/results/pipelines.md` (`BENCH_RECORDS` sets the record count, default
 //! 200 000). Under `cargo test` it runs a 2 000-record smoke version and writes nothing.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use streams_benches::baseline::{rocksdb_get_put, stateless_passthrough, windowed_count};
 use streams_benches::data::{Click, USERS, WINDOW_MS, click, produce_clicks};
 use streams_benches::report::{Comparison, Run, markdown, write};
 use streams_runtime::KafkaStreams;
-use streams_runtime::codec::{Json, Utf8};
+use streams_runtime::codec::{Bytes, Json, Utf8};
 use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
 use streams_runtime::kafka::{KafkaCluster, TopicSpec};
 use streams_runtime::testing::{TestBroker, TestDriver, TestRecord};
@@ -25,13 +27,14 @@ use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology
 use streams_runtime::window::TimeWindows;
 
 const INPUT: &str = "clicks";
-const PARTITIONS: i32 = 3;
+/// Six, so each partition stays under the mock cluster's ~5 MB per-partition log limit.
+const PARTITIONS: i32 = 6;
 const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
 
-fn stateless_topology(output: &str) -> Topology {
+fn stateless_topology(input: &str, output: &str) -> Topology {
     let builder = StreamsBuilder::new();
     builder
-        .stream_with(INPUT, Consumed::new(Utf8, Json))
+        .stream_with(input, Consumed::new(Utf8, Json))
         .filter(|_, c: &Click| c.url != "/home")
         .map_values(|c: Click| c.url)
         .to_with(output, Utf8, Utf8);
@@ -54,15 +57,20 @@ fn windowed_count_topology(input: &str, output: &str) -> Topology {
     builder.build().expect("topology")
 }
 
-/// Starts `topology` as `app`, waits until `n` records were processed, closes (final commit).
+/// Starts `topology` as `app`, waits until it owns every partition, then produces `n` clicks to
+/// `input` and waits until all are processed: the time from the first record produced to the
+/// last processed (start-up and the final commit not counted).
+#[allow(clippy::too_many_arguments)]
 async fn framework(
     cluster: &KafkaCluster,
     name: &str,
     app: &str,
+    input: &str,
     topology: Topology,
     guarantee: ProcessingGuarantee,
     n: u64,
 ) -> Run {
+    eprintln!("framework: {name}");
     let state = tempfile::tempdir().expect("state dir");
     let config = StreamsConfig::builder(app)
         .state_dir(state.path())
@@ -73,12 +81,14 @@ async fn framework(
     let streams = KafkaStreams::start_on(topology, config, cluster.clone())
         .await
         .expect("start");
-    // From the first record processed to the last, as for the baselines (start-up, group join
-    // and the final commit are not counted).
-    while streams.metrics().records_processed == 0 {
-        tokio::time::sleep(Duration::from_micros(500)).await;
+    while streams.active_tasks().len() < PARTITIONS as usize {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let started = Instant::now();
+    let (cluster, topic) = (cluster.clone(), input.to_owned());
+    tokio::task::spawn_blocking(move || produce_clicks(&cluster, &topic, n))
+        .await
+        .expect("producer");
     while streams.metrics().records_processed < n {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
@@ -91,6 +101,34 @@ async fn framework(
     }
 }
 
+/// Runs a baseline loop on its own thread; once it owns its partitions, produces `n` clicks to
+/// `input` and times until the loop processed the last one.
+fn baseline(
+    cluster: &KafkaCluster,
+    name: &str,
+    input: &str,
+    n: u64,
+    run: impl FnOnce(&AtomicBool) -> Instant + Send + 'static,
+) -> Run {
+    eprintln!("baseline: {name}");
+    let ready = Arc::new(AtomicBool::new(false));
+    let handle = {
+        let ready = Arc::clone(&ready);
+        std::thread::spawn(move || run(&ready))
+    };
+    while !ready.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let started = Instant::now();
+    produce_clicks(cluster, input, n);
+    let finished = handle.join().expect("baseline thread");
+    Run {
+        name: name.to_owned(),
+        records: n,
+        elapsed: finished.duration_since(started),
+    }
+}
+
 /// The windowed count on the test driver, fed in batches of 10 000.
 fn driver_run(n: u64) -> Run {
     let config = StreamsConfig::builder("bench-driver").build().expect("config");
@@ -98,20 +136,27 @@ fn driver_run(n: u64) -> Run {
         .partitions(PARTITIONS)
         .build()
         .expect("driver");
+    // Input encoded up front (as a producer would have): the timing covers the framework only.
     let input = driver
-        .input_topic_with::<String, Click>(INPUT, Utf8, Json)
+        .input_topic_with::<String, Vec<u8>>(INPUT, Utf8, Bytes)
         .expect("input");
+    let batches: Vec<Vec<TestRecord<String, Vec<u8>>>> = (0..n)
+        .collect::<Vec<_>>()
+        .chunks(10_000)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|&i| {
+                    let c = click(i);
+                    let json = serde_json::to_vec(&c).expect("json");
+                    TestRecord::new(c.user_id, json).at(c.timestamp_ms)
+                })
+                .collect()
+        })
+        .collect();
     let started = Instant::now();
-    let mut next = 0;
-    while next < n {
-        let end = (next + 10_000).min(n);
-        input
-            .pipe_records((next..end).map(|i| {
-                let c = click(i);
-                TestRecord::new(c.user_id.clone(), c.clone()).at(c.timestamp_ms)
-            }))
-            .expect("pipe");
-        next = end;
+    for batch in batches {
+        input.pipe_records(batch).expect("pipe");
     }
     driver.commit().expect("commit");
     assert_eq!(driver.metrics().records_processed, n);
@@ -135,41 +180,74 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let broker = TestBroker::mock().expect("mock cluster");
     let cluster = broker.cluster();
-    let outputs = [
+    // Every run reads its own input topic, produced while it runs.
+    let topics = [
+        "in-baseline-stateless",
         "out-baseline-stateless",
+        "in-framework-stateless",
         "out-framework-stateless",
+        "in-baseline-count",
         "out-baseline-count",
         "changelog-baseline-count",
+        "in-framework-count",
         "out-framework-count",
+        "in-framework-count-eos",
         "out-framework-count-eos",
     ];
     runtime.block_on(async {
-        let specs: Vec<TopicSpec> = std::iter::once(INPUT)
-            .chain(outputs)
-            .map(|t| TopicSpec::new(t, PARTITIONS))
-            .collect();
+        let specs: Vec<TopicSpec> = topics.iter().map(|t| TopicSpec::new(*t, PARTITIONS)).collect();
         cluster.create_topics(&specs).await.expect("topics");
     });
-    produce_clicks(&cluster, INPUT, n);
-    println!("{n} clicks of {USERS} users on `{INPUT}` ({PARTITIONS} partitions)");
+    eprintln!("{n} clicks of {USERS} users per run, {PARTITIONS} partitions");
 
-    let base_stateless = stateless_passthrough(&cluster, INPUT, "out-baseline-stateless", n, COMMIT_INTERVAL);
-    let db = tempfile::tempdir().expect("db dir");
-    let base_count = windowed_count(
-        &cluster,
-        INPUT,
-        "out-baseline-count",
-        "changelog-baseline-count",
-        db.path(),
-        n,
-        COMMIT_INTERVAL,
-    );
+    let base_stateless = {
+        let cluster2 = cluster.clone();
+        baseline(
+            &cluster,
+            "rdkafka consume → filter/map → produce loop",
+            "in-baseline-stateless",
+            n,
+            move |ready| {
+                stateless_passthrough(
+                    &cluster2,
+                    "in-baseline-stateless",
+                    "out-baseline-stateless",
+                    n,
+                    COMMIT_INTERVAL,
+                    ready,
+                )
+            },
+        )
+    };
+    let base_count = {
+        let cluster2 = cluster.clone();
+        baseline(
+            &cluster,
+            "rdkafka + RocksDB loop (cache, changelog, outputs)",
+            "in-baseline-count",
+            n,
+            move |ready| {
+                let db = tempfile::tempdir().expect("db dir");
+                windowed_count(
+                    &cluster2,
+                    "in-baseline-count",
+                    "out-baseline-count",
+                    "changelog-baseline-count",
+                    db.path(),
+                    n,
+                    COMMIT_INTERVAL,
+                    ready,
+                )
+            },
+        )
+    };
     let (fw_stateless, fw_count, fw_count_eos) = runtime.block_on(async {
         let stateless = framework(
             &cluster,
             "KafkaStreams filter → map_values → to",
             "bench-stateless",
-            stateless_topology("out-framework-stateless"),
+            "in-framework-stateless",
+            stateless_topology("in-framework-stateless", "out-framework-stateless"),
             ProcessingGuarantee::AtLeastOnce,
             n,
         )
@@ -178,7 +256,8 @@ fn main() {
             &cluster,
             "KafkaStreams windowed count (at-least-once)",
             "bench-count",
-            windowed_count_topology(INPUT, "out-framework-count"),
+            "in-framework-count",
+            windowed_count_topology("in-framework-count", "out-framework-count"),
             ProcessingGuarantee::AtLeastOnce,
             n,
         )
@@ -187,13 +266,15 @@ fn main() {
             &cluster,
             "KafkaStreams windowed count (exactly-once v2)",
             "bench-count-eos",
-            windowed_count_topology(INPUT, "out-framework-count-eos"),
+            "in-framework-count-eos",
+            windowed_count_topology("in-framework-count-eos", "out-framework-count-eos"),
             ProcessingGuarantee::ExactlyOnceV2,
             n,
         )
         .await;
         (stateless, count, count_eos)
     });
+    eprintln!("RocksDB alone, then the test driver");
     let rocks_dir = tempfile::tempdir().expect("db dir");
     let rocks = rocksdb_get_put(rocks_dir.path(), n);
     let driver = driver_run(n);
@@ -226,9 +307,10 @@ fn main() {
     ];
     let setup = format!(
         "{n} JSON clicks of {USERS} users, {PARTITIONS} partitions, on the embedded broker (librdkafka mock \
-         cluster, in process); one stream thread; commit interval {COMMIT_INTERVAL:?}; timed from the first \
-         record processed to the last (commits in between included; start-up, group join and the final commit \
-         not). Release build (`cargo bench -p streams-benches --bench pipelines`)."
+         cluster, in process); one stream thread; commit interval {COMMIT_INTERVAL:?}; each run owns its \
+         partitions first, then its input is produced (in the same process) and timed from the first record \
+         produced to the last processed — a live stream, commits included, start-up and the final commit not. \
+         The test-driver input is encoded before timing. Release build (`cargo bench -p streams-benches --bench pipelines`)."
     );
     let report = markdown("Pipelines against hand-written baselines", &setup, &comparisons);
     println!("{report}");

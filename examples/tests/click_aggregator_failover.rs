@@ -126,6 +126,10 @@ async fn survivor_takes_over_after_kill_9(broker: TestBroker) {
         .create_topic(&changelog, PARTITIONS)
         .await
         .expect("changelog topic");
+    broker
+        .create_topic(&streams_runtime::naming::membership_topic(APPLICATION_ID), 1)
+        .await
+        .expect("membership topic");
     let dir = tempfile::tempdir().expect("tempdir");
     let clicks: Vec<Click> = DemoClicks::new(USERS).take(CLICKS).collect();
     let windows = TumblingWindows::of(WINDOW_SIZE);

@@ -28,6 +28,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
     let mut rekeyed: Vec<bool> = vec![false; def.nodes.len()];
     let mut statements = Vec::new();
     let mut store_items = Vec::new();
+    let mut client_methods = Vec::new();
     let mut topic_consts = Vec::new();
     let mut source_topics = Vec::new();
     let mut sink_topics = Vec::new();
@@ -90,6 +91,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                     let #var = __builder.table_with::<#key, #value>(#topic, #consumed, #materialized);
                 });
                 store_items.push(store_accessor(app, store, key, value, None, false, &mut topic_consts));
+                client_methods.push(client_method(store, key, value, false));
                 outputs[i] = Some(Output {
                     key: Some(key.clone()),
                     value: Some(value.clone()),
@@ -144,6 +146,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                     };
                 });
                 let window_size = window.as_ref().map(window_size_ms);
+                client_methods.push(client_method(store, key_ty, aggregate, window.is_some()));
                 store_items.push(store_accessor(
                     app,
                     store,
@@ -270,6 +273,27 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 .sink_topics(&[#(#sink_topics),*])
         }
 
+        /// A typed client of the application's query servers: ask any instance, it routes to
+        /// the one that owns the key. Store, key and value types are checked at compile time.
+        #[derive(Clone, Debug)]
+        pub struct Client {
+            inner: ::streams_runtime::query::QueryClient,
+        }
+
+        impl Client {
+            /// A client of the instance at `base_url` (e.g. `http://127.0.0.1:8080`).
+            pub fn new(base_url: impl ::core::convert::Into<::std::string::String>) -> Self {
+                Self { inner: ::streams_runtime::query::QueryClient::new(base_url) }
+            }
+
+            /// The instances, their endpoints, tasks and lags.
+            pub async fn metadata(&self) -> ::streams_runtime::Result<::streams_runtime::__private::serde_json::Value> {
+                self.inner.metadata().await
+            }
+
+            #(#client_methods)*
+        }
+
         /// Names of the topics this topology reads and writes, internal topics included.
         pub mod topics {
             #(#topic_consts)*
@@ -281,6 +305,41 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
             #[allow(unused_imports)]
             use super::*;
             #(#store_items)*
+        }
+    }
+}
+
+/// `Client::<store_name>()`: the typed query handle of one store.
+fn client_method(store: &Store, key: &Type, value: &Type, windowed: bool) -> TokenStream {
+    let name = store.name.value();
+    let mut method = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>();
+    if method.starts_with(|c: char| c.is_ascii_digit()) {
+        method = format!("store_{method}");
+    }
+    let method = format_ident!("{method}");
+    let doc = format!("Queries of store `{name}`.");
+    if windowed {
+        quote! {
+            #[doc = #doc]
+            pub fn #method(&self) -> ::streams_runtime::query::WindowClient<'_, #key, #value> {
+                self.inner.window(#name)
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #doc]
+            pub fn #method(&self) -> ::streams_runtime::query::KeyValueClient<'_, #key, #value> {
+                self.inner.key_value(#name)
+            }
         }
     }
 }

@@ -106,7 +106,15 @@ pub(crate) fn parse_items(application_id: LitStr, items: &mut [Item], errors: &m
 }
 
 /// Names the expansion defines in the module.
-const RESERVED: &[&str] = &["APPLICATION_ID", "topology", "describe", "app", "topics", "stores"];
+const RESERVED: &[&str] = &[
+    "APPLICATION_ID",
+    "Client",
+    "topology",
+    "describe",
+    "app",
+    "topics",
+    "stores",
+];
 
 fn item_ident(item: &Item) -> Option<&Ident> {
     match item {

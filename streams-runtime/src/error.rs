@@ -24,6 +24,8 @@ pub enum ErrorKind {
     Codec,
     /// An operating-system level I/O failure (files, sockets, processes).
     Io,
+    /// An interactive query was refused (bad request, unknown store) or could not be answered.
+    Query,
 }
 
 /// An error from the streams runtime. Its message names the operation and the object involved.

@@ -17,6 +17,7 @@ pub mod kafka;
 pub mod naming;
 pub mod partitioner;
 pub mod processor;
+pub mod query;
 pub mod runtime;
 pub mod server;
 pub mod state;

@@ -8,6 +8,12 @@ pub fn changelog_topic(application_id: &str, store: &str) -> String {
     format!("{application_id}-{store}-changelog")
 }
 
+/// `<application.id>-membership`: the compacted topic where instances publish which tasks they
+/// run and where they answer queries.
+pub fn membership_topic(application_id: &str) -> String {
+    format!("{application_id}-membership")
+}
+
 /// The repartition topic for the operation `name`: `<application.id>-<name>-repartition`.
 pub fn repartition_topic(application_id: &str, name: &str) -> String {
     format!("{application_id}-{name}-repartition")

@@ -1,6 +1,7 @@
 //! The consume → process → produce → commit loop both Kafka baselines share.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -13,18 +14,19 @@ use streams_runtime::partitioner::RDKAFKA_PARTITIONER;
 pub(crate) type Out = ThreadedProducer<DefaultProducerContext>;
 
 /// Runs `process` on every record of `input` until `n` were consumed, committing every
-/// `commit_interval` (after `on_commit` and a producer flush); returns the time from the first
-/// record to the last one processed (group join and the final commit are not counted, as for
-/// the framework runs).
+/// `commit_interval` (after `on_commit` and a producer flush). Sets `ready` once the group has
+/// assigned partitions; returns when the last record was processed.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     cluster: &KafkaCluster,
     input: &str,
     group: &str,
     n: u64,
     commit_interval: Duration,
+    ready: &AtomicBool,
     mut process: impl FnMut(&BorrowedMessage<'_>, &Out),
     mut on_commit: impl FnMut(&Out),
-) -> Duration {
+) -> Instant {
     let consumer: BaseConsumer = cluster
         .client_config()
         .set("group.id", group)
@@ -39,10 +41,10 @@ pub(crate) fn run(
         .create()
         .expect("baseline producer");
     consumer.subscribe(&[input]).expect("subscribe");
-    let mut started: Option<Instant> = None;
     let mut positions: HashMap<i32, i64> = HashMap::new();
     let mut consumed = 0;
     let mut last_commit = Instant::now();
+    let mut last_report = Instant::now();
     let commit = |positions: &HashMap<i32, i64>, producer: &Out, on_commit: &mut dyn FnMut(&Out)| {
         on_commit(producer);
         producer.flush(Duration::from_secs(60)).expect("flush");
@@ -57,20 +59,27 @@ pub(crate) fn run(
         }
     };
     while consumed < n {
-        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(50)) {
-            started.get_or_insert_with(Instant::now);
+        let polled = consumer.poll(Duration::from_millis(10));
+        if !ready.load(Ordering::Relaxed) && consumer.assignment().is_ok_and(|a| a.count() > 0) {
+            ready.store(true, Ordering::Relaxed);
+        }
+        if let Some(Ok(message)) = polled {
             process(&message, &producer);
             positions.insert(message.partition(), message.offset() + 1);
             consumed += 1;
+        }
+        if last_report.elapsed() >= Duration::from_secs(10) {
+            eprintln!("  {group}: {consumed} of {n} consumed");
+            last_report = Instant::now();
         }
         if last_commit.elapsed() >= commit_interval {
             commit(&positions, &producer, &mut on_commit);
             last_commit = Instant::now();
         }
     }
-    let elapsed = started.map_or(Duration::ZERO, |s| s.elapsed());
+    let finished = Instant::now();
     commit(&positions, &producer, &mut on_commit);
-    elapsed
+    finished
 }
 
 /// Queues a record, waiting while the producer's queue is full.

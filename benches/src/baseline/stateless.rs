@@ -7,7 +7,6 @@ use streams_runtime::kafka::KafkaCluster;
 
 use super::kafka_loop::{run, send};
 use crate::data::Click;
-use crate::report::Run;
 
 /// `n` clicks of `input` → filter → map_values → `output`, with rdkafka only.
 pub fn stateless_passthrough(
@@ -16,13 +15,15 @@ pub fn stateless_passthrough(
     output: &str,
     n: u64,
     commit_interval: Duration,
-) -> Run {
-    let elapsed = run(
+    ready: &std::sync::atomic::AtomicBool,
+) -> std::time::Instant {
+    run(
         cluster,
         input,
         "baseline-stateless",
         n,
         commit_interval,
+        ready,
         |message, producer| {
             let Some(payload) = message.payload() else { return };
             let Ok(click) = serde_json::from_slice::<Click>(payload) else {
@@ -42,10 +43,5 @@ pub fn stateless_passthrough(
             );
         },
         |_| {},
-    );
-    Run {
-        name: "rdkafka consume → filter/map → produce loop".to_owned(),
-        records: n,
-        elapsed,
-    }
+    )
 }

@@ -30,7 +30,8 @@ pub(crate) async fn prepare(
             source_partitions.insert(name, count);
         }
     }
-    let (partitions, specs) = plan(application_id, topology, &source_partitions)?;
+    let (partitions, mut specs) = plan(application_id, topology, &source_partitions)?;
+    specs.push(TopicSpec::new(naming::membership_topic(application_id), 1).with_config("cleanup.policy", "compact"));
     cluster.create_topics(&specs).await?;
     for spec in &specs {
         match partition_count(&consumer, &spec.name).await? {

@@ -51,6 +51,8 @@ pub struct KafkaStreams {
     threads: Mutex<Vec<JoinHandle<Result<()>>>>,
     statuses: Vec<Arc<Mutex<thread::ThreadStatus>>>,
     partitions: HashMap<u32, i32>,
+    membership: crate::query::Membership,
+    endpoint: Option<String>,
 }
 
 impl KafkaStreams {
@@ -125,6 +127,30 @@ impl KafkaStreams {
                 .map_err(|e| Error::io("failed to spawn a stream thread", e))?;
             threads.push(handle);
         }
+        let endpoint = config.application_server().map(str::to_owned);
+        let membership = {
+            let (statuses, process_id, endpoint) = (statuses.clone(), env.process_id.clone(), endpoint.clone());
+            let me = move || {
+                let snapshot: Vec<thread::ThreadStatus> = statuses
+                    .iter()
+                    .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).clone())
+                    .collect();
+                let mut active_tasks: Vec<String> = snapshot
+                    .iter()
+                    .flat_map(|s| s.tasks.iter().map(ToString::to_string))
+                    .collect();
+                active_tasks.sort();
+                crate::query::MemberInfo {
+                    process_id: process_id.clone(),
+                    endpoint: endpoint.clone(),
+                    active_tasks,
+                    standby_tasks: Vec::new(),
+                    lags: snapshot.into_iter().flat_map(|s| s.lags).collect(),
+                    updated_ms: 0,
+                }
+            };
+            crate::query::Membership::start(&env.client_config, &env.application_id, &env.process_id, Box::new(me))?
+        };
         tracing::info!(application_id = %env.application_id, threads = threads.len(), "started");
         Ok(Self {
             env,
@@ -134,7 +160,33 @@ impl KafkaStreams {
             threads: Mutex::new(threads),
             statuses,
             partitions,
+            membership,
+            endpoint,
         })
+    }
+
+    /// Every live instance of this application (this one included): process id, query
+    /// endpoint, tasks and lags, from the membership topic.
+    pub fn members(&self) -> Vec<crate::query::MemberInfo> {
+        self.membership.members()
+    }
+
+    /// This instance's process id (kept in its state directory across restarts).
+    pub fn process_id(&self) -> &str {
+        &self.env.process_id
+    }
+
+    /// This instance's query endpoint (`application.server`), if set.
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
+    }
+
+    pub(crate) fn membership(&self) -> &crate::query::Membership {
+        &self.membership
+    }
+
+    pub(crate) fn registry(&self) -> &crate::task::StoreRegistry {
+        &self.env.registry
     }
 
     /// The cluster this instance talks to.
@@ -217,7 +269,9 @@ impl KafkaStreams {
     /// threads; returns the first thread error, if any. Later calls return `Ok(())` at once.
     pub async fn close(&self) -> Result<()> {
         self.stop.graceful.store(true, Ordering::Relaxed);
-        self.join_threads().await
+        let result = self.join_threads().await;
+        self.membership.stop(true);
+        result
     }
 
     /// Stops every thread at once, committing nothing and abandoning open transactions, as a
@@ -225,6 +279,7 @@ impl KafkaStreams {
     /// tests; use [`close`](Self::close) otherwise.
     pub async fn kill(&self) -> Result<()> {
         self.stop.crash.store(true, Ordering::Relaxed);
+        self.membership.stop(false);
         self.join_threads().await
     }
 

@@ -88,6 +88,7 @@ pub(crate) fn run(
         .map_err(|e| Error::kafka("failed to subscribe to the source topics", e))?;
 
     let mut last_error_log: Option<Instant> = None;
+    let mut reported_version = 0;
     let result = loop {
         if stop.graceful.load(Ordering::Relaxed) || stop.crash.load(Ordering::Relaxed) {
             break Ok(());
@@ -125,6 +126,12 @@ pub(crate) fn run(
             }
             Some(Err(_)) => {}
             None => {}
+        }
+        if s.assignment_version != reported_version {
+            // Tasks changed (rebalance): report at once, not only at the next commit.
+            reported_version = s.assignment_version;
+            let mut st = status.lock().unwrap_or_else(|e| e.into_inner());
+            st.tasks = s.task_ids();
         }
         if s.commit_due() {
             if let Err(e) = s.commit(&consumer) {

@@ -49,6 +49,8 @@ pub(crate) struct ThreadState<T: Transport> {
     pub(crate) needs_rejoin: bool,
     /// A simulated crash: nothing may be committed any more.
     pub(crate) crashed: bool,
+    /// Bumped whenever the set of tasks changes (status and membership refresh on it).
+    pub(crate) assignment_version: u64,
 }
 
 impl<T: Transport> ThreadState<T> {
@@ -81,6 +83,7 @@ impl<T: Transport> ThreadState<T> {
             fatal: None,
             needs_rejoin: false,
             crashed: false,
+            assignment_version: 0,
         }
     }
 
@@ -123,8 +126,7 @@ impl<T: Transport> ThreadState<T> {
         self.env
             .metrics
             .record_late_drops(task.dropped_late_records() - dropped_before);
-        let outputs: Vec<_> = task.drain_outputs().collect();
-        for out in outputs {
+        for out in task.drain_outputs() {
             self.transport.send(OutgoingRecord {
                 topic: &out.topic,
                 partition: None,
@@ -246,6 +248,7 @@ impl<T: Transport> ThreadState<T> {
             seeks.extend(task.roll_back());
         }
         if fatal {
+            self.assignment_version += 1;
             for (_, task) in std::mem::take(&mut self.tasks) {
                 task.close(&self.env);
             }
@@ -265,6 +268,7 @@ impl<T: Transport> ThreadState<T> {
 
     /// Rebalance: the partitions in `revoked` are being taken away.
     pub(crate) fn suspend<'a>(&mut self, revoked: impl IntoIterator<Item = (&'a str, i32)>) {
+        self.assignment_version += 1;
         for (topic, partition) in revoked {
             if let Some(&sub) = self.source_topics.get(topic) {
                 let id = TaskId {
@@ -281,6 +285,7 @@ impl<T: Transport> ThreadState<T> {
     /// Rebalance: `assigned` is this thread's new assignment; reuse suspended tasks, open the
     /// others (restoring their stores), close what was not handed back.
     pub(crate) fn assign<'a>(&mut self, assigned: impl IntoIterator<Item = (&'a str, i32)>) -> Result<()> {
+        self.assignment_version += 1;
         let mut wanted: Vec<TaskId> = assigned
             .into_iter()
             .filter_map(|(topic, partition)| {

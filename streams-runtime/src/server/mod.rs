@@ -1,5 +1,6 @@
-//! The instance's HTTP server: `/metrics` (Prometheus text format) and `/topology` (text,
-//! `?format=mermaid` or `?format=dot`). Interactive queries will be served here too.
+//! The instance's HTTP server: interactive queries (`/stores/..`, `/metadata`; see
+//! [`query`](crate::query)), `/metrics` (Prometheus text format) and `/topology` (text,
+//! `?format=mermaid` or `?format=dot`).
 
 mod prometheus;
 
@@ -23,14 +24,27 @@ struct AppState {
 
 /// The routes, for embedding in a larger axum app.
 pub fn router(streams: Arc<KafkaStreams>) -> Router {
+    let queries = Arc::new(crate::query::routes::QueryState {
+        streams: Arc::clone(&streams),
+        http: reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap_or_default(),
+    });
     let state = Arc::new(AppState {
         streams,
         exporter: prometheus::Exporter::new(),
     });
+    let query_routes = Router::new()
+        .route("/stores/{store}", get(crate::query::routes::scan))
+        .route("/stores/{store}/keys/{key}", get(crate::query::routes::get_key))
+        .route("/metadata", get(crate::query::routes::metadata))
+        .with_state(queries);
     Router::new()
         .route("/metrics", get(metrics))
         .route("/topology", get(topology))
         .with_state(state)
+        .merge(query_routes)
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {

@@ -104,34 +104,50 @@ impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for WindowedAggregat
     }
 }
 
+impl<K: StoreData, V: Data, A: StoreData> WindowedAggregateProcessor<K, V, A> {
+    /// Adds one record to one of its windows, unless that window has closed.
+    fn update(
+        &mut self,
+        ctx: &mut TaskContext,
+        key: K,
+        value: V,
+        window: crate::window::TimeWindow,
+        timestamp: i64,
+    ) -> Result<()> {
+        if self.windows.is_closed(&window, ctx.stream_time()) {
+            ctx.record_late_drop();
+            tracing::debug!(
+                task = %ctx.task(),
+                timestamp,
+                window = %window,
+                stream_time = ctx.stream_time(),
+                "dropping a record that arrived after its window closed"
+            );
+            return Ok(());
+        }
+        let updated = (self.f)(&key, value, self.store.fetch(&key, window.start_ms)?);
+        self.store.put(&key, window.start_ms, &updated)?;
+        self.next.forward(
+            ctx,
+            Record {
+                key: Windowed { key, window },
+                value: updated,
+                timestamp,
+            },
+        )
+    }
+}
+
 impl<K: StoreData, V: Data, A: StoreData> Processor<K, V> for WindowedAggregateProcessor<K, V, A> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         let Record { key, value, timestamp } = record;
+        if self.windows.advance_ms() == self.windows.size_ms() {
+            // Tumbling: one window, no copies.
+            let window = self.windows.window_for(timestamp);
+            return self.update(ctx, key, value, window, timestamp);
+        }
         for window in self.windows.windows_for(timestamp) {
-            if self.windows.is_closed(&window, ctx.stream_time()) {
-                ctx.record_late_drop();
-                tracing::debug!(
-                    task = %ctx.task(),
-                    timestamp,
-                    window = %window,
-                    stream_time = ctx.stream_time(),
-                    "dropping a record that arrived after its window closed"
-                );
-                continue;
-            }
-            let updated = (self.f)(&key, value.clone(), self.store.fetch(&key, window.start_ms)?);
-            self.store.put(&key, window.start_ms, &updated)?;
-            self.next.forward(
-                ctx,
-                Record {
-                    key: Windowed {
-                        key: key.clone(),
-                        window,
-                    },
-                    value: updated,
-                    timestamp,
-                },
-            )?;
+            self.update(ctx, key.clone(), value.clone(), window, timestamp)?;
         }
         Ok(())
     }

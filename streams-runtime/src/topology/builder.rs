@@ -130,8 +130,10 @@ impl StreamsBuilder {
             "TABLE-SOURCE",
             Arc::new(factory),
             children,
+            super::kstream::partition_codec(&consumed.key_codec),
         );
         register_store(&stream, &materialized, StoreKind::KeyValue);
+        super::grouped::register_query::<K, V, _>(&stream, &materialized.name, None);
         KTable {
             stream,
             store: materialized.name,

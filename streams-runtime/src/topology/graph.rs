@@ -45,6 +45,8 @@ pub(crate) struct Graph {
     pub(crate) sources: Vec<SourceEntry>,
     pub(crate) stores: Vec<(StoreSpec, usize)>,
     pub(crate) repartitions: Vec<RepartitionEntry>,
+    /// Typed query access per store, for the HTTP query server.
+    pub(crate) queries: Vec<(String, Arc<dyn crate::query::StoreQuery>)>,
     pub(crate) errors: Vec<String>,
 }
 

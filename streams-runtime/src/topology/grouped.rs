@@ -64,6 +64,7 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
     ) -> KTable<K, A> {
         let input = repartition_if_needed(&self.stream, &materialized.name, Arc::new(Binary));
         register_store(&input, &materialized, StoreKind::KeyValue);
+        register_query::<K, A, _>(&input, &materialized.name, None);
         let table = input.attach(
             "AGGREGATE",
             format!("stores: [{}]", materialized.name),
@@ -118,6 +119,7 @@ impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
         // Kafka Streams' default retention: at least one day, and never less than size + grace.
         let retention_ms = (self.windows.size_ms() + self.windows.grace_ms()).max(24 * 3_600_000);
         register_store(&input, &materialized, StoreKind::Window { retention_ms });
+        register_query::<K, A, _>(&input, &materialized.name, Some(self.windows.size_ms()));
         let windows = self.windows;
         let table = input.attach(
             "WINDOWED-AGGREGATE",
@@ -148,6 +150,20 @@ pub(crate) fn register_store<K, V>(stream: &KStream<K, V>, materialized: &Materi
         logged: materialized.logged,
     };
     graph::lock(&stream.graph).add_store(spec, stream.sub);
+}
+
+/// Makes store `name` queryable over HTTP; keys are routed by how `stream`'s topic encodes them.
+pub(crate) fn register_query<K: StoreData, V: StoreData, S>(
+    stream: &KStream<K, S>,
+    name: &str,
+    window_size_ms: Option<i64>,
+) {
+    let codec = super::kstream::key_codec_of::<K>(stream.partition_codec.as_ref())
+        .unwrap_or_else(|| Arc::new(Binary) as Arc<dyn Codec<K>>);
+    let query = crate::query::TypedStoreQuery::<K, V>::new(codec, window_size_ms);
+    graph::lock(&stream.graph)
+        .queries
+        .push((name.to_owned(), Arc::new(query)));
 }
 
 /// Routes `stream` through `<application.id>-<name>-repartition` when its keys may have changed,

@@ -108,6 +108,7 @@ impl<K: StoreData, V: StoreData> KStream<K, V> {
             sub,
             children,
             key_changed: false,
+            partition_codec: input.partition_codec.clone(),
         }
     }
 }

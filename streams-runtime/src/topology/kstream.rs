@@ -22,6 +22,22 @@ pub struct KStream<K, V> {
     pub(crate) children: Children<K, V>,
     /// Whether an operation may have changed keys since the source, so grouping must repartition.
     pub(crate) key_changed: bool,
+    /// The `Arc<dyn Codec<K>>` that encoded the keys of the topic this stream's task reads, while
+    /// keys are unchanged: a key's partition is murmur2 of that encoding (query routing needs it).
+    pub(crate) partition_codec: Option<PartitionCodec>,
+}
+
+/// An `Arc<dyn Codec<K>>`, type-erased so it can ride along streams of any key type.
+pub(crate) type PartitionCodec = Arc<dyn std::any::Any + Send + Sync>;
+
+/// Wraps a key codec as a [`PartitionCodec`].
+pub(crate) fn partition_codec<K: 'static>(codec: &Arc<dyn Codec<K>>) -> PartitionCodec {
+    Arc::new(Arc::clone(codec))
+}
+
+/// The key codec back from a [`PartitionCodec`], if it encodes `K`.
+pub(crate) fn key_codec_of<K: 'static>(codec: Option<&PartitionCodec>) -> Option<Arc<dyn Codec<K>>> {
+    codec.and_then(|c| c.downcast_ref::<Arc<dyn Codec<K>>>()).cloned()
 }
 
 impl<K: Data, V: Data> KStream<K, V> {
@@ -35,6 +51,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         timestamp: Option<Arc<TimestampExtractor<K, V>>>,
     ) -> Self {
         let children = Children::default();
+        let codec = partition_codec(&key_codec);
         let factory = Source {
             topic: topic.clone(),
             key_codec,
@@ -42,7 +59,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             timestamp,
             children: children.clone(),
         };
-        Self::register_source(graph, topic, node_name, "SOURCE", Arc::new(factory), children)
+        Self::register_source(graph, topic, node_name, "SOURCE", Arc::new(factory), children, codec)
     }
 
     /// Adds `factory` as the source of `topic` in a new sub-topology; `children` receive what it
@@ -54,6 +71,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         kind: &'static str,
         factory: Arc<dyn RawNodeFactory>,
         children: Children<K, V>,
+        partition_codec: PartitionCodec,
     ) -> Self {
         let mut g = graph::lock(graph);
         if g.sources.iter().any(|s| s.topic == topic) {
@@ -71,6 +89,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             sub,
             children,
             key_changed: false,
+            partition_codec: Some(partition_codec),
         }
     }
 
@@ -90,6 +109,11 @@ impl<K: Data, V: Data> KStream<K, V> {
             sub: self.sub,
             children,
             key_changed: self.key_changed || key_changed,
+            partition_codec: if self.key_changed || key_changed {
+                None
+            } else {
+                self.partition_codec.clone()
+            },
         }
     }
 
@@ -258,6 +282,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             sub,
             children,
             key_changed: self.key_changed || other.key_changed,
+            partition_codec: self.partition_codec.clone(),
         }
     }
 
@@ -303,6 +328,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             sub: self.sub,
             children: self.children.clone(),
             key_changed: self.key_changed,
+            partition_codec: self.partition_codec.clone(),
         }
     }
 }

@@ -63,6 +63,8 @@ pub struct Topology {
     description: String,
     /// Nodes with their resolved sub-topology, for the diagram renderings.
     nodes: Vec<(graph::NodeInfo, u32)>,
+    /// Typed query access per store name.
+    pub(crate) queries: std::collections::HashMap<String, Arc<dyn crate::query::StoreQuery>>,
 }
 
 impl Topology {
@@ -117,6 +119,7 @@ impl Topology {
             repartitions,
             description: describe(graph, &id_of),
             nodes: graph.nodes.iter().map(|n| (n.clone(), id_of(n.sub))).collect(),
+            queries: graph.queries.iter().cloned().collect(),
         })
     }
 

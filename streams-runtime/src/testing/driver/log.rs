@@ -17,13 +17,19 @@ pub(crate) enum Status {
     Aborted,
 }
 
-/// One record in a partition log.
-#[derive(Clone, Debug)]
-pub(crate) struct LogRecord {
+/// What a record carries; shared, so handing it to the stream thread copies nothing.
+#[derive(Debug)]
+pub(crate) struct Payload {
     pub(crate) key: Option<Vec<u8>>,
     pub(crate) value: Option<Vec<u8>>,
     pub(crate) timestamp: i64,
     pub(crate) headers: Vec<(String, Vec<u8>)>,
+}
+
+/// One record in a partition log.
+#[derive(Clone, Debug)]
+pub(crate) struct LogRecord {
+    pub(crate) payload: std::sync::Arc<Payload>,
     pub(crate) status: Status,
     /// Position in the order of all writes to the log, across topics.
     pub(crate) sequence: u64,

@@ -63,7 +63,7 @@ pub use record::TestRecord;
 pub use topics::{InputTopic, OutputTopic};
 pub use transport::CommitFault;
 
-use self::log::{LogRecord, Status};
+use self::log::{LogRecord, Payload, Status};
 use self::transport::{MemoryConsumer, MemoryReader, MemoryTransport, SIMULATED_CRASH, SharedLog, lock};
 use crate::codec::{Codec, Json};
 use crate::config::{ProcessingGuarantee, StreamsConfig};
@@ -498,10 +498,12 @@ impl Core {
                 topic,
                 partition,
                 LogRecord {
-                    key: record.key,
-                    value: record.value,
-                    timestamp: record.timestamp.unwrap_or(now),
-                    headers: record.headers,
+                    payload: Arc::new(Payload {
+                        key: record.key,
+                        value: record.value,
+                        timestamp: record.timestamp.unwrap_or(now),
+                        headers: record.headers,
+                    }),
                     status: Status::Visible,
                     sequence: 0,
                 },
@@ -598,15 +600,15 @@ impl Instance {
                 if let Some(record) = (offset < end)
                     .then(|| log.read(topic, *partition, offset, read_committed))
                     .flatten()
-                    && best.is_none_or(|(ts, _, _)| record.timestamp < ts)
+                    && best.is_none_or(|(ts, _, _)| record.payload.timestamp < ts)
                 {
-                    best = Some((record.timestamp, index, offset));
+                    best = Some((record.payload.timestamp, index, offset));
                 }
             }
             best.and_then(|(_, index, offset)| {
                 let (topic, partition) = &self.inputs[index];
                 log.read(topic, *partition, offset, read_committed)
-                    .map(|r| (index, offset, r.clone()))
+                    .map(|r| (index, offset, Arc::clone(&r.payload)))
             })
         };
         let Some((index, offset, record)) = next else {
@@ -648,10 +650,10 @@ impl Core {
                         r.sequence,
                         partition,
                         RawRecord {
-                            key: r.key.clone(),
-                            value: r.value.clone(),
-                            timestamp: Some(r.timestamp),
-                            headers: r.headers.clone(),
+                            key: r.payload.key.clone(),
+                            value: r.payload.value.clone(),
+                            timestamp: Some(r.payload.timestamp),
+                            headers: r.payload.headers.clone(),
                             partition: Some(partition),
                         },
                     ));

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::log::{LogRecord, MemoryLog, Status};
+use super::log::{LogRecord, MemoryLog, Payload, Status};
 use crate::config::ProcessingGuarantee;
 use crate::error::{Error, ErrorKind, Result};
 use crate::partitioner;
@@ -68,20 +68,33 @@ impl MemoryTransport {
 /// The stream thread's read positions (next offset per input partition).
 #[derive(Debug, Default)]
 pub(crate) struct MemoryConsumer {
-    positions: Mutex<HashMap<(String, i32), i64>>,
+    /// Topic → partition → next offset (nested so lookups never allocate).
+    positions: Mutex<HashMap<String, HashMap<i32, i64>>>,
 }
 
 impl MemoryConsumer {
-    fn lock(&self) -> MutexGuard<'_, HashMap<(String, i32), i64>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, HashMap<i32, i64>>> {
         self.positions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn position(&self, topic: &str, partition: i32) -> i64 {
-        self.lock().get(&(topic.to_owned(), partition)).copied().unwrap_or(0)
+        self.lock()
+            .get(topic)
+            .and_then(|p| p.get(&partition))
+            .copied()
+            .unwrap_or(0)
     }
 
     pub(crate) fn seek(&self, topic: &str, partition: i32, offset: i64) {
-        self.lock().insert((topic.to_owned(), partition), offset);
+        let mut positions = self.lock();
+        match positions.get_mut(topic) {
+            Some(partitions) => {
+                partitions.insert(partition, offset);
+            }
+            None => {
+                positions.insert(topic.to_owned(), HashMap::from([(partition, offset)]));
+            }
+        }
     }
 }
 
@@ -109,10 +122,12 @@ impl Transport for MemoryTransport {
             out.topic,
             partition,
             LogRecord {
-                key: Some(out.key.to_vec()),
-                value: out.value.map(<[u8]>::to_vec),
-                timestamp: out.timestamp,
-                headers: out.headers.to_vec(),
+                payload: Arc::new(Payload {
+                    key: Some(out.key.to_vec()),
+                    value: out.value.map(<[u8]>::to_vec),
+                    timestamp: out.timestamp,
+                    headers: out.headers.to_vec(),
+                }),
                 status,
                 sequence: 0,
             },
@@ -199,12 +214,12 @@ impl PartitionReader for MemoryReader {
     }
 
     fn read(&self, topic: &str, partition: i32, from: i64, to: i64, apply: &mut ApplyRecord<'_>) -> Result<()> {
-        let records: Vec<(i64, LogRecord)> = {
+        let records: Vec<(i64, Arc<Payload>)> = {
             let log = lock(&self.log);
             (from..to)
                 .filter_map(|offset| {
                     log.read(topic, partition, offset, self.read_committed)
-                        .map(|r| (offset, r.clone()))
+                        .map(|r| (offset, Arc::clone(&r.payload)))
                 })
                 .collect()
         };

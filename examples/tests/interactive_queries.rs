@@ -1,0 +1,301 @@
+//! Interactive queries across instances: three word-count instances (in one process, on the
+//! mock cluster, each with its own state, query server and `application.server`) — every
+//! key is answered correctly by every instance through the generated typed client, routed to
+//! the owner of the key's partition. In process so the test can see all three instances'
+//! membership converge; the separate-process variant is `interactive_queries_processes.rs`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use streams_examples::click_aggregator;
+use streams_examples::word_count::pipeline;
+use streams_runtime::KafkaStreams;
+use streams_runtime::config::StreamsConfig;
+use streams_runtime::testing::TestBroker;
+
+fn free_port() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr")
+}
+
+const LINES: usize = 400;
+
+fn line(i: usize) -> String {
+    format!("w{} w{} common", i % 37, (i * 7) % 11)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_instance_answers_every_key() {
+    let broker = TestBroker::mock().expect("mock");
+    broker
+        .create_topic(pipeline::topics::TEXT_LINES, 3)
+        .await
+        .expect("topic");
+    broker
+        .create_topic(pipeline::topics::WORD_COUNTS, 3)
+        .await
+        .expect("topic");
+    let cluster = broker.cluster();
+    let producer: FutureProducer = cluster.client_config().create().expect("producer");
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for i in 0..LINES {
+        let text = line(i);
+        for word in text.split(' ') {
+            *expected.entry(word.to_owned()).or_default() += 1;
+        }
+        producer
+            .send(
+                FutureRecord::to(pipeline::topics::TEXT_LINES)
+                    .key(&format!("l{i}"))
+                    .payload(&text),
+                Duration::from_secs(5),
+            )
+            .await
+            .expect("produce");
+    }
+
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().expect("tempdir")).collect();
+    let mut instances = Vec::new();
+    for dir in &dirs {
+        let addr = free_port();
+        let config = StreamsConfig::builder(pipeline::APPLICATION_ID)
+            .state_dir(dir.path())
+            .application_server(addr.to_string())
+            .commit_interval(Duration::from_millis(200))
+            .kafka_property("consumer.session.timeout.ms", "6000")
+            .kafka_property("consumer.heartbeat.interval.ms", "500")
+            .build()
+            .expect("config");
+        let streams = Arc::new(
+            KafkaStreams::start_on(pipeline::topology().expect("topology"), config, cluster.clone())
+                .await
+                .expect("start"),
+        );
+        streams_runtime::server::serve(Arc::clone(&streams), addr, std::future::pending())
+            .await
+            .expect("serve");
+        instances.push((addr, streams));
+    }
+
+    // Converged: each of the 6 tasks run by exactly one instance, every instance seeing all three.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let views: Vec<Vec<String>> = instances
+            .iter()
+            .map(|(_, s)| {
+                let mut tasks: Vec<String> = s.members().into_iter().flat_map(|m| m.active_tasks).collect();
+                tasks.sort();
+                tasks
+            })
+            .collect();
+        let complete = ["0_0", "0_1", "0_2", "1_0", "1_1", "1_2"];
+        if views.iter().all(|v| v == &complete) && instances.iter().all(|(_, s)| s.members().len() == 3) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "membership never converged: {views:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Every key, asked of every instance, answers the full count (once processing caught up).
+    let clients: Vec<pipeline::Client> = instances
+        .iter()
+        .map(|(addr, _)| pipeline::Client::new(addr.to_string()))
+        .collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    for (word, count) in &expected {
+        for client in &clients {
+            loop {
+                match client.word_counts().get(word).await {
+                    Ok(Some(n)) if n == *count => break,
+                    other => {
+                        assert!(
+                            tokio::time::Instant::now() < deadline,
+                            "`{word}`: expected {count}, got {other:?}"
+                        );
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        }
+    }
+    // Local answers and proxied ones both happened: each instance owns only some partitions.
+    let served: Vec<String> = {
+        let http = reqwest::Client::new();
+        let mut out = Vec::new();
+        for word in expected.keys().take(12) {
+            let body: serde_json::Value = http
+                .get(format!("http://{}/stores/word-counts/keys/{word}", instances[0].0))
+                .send()
+                .await
+                .expect("get")
+                .json()
+                .await
+                .expect("json");
+            out.push(body["served_by"].as_str().unwrap_or_default().to_owned());
+        }
+        out
+    };
+    let distinct: std::collections::BTreeSet<&String> = served.iter().collect();
+    assert!(distinct.len() > 1, "all answers came from one instance: {served:?}");
+
+    // A scan across instances pages through every key exactly once.
+    let mut seen = BTreeMap::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (page, next) = clients[1]
+            .word_counts()
+            .scan("", after.as_deref(), 10)
+            .await
+            .expect("scan");
+        seen.extend(page);
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+    let (prefixed, _) = clients[2].word_counts().scan("w1", None, 1000).await.expect("scan");
+    assert!(!prefixed.is_empty() && prefixed.iter().all(|(w, _)| w.starts_with("w1")));
+
+    // Bad requests: clear 4xx answers.
+    let http = reqwest::Client::new();
+    let base = format!("http://{}", instances[2].0);
+    let unknown = http
+        .get(format!("{base}/stores/nope/keys/a"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(unknown.status(), 404);
+    assert!(
+        unknown
+            .text()
+            .await
+            .expect("body")
+            .contains("no store named `nope`; this application has `word-counts`")
+    );
+    let bad_limit = http
+        .get(format!("{base}/stores/word-counts?limit=0"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(bad_limit.status(), 400);
+    let window_args = http
+        .get(format!("{base}/stores/word-counts/keys/a?from=1"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(window_args.status(), 400);
+    let missing = clients[0]
+        .word_counts()
+        .get(&"never-seen".to_owned())
+        .await
+        .expect("get");
+    assert_eq!(missing, None);
+    let metadata = clients[0].metadata().await.expect("metadata");
+    assert_eq!(metadata["members"].as_array().map(Vec::len), Some(3));
+
+    for (_, streams) in &instances {
+        streams.close().await.expect("close");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn window_store_queries_and_bad_window_arguments() {
+    use click_aggregator::{Click, pipeline as clicks};
+    let broker = TestBroker::mock().expect("mock");
+    broker
+        .create_topic(clicks::topics::USER_CLICKS, 2)
+        .await
+        .expect("topic");
+    broker
+        .create_topic(clicks::topics::AGGREGATED_CLICKS, 2)
+        .await
+        .expect("topic");
+    let cluster = broker.cluster();
+    // Keys are routed with Java's partitioner (murmur2); producers of the input must use it too.
+    let producer: FutureProducer = cluster
+        .client_config()
+        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
+        .create()
+        .expect("producer");
+    // 2024-01-05 10:00:00 UTC, seconds.
+    let ten = 1_704_448_800;
+    for (user, offset) in [("ann", 10), ("ann", 20), ("bob", 30), ("ann", 400)] {
+        let click = Click {
+            user_id: user.into(),
+            url: "/".into(),
+            timestamp: ten + offset,
+        };
+        producer
+            .send(
+                FutureRecord::to(clicks::topics::USER_CLICKS)
+                    .key(user)
+                    .payload(&serde_json::to_vec(&click).expect("json")),
+                Duration::from_secs(5),
+            )
+            .await
+            .expect("produce");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let addr = free_port();
+    let config = StreamsConfig::builder(clicks::APPLICATION_ID)
+        .state_dir(dir.path())
+        .application_server(addr.to_string())
+        .commit_interval(Duration::from_millis(200))
+        .build()
+        .expect("config");
+    let streams = Arc::new(
+        KafkaStreams::start_on(clicks::topology().expect("topology"), config, cluster)
+            .await
+            .expect("start"),
+    );
+    streams_runtime::server::serve(Arc::clone(&streams), addr, std::future::pending())
+        .await
+        .expect("serve");
+    let client = clicks::Client::new(addr.to_string());
+    let window_ms = ten * 1000;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if client
+            .click_counts()
+            .get(&"ann".to_owned(), window_ms)
+            .await
+            .ok()
+            .flatten()
+            == Some(2)
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "counts never arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let windows = client
+        .click_counts()
+        .fetch(&"ann".to_owned(), window_ms, window_ms + 3_600_000)
+        .await
+        .expect("fetch");
+    let counts: Vec<(i64, u64)> = windows.iter().map(|(w, n)| (w.start_ms, *n)).collect();
+    assert_eq!(counts, vec![(window_ms, 2), (window_ms + 300_000, 1)]);
+    assert_eq!(
+        client
+            .click_counts()
+            .get(&"bob".to_owned(), window_ms + 300_000)
+            .await
+            .expect("get"),
+        None
+    );
+
+    let http = reqwest::Client::new();
+    let base = format!("http://{addr}/stores/click-counts/keys/ann");
+    for bad in ["?from=abc", "?window_start=1&from=2", "?from=10&to=5"] {
+        let answer = http.get(format!("{base}{bad}")).send().await.expect("get");
+        assert_eq!(answer.status(), 400, "{bad}");
+    }
+    streams.close().await.expect("close");
+}

@@ -1,0 +1,174 @@
+//! Typed store access behind an untyped (JSON over HTTP) interface: each store registers an
+//! adapter when the topology is built, where its key and value types are known.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::codec::Codec;
+use crate::partitioner;
+use crate::state::{KeyValueStore, SharedStore, WindowStore};
+
+/// A bad request, said in terms of the store's types.
+pub(crate) type QueryError = String;
+
+/// One store's queries over JSON.
+pub(crate) trait StoreQuery: Send + Sync {
+    /// The window size for window stores, `None` for key-value stores.
+    fn window_size_ms(&self) -> Option<i64>;
+
+    /// The partition holding `key` (given as text) among `partitions`.
+    fn partition(&self, key: &str, partitions: i32) -> Result<i32, QueryError>;
+
+    /// The value of `key` (key-value stores) as JSON.
+    fn get(&self, store: &SharedStore, key: &str) -> crate::Result<Result<Option<Value>, QueryError>>;
+
+    /// The windows of `key` starting in `[from_ms, to_ms]` (window stores), as
+    /// `{"window_start", "window_end", "value"}` objects.
+    fn fetch(
+        &self,
+        store: &SharedStore,
+        key: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> crate::Result<Result<Vec<Value>, QueryError>>;
+
+    /// Every entry as `(key text, key JSON, value JSON)`; window stores add the window to the key.
+    fn entries(&self, store: &SharedStore) -> crate::Result<Vec<(String, Value, Value)>>;
+}
+
+/// The text form of a key: a JSON string's contents, or the JSON of anything else.
+pub(crate) fn key_text(key: &Value) -> String {
+    match key {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Parses a key given as text: JSON (`42`, `{"id":1}`, `"quoted"`) or, failing that, a string.
+pub(crate) fn parse_key<K: DeserializeOwned>(text: &str) -> Result<K, QueryError> {
+    serde_json::from_str::<K>(text)
+        .or_else(|_| serde_json::from_value::<K>(Value::String(text.to_owned())))
+        .map_err(|e| {
+            format!(
+                "`{text}` is not a valid key of type `{}`: {e}",
+                std::any::type_name::<K>()
+            )
+        })
+}
+
+pub(crate) struct TypedStoreQuery<K, V> {
+    /// How keys are encoded on the topic the store's task reads (partitioning).
+    partition_codec: Arc<dyn Codec<K>>,
+    window_size_ms: Option<i64>,
+    _value: PhantomData<fn() -> V>,
+}
+
+impl<K, V> TypedStoreQuery<K, V> {
+    pub(crate) fn new(partition_codec: Arc<dyn Codec<K>>, window_size_ms: Option<i64>) -> Self {
+        Self {
+            partition_codec,
+            window_size_ms,
+            _value: PhantomData,
+        }
+    }
+}
+
+impl<K, V> StoreQuery for TypedStoreQuery<K, V>
+where
+    K: Serialize + DeserializeOwned + Send + Sync + 'static,
+    V: Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    fn window_size_ms(&self) -> Option<i64> {
+        self.window_size_ms
+    }
+
+    fn partition(&self, key: &str, partitions: i32) -> Result<i32, QueryError> {
+        let key: K = parse_key(key)?;
+        let bytes = self
+            .partition_codec
+            .to_bytes(&key)
+            .map_err(|e| format!("cannot encode the key: {e}"))?;
+        Ok(partitioner::partition_for_key(&bytes, partitions.unsigned_abs()) as i32)
+    }
+
+    fn get(&self, store: &SharedStore, key: &str) -> crate::Result<Result<Option<Value>, QueryError>> {
+        let key: K = match parse_key(key) {
+            Ok(key) => key,
+            Err(e) => return Ok(Err(e)),
+        };
+        let value = KeyValueStore::<K, V>::new(Arc::clone(store)).get(&key)?;
+        Ok(Ok(value.map(|v| serde_json::to_value(v).unwrap_or(Value::Null))))
+    }
+
+    fn fetch(
+        &self,
+        store: &SharedStore,
+        key: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> crate::Result<Result<Vec<Value>, QueryError>> {
+        let key: K = match parse_key(key) {
+            Ok(key) => key,
+            Err(e) => return Ok(Err(e)),
+        };
+        let size = self.window_size_ms.unwrap_or(1);
+        let windows = WindowStore::<K, V>::new(Arc::clone(store), size).fetch_range(&key, from_ms, to_ms)?;
+        Ok(Ok(windows
+            .into_iter()
+            .map(|(window, value)| {
+                serde_json::json!({
+                    "window_start": window.start_ms,
+                    "window_end": window.end_ms,
+                    "value": serde_json::to_value(value).unwrap_or(Value::Null),
+                })
+            })
+            .collect()))
+    }
+
+    fn entries(&self, store: &SharedStore) -> crate::Result<Vec<(String, Value, Value)>> {
+        let json = |v: &dyn erased::Json| v.json();
+        Ok(match self.window_size_ms {
+            None => KeyValueStore::<K, V>::new(Arc::clone(store))
+                .all()?
+                .into_iter()
+                .map(|(k, v)| {
+                    let key = json(&k);
+                    (key_text(&key), key, json(&v))
+                })
+                .collect(),
+            Some(size) => WindowStore::<K, V>::new(Arc::clone(store), size)
+                .all()?
+                .into_iter()
+                .map(|(windowed, v)| {
+                    let key = serde_json::json!({
+                        "key": json(&windowed.key),
+                        "window_start": windowed.window.start_ms,
+                        "window_end": windowed.window.end_ms,
+                    });
+                    (
+                        format!("{}@{:020}", key_text(&key["key"]), windowed.window.start_ms),
+                        key,
+                        json(&v),
+                    )
+                })
+                .collect(),
+        })
+    }
+}
+
+mod erased {
+    /// Anything serializable, as JSON (`null` if it cannot be represented).
+    pub(super) trait Json {
+        fn json(&self) -> serde_json::Value;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> serde_json::Value {
+            serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        }
+    }
+}

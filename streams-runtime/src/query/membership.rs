@@ -1,0 +1,221 @@
+//! Who runs which tasks, and where they answer queries. librdkafka has no custom assignor, so
+//! the member metadata Kafka Streams keeps in assignor user data travels over a compacted
+//! topic instead: every instance publishes its entry to `<application.id>-membership` (key =
+//! process id) when its tasks change and every few seconds, and reads everyone's.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::naming;
+use crate::task::TaskId;
+
+/// Entries not refreshed for this long belong to instances presumed gone.
+const STALE_AFTER: Duration = Duration::from_secs(15);
+const HEARTBEAT: Duration = Duration::from_secs(3);
+const CHECK: Duration = Duration::from_millis(200);
+
+/// One instance, as published.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    /// The instance's process id (stable across restarts, kept in its state directory).
+    pub process_id: String,
+    /// Its query endpoint (`application.server`), if it serves queries.
+    pub endpoint: Option<String>,
+    /// Tasks it runs, as `<sub-topology>_<partition>`.
+    pub active_tasks: Vec<String>,
+    /// Standby tasks it keeps warm.
+    pub standby_tasks: Vec<String>,
+    /// Consumer lag per input partition: (topic, partition, records behind).
+    pub lags: Vec<(String, i32, i64)>,
+    /// When it published this, epoch milliseconds.
+    pub updated_ms: i64,
+}
+
+/// What this instance currently is (called by the membership thread).
+pub(crate) type SelfInfo = Box<dyn Fn() -> MemberInfo + Send + Sync>;
+
+/// The membership view of one instance, kept current by a background thread.
+pub(crate) struct Membership {
+    process_id: String,
+    members: Arc<RwLock<HashMap<String, MemberInfo>>>,
+    stop: Arc<AtomicBool>,
+    leave: Arc<AtomicBool>,
+    thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Membership {
+    /// Starts publishing `me()` and reading everyone's entries.
+    pub(crate) fn start(
+        client_config: &ClientConfig,
+        application_id: &str,
+        process_id: &str,
+        me: SelfInfo,
+    ) -> Result<Self> {
+        let topic = naming::membership_topic(application_id);
+        let producer: BaseProducer = client_config
+            .clone()
+            .set("linger.ms", "0")
+            .create()
+            .map_err(|e| Error::kafka("failed to create the membership producer", e))?;
+        let consumer: BaseConsumer = client_config
+            .clone()
+            .set("group.id", format!("{application_id}-membership-reader"))
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false")
+            .create()
+            .map_err(|e| Error::kafka("failed to create the membership reader", e))?;
+        let mut assignment = TopicPartitionList::new();
+        assignment
+            .add_partition_offset(&topic, 0, Offset::Beginning)
+            .and_then(|()| consumer.assign(&assignment))
+            .map_err(|e| Error::kafka(format!("failed to read `{topic}`"), e))?;
+        let members = Arc::new(RwLock::new(HashMap::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let leave = Arc::new(AtomicBool::new(true));
+        let thread = {
+            let (members, stop, leave, process_id) = (
+                Arc::clone(&members),
+                Arc::clone(&stop),
+                Arc::clone(&leave),
+                process_id.to_owned(),
+            );
+            std::thread::Builder::new()
+                .name(format!("{application_id}-membership"))
+                .spawn(move || {
+                    run(&topic, &process_id, &producer, &consumer, &members, &stop, &me);
+                    if leave.load(Ordering::Relaxed) {
+                        // Others stop routing here at once instead of after the staleness timeout.
+                        let record = BaseRecord::<str, [u8]>::to(&topic).key(&process_id);
+                        let _ = producer.send(record);
+                        let _ = producer.flush(Duration::from_secs(5));
+                    }
+                })
+                .map_err(|e| Error::io("failed to start the membership thread", e))?
+        };
+        Ok(Self {
+            process_id: process_id.to_owned(),
+            members,
+            stop,
+            leave,
+            thread: std::sync::Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Every instance with a fresh entry (this one included), by process id.
+    pub(crate) fn members(&self) -> Vec<MemberInfo> {
+        let now = now_ms();
+        let mut out: Vec<MemberInfo> = self
+            .members
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter(|m| now - m.updated_ms < STALE_AFTER.as_millis() as i64)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.process_id.cmp(&b.process_id));
+        out
+    }
+
+    /// The other instance running `task` with a query endpoint (the most recently updated
+    /// claim wins while a rebalance settles).
+    pub(crate) fn remote_owner(&self, task: TaskId) -> Option<MemberInfo> {
+        let task = task.to_string();
+        self.members()
+            .into_iter()
+            .filter(|m| m.process_id != self.process_id && m.endpoint.is_some() && m.active_tasks.contains(&task))
+            .max_by_key(|m| m.updated_ms)
+    }
+
+    /// Stops the thread; `leaving` publishes a tombstone first (a graceful close), otherwise the
+    /// entry just goes stale (a crash).
+    pub(crate) fn stop(&self, leaving: bool) {
+        self.leave.store(leaving, Ordering::Relaxed);
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.stop(true);
+    }
+}
+
+fn run(
+    topic: &str,
+    process_id: &str,
+    producer: &BaseProducer,
+    consumer: &BaseConsumer,
+    members: &RwLock<HashMap<String, MemberInfo>>,
+    stop: &AtomicBool,
+    me: &SelfInfo,
+) {
+    let mut published: Option<(MemberInfo, Instant)> = None;
+    while !stop.load(Ordering::Relaxed) {
+        let mut info = me();
+        let changed = published.as_ref().is_none_or(|(last, at)| {
+            last.active_tasks != info.active_tasks
+                || last.standby_tasks != info.standby_tasks
+                || last.endpoint != info.endpoint
+                || at.elapsed() >= HEARTBEAT
+        });
+        if changed {
+            info.updated_ms = now_ms();
+            match serde_json::to_vec(&info) {
+                Ok(payload) => {
+                    let record = BaseRecord::to(topic).key(process_id).payload(&payload);
+                    if let Err((e, _)) = producer.send(record) {
+                        tracing::warn!(error = %e, "failed to publish membership");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "failed to encode membership"),
+            }
+            // Our own view is current at once, even before the topic round trip.
+            members
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(process_id.to_owned(), info.clone());
+            published = Some((info, Instant::now()));
+        }
+        producer.poll(Duration::ZERO);
+        let deadline = Instant::now() + CHECK;
+        while Instant::now() < deadline {
+            match consumer.poll(Duration::from_millis(50)) {
+                Some(Ok(message)) => {
+                    let Some(key) = message.key().and_then(|k| std::str::from_utf8(k).ok()) else {
+                        continue;
+                    };
+                    let mut members = members.write().unwrap_or_else(|e| e.into_inner());
+                    match message.payload().map(serde_json::from_slice::<MemberInfo>) {
+                        Some(Ok(info)) => {
+                            members.insert(key.to_owned(), info);
+                        }
+                        Some(Err(e)) => tracing::debug!(error = %e, "ignoring an unreadable membership entry"),
+                        None => {
+                            members.remove(key);
+                        }
+                    }
+                }
+                Some(Err(e)) => tracing::debug!(error = %e, "membership read failed; retrying"),
+                None => break,
+            }
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

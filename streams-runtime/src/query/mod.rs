@@ -1,0 +1,15 @@
+//! Interactive queries: every instance answers for every key, from its local stores or by
+//! asking the instance that owns the key's partition.
+//!
+//! - `adapter`: typed store reads behind JSON, registered per store when the topology is built;
+//! - `membership`: which instance runs which task and where it answers, over a compacted topic.
+
+pub(crate) mod adapter;
+mod client;
+mod membership;
+pub(crate) mod routes;
+
+pub(crate) use adapter::{StoreQuery, TypedStoreQuery};
+pub use client::{KeyValueClient, QueryClient, WindowClient};
+pub use membership::MemberInfo;
+pub(crate) use membership::Membership;

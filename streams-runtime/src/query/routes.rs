@@ -1,0 +1,370 @@
+//! The query routes of the instance's HTTP server.
+//!
+//! `GET /stores/{store}/keys/{key}` — a key-value store's value for `key`; for a window store
+//! the windows of `key` (`?from=&to=` in epoch ms, or one window with `?window_start=`).
+//! `GET /stores/{store}` — entries of a store across all instances (`?prefix=`, `?from=`,
+//! `?to=` on the key's text, `?after=` + `?limit=` to page; `?scope=local` for this instance's
+//! partitions only). `GET /metadata` — instances, their endpoints, tasks and lags.
+//!
+//! A key is routed like a record: murmur2 of its encoding on the store's input topic picks the
+//! partition, the membership topic says which instance runs that task; requests for keys
+//! owned elsewhere are proxied there once (`hops=1`). While nobody owns the partition
+//! (rebalancing, restoring) the answer is 503 with `Retry-After`, never a wrong value.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::adapter::key_text;
+use crate::KafkaStreams;
+use crate::state::SharedStore;
+use crate::task::TaskId;
+
+/// Shared by the query handlers.
+pub(crate) struct QueryState {
+    pub(crate) streams: Arc<KafkaStreams>,
+    pub(crate) http: reqwest::Client,
+}
+
+const MAX_LIMIT: usize = 1_000;
+const DEFAULT_LIMIT: usize = 100;
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+fn unavailable(message: String) -> Response {
+    let mut response = error(StatusCode::SERVICE_UNAVAILABLE, message);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// Where a partition of a store is answered.
+enum Owner {
+    Local(SharedStore),
+    Remote(String),
+    Nobody(String),
+}
+
+fn owner(streams: &KafkaStreams, store: &str, partition: i32, subtopology: u32, hops: u32) -> Owner {
+    if let Some(local) = streams
+        .registry()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&(store.to_owned(), partition))
+    {
+        return Owner::Local(Arc::clone(local));
+    }
+    let task = TaskId { subtopology, partition };
+    let why = format!("partition {partition} of store `{store}` (task {task}) has no active owner right now");
+    if hops > 0 {
+        return Owner::Nobody(format!(
+            "{why} (this instance was named its owner; a rebalance is under way); retry"
+        ));
+    }
+    match streams.membership().remote_owner(task).and_then(|m| m.endpoint) {
+        Some(endpoint) => Owner::Remote(endpoint),
+        None => Owner::Nobody(format!("{why} (rebalancing or restoring); retry")),
+    }
+}
+
+/// Forwards this request to `endpoint` once.
+async fn proxy(state: &QueryState, endpoint: &str, path: &str, query: Option<&str>) -> Response {
+    let separator = if query.is_some_and(|q| !q.is_empty()) { "&" } else { "" };
+    let url = format!("http://{endpoint}{path}?{}{separator}hops=1", query.unwrap_or(""));
+    match state.http.get(&url).send().await {
+        Ok(answer) => {
+            let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            let retry = answer.headers().get(header::RETRY_AFTER).cloned();
+            let body = answer.bytes().await.unwrap_or_default();
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            if let Some(retry) = retry {
+                headers.insert(header::RETRY_AFTER, retry);
+            }
+            (status, headers, body).into_response()
+        }
+        Err(e) => unavailable(format!("the owner at {endpoint} did not answer ({e}); retry")),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct KeyQuery {
+    from: Option<i64>,
+    to: Option<i64>,
+    window_start: Option<i64>,
+    #[serde(default)]
+    hops: u32,
+}
+
+/// The store's query adapter and its sub-topology, or a 404 naming the stores there are.
+#[allow(clippy::result_large_err)] // the error is the response itself, built once per request
+fn store_info(streams: &KafkaStreams, store: &str) -> Result<(Arc<dyn super::StoreQuery>, u32), Response> {
+    let topology = streams.topology();
+    let Some(query) = topology.queries.get(store) else {
+        let mut known: Vec<&String> = topology.queries.keys().collect();
+        known.sort();
+        let known: Vec<String> = known.iter().map(|s| format!("`{s}`")).collect();
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            format!("no store named `{store}`; this application has {}", known.join(", ")),
+        ));
+    };
+    let subtopology = topology
+        .stores()
+        .find(|(spec, _)| spec.name == store)
+        .map_or(0, |(_, sub)| sub);
+    Ok((Arc::clone(query), subtopology))
+}
+
+pub(crate) async fn get_key(
+    State(state): State<Arc<QueryState>>,
+    Path((store, key)): Path<(String, String)>,
+    Query(params): Query<KeyQuery>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let streams = &state.streams;
+    let (query, subtopology) = match store_info(streams, &store) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Some(partitions) = streams.partitions(subtopology) else {
+        return unavailable(format!("store `{store}` is not set up yet; retry"));
+    };
+    let partition = match query.partition(&key, partitions) {
+        Ok(p) => p,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    let local = match owner(streams, &store, partition, subtopology, params.hops) {
+        Owner::Local(local) => local,
+        Owner::Remote(endpoint) => {
+            return proxy(
+                &state,
+                &endpoint,
+                &format!("/stores/{}/keys/{}", encode(&store), encode(&key)),
+                raw.as_deref(),
+            )
+            .await;
+        }
+        Owner::Nobody(why) => return unavailable(why),
+    };
+    let served_by = streams.process_id();
+    match query.window_size_ms() {
+        None => {
+            if params.from.is_some() || params.to.is_some() || params.window_start.is_some() {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("`{store}` is a key-value store; `from`, `to` and `window_start` apply to window stores"),
+                );
+            }
+            match query.get(&local, &key) {
+                Ok(Ok(Some(value))) => Json(json!({
+                    "key": key, "value": value, "partition": partition, "served_by": served_by
+                }))
+                .into_response(),
+                Ok(Ok(None)) => error(StatusCode::NOT_FOUND, format!("no value for key `{key}` in `{store}`")),
+                Ok(Err(bad)) => error(StatusCode::BAD_REQUEST, bad),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+        }
+        Some(_) => {
+            let (from, to) = match (params.window_start, params.from, params.to) {
+                (Some(start), None, None) => (start, start),
+                (None, from, to) => (from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX)),
+                _ => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "give either `window_start` or a `from`/`to` range, not both",
+                    );
+                }
+            };
+            if from > to {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("empty range: `from` {from} is after `to` {to}"),
+                );
+            }
+            match query.fetch(&local, &key, from, to) {
+                Ok(Ok(windows)) if params.window_start.is_some() && windows.is_empty() => error(
+                    StatusCode::NOT_FOUND,
+                    format!("no value for key `{key}` in the window starting at {from} in `{store}`"),
+                ),
+                Ok(Ok(windows)) => Json(json!({
+                    "key": key, "windows": windows, "partition": partition, "served_by": served_by
+                }))
+                .into_response(),
+                Ok(Err(bad)) => error(StatusCode::BAD_REQUEST, bad),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ScanQuery {
+    prefix: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    after: Option<String>,
+    limit: Option<usize>,
+    scope: Option<String>,
+}
+
+pub(crate) async fn scan(
+    State(state): State<Arc<QueryState>>,
+    Path(store): Path<String>,
+    Query(params): Query<ScanQuery>,
+) -> Response {
+    let streams = &state.streams;
+    let (query, _) = match store_info(streams, &store) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("`limit` must be between 1 and {MAX_LIMIT}"),
+        );
+    }
+    if let (Some(from), Some(to)) = (&params.from, &params.to)
+        && from > to
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("empty range: `from` `{from}` is after `to` `{to}`"),
+        );
+    }
+    let local_only = match params.scope.as_deref() {
+        None | Some("all") => false,
+        Some("local") => true,
+        Some(other) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("unknown scope `{other}`; use `all` or `local`"),
+            );
+        }
+    };
+    let keep = |text: &str| {
+        params.prefix.as_deref().is_none_or(|p| text.starts_with(p))
+            && params.from.as_deref().is_none_or(|f| text >= f)
+            && params.to.as_deref().is_none_or(|t| text <= t)
+            && params.after.as_deref().is_none_or(|a| text > a)
+    };
+    let mut entries: Vec<(String, Value, Value)> = Vec::new();
+    let local: Vec<SharedStore> = streams
+        .registry()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|((name, _), _)| *name == store)
+        .map(|(_, s)| Arc::clone(s))
+        .collect();
+    for partition in local {
+        match query.entries(&partition) {
+            Ok(found) => entries.extend(found.into_iter().filter(|(text, _, _)| keep(text))),
+            Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        }
+    }
+    if !local_only {
+        let mut query_string: Vec<(String, String)> =
+            vec![("scope".into(), "local".into()), ("limit".into(), limit.to_string())];
+        for (name, value) in [
+            ("prefix", &params.prefix),
+            ("from", &params.from),
+            ("to", &params.to),
+            ("after", &params.after),
+        ] {
+            if let Some(value) = value {
+                query_string.push((name.to_owned(), value.clone()));
+            }
+        }
+        for member in streams
+            .members()
+            .into_iter()
+            .filter(|m| m.process_id != streams.process_id())
+        {
+            let Some(endpoint) = member.endpoint else { continue };
+            let url = format!("http://{endpoint}/stores/{}", encode(&store));
+            let answer = match state.http.get(&url).query(&query_string).send().await {
+                Ok(answer) if answer.status().is_success() => answer.json::<Value>().await,
+                Ok(answer) => {
+                    return unavailable(format!("instance {endpoint} answered {}; retry", answer.status()));
+                }
+                Err(e) => return unavailable(format!("instance {endpoint} did not answer ({e}); retry")),
+            };
+            let Ok(answer) = answer else {
+                return unavailable(format!("instance {endpoint} sent an unreadable answer; retry"));
+            };
+            for entry in answer["entries"].as_array().cloned().unwrap_or_default() {
+                let key = entry["key"].clone();
+                let text = entry["key_text"].as_str().map_or_else(|| key_text(&key), str::to_owned);
+                entries.push((text, key, entry["value"].clone()));
+            }
+        }
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries.dedup_by(|a, b| a.0 == b.0);
+    let more = entries.len() > limit;
+    entries.truncate(limit);
+    let next = if more {
+        entries.last().map(|(text, _, _)| text.clone())
+    } else {
+        None
+    };
+    Json(json!({
+        "entries": entries
+            .into_iter()
+            .map(|(text, key, value)| json!({ "key": key, "key_text": text, "value": value }))
+            .collect::<Vec<_>>(),
+        "next": next,
+    }))
+    .into_response()
+}
+
+pub(crate) async fn metadata(State(state): State<Arc<QueryState>>) -> Response {
+    let streams = &state.streams;
+    let topology = streams.topology();
+    let stores: HashMap<String, Value> = topology
+        .stores()
+        .map(|(spec, sub)| {
+            (
+                spec.name.clone(),
+                json!({
+                    "subtopology": sub,
+                    "partitions": streams.partitions(sub),
+                    "windowed": topology.queries.get(&spec.name).and_then(|q| q.window_size_ms()).is_some(),
+                }),
+            )
+        })
+        .collect();
+    Json(json!({
+        "application_id": streams.application_id(),
+        "process_id": streams.process_id(),
+        "endpoint": streams.endpoint(),
+        "members": streams.members(),
+        "stores": stores,
+    }))
+    .into_response()
+}
+
+/// Percent-encodes a path segment.
+pub(crate) fn encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

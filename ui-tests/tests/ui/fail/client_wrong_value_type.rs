@@ -1,0 +1,27 @@
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Click {
+    pub user_id: String,
+    pub timestamp: i64,
+}
+
+#[streams_runtime::topology(application_id = "app")]
+mod app {
+    use super::Click;
+
+    #[source(topic = "clicks")]
+    pub type Clicks = (String, Click);
+
+    #[windowed(tumbling = "5m")]
+    #[state_store(name = "click-counts")]
+    pub fn count(#[from(Clicks)] _user: &String, _click: &Click, n: &mut u64) {
+        *n += 1;
+    }
+}
+
+async fn query(client: &app::Client) {
+    let _: streams_runtime::Result<Option<String>> = client.click_counts().get(&"user-1".to_owned(), 0).await;
+}
+
+fn main() {}
