@@ -1,0 +1,140 @@
+//! Three `word-count` processes, each serving queries at its own `application.server`: every
+//! word is answered correctly by every instance through the generated typed client (the key's
+//! owner answers, the others proxy), and metadata lists all three.
+//!
+//! Brokers: tansu (a real broker process, as the processes would use in production) and the
+//! mock cluster (it listens on loopback, so the processes join its consumer group). The test
+//! creates the topics up front because the mock takes topic creation only through its own API;
+//! on tansu the apps would create their internal topics themselves.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use streams_examples::word_count::pipeline;
+use streams_runtime::testing::TestBroker;
+
+const LINES: usize = 300;
+
+/// Kills the process when the test ends, however it ends.
+struct Instance(Child);
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr")
+}
+
+fn spawn(bootstrap: &str, dir: &Path, name: &str, endpoint: SocketAddr) -> Instance {
+    let log = File::create(dir.join(format!("{name}.log"))).expect("log file");
+    let child = Command::new(env!("CARGO_BIN_EXE_word-count"))
+        .args(["--bootstrap-servers", bootstrap])
+        .arg("--state-dir")
+        .arg(dir.join(name))
+        .args(["--config", &format!("application.server={endpoint}")])
+        .args(["--config", "commit.interval.ms=300"])
+        .args(["--config", "consumer.session.timeout.ms=6000"])
+        .args(["--config", "consumer.heartbeat.interval.ms=500"])
+        .env("RUST_LOG", "info,librdkafka=warn,rdkafka=warn")
+        .stdout(log.try_clone().expect("log handle"))
+        .stderr(log)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start word-count");
+    Instance(child)
+}
+
+async fn every_process_answers_every_word(broker: TestBroker) {
+    for (topic, partitions) in [
+        (pipeline::topics::TEXT_LINES.to_owned(), 3),
+        (pipeline::topics::WORD_COUNTS.to_owned(), 3),
+        (pipeline::topics::WORD_COUNTS_REPARTITION.to_owned(), 3),
+        (pipeline::topics::WORD_COUNTS_CHANGELOG.to_owned(), 3),
+        (streams_runtime::naming::membership_topic(pipeline::APPLICATION_ID), 1),
+    ] {
+        broker.create_topic(&topic, partitions).await.expect("topic");
+    }
+    let cluster = broker.cluster();
+    let producer: FutureProducer = cluster.client_config().create().expect("producer");
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for i in 0..LINES {
+        let text = format!("w{} v{} all", i % 23, i % 5);
+        for word in text.split(' ') {
+            *expected.entry(word.to_owned()).or_default() += 1;
+        }
+        producer
+            .send(
+                FutureRecord::to(pipeline::topics::TEXT_LINES)
+                    .key(&format!("l{i}"))
+                    .payload(&text),
+                Duration::from_secs(10),
+            )
+            .await
+            .expect("produce");
+    }
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let endpoints: Vec<SocketAddr> = (0..3).map(|_| free_port()).collect();
+    let _instances: Vec<Instance> = endpoints
+        .iter()
+        .enumerate()
+        .map(|(i, endpoint)| spawn(broker.bootstrap_servers(), dir.path(), &format!("wc-{i}"), *endpoint))
+        .collect();
+    let logs = || {
+        (0..3)
+            .map(|i| std::fs::read_to_string(dir.path().join(format!("wc-{i}.log"))).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n----\n")
+    };
+
+    let clients: Vec<pipeline::Client> = endpoints.iter().map(|e| pipeline::Client::new(e.to_string())).collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    for (word, count) in &expected {
+        for client in &clients {
+            loop {
+                match client.word_counts().get(word).await {
+                    Ok(Some(n)) if n == *count => break,
+                    other => {
+                        assert!(
+                            tokio::time::Instant::now() < deadline,
+                            "`{word}`: expected {count}, got {other:?}\n{}",
+                            logs()
+                        );
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+            }
+        }
+    }
+    let metadata = clients[0].metadata().await.expect("metadata");
+    let members = metadata["members"].as_array().cloned().unwrap_or_default();
+    assert_eq!(members.len(), 3, "{metadata}");
+    let mut tasks: Vec<String> = members
+        .iter()
+        .flat_map(|m| m["active_tasks"].as_array().cloned().unwrap_or_default())
+        .filter_map(|t| t.as_str().map(str::to_owned))
+        .collect();
+    tasks.sort();
+    assert_eq!(tasks, ["0_0", "0_1", "0_2", "1_0", "1_1", "1_2"], "{metadata}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_on_the_mock_cluster() {
+    every_process_answers_every_word(TestBroker::mock().expect("mock cluster")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_on_tansu() {
+    every_process_answers_every_word(TestBroker::tansu().expect("tansu broker (install: scripts/setup.sh --tansu)"))
+        .await;
+}
