@@ -258,6 +258,25 @@ async fn window_store_queries_and_bad_window_arguments() {
     streams_runtime::server::serve(Arc::clone(&streams), addr, std::future::pending())
         .await
         .expect("serve");
+    // Before the group has assigned any partition nobody owns the key: 503 with a retry hint,
+    // not an empty answer. (The mock's group coordinator waits 3 s before its first assignment.)
+    let early = reqwest::Client::new()
+        .get(format!("http://{addr}/stores/click-counts/keys/ann?window_start=0"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(early.status(), 503);
+    assert_eq!(
+        early.headers().get("retry-after").map(|v| v.as_bytes()),
+        Some(&b"1"[..])
+    );
+    assert!(
+        early
+            .text()
+            .await
+            .expect("body")
+            .contains("has no active owner right now")
+    );
     let client = clicks::Client::new(addr.to_string());
     let window_ms = ten * 1000;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
