@@ -167,72 +167,64 @@ fn driver_run(n: u64) -> Run {
     }
 }
 
-fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    let n: u64 = if full {
-        std::env::var("BENCH_RECORDS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(200_000)
-    } else {
-        2_000
-    };
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let broker = TestBroker::mock().expect("mock cluster");
-    let cluster = broker.cluster();
+/// One round of the four Kafka measurements, on topics of its own.
+fn round(runtime: &tokio::runtime::Runtime, cluster: &KafkaCluster, n: u64, round: usize) -> [Run; 5] {
     // Every run reads its own input topic, produced while it runs.
-    let topics = [
-        "in-baseline-stateless",
-        "out-baseline-stateless",
-        "in-framework-stateless",
-        "out-framework-stateless",
-        "in-baseline-count",
-        "out-baseline-count",
-        "changelog-baseline-count",
-        "in-framework-count",
-        "out-framework-count",
-        "in-framework-count-eos",
-        "out-framework-count-eos",
-    ];
+    let t = |name: &str| format!("{name}-r{round}");
+    let topics: Vec<String> = [
+        &t("in-baseline-stateless"),
+        &t("out-baseline-stateless"),
+        &t("in-framework-stateless"),
+        &t("out-framework-stateless"),
+        &t("in-baseline-count"),
+        &t("out-baseline-count"),
+        &t("changelog-baseline-count"),
+        &t("in-framework-count"),
+        &t("out-framework-count"),
+        &t("in-framework-count-eos"),
+        &t("out-framework-count-eos"),
+    ]
+    .into_iter()
+    .map(|s| s.to_owned())
+    .collect();
     runtime.block_on(async {
-        let specs: Vec<TopicSpec> = topics.iter().map(|t| TopicSpec::new(*t, PARTITIONS)).collect();
+        let specs: Vec<TopicSpec> = topics
+            .iter()
+            .map(|topic| TopicSpec::new(topic.as_str(), PARTITIONS))
+            .collect();
         cluster.create_topics(&specs).await.expect("topics");
     });
-    eprintln!("{n} clicks of {USERS} users per run, {PARTITIONS} partitions");
 
     let base_stateless = {
         let cluster2 = cluster.clone();
+        let (input, output) = (t("in-baseline-stateless"), t("out-baseline-stateless"));
         baseline(
-            &cluster,
+            cluster,
             "rdkafka consume → filter/map → produce loop",
-            "in-baseline-stateless",
+            &t("in-baseline-stateless"),
             n,
-            move |ready| {
-                stateless_passthrough(
-                    &cluster2,
-                    "in-baseline-stateless",
-                    "out-baseline-stateless",
-                    n,
-                    COMMIT_INTERVAL,
-                    ready,
-                )
-            },
+            move |ready| stateless_passthrough(&cluster2, &input, &output, n, COMMIT_INTERVAL, ready),
         )
     };
     let base_count = {
         let cluster2 = cluster.clone();
+        let (input, output, changelog) = (
+            t("in-baseline-count"),
+            t("out-baseline-count"),
+            t("changelog-baseline-count"),
+        );
         baseline(
-            &cluster,
+            cluster,
             "rdkafka + RocksDB loop (cache, changelog, outputs)",
-            "in-baseline-count",
+            &t("in-baseline-count"),
             n,
             move |ready| {
                 let db = tempfile::tempdir().expect("db dir");
                 windowed_count(
                     &cluster2,
-                    "in-baseline-count",
-                    "out-baseline-count",
-                    "changelog-baseline-count",
+                    &input,
+                    &output,
+                    &changelog,
                     db.path(),
                     n,
                     COMMIT_INTERVAL,
@@ -243,37 +235,80 @@ fn main() {
     };
     let (fw_stateless, fw_count, fw_count_eos) = runtime.block_on(async {
         let stateless = framework(
-            &cluster,
+            cluster,
             "KafkaStreams filter → map_values → to",
-            "bench-stateless",
-            "in-framework-stateless",
-            stateless_topology("in-framework-stateless", "out-framework-stateless"),
+            &format!("bench-stateless-r{round}"),
+            &t("in-framework-stateless"),
+            stateless_topology(&t("in-framework-stateless"), &t("out-framework-stateless")),
             ProcessingGuarantee::AtLeastOnce,
             n,
         )
         .await;
         let count = framework(
-            &cluster,
+            cluster,
             "KafkaStreams windowed count (at-least-once)",
-            "bench-count",
-            "in-framework-count",
-            windowed_count_topology("in-framework-count", "out-framework-count"),
+            &format!("bench-count-r{round}"),
+            &t("in-framework-count"),
+            windowed_count_topology(&t("in-framework-count"), &t("out-framework-count")),
             ProcessingGuarantee::AtLeastOnce,
             n,
         )
         .await;
         let count_eos = framework(
-            &cluster,
+            cluster,
             "KafkaStreams windowed count (exactly-once v2)",
-            "bench-count-eos",
-            "in-framework-count-eos",
-            windowed_count_topology("in-framework-count-eos", "out-framework-count-eos"),
+            &format!("bench-count-eos-r{round}"),
+            &t("in-framework-count-eos"),
+            windowed_count_topology(&t("in-framework-count-eos"), &t("out-framework-count-eos")),
             ProcessingGuarantee::ExactlyOnceV2,
             n,
         )
         .await;
         (stateless, count, count_eos)
     });
+    [base_stateless, fw_stateless, base_count, fw_count, fw_count_eos]
+}
+
+/// The run with the median rate.
+fn median(mut runs: Vec<Run>) -> Run {
+    runs.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+    runs.swap_remove(runs.len() / 2)
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let n: u64 = if full {
+        std::env::var("BENCH_RECORDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200_000)
+    } else {
+        2_000
+    };
+    let rounds = if full {
+        std::env::var("BENCH_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3)
+    } else {
+        1
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let broker = TestBroker::mock().expect("mock cluster");
+    let cluster = broker.cluster();
+    eprintln!("{n} clicks of {USERS} users per run, {PARTITIONS} partitions, {rounds} rounds");
+    let mut results: Vec<Vec<Run>> = vec![Vec::new(); 5];
+    for r in 0..rounds {
+        for (slot, run) in results.iter_mut().zip(round(&runtime, &cluster, n, r)) {
+            slot.push(run);
+        }
+    }
+    let [base_stateless, fw_stateless, base_count, fw_count, fw_count_eos]: [Run; 5] = results
+        .into_iter()
+        .map(median)
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("five measurements"));
     eprintln!("RocksDB alone, then the test driver");
     let rocks_dir = tempfile::tempdir().expect("db dir");
     let rocks = rocksdb_get_put(rocks_dir.path(), n);
@@ -310,7 +345,7 @@ fn main() {
          cluster, in process); one stream thread; commit interval {COMMIT_INTERVAL:?}; each run owns its \
          partitions first, then its input is produced (in the same process) and timed from the first record \
          produced to the last processed — a live stream, commits included, start-up and the final commit not. \
-         The test-driver input is encoded before timing. Release build (`cargo bench -p streams-benches --bench pipelines`)."
+         Each Kafka number is the median of {rounds} rounds. The test-driver input is encoded before timing. Release build (`cargo bench -p streams-benches --bench pipelines`)."
     );
     let report = markdown("Pipelines against hand-written baselines", &setup, &comparisons);
     println!("{report}");

@@ -4,22 +4,19 @@
 //! the owner of the key's partition. In process so the test can see all three instances'
 //! membership converge; the separate-process variant is `interactive_queries_processes.rs`.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::{free_port, word_count_input};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_examples::click_aggregator;
 use streams_examples::word_count::pipeline;
 use streams_runtime::KafkaStreams;
 use streams_runtime::config::StreamsConfig;
 use streams_runtime::testing::TestBroker;
-
-fn free_port() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr")
-}
 
 const LINES: usize = 400;
 
@@ -30,32 +27,8 @@ fn line(i: usize) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_instance_answers_every_key() {
     let broker = TestBroker::mock().expect("mock");
-    broker
-        .create_topic(pipeline::topics::TEXT_LINES, 3)
-        .await
-        .expect("topic");
-    broker
-        .create_topic(pipeline::topics::WORD_COUNTS, 3)
-        .await
-        .expect("topic");
+    let expected = word_count_input(&broker, (0..LINES).map(line)).await;
     let cluster = broker.cluster();
-    let producer: FutureProducer = cluster.client_config().create().expect("producer");
-    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
-    for i in 0..LINES {
-        let text = line(i);
-        for word in text.split(' ') {
-            *expected.entry(word.to_owned()).or_default() += 1;
-        }
-        producer
-            .send(
-                FutureRecord::to(pipeline::topics::TEXT_LINES)
-                    .key(&format!("l{i}"))
-                    .payload(&text),
-                Duration::from_secs(5),
-            )
-            .await
-            .expect("produce");
-    }
 
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().expect("tempdir")).collect();
     let mut instances = Vec::new();

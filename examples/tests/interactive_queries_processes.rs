@@ -7,14 +7,15 @@
 //! creates the topics up front because the mock takes topic creation only through its own API;
 //! on tansu the apps would create their internal topics themselves.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::fs::File;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use common::{free_port, word_count_input};
 use streams_examples::word_count::pipeline;
 use streams_runtime::testing::TestBroker;
 
@@ -28,11 +29,6 @@ impl Drop for Instance {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr")
 }
 
 fn spawn(bootstrap: &str, dir: &Path, name: &str, endpoint: SocketAddr) -> Instance {
@@ -56,32 +52,13 @@ fn spawn(bootstrap: &str, dir: &Path, name: &str, endpoint: SocketAddr) -> Insta
 
 async fn every_process_answers_every_word(broker: TestBroker) {
     for (topic, partitions) in [
-        (pipeline::topics::TEXT_LINES.to_owned(), 3),
-        (pipeline::topics::WORD_COUNTS.to_owned(), 3),
         (pipeline::topics::WORD_COUNTS_REPARTITION.to_owned(), 3),
         (pipeline::topics::WORD_COUNTS_CHANGELOG.to_owned(), 3),
         (streams_runtime::naming::membership_topic(pipeline::APPLICATION_ID), 1),
     ] {
         broker.create_topic(&topic, partitions).await.expect("topic");
     }
-    let cluster = broker.cluster();
-    let producer: FutureProducer = cluster.client_config().create().expect("producer");
-    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
-    for i in 0..LINES {
-        let text = format!("w{} v{} all", i % 23, i % 5);
-        for word in text.split(' ') {
-            *expected.entry(word.to_owned()).or_default() += 1;
-        }
-        producer
-            .send(
-                FutureRecord::to(pipeline::topics::TEXT_LINES)
-                    .key(&format!("l{i}"))
-                    .payload(&text),
-                Duration::from_secs(10),
-            )
-            .await
-            .expect("produce");
-    }
+    let expected = word_count_input(&broker, (0..LINES).map(|i| format!("w{} v{} all", i % 23, i % 5))).await;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let endpoints: Vec<SocketAddr> = (0..3).map(|_| free_port()).collect();

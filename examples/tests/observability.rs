@@ -1,10 +1,12 @@
 //! What an operator sees: Prometheus metrics and the topology over HTTP, from a word-count
 //! instance on the in-process mock cluster (in process, to produce input and compare numbers).
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use common::word_count_input;
 use streams_examples::word_count::pipeline;
 use streams_runtime::KafkaStreams;
 use streams_runtime::config::StreamsConfig;
@@ -23,28 +25,8 @@ fn sample(metrics: &str, name: &str, labels: &str) -> Option<f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_and_topology_over_http() {
     let broker = TestBroker::mock().expect("mock");
-    broker
-        .create_topic(pipeline::topics::TEXT_LINES, 3)
-        .await
-        .expect("topic");
-    broker
-        .create_topic(pipeline::topics::WORD_COUNTS, 3)
-        .await
-        .expect("topic");
+    word_count_input(&broker, (0..300).map(|i| format!("alpha beta gamma {}", i % 5))).await;
     let cluster = broker.cluster();
-    let producer: FutureProducer = cluster.client_config().create().expect("producer");
-    for i in 0..300 {
-        let line = format!("alpha beta gamma {}", i % 5);
-        producer
-            .send(
-                FutureRecord::to(pipeline::topics::TEXT_LINES)
-                    .key(&format!("l{i}"))
-                    .payload(&line),
-                Duration::from_secs(5),
-            )
-            .await
-            .expect("produce");
-    }
     let state = tempfile::tempdir().expect("tempdir");
     let config = StreamsConfig::builder(pipeline::APPLICATION_ID)
         .state_dir(state.path())

@@ -580,19 +580,30 @@ fn check_topic(lit: &LitStr, errors: &mut Errors) {
     }
 }
 
+/// Reads `key_format = ".."` / `value_format = ".."` into `formats`; `false` for other arguments.
+fn parse_format_arg(meta: &syn::meta::ParseNestedMeta<'_>, formats: &mut Formats) -> syn::Result<bool> {
+    let slot = if meta.path.is_ident("key_format") {
+        &mut formats.key
+    } else if meta.path.is_ident("value_format") {
+        &mut formats.value
+    } else {
+        return Ok(false);
+    };
+    let lit = meta.value()?.parse::<LitStr>()?;
+    *slot = Some((parse_format(&lit)?, lit.span()));
+    Ok(true)
+}
+
 fn parse_source_args(attr: &Attribute, errors: &mut Errors) -> Option<SourceArgs> {
     let mut topic = None;
     let mut formats = Formats::default();
     let mut timestamp = None;
     let result = attr.parse_nested_meta(|meta| {
+        if parse_format_arg(&meta, &mut formats)? {
+            return Ok(());
+        }
         if meta.path.is_ident("topic") {
             topic = Some(meta.value()?.parse::<LitStr>()?);
-        } else if meta.path.is_ident("key_format") {
-            let lit = meta.value()?.parse::<LitStr>()?;
-            formats.key = Some((parse_format(&lit)?, lit.span()));
-        } else if meta.path.is_ident("value_format") {
-            let lit = meta.value()?.parse::<LitStr>()?;
-            formats.value = Some((parse_format(&lit)?, lit.span()));
         } else if meta.path.is_ident("timestamp") {
             timestamp = Some(meta.value()?.parse::<Expr>()?);
         } else {
@@ -622,14 +633,11 @@ fn parse_sink_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, For
     let mut formats = Formats::default();
     let mut from = Vec::new();
     let result = attr.parse_nested_meta(|meta| {
+        if parse_format_arg(&meta, &mut formats)? {
+            return Ok(());
+        }
         if meta.path.is_ident("topic") {
             topic = Some(meta.value()?.parse::<LitStr>()?);
-        } else if meta.path.is_ident("key_format") {
-            let lit = meta.value()?.parse::<LitStr>()?;
-            formats.key = Some((parse_format(&lit)?, lit.span()));
-        } else if meta.path.is_ident("value_format") {
-            let lit = meta.value()?.parse::<LitStr>()?;
-            formats.value = Some((parse_format(&lit)?, lit.span()));
         } else if meta.path.is_ident("from") {
             from.push(meta.value()?.parse::<Ident>()?);
         } else {
@@ -712,18 +720,15 @@ fn parse_table_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, St
     let mut formats = Formats::default();
     let mut in_memory = false;
     let result = attr.parse_nested_meta(|meta| {
+        if parse_format_arg(&meta, &mut formats)? {
+            return Ok(());
+        }
         if meta.path.is_ident("topic") {
             topic = Some(meta.value()?.parse::<LitStr>()?);
         } else if meta.path.is_ident("store") {
             store = Some(meta.value()?.parse::<LitStr>()?);
         } else if meta.path.is_ident("in_memory") {
             in_memory = true;
-        } else if meta.path.is_ident("key_format") {
-            let lit = meta.value()?.parse::<LitStr>()?;
-            formats.key = Some((parse_format(&lit)?, lit.span()));
-        } else if meta.path.is_ident("value_format") {
-            let lit = meta.value()?.parse::<LitStr>()?;
-            formats.value = Some((parse_format(&lit)?, lit.span()));
         } else {
             return Err(meta.error(
                 "unknown `#[table]` argument; expected `topic`, `store`, `in_memory`, `key_format` or `value_format`",

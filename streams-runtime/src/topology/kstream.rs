@@ -208,22 +208,7 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         I: IntoIterator<Item = V2>,
     {
-        self.attach("FLATMAPVALUES", String::new(), false, |children| {
-            Arc::new(OneToMany {
-                f: Arc::new(move |r: Record<K, V>| {
-                    let Record { key, value, timestamp } = r;
-                    f(value)
-                        .into_iter()
-                        .map(|value| Record {
-                            key: key.clone(),
-                            value,
-                            timestamp,
-                        })
-                        .collect()
-                }),
-                children,
-            })
-        })
+        self.flat_map_values_with_key(move |_, value| f(value))
     }
 
     /// Replaces each value with any number of values computed from key and value, keeping the key.

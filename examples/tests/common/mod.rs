@@ -1,0 +1,41 @@
+//! Helpers shared by the examples' tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use streams_examples::word_count::pipeline;
+use streams_runtime::testing::TestBroker;
+
+/// A free loopback address (for `application.server`).
+pub fn free_port() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr")
+}
+
+/// Creates word count's source and sink topics (3 partitions), produces `lines` to
+/// `text-lines` (keyed `l<i>`) and returns the word counts they should give.
+pub async fn word_count_input(broker: &TestBroker, lines: impl IntoIterator<Item = String>) -> BTreeMap<String, u64> {
+    for topic in [pipeline::topics::TEXT_LINES, pipeline::topics::WORD_COUNTS] {
+        broker.create_topic(topic, 3).await.expect("topic");
+    }
+    let producer: FutureProducer = broker.cluster().client_config().create().expect("producer");
+    let mut expected = BTreeMap::new();
+    for (i, text) in lines.into_iter().enumerate() {
+        for word in text.split(' ') {
+            *expected.entry(word.to_owned()).or_default() += 1;
+        }
+        producer
+            .send(
+                FutureRecord::to(pipeline::topics::TEXT_LINES)
+                    .key(&format!("l{i}"))
+                    .payload(&text),
+                Duration::from_secs(10),
+            )
+            .await
+            .expect("produce");
+    }
+    expected
+}
