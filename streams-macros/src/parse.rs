@@ -580,6 +580,15 @@ fn check_topic(lit: &LitStr, errors: &mut Errors) {
     }
 }
 
+/// Runs `parse` over the attribute's arguments; a syntax error is recorded (`None`).
+fn parse_args(
+    attr: &Attribute,
+    errors: &mut Errors,
+    parse: impl FnMut(syn::meta::ParseNestedMeta<'_>) -> syn::Result<()>,
+) -> Option<()> {
+    attr.parse_nested_meta(parse).map_err(|e| errors.push(e)).ok()
+}
+
 /// Reads `key_format = ".."` / `value_format = ".."` into `formats`; `false` for other arguments.
 fn parse_format_arg(meta: &syn::meta::ParseNestedMeta<'_>, formats: &mut Formats) -> syn::Result<bool> {
     let slot = if meta.path.is_ident("key_format") {
@@ -598,7 +607,7 @@ fn parse_source_args(attr: &Attribute, errors: &mut Errors) -> Option<SourceArgs
     let mut topic = None;
     let mut formats = Formats::default();
     let mut timestamp = None;
-    let result = attr.parse_nested_meta(|meta| {
+    let parsed = parse_args(attr, errors, |meta| {
         if parse_format_arg(&meta, &mut formats)? {
             return Ok(());
         }
@@ -612,10 +621,7 @@ fn parse_source_args(attr: &Attribute, errors: &mut Errors) -> Option<SourceArgs
         }
         Ok(())
     });
-    if let Err(e) = result {
-        errors.push(e);
-        return None;
-    }
+    parsed?;
     let Some(topic) = topic else {
         errors.at(attr_span(attr), "`#[source]` needs `topic = \"...\"`");
         return None;
@@ -632,7 +638,7 @@ fn parse_sink_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, For
     let mut topic = None;
     let mut formats = Formats::default();
     let mut from = Vec::new();
-    let result = attr.parse_nested_meta(|meta| {
+    let parsed = parse_args(attr, errors, |meta| {
         if parse_format_arg(&meta, &mut formats)? {
             return Ok(());
         }
@@ -647,10 +653,7 @@ fn parse_sink_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, For
         }
         Ok(())
     });
-    if let Err(e) = result {
-        errors.push(e);
-        return None;
-    }
+    parsed?;
     let Some(topic) = topic else {
         errors.at(attr_span(attr), "`#[sink]` needs `topic = \"...\"`");
         return None;
@@ -662,7 +665,7 @@ fn parse_sink_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, For
 fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(Ident, Vec<Ident>)> {
     let mut table = None;
     let mut from = Vec::new();
-    let result = attr.parse_nested_meta(|meta| {
+    let parsed = parse_args(attr, errors, |meta| {
         if meta.path.is_ident("table") {
             table = Some(meta.value()?.parse::<Ident>()?);
         } else if meta.path.is_ident("from") {
@@ -672,10 +675,7 @@ fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(Ident, Vec<
         }
         Ok(())
     });
-    if let Err(e) = result {
-        errors.push(e);
-        return None;
-    }
+    parsed?;
     let Some(table) = table else {
         errors.at(attr_span(attr), "`#[join]` needs `table = <a #[table] node>`");
         return None;
@@ -687,7 +687,7 @@ fn parse_store_args(attr: &Attribute, errors: &mut Errors) -> Option<Store> {
     let mut name = None;
     let mut in_memory = false;
     let mut logged = true;
-    let result = attr.parse_nested_meta(|meta| {
+    let parsed = parse_args(attr, errors, |meta| {
         if meta.path.is_ident("name") {
             name = Some(meta.value()?.parse::<LitStr>()?);
         } else if meta.path.is_ident("in_memory") {
@@ -699,10 +699,7 @@ fn parse_store_args(attr: &Attribute, errors: &mut Errors) -> Option<Store> {
         }
         Ok(())
     });
-    if let Err(e) = result {
-        errors.push(e);
-        return None;
-    }
+    parsed?;
     let Some(name) = name else {
         errors.at(attr_span(attr), "`#[state_store]` needs `name = \"...\"`");
         return None;
@@ -719,7 +716,7 @@ fn parse_table_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, St
     let mut store = None;
     let mut formats = Formats::default();
     let mut in_memory = false;
-    let result = attr.parse_nested_meta(|meta| {
+    let parsed = parse_args(attr, errors, |meta| {
         if parse_format_arg(&meta, &mut formats)? {
             return Ok(());
         }
@@ -736,10 +733,7 @@ fn parse_table_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, St
         }
         Ok(())
     });
-    if let Err(e) = result {
-        errors.push(e);
-        return None;
-    }
+    parsed?;
     let (Some(topic), Some(store)) = (topic, store) else {
         errors.at(
             attr_span(attr),
@@ -764,7 +758,7 @@ fn parse_table_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, St
 fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
     let mut kind: Option<(WindowKind, Span)> = None;
     let mut grace: Option<(u64, Span)> = None;
-    let result = attr.parse_nested_meta(|meta| {
+    let parsed = parse_args(attr, errors, |meta| {
         let path = meta.path.clone();
         let ident = path.get_ident().map(ToString::to_string).unwrap_or_default();
         let set_kind = |kind: &mut Option<(WindowKind, Span)>, k: WindowKind| {
@@ -801,7 +795,10 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
                 if let Some((name, _, span)) = durations.iter().find(|(n, _, _)| !expected.contains(&n.as_str())) {
                     return Err(syn::Error::new(
                         *span,
-                        format!("`{name}` is not a {ident} window setting; expected {}", expected.join(" and ")),
+                        format!(
+                            "`{name}` is not a {ident} window setting; expected {}",
+                            expected.join(" and ")
+                        ),
                     ));
                 }
                 let missing: Vec<&str> = expected.iter().copied().filter(|n| find(n).is_none()).collect();
@@ -846,10 +843,7 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
         }
         Ok(())
     });
-    if let Err(e) = result {
-        errors.push(e);
-        return None;
-    }
+    parsed?;
     let Some((kind, span)) = kind else {
         errors.at(
             attr_span(attr),

@@ -118,9 +118,11 @@ impl StreamsBuilder {
         let factory = TableSource {
             topic: topic.clone(),
             store: materialized.name.clone(),
-            key_codec: Arc::clone(&consumed.key_codec),
-            value_codec: consumed.value_codec,
-            timestamp: consumed.timestamp,
+            decoding: super::source::Decoding {
+                key_codec: Arc::clone(&consumed.key_codec),
+                value_codec: consumed.value_codec,
+                timestamp: consumed.timestamp,
+            },
             children: children.clone(),
         };
         let stream = KStream::register_source(

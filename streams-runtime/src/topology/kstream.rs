@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use super::graph::{self, SharedGraph, SourceEntry};
 use super::grouped::KGroupedStream;
 use super::node::{Children, NodeFactory, RawNodeFactory};
-use super::source::{Source, TimestampExtractor};
+use super::source::{Decoding, Source, TimestampExtractor};
 use super::stateless::{OneToMany, OneToOne, Sink};
 use super::topic::TopicName;
 use crate::codec::{Codec, Json};
@@ -54,9 +54,11 @@ impl<K: Data, V: Data> KStream<K, V> {
         let codec = partition_codec(&key_codec);
         let factory = Source {
             topic: topic.clone(),
-            key_codec,
-            value_codec,
-            timestamp,
+            decoding: Decoding {
+                key_codec,
+                value_codec,
+                timestamp,
+            },
             children: children.clone(),
         };
         Self::register_source(graph, topic, node_name, "SOURCE", Arc::new(factory), children, codec)
