@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{free_port, word_count_input};
+use common::{every_client_answers, free_port, word_count_input};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_examples::click_aggregator;
 use streams_examples::word_count::pipeline;
@@ -80,23 +80,7 @@ async fn every_instance_answers_every_key() {
         .iter()
         .map(|(addr, _)| pipeline::Client::new(addr.to_string()))
         .collect();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    for (word, count) in &expected {
-        for client in &clients {
-            loop {
-                match client.word_counts().get(word).await {
-                    Ok(Some(n)) if n == *count => break,
-                    other => {
-                        assert!(
-                            tokio::time::Instant::now() < deadline,
-                            "`{word}`: expected {count}, got {other:?}"
-                        );
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                }
-            }
-        }
-    }
+    every_client_answers(&clients, &expected, Duration::from_secs(90), String::new).await;
     // Local answers and proxied ones both happened: each instance owns only some partitions.
     let served: Vec<String> = {
         let http = reqwest::Client::new();

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{free_port, word_count_input};
+use common::{every_client_answers, free_port, word_count_input};
 use streams_examples::word_count::pipeline;
 use streams_runtime::testing::TestBroker;
 
@@ -75,24 +75,7 @@ async fn every_process_answers_every_word(broker: TestBroker) {
     };
 
     let clients: Vec<pipeline::Client> = endpoints.iter().map(|e| pipeline::Client::new(e.to_string())).collect();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    for (word, count) in &expected {
-        for client in &clients {
-            loop {
-                match client.word_counts().get(word).await {
-                    Ok(Some(n)) if n == *count => break,
-                    other => {
-                        assert!(
-                            tokio::time::Instant::now() < deadline,
-                            "`{word}`: expected {count}, got {other:?}\n{}",
-                            logs()
-                        );
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                }
-            }
-        }
-    }
+    every_client_answers(&clients, &expected, Duration::from_secs(120), logs).await;
     let metadata = clients[0].metadata().await.expect("metadata");
     let members = metadata["members"].as_array().cloned().unwrap_or_default();
     assert_eq!(members.len(), 3, "{metadata}");

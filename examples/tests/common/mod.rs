@@ -39,3 +39,31 @@ pub async fn word_count_input(broker: &TestBroker, lines: impl IntoIterator<Item
     }
     expected
 }
+
+/// Waits until every client answers every word of `expected` with its count; fails after
+/// `timeout` with the last answer and `context()` (e.g. the instances' logs).
+pub async fn every_client_answers(
+    clients: &[pipeline::Client],
+    expected: &BTreeMap<String, u64>,
+    timeout: Duration,
+    context: impl Fn() -> String,
+) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    for (word, count) in expected {
+        for client in clients {
+            loop {
+                match client.word_counts().get(word).await {
+                    Ok(Some(n)) if n == *count => break,
+                    other => {
+                        assert!(
+                            tokio::time::Instant::now() < deadline,
+                            "`{word}`: expected {count}, got {other:?}\n{}",
+                            context()
+                        );
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        }
+    }
+}
