@@ -9,13 +9,17 @@
 //! The broker is the embedded one (librdkafka's mock cluster, in process): both sides of each
 //! comparison pay the same broker cost. `cargo bench -p streams-benches --bench pipelines`
 //! writes `benches/results/pipelines.md` (`BENCH_RECORDS` sets the record count, default
-//! 200 000). Under `cargo test` it runs a 2 000-record smoke version and writes nothing.
+//! 200 000; `BENCH_ROUNDS` the rounds, default 3; `BENCH_LOG=info` shows the runtime's logs).
+//! Each run also reports its CPU time (all threads of the process, per thread on stderr), since
+//! on the embedded broker both sides are bound by the consumer's fetch rate, not by the CPU.
+//! Under `cargo test` it runs a 2 000-record smoke version and writes nothing.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use streams_benches::baseline::{rocksdb_get_put, stateless_passthrough, windowed_count};
+use streams_benches::cpu::{CpuSnapshot, CpuUsage};
 use streams_benches::data::{Click, USERS, WINDOW_MS, click, produce_clicks};
 use streams_benches::report::{Comparison, Run, markdown, write};
 use streams_runtime::KafkaStreams;
@@ -30,6 +34,7 @@ const INPUT: &str = "clicks";
 /// Six, so each partition stays under the mock cluster's ~5 MB per-partition log limit.
 const PARTITIONS: i32 = 6;
 const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+use streams_benches::baseline::FETCH_WAIT_MAX_MS;
 
 fn stateless_topology(input: &str, output: &str) -> Topology {
     let builder = StreamsBuilder::new();
@@ -76,6 +81,7 @@ async fn framework(
         .state_dir(state.path())
         .processing_guarantee(guarantee)
         .commit_interval(COMMIT_INTERVAL)
+        .set("consumer.fetch.wait.max.ms", FETCH_WAIT_MAX_MS)
         .build()
         .expect("config");
     let streams = KafkaStreams::start_on(topology, config, cluster.clone())
@@ -84,7 +90,7 @@ async fn framework(
     while streams.active_tasks().len() < PARTITIONS as usize {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), CpuSnapshot::now());
     let (cluster, topic) = (cluster.clone(), input.to_owned());
     tokio::task::spawn_blocking(move || produce_clicks(&cluster, &topic, n))
         .await
@@ -93,11 +99,14 @@ async fn framework(
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let elapsed = started.elapsed();
+    let cpu = CpuSnapshot::now().since(&cpu);
+    report_cpu(&cpu);
     streams.close().await.expect("close");
     Run {
         name: name.to_owned(),
         records: n,
         elapsed,
+        cpu: cpu.total,
     }
 }
 
@@ -108,7 +117,7 @@ fn baseline(
     name: &str,
     input: &str,
     n: u64,
-    run: impl FnOnce(&AtomicBool) -> Instant + Send + 'static,
+    run: impl FnOnce(&AtomicBool) -> (Instant, CpuSnapshot) + Send + 'static,
 ) -> Run {
     eprintln!("baseline: {name}");
     let ready = Arc::new(AtomicBool::new(false));
@@ -119,13 +128,24 @@ fn baseline(
     while !ready.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(10));
     }
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), CpuSnapshot::now());
     produce_clicks(cluster, input, n);
-    let finished = handle.join().expect("baseline thread");
+    let (finished, cpu_then) = handle.join().expect("baseline thread");
+    let cpu = cpu_then.since(&cpu);
+    report_cpu(&cpu);
     Run {
         name: name.to_owned(),
         records: n,
         elapsed: finished.duration_since(started),
+        cpu: cpu.total,
+    }
+}
+
+/// Where a run's CPU went, per thread name (stderr; names are cut at 15 characters by Linux).
+fn report_cpu(cpu: &CpuUsage) {
+    eprintln!("  CPU {:?} in all threads:", cpu.total);
+    for (thread, time) in &cpu.threads {
+        eprintln!("    {thread:<16} {time:?}");
     }
 }
 
@@ -154,7 +174,7 @@ fn driver_run(n: u64) -> Run {
                 .collect()
         })
         .collect();
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), CpuSnapshot::now());
     for batch in batches {
         input.pipe_records(batch).expect("pipe");
     }
@@ -164,6 +184,7 @@ fn driver_run(n: u64) -> Run {
         name: "windowed count on the TestDriver (JSON decode, cache, RocksDB, commits)".to_owned(),
         records: n,
         elapsed: started.elapsed(),
+        cpu: CpuSnapshot::now().since(&cpu).total,
     }
 }
 
@@ -293,6 +314,12 @@ fn main() {
     } else {
         1
     };
+    if let Ok(filter) = std::env::var("BENCH_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let broker = TestBroker::mock().expect("mock cluster");
     let cluster = broker.cluster();
@@ -342,7 +369,8 @@ fn main() {
     ];
     let setup = format!(
         "{n} JSON clicks of {USERS} users, {PARTITIONS} partitions, on the embedded broker (librdkafka mock \
-         cluster, in process); one stream thread; commit interval {COMMIT_INTERVAL:?}; each run owns its \
+         cluster, in process); one stream thread; commit interval {COMMIT_INTERVAL:?}; every consumer (framework and baselines) with \
+         `fetch.wait.max.ms={FETCH_WAIT_MAX_MS}`, since the embedded broker holds a fetch that finds no data for the whole wait; each run owns its \
          partitions first, then its input is produced (in the same process) and timed from the first record \
          produced to the last processed — a live stream, commits included, start-up and the final commit not. \
          Each Kafka number is the median of {rounds} rounds. The test-driver input is encoded before timing. Release build (`cargo bench -p streams-benches --bench pipelines`)."

@@ -2,5 +2,6 @@
 //! against, and the results report. Benchmarks live in `benches/`; results go to `results/`.
 
 pub mod baseline;
+pub mod cpu;
 pub mod data;
 pub mod report;

@@ -13,12 +13,20 @@ pub struct Run {
     pub records: u64,
     /// Wall-clock time, start to all records processed and committed.
     pub elapsed: Duration,
+    /// CPU time of the whole process (every thread: stream thread, producers' polling threads,
+    /// librdkafka's and the embedded broker's threads) over the same interval.
+    pub cpu: Duration,
 }
 
 impl Run {
     /// Records per second.
     pub fn rate(&self) -> f64 {
         self.records as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// CPU microseconds per record, all threads of the process.
+    pub fn cpu_per_record_us(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1e6 / self.records.max(1) as f64
     }
 }
 
@@ -75,23 +83,29 @@ pub fn machine() -> String {
 /// Renders the comparisons as Markdown.
 pub fn markdown(title: &str, setup: &str, comparisons: &[Comparison]) -> String {
     let mut out = format!("# {title}\n\nMachine: {}\n\n{setup}\n\n", machine());
-    out.push_str("| Comparison | Baseline | records/s | Framework | records/s | Ratio | Target |\n");
-    out.push_str("|:--|:--|--:|:--|--:|--:|:--|\n");
+    out.push_str(
+        "| Comparison | Baseline | records/s | CPU µs/record | Framework | records/s | CPU µs/record | Ratio | Target |\n",
+    );
+    out.push_str("|:--|:--|--:|--:|:--|--:|--:|--:|:--|\n");
     for c in comparisons {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {} | {:.0} | {:.2} | {} |",
+            "| {} | {} | {:.0} | {:.2} | {} | {:.0} | {:.2} | {:.2} | {} |",
             c.title,
             c.baseline.name,
             c.baseline.rate(),
+            c.baseline.cpu_per_record_us(),
             c.framework.name,
             c.framework.rate(),
+            c.framework.cpu_per_record_us(),
             c.ratio(),
             c.target
         );
     }
     out.push_str(
-        "\nRatio = framework records/s ÷ baseline records/s, both measured in the same process on the same data.\n",
+        "\nRatio = framework records/s ÷ baseline records/s, both measured in the same process on the same data. \
+         CPU µs/record = CPU time of every thread of the process (the embedded broker's included) over the \
+         timed interval ÷ records, from `/proc` (10 ms resolution).\n",
     );
     out
 }

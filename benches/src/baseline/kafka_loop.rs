@@ -9,13 +9,21 @@ use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 use streams_runtime::kafka::KafkaCluster;
+
+use crate::cpu::CpuSnapshot;
 use streams_runtime::partitioner::RDKAFKA_PARTITIONER;
+
+/// `fetch.wait.max.ms` of every consumer in the benchmarks (framework and baselines alike).
+/// The embedded broker holds a fetch that finds no new data for this long even when records
+/// arrive meanwhile; at librdkafka's default (500 ms) a consumer that catches up with a live
+/// stream stalls half a second at random, which made runs differ by ±30%.
+pub const FETCH_WAIT_MAX_MS: &str = "10";
 
 pub(crate) type Out = ThreadedProducer<DefaultProducerContext>;
 
 /// Runs `process` on every record of `input` until `n` were consumed, committing every
 /// `commit_interval` (after `on_commit` and a producer flush). Sets `ready` once the group has
-/// assigned partitions; returns when the last record was processed.
+/// assigned partitions; returns when the last record was processed, and the CPU times then.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     cluster: &KafkaCluster,
@@ -26,12 +34,13 @@ pub(crate) fn run(
     ready: &AtomicBool,
     mut process: impl FnMut(&BorrowedMessage<'_>, &Out),
     mut on_commit: impl FnMut(&Out),
-) -> Instant {
+) -> (Instant, CpuSnapshot) {
     let consumer: BaseConsumer = cluster
         .client_config()
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
+        .set("fetch.wait.max.ms", FETCH_WAIT_MAX_MS)
         .create()
         .expect("baseline consumer");
     let producer: Out = cluster
@@ -77,7 +86,7 @@ pub(crate) fn run(
             last_commit = Instant::now();
         }
     }
-    let finished = Instant::now();
+    let finished = (Instant::now(), CpuSnapshot::now());
     commit(&positions, &producer, &mut on_commit);
     finished
 }

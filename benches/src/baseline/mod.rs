@@ -7,6 +7,7 @@ mod rocksdb_only;
 mod stateless;
 mod windowed_count;
 
+pub use kafka_loop::FETCH_WAIT_MAX_MS;
 pub use rocksdb_only::rocksdb_get_put;
 pub use stateless::stateless_passthrough;
 pub use windowed_count::windowed_count;

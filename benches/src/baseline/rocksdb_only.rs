@@ -3,13 +3,14 @@
 
 use std::time::Instant;
 
+use crate::cpu::CpuSnapshot;
 use crate::data::{USERS, WINDOW_MS, click};
 use crate::report::Run;
 
 /// `n` read-modify-writes of per-user-window counters in RocksDB at `dir`, written in batches.
 pub fn rocksdb_get_put(dir: &std::path::Path, n: u64) -> Run {
     let db = rocksdb::DB::open_default(dir).expect("RocksDB");
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), CpuSnapshot::now());
     let mut batch = rocksdb::WriteBatch::default();
     let mut pending = std::collections::HashMap::<Vec<u8>, u64>::new();
     for i in 0..n {
@@ -41,5 +42,6 @@ pub fn rocksdb_get_put(dir: &std::path::Path, n: u64) -> Run {
         name: "RocksDB get + put (batched), no framework".to_owned(),
         records: n,
         elapsed: started.elapsed(),
+        cpu: CpuSnapshot::now().since(&cpu).total,
     }
 }

@@ -16,7 +16,7 @@ pub fn stateless_passthrough(
     n: u64,
     commit_interval: Duration,
     ready: &std::sync::atomic::AtomicBool,
-) -> std::time::Instant {
+) -> (std::time::Instant, crate::cpu::CpuSnapshot) {
     run(
         cluster,
         input,

@@ -25,7 +25,7 @@ pub fn windowed_count(
     n: u64,
     commit_interval: Duration,
     ready: &std::sync::atomic::AtomicBool,
-) -> std::time::Instant {
+) -> (std::time::Instant, crate::cpu::CpuSnapshot) {
     let db = rocksdb::DB::open_default(db_dir).expect("baseline RocksDB");
     let windows = TimeWindows::of(Duration::from_millis(WINDOW_MS as u64));
     // Uncommitted counts: (partition, key) → count; flushed at commit.
