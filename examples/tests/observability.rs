@@ -79,6 +79,8 @@ async fn metrics_and_topology_over_http() {
     );
     assert_eq!(sample(&metrics, "kafka_streams_failed_stream_threads", ""), Some(0.0));
     assert!(metrics.contains("# TYPE kafka_streams_commit_latency_max_seconds gauge"));
+    assert!(metrics.contains("# TYPE kafka_streams_punctuation_latency_max_seconds gauge"));
+    assert!(metrics.contains("kafka_streams_punctuations_total{"));
     assert!(metrics.contains("topic=\"text-lines\""), "{metrics}");
 
     let mermaid = get("/topology?format=mermaid").await.text().await.expect("body");

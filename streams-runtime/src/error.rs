@@ -26,6 +26,8 @@ pub enum ErrorKind {
     Io,
     /// An interactive query was refused (bad request, unknown store) or could not be answered.
     Query,
+    /// User code (a hand-written processor, a fallible user function) failed on a record.
+    Processing,
 }
 
 /// An error from the streams runtime. Its message names the operation and the object involved.
@@ -43,6 +45,12 @@ impl Error {
             context: context.into(),
             source: None,
         }
+    }
+
+    /// A failure of user code on a record (`ErrorKind::Processing`): the record is logged and
+    /// skipped, the task goes on.
+    pub fn processing(context: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Processing, context)
     }
 
     /// Attaches the underlying cause.

@@ -305,3 +305,78 @@ async fn local_state_from_another_cluster_is_wiped_not_served() {
     assert_eq!(in_store, expected_counts(&new), "nothing from the old cluster survives");
     assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&new));
 }
+
+/// Forwards one `tick` record per wall-clock punctuation, numbering them.
+struct Ticker(u64);
+
+impl streams_runtime::processor::Processor<String, Vec<u8>> for Ticker {
+    type KeyOut = String;
+    type ValueOut = u64;
+
+    fn init(&mut self, ctx: &mut streams_runtime::processor::InitContext<'_>) -> streams_runtime::Result<()> {
+        ctx.schedule(
+            Duration::from_millis(100),
+            streams_runtime::processor::PunctuationType::WallClockTime,
+        );
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        _: &mut streams_runtime::processor::ProcessorContext<'_, String, u64>,
+        _: streams_runtime::processor::Record<String, Vec<u8>>,
+    ) -> streams_runtime::Result<()> {
+        Ok(())
+    }
+
+    fn punctuate(
+        &mut self,
+        ctx: &mut streams_runtime::processor::ProcessorContext<'_, String, u64>,
+        p: streams_runtime::processor::Punctuation,
+    ) -> streams_runtime::Result<()> {
+        self.0 += 1;
+        ctx.forward(streams_runtime::processor::Record::new(
+            format!("tick-{}", ctx.task()),
+            self.0,
+            p.timestamp,
+        ))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wall_clock_punctuations_run_on_the_stream_thread_without_input() {
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let builder = streams_runtime::topology::StreamsBuilder::new();
+    builder
+        .stream_with(
+            INPUT,
+            streams_runtime::topology::Consumed::new(streams_runtime::codec::Utf8, streams_runtime::codec::Bytes),
+        )
+        .process(|| Ticker(0), [])
+        .to_with(OUTPUT, streams_runtime::codec::Utf8, streams_runtime::codec::Json);
+    let state = tempfile::tempdir().expect("tempdir");
+    let streams = KafkaStreams::start_on(
+        builder.build().expect("topology"),
+        config("ticks", state.path()),
+        cluster.clone(),
+    )
+    .await
+    .expect("start");
+    // No input at all: ten punctuations per task and second, from the thread's loop.
+    wait_for("punctuations on every task", Duration::from_secs(30), || {
+        streams.metrics().punctuations >= 30
+    })
+    .await;
+    let m = streams.metrics();
+    assert!(m.punctuation_latency_max >= m.punctuation_latency_avg);
+    let commits = m.commits;
+    wait_for("a commit", Duration::from_secs(30), || {
+        streams.metrics().commits > commits
+    })
+    .await;
+    let output = read_all(&cluster, OUTPUT).await;
+    let tasks: std::collections::BTreeSet<&str> = output.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(tasks, ["tick-0_0", "tick-0_1", "tick-0_2"].into_iter().collect());
+    streams.close().await.expect("close");
+}

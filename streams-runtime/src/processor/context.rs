@@ -1,3 +1,4 @@
+use crate::runtime::clock::Clock;
 use crate::task::TaskId;
 
 /// A record a processor wants produced; the stream thread sends it after the processor returns.
@@ -16,6 +17,8 @@ pub(crate) struct OutputRecord {
 #[derive(Debug)]
 pub struct TaskContext {
     task: TaskId,
+    /// The stream thread's wall clock (the test driver's manual clock under test).
+    clock: std::sync::Arc<dyn Clock>,
     stream_time: i64,
     dropped_late: u64,
     /// Headers of the record being processed.
@@ -24,9 +27,10 @@ pub struct TaskContext {
 }
 
 impl TaskContext {
-    pub(crate) fn new(task: TaskId) -> Self {
+    pub(crate) fn new(task: TaskId, clock: std::sync::Arc<dyn Clock>) -> Self {
         Self {
             task,
+            clock,
             stream_time: i64::MIN,
             dropped_late: 0,
             headers: Vec::new(),
@@ -42,6 +46,11 @@ impl TaskContext {
     /// Stream time: the largest event time this task has seen (`i64::MIN` before the first record).
     pub fn stream_time(&self) -> i64 {
         self.stream_time
+    }
+
+    /// Wall-clock time, epoch milliseconds.
+    pub(crate) fn wall_clock_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     /// Records dropped because they arrived after their window closed.

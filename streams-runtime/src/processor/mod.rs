@@ -1,10 +1,16 @@
-//! Records and the per-task context processors run in.
+//! Records, the per-task context processors run in, and the Processor API (hand-written
+//! processors with stores and punctuators).
 
 mod context;
+mod custom;
+mod punctuation;
 mod record;
 
 pub(crate) use context::OutputRecord;
 pub use context::TaskContext;
+pub use custom::{InitContext, Processor, ProcessorContext};
+pub(crate) use punctuation::Schedule;
+pub use punctuation::{Punctuation, PunctuationType, ScheduleId};
 pub use record::Record;
 
 /// Bounds every key and value flowing through a topology satisfies.

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 
 /// A source of wall-clock time, epoch milliseconds.
-pub(crate) trait Clock: Send + Sync {
+pub(crate) trait Clock: Send + Sync + std::fmt::Debug {
     fn now_ms(&self) -> i64;
 }
 

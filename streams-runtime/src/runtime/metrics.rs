@@ -16,6 +16,9 @@ pub struct Metrics {
     restore_time_total_us: AtomicU64,
     dropped_late_records: AtomicU64,
     failed_stream_threads: AtomicU64,
+    punctuations: AtomicU64,
+    punctuation_latency_total_us: AtomicU64,
+    punctuation_latency_max_us: AtomicU64,
 }
 
 /// A point-in-time copy of [`Metrics`].
@@ -42,6 +45,12 @@ pub struct MetricsSnapshot {
     pub dropped_late_records: u64,
     /// Stream threads that stopped on an unrecoverable error.
     pub failed_stream_threads: u64,
+    /// Punctuations run (hand-written processors' `punctuate` calls).
+    pub punctuations: u64,
+    /// Mean time a punctuation took.
+    pub punctuation_latency_avg: Duration,
+    /// Slowest punctuation.
+    pub punctuation_latency_max: Duration,
 }
 
 impl Metrics {
@@ -58,6 +67,13 @@ impl Metrics {
         self.commits.fetch_add(1, Ordering::Relaxed);
         self.commit_latency_total_us.fetch_add(us, Ordering::Relaxed);
         self.commit_latency_max_us.fetch_max(us, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_punctuation(&self, latency: Duration) {
+        let us = latency.as_micros() as u64;
+        self.punctuations.fetch_add(1, Ordering::Relaxed);
+        self.punctuation_latency_total_us.fetch_add(us, Ordering::Relaxed);
+        self.punctuation_latency_max_us.fetch_max(us, Ordering::Relaxed);
     }
 
     pub(crate) fn record_aborted_commit(&self) {
@@ -82,6 +98,8 @@ impl Metrics {
     pub fn snapshot(&self) -> MetricsSnapshot {
         let commits = self.commits.load(Ordering::Relaxed);
         let total = self.commit_latency_total_us.load(Ordering::Relaxed);
+        let punctuations = self.punctuations.load(Ordering::Relaxed);
+        let punctuation_total = self.punctuation_latency_total_us.load(Ordering::Relaxed);
         MetricsSnapshot {
             records_processed: self.records_processed.load(Ordering::Relaxed),
             records_skipped: self.records_skipped.load(Ordering::Relaxed),
@@ -93,6 +111,9 @@ impl Metrics {
             restore_time_total: Duration::from_micros(self.restore_time_total_us.load(Ordering::Relaxed)),
             dropped_late_records: self.dropped_late_records.load(Ordering::Relaxed),
             failed_stream_threads: self.failed_stream_threads.load(Ordering::Relaxed),
+            punctuations,
+            punctuation_latency_avg: Duration::from_micros(punctuation_total.checked_div(punctuations).unwrap_or(0)),
+            punctuation_latency_max: Duration::from_micros(self.punctuation_latency_max_us.load(Ordering::Relaxed)),
         }
     }
 }

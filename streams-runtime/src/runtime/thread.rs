@@ -127,6 +127,9 @@ pub(crate) fn run(
             Some(Err(_)) => {}
             None => {}
         }
+        if let Err(e) = s.punctuate_wall_clock(&consumer) {
+            break Err(e);
+        }
         if s.assignment_version != reported_version {
             // Tasks changed (rebalance): report at once, not only at the next commit.
             reported_version = s.assignment_version;

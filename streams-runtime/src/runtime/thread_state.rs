@@ -30,6 +30,21 @@ const CACHE_CHECK_INTERVAL: u32 = 256;
 
 pub(crate) type ThreadConsumer = BaseConsumer<RebalanceHandler>;
 
+/// Produces what `task`'s processors forwarded to sinks.
+fn send_outputs<T: Transport>(transport: &mut T, task: &mut Task) -> Result<()> {
+    for out in task.drain_outputs() {
+        transport.send(OutgoingRecord {
+            topic: &out.topic,
+            partition: None,
+            key: &out.key,
+            value: out.value.as_deref(),
+            timestamp: out.timestamp,
+            headers: &out.headers,
+        })?;
+    }
+    Ok(())
+}
+
 pub(crate) struct ThreadState<T: Transport> {
     pub(crate) name: String,
     pub(crate) env: Arc<TaskEnv>,
@@ -126,17 +141,36 @@ impl<T: Transport> ThreadState<T> {
         self.env
             .metrics
             .record_late_drops(task.dropped_late_records() - dropped_before);
-        for out in task.drain_outputs() {
-            self.transport.send(OutgoingRecord {
-                topic: &out.topic,
-                partition: None,
-                key: &out.key,
-                value: out.value.as_deref(),
-                timestamp: out.timestamp,
-                headers: &out.headers,
-            })?;
-        }
+        send_outputs(&mut self.transport, task)?;
         self.records_since_check += 1;
+        Ok(())
+    }
+
+    /// Runs the wall-clock punctuations that are due (called between records) and queues what
+    /// they forward. Failures are handled like a record's: a failure to produce rolls back to
+    /// the last commit; a processor's error is logged and the punctuation skipped.
+    pub(crate) fn punctuate_wall_clock(&mut self, consumer: &T::Consumer) -> Result<()> {
+        let now = self.env.clock.now_ms();
+        let mut result = Ok(());
+        for task in self.tasks.values_mut() {
+            let punctuated = task.punctuate(crate::processor::PunctuationType::WallClockTime, now);
+            let sent = send_outputs(&mut self.transport, task);
+            match punctuated.and(sent) {
+                Err(e) if e.kind() == ErrorKind::Kafka => {
+                    result = Err(e);
+                    break;
+                }
+                Err(e) if e.kind() == ErrorKind::State => return Err(e),
+                Err(e) => {
+                    tracing::warn!(thread = %self.name, task = %task.id(), error = %e, "wall-clock punctuation failed; skipped")
+                }
+                Ok(()) => {}
+            }
+        }
+        if let Err(e) = result {
+            self.env.metrics.record_aborted_commit();
+            self.recover_from_failed_commit(consumer, &e);
+        }
         Ok(())
     }
 

@@ -84,6 +84,24 @@ impl Exporter {
             format!("{:.6}", m.commit_latency_max.as_secs_f64()),
         );
         metric(
+            "punctuations_total",
+            "counter",
+            "Punctuations run by hand-written processors.",
+            m.punctuations.to_string(),
+        );
+        metric(
+            "punctuation_latency_avg_seconds",
+            "gauge",
+            "Mean punctuation latency.",
+            format!("{:.6}", m.punctuation_latency_avg.as_secs_f64()),
+        );
+        metric(
+            "punctuation_latency_max_seconds",
+            "gauge",
+            "Slowest punctuation.",
+            format!("{:.6}", m.punctuation_latency_max.as_secs_f64()),
+        );
+        metric(
             "records_restored_total",
             "counter",
             "Changelog records replayed into local stores.",

@@ -1,16 +1,19 @@
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::restore::{self, Restored};
 use super::{TaskEnv, TaskId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::naming;
-use crate::processor::{OutputRecord, TaskContext};
+use crate::processor::{OutputRecord, PunctuationType, TaskContext};
+use crate::runtime::Metrics;
 use crate::runtime::transport::InputRecord;
 use crate::state::{
     Backend, ChangelogPartition, MemoryBackend, RocksBackend, SharedStore, Store, StoreBackend, StoreSpec, layout,
 };
 use crate::topology::Subtopology;
-use crate::topology::node::{RawProcessor, TaskBuild};
+use crate::topology::node::{RawProcessor, SharedPunctuator, TaskBuild};
 
 /// One sub-topology instance over one partition: processors, stores, stream time, positions.
 pub(crate) struct Task {
@@ -27,6 +30,9 @@ pub(crate) struct Task {
     /// not applied again even if the broker lost the committed offsets.
     applied_below: HashMap<String, i64>,
     restored: Restored,
+    /// Hand-written processors with punctuation schedules.
+    punctuators: Vec<SharedPunctuator>,
+    metrics: Arc<Metrics>,
 }
 
 /// What became of one consumed record.
@@ -59,10 +65,13 @@ impl Task {
         }
         let applied_below = valid_positions(env, id, applied_positions(&stores));
         let store_map: HashMap<String, SharedStore> = stores.iter().cloned().collect();
+        let punctuators = RefCell::new(Vec::new());
         let build = TaskBuild {
             task: id,
             application_id: &env.application_id,
             stores: &store_map,
+            wall_clock_ms: env.clock.now_ms(),
+            punctuators: &punctuators,
         };
         let mut sources = HashMap::new();
         for (topic, factory) in &sub.sources {
@@ -76,7 +85,7 @@ impl Task {
         }
         Ok(Self {
             id,
-            ctx: TaskContext::new(id),
+            ctx: TaskContext::new(id, Arc::clone(&env.clock)),
             sources,
             stores,
             positions: HashMap::new(),
@@ -84,7 +93,13 @@ impl Task {
             committed_stream_time: i64::MIN,
             applied_below,
             restored,
+            punctuators: punctuators.into_inner(),
+            metrics: Arc::clone(&env.metrics),
         })
+    }
+
+    pub(crate) fn id(&self) -> TaskId {
+        self.id
     }
 
     /// Per source topic, the position its local state already reflects.
@@ -113,15 +128,38 @@ impl Task {
             return Ok(Outcome::Skipped);
         };
         self.ctx.set_headers(record.headers);
-        let result = source.process(&mut self.ctx, record.key, record.value, record.timestamp);
+        let mut result = source.process(&mut self.ctx, record.key, record.value, record.timestamp);
         self.set_position(topic, offset + 1);
+        if result.is_ok() && !self.punctuators.is_empty() {
+            result = self.punctuate(PunctuationType::StreamTime, self.ctx.stream_time());
+        }
         match result {
-            Err(e) if e.kind() == ErrorKind::Codec => {
+            Err(e) if matches!(e.kind(), ErrorKind::Codec | ErrorKind::Processing) => {
                 tracing::warn!(task = %self.id, topic, offset, error = %e, "skipping a record that could not be processed");
                 Ok(Outcome::Skipped)
             }
             other => other.map(|()| Outcome::Processed),
         }
+    }
+
+    /// Runs the punctuations of `kind` due at `now_ms` (stream time, or wall-clock time); what
+    /// they forward is queued like a record's outputs.
+    pub(crate) fn punctuate(&mut self, kind: PunctuationType, now_ms: i64) -> Result<()> {
+        if self.punctuators.is_empty() {
+            return Ok(());
+        }
+        let _span = tracing::debug_span!("punctuate", task = %self.id, ?kind, now_ms).entered();
+        self.ctx.set_headers(&[]);
+        for punctuator in &self.punctuators {
+            let took = punctuator
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .punctuate(&mut self.ctx, kind, now_ms)?;
+            for latency in took {
+                self.metrics.record_punctuation(latency);
+            }
+        }
+        Ok(())
     }
 
     /// Next offset to consume from `topic` (no allocation once the topic is known).

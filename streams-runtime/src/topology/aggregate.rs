@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::node::{Children, Forward, NodeFactory, Processor, TaskBuild};
+use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::{KeyValueStore, WindowStore};
@@ -54,7 +54,7 @@ struct AggregateProcessor<K, V, A> {
 }
 
 impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for Aggregate<K, V, A> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Processor<K, V>>> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
         Ok(Box::new(AggregateProcessor {
             store: KeyValueStore::new(build.store(&self.store)?),
             f: Arc::clone(&self.f),
@@ -63,7 +63,7 @@ impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for Aggregate<K, V, 
     }
 }
 
-impl<K: StoreData, V: Data, A: StoreData> Processor<K, V> for AggregateProcessor<K, V, A> {
+impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for AggregateProcessor<K, V, A> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         let Record { key, value, timestamp } = record;
         let updated = (self.f)(&key, value, self.store.get(&key)?);
@@ -94,7 +94,7 @@ struct WindowedAggregateProcessor<K, V, A> {
 }
 
 impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for WindowedAggregate<K, V, A> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Processor<K, V>>> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
         Ok(Box::new(WindowedAggregateProcessor {
             store: WindowStore::new(build.store(&self.store)?, self.windows.size_ms()),
             windows: self.windows,
@@ -138,7 +138,7 @@ impl<K: StoreData, V: Data, A: StoreData> WindowedAggregateProcessor<K, V, A> {
     }
 }
 
-impl<K: StoreData, V: Data, A: StoreData> Processor<K, V> for WindowedAggregateProcessor<K, V, A> {
+impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for WindowedAggregateProcessor<K, V, A> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         let Record { key, value, timestamp } = record;
         if self.windows.advance_ms() == self.windows.size_ms() {

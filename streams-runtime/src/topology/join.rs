@@ -7,7 +7,7 @@ use super::graph;
 use super::grouped::repartition_if_needed;
 use super::kstream::KStream;
 use super::ktable::KTable;
-use super::node::{Children, Forward, NodeFactory, Processor, TaskBuild};
+use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::KeyValueStore;
@@ -30,7 +30,7 @@ struct StreamTableJoinProcessor<K, V, VT, VR> {
 }
 
 impl<K: StoreData, V: Data, VT: StoreData, VR: Data> NodeFactory<K, V> for StreamTableJoin<K, V, VT, VR> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Processor<K, V>>> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
         Ok(Box::new(StreamTableJoinProcessor {
             table: KeyValueStore::new(build.store(&self.store)?),
             joiner: Arc::clone(&self.joiner),
@@ -39,7 +39,7 @@ impl<K: StoreData, V: Data, VT: StoreData, VR: Data> NodeFactory<K, V> for Strea
     }
 }
 
-impl<K: StoreData, V: Data, VT: StoreData, VR: Data> Processor<K, V> for StreamTableJoinProcessor<K, V, VT, VR> {
+impl<K: StoreData, V: Data, VT: StoreData, VR: Data> Node<K, V> for StreamTableJoinProcessor<K, V, VT, VR> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         let table_value = self.table.get(&record.key)?;
         match (self.joiner)(&record.key, &record.value, table_value.as_ref()) {

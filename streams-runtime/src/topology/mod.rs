@@ -11,6 +11,7 @@ mod kstream;
 mod ktable;
 mod materialized;
 pub(crate) mod node;
+mod process;
 mod source;
 mod stateless;
 mod table_source;
@@ -26,6 +27,7 @@ pub use grouped::{KGroupedStream, TimeWindowedKStream};
 pub use kstream::KStream;
 pub use ktable::KTable;
 pub use materialized::Materialized;
+pub use process::{StoreBuilder, Stores};
 pub use source::TimestampExtractor;
 
 use crate::state::StoreSpec;

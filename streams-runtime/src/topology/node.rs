@@ -4,23 +4,25 @@
 //! processors hold per-task state (store handles) without sharing. Children lists are filled in
 //! after a node is created (`stream.filter(..)` adds to `stream`'s list), hence the shared list.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use super::topic::TopicName;
 use crate::error::{Error, ErrorKind, Result};
-use crate::processor::{Data, Record, TaskContext};
+use crate::processor::{Data, PunctuationType, Record, TaskContext};
 use crate::state::SharedStore;
 use crate::task::TaskId;
 
 /// A processor instance of one task, receiving typed records.
-pub(crate) trait Processor<K, V>: Send {
+pub(crate) trait Node<K, V>: Send {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()>;
 }
 
 /// Creates a processor (and, recursively, its children) for one task.
 pub(crate) trait NodeFactory<K, V>: Send + Sync {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Processor<K, V>>>;
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>>;
 }
 
 /// A source processor receiving raw bytes from a topic partition.
@@ -44,6 +46,20 @@ pub(crate) struct TaskBuild<'a> {
     pub(crate) task: TaskId,
     pub(crate) application_id: &'a str,
     pub(crate) stores: &'a HashMap<String, SharedStore>,
+    /// Wall-clock time when the task is opened (wall-clock punctuations count from it).
+    pub(crate) wall_clock_ms: i64,
+    /// Processors with punctuation schedules register here; the task drives them.
+    pub(crate) punctuators: &'a RefCell<Vec<SharedPunctuator>>,
+}
+
+/// A processor instance with punctuation schedules, shared between its place in the processor
+/// tree (records) and its task (punctuations).
+pub(crate) type SharedPunctuator = Arc<Mutex<dyn Punctuate>>;
+
+/// Runs the due punctuations of one processor instance.
+pub(crate) trait Punctuate: Send {
+    /// Fires every schedule of `kind` due at `now_ms`; returns how long each punctuation took.
+    fn punctuate(&mut self, ctx: &mut TaskContext, kind: PunctuationType, now_ms: i64) -> Result<Vec<Duration>>;
 }
 
 impl TaskBuild<'_> {
@@ -92,7 +108,7 @@ impl<K: Data, V: Data> Children<K, V> {
 
 /// Sends a record to every child of a node; the last child gets it without a clone.
 pub(crate) struct Forward<K, V> {
-    children: Vec<Box<dyn Processor<K, V>>>,
+    children: Vec<Box<dyn Node<K, V>>>,
 }
 
 impl<K: Data, V: Data> Forward<K, V> {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::node::{Children, Forward, NodeFactory, Processor, TaskBuild};
+use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use super::topic::TopicName;
 use crate::codec::Codec;
 use crate::error::{Error, ErrorKind, Result};
@@ -23,7 +23,7 @@ struct OneToOneProcessor<K, V, K2, V2> {
 }
 
 impl<K: Data, V: Data, K2: Data, V2: Data> NodeFactory<K, V> for OneToOne<K, V, K2, V2> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Processor<K, V>>> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
         Ok(Box::new(OneToOneProcessor {
             f: Arc::clone(&self.f),
             next: self.children.instantiate(build)?,
@@ -31,7 +31,7 @@ impl<K: Data, V: Data, K2: Data, V2: Data> NodeFactory<K, V> for OneToOne<K, V, 
     }
 }
 
-impl<K: Data, V: Data, K2: Data, V2: Data> Processor<K, V> for OneToOneProcessor<K, V, K2, V2> {
+impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for OneToOneProcessor<K, V, K2, V2> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         match (self.f)(record) {
             Some(out) => self.next.forward(ctx, out),
@@ -52,7 +52,7 @@ struct OneToManyProcessor<K, V, K2, V2> {
 }
 
 impl<K: Data, V: Data, K2: Data, V2: Data> NodeFactory<K, V> for OneToMany<K, V, K2, V2> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Processor<K, V>>> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
         Ok(Box::new(OneToManyProcessor {
             f: Arc::clone(&self.f),
             next: self.children.instantiate(build)?,
@@ -60,7 +60,7 @@ impl<K: Data, V: Data, K2: Data, V2: Data> NodeFactory<K, V> for OneToMany<K, V,
     }
 }
 
-impl<K: Data, V: Data, K2: Data, V2: Data> Processor<K, V> for OneToManyProcessor<K, V, K2, V2> {
+impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for OneToManyProcessor<K, V, K2, V2> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         for out in (self.f)(record) {
             self.next.forward(ctx, out)?;
@@ -83,7 +83,7 @@ struct SinkProcessor<K, V> {
 }
 
 impl<K: Data, V: Data> NodeFactory<K, V> for Sink<K, V> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Processor<K, V>>> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
         Ok(Box::new(SinkProcessor {
             topic: Arc::from(build.topic(&self.topic)),
             key_codec: Arc::clone(&self.key_codec),
@@ -92,7 +92,7 @@ impl<K: Data, V: Data> NodeFactory<K, V> for Sink<K, V> {
     }
 }
 
-impl<K: Data, V: Data> Processor<K, V> for SinkProcessor<K, V> {
+impl<K: Data, V: Data> Node<K, V> for SinkProcessor<K, V> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         let codec_error = |e| {
             Error::new(

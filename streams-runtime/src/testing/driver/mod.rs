@@ -289,6 +289,9 @@ impl TestDriver {
     pub fn advance_wall_clock(&self, by: Duration) -> Result<()> {
         let mut core = self.core();
         core.clock.advance(i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
+        if let Some(instance) = core.instance.as_mut() {
+            instance.state.punctuate_wall_clock(&instance.consumer)?;
+        }
         if core.instance.as_mut().is_some_and(|i| i.state.commit_due()) {
             core.commit()?;
         }

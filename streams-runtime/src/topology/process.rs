@@ -1,0 +1,246 @@
+//! `KStream::process`: hand-written processors (the Processor API) as nodes of a topology, with
+//! the stores they are connected to and their punctuations.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::aggregate::StoreData;
+use super::graph;
+use super::grouped::register_query;
+use super::kstream::KStream;
+use super::materialized::Materialized;
+use super::node::{Children, Forward, Node, NodeFactory, Punctuate, SharedPunctuator, TaskBuild};
+use crate::error::Result;
+use crate::processor::{
+    Data, InitContext, Processor, ProcessorContext, Punctuation, PunctuationType, Record, Schedule, TaskContext,
+};
+use crate::state::{StoreKind, StoreSpec};
+
+/// A store declared for a hand-written processor: `Stores::key_value::<K, V>("name")`.
+///
+/// The types are those the processor reads and writes; they also make the store queryable
+/// (`GET /stores/{name}/…`) and typed in `KafkaStreams::key_value_store`.
+pub struct StoreBuilder {
+    materialized: Materialized,
+    /// `Some(window size)` for a window store.
+    window_size_ms: Option<i64>,
+    kind: StoreKind,
+    register_query: Box<dyn FnOnce(&QueryTarget<'_>) + Send>,
+}
+
+/// Where a store's query adapter is registered: the processor's input stream.
+struct QueryTarget<'a> {
+    graph: &'a graph::SharedGraph,
+    node: usize,
+    sub: usize,
+    partition_codec: Option<super::kstream::PartitionCodec>,
+}
+
+/// Declares the stores hand-written processors use.
+pub struct Stores;
+
+impl Stores {
+    /// A key-value store of `K` → `V` (RocksDB with a changelog unless `materialized` says
+    /// otherwise).
+    pub fn key_value<K: StoreData, V: StoreData>(materialized: impl Into<Materialized>) -> StoreBuilder {
+        let materialized = materialized.into();
+        let name = materialized.name.clone();
+        StoreBuilder {
+            materialized,
+            window_size_ms: None,
+            kind: StoreKind::KeyValue,
+            register_query: Box::new(move |target| register::<K, V>(target, &name, None)),
+        }
+    }
+
+    /// A window store of (`K`, window of `size`) → `V`, keeping windows for `retention` after
+    /// they start.
+    pub fn window<K: StoreData, V: StoreData>(
+        materialized: impl Into<Materialized>,
+        size: Duration,
+        retention: Duration,
+    ) -> StoreBuilder {
+        let materialized = materialized.into();
+        let name = materialized.name.clone();
+        let size_ms = i64::try_from(size.as_millis()).unwrap_or(i64::MAX).max(1);
+        let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX).max(size_ms);
+        StoreBuilder {
+            materialized,
+            window_size_ms: Some(size_ms),
+            kind: StoreKind::Window { retention_ms },
+            register_query: Box::new(move |target| register::<K, V>(target, &name, Some(size_ms))),
+        }
+    }
+}
+
+fn register<K: StoreData, V: StoreData>(target: &QueryTarget<'_>, name: &str, window_size_ms: Option<i64>) {
+    // The adapter routes keys as the processor's input topic encodes them.
+    let stream: KStream<K, ()> = KStream {
+        graph: Arc::clone(target.graph),
+        node: target.node,
+        sub: target.sub,
+        children: Children::default(),
+        key_changed: false,
+        partition_codec: target.partition_codec.clone(),
+    };
+    register_query::<K, V, ()>(&stream, name, window_size_ms);
+}
+
+impl<K: Data, V: Data> KStream<K, V> {
+    /// Runs a hand-written [`Processor`] on every record: `supplier` creates one instance per
+    /// task; `stores` are declared here and connected to it (reach them in `init`). Its output
+    /// may have new keys, so grouping or joining it repartitions first.
+    ///
+    /// ```
+    /// # use streams_runtime::processor::{Processor, ProcessorContext, Record};
+    /// # use streams_runtime::topology::{Stores, StreamsBuilder};
+    /// # #[derive(Default)] struct Dedup;
+    /// # impl Processor<String, String> for Dedup {
+    /// #     type KeyOut = String; type ValueOut = String;
+    /// #     fn process(&mut self, ctx: &mut ProcessorContext<'_, String, String>, r: Record<String, String>) -> streams_runtime::Result<()> { ctx.forward(r) }
+    /// # }
+    /// let builder = StreamsBuilder::new();
+    /// builder
+    ///     .stream::<String, String>("clicks")
+    ///     .process(Dedup::default, [Stores::key_value::<String, i64>("seen")])
+    ///     .to("unique-clicks");
+    /// ```
+    pub fn process<P: Processor<K, V>>(
+        &self,
+        supplier: impl Fn() -> P + Send + Sync + 'static,
+        stores: impl IntoIterator<Item = StoreBuilder>,
+    ) -> KStream<P::KeyOut, P::ValueOut> {
+        let stores: Vec<StoreBuilder> = stores.into_iter().collect();
+        let connected: Vec<(String, Option<i64>)> = stores
+            .iter()
+            .map(|s| (s.materialized.name.clone(), s.window_size_ms))
+            .collect();
+        let detail = format!(
+            "stores: [{}]",
+            connected.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+        );
+        for store in stores {
+            let spec = StoreSpec {
+                name: store.materialized.name.clone(),
+                kind: store.kind,
+                backend: store.materialized.backend,
+                logged: store.materialized.logged,
+            };
+            graph::lock(&self.graph).add_store(spec, self.sub);
+            (store.register_query)(&QueryTarget {
+                graph: &self.graph,
+                node: self.node,
+                sub: self.sub,
+                partition_codec: self.partition_codec.clone(),
+            });
+        }
+        self.attach("PROCESSOR", detail, true, |children| {
+            Arc::new(ProcessFactory {
+                supplier: Arc::new(supplier),
+                stores: connected,
+                children,
+            })
+        })
+    }
+}
+
+struct ProcessFactory<P: Processor<K, V>, K, V> {
+    supplier: Arc<dyn Fn() -> P + Send + Sync>,
+    stores: Vec<(String, Option<i64>)>,
+    children: Children<P::KeyOut, P::ValueOut>,
+}
+
+/// One task's instance of a hand-written processor with its children and schedules.
+struct Running<P: Processor<K, V>, K, V> {
+    processor: P,
+    next: Forward<P::KeyOut, P::ValueOut>,
+    schedules: Vec<Schedule>,
+    _input: std::marker::PhantomData<fn(K, V)>,
+}
+
+/// The instance's place in the processor tree; shared with the task when it punctuates.
+struct Handle<P: Processor<K, V>, K, V>(Arc<Mutex<Running<P, K, V>>>);
+
+impl<P: Processor<K, V>, K: Data, V: Data> NodeFactory<K, V> for ProcessFactory<P, K, V> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
+        let mut processor = (self.supplier)();
+        let next = self.children.instantiate(build)?;
+        let mut schedules = Vec::new();
+        let stores = self
+            .stores
+            .iter()
+            .map(|(name, size)| Ok((name.as_str(), build.store(name)?, *size)))
+            .collect::<Result<Vec<_>>>()?;
+        processor.init(&mut InitContext {
+            task: build.task,
+            stores,
+            schedules: &mut schedules,
+            wall_clock_ms: build.wall_clock_ms,
+        })?;
+        let has_schedules = !schedules.is_empty();
+        let running = Arc::new(Mutex::new(Running {
+            processor,
+            next,
+            schedules,
+            _input: std::marker::PhantomData,
+        }));
+        if has_schedules {
+            let punctuator: SharedPunctuator = running.clone();
+            build.punctuators.borrow_mut().push(punctuator);
+        }
+        Ok(Box::new(Handle(running)))
+    }
+}
+
+fn lock<T: ?Sized>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<P: Processor<K, V>, K: Data, V: Data> Node<K, V> for Handle<P, K, V> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        let mut running = lock(&self.0);
+        let Running { processor, next, .. } = &mut *running;
+        let wall_clock_ms = ctx.wall_clock_ms();
+        processor.process(
+            &mut ProcessorContext {
+                task: ctx,
+                next,
+                wall_clock_ms,
+            },
+            record,
+        )
+    }
+}
+
+impl<P: Processor<K, V>, K: Data, V: Data> Punctuate for Running<P, K, V> {
+    fn punctuate(&mut self, ctx: &mut TaskContext, kind: PunctuationType, now_ms: i64) -> Result<Vec<Duration>> {
+        let mut took = Vec::new();
+        let Self {
+            processor,
+            next,
+            schedules,
+            ..
+        } = self;
+        let wall_clock_ms = ctx.wall_clock_ms();
+        for schedule in schedules.iter_mut().filter(|s| s.kind == kind) {
+            if !schedule.fire(now_ms) {
+                continue;
+            }
+            let started = Instant::now();
+            processor.punctuate(
+                &mut ProcessorContext {
+                    task: ctx,
+                    next,
+                    wall_clock_ms,
+                },
+                Punctuation {
+                    schedule: schedule.id,
+                    kind,
+                    timestamp: now_ms,
+                },
+            )?;
+            took.push(started.elapsed());
+        }
+        Ok(took)
+    }
+}
