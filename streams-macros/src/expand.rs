@@ -125,8 +125,17 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 };
                 let value_arg = if value.by_ref { quote!(&v) } else { quote!(v) };
                 let windowing = window.as_ref().map(window_expr);
-                let windowed_by = windowing.as_ref().map(|w| quote! { .windowed_by(#w) });
+                let emit = window
+                    .as_ref()
+                    .filter(|w| w.emit_final)
+                    .map(|_| quote! { .emit_strategy(::streams_runtime::window::EmitStrategy::OnWindowClose) });
+                let windowed_by = windowing.as_ref().map(|w| quote! { .windowed_by(#w) #emit });
+                let retention = window
+                    .as_ref()
+                    .and_then(|w| w.retention_ms)
+                    .map(|ms| quote! { .with_retention(::std::time::Duration::from_millis(#ms)) });
                 let materialized = materialized(store);
+                let materialized = quote! { #materialized #retention };
                 let default =
                     quote_spanned! {aggregate_span(aggregate)=> <#aggregate as ::core::default::Default>::default };
                 statements.push(quote! {

@@ -154,5 +154,6 @@ node_attribute!(
 );
 node_attribute!(
     windowed,
-    "Windows an aggregation: `#[windowed(tumbling = \"5m\", grace = \"30s\")]`."
+    "Windows an aggregation: `#[windowed(tumbling = \"5m\", grace = \"30s\")]`; `emit = \"final\"` sends \
+     each window once when it closes, `retention = \"7d\"` keeps windows that long."
 );

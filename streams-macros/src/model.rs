@@ -140,6 +140,9 @@ pub(crate) struct Store {
 pub(crate) struct Window {
     pub(crate) kind: WindowKind,
     pub(crate) grace_ms: Option<u64>,
+    /// `emit = "final"`: once per window at close, instead of on every update.
+    pub(crate) emit_final: bool,
+    pub(crate) retention_ms: Option<u64>,
     pub(crate) span: Span,
 }
 

@@ -754,10 +754,13 @@ fn parse_table_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, St
 }
 
 /// `#[windowed(tumbling = "5m", grace = "30s")]`, `hopping(size = .., advance = ..)`,
-/// `sliding(time_difference = ..)`, `session(inactivity_gap = ..)`.
+/// `sliding(time_difference = ..)`, `session(inactivity_gap = ..)`; plus `emit = "final"` and
+/// `retention = ".."`.
 fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
     let mut kind: Option<(WindowKind, Span)> = None;
     let mut grace: Option<(u64, Span)> = None;
+    let mut emit_final = false;
+    let mut retention: Option<(u64, Span)> = None;
     let parsed = parse_args(attr, errors, |meta| {
         let path = meta.path.clone();
         let ident = path.get_ident().map(ToString::to_string).unwrap_or_default();
@@ -772,6 +775,26 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
             "grace" => {
                 let lit = meta.value()?.parse::<LitStr>()?;
                 grace = Some((parse_duration(&lit)?, path.span()));
+            }
+            "retention" => {
+                let lit = meta.value()?.parse::<LitStr>()?;
+                retention = Some((parse_duration(&lit)?, lit.span()));
+            }
+            "emit" => {
+                let lit = meta.value()?.parse::<LitStr>()?;
+                emit_final = match lit.value().as_str() {
+                    "final" => true,
+                    "update" => false,
+                    other => {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            format!(
+                                "unknown emit strategy `{other}`; use `emit = \"update\"` (every change, the default) \
+                                 or `emit = \"final\"` (once per window, when it closes)"
+                            ),
+                        ));
+                    }
+                };
             }
             "tumbling" if meta.input.peek(Token![=]) => {
                 let size_ms = parse_duration(&meta.value()?.parse::<LitStr>()?)?;
@@ -835,7 +858,8 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
                     path.span(),
                     format!(
                         "unknown window kind `{}`; use `tumbling = \"5m\"`, `hopping(size = .., advance = ..)`, \
-                         `sliding(time_difference = ..)` or `session(inactivity_gap = ..)`, plus optional `grace = ..`",
+                         `sliding(time_difference = ..)` or `session(inactivity_gap = ..)`, plus optional `grace = ..`, \
+                         `emit = \"final\"` and `retention = ..`",
                         quote::ToTokens::to_token_stream(&path)
                     ),
                 ));
@@ -859,9 +883,29 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
         );
         return None;
     }
+    if let Some((retention_ms, retention_span)) = retention {
+        let size_ms = match kind {
+            WindowKind::Tumbling { size_ms } | WindowKind::Hopping { size_ms, .. } => size_ms,
+            WindowKind::Sliding { time_difference_ms } => time_difference_ms,
+            WindowKind::Session { inactivity_gap_ms } => inactivity_gap_ms,
+        };
+        let needed = size_ms.saturating_add(grace.map_or(0, |(ms, _)| ms));
+        if retention_ms < needed {
+            errors.at(
+                retention_span,
+                format!(
+                    "`retention` must be at least the window size plus `grace` ({needed} ms): windows would be \
+                     deleted before they close"
+                ),
+            );
+            return None;
+        }
+    }
     Some(Window {
         kind,
         grace_ms: grace.map(|(ms, _)| ms),
+        emit_final,
+        retention_ms: retention.map(|(ms, _)| ms),
         span,
     })
 }

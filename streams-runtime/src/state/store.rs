@@ -20,6 +20,9 @@ pub(crate) struct Store {
     dirty: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     dirty_bytes: usize,
     checkpoint: Checkpoint,
+    /// Bumped by every rollback, so processors holding derived in-memory state (a window index)
+    /// know to rebuild it.
+    generation: u64,
 }
 
 /// A store shared between its task's processors and interactive queries.
@@ -35,6 +38,7 @@ impl Store {
             dirty: BTreeMap::new(),
             dirty_bytes: 0,
             checkpoint,
+            generation: 0,
         })
     }
 
@@ -110,7 +114,8 @@ impl Store {
         checkpoint.input_positions.clone_from(input_positions);
         self.backend.apply(writes, &checkpoint)?;
         self.checkpoint = checkpoint;
-        self.discard_uncommitted();
+        self.dirty.clear();
+        self.dirty_bytes = 0;
         Ok(())
     }
 
@@ -118,6 +123,12 @@ impl Store {
     pub(crate) fn discard_uncommitted(&mut self) {
         self.dirty.clear();
         self.dirty_bytes = 0;
+        self.generation += 1;
+    }
+
+    /// How many rollbacks this store has seen.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Applies restored changelog records directly (restoration bypasses the overlay).

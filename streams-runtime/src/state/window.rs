@@ -94,6 +94,62 @@ where
         Ok(out)
     }
 
+    /// The store's encoding of `key` (what the raw methods below take).
+    pub(crate) fn encode_key(&self, key: &K) -> Result<Vec<u8>> {
+        encode(&self.name, key)
+    }
+
+    pub(crate) fn decode_key(&self, key: &[u8]) -> Result<K> {
+        decode(&self.name, key)
+    }
+
+    /// [`fetch`](Self::fetch) by encoded key.
+    pub(crate) fn fetch_encoded(&self, key: &[u8], window_start_ms: i64) -> Result<Option<V>> {
+        Store::lock(&self.store)
+            .get(&window_key(key, window_start_ms))?
+            .map(|b| decode(&self.name, &b))
+            .transpose()
+    }
+
+    /// [`put`](Self::put) by encoded key.
+    pub(crate) fn put_encoded(&self, key: &[u8], window_start_ms: i64, value: &V) -> Result<()> {
+        let value = encode(&self.name, value)?;
+        Store::lock(&self.store).put(window_key(key, window_start_ms), Some(value));
+        Ok(())
+    }
+
+    /// Removes one window of one key (a tombstone goes to the changelog at the next commit).
+    pub(crate) fn delete_encoded(&self, key: &[u8], window_start_ms: i64) {
+        Store::lock(&self.store).put(window_key(key, window_start_ms), None);
+    }
+
+    /// Every (encoded key, window start) in the store.
+    pub(crate) fn windows_encoded(&self) -> Result<Vec<(Vec<u8>, i64)>> {
+        let entries = Store::lock(&self.store).range(&[], None)?;
+        Ok(entries
+            .iter()
+            .filter_map(|(k, _)| split_window_key(k).map(|(key, start)| (key.to_vec(), start)))
+            .collect())
+    }
+
+    /// A number the owning processor keeps with the data (committed and restored with it),
+    /// under a key no window can have.
+    pub(crate) fn marker(&self, name: &str) -> Result<Option<i64>> {
+        let value = Store::lock(&self.store).get(&marker_key(name))?;
+        Ok(value
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map(i64::from_be_bytes))
+    }
+
+    pub(crate) fn set_marker(&self, name: &str, value: i64) {
+        Store::lock(&self.store).put(marker_key(name), Some(value.to_be_bytes().to_vec()));
+    }
+
+    /// Rollbacks seen by the store (a processor's in-memory index is stale when it changed).
+    pub(crate) fn generation(&self) -> u64 {
+        Store::lock(&self.store).generation()
+    }
+
     fn window(&self, start_ms: i64) -> TimeWindow {
         TimeWindow {
             start_ms,
@@ -108,6 +164,14 @@ fn window_key(key: &[u8], start_ms: i64) -> Vec<u8> {
     out.extend_from_slice(&(key.len() as u32).to_be_bytes());
     out.extend_from_slice(key);
     out.extend_from_slice(&((start_ms as u64) ^ (1 << 63)).to_be_bytes());
+    out
+}
+
+/// `[0xff; 4]` then the name: a window key would have to announce a 4 GiB key to look like it,
+/// so markers never collide with windows and every window read skips them.
+fn marker_key(name: &str) -> Vec<u8> {
+    let mut out = vec![0xff; 4];
+    out.extend_from_slice(name.as_bytes());
     out
 }
 

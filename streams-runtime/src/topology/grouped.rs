@@ -2,16 +2,17 @@
 
 use std::sync::Arc;
 
-use super::aggregate::{Aggregate, AggregateFn, StoreData, WindowedAggregate, counting, folding, reducing};
+use super::aggregate::{Aggregate, AggregateFn, StoreData, counting, folding, reducing};
 use super::graph;
 use super::kstream::KStream;
 use super::ktable::KTable;
 use super::materialized::Materialized;
 use super::stateless::Sink;
 use super::topic::TopicName;
+use super::windowed_aggregate::WindowedAggregate;
 use crate::codec::{Binary, Codec};
 use crate::state::{StoreKind, StoreSpec};
-use crate::window::{TimeWindows, Windowed};
+use crate::window::{EmitStrategy, TimeWindows, Windowed};
 
 /// A stream grouped by key, ready to aggregate.
 pub struct KGroupedStream<K, V> {
@@ -22,6 +23,7 @@ pub struct KGroupedStream<K, V> {
 pub struct TimeWindowedKStream<K, V> {
     stream: KStream<K, V>,
     windows: TimeWindows,
+    emit: EmitStrategy,
 }
 
 impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
@@ -54,6 +56,7 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
         TimeWindowedKStream {
             stream: self.stream.clone_handle(),
             windows,
+            emit: EmitStrategy::OnWindowUpdate,
         }
     }
 
@@ -86,6 +89,13 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
 }
 
 impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
+    /// When results go downstream: on every update (the default) or once per window when it
+    /// closes ([`EmitStrategy::OnWindowClose`], final results only).
+    pub fn emit_strategy(mut self, emit: EmitStrategy) -> Self {
+        self.emit = emit;
+        self
+    }
+
     /// Counts records per key and window.
     pub fn count(&self, materialized: impl Into<Materialized>) -> KTable<Windowed<K>, u64> {
         self.aggregate_with(materialized.into(), counting())
@@ -116,19 +126,35 @@ impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
         f: impl Fn(&K, V, Option<A>) -> A + Send + Sync + 'static,
     ) -> KTable<Windowed<K>, A> {
         let input = repartition_if_needed(&self.stream, &materialized.name, Arc::new(Binary));
+        let (size_ms, grace_ms) = (self.windows.size_ms(), self.windows.grace_ms());
         // Kafka Streams' default retention: at least one day, and never less than size + grace.
-        let retention_ms = (self.windows.size_ms() + self.windows.grace_ms()).max(24 * 3_600_000);
+        let retention_ms = match materialized.retention_ms {
+            Some(retention_ms) => {
+                if retention_ms < size_ms.saturating_add(grace_ms) {
+                    graph::lock(&input.graph).errors.push(format!(
+                        "store `{}`: retention ({retention_ms} ms) must be at least the window size plus the \
+                         grace period ({} ms), or windows would be deleted before they close",
+                        materialized.name,
+                        size_ms.saturating_add(grace_ms)
+                    ));
+                }
+                retention_ms
+            }
+            None => size_ms.saturating_add(grace_ms).max(24 * 3_600_000),
+        };
         register_store(&input, &materialized, StoreKind::Window { retention_ms });
-        register_query::<K, A, _>(&input, &materialized.name, Some(self.windows.size_ms()));
-        let windows = self.windows;
+        register_query::<K, A, _>(&input, &materialized.name, Some(size_ms));
+        let (windows, emit) = (self.windows, self.emit);
         let table = input.attach(
             "WINDOWED-AGGREGATE",
-            format!("stores: [{}], windows: {windows:?}", materialized.name),
+            format!("stores: [{}], windows: {windows:?}, emit: {emit:?}", materialized.name),
             false,
             |children| {
                 Arc::new(WindowedAggregate {
                     store: materialized.name.clone(),
                     windows,
+                    emit,
+                    retention_ms,
                     f: Arc::new(f) as Arc<AggregateFn<K, V, A>>,
                     children,
                 })

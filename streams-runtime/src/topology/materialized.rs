@@ -9,6 +9,9 @@ pub struct Materialized {
     pub(crate) name: String,
     pub(crate) backend: StoreBackend,
     pub(crate) logged: bool,
+    /// Window stores: how long windows are kept after they start (default: one day, and at
+    /// least size + grace).
+    pub(crate) retention_ms: Option<i64>,
 }
 
 impl Materialized {
@@ -18,7 +21,15 @@ impl Materialized {
             name: name.into(),
             backend: StoreBackend::RocksDb,
             logged: true,
+            retention_ms: None,
         }
+    }
+
+    /// For a window store: keep each window for `retention` after it starts (then it is deleted
+    /// locally and tombstoned in the changelog); at least the window size plus grace.
+    pub fn with_retention(mut self, retention: std::time::Duration) -> Self {
+        self.retention_ms = Some(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
+        self
     }
 
     /// Keeps the store in memory (restored from the changelog on every start).

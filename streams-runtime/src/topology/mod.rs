@@ -16,6 +16,7 @@ mod source;
 mod stateless;
 mod table_source;
 pub(crate) mod topic;
+mod windowed_aggregate;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

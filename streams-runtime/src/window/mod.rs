@@ -1,9 +1,11 @@
 //! Windows: time intervals that group records by event time.
 
+mod emit;
 mod time_window;
 mod time_windows;
 mod windowed;
 
+pub use emit::EmitStrategy;
 pub use time_window::TimeWindow;
 pub use time_windows::{TimeWindows, TumblingWindows};
 pub use windowed::Windowed;

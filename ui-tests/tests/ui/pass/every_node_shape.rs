@@ -79,6 +79,13 @@ pub mod shapes {
         *n += 1;
     }
 
+    /// Final results only, kept a week.
+    #[windowed(tumbling = "1h", grace = "5m", emit = "final", retention = "7d")]
+    #[state_store(name = "hourly-final")]
+    pub fn hourly(#[from(Clicks)] _user: &String, _click: &Click, n: &mut u64) {
+        *n += 1;
+    }
+
     /// Joins: inner (with the key) and left.
     #[join(table = Users)]
     pub fn greet(#[from(Clicks)] user_id: &String, click: &Click, user: &User) -> String {
