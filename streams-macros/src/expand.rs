@@ -10,7 +10,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::{Expr, Ident, LitStr, Type};
 
 use crate::model::{
-    Format, Formats, Node, NodeKind, Param, Shape, StatelessFn, Store, TopologyDef, Window, WindowKind,
+    ErrorPolicyDef, Format, Formats, Node, NodeKind, Param, Shape, StatelessFn, Store, TopologyDef, Window, WindowKind,
 };
 use crate::names::{camel_case, screaming_snake_case};
 use crate::parse::single_generic;
@@ -250,6 +250,26 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
         }
     }
 
+    let error_policy = match &def.error_policy {
+        ErrorPolicyDef::Continue => quote! {},
+        ErrorPolicyDef::Fail => quote! {
+            __builder
+                .on_deserialization_error(::streams_runtime::topology::ErrorPolicy::LogAndFail)
+                .on_processing_error(::streams_runtime::topology::ErrorPolicy::LogAndFail);
+        },
+        ErrorPolicyDef::DeadLetter(topic) => {
+            sink_topics.push(topic.clone());
+            topic_consts.push(quote! {
+                /// Where records that do not decode or fail in a node go (`on_error = "dead_letter"`).
+                pub const DEAD_LETTER: &str = #topic;
+            });
+            quote! {
+                __builder
+                    .on_deserialization_error(::streams_runtime::topology::ErrorPolicy::dead_letter(#topic))
+                    .on_processing_error(::streams_runtime::topology::ErrorPolicy::dead_letter(#topic));
+            }
+        }
+    };
     let topic_consts = dedup_consts(topic_consts);
     quote! {
         /// The application id: the consumer group and the prefix of every internal topic.
@@ -262,6 +282,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
             ::streams_runtime::topology::TopologyError,
         > {
             let __builder = ::streams_runtime::topology::StreamsBuilder::new();
+            #error_policy
             #(#statements)*
             __builder.build()
         }
@@ -440,6 +461,27 @@ fn stateless_op(name: &Ident, f: &StatelessFn) -> TokenStream {
     let owned_key = f.key.as_ref().map(|k| if k.by_ref { quote!(&k,) } else { quote!(k,) });
     // The key is bound only where the function takes it (no unused variables in user builds).
     let k = if f.key.is_some() { quote!(k) } else { quote!(_) };
+    if f.fallible {
+        // `Err` is a processing error of the record, handled by the topology's `on_error`.
+        return match &f.shape {
+            Shape::KeyValue(..) => quote! { .try_map(move |#k, v| #name(#owned_key #owned_value)) },
+            Shape::OptionKeyValue(..) | Shape::ManyKeyValues(..) => {
+                quote! { .try_flat_map(move |#k, v| #name(#owned_key #owned_value)) }
+            }
+            Shape::Value(_) => match &f.key {
+                None => quote! { .try_map_values(move |v| #name(#owned_value)) },
+                Some(_) => quote! { .try_map_values_with_key(move |k, v| #name(#borrowed_key #owned_value)) },
+            },
+            Shape::OptionValue(_) | Shape::ManyValues(_) => match &f.key {
+                None => quote! { .try_flat_map_values(move |v| #name(#owned_value)) },
+                Some(_) => quote! { .try_flat_map_values_with_key(move |k, v| #name(#borrowed_key #owned_value)) },
+            },
+            Shape::Filter => quote! { .try_filter(move |#k, v| #name(#borrowed_key #borrowed_value)) },
+            Shape::Peek => quote! {
+                .try_filter(move |#k, v| #name(#borrowed_key #borrowed_value).map(|()| true))
+            },
+        };
+    }
     match &f.shape {
         Shape::KeyValue(..) => quote! { .map(move |#k, v| #name(#owned_key #owned_value)) },
         Shape::OptionKeyValue(..) | Shape::ManyKeyValues(..) => {

@@ -63,7 +63,7 @@ fn topology_impl(
         )
         .to_compile_error()
     })?;
-    let application_id = parse::parse_topology_args(args).map_err(|e| with_module(&module, e))?;
+    let (application_id, error_policy) = parse::parse_topology_args(args).map_err(|e| with_module(&module, e))?;
     let Some((_, items)) = module.content.as_mut() else {
         return Err(with_module(
             &module,
@@ -74,7 +74,8 @@ fn topology_impl(
         ));
     };
     let mut errors = parse::Errors::default();
-    let def = parse::parse_items(application_id, items, &mut errors);
+    let mut def = parse::parse_items(application_id, items, &mut errors);
+    def.error_policy = error_policy;
     // Graph checks only on nodes that parsed: a broken declaration would cascade (a source with
     // a typo must not also be reported as "no source").
     let order = if errors.is_empty() {

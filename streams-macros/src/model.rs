@@ -6,7 +6,18 @@ use syn::{Expr, Ident, LitStr, Type};
 /// The whole topology module.
 pub(crate) struct TopologyDef {
     pub(crate) application_id: LitStr,
+    pub(crate) error_policy: ErrorPolicyDef,
     pub(crate) nodes: Vec<Node>,
+}
+
+/// `#[topology(on_error = "..", dead_letter_topic = "..")]`: what happens to records that do not
+/// decode or whose user function returns `Err`.
+#[derive(Clone, Default)]
+pub(crate) enum ErrorPolicyDef {
+    #[default]
+    Continue,
+    Fail,
+    DeadLetter(LitStr),
 }
 
 /// One annotated item: a typed processor node.
@@ -63,6 +74,8 @@ pub(crate) struct StatelessFn {
     pub(crate) key: Option<Param>,
     pub(crate) value: Param,
     pub(crate) shape: Shape,
+    /// Returns `Result<shape, E>`: an `Err` is a processing error of the record.
+    pub(crate) fallible: bool,
 }
 
 /// Codec selection for a topic's keys or values.

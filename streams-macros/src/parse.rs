@@ -13,7 +13,7 @@ use syn::{
 
 use crate::duration::parse_duration;
 use crate::model::{
-    Format, Formats, Node, NodeKind, Param, Shape, StatelessFn, Store, TopologyDef, Window, WindowKind,
+    ErrorPolicyDef, Format, Formats, Node, NodeKind, Param, Shape, StatelessFn, Store, TopologyDef, Window, WindowKind,
 };
 
 /// The attributes that make an item a node; `from` goes on parameters.
@@ -44,16 +44,26 @@ impl Errors {
     }
 }
 
-/// `#[topology(application_id = "..")]`'s arguments.
-pub(crate) fn parse_topology_args(args: proc_macro2::TokenStream) -> syn::Result<LitStr> {
+/// `#[topology(application_id = "..", on_error = "..", dead_letter_topic = "..")]`'s arguments.
+pub(crate) fn parse_topology_args(args: proc_macro2::TokenStream) -> syn::Result<(LitStr, ErrorPolicyDef)> {
     let mut application_id = None;
+    let mut on_error: Option<LitStr> = None;
+    let mut dead_letter_topic: Option<LitStr> = None;
     let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("application_id") {
-            application_id = Some(meta.value()?.parse::<LitStr>()?);
-            Ok(())
+        let slot = if meta.path.is_ident("application_id") {
+            &mut application_id
+        } else if meta.path.is_ident("on_error") {
+            &mut on_error
+        } else if meta.path.is_ident("dead_letter_topic") {
+            &mut dead_letter_topic
         } else {
-            Err(meta.error("unknown `#[topology]` argument; expected `application_id = \"...\"`"))
-        }
+            return Err(meta.error(
+                "unknown `#[topology]` argument; expected `application_id = \"...\"`, `on_error = \"...\"` or \
+                 `dead_letter_topic = \"...\"`",
+            ));
+        };
+        *slot = Some(meta.value()?.parse::<LitStr>()?);
+        Ok(())
     });
     syn::parse::Parser::parse2(parser, args)?;
     let application_id = application_id.ok_or_else(|| {
@@ -68,7 +78,38 @@ pub(crate) fn parse_topology_args(args: proc_macro2::TokenStream) -> syn::Result
             format!("`application_id` prefixes internal topic names, but {problem}"),
         ));
     }
-    Ok(application_id)
+    let policy = match (on_error.as_ref().map(LitStr::value).as_deref(), dead_letter_topic) {
+        (None | Some("dead_letter"), Some(topic)) => {
+            if let Some(problem) = crate::names::topic_name_problem(&topic.value()) {
+                return Err(syn::Error::new(topic.span(), format!("`dead_letter_topic`: {problem}")));
+            }
+            ErrorPolicyDef::DeadLetter(topic)
+        }
+        (Some("dead_letter"), None) => {
+            return Err(syn::Error::new(
+                on_error.as_ref().map_or_else(Span::call_site, LitStr::span),
+                "`on_error = \"dead_letter\"` needs `dead_letter_topic = \"...\"`",
+            ));
+        }
+        (None | Some("continue"), None) => ErrorPolicyDef::Continue,
+        (Some("fail"), None) => ErrorPolicyDef::Fail,
+        (Some("continue" | "fail"), Some(topic)) => {
+            return Err(syn::Error::new(
+                topic.span(),
+                "`dead_letter_topic` is used only with `on_error = \"dead_letter\"` (or without `on_error`)",
+            ));
+        }
+        (Some(other), _) => {
+            return Err(syn::Error::new(
+                on_error.as_ref().map_or_else(Span::call_site, LitStr::span),
+                format!(
+                    "unknown `on_error` policy `{other}`; use `\"continue\"` (log and skip, the default), `\"fail\"` \
+                     (stop at the record) or `\"dead_letter\"` (skip, and send it to `dead_letter_topic`)"
+                ),
+            ));
+        }
+    };
+    Ok((application_id, policy))
 }
 
 /// Parses the module's items, strips node attributes from them and returns the topology.
@@ -102,7 +143,11 @@ pub(crate) fn parse_items(application_id: LitStr, items: &mut [Item], errors: &m
         };
         nodes.extend(node);
     }
-    TopologyDef { application_id, nodes }
+    TopologyDef {
+        application_id,
+        error_policy: ErrorPolicyDef::default(),
+        nodes,
+    }
 }
 
 /// Names the expansion defines in the module.
@@ -416,18 +461,44 @@ fn stateless(item: &ItemFn, params: &[(Param, bool)], what: &str, errors: &mut E
             return None;
         }
     };
+    let (shape, fallible) = shape(&item.sig.output);
     Some(StatelessFn {
         key,
         value,
-        shape: shape(&item.sig.output),
+        shape,
+        fallible,
     })
 }
 
-fn shape(output: &ReturnType) -> Shape {
+/// The operation a return type means, and whether it is wrapped in `Result<_, E>`.
+fn shape(output: &ReturnType) -> (Shape, bool) {
     let ReturnType::Type(_, ty) = output else {
-        return Shape::Peek;
+        return (Shape::Peek, false);
     };
-    match &**ty {
+    match result_ok_type(ty) {
+        Some(ok) => (shape_of(&ok), true),
+        None => (shape_of(ty), false),
+    }
+}
+
+/// `T` of `Result<T, E>` (by the last path segment, two type arguments).
+fn result_ok_type(ty: &Type) -> Option<Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match (args.args.len(), args.args.first()?) {
+        (2, GenericArgument::Type(t)) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+fn shape_of(ty: &Type) -> Shape {
+    match ty {
         Type::Tuple(t) if t.elems.is_empty() => Shape::Peek,
         Type::Tuple(t) if t.elems.len() == 2 => Shape::KeyValue(t.elems[0].clone(), t.elems[1].clone()),
         Type::Path(p) if p.qself.is_none() && p.path.is_ident("bool") => Shape::Filter,

@@ -8,6 +8,7 @@ use std::time::Duration;
 pub struct Metrics {
     records_processed: AtomicU64,
     records_skipped: AtomicU64,
+    records_dead_lettered: AtomicU64,
     commits: AtomicU64,
     commit_latency_total_us: AtomicU64,
     commit_latency_max_us: AtomicU64,
@@ -29,6 +30,8 @@ pub struct MetricsSnapshot {
     pub records_processed: u64,
     /// Records skipped because they could not be decoded or processed.
     pub records_skipped: u64,
+    /// Of the skipped records, those sent to a dead-letter topic.
+    pub records_dead_lettered: u64,
     /// Successful commits.
     pub commits: u64,
     /// Mean commit latency.
@@ -56,6 +59,10 @@ pub struct MetricsSnapshot {
 impl Metrics {
     pub(crate) fn record_processed(&self) {
         self.records_processed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_dead_lettered(&self) {
+        self.records_dead_lettered.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn record_skipped(&self) {
@@ -103,6 +110,7 @@ impl Metrics {
         MetricsSnapshot {
             records_processed: self.records_processed.load(Ordering::Relaxed),
             records_skipped: self.records_skipped.load(Ordering::Relaxed),
+            records_dead_lettered: self.records_dead_lettered.load(Ordering::Relaxed),
             commits,
             commit_latency_avg: Duration::from_micros(total.checked_div(commits).unwrap_or(0)),
             commit_latency_max: Duration::from_micros(self.commit_latency_max_us.load(Ordering::Relaxed)),

@@ -156,8 +156,10 @@ pub(crate) fn run(
             }
         }
     };
-    if stop.crash.load(Ordering::Relaxed) {
-        // Simulated crash: abandon uncommitted work exactly as a killed process would.
+    if stop.crash.load(Ordering::Relaxed) || result.is_err() {
+        // Simulated crash, or a failure (e.g. a record under the LogAndFail policy, whose
+        // partial effects must not be committed): abandon uncommitted work as a killed process
+        // would; the next owner redoes it from the last commit.
         lock(&state).crashed = true;
     } else {
         let mut s = lock(&state);

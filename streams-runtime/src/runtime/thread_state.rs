@@ -342,7 +342,7 @@ impl<T: Transport> ThreadState<T> {
             let Some(sub) = self.topology.subtopologies.iter().find(|s| s.id == id.subtopology) else {
                 continue;
             };
-            let task = Task::open(&self.env, sub, id.partition)?;
+            let task = Task::open(&self.env, sub, id.partition, &self.topology.error_policies)?;
             tracing::info!(thread = %self.name, task = %id, restored = task.restored().records, resume = ?task.applied_below(), "task assigned");
             self.tasks.insert(id, task);
         }

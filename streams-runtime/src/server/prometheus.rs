@@ -59,6 +59,12 @@ impl Exporter {
             m.records_skipped.to_string(),
         );
         metric(
+            "records_dead_lettered_total",
+            "counter",
+            "Skipped records sent to a dead-letter topic.",
+            m.records_dead_lettered.to_string(),
+        );
+        metric(
             "dropped_late_records_total",
             "counter",
             "Records dropped because their window had closed.",

@@ -12,8 +12,8 @@ use crate::runtime::transport::InputRecord;
 use crate::state::{
     Backend, ChangelogPartition, MemoryBackend, RocksBackend, SharedStore, Store, StoreBackend, StoreSpec, layout,
 };
-use crate::topology::Subtopology;
 use crate::topology::node::{RawProcessor, SharedPunctuator, TaskBuild};
+use crate::topology::{ErrorPolicies, ErrorPolicy, Subtopology};
 
 /// One sub-topology instance over one partition: processors, stores, stream time, positions.
 pub(crate) struct Task {
@@ -32,6 +32,9 @@ pub(crate) struct Task {
     restored: Restored,
     /// Hand-written processors with punctuation schedules.
     punctuators: Vec<SharedPunctuator>,
+    policies: ErrorPolicies,
+    /// The dead-letter topics of the policies, shared by the records sent to them.
+    dead_letter_topics: HashMap<String, Arc<str>>,
     metrics: Arc<Metrics>,
 }
 
@@ -48,7 +51,7 @@ pub(crate) enum Outcome {
 impl Task {
     /// Opens the task's stores (rebuilding a corrupt one), restores them from their changelogs
     /// and creates its processors.
-    pub(crate) fn open(env: &TaskEnv, sub: &Subtopology, partition: i32) -> Result<Self> {
+    pub(crate) fn open(env: &TaskEnv, sub: &Subtopology, partition: i32, policies: &ErrorPolicies) -> Result<Self> {
         let id = TaskId {
             subtopology: sub.id,
             partition,
@@ -95,6 +98,12 @@ impl Task {
             restored,
             punctuators: punctuators.into_inner(),
             metrics: Arc::clone(&env.metrics),
+            policies: policies.clone(),
+            dead_letter_topics: [&policies.deserialization, &policies.processing]
+                .into_iter()
+                .filter_map(ErrorPolicy::dead_letter_topic)
+                .map(|t| (t.to_owned(), Arc::from(t)))
+                .collect(),
         })
     }
 
@@ -134,12 +143,65 @@ impl Task {
             result = self.punctuate(PunctuationType::StreamTime, self.ctx.stream_time());
         }
         match result {
-            Err(e) if matches!(e.kind(), ErrorKind::Codec | ErrorKind::Processing) => {
-                tracing::warn!(task = %self.id, topic, offset, error = %e, "skipping a record that could not be processed");
-                Ok(Outcome::Skipped)
-            }
+            Err(e) if matches!(e.kind(), ErrorKind::Codec | ErrorKind::Processing) => self.bad_record(&record, e),
             other => other.map(|()| Outcome::Processed),
         }
+    }
+
+    /// A record that did not decode or failed in user code, handled by the topology's policy.
+    fn bad_record(&mut self, record: &InputRecord<'_>, error: Error) -> Result<Outcome> {
+        let (topic, partition, offset) = (record.topic, record.partition, record.offset);
+        let policy = if error.kind() == ErrorKind::Codec {
+            &self.policies.deserialization
+        } else {
+            &self.policies.processing
+        };
+        match policy {
+            ErrorPolicy::LogAndContinue => {
+                tracing::warn!(task = %self.id, topic, partition, offset, error = %error, "skipping a record that could not be processed");
+            }
+            ErrorPolicy::DeadLetter { topic: dead_letter } => {
+                tracing::warn!(task = %self.id, topic, partition, offset, error = %error, dead_letter, "sending a record that could not be processed to the dead-letter topic");
+                let Some(dead_letter) = self.dead_letter_topics.get(dead_letter).cloned() else {
+                    return Ok(Outcome::Skipped);
+                };
+                let mut headers = record.headers.to_vec();
+                headers.extend([
+                    (
+                        "__streams.errors.exception".to_owned(),
+                        format!("{:?}", error.kind()).into_bytes(),
+                    ),
+                    ("__streams.errors.message".to_owned(), error.to_string().into_bytes()),
+                    ("__streams.errors.topic".to_owned(), topic.as_bytes().to_vec()),
+                    (
+                        "__streams.errors.partition".to_owned(),
+                        partition.to_string().into_bytes(),
+                    ),
+                    ("__streams.errors.offset".to_owned(), offset.to_string().into_bytes()),
+                ]);
+                self.ctx.outputs.push(OutputRecord {
+                    topic: dead_letter,
+                    key: record.key.map(<[u8]>::to_vec).unwrap_or_default(),
+                    value: record.value.map(<[u8]>::to_vec),
+                    timestamp: record.timestamp,
+                    headers,
+                });
+                self.metrics.record_dead_lettered();
+            }
+            ErrorPolicy::LogAndFail => {
+                tracing::error!(task = %self.id, topic, partition, offset, error = %error, "stopping: a record could not be processed and the error policy is to fail");
+                // Not committed: the next run starts at this record again.
+                self.positions.insert(topic.to_owned(), offset);
+                return Err(Error::new(
+                    ErrorKind::Processing,
+                    format!(
+                        "record {topic}-{partition}@{offset} could not be processed and the topology's error policy \
+                         is LogAndFail: {error}"
+                    ),
+                ));
+            }
+        }
+        Ok(Outcome::Skipped)
     }
 
     /// Runs the punctuations of `kind` due at `now_ms` (stream time, or wall-clock time); what

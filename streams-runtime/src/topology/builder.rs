@@ -12,7 +12,7 @@ use super::node::Children;
 use super::source::TimestampExtractor;
 use super::table_source::TableSource;
 use super::topic::TopicName;
-use super::{Topology, TopologyError};
+use super::{ErrorPolicy, Topology, TopologyError};
 use crate::codec::{Codec, Json};
 use crate::processor::Data;
 use crate::state::StoreKind;
@@ -141,6 +141,31 @@ impl StreamsBuilder {
             store: materialized.name,
             key_codec: Some(consumed.key_codec),
         }
+    }
+
+    /// What to do with records that do not decode (default: log and skip them).
+    pub fn on_deserialization_error(&self, policy: ErrorPolicy) -> &Self {
+        self.set_policy(policy, |p| &mut p.deserialization)
+    }
+
+    /// What to do with records on which a user function or processor fails (default: log and
+    /// skip them).
+    pub fn on_processing_error(&self, policy: ErrorPolicy) -> &Self {
+        self.set_policy(policy, |p| &mut p.processing)
+    }
+
+    fn set_policy(
+        &self,
+        policy: ErrorPolicy,
+        slot: impl FnOnce(&mut super::ErrorPolicies) -> &mut ErrorPolicy,
+    ) -> &Self {
+        let mut g = graph::lock(&self.graph);
+        if let Some(problem) = policy.dead_letter_topic().and_then(crate::naming::topic_name_problem) {
+            g.errors.push(format!("dead-letter topic: {problem}"));
+        }
+        *slot(&mut g.error_policies) = policy;
+        drop(g);
+        self
     }
 
     /// Finishes the topology, checking it (unique store names, legal topic names).

@@ -48,6 +48,7 @@ pub(crate) struct Graph {
     /// Typed query access per store, for the HTTP query server.
     pub(crate) queries: Vec<(String, Arc<dyn crate::query::StoreQuery>)>,
     pub(crate) errors: Vec<String>,
+    pub(crate) error_policies: super::ErrorPolicies,
 }
 
 impl Graph {

@@ -40,6 +40,11 @@ pub(crate) fn key_codec_of<K: 'static>(codec: Option<&PartitionCodec>) -> Option
     codec.and_then(|c| c.downcast_ref::<Arc<dyn Codec<K>>>()).cloned()
 }
 
+/// A user function's error as a processing error of the record.
+fn failed(operation: &str, error: &dyn std::fmt::Display) -> crate::Error {
+    crate::Error::processing(format!("`{operation}` failed: {error}"))
+}
+
 impl<K: Data, V: Data> KStream<K, V> {
     /// Registers a source reading `topic` in a new sub-topology and returns its stream.
     pub(crate) fn source(
@@ -125,6 +130,15 @@ impl<K: Data, V: Data> KStream<K, V> {
         key_changed: bool,
         f: impl Fn(Record<K, V>) -> Option<Record<K2, V2>> + Send + Sync + 'static,
     ) -> KStream<K2, V2> {
+        self.try_one_to_one(kind, key_changed, move |r| Ok(f(r)))
+    }
+
+    fn try_one_to_one<K2: Data, V2: Data>(
+        &self,
+        kind: &'static str,
+        key_changed: bool,
+        f: impl Fn(Record<K, V>) -> crate::Result<Option<Record<K2, V2>>> + Send + Sync + 'static,
+    ) -> KStream<K2, V2> {
         self.attach(kind, String::new(), key_changed, |children| {
             Arc::new(OneToOne {
                 f: Arc::new(f),
@@ -195,10 +209,10 @@ impl<K: Data, V: Data> KStream<K, V> {
             Arc::new(OneToMany {
                 f: Arc::new(move |r: Record<K, V>| {
                     let timestamp = r.timestamp;
-                    f(r.key, r.value)
+                    Ok(f(r.key, r.value)
                         .into_iter()
                         .map(|(key, value)| Record { key, value, timestamp })
-                        .collect()
+                        .collect())
                 }),
                 children,
             })
@@ -221,22 +235,122 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         I: IntoIterator<Item = V2>,
     {
+        self.try_flat_map_values_with_key(move |key, value| Ok::<_, std::convert::Infallible>(f(key, value)))
+    }
+
+    /// `flat_map_values_with_key`, for a function that can fail (see [`try_map`](Self::try_map)).
+    pub fn try_flat_map_values_with_key<V2: Data, I, E: std::fmt::Display>(
+        &self,
+        f: impl Fn(&K, V) -> Result<I, E> + Send + Sync + 'static,
+    ) -> KStream<K, V2>
+    where
+        I: IntoIterator<Item = V2>,
+    {
         self.attach("FLATMAPVALUES", String::new(), false, |children| {
             Arc::new(OneToMany {
                 f: Arc::new(move |r: Record<K, V>| {
                     let Record { key, value, timestamp } = r;
-                    f(&key, value)
+                    Ok(f(&key, value)
+                        .map_err(|e| failed("flat_map_values", &e))?
                         .into_iter()
                         .map(|value| Record {
                             key: key.clone(),
                             value,
                             timestamp,
                         })
-                        .collect()
+                        .collect())
                 }),
                 children,
             })
         })
+    }
+
+    /// `map`, for a function that can fail: an `Err` is a processing error of the record, handled
+    /// by the topology's error policy (see [`ErrorPolicy`](super::ErrorPolicy)).
+    pub fn try_map<K2: Data, V2: Data, E: std::fmt::Display>(
+        &self,
+        f: impl Fn(K, V) -> Result<(K2, V2), E> + Send + Sync + 'static,
+    ) -> KStream<K2, V2> {
+        self.try_one_to_one("MAP", true, move |r| {
+            let timestamp = r.timestamp;
+            let (key, value) = f(r.key, r.value).map_err(|e| failed("map", &e))?;
+            Ok(Some(Record { key, value, timestamp }))
+        })
+    }
+
+    /// `map_values`, for a function that can fail (see [`try_map`](Self::try_map)).
+    pub fn try_map_values<V2: Data, E: std::fmt::Display>(
+        &self,
+        f: impl Fn(V) -> Result<V2, E> + Send + Sync + 'static,
+    ) -> KStream<K, V2> {
+        self.try_one_to_one("MAPVALUES", false, move |r| {
+            let value = f(r.value).map_err(|e| failed("map_values", &e))?;
+            Ok(Some(Record {
+                key: r.key,
+                value,
+                timestamp: r.timestamp,
+            }))
+        })
+    }
+
+    /// `map_values_with_key`, for a function that can fail (see [`try_map`](Self::try_map)).
+    pub fn try_map_values_with_key<V2: Data, E: std::fmt::Display>(
+        &self,
+        f: impl Fn(&K, V) -> Result<V2, E> + Send + Sync + 'static,
+    ) -> KStream<K, V2> {
+        self.try_one_to_one("MAPVALUES", false, move |r| {
+            let value = f(&r.key, r.value).map_err(|e| failed("map_values", &e))?;
+            Ok(Some(Record {
+                key: r.key,
+                value,
+                timestamp: r.timestamp,
+            }))
+        })
+    }
+
+    /// `flat_map`, for a function that can fail (see [`try_map`](Self::try_map)).
+    pub fn try_flat_map<K2: Data, V2: Data, I, E: std::fmt::Display>(
+        &self,
+        f: impl Fn(K, V) -> Result<I, E> + Send + Sync + 'static,
+    ) -> KStream<K2, V2>
+    where
+        I: IntoIterator<Item = (K2, V2)>,
+    {
+        self.attach("FLATMAP", String::new(), true, |children| {
+            Arc::new(OneToMany {
+                f: Arc::new(move |r: Record<K, V>| {
+                    let timestamp = r.timestamp;
+                    Ok(f(r.key, r.value)
+                        .map_err(|e| failed("flat_map", &e))?
+                        .into_iter()
+                        .map(|(key, value)| Record { key, value, timestamp })
+                        .collect())
+                }),
+                children,
+            })
+        })
+    }
+
+    /// `filter`, for a predicate that can fail (see [`try_map`](Self::try_map)).
+    pub fn try_filter<E: std::fmt::Display>(
+        &self,
+        predicate: impl Fn(&K, &V) -> Result<bool, E> + Send + Sync + 'static,
+    ) -> KStream<K, V> {
+        self.try_one_to_one("FILTER", false, move |r| {
+            let keep = predicate(&r.key, &r.value).map_err(|e| failed("filter", &e))?;
+            Ok(keep.then_some(r))
+        })
+    }
+
+    /// `flat_map_values`, for a function that can fail (see [`try_map`](Self::try_map)).
+    pub fn try_flat_map_values<V2: Data, I, E: std::fmt::Display>(
+        &self,
+        f: impl Fn(V) -> Result<I, E> + Send + Sync + 'static,
+    ) -> KStream<K, V2>
+    where
+        I: IntoIterator<Item = V2>,
+    {
+        self.try_flat_map_values_with_key(move |_, value| f(value))
     }
 
     /// Calls `f` on every record and passes it on unchanged (logging, metrics).
@@ -254,7 +368,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         let children = Children::default();
         for input in [self, other] {
             input.children.add(Arc::new(OneToOne {
-                f: Arc::new(Some),
+                f: Arc::new(|r| Ok(Some(r))),
                 children: children.clone(),
             }));
         }

@@ -4,6 +4,7 @@
 
 mod aggregate;
 mod builder;
+mod error_policy;
 mod graph;
 mod grouped;
 mod join;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 
 pub use aggregate::StoreData;
 pub use builder::{Consumed, StreamsBuilder};
+pub use error_policy::{ErrorPolicies, ErrorPolicy};
 pub use grouped::{KGroupedStream, TimeWindowedKStream};
 pub use kstream::KStream;
 pub use ktable::KTable;
@@ -68,6 +70,7 @@ pub struct Topology {
     nodes: Vec<(graph::NodeInfo, u32)>,
     /// Typed query access per store name.
     pub(crate) queries: std::collections::HashMap<String, Arc<dyn crate::query::StoreQuery>>,
+    pub(crate) error_policies: ErrorPolicies,
 }
 
 impl Topology {
@@ -123,7 +126,13 @@ impl Topology {
             description: describe(graph, &id_of),
             nodes: graph.nodes.iter().map(|n| (n.clone(), id_of(n.sub))).collect(),
             queries: graph.queries.iter().cloned().collect(),
+            error_policies: graph.error_policies.clone(),
         })
+    }
+
+    /// What happens to records that fail to decode or to process.
+    pub fn error_policies(&self) -> &ErrorPolicies {
+        &self.error_policies
     }
 
     /// A text description in the style of Kafka Streams' `Topology#describe()`.

@@ -8,8 +8,10 @@ use crate::codec::Codec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::processor::{Data, Record, TaskContext};
 
-pub(crate) type OneToOneFn<K, V, K2, V2> = dyn Fn(Record<K, V>) -> Option<Record<K2, V2>> + Send + Sync;
-pub(crate) type OneToManyFn<K, V, K2, V2> = dyn Fn(Record<K, V>) -> Vec<Record<K2, V2>> + Send + Sync;
+/// A record-at-a-time function; `Err` is a processing error of the record (the topology's error
+/// policy decides what happens to it), `Ok(None)` drops it.
+pub(crate) type OneToOneFn<K, V, K2, V2> = dyn Fn(Record<K, V>) -> Result<Option<Record<K2, V2>>> + Send + Sync;
+pub(crate) type OneToManyFn<K, V, K2, V2> = dyn Fn(Record<K, V>) -> Result<Vec<Record<K2, V2>>> + Send + Sync;
 
 /// Zero or one output per input: `map`, `map_values`, `filter`, `peek`, `select_key`.
 pub(crate) struct OneToOne<K, V, K2, V2> {
@@ -33,7 +35,7 @@ impl<K: Data, V: Data, K2: Data, V2: Data> NodeFactory<K, V> for OneToOne<K, V, 
 
 impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for OneToOneProcessor<K, V, K2, V2> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
-        match (self.f)(record) {
+        match (self.f)(record)? {
             Some(out) => self.next.forward(ctx, out),
             None => Ok(()),
         }
@@ -62,7 +64,7 @@ impl<K: Data, V: Data, K2: Data, V2: Data> NodeFactory<K, V> for OneToMany<K, V,
 
 impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for OneToManyProcessor<K, V, K2, V2> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
-        for out in (self.f)(record) {
+        for out in (self.f)(record)? {
             self.next.forward(ctx, out)?;
         }
         Ok(())

@@ -528,8 +528,17 @@ impl Core {
                 instance.state.needs_rejoin = false;
                 instance.join(&self.log)?;
             }
-            if !instance.process_next(&self.log)? {
-                return Ok(());
+            match instance.process_next(&self.log) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) => {
+                    if e.kind() == crate::ErrorKind::Processing {
+                        // The stream thread stops at the record (LogAndFail): like production,
+                        // nothing since the last commit survives; `restart` runs it again.
+                        self.crash();
+                    }
+                    return Err(e);
+                }
             }
             if instance.state.cache_full() {
                 self.commit()?;

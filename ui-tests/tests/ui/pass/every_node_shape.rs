@@ -13,7 +13,7 @@ pub struct User {
     pub name: String,
 }
 
-#[streams_runtime::topology(application_id = "shapes")]
+#[streams_runtime::topology(application_id = "shapes", on_error = "fail")]
 pub mod shapes {
     use super::{Click, User};
 
@@ -47,6 +47,35 @@ pub mod shapes {
 
     pub fn letters(#[from(non_empty)] text: String) -> Vec<char> {
         text.chars().collect()
+    }
+
+    /// Fallible: every shape may return `Result<_, E>`; `Err` goes to the topology's `on_error`.
+    pub fn checked(#[from(Clicks)] user: &String, click: &Click) -> Result<bool, String> {
+        if user.is_empty() { Err(format!("no user for {}", click.url)) } else { Ok(true) }
+    }
+
+    pub fn audited(#[from(checked)] click: &Click) -> Result<(), std::fmt::Error> {
+        let _ = click;
+        Ok(())
+    }
+
+    pub fn port(#[from(audited)] user: &String, click: Click) -> Result<u16, std::num::ParseIntError> {
+        let _ = user;
+        click.url.rsplit(':').next().unwrap_or_default().parse()
+    }
+
+    pub fn path_parts(#[from(Clicks)] click: Click) -> Result<Vec<(String, i64)>, String> {
+        Ok(click.url.split('/').map(|p| (p.to_owned(), click.timestamp)).collect())
+    }
+
+    #[sink(topic = "ports", from = port)]
+    pub fn ports(user: String, port: u16) -> (String, u16) {
+        (user, port)
+    }
+
+    #[sink(topic = "path-parts", from = path_parts)]
+    pub fn parts(part: String, ts: i64) -> Result<(String, i64), String> {
+        Ok((part, ts))
     }
 
     /// Re-keying: one, zero-or-one, many.

@@ -1,0 +1,7 @@
+#[streams_runtime::topology(application_id = "app", on_error = "dead_letter")]
+mod app {
+    #[source(topic = "in")]
+    pub type Input = (String, String);
+}
+
+fn main() {}
