@@ -7,8 +7,6 @@ use super::graph;
 use super::kstream::KStream;
 use super::ktable::KTable;
 use super::materialized::Materialized;
-use super::stateless::Sink;
-use super::topic::TopicName;
 use super::windowed_aggregate::WindowedAggregate;
 use crate::codec::{Binary, Codec};
 use crate::state::{StoreKind, StoreSpec};
@@ -204,33 +202,5 @@ pub(crate) fn repartition_if_needed<K: StoreData, V: StoreData>(
     if !stream.key_changed {
         return stream.clone_handle();
     }
-    let topic = TopicName::Repartition(name.to_owned());
-    stream.children.add(Arc::new(Sink {
-        topic: topic.clone(),
-        key_codec: Arc::clone(&key_codec),
-        value_codec: Arc::new(Binary),
-    }));
-    {
-        let mut g = graph::lock(&stream.graph);
-        g.add_node(
-            "SINK",
-            Some(&format!("{name}-repartition-sink")),
-            stream.sub,
-            Some(stream.node),
-            format!("topic: {topic}"),
-        );
-        g.repartitions.push(super::graph::RepartitionEntry {
-            name: name.to_owned(),
-            upstream_sub: stream.sub,
-            partitions: None,
-        });
-    }
-    KStream::source(
-        &stream.graph,
-        topic,
-        Some(&format!("{name}-repartition-source")),
-        key_codec,
-        Arc::new(Binary),
-        None,
-    )
+    super::repartition::through_topic(stream, name, key_codec, None)
 }

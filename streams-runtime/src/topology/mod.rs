@@ -3,6 +3,7 @@
 //! The macros expand into exactly this API; a topology can also be written by hand with it.
 
 mod aggregate;
+mod branch;
 mod builder;
 mod error_policy;
 mod graph;
@@ -13,9 +14,11 @@ mod ktable;
 mod materialized;
 pub(crate) mod node;
 mod process;
+mod repartition;
 mod source;
 mod stateless;
 mod table_source;
+mod to_table;
 pub(crate) mod topic;
 mod windowed_aggregate;
 
@@ -24,6 +27,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 pub use aggregate::StoreData;
+pub use branch::BranchedKStream;
 pub use builder::{Consumed, StreamsBuilder};
 pub use error_policy::{ErrorPolicies, ErrorPolicy};
 pub use grouped::{KGroupedStream, TimeWindowedKStream};
@@ -31,6 +35,7 @@ pub use kstream::KStream;
 pub use ktable::KTable;
 pub use materialized::Materialized;
 pub use process::{StoreBuilder, Stores};
+pub use repartition::Repartitioned;
 pub use source::TimestampExtractor;
 
 use crate::state::StoreSpec;

@@ -1,0 +1,60 @@
+//! `KStream::to_table`: a stream read as a table — each record upserts its key in a store.
+
+use std::sync::Arc;
+
+use super::aggregate::StoreData;
+use super::grouped::{register_query, register_store, repartition_if_needed};
+use super::kstream::KStream;
+use super::ktable::KTable;
+use super::materialized::Materialized;
+use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::codec::Binary;
+use crate::error::Result;
+use crate::processor::{Record, TaskContext};
+use crate::state::{KeyValueStore, StoreKind};
+
+impl<K: StoreData, V: StoreData> KStream<K, V> {
+    /// The latest value per key, kept in the store `materialized` names (changelogged and
+    /// queryable); its stream is every update. Re-keyed streams are repartitioned first.
+    pub fn to_table(&self, materialized: impl Into<Materialized>) -> KTable<K, V> {
+        let materialized = materialized.into();
+        let input = repartition_if_needed(self, &materialized.name, Arc::new(Binary));
+        register_store(&input, &materialized, StoreKind::KeyValue);
+        register_query::<K, V, _>(&input, &materialized.name, None);
+        let name = materialized.name.clone();
+        let stream = input.attach("TOTABLE", format!("stores: [{name}]"), false, |children| {
+            Arc::new(ToTable { store: name, children })
+        });
+        KTable {
+            stream,
+            store: materialized.name,
+            key_codec: None,
+        }
+    }
+}
+
+struct ToTable<K, V> {
+    store: String,
+    children: Children<K, V>,
+}
+
+struct ToTableProcessor<K, V> {
+    store: KeyValueStore<K, V>,
+    next: Forward<K, V>,
+}
+
+impl<K: StoreData, V: StoreData> NodeFactory<K, V> for ToTable<K, V> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
+        Ok(Box::new(ToTableProcessor {
+            store: KeyValueStore::new(build.store(&self.store)?),
+            next: self.children.instantiate(build)?,
+        }))
+    }
+}
+
+impl<K: StoreData, V: StoreData> Node<K, V> for ToTableProcessor<K, V> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        self.store.put(&record.key, &record.value)?;
+        self.next.forward(ctx, record)
+    }
+}
