@@ -177,19 +177,18 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
             }
             NodeKind::Join {
                 table,
+                window,
                 key,
                 value,
                 table_value,
                 left,
+                outer,
                 output,
             } => {
                 let input = edge_input(node, &def.nodes, key.as_ref(), value);
                 let table_var = node_var(table);
                 let name = &node.name;
                 let table_ty = &table_value.ty;
-                let join_check = quote_spanned! {table.span()=>
-                    ::streams_runtime::__private::join_table::<_, _, #table_ty, _>(&__in, &#table_var)
-                };
                 let key_arg = key.as_ref().map(|k| {
                     if k.by_ref {
                         quote!(k,)
@@ -197,25 +196,61 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                         quote!(::core::clone::Clone::clone(k),)
                     }
                 });
-                let value_arg = if value.by_ref {
-                    quote!(v)
-                } else {
-                    quote!(::core::clone::Clone::clone(v))
-                };
-                let (method, table_arg) = match (*left, table_value.by_ref) {
-                    (false, true) => (quote!(join), quote!(t)),
-                    (false, false) => (quote!(join), quote!(::core::clone::Clone::clone(t))),
-                    (true, true) => (quote!(left_join), quote!(t)),
-                    (true, false) => (quote!(left_join), quote!(t.cloned())),
-                };
                 let k = if key.is_some() { quote!(k) } else { quote!(_) };
-                statements.push(quote! {
-                    let #var = {
-                        let __in = #input;
-                        let __table = #join_check;
-                        __in.#method(__table, move |#k, v, t| -> #output { #name(#key_arg #value_arg, #table_arg) })
+                if let Some(window) = window {
+                    // Stream-stream: `v`/`o` are `&V`/`&V2`, or `Option<&..>` on an outer side.
+                    let arg = |by_ref: bool, optional: bool, var: TokenStream| match (by_ref, optional) {
+                        (true, _) => var,
+                        (false, false) => quote!(::core::clone::Clone::clone(#var)),
+                        (false, true) => quote!(#var.cloned()),
                     };
-                });
+                    let value_arg = arg(value.by_ref, *outer, quote!(v));
+                    let other_arg = arg(table_value.by_ref, *left, quote!(o));
+                    let method = match (*outer, *left) {
+                        (true, _) => quote!(outer_join_stream),
+                        (false, true) => quote!(left_join_stream),
+                        (false, false) => quote!(join_stream),
+                    };
+                    let other = quote_spanned! {table.span()=>
+                        ::streams_runtime::__private::edge::<_, #table_ty, _>(&#table_var)
+                    };
+                    let (within, grace) = (window.within_ms, window.grace_ms);
+                    let join_name = name.to_string().replace('_', "-");
+                    statements.push(quote! {
+                        let #var = {
+                            let __in = #input;
+                            __in.#method(
+                                #other,
+                                ::streams_runtime::window::JoinWindows::of(::std::time::Duration::from_millis(#within))
+                                    .grace(::std::time::Duration::from_millis(#grace)),
+                                #join_name,
+                                move |#k, v, o| -> #output { #name(#key_arg #value_arg, #other_arg) },
+                            )
+                        };
+                    });
+                } else {
+                    let join_check = quote_spanned! {table.span()=>
+                        ::streams_runtime::__private::join_table::<_, _, #table_ty, _>(&__in, &#table_var)
+                    };
+                    let value_arg = if value.by_ref {
+                        quote!(v)
+                    } else {
+                        quote!(::core::clone::Clone::clone(v))
+                    };
+                    let (method, table_arg) = match (*left, table_value.by_ref) {
+                        (false, true) => (quote!(join), quote!(t)),
+                        (false, false) => (quote!(join), quote!(::core::clone::Clone::clone(t))),
+                        (true, true) => (quote!(left_join), quote!(t)),
+                        (true, false) => (quote!(left_join), quote!(t.cloned())),
+                    };
+                    statements.push(quote! {
+                        let #var = {
+                            let __in = #input;
+                            let __table = #join_check;
+                            __in.#method(__table, move |#k, v, t| -> #output { #name(#key_arg #value_arg, #table_arg) })
+                        };
+                    });
+                }
                 let key_ty = key
                     .as_ref()
                     .map(|k| k.ty.clone())

@@ -123,13 +123,20 @@ pub(crate) enum NodeKind {
         value: Param,
         aggregate: Type,
     },
-    /// `#[join(table = ..)]` on `fn([&K,] &V, &T) -> R` (inner) or `.., Option<&T>) -> R` (left).
+    /// `#[join(table = ..)]` on `fn([&K,] &V, &T) -> R` (inner) or `.., Option<&T>) -> R` (left);
+    /// `#[join(stream = .., within = "..")]` on the same shapes, or `(.., Option<&V>, Option<&T>)`
+    /// (outer), for a windowed stream-stream join.
     Join {
+        /// The table or the other stream.
         table: Ident,
+        /// `Some` for a stream-stream join.
+        window: Option<JoinWindowDef>,
         key: Option<Param>,
         value: Param,
         table_value: Param,
         left: bool,
+        /// Stream joins: the first value is optional too (outer join).
+        outer: bool,
         output: Type,
     },
     /// `#[sink(topic = .., from = ..)]` on a function whose output is written to the topic.
@@ -146,6 +153,13 @@ pub(crate) struct Store {
     pub(crate) name: LitStr,
     pub(crate) in_memory: bool,
     pub(crate) logged: bool,
+}
+
+/// A stream-stream join's window: `within` either way, plus `grace`; milliseconds.
+#[derive(Clone, Copy)]
+pub(crate) struct JoinWindowDef {
+    pub(crate) within_ms: u64,
+    pub(crate) grace_ms: u64,
 }
 
 /// A `#[windowed(..)]` declaration; durations in milliseconds.

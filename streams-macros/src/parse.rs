@@ -13,7 +13,8 @@ use syn::{
 
 use crate::duration::parse_duration;
 use crate::model::{
-    ErrorPolicyDef, Format, Formats, Node, NodeKind, Param, Shape, StatelessFn, Store, TopologyDef, Window, WindowKind,
+    ErrorPolicyDef, Format, Formats, JoinWindowDef, Node, NodeKind, Param, Shape, StatelessFn, Store, TopologyDef,
+    Window, WindowKind,
 };
 
 /// The attributes that make an item a node; `from` goes on parameters.
@@ -350,9 +351,9 @@ fn parse_fn(item: &mut ItemFn, errors: &mut Errors) -> Option<Node> {
             transform: stateless(item, &params, "a sink function", errors)?,
         }
     } else if let Some(join) = role("join") {
-        let (table, attr_from) = parse_join_args(join, errors)?;
+        let (partner, attr_from) = parse_join_args(join, errors)?;
         merge_from(&mut from, attr_from, errors);
-        parse_join(item, &params, table, errors)?
+        parse_join(item, &params, partner, errors)?
     } else if let Some(store_attr) = role("state_store") {
         let store = parse_store_args(store_attr, errors)?;
         let window = role("windowed").and_then(|w| parse_window(w, errors));
@@ -583,31 +584,51 @@ fn parse_aggregate(
     })
 }
 
-fn parse_join(item: &ItemFn, params: &[(Param, bool)], table: Ident, errors: &mut Errors) -> Option<NodeKind> {
+fn parse_join(
+    item: &ItemFn,
+    params: &[(Param, bool)],
+    (table, window): (Ident, Option<JoinWindowDef>),
+    errors: &mut Errors,
+) -> Option<NodeKind> {
     let (key, value, table_param) = match params {
         [(value, false), (t, false)] => (None, value.clone(), t.clone()),
         [(key, false), (value, false), (t, false)] => (Some(key.clone()), value.clone(), t.clone()),
         _ => {
             errors.at(
                 item.sig.ident.span(),
-                "a join takes `([key: &K,] value: &V, table_value: &T)` (inner join) or \
-                 `(.., table_value: Option<&T>)` (left join)",
+                if window.is_some() {
+                    "a stream join takes `([key: &K,] value: &V, other: &V2)` (inner), `(.., other: Option<&V2>)` \
+                     (left) or `(.., value: Option<&V>, other: Option<&V2>)` (outer)"
+                } else {
+                    "a join takes `([key: &K,] value: &V, table_value: &T)` (inner join) or \
+                     `(.., table_value: Option<&T>)` (left join)"
+                },
             );
             return None;
         }
     };
-    let (table_value, left) = match single_generic(&table_param.ty, "Option") {
-        Some(inner) => {
+    let unwrap_option = |p: &Param| {
+        single_generic(&p.ty, "Option").map(|inner| {
             let (inner, _) = param(&inner);
-            (
-                Param {
-                    span: table_param.span,
-                    ..inner
-                },
-                true,
-            )
-        }
+            Param { span: p.span, ..inner }
+        })
+    };
+    let (table_value, left) = match unwrap_option(&table_param) {
+        Some(inner) => (inner, true),
         None => (table_param, false),
+    };
+    let (value, outer) = match (window.is_some(), unwrap_option(&value)) {
+        (true, Some(inner)) => {
+            if !left {
+                errors.at(
+                    value.span,
+                    "an outer stream join takes both values as `Option`: `(value: Option<&V>, other: Option<&V2>)`",
+                );
+                return None;
+            }
+            (inner, true)
+        }
+        _ => (value, false),
     };
     let ReturnType::Type(_, output) = &item.sig.output else {
         errors.at(item.sig.ident.span(), "a join returns the joined value");
@@ -615,10 +636,12 @@ fn parse_join(item: &ItemFn, params: &[(Param, bool)], table: Ident, errors: &mu
     };
     Some(NodeKind::Join {
         table,
+        window,
         key,
         value,
         table_value,
         left,
+        outer,
         output: (**output).clone(),
     })
 }
@@ -733,25 +756,69 @@ fn parse_sink_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, For
     Some((topic, formats, from))
 }
 
-fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(Ident, Vec<Ident>)> {
+/// `#[join(table = T)]` or `#[join(stream = S, within = "10s", grace = "..")]`, plus `from`.
+#[allow(clippy::type_complexity)]
+fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<((Ident, Option<JoinWindowDef>), Vec<Ident>)> {
     let mut table = None;
+    let mut stream = None;
+    let mut within: Option<u64> = None;
+    let mut grace: Option<u64> = None;
     let mut from = Vec::new();
     let parsed = parse_args(attr, errors, |meta| {
         if meta.path.is_ident("table") {
             table = Some(meta.value()?.parse::<Ident>()?);
+        } else if meta.path.is_ident("stream") {
+            stream = Some(meta.value()?.parse::<Ident>()?);
+        } else if meta.path.is_ident("within") {
+            within = Some(parse_duration(&meta.value()?.parse::<LitStr>()?)?);
+        } else if meta.path.is_ident("grace") {
+            grace = Some(parse_duration(&meta.value()?.parse::<LitStr>()?)?);
         } else if meta.path.is_ident("from") {
             from.push(meta.value()?.parse::<Ident>()?);
         } else {
-            return Err(meta.error("unknown `#[join]` argument; expected `table = node` or `from = node`"));
+            return Err(meta.error(
+                "unknown `#[join]` argument; expected `table = node`, or `stream = node, within = \"..\"` \
+                 (and optional `grace`), and optional `from = node`",
+            ));
         }
         Ok(())
     });
     parsed?;
-    let Some(table) = table else {
-        errors.at(attr_span(attr), "`#[join]` needs `table = <a #[table] node>`");
-        return None;
-    };
-    Some((table, from))
+    match (table, stream, within) {
+        (Some(table), None, None) if grace.is_none() => Some(((table, None), from)),
+        (None, Some(stream), Some(within_ms)) => Some((
+            (
+                stream,
+                Some(JoinWindowDef {
+                    within_ms,
+                    grace_ms: grace.unwrap_or(0),
+                }),
+            ),
+            from,
+        )),
+        (None, Some(_), None) => {
+            errors.at(
+                attr_span(attr),
+                "a stream-stream join needs a window: `#[join(stream = .., within = \"10s\")]` (records at most that far apart join)",
+            );
+            None
+        }
+        (Some(_), _, _) => {
+            errors.at(
+                attr_span(attr),
+                "`#[join]` takes either `table = ..` (stream-table) or `stream = .., within = ..` (stream-stream); \
+                 `within` and `grace` apply to stream joins only",
+            );
+            None
+        }
+        (None, None, _) => {
+            errors.at(
+                attr_span(attr),
+                "`#[join]` needs `table = <a #[table] node>` or `stream = <a stream node>, within = \"..\"`",
+            );
+            None
+        }
+    }
 }
 
 fn parse_store_args(attr: &Attribute, errors: &mut Errors) -> Option<Store> {

@@ -71,9 +71,24 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
                 Some(_) => {}
             }
         }
-        if let NodeKind::Join { table, .. } = &node.kind {
+        if let NodeKind::Join { table, window, .. } = &node.kind {
             match index.get(&table.to_string()).map(|&i| &def.nodes[i].kind) {
-                Some(NodeKind::Table { .. }) => {}
+                Some(NodeKind::Table { .. }) if window.is_none() => {}
+                Some(NodeKind::Table { .. }) => {
+                    errors.at(
+                        table.span(),
+                        format!("`{table}` is a table: join it with `#[join(table = {table})]` (no window)"),
+                    );
+                    ok = false;
+                }
+                Some(NodeKind::Sink { .. }) if window.is_some() => {
+                    errors.at(
+                        table.span(),
+                        format!("`{table}` is a sink and emits nothing; join a stream node"),
+                    );
+                    ok = false;
+                }
+                Some(_) if window.is_some() => {}
                 Some(_) => {
                     errors.at(
                         table.span(),

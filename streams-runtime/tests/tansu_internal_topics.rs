@@ -5,8 +5,9 @@
 //!
 //! The records-through path of this topology is tested on the mock (`runtime_mock.rs`). On
 //! tansu 0.6.0 it loses data: the stream thread's 600 acknowledged writes to the repartition
-//! topic leave about 350 records in it (each key on one partition, offsets reused), also with
-//! one request in flight per connection — to be investigated with the tansu maintainers.
+//! topic leave about 350 records in it (offsets reused). tansu keeps only part of a produce
+//! request carrying several records; with `producer.batch.num.messages=1` every record stays
+//! (`tansu_joins.rs` runs a join through a repartition topic that way).
 
 mod common;
 

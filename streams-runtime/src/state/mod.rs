@@ -10,6 +10,7 @@
 
 mod backend;
 mod checkpoint;
+mod join_buffer;
 mod key_value;
 pub(crate) mod layout;
 mod memory;
@@ -17,6 +18,7 @@ mod queryable;
 mod rocks;
 mod spec;
 mod store;
+mod unmatched_buffer;
 mod window;
 
 pub use key_value::KeyValueStore;
@@ -26,6 +28,8 @@ pub use window::WindowStore;
 
 pub(crate) use backend::Backend;
 pub(crate) use checkpoint::Checkpoint;
+pub(crate) use join_buffer::JoinBuffer;
 pub(crate) use memory::MemoryBackend;
 pub(crate) use rocks::{RocksBackend, RocksResources};
 pub(crate) use store::{ChangelogPartition, SharedStore, Store};
+pub(crate) use unmatched_buffer::{Unmatched, UnmatchedBuffer};

@@ -17,6 +17,7 @@ mod process;
 mod repartition;
 mod source;
 mod stateless;
+mod stream_join;
 mod table_source;
 mod to_table;
 pub(crate) mod topic;

@@ -1,11 +1,13 @@
 //! Windows: time intervals that group records by event time.
 
 mod emit;
+mod join_windows;
 mod time_window;
 mod time_windows;
 mod windowed;
 
 pub use emit::EmitStrategy;
+pub use join_windows::JoinWindows;
 pub use time_window::TimeWindow;
 pub use time_windows::{TimeWindows, TumblingWindows};
 pub use windowed::Windowed;

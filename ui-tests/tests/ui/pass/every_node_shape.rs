@@ -126,6 +126,22 @@ pub mod shapes {
         format!("{} {}", user.map(|u| u.name).unwrap_or_default(), click.url)
     }
 
+    /// Stream-stream joins: inner (with the key), left, outer.
+    #[join(stream = MoreClicks, within = "30s")]
+    pub fn same_user(#[from(Clicks)] user: &String, click: &Click, other: &Click) -> String {
+        format!("{user} {} {}", click.url, other.url)
+    }
+
+    #[join(stream = MoreClicks, within = "1m", grace = "10s", from = Clicks)]
+    pub fn maybe_same_user(click: Click, other: Option<Click>) -> usize {
+        click.url.len() + other.map_or(0, |o| o.url.len())
+    }
+
+    #[join(stream = MoreClicks, within = "1m", from = Clicks)]
+    pub fn either(click: Option<&Click>, other: Option<&Click>) -> bool {
+        click.is_some() && other.is_some()
+    }
+
     /// Sinks: value only, explicit formats.
     #[sink(topic = "greetings", from = greet)]
     pub fn greetings(text: String) -> String {
