@@ -90,7 +90,15 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 statements.push(quote! {
                     let #var = __builder.table_with::<#key, #value>(#topic, #consumed, #materialized);
                 });
-                store_items.push(store_accessor(app, store, key, value, None, false, &mut topic_consts));
+                store_items.push(store_accessor(
+                    app,
+                    store,
+                    key,
+                    value,
+                    StoreLayout::KeyValue,
+                    false,
+                    &mut topic_consts,
+                ));
                 client_methods.push(client_method(store, key, value, false));
                 outputs[i] = Some(Output {
                     key: Some(key.clone()),
@@ -125,11 +133,25 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 };
                 let value_arg = if value.by_ref { quote!(&v) } else { quote!(v) };
                 let windowing = window.as_ref().map(window_expr);
+                let session = window
+                    .as_ref()
+                    .is_some_and(|w| matches!(w.kind, WindowKind::Session { .. }));
                 let emit = window
                     .as_ref()
                     .filter(|w| w.emit_final)
                     .map(|_| quote! { .emit_strategy(::streams_runtime::window::EmitStrategy::OnWindowClose) });
-                let windowed_by = windowing.as_ref().map(|w| quote! { .windowed_by(#w) #emit });
+                let windowed_by = windowing.as_ref().map(|w| {
+                    if session {
+                        quote! { .windowed_by_session(#w) #emit }
+                    } else {
+                        quote! { .windowed_by(#w) #emit }
+                    }
+                });
+                let merger = window.as_ref().and_then(|w| w.merge.as_ref()).map(|merge| {
+                    quote_spanned! {syn::spanned::Spanned::span(merge)=>
+                        move |_: &#key_ty, a: #aggregate, b: #aggregate| -> #aggregate { #merge(a, b) },
+                    }
+                });
                 let retention = window
                     .as_ref()
                     .and_then(|w| w.retention_ms)
@@ -149,19 +171,27 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                                     #name(#key_arg, #value_arg, &mut acc);
                                     acc
                                 },
+                                #merger
                                 #materialized,
                             )
                             .to_stream()
                     };
                 });
-                let window_size = window.as_ref().map(window_size_ms);
-                client_methods.push(client_method(store, key_ty, aggregate, window.is_some()));
+                let layout = match window {
+                    None => StoreLayout::KeyValue,
+                    Some(_) if session => StoreLayout::Session,
+                    Some(w) => StoreLayout::Window(window_size_ms(w)),
+                };
+                if !session {
+                    // Session stores are not served over HTTP (yet): no client method.
+                    client_methods.push(client_method(store, key_ty, aggregate, window.is_some()));
+                }
                 store_items.push(store_accessor(
                     app,
                     store,
                     key_ty,
                     aggregate,
-                    window_size,
+                    layout,
                     upstream_rekeyed,
                     &mut topic_consts,
                 ));
@@ -582,19 +612,24 @@ fn window_expr(window: &Window) -> TokenStream {
                 .advance_by(::std::time::Duration::from_millis(#advance_ms))
                 #grace
         },
-        WindowKind::Sliding { .. } | WindowKind::Session { .. } => {
-            let kind = if matches!(window.kind, WindowKind::Sliding { .. }) {
-                "sliding"
-            } else {
-                "session"
-            };
-            let message = format!(
-                "{kind} windows are declared correctly, but the runtime cannot run them yet (they come with the \
-                 complete DSL); use `tumbling` or `hopping` for now"
-            );
+        WindowKind::Session { inactivity_gap_ms } => quote! {
+            ::streams_runtime::window::SessionWindows::with_inactivity_gap(::std::time::Duration::from_millis(#inactivity_gap_ms))
+                #grace
+        },
+        WindowKind::Sliding { .. } => {
+            let message = "sliding windows are declared correctly, but the runtime cannot run them yet; use \
+                           `hopping` with a small advance, or `session`, for now";
             quote_spanned! {window.span=> ::core::compile_error!(#message) }
         }
     }
+}
+
+/// How an aggregation's store is laid out (what its generated accessor offers).
+enum StoreLayout {
+    KeyValue,
+    /// Time windows of this size (ms).
+    Window(u64),
+    Session,
 }
 
 fn window_size_ms(window: &Window) -> u64 {
@@ -658,7 +693,7 @@ fn store_accessor(
     store: &Store,
     key: &Type,
     value: &Type,
-    window_size_ms: Option<u64>,
+    layout: StoreLayout,
     repartitioned: bool,
     topic_consts: &mut Vec<TokenStream>,
 ) -> TokenStream {
@@ -688,8 +723,46 @@ fn store_accessor(
         }
     });
     let result = quote!(::streams_runtime::Result);
-    match window_size_ms {
-        Some(size) => {
+    match layout {
+        StoreLayout::Session => {
+            let doc = format!(
+                "Session store `{name}`: `{}` → `{}` per session.",
+                quote!(#key),
+                quote!(#value)
+            );
+            quote! {
+                #[doc = #doc]
+                pub struct #ident;
+
+                impl #ident {
+                    /// The store's name.
+                    pub const NAME: &'static str = #name;
+                    #changelog_const
+                    #repartition_const
+
+                    /// The local partitions of the store.
+                    pub fn partitions(
+                        app: &impl ::streams_runtime::state::QueryableStores,
+                    ) -> #result<::std::vec::Vec<(i32, ::streams_runtime::state::SessionStore<#key, #value>)>> {
+                        app.session_store::<#key, #value>(Self::NAME)
+                    }
+
+                    /// The sessions of `key` (window end = its last record's time), from whichever local
+                    /// partition holds the key.
+                    pub fn fetch(
+                        app: &impl ::streams_runtime::state::QueryableStores,
+                        key: &#key,
+                    ) -> #result<::std::vec::Vec<(::streams_runtime::TimeWindow, #value)>> {
+                        let mut out = ::std::vec::Vec::new();
+                        for (_, partition) in Self::partitions(app)? {
+                            out.extend(partition.fetch(key)?);
+                        }
+                        ::core::result::Result::Ok(out)
+                    }
+                }
+            }
+        }
+        StoreLayout::Window(size) => {
             let size = size as i64;
             let doc = format!(
                 "Window store `{name}`: `{}` → `{}` per window of {size} ms.",
@@ -743,7 +816,7 @@ fn store_accessor(
                 }
             }
         }
-        None => {
+        StoreLayout::KeyValue => {
             let doc = format!("Key-value store `{name}`: `{}` → `{}`.", quote!(#key), quote!(#value));
             quote! {
                 #[doc = #doc]

@@ -169,6 +169,8 @@ pub(crate) struct Window {
     pub(crate) grace_ms: Option<u64>,
     /// `emit = "final"`: once per window at close, instead of on every update.
     pub(crate) emit_final: bool,
+    /// Session windows: `merge = path`, a `fn(A, A) -> A` combining two sessions' aggregates.
+    pub(crate) merge: Option<syn::Path>,
     pub(crate) retention_ms: Option<u64>,
     pub(crate) span: Span,
 }

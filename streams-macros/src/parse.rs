@@ -899,6 +899,7 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
     let mut grace: Option<(u64, Span)> = None;
     let mut emit_final = false;
     let mut retention: Option<(u64, Span)> = None;
+    let mut merge: Option<syn::Path> = None;
     let parsed = parse_args(attr, errors, |meta| {
         let path = meta.path.clone();
         let ident = path.get_ident().map(ToString::to_string).unwrap_or_default();
@@ -917,6 +918,9 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
             "retention" => {
                 let lit = meta.value()?.parse::<LitStr>()?;
                 retention = Some((parse_duration(&lit)?, lit.span()));
+            }
+            "merge" => {
+                merge = Some(meta.value()?.parse::<syn::Path>()?);
             }
             "emit" => {
                 let lit = meta.value()?.parse::<LitStr>()?;
@@ -1013,13 +1017,23 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
         );
         return None;
     };
-    if let (WindowKind::Session { .. }, Some((_, grace_span))) = (&kind, grace) {
-        errors.at(
-            grace_span,
-            "`grace` does not apply to session windows: a session closes `inactivity_gap` after its last record; \
-             widen `inactivity_gap` to accept later records",
-        );
-        return None;
+    match (&kind, &merge) {
+        (WindowKind::Session { .. }, None) => {
+            errors.at(
+                span,
+                "a record can bridge two sessions, which then merge: add `merge = fn_name`, a `fn(A, A) -> A` \
+                 combining two sessions' aggregates (e.g. adding counts)",
+            );
+            return None;
+        }
+        (WindowKind::Session { .. }, Some(_)) | (_, None) => {}
+        (_, Some(path)) => {
+            errors.at(
+                path.span(),
+                "`merge` applies to session windows only (time windows never merge)",
+            );
+            return None;
+        }
     }
     if let Some((retention_ms, retention_span)) = retention {
         let size_ms = match kind {
@@ -1043,6 +1057,7 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
         kind,
         grace_ms: grace.map(|(ms, _)| ms),
         emit_final,
+        merge,
         retention_ms: retention.map(|(ms, _)| ms),
         span,
     })

@@ -135,7 +135,7 @@ pub(crate) fn plan(
             let name = naming::changelog_topic(application_id, &store.name);
             let spec = match store.kind {
                 StoreKind::KeyValue => TopicSpec::new(name, count).with_config("cleanup.policy", "compact"),
-                StoreKind::Window { retention_ms } => TopicSpec::new(name, count)
+                StoreKind::Window { retention_ms } | StoreKind::Session { retention_ms } => TopicSpec::new(name, count)
                     .with_config("cleanup.policy", "compact,delete")
                     .with_config(
                         "retention.ms",

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::state::{KeyValueStore, SharedStore, StoreKind, WindowStore};
+use crate::state::{KeyValueStore, SessionStore, SharedStore, StoreKind, WindowStore};
 use crate::task::StoreRegistry;
 use crate::topology::Topology;
 
@@ -42,6 +42,20 @@ impl LocalStores<'_> {
             .local_partitions(name)
             .into_iter()
             .map(|(p, s)| (p, WindowStore::new(s, window_size_ms)))
+            .collect())
+    }
+
+    /// The local partitions of session store `name`, keyed by partition.
+    pub(crate) fn session_store<K, V>(&self, name: &str) -> Result<Vec<(i32, SessionStore<K, V>)>>
+    where
+        K: Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        self.expect_store(name, |kind| matches!(kind, StoreKind::Session { .. }), "session")?;
+        Ok(self
+            .local_partitions(name)
+            .into_iter()
+            .map(|(p, s)| (p, SessionStore::new(s)))
             .collect())
     }
 

@@ -258,6 +258,15 @@ impl KafkaStreams {
         self.local_stores().window_store(name, window_size_ms)
     }
 
+    /// The local partitions of session store `name`, keyed by partition.
+    pub fn session_store<K, V>(&self, name: &str) -> Result<Vec<(i32, crate::state::SessionStore<K, V>)>>
+    where
+        K: Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        self.local_stores().session_store(name)
+    }
+
     fn local_stores(&self) -> LocalStores<'_> {
         LocalStores {
             topology: &self.topology,

@@ -16,6 +16,7 @@ pub(crate) mod layout;
 mod memory;
 mod queryable;
 mod rocks;
+mod session;
 mod spec;
 mod store;
 mod unmatched_buffer;
@@ -23,6 +24,7 @@ mod window;
 
 pub use key_value::KeyValueStore;
 pub use queryable::QueryableStores;
+pub use session::SessionStore;
 pub use spec::{StoreBackend, StoreKind, StoreSpec};
 pub use window::WindowStore;
 

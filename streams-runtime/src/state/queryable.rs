@@ -1,7 +1,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{KeyValueStore, WindowStore};
+use super::{KeyValueStore, SessionStore, WindowStore};
 use crate::error::Result;
 
 /// Something holding local store partitions: a running [`KafkaStreams`](crate::KafkaStreams) or
@@ -16,6 +16,12 @@ pub trait QueryableStores {
 
     /// The local partitions of window store `name`, keyed by partition.
     fn window_store<K, V>(&self, name: &str, window_size_ms: i64) -> Result<Vec<(i32, WindowStore<K, V>)>>
+    where
+        K: Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned;
+
+    /// The local partitions of session store `name`, keyed by partition.
+    fn session_store<K, V>(&self, name: &str) -> Result<Vec<(i32, SessionStore<K, V>)>>
     where
         K: Serialize + DeserializeOwned,
         V: Serialize + DeserializeOwned;
@@ -38,6 +44,14 @@ macro_rules! queryable_by_inherent_methods {
                 V: Serialize + DeserializeOwned,
             {
                 <$ty>::window_store(self, name, window_size_ms)
+            }
+
+            fn session_store<K, V>(&self, name: &str) -> Result<Vec<(i32, SessionStore<K, V>)>>
+            where
+                K: Serialize + DeserializeOwned,
+                V: Serialize + DeserializeOwned,
+            {
+                <$ty>::session_store(self, name)
             }
         }
     };

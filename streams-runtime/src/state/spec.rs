@@ -8,6 +8,11 @@ pub enum StoreKind {
         /// How long a window is kept after it starts, in milliseconds.
         retention_ms: i64,
     },
+    /// One value per (key, session).
+    Session {
+        /// How long a session is kept after it ends, in milliseconds.
+        retention_ms: i64,
+    },
 }
 
 /// Where a store keeps its data locally.

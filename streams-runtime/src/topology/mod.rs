@@ -15,6 +15,7 @@ mod materialized;
 pub(crate) mod node;
 mod process;
 mod repartition;
+mod session_aggregate;
 mod source;
 mod stateless;
 mod stream_join;
@@ -37,6 +38,7 @@ pub use ktable::KTable;
 pub use materialized::Materialized;
 pub use process::{StoreBuilder, Stores};
 pub use repartition::Repartitioned;
+pub use session_aggregate::SessionWindowedKStream;
 pub use source::TimestampExtractor;
 
 use crate::state::StoreSpec;

@@ -2,12 +2,14 @@
 
 mod emit;
 mod join_windows;
+mod session_windows;
 mod time_window;
 mod time_windows;
 mod windowed;
 
 pub use emit::EmitStrategy;
 pub use join_windows::JoinWindows;
+pub use session_windows::SessionWindows;
 pub use time_window::TimeWindow;
 pub use time_windows::{TimeWindows, TumblingWindows};
 pub use windowed::Windowed;

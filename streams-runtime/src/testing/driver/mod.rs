@@ -383,6 +383,16 @@ impl TestDriver {
         core.local_stores().window_store(name, window_size_ms)
     }
 
+    /// The local partitions of session store `name`, keyed by partition.
+    pub fn session_store<K, V>(&self, name: &str) -> Result<Vec<(i32, crate::state::SessionStore<K, V>)>>
+    where
+        K: Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        let core = self.core();
+        core.local_stores().session_store(name)
+    }
+
     /// The state directory the tasks keep their stores in.
     pub fn state_dir(&self) -> PathBuf {
         self.core().env.state_dir.clone()

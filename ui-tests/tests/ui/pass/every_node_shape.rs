@@ -108,6 +108,17 @@ pub mod shapes {
         *n += 1;
     }
 
+    /// Sessions (merged with `add` when a click bridges two), final results only.
+    #[windowed(session(inactivity_gap = "30m"), grace = "5m", merge = add, emit = "final")]
+    #[state_store(name = "click-sessions")]
+    pub fn sessions(#[from(Clicks)] _user: &String, _click: &Click, n: &mut u64) {
+        *n += 1;
+    }
+
+    pub fn add(a: u64, b: u64) -> u64 {
+        a + b
+    }
+
     /// Final results only, kept a week.
     #[windowed(tumbling = "1h", grace = "5m", emit = "final", retention = "7d")]
     #[state_store(name = "hourly-final")]

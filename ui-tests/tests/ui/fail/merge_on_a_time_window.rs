@@ -13,8 +13,8 @@ mod app {
     #[source(topic = "clicks")]
     pub type Clicks = (String, Click);
 
-    #[windowed(session(inactivity_gap = "30m"), grace = "1m")]
-    #[state_store(name = "sessions")]
+    #[windowed(tumbling = "5m", merge = add)]
+    #[state_store(name = "counts")]
     pub fn count(#[from(Clicks)] _user: &String, _click: &Click, n: &mut u64) {
         *n += 1;
     }

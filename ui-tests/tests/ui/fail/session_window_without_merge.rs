@@ -1,13 +1,11 @@
+//! A session window without `merge`: two sessions a record bridges could not be combined.
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Click {
     pub user_id: String,
-    pub timestamp: i64,
 }
 
-/// Session windows parse and validate, but the runtime cannot run them yet: a clear error
-/// rather than a silently different window.
 #[streams_runtime::topology(application_id = "app")]
 mod app {
     use super::Click;

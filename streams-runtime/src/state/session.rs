@@ -1,0 +1,191 @@
+//! Typed access to a session store of one task: one aggregate per (key, session), a session
+//! being `[start, end]` (inclusive event times of its first and last record).
+//!
+//! Layout: `[key length: u32][key][end, sign-flipped BE][start, sign-flipped BE]`, so a key's
+//! sessions are contiguous and ordered by end (and, as they never overlap, by start).
+
+use std::marker::PhantomData;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::key_value::{decode, encode};
+use super::{SharedStore, Store};
+use crate::error::Result;
+use crate::window::{TimeWindow, Windowed};
+
+/// Typed access to a session store.
+pub struct SessionStore<K, V> {
+    store: SharedStore,
+    name: String,
+    _types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K, V> Clone for SessionStore<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            store: SharedStore::clone(&self.store),
+            name: self.name.clone(),
+            _types: PhantomData,
+        }
+    }
+}
+
+/// A session as stored: its window holds `[start, end]` as `start_ms`/`end_ms` (end inclusive).
+pub(crate) struct RawSession {
+    pub(crate) key: Vec<u8>,
+    pub(crate) start: i64,
+    pub(crate) end: i64,
+    pub(crate) value: Vec<u8>,
+}
+
+impl<K, V> SessionStore<K, V>
+where
+    K: Serialize + DeserializeOwned,
+    V: Serialize + DeserializeOwned,
+{
+    pub(crate) fn new(store: SharedStore) -> Self {
+        let name = Store::lock(&store).name().to_owned();
+        Self {
+            store,
+            name,
+            _types: PhantomData,
+        }
+    }
+
+    /// The sessions of `key`, oldest first; each window's `end_ms` is its last record's time.
+    pub fn fetch(&self, key: &K) -> Result<Vec<(TimeWindow, V)>> {
+        let key = encode(&self.name, key)?;
+        self.sessions_ending_from(&key, i64::MIN)?
+            .into_iter()
+            .map(|s| Ok((window(s.start, s.end), decode(&self.name, &s.value)?)))
+            .collect()
+    }
+
+    /// Every (key, session).
+    pub fn all(&self) -> Result<Vec<(Windowed<K>, V)>> {
+        let entries = Store::lock(&self.store).range(&[], None)?;
+        let mut out = Vec::with_capacity(entries.len());
+        for (k, v) in entries {
+            if let Some(s) = split(&k, v) {
+                out.push((
+                    Windowed {
+                        key: decode(&self.name, &s.key)?,
+                        window: window(s.start, s.end),
+                    },
+                    decode(&self.name, &s.value)?,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn encode_key(&self, key: &K) -> Result<Vec<u8>> {
+        encode(&self.name, key)
+    }
+
+    pub(crate) fn decode_key(&self, key: &[u8]) -> Result<K> {
+        decode(&self.name, key)
+    }
+
+    pub(crate) fn decode_value(&self, value: &[u8]) -> Result<V> {
+        decode(&self.name, value)
+    }
+
+    /// The sessions of `key` ending at or after `from`, oldest first.
+    pub(crate) fn sessions_ending_from(&self, key: &[u8], from: i64) -> Result<Vec<RawSession>> {
+        let upper = key_prefix_end(key);
+        let entries = Store::lock(&self.store).range(&session_key(key, from, i64::MIN), upper.as_deref())?;
+        Ok(entries.into_iter().filter_map(|(k, v)| split(&k, v)).collect())
+    }
+
+    pub(crate) fn put(&self, key: &[u8], start: i64, end: i64, value: &V) -> Result<()> {
+        let value = encode(&self.name, value)?;
+        Store::lock(&self.store).put(session_key(key, end, start), Some(value));
+        Ok(())
+    }
+
+    pub(crate) fn remove(&self, key: &[u8], start: i64, end: i64) {
+        Store::lock(&self.store).put(session_key(key, end, start), None);
+    }
+
+    /// Every (encoded key, start, end), for rebuilding a time index.
+    pub(crate) fn sessions(&self) -> Result<Vec<(Vec<u8>, i64, i64)>> {
+        let entries = Store::lock(&self.store).range(&[], None)?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(k, v)| split(&k, v).map(|s| (s.key, s.start, s.end)))
+            .collect())
+    }
+
+    /// A number the owning processor keeps with the data, under a key no session can have.
+    pub(crate) fn marker(&self, name: &str) -> Result<Option<i64>> {
+        let value = Store::lock(&self.store).get(&marker_key(name))?;
+        Ok(value
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map(i64::from_be_bytes))
+    }
+
+    pub(crate) fn set_marker(&self, name: &str, value: i64) {
+        Store::lock(&self.store).put(marker_key(name), Some(value.to_be_bytes().to_vec()));
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        Store::lock(&self.store).generation()
+    }
+}
+
+/// A session's window: `end_ms` is the last record's time (inclusive, unlike time windows).
+fn window(start: i64, end: i64) -> TimeWindow {
+    TimeWindow {
+        start_ms: start,
+        end_ms: end,
+    }
+}
+
+fn flip(t: i64) -> [u8; 8] {
+    ((t as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+fn session_key(key: &[u8], end: i64, start: i64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + key.len() + 16);
+    out.extend_from_slice(&(key.len() as u32).to_be_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(&flip(end));
+    out.extend_from_slice(&flip(start));
+    out
+}
+
+/// The first byte string after every session key of `key` (`None`: nothing after).
+fn key_prefix_end(key: &[u8]) -> Option<Vec<u8>> {
+    let mut prefix = Vec::with_capacity(4 + key.len());
+    prefix.extend_from_slice(&(key.len() as u32).to_be_bytes());
+    prefix.extend_from_slice(key);
+    while let Some(last) = prefix.pop() {
+        if last < 0xff {
+            prefix.push(last + 1);
+            return Some(prefix);
+        }
+    }
+    None
+}
+
+fn marker_key(name: &str) -> Vec<u8> {
+    let mut out = vec![0xff; 4];
+    out.extend_from_slice(name.as_bytes());
+    out
+}
+
+fn split(bytes: &[u8], value: Vec<u8>) -> Option<RawSession> {
+    let len = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    let key = bytes.get(4..4 + len)?.to_vec();
+    let end: [u8; 8] = bytes.get(4 + len..12 + len)?.try_into().ok()?;
+    let start: [u8; 8] = bytes.get(12 + len..)?.try_into().ok()?;
+    let unflip = |b: [u8; 8]| (u64::from_be_bytes(b) ^ (1 << 63)) as i64;
+    Some(RawSession {
+        key,
+        start: unflip(start),
+        end: unflip(end),
+        value,
+    })
+}

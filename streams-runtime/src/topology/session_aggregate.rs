@@ -1,0 +1,324 @@
+//! Session-windowed aggregations, with Kafka Streams' semantics: a record joins every session of
+//! its key within the inactivity gap of its time; those sessions merge into one (aggregates
+//! combined with the merger), which then takes the record. A session closes once stream time
+//! passes its last record by gap + grace; a record whose (merged) session would already be
+//! closed is dropped as late.
+//!
+//! Emission: on every update — the merged session's new aggregate, keyed by its window (the
+//! sessions merged away are deleted from the store and its changelog, but not announced
+//! downstream: the output stream carries values, not tombstones) — or, with
+//! `EmitStrategy::OnWindowClose`, once per session when it closes, which is what consumers of
+//! session results usually want. As for time windows, the emitted bound is kept in the store,
+//! and sessions older than the retention are deleted.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::aggregate::{AggregateFn, StoreData, counting, folding, reducing};
+use super::graph;
+use super::grouped::{KGroupedStream, register_store, repartition_if_needed};
+use super::kstream::KStream;
+use super::ktable::KTable;
+use super::materialized::Materialized;
+use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::codec::Binary;
+use crate::error::Result;
+use crate::processor::{Data, Record, TaskContext};
+use crate::state::{SessionStore, StoreKind};
+use crate::window::{EmitStrategy, SessionWindows, TimeWindow, Windowed};
+
+/// `(key, aggregate, aggregate) → aggregate`: combines two sessions that merge.
+type MergeFn<K, A> = dyn Fn(&K, A, A) -> A + Send + Sync;
+
+const EMITTED_MARKER: &str = "emitted-close";
+
+/// A grouped stream cut into session windows.
+pub struct SessionWindowedKStream<K, V> {
+    stream: KStream<K, V>,
+    windows: SessionWindows,
+    emit: EmitStrategy,
+}
+
+impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
+    /// Cuts the groups into sessions of activity.
+    pub fn windowed_by_session(&self, windows: SessionWindows) -> SessionWindowedKStream<K, V> {
+        SessionWindowedKStream {
+            stream: self.stream.clone_handle(),
+            windows,
+            emit: EmitStrategy::OnWindowUpdate,
+        }
+    }
+}
+
+impl<K: StoreData, V: StoreData> SessionWindowedKStream<K, V> {
+    /// On every update (the default) or once per session when it closes.
+    pub fn emit_strategy(mut self, emit: EmitStrategy) -> Self {
+        self.emit = emit;
+        self
+    }
+
+    /// Counts records per key and session.
+    pub fn count(&self, materialized: impl Into<Materialized>) -> KTable<Windowed<K>, u64> {
+        self.aggregate_with(materialized.into(), counting(), |_, a, b| a + b)
+    }
+
+    /// Combines the values of each session with `reducer` (also used to merge sessions).
+    pub fn reduce(
+        &self,
+        reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<Windowed<K>, V> {
+        let reducer = Arc::new(reducer);
+        let merge = Arc::clone(&reducer);
+        self.aggregate_with(
+            materialized.into(),
+            reducing(move |a, b| reducer(a, b)),
+            move |_, a, b| merge(a, b),
+        )
+    }
+
+    /// Folds the values of each session from `initializer()`; `merger` combines the aggregates
+    /// of two sessions that a record brings together.
+    pub fn aggregate<A: StoreData>(
+        &self,
+        initializer: impl Fn() -> A + Send + Sync + 'static,
+        aggregator: impl Fn(&K, V, A) -> A + Send + Sync + 'static,
+        merger: impl Fn(&K, A, A) -> A + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<Windowed<K>, A> {
+        self.aggregate_with(materialized.into(), folding(initializer, aggregator), merger)
+    }
+
+    fn aggregate_with<A: StoreData>(
+        &self,
+        materialized: Materialized,
+        f: impl Fn(&K, V, Option<A>) -> A + Send + Sync + 'static,
+        merge: impl Fn(&K, A, A) -> A + Send + Sync + 'static,
+    ) -> KTable<Windowed<K>, A> {
+        let input = repartition_if_needed(&self.stream, &materialized.name, Arc::new(Binary));
+        let (gap, grace) = (self.windows.gap_ms, self.windows.grace_ms);
+        let retention_ms = match materialized.retention_ms {
+            Some(retention_ms) => {
+                if retention_ms < gap.saturating_add(grace) {
+                    graph::lock(&input.graph).errors.push(format!(
+                        "store `{}`: retention ({retention_ms} ms) must be at least the inactivity gap plus the \
+                         grace period ({} ms), or sessions would be deleted before they close",
+                        materialized.name,
+                        gap.saturating_add(grace)
+                    ));
+                }
+                retention_ms
+            }
+            None => gap.saturating_add(grace).max(24 * 3_600_000),
+        };
+        register_store(&input, &materialized, StoreKind::Session { retention_ms });
+        let (windows, emit) = (self.windows, self.emit);
+        let table = input.attach(
+            "SESSION-WINDOWED-AGGREGATE",
+            format!("stores: [{}], windows: {windows:?}, emit: {emit:?}", materialized.name),
+            false,
+            |children| {
+                Arc::new(SessionAggregate {
+                    store: materialized.name.clone(),
+                    windows,
+                    emit,
+                    retention_ms,
+                    f: Arc::new(f) as Arc<AggregateFn<K, V, A>>,
+                    merge: Arc::new(merge) as Arc<MergeFn<K, A>>,
+                    children,
+                })
+            },
+        );
+        KTable {
+            stream: table,
+            store: materialized.name,
+            key_codec: None,
+        }
+    }
+}
+
+struct SessionAggregate<K, V, A> {
+    store: String,
+    windows: SessionWindows,
+    emit: EmitStrategy,
+    retention_ms: i64,
+    f: Arc<AggregateFn<K, V, A>>,
+    merge: Arc<MergeFn<K, A>>,
+    children: Children<Windowed<K>, A>,
+}
+
+/// Sessions by end time: (encoded key, start), as of one store generation.
+struct SessionIndex {
+    generation: u64,
+    by_end: BTreeMap<i64, Vec<(Vec<u8>, i64)>>,
+    emitted_close: i64,
+}
+
+struct SessionAggregateProcessor<K, V, A> {
+    store: SessionStore<K, A>,
+    windows: SessionWindows,
+    emit: EmitStrategy,
+    retention_ms: i64,
+    f: Arc<AggregateFn<K, V, A>>,
+    merge: Arc<MergeFn<K, A>>,
+    next: Forward<Windowed<K>, A>,
+    index: Option<SessionIndex>,
+}
+
+impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for SessionAggregate<K, V, A> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
+        Ok(Box::new(SessionAggregateProcessor {
+            store: SessionStore::new(build.store(&self.store)?),
+            windows: self.windows,
+            emit: self.emit,
+            retention_ms: self.retention_ms,
+            f: Arc::clone(&self.f),
+            merge: Arc::clone(&self.merge),
+            next: self.children.instantiate(build)?,
+            index: None,
+        }))
+    }
+}
+
+impl<K: StoreData, V: Data, A: StoreData> SessionAggregateProcessor<K, V, A> {
+    fn index(&mut self) -> Result<&mut SessionIndex> {
+        let generation = self.store.generation();
+        if self.index.as_ref().is_none_or(|i| i.generation != generation) {
+            let mut by_end: BTreeMap<i64, Vec<(Vec<u8>, i64)>> = BTreeMap::new();
+            for (key, start, end) in self.store.sessions()? {
+                by_end.entry(end).or_default().push((key, start));
+            }
+            self.index = Some(SessionIndex {
+                generation,
+                by_end,
+                emitted_close: self.store.marker(EMITTED_MARKER)?.unwrap_or(i64::MIN),
+            });
+        }
+        Ok(self.index.get_or_insert_with(|| unreachable!("just built")))
+    }
+
+    /// Sessions ending before this are closed.
+    fn close_bound(&self, stream_time: i64) -> i64 {
+        stream_time
+            .saturating_sub(self.windows.gap_ms)
+            .saturating_sub(self.windows.grace_ms)
+    }
+
+    /// Emits the sessions that closed (emit-on-close) and deletes those past retention.
+    fn advance(&mut self, ctx: &mut TaskContext) -> Result<()> {
+        let stream_time = ctx.stream_time();
+        if self.emit == EmitStrategy::OnWindowClose {
+            let close_bound = self.close_bound(stream_time);
+            let index = self.index()?;
+            if close_bound > index.emitted_close {
+                let from = index.emitted_close;
+                let closed: Vec<(i64, Vec<u8>, i64)> = index
+                    .by_end
+                    .range(from..close_bound)
+                    .flat_map(|(end, sessions)| sessions.iter().map(move |(k, start)| (*end, k.clone(), *start)))
+                    .collect();
+                index.emitted_close = close_bound;
+                self.store.set_marker(EMITTED_MARKER, close_bound);
+                for (end, encoded, start) in closed {
+                    let Some(session) = self
+                        .store
+                        .sessions_ending_from(&encoded, end)?
+                        .into_iter()
+                        .find(|s| s.end == end && s.start == start)
+                    else {
+                        continue;
+                    };
+                    let key = self.store.decode_key(&encoded)?;
+                    let value = self.store.decode_value(&session.value)?;
+                    self.next.forward(
+                        ctx,
+                        Record {
+                            key: Windowed {
+                                key,
+                                window: TimeWindow {
+                                    start_ms: start,
+                                    end_ms: end,
+                                },
+                            },
+                            value,
+                            timestamp: end,
+                        },
+                    )?;
+                }
+            }
+        }
+        let expired_before = stream_time.saturating_sub(self.retention_ms);
+        let index = self.index()?;
+        if index
+            .by_end
+            .first_key_value()
+            .is_some_and(|(end, _)| *end < expired_before)
+        {
+            let mut expired = index.by_end.split_off(&expired_before);
+            std::mem::swap(&mut expired, &mut index.by_end);
+            for (end, sessions) in expired {
+                for (key, start) in sessions {
+                    self.store.remove(&key, start, end);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SessionAggregateProcessor<K, V, A> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        let Record { key, value, timestamp } = record;
+        let gap = self.windows.gap_ms;
+        let encoded = self.store.encode_key(&key)?;
+        // Sessions of the key within the gap of the record: they merge with it.
+        let overlapping: Vec<_> = self
+            .store
+            .sessions_ending_from(&encoded, timestamp.saturating_sub(gap))?
+            .into_iter()
+            .take_while(|s| s.start <= timestamp.saturating_add(gap))
+            .collect();
+        let start = overlapping.iter().map(|s| s.start).fold(timestamp, i64::min);
+        let end = overlapping.iter().map(|s| s.end).fold(timestamp, i64::max);
+        if end < self.close_bound(ctx.stream_time()) {
+            ctx.record_late_drop();
+            tracing::debug!(task = %ctx.task(), timestamp, stream_time = ctx.stream_time(), "dropping a record whose session already closed");
+            return Ok(());
+        }
+        let mut aggregate: Option<A> = None;
+        for session in &overlapping {
+            let existing = self.store.decode_value(&session.value)?;
+            aggregate = Some(match aggregate {
+                None => existing,
+                Some(acc) => (self.merge)(&key, acc, existing),
+            });
+            self.store.remove(&encoded, session.start, session.end);
+        }
+        let index = self.index()?;
+        for session in &overlapping {
+            if let Some(at_end) = index.by_end.get_mut(&session.end) {
+                at_end.retain(|(k, s)| !(k == &encoded && *s == session.start));
+            }
+        }
+        index.by_end.entry(end).or_default().push((encoded.clone(), start));
+        let updated = (self.f)(&key, value, aggregate);
+        self.store.put(&encoded, start, end, &updated)?;
+        if self.emit == EmitStrategy::OnWindowUpdate {
+            self.next.forward(
+                ctx,
+                Record {
+                    key: Windowed {
+                        key,
+                        window: TimeWindow {
+                            start_ms: start,
+                            end_ms: end,
+                        },
+                    },
+                    value: updated,
+                    timestamp: end,
+                },
+            )?;
+        }
+        self.advance(ctx)
+    }
+}
