@@ -19,6 +19,7 @@ mod session_aggregate;
 mod source;
 mod stateless;
 mod stream_join;
+mod table_join;
 mod table_source;
 mod to_table;
 pub(crate) mod topic;

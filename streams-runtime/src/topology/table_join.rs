@@ -1,0 +1,164 @@
+//! Table-table joins (inner, left, outer): an update on either side looks its key up in the other
+//! table's store (same task: the tables must be co-partitioned, i.e. their topics have the same
+//! partition count and keys encoded alike) and updates the joined table, which is materialized
+//! in its own store and emits every change.
+//!
+//! Deletes are not propagated: a tombstone on a table topic removes the key from that table's
+//! store, so later updates of the other side no longer find it, but no retraction of the joined
+//! row is emitted (the output stream carries values, not tombstones).
+
+use std::sync::Arc;
+
+use super::aggregate::StoreData;
+use super::graph;
+use super::grouped::{register_query, register_store};
+use super::kstream::KStream;
+use super::ktable::KTable;
+use super::materialized::Materialized;
+use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::error::Result;
+use crate::processor::{Record, TaskContext};
+use crate::state::{KeyValueStore, StoreKind};
+
+/// `(key, left value, right value) → joined value`, `None` when the join kind emits nothing.
+type Joiner<K, V1, V2, VR> = dyn Fn(&K, Option<&V1>, Option<&V2>) -> Option<VR> + Send + Sync;
+
+impl<K: StoreData, V: StoreData> KTable<K, V> {
+    /// Inner join with another table by key: the joined table has a row for each key present in
+    /// both, `joiner(left, right)`, updated whenever either side changes.
+    pub fn join<V2: StoreData, VR: StoreData>(
+        &self,
+        other: &KTable<K, V2>,
+        joiner: impl Fn(&V, &V2) -> VR + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<K, VR> {
+        self.join_tables(other, materialized.into(), "JOIN", move |_, l, r| match (l, r) {
+            (Some(l), Some(r)) => Some(joiner(l, r)),
+            _ => None,
+        })
+    }
+
+    /// Left join: a row for every key of this table, with the other table's value if any.
+    pub fn left_join<V2: StoreData, VR: StoreData>(
+        &self,
+        other: &KTable<K, V2>,
+        joiner: impl Fn(&V, Option<&V2>) -> VR + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<K, VR> {
+        self.join_tables(other, materialized.into(), "LEFTJOIN", move |_, l, r| {
+            l.map(|l| joiner(l, r))
+        })
+    }
+
+    /// Outer join: a row for every key of either table.
+    pub fn outer_join<V2: StoreData, VR: StoreData>(
+        &self,
+        other: &KTable<K, V2>,
+        joiner: impl Fn(Option<&V>, Option<&V2>) -> VR + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<K, VR> {
+        self.join_tables(other, materialized.into(), "OUTERJOIN", move |_, l, r| {
+            (l.is_some() || r.is_some()).then(|| joiner(l, r))
+        })
+    }
+
+    fn join_tables<V2: StoreData, VR: StoreData>(
+        &self,
+        other: &KTable<K, V2>,
+        materialized: Materialized,
+        kind: &'static str,
+        joiner: impl Fn(&K, Option<&V>, Option<&V2>) -> Option<VR> + Send + Sync + 'static,
+    ) -> KTable<K, VR> {
+        let joiner: Arc<Joiner<K, V, V2, VR>> = Arc::new(joiner);
+        let children: Children<K, VR> = Children::default();
+        let (left, right) = (&self.stream, &other.stream);
+        let sub = graph::lock(&left.graph).union(left.sub, right.sub);
+        let joined = KStream {
+            graph: Arc::clone(&left.graph),
+            node: left.node,
+            sub,
+            children: children.clone(),
+            key_changed: false,
+            partition_codec: left.partition_codec.clone(),
+        };
+        register_store(&joined, &materialized, StoreKind::KeyValue);
+        register_query::<K, VR, _>(&joined, &materialized.name, None);
+        let node = {
+            let mut g = graph::lock(&left.graph);
+            let node = g.add_node(
+                kind,
+                None,
+                sub,
+                Some(left.node),
+                format!(
+                    "tables: [{}, {}], stores: [{}]",
+                    self.store, other.store, materialized.name
+                ),
+            );
+            g.nodes[node].parents.push(right.node);
+            node
+        };
+        let left_joiner = Arc::clone(&joiner);
+        left.children.add(Arc::new(TableJoinSide::<K, V, V2, VR> {
+            other_store: other.store.clone(),
+            result_store: materialized.name.clone(),
+            joiner: Arc::new(move |k: &K, mine: Option<&V>, theirs: Option<&V2>| left_joiner(k, mine, theirs)),
+            children: children.clone(),
+        }));
+        right.children.add(Arc::new(TableJoinSide::<K, V2, V, VR> {
+            other_store: self.store.clone(),
+            result_store: materialized.name.clone(),
+            joiner: Arc::new(move |k: &K, mine: Option<&V2>, theirs: Option<&V>| joiner(k, theirs, mine)),
+            children: children.clone(),
+        }));
+        KTable {
+            stream: KStream { node, ..joined },
+            store: materialized.name,
+            key_codec: self.key_codec.clone(),
+        }
+    }
+}
+
+/// One side: `VM` its values, `VO` the other table's.
+struct TableJoinSide<K, VM, VO, VR> {
+    other_store: String,
+    result_store: String,
+    joiner: Arc<Joiner<K, VM, VO, VR>>,
+    children: Children<K, VR>,
+}
+
+struct TableJoinProcessor<K, VM, VO, VR> {
+    other: KeyValueStore<K, VO>,
+    result: KeyValueStore<K, VR>,
+    joiner: Arc<Joiner<K, VM, VO, VR>>,
+    next: Forward<K, VR>,
+}
+
+impl<K: StoreData, VM: StoreData, VO: StoreData, VR: StoreData> NodeFactory<K, VM> for TableJoinSide<K, VM, VO, VR> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, VM>>> {
+        Ok(Box::new(TableJoinProcessor {
+            other: KeyValueStore::new(build.store(&self.other_store)?),
+            result: KeyValueStore::new(build.store(&self.result_store)?),
+            joiner: Arc::clone(&self.joiner),
+            next: self.children.instantiate(build)?,
+        }))
+    }
+}
+
+impl<K: StoreData, VM: StoreData, VO: StoreData, VR: StoreData> Node<K, VM> for TableJoinProcessor<K, VM, VO, VR> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, VM>) -> Result<()> {
+        let other = self.other.get(&record.key)?;
+        let Some(joined) = (self.joiner)(&record.key, Some(&record.value), other.as_ref()) else {
+            return Ok(());
+        };
+        self.result.put(&record.key, &joined)?;
+        self.next.forward(
+            ctx,
+            Record {
+                key: record.key,
+                value: joined,
+                timestamp: record.timestamp,
+            },
+        )
+    }
+}

@@ -1,0 +1,107 @@
+//! Table-table joins on the broker-free test driver: an update on either side re-joins its key
+//! with the other table's current value; the joined table is materialized and queryable.
+
+use streams_runtime::codec::{Json, Utf8};
+use streams_runtime::config::StreamsConfig;
+use streams_runtime::testing::TestDriver;
+use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Inner,
+    Left,
+    Outer,
+}
+
+/// Users' names ⋈ users' scores → `name:score`.
+fn topology(kind: Kind) -> Topology {
+    let builder = StreamsBuilder::new();
+    let names = builder.table_with("names", Consumed::new(Utf8, Utf8), Materialized::named("names"));
+    let scores = builder.table_with("scores", Consumed::new(Utf8, Json), Materialized::named("scores"));
+    let joined = match kind {
+        Kind::Inner => names.join(&scores, |n: &String, s: &i64| format!("{n}:{s}"), "profiles"),
+        Kind::Left => names.left_join(
+            &scores,
+            |n: &String, s: Option<&i64>| format!("{n}:{}", s.map_or("-".to_owned(), i64::to_string)),
+            "profiles",
+        ),
+        Kind::Outer => names.outer_join(
+            &scores,
+            |n: Option<&String>, s: Option<&i64>| {
+                format!(
+                    "{}:{}",
+                    n.map_or("-", String::as_str),
+                    s.map_or("-".to_owned(), i64::to_string)
+                )
+            },
+            "profiles",
+        ),
+    };
+    joined.to_stream().to_with("profile-updates", Utf8, Utf8);
+    builder.build().expect("topology")
+}
+
+fn run(kind: Kind) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let config = StreamsConfig::builder("profiles").build().expect("config");
+    let driver = TestDriver::builder(topology(kind), config)
+        .partitions(2)
+        .build()
+        .expect("driver");
+    let names = driver
+        .input_topic_with::<String, String>("names", Utf8, Utf8)
+        .expect("input");
+    let scores = driver
+        .input_topic_with::<String, i64>("scores", Utf8, Json)
+        .expect("input");
+    names.pipe_at("u1".into(), "ann".into(), 1).expect("pipe");
+    scores.pipe_at("u1".into(), 10, 2).expect("pipe");
+    scores.pipe_at("u2".into(), 20, 3).expect("pipe");
+    names.pipe_at("u3".into(), "cy".into(), 4).expect("pipe");
+    scores.pipe_at("u1".into(), 11, 5).expect("pipe");
+    let mut updates = driver
+        .output_topic_with::<String, String>("profile-updates", Utf8, Utf8)
+        .read_key_values()
+        .expect("read");
+    updates.sort();
+    let stores = driver.key_value_store::<String, String>("profiles").expect("store");
+    let mut rows: Vec<(String, String)> = stores.iter().flat_map(|(_, s)| s.all().expect("all")).collect();
+    rows.sort();
+    (updates, rows)
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+#[test]
+fn inner_join_has_rows_for_keys_in_both_tables() {
+    let (updates, rows) = run(Kind::Inner);
+    assert_eq!(updates, pairs(&[("u1", "ann:10"), ("u1", "ann:11")]));
+    assert_eq!(rows, pairs(&[("u1", "ann:11")]));
+}
+
+#[test]
+fn left_join_has_rows_for_every_key_of_the_left_table() {
+    let (updates, rows) = run(Kind::Left);
+    assert_eq!(
+        updates,
+        pairs(&[("u1", "ann:-"), ("u1", "ann:10"), ("u1", "ann:11"), ("u3", "cy:-")])
+    );
+    assert_eq!(rows, pairs(&[("u1", "ann:11"), ("u3", "cy:-")]));
+}
+
+#[test]
+fn outer_join_has_rows_for_every_key_of_either_table() {
+    let (updates, rows) = run(Kind::Outer);
+    assert_eq!(
+        updates,
+        pairs(&[
+            ("u1", "ann:-"),
+            ("u1", "ann:10"),
+            ("u1", "ann:11"),
+            ("u2", "-:20"),
+            ("u3", "cy:-")
+        ])
+    );
+    assert_eq!(rows, pairs(&[("u1", "ann:11"), ("u2", "-:20"), ("u3", "cy:-")]));
+}
