@@ -41,7 +41,11 @@ fn topology(kind: Kind) -> Topology {
     builder.build().expect("topology")
 }
 
-fn run(kind: Kind) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// (key, joined value) rows.
+type Rows = Vec<(String, String)>;
+
+/// The updates the joined table emitted and its final rows.
+fn run(kind: Kind) -> (Rows, Rows) {
     let config = StreamsConfig::builder("profiles").build().expect("config");
     let driver = TestDriver::builder(topology(kind), config)
         .partitions(2)
@@ -69,7 +73,7 @@ fn run(kind: Kind) -> (Vec<(String, String)>, Vec<(String, String)>) {
     (updates, rows)
 }
 
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+fn pairs(items: &[(&str, &str)]) -> Rows {
     items.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
