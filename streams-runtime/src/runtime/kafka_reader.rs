@@ -95,6 +95,20 @@ impl PartitionReader for KafkaPartitionReader {
             })
     }
 
+    fn partitions(&self, topic: &str) -> Result<i32> {
+        let consumer = self.consumer(topic)?;
+        let metadata = consumer
+            .fetch_metadata(Some(topic), METADATA_TIMEOUT)
+            .map_err(|e| Error::kafka(format!("failed to read the metadata of `{topic}`"), e))?;
+        match metadata.topics().first() {
+            Some(t) if t.error().is_none() && !t.partitions().is_empty() => Ok(t.partitions().len() as i32),
+            _ => Err(Error::new(
+                ErrorKind::Config,
+                format!("topic `{topic}` does not exist; create it before starting the application"),
+            )),
+        }
+    }
+
     fn read(&self, topic: &str, partition: i32, from: i64, to: i64, apply: &mut ApplyRecord<'_>) -> Result<()> {
         let consumer = self.consumer(topic)?;
         let mut assignment = TopicPartitionList::new();

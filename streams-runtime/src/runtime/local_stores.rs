@@ -14,15 +14,20 @@ use crate::topology::Topology;
 pub(crate) struct LocalStores<'a> {
     pub(crate) topology: &'a Topology,
     pub(crate) registry: &'a StoreRegistry,
+    pub(crate) globals: &'a std::collections::HashMap<String, SharedStore>,
 }
 
 impl LocalStores<'_> {
-    /// The local partitions of key-value store `name`, keyed by partition.
+    /// The local partitions of key-value store `name`, keyed by partition; a global table's
+    /// store is its one full copy, as partition 0.
     pub(crate) fn key_value_store<K, V>(&self, name: &str) -> Result<Vec<(i32, KeyValueStore<K, V>)>>
     where
         K: Serialize + DeserializeOwned,
         V: Serialize + DeserializeOwned,
     {
+        if let Some(store) = self.globals.get(name) {
+            return Ok(vec![(0, KeyValueStore::new(SharedStore::clone(store)))]);
+        }
         self.expect_store(name, |kind| matches!(kind, StoreKind::KeyValue), "key-value")?;
         Ok(self
             .local_partitions(name)

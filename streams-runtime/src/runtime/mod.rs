@@ -2,6 +2,7 @@
 //! tasks, keep state and commit; it also answers local store queries.
 
 pub(crate) mod clock;
+pub(crate) mod global;
 pub(crate) mod internal_topics;
 mod kafka_reader;
 mod kafka_transport;
@@ -100,10 +101,28 @@ impl KafkaStreams {
             metrics: Arc::new(Metrics::default()),
             reader,
             clock: Arc::new(clock::SystemClock),
+            globals: global::stores(&topology)?,
         });
         let topology = Arc::new(topology);
         let stop = Arc::new(thread::Stop::default());
         let mut threads = Vec::new();
+        if !topology.globals.is_empty() {
+            // Global tables are complete before any task reads them.
+            let positions = global::bootstrap(&env, &topology)?;
+            let (env, topology, stop) = (Arc::clone(&env), Arc::clone(&topology), Arc::clone(&stop));
+            let handle = std::thread::Builder::new()
+                .name(format!("{}-GlobalStreamThread", env.application_id))
+                .spawn(move || {
+                    let result = global::run(Arc::clone(&env), topology, positions, stop);
+                    if let Err(e) = &result {
+                        env.metrics.record_failed_thread();
+                        tracing::error!(error = %e, "global stream thread stopped");
+                    }
+                    result
+                })
+                .map_err(|e| Error::io("failed to spawn the global stream thread", e))?;
+            threads.push(handle);
+        }
         let mut statuses = Vec::new();
         for index in 0..config.num_stream_threads() {
             let (env, topology, config, stop) = (
@@ -271,6 +290,7 @@ impl KafkaStreams {
         LocalStores {
             topology: &self.topology,
             registry: &self.env.registry,
+            globals: &self.env.globals,
         }
     }
 

@@ -32,6 +32,8 @@ pub(crate) struct TaskEnv {
     /// Wall-clock time (commit intervals, changelog timestamps).
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) metrics: Arc<crate::runtime::Metrics>,
+    /// Global tables' stores by name (filled by [`crate::runtime::global`] before tasks run).
+    pub(crate) globals: HashMap<String, SharedStore>,
 }
 
 impl TaskEnv {

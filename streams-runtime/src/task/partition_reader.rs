@@ -11,6 +11,9 @@ pub(crate) trait PartitionReader: Send + Sync {
     /// Low and high watermark (next offset to be written) of `topic`/`partition`.
     fn watermarks(&self, topic: &str, partition: i32) -> Result<(i64, i64)>;
 
+    /// How many partitions `topic` has.
+    fn partitions(&self, topic: &str) -> Result<i32>;
+
     /// Calls `apply` for every readable record from offset `from` up to (not including) `to`.
     /// Transaction markers and aborted records take offsets but are not passed on.
     fn read(&self, topic: &str, partition: i32, from: i64, to: i64, apply: &mut ApplyRecord<'_>) -> Result<()>;

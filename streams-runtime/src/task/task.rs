@@ -74,6 +74,7 @@ impl Task {
             application_id: &env.application_id,
             stores: &store_map,
             wall_clock_ms: env.clock.now_ms(),
+            globals: &env.globals,
             punctuators: &punctuators,
         };
         let mut sources = HashMap::new();

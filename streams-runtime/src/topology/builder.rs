@@ -70,7 +70,21 @@ impl<K: Data, V: Data> Consumed<K, V> {
     }
 }
 
+impl<K, V> Consumed<K, V> {
+    pub(crate) fn into_decoding(self) -> super::source::Decoding<K, V> {
+        super::source::Decoding {
+            key_codec: self.key_codec,
+            value_codec: self.value_codec,
+            timestamp: self.timestamp,
+        }
+    }
+}
+
 impl StreamsBuilder {
+    pub(crate) fn graph(&self) -> &SharedGraph {
+        &self.graph
+    }
+
     /// An empty builder.
     pub fn new() -> Self {
         Self::default()

@@ -49,6 +49,7 @@ pub(crate) struct Graph {
     pub(crate) queries: Vec<(String, Arc<dyn crate::query::StoreQuery>)>,
     pub(crate) errors: Vec<String>,
     pub(crate) error_policies: super::ErrorPolicies,
+    pub(crate) globals: Vec<super::global_table::GlobalSpec>,
 }
 
 impl Graph {

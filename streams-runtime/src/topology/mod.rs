@@ -6,6 +6,7 @@ mod aggregate;
 mod branch;
 mod builder;
 mod error_policy;
+pub(crate) mod global_table;
 mod graph;
 mod grouped;
 mod join;
@@ -33,6 +34,7 @@ pub use aggregate::StoreData;
 pub use branch::BranchedKStream;
 pub use builder::{Consumed, StreamsBuilder};
 pub use error_policy::{ErrorPolicies, ErrorPolicy};
+pub use global_table::GlobalKTable;
 pub use grouped::{KGroupedStream, TimeWindowedKStream};
 pub use kstream::KStream;
 pub use ktable::KTable;
@@ -80,6 +82,8 @@ pub struct Topology {
     /// Typed query access per store name.
     pub(crate) queries: std::collections::HashMap<String, Arc<dyn crate::query::StoreQuery>>,
     pub(crate) error_policies: ErrorPolicies,
+    /// Global tables: replicated on every instance by the global thread.
+    pub(crate) globals: Vec<global_table::GlobalSpec>,
 }
 
 impl Topology {
@@ -136,6 +140,7 @@ impl Topology {
             nodes: graph.nodes.iter().map(|n| (n.clone(), id_of(n.sub))).collect(),
             queries: graph.queries.iter().cloned().collect(),
             error_policies: graph.error_policies.clone(),
+            globals: graph.globals.clone(),
         })
     }
 

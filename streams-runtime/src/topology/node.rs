@@ -48,6 +48,8 @@ pub(crate) struct TaskBuild<'a> {
     pub(crate) stores: &'a HashMap<String, SharedStore>,
     /// Wall-clock time when the task is opened (wall-clock punctuations count from it).
     pub(crate) wall_clock_ms: i64,
+    /// The instance's global stores (global tables), readable by every task.
+    pub(crate) globals: &'a HashMap<String, SharedStore>,
     /// Processors with punctuation schedules register here; the task drives them.
     pub(crate) punctuators: &'a RefCell<Vec<SharedPunctuator>>,
 }
@@ -64,12 +66,16 @@ pub(crate) trait Punctuate: Send {
 
 impl TaskBuild<'_> {
     pub(crate) fn store(&self, name: &str) -> Result<SharedStore> {
-        self.stores.get(name).cloned().ok_or_else(|| {
-            Error::new(
-                ErrorKind::State,
-                format!("store `{name}` is not available to task {}", self.task),
-            )
-        })
+        self.stores
+            .get(name)
+            .or_else(|| self.globals.get(name))
+            .cloned()
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::State,
+                    format!("store `{name}` is not available to task {}", self.task),
+                )
+            })
     }
 
     pub(crate) fn topic(&self, topic: &TopicName) -> String {

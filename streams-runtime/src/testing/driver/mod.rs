@@ -146,6 +146,14 @@ impl TestDriverBuilder {
             lock(&log).create_topic(&name, partitions)?;
             source_partitions.insert(name, partitions);
         }
+        for global in &self.topology.globals {
+            let partitions = self
+                .topic_partitions
+                .get(&global.topic)
+                .copied()
+                .unwrap_or(self.default_partitions);
+            lock(&log).create_topic(&global.topic, partitions)?;
+        }
         for (name, &partitions) in &self.topic_partitions {
             lock(&log).create_topic(name, partitions)?;
         }
@@ -172,6 +180,7 @@ impl TestDriverBuilder {
                 read_committed: guarantee == ProcessingGuarantee::ExactlyOnceV2,
             }),
             clock: Arc::clone(&clock) as Arc<dyn Clock>,
+            globals: crate::runtime::global::stores(&self.topology)?,
         });
         let mut core = Core {
             topology: Arc::new(self.topology),
@@ -442,12 +451,14 @@ impl Core {
         internal_topics::external_sources(&self.topology)
             .iter()
             .any(|s| s == topic)
+            || self.topology.globals.iter().any(|g| g.topic == topic)
     }
 
     fn local_stores(&self) -> LocalStores<'_> {
         LocalStores {
             topology: &self.topology,
             registry: &self.env.registry,
+            globals: &self.env.globals,
         }
     }
 
@@ -487,8 +498,16 @@ impl Core {
         Ok(())
     }
 
-    /// Writes `records` to source topic `topic` as an external, non-transactional producer.
+    /// Writes `records` to source topic `topic` as an external, non-transactional producer; a
+    /// global table's topic is applied to its store at once (the global thread's job).
     fn append(&mut self, topic: &str, records: Vec<RawRecord>) -> Result<()> {
+        if let Some(global) = self.topology.globals.iter().find(|g| g.topic == topic) {
+            let store = crate::runtime::global::store_of(&self.env, global)?;
+            for record in &records {
+                crate::runtime::global::apply(global, &store, record.key.as_deref(), record.value.as_deref());
+            }
+            crate::runtime::global::flush(&store)?;
+        }
         let now = self.clock.now_ms();
         let mut log = lock(&self.log);
         let partitions = log

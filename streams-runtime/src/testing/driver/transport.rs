@@ -213,6 +213,12 @@ impl PartitionReader for MemoryReader {
         Ok((0, lock(&self.log).high_watermark(topic, partition)?))
     }
 
+    fn partitions(&self, topic: &str) -> Result<i32> {
+        lock(&self.log)
+            .partitions(topic)
+            .ok_or_else(|| crate::Error::new(crate::ErrorKind::Config, format!("topic `{topic}` does not exist")))
+    }
+
     fn read(&self, topic: &str, partition: i32, from: i64, to: i64, apply: &mut ApplyRecord<'_>) -> Result<()> {
         let records: Vec<(i64, Arc<Payload>)> = {
             let log = lock(&self.log);
