@@ -1,0 +1,190 @@
+//! Table aggregations: `table.group_by(selector)` re-keys each row, and the aggregation keeps
+//! one aggregate per new key with an **adder and a subtractor** — when a row changes, its old
+//! value is subtracted from its old group and the new value added to its new group (Kafka
+//! Streams' `KGroupedTable`). Counts can therefore go down.
+//!
+//! The old value of a row comes from a copy of the table kept by the group-by node
+//! (`<store>-prior`, changelogged); both changes travel through `<store>-repartition` to the task
+//! owning the group. Deletes on the source table are not seen (tombstones do not flow through
+//! typed streams), so a deleted row stays counted — documented limitation.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::aggregate::StoreData;
+use super::grouped::{register_query, register_store};
+use super::kstream::KStream;
+use super::ktable::KTable;
+use super::materialized::Materialized;
+use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use super::repartition::through_topic;
+use crate::codec::Binary;
+use crate::error::Result;
+use crate::processor::{Data, Record, TaskContext};
+use crate::state::{KeyValueStore, StoreKind};
+
+/// One side of a row change, on its way to the group's task.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) enum Change<V> {
+    Subtract(V),
+    Add(V),
+}
+
+type Selector<K, V, K2, V2> = dyn Fn(&K, &V) -> (K2, V2) + Send + Sync;
+type Combine<K, V, A> = dyn Fn(&K, V, A) -> A + Send + Sync;
+type Init<A> = dyn Fn() -> A + Send + Sync;
+
+/// A table re-keyed for aggregation (see the module docs).
+pub struct KGroupedTable<K, V, K2, V2> {
+    table: KTable<K, V>,
+    selector: Arc<Selector<K, V, K2, V2>>,
+}
+
+impl<K: StoreData, V: StoreData> KTable<K, V> {
+    /// Re-keys every row with `selector(key, value) -> (group key, value)` for an aggregation.
+    pub fn group_by<K2: StoreData, V2: StoreData>(
+        &self,
+        selector: impl Fn(&K, &V) -> (K2, V2) + Send + Sync + 'static,
+    ) -> KGroupedTable<K, V, K2, V2> {
+        KGroupedTable {
+            table: KTable {
+                stream: self.stream.clone_handle(),
+                store: self.store.clone(),
+                key_codec: self.key_codec.clone(),
+            },
+            selector: Arc::new(selector),
+        }
+    }
+}
+
+impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> KGroupedTable<K, V, K2, V2> {
+    /// Rows per group (a row leaving a group decrements it).
+    pub fn count(&self, materialized: impl Into<Materialized>) -> KTable<K2, i64> {
+        self.aggregate(|| 0, |_, _, n| n + 1, |_, _, n| n - 1, materialized)
+    }
+
+    /// Folds each group from `initializer()`: `adder(key, new value, aggregate)` when a row
+    /// joins the group or changes in it, `subtractor(key, old value, aggregate)` when it leaves
+    /// or changes.
+    pub fn aggregate<A: StoreData>(
+        &self,
+        initializer: impl Fn() -> A + Send + Sync + 'static,
+        adder: impl Fn(&K2, V2, A) -> A + Send + Sync + 'static,
+        subtractor: impl Fn(&K2, V2, A) -> A + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<K2, A> {
+        let materialized = materialized.into();
+        let name = materialized.name.clone();
+        let prior = Materialized::named(format!("{name}-prior"));
+        let table = &self.table.stream;
+        register_store(table, &prior, StoreKind::KeyValue);
+        let selector = Arc::clone(&self.selector);
+        let changes: KStream<K2, Change<V2>> =
+            table.attach("TABLE-GROUPBY", format!("stores: [{}]", prior.name), true, |children| {
+                Arc::new(GroupBy {
+                    prior: prior.name.clone(),
+                    selector,
+                    children,
+                })
+            });
+        let input = through_topic(&changes, &name, Arc::new(Binary), None);
+        register_store(&input, &materialized, StoreKind::KeyValue);
+        register_query::<K2, A, _>(&input, &name, None);
+        let init: Arc<Init<A>> = Arc::new(initializer);
+        let add: Arc<Combine<K2, V2, A>> = Arc::new(adder);
+        let subtract: Arc<Combine<K2, V2, A>> = Arc::new(subtractor);
+        let stream = input.attach("TABLE-AGGREGATE", format!("stores: [{name}]"), false, |children| {
+            Arc::new(TableAggregate {
+                store: name.clone(),
+                init,
+                add,
+                subtract,
+                children,
+            })
+        });
+        KTable {
+            stream,
+            store: name,
+            key_codec: None,
+        }
+    }
+}
+
+struct GroupBy<K, V, K2, V2> {
+    prior: String,
+    selector: Arc<Selector<K, V, K2, V2>>,
+    children: Children<K2, Change<V2>>,
+}
+
+struct GroupByProcessor<K, V, K2, V2> {
+    prior: KeyValueStore<K, V>,
+    selector: Arc<Selector<K, V, K2, V2>>,
+    next: Forward<K2, Change<V2>>,
+}
+
+impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> NodeFactory<K, V> for GroupBy<K, V, K2, V2> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
+        Ok(Box::new(GroupByProcessor {
+            prior: KeyValueStore::new(build.store(&self.prior)?),
+            selector: Arc::clone(&self.selector),
+            next: self.children.instantiate(build)?,
+        }))
+    }
+}
+
+impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> Node<K, V> for GroupByProcessor<K, V, K2, V2> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        let Record { key, value, timestamp } = record;
+        if let Some(old) = self.prior.get(&key)? {
+            let (old_group, old_value) = (self.selector)(&key, &old);
+            self.next
+                .forward(ctx, Record::new(old_group, Change::Subtract(old_value), timestamp))?;
+        }
+        let (group, new_value) = (self.selector)(&key, &value);
+        self.prior.put(&key, &value)?;
+        self.next
+            .forward(ctx, Record::new(group, Change::Add(new_value), timestamp))
+    }
+}
+
+struct TableAggregate<K, V, A> {
+    store: String,
+    init: Arc<Init<A>>,
+    add: Arc<Combine<K, V, A>>,
+    subtract: Arc<Combine<K, V, A>>,
+    children: Children<K, A>,
+}
+
+struct TableAggregateProcessor<K, V, A> {
+    store: KeyValueStore<K, A>,
+    init: Arc<Init<A>>,
+    add: Arc<Combine<K, V, A>>,
+    subtract: Arc<Combine<K, V, A>>,
+    next: Forward<K, A>,
+}
+
+impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, Change<V>> for TableAggregate<K, V, A> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, Change<V>>>> {
+        Ok(Box::new(TableAggregateProcessor {
+            store: KeyValueStore::new(build.store(&self.store)?),
+            init: Arc::clone(&self.init),
+            add: Arc::clone(&self.add),
+            subtract: Arc::clone(&self.subtract),
+            next: self.children.instantiate(build)?,
+        }))
+    }
+}
+
+impl<K: StoreData, V: Data, A: StoreData> Node<K, Change<V>> for TableAggregateProcessor<K, V, A> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, Change<V>>) -> Result<()> {
+        let Record { key, value, timestamp } = record;
+        let current = self.store.get(&key)?.unwrap_or_else(|| (self.init)());
+        let updated = match value {
+            Change::Add(v) => (self.add)(&key, v, current),
+            Change::Subtract(v) => (self.subtract)(&key, v, current),
+        };
+        self.store.put(&key, &updated)?;
+        self.next.forward(ctx, Record::new(key, updated, timestamp))
+    }
+}

@@ -1,0 +1,80 @@
+//! Table aggregations with a subtractor on the broker-free test driver: when a row changes
+//! group, its old value leaves the old group and its new value joins the new one.
+
+use streams_runtime::codec::{Json, Utf8};
+use streams_runtime::config::StreamsConfig;
+use streams_runtime::testing::TestDriver;
+use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder};
+
+#[test]
+fn rows_moving_between_groups_are_subtracted_and_added() {
+    let builder = StreamsBuilder::new();
+    // user → region; count users per region, and sum their ids' lengths to exercise aggregate.
+    let users = builder.table_with(
+        "user-regions",
+        Consumed::new(Utf8, Utf8),
+        Materialized::named("user-regions"),
+    );
+    users
+        .group_by(|user: &String, region: &String| (region.clone(), user.clone()))
+        .count(Materialized::named("users-per-region"))
+        .to_stream()
+        .to_with("region-counts", Utf8, Json);
+    users
+        .group_by(|user: &String, region: &String| (region.clone(), user.clone()))
+        .aggregate(
+            Vec::<String>::new,
+            |_, user, mut users| {
+                users.push(user);
+                users.sort();
+                users
+            },
+            |_, user, mut users| {
+                users.retain(|u| *u != user);
+                users
+            },
+            Materialized::named("region-members"),
+        );
+    let config = StreamsConfig::builder("regions").build().expect("config");
+    let driver = TestDriver::builder(builder.build().expect("topology"), config)
+        .partitions(2)
+        .build()
+        .expect("driver");
+    let input = driver
+        .input_topic_with::<String, String>("user-regions", Utf8, Utf8)
+        .expect("input");
+    for (user, region) in [("ann", "eu"), ("bob", "eu"), ("cy", "us"), ("ann", "us")] {
+        input.pipe(user.to_owned(), region.to_owned()).expect("pipe");
+    }
+    let counts = driver
+        .output_topic_with::<String, i64>("region-counts", Utf8, Json)
+        .read_key_values_to_map()
+        .expect("read");
+    assert_eq!(counts.get("eu"), Some(&1), "ann left eu");
+    assert_eq!(counts.get("us"), Some(&2));
+    let members = driver
+        .key_value_store::<String, Vec<String>>("region-members")
+        .expect("store");
+    let mut all: Vec<(String, Vec<String>)> = members.iter().flat_map(|(_, s)| s.all().expect("all")).collect();
+    all.sort();
+    assert_eq!(
+        all,
+        [
+            ("eu".to_owned(), vec!["bob".to_owned()]),
+            ("us".to_owned(), vec!["ann".to_owned(), "cy".to_owned()])
+        ]
+    );
+    let described = driver_topics(&driver);
+    assert!(
+        described.contains(&("regions-users-per-region-repartition".to_owned(), 2)),
+        "{described:?}"
+    );
+    assert!(
+        described.contains(&("regions-users-per-region-prior-changelog".to_owned(), 2)),
+        "{described:?}"
+    );
+}
+
+fn driver_topics(driver: &TestDriver) -> Vec<(String, i32)> {
+    driver.topics()
+}
