@@ -11,6 +11,7 @@ mod metrics;
 mod process_id;
 mod producer;
 mod rebalance;
+mod standby;
 mod thread;
 pub(crate) mod thread_state;
 pub(crate) mod transport;
@@ -32,6 +33,16 @@ use crate::task::{TaskEnv, TaskId};
 use crate::topology::Topology;
 use local_stores::LocalStores;
 
+/// A standby task of this instance (see `num.standby.replicas`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StandbyTaskStatus {
+    /// The task it mirrors.
+    pub task: TaskId,
+    /// Per store, the changelog offset its local copy reflects (`None`: nothing applied yet).
+    pub changelog_offsets: Vec<(String, Option<i64>)>,
+}
+
 /// A running streams application instance.
 ///
 /// ```no_run
@@ -52,7 +63,7 @@ pub struct KafkaStreams {
     threads: Mutex<Vec<JoinHandle<Result<()>>>>,
     statuses: Vec<Arc<Mutex<thread::ThreadStatus>>>,
     partitions: HashMap<u32, i32>,
-    membership: crate::query::Membership,
+    membership: Arc<crate::query::Membership>,
     endpoint: Option<String>,
 }
 
@@ -102,6 +113,7 @@ impl KafkaStreams {
             reader,
             clock: Arc::new(clock::SystemClock),
             globals: global::stores(&topology)?,
+            standbys: Mutex::default(),
         });
         let topology = Arc::new(topology);
         let stop = Arc::new(thread::Stop::default());
@@ -149,7 +161,16 @@ impl KafkaStreams {
         let endpoint = config.application_server().map(str::to_owned);
         let membership = {
             let (statuses, process_id, endpoint) = (statuses.clone(), env.process_id.clone(), endpoint.clone());
+            let standby_env = Arc::clone(&env);
             let me = move || {
+                let mut standby_tasks: Vec<String> = standby_env
+                    .standbys
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .keys()
+                    .map(ToString::to_string)
+                    .collect();
+                standby_tasks.sort();
                 let snapshot: Vec<thread::ThreadStatus> = statuses
                     .iter()
                     .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).clone())
@@ -163,13 +184,34 @@ impl KafkaStreams {
                     process_id: process_id.clone(),
                     endpoint: endpoint.clone(),
                     active_tasks,
-                    standby_tasks: Vec::new(),
+                    standby_tasks,
                     lags: snapshot.into_iter().flat_map(|s| s.lags).collect(),
                     updated_ms: 0,
                 }
             };
-            crate::query::Membership::start(&env.client_config, &env.application_id, &env.process_id, Box::new(me))?
+            Arc::new(crate::query::Membership::start(
+                &env.client_config,
+                &env.application_id,
+                &env.process_id,
+                Box::new(me),
+            )?)
         };
+        if config.num_standby_replicas() > 0 {
+            let runner = standby::StandbyRunner {
+                env: Arc::clone(&env),
+                topology: Arc::clone(&topology),
+                partitions: partitions.clone(),
+                membership: Arc::clone(&membership),
+                statuses: statuses.clone(),
+                replicas: config.num_standby_replicas(),
+                stop: Arc::clone(&stop),
+            };
+            let handle = std::thread::Builder::new()
+                .name(format!("{}-StandbyThread", env.application_id))
+                .spawn(move || runner.run())
+                .map_err(|e| Error::io("failed to spawn the standby thread", e))?;
+            threads.push(handle);
+        }
         tracing::info!(application_id = %env.application_id, threads = threads.len(), "started");
         Ok(Self {
             env,
@@ -188,6 +230,21 @@ impl KafkaStreams {
     /// endpoint, tasks and lags, from the membership topic.
     pub fn members(&self) -> Vec<crate::query::MemberInfo> {
         self.membership.members()
+    }
+
+    /// The standby tasks this instance keeps warm, with the changelog offset each of their
+    /// stores reflects.
+    pub fn standby_tasks(&self) -> Vec<StandbyTaskStatus> {
+        let standbys = self.env.standbys.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<StandbyTaskStatus> = standbys
+            .iter()
+            .map(|(id, s)| StandbyTaskStatus {
+                task: *id,
+                changelog_offsets: s.changelog_offsets(),
+            })
+            .collect();
+        out.sort_by_key(|s| s.task);
+        out
     }
 
     /// This instance's process id (kept in its state directory across restarts).

@@ -34,6 +34,8 @@ pub(crate) struct TaskEnv {
     pub(crate) metrics: Arc<crate::runtime::Metrics>,
     /// Global tables' stores by name (filled by [`crate::runtime::global`] before tasks run).
     pub(crate) globals: HashMap<String, SharedStore>,
+    /// Standby tasks this instance keeps warm (see `runtime::standby`).
+    pub(crate) standbys: std::sync::Mutex<HashMap<super::TaskId, super::StandbyTask>>,
 }
 
 impl TaskEnv {

@@ -5,10 +5,12 @@ mod env;
 mod id;
 mod partition_reader;
 mod restore;
+mod standby;
 #[allow(clippy::module_inception)]
 mod task;
 
 pub(crate) use env::{StoreRegistry, TaskEnv};
 pub use id::TaskId;
 pub(crate) use partition_reader::{ApplyRecord, PartitionReader};
+pub(crate) use standby::StandbyTask;
 pub(crate) use task::{Outcome, Task};

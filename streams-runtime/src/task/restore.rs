@@ -17,11 +17,24 @@ pub(crate) struct Restored {
     pub(crate) bytes: u64,
 }
 
+/// Who replays a changelog: an active task opening (logged at info, counted in the restore
+/// metrics) or a standby catching up (debug logs, not counted: it is not a restore).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Restore,
+    Standby,
+}
+
 /// Brings `store` up to the end of its changelog partition, starting after the offset the store
 /// already reflects (or from the beginning for a new or rebuilt store). `None` if the local
 /// checkpoint does not fit the changelog (recreated, truncated, or compacted away past it): the
 /// local state must then be wiped and rebuilt.
-pub(crate) fn restore(env: &TaskEnv, store: &mut Store, changelog: &ChangelogPartition) -> Result<Option<Restored>> {
+pub(crate) fn replay(
+    env: &TaskEnv,
+    store: &mut Store,
+    changelog: &ChangelogPartition,
+    mode: Mode,
+) -> Result<Option<Restored>> {
     let (topic, partition) = (changelog.topic.as_str(), changelog.partition);
     let (low, high) = env
         .reader
@@ -52,7 +65,9 @@ pub(crate) fn restore(env: &TaskEnv, store: &mut Store, changelog: &ChangelogPar
         );
         return Ok(Some(Restored::default()));
     }
-    tracing::info!(store = store.name(), changelog = topic, partition, from = start, to = high, checkpoint = ?checkpoint, "restoring");
+    if mode == Mode::Restore {
+        tracing::info!(store = store.name(), changelog = topic, partition, from = start, to = high, checkpoint = ?checkpoint, "restoring");
+    }
 
     let began = Instant::now();
     let mut restored = Restored::default();
@@ -78,6 +93,16 @@ pub(crate) fn restore(env: &TaskEnv, store: &mut Store, changelog: &ChangelogPar
     // Record the end offset even if only markers were left, so the next restore skips them.
     store.restore_batch(&batch, high - 1)?;
     let elapsed = began.elapsed();
+    if mode == Mode::Standby {
+        tracing::debug!(
+            store = store.name(),
+            changelog = topic,
+            partition,
+            records = restored.records,
+            "standby caught up"
+        );
+        return Ok(Some(restored));
+    }
     env.metrics.record_restore(restored.records, elapsed);
     tracing::info!(
         store = store.name(),

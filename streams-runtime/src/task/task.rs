@@ -58,10 +58,18 @@ impl Task {
         };
         // Restoration logs (and anything else while opening) carry the task id.
         let _span = tracing::info_span!("task", task = %id).entered();
+        // A standby of this task on this instance hands its stores over (closing them first:
+        // RocksDB allows one opener); they are warm, so only the changelog tail is restored.
+        // Held until the stores are registered: the standby thread never opens them meanwhile.
+        let mut standbys = env.standbys.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(standby) = standbys.remove(&id) {
+            tracing::info!(task = %id, "promoting the local standby");
+            drop(standby);
+        }
         let mut stores = Vec::new();
         let mut restored = Restored::default();
         for spec in &sub.stores {
-            let (store, r) = open_store(env, spec, id)?;
+            let (store, r) = open_store(env, spec, id, restore::Mode::Restore)?;
             restored.records += r.records;
             restored.bytes += r.bytes;
             stores.push((spec.name.clone(), store.shared()));
@@ -87,6 +95,7 @@ impl Task {
                 registry.insert((name.clone(), partition), SharedStore::clone(store));
             }
         }
+        drop(standbys);
         Ok(Self {
             id,
             ctx: TaskContext::new(id, Arc::clone(&env.clock)),
@@ -330,7 +339,12 @@ fn applied_positions(stores: &[(String, SharedStore)]) -> HashMap<String, i64> {
 
 /// Opens one store of task `id` and restores it; a store that cannot be read, or whose checkpoint
 /// does not fit its changelog, is wiped and rebuilt from the changelog — never served as is.
-fn open_store(env: &TaskEnv, spec: &StoreSpec, id: TaskId) -> Result<(Store, Restored)> {
+pub(crate) fn open_store(
+    env: &TaskEnv,
+    spec: &StoreSpec,
+    id: TaskId,
+    mode: restore::Mode,
+) -> Result<(Store, Restored)> {
     let dir = layout::store_dir(&env.state_dir, &env.application_id, id, &spec.name);
     let changelog = spec.logged.then(|| ChangelogPartition {
         topic: naming::changelog_topic(&env.application_id, &spec.name),
@@ -353,7 +367,7 @@ fn open_store(env: &TaskEnv, spec: &StoreSpec, id: TaskId) -> Result<(Store, Res
         let Some(changelog) = &changelog else {
             return Ok((store, Restored::default()));
         };
-        match restore::restore(env, &mut store, changelog)? {
+        match restore::replay(env, &mut store, changelog, mode)? {
             Some(restored) => return Ok((store, restored)),
             None if attempt == 0 => {
                 tracing::warn!(task = %id, store = %spec.name, "wiping the local store and rebuilding it from the changelog");

@@ -181,6 +181,7 @@ impl TestDriverBuilder {
             }),
             clock: Arc::clone(&clock) as Arc<dyn Clock>,
             globals: crate::runtime::global::stores(&self.topology)?,
+            standbys: std::sync::Mutex::default(),
         });
         let mut core = Core {
             topology: Arc::new(self.topology),

@@ -1,0 +1,66 @@
+//! A standby task: the logged stores of a task another instance runs, kept close to their
+//! changelogs here, so that if this instance takes the task over it restores only the tail.
+//! Its stores live where the active task's would (same directory and checkpoint), so becoming
+//! active is just closing the standby and opening the task.
+
+use super::restore::{self, Mode};
+use super::task::open_store;
+use super::{TaskEnv, TaskId};
+use crate::error::Result;
+use crate::state::{Store, StoreBackend};
+use crate::topology::Subtopology;
+
+pub(crate) struct StandbyTask {
+    id: TaskId,
+    stores: Vec<Store>,
+    /// A store stopped matching its changelog: drop and reopen (which rebuilds it).
+    pub(crate) stale: bool,
+}
+
+impl StandbyTask {
+    /// Opens (and catches up) the RocksDB, logged stores of task `id`; in-memory or unlogged
+    /// stores have nothing to keep warm.
+    pub(crate) fn open(env: &TaskEnv, sub: &Subtopology, partition: i32) -> Result<Self> {
+        let id = TaskId {
+            subtopology: sub.id,
+            partition,
+        };
+        let stores = sub
+            .stores
+            .iter()
+            .filter(|spec| spec.logged && spec.backend == StoreBackend::RocksDb)
+            .map(|spec| open_store(env, spec, id, Mode::Standby).map(|(store, _)| store))
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            id,
+            stores,
+            stale: false,
+        })
+    }
+
+    /// Applies what the changelogs gained since the last call; returns the records applied.
+    pub(crate) fn catch_up(&mut self, env: &TaskEnv) -> Result<u64> {
+        let mut applied = 0;
+        for store in &mut self.stores {
+            let Some(changelog) = store.changelog().cloned() else {
+                continue;
+            };
+            match restore::replay(env, store, &changelog, Mode::Standby)? {
+                Some(r) => applied += r.records,
+                None => {
+                    tracing::warn!(task = %self.id, store = store.name(), "standby store no longer matches its changelog; it will be rebuilt");
+                    self.stale = true;
+                }
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Changelog offset each store reflects (`None`: nothing applied yet).
+    pub(crate) fn changelog_offsets(&self) -> Vec<(String, Option<i64>)> {
+        self.stores
+            .iter()
+            .map(|s| (s.name().to_owned(), s.changelog_offset()))
+            .collect()
+    }
+}

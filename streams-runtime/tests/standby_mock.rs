@@ -1,0 +1,134 @@
+//! Standby replicas on the mock cluster, two instances in one process: with
+//! `num.standby.replicas = 1` the instance that takes over a task finds its stores warm and
+//! restores nothing, without one it restores the whole changelog — no record lost either way.
+//! In-process on the mock because the takeover needs the group to reassign a departed member's
+//! partitions (tansu 0.6.0 does not, see `examples/tests/click_aggregator_failover.rs`).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::*;
+use streams_runtime::KafkaStreams;
+use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
+use streams_runtime::testing::read_topic;
+
+const INPUT: &str = "clicks";
+const OUTPUT: &str = "counts";
+const STORE: &str = "click-counts";
+const APP: &str = "standby-app";
+
+fn config(dir: &std::path::Path, standbys: usize) -> StreamsConfig {
+    StreamsConfig::builder(APP)
+        .state_dir(dir)
+        .processing_guarantee(ProcessingGuarantee::AtLeastOnce)
+        .commit_interval(Duration::from_millis(200))
+        .num_standby_replicas(standbys)
+        .kafka_property("consumer.session.timeout.ms", "6000")
+        .kafka_property("consumer.heartbeat.interval.ms", "500")
+        .build()
+        .expect("config")
+}
+
+/// Runs A and B, produces clicks, closes A once everything is committed (and, with standbys,
+/// mirrored on B); returns what B restored when taking A's tasks over, and B's final counts.
+async fn failover(standbys: usize) -> (u64, BTreeMap<String, u64>, BTreeMap<String, u64>) {
+    let broker = mock_with_topics(INPUT, OUTPUT).await;
+    let cluster = broker.cluster();
+    let (dir_a, dir_b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let a = KafkaStreams::start_on(
+        click_count_topology(INPUT, OUTPUT, STORE),
+        config(dir_a.path(), standbys),
+        cluster.clone(),
+    )
+    .await
+    .expect("start a");
+    wait_for("a owns every task", Duration::from_secs(30), || {
+        a.active_tasks().len() == 3
+    })
+    .await;
+    let b = KafkaStreams::start_on(
+        click_count_topology(INPUT, OUTPUT, STORE),
+        config(dir_b.path(), standbys),
+        cluster.clone(),
+    )
+    .await
+    .expect("start b");
+    wait_for("the tasks split between a and b", Duration::from_secs(60), || {
+        !a.active_tasks().is_empty()
+            && !b.active_tasks().is_empty()
+            && a.active_tasks().len() + b.active_tasks().len() == 3
+    })
+    .await;
+    let input = clicks(0, 900);
+    produce_clicks(&cluster, INPUT, &input).await;
+    wait_for("every click processed", Duration::from_secs(60), || {
+        a.metrics().records_processed + b.metrics().records_processed >= input.len() as u64
+    })
+    .await;
+    let commits = a.metrics().commits;
+    wait_for("a commit on a after that", Duration::from_secs(30), || {
+        a.metrics().commits > commits
+    })
+    .await;
+    let a_tasks = a.active_tasks();
+    if standbys > 0 {
+        // B mirrors each of A's tasks up to the end of its changelog.
+        let changelog = format!("{APP}-{STORE}-changelog");
+        let ends: BTreeMap<i32, i64> = read_topic(&cluster, &changelog)
+            .await
+            .expect("changelog")
+            .into_iter()
+            .fold(BTreeMap::new(), |mut ends, r| {
+                let end = ends.entry(r.partition).or_insert(-1);
+                *end = (*end).max(r.offset);
+                ends
+            });
+        wait_for(
+            "b's standbys caught up with a's changelogs",
+            Duration::from_secs(60),
+            || {
+                let standby = b.standby_tasks();
+                a_tasks.iter().all(|t| {
+                    standby.iter().any(|s| {
+                        s.task == *t
+                            && s.changelog_offsets
+                                .iter()
+                                .all(|(_, offset)| *offset == ends.get(&t.partition).copied())
+                    })
+                })
+            },
+        )
+        .await;
+        assert!(
+            a.members().iter().any(|m| !m.standby_tasks.is_empty()),
+            "membership reports standbys"
+        );
+    }
+    let restored_before = b.metrics().records_restored;
+    a.close().await.expect("close a");
+    wait_for("b takes every task over", Duration::from_secs(60), || {
+        b.active_tasks().len() == 3
+    })
+    .await;
+    let restored = b.metrics().records_restored - restored_before;
+    let counts = window_store_counts(&b, STORE);
+    b.close().await.expect("close b");
+    (restored, counts, expected_counts(&input))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_makes_failover_restore_nothing_and_loses_nothing() {
+    let (restored, counts, expected) = failover(1).await;
+    assert_eq!(counts, expected, "no record lost");
+    assert_eq!(restored, 0, "the standby's stores were warm");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_standby_failover_restores_the_changelog() {
+    let (restored, counts, expected) = failover(0).await;
+    assert_eq!(counts, expected, "no record lost");
+    eprintln!("records restored at takeover without a standby: {restored}");
+    assert!(restored > 0, "the taken-over tasks were rebuilt from their changelogs");
+}
