@@ -2,6 +2,7 @@
 # Runs the benchmarks in release mode and writes benches/results/*.md:
 #   pipelines.md — the framework against hand-written rdkafka / RocksDB baselines;
 #   queries.md   — interactive-query latency, local and proxied;
+#   failover.md  — failover time with and without a standby, restoration throughput;
 #   micro.md     — criterion micro-benchmarks (codecs, partitioner, windows, store through the cache).
 # Benchmarks use their own target directory so they never invalidate the test build.
 set -euo pipefail
@@ -12,6 +13,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR}-bench"
 
 cargo bench -p streams-benches --bench pipelines
 cargo bench -p streams-benches --bench queries
+cargo bench -p streams-benches --bench failover
 
 out=benches/results/micro.md
 {

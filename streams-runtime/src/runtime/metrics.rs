@@ -14,6 +14,7 @@ pub struct Metrics {
     commit_latency_max_us: AtomicU64,
     aborted_commits: AtomicU64,
     records_restored: AtomicU64,
+    bytes_restored: AtomicU64,
     restore_time_total_us: AtomicU64,
     dropped_late_records: AtomicU64,
     failed_stream_threads: AtomicU64,
@@ -42,6 +43,8 @@ pub struct MetricsSnapshot {
     pub aborted_commits: u64,
     /// Changelog records replayed into local stores.
     pub records_restored: u64,
+    /// Key and value bytes of those records.
+    pub bytes_restored: u64,
     /// Time spent restoring.
     pub restore_time_total: Duration,
     /// Records dropped because their window had closed.
@@ -87,8 +90,9 @@ impl Metrics {
         self.aborted_commits.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn record_restore(&self, records: u64, took: Duration) {
+    pub(crate) fn record_restore(&self, records: u64, bytes: u64, took: Duration) {
         self.records_restored.fetch_add(records, Ordering::Relaxed);
+        self.bytes_restored.fetch_add(bytes, Ordering::Relaxed);
         self.restore_time_total_us
             .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
     }
@@ -116,6 +120,7 @@ impl Metrics {
             commit_latency_max: Duration::from_micros(self.commit_latency_max_us.load(Ordering::Relaxed)),
             aborted_commits: self.aborted_commits.load(Ordering::Relaxed),
             records_restored: self.records_restored.load(Ordering::Relaxed),
+            bytes_restored: self.bytes_restored.load(Ordering::Relaxed),
             restore_time_total: Duration::from_micros(self.restore_time_total_us.load(Ordering::Relaxed)),
             dropped_late_records: self.dropped_late_records.load(Ordering::Relaxed),
             failed_stream_threads: self.failed_stream_threads.load(Ordering::Relaxed),

@@ -114,6 +114,12 @@ impl Exporter {
             m.records_restored.to_string(),
         );
         metric(
+            "bytes_restored_total",
+            "counter",
+            "Key and value bytes replayed into local stores.",
+            m.bytes_restored.to_string(),
+        );
+        metric(
             "restore_time_seconds_total",
             "counter",
             "Time spent restoring stores.",

@@ -103,7 +103,7 @@ pub(crate) fn replay(
         );
         return Ok(Some(restored));
     }
-    env.metrics.record_restore(restored.records, elapsed);
+    env.metrics.record_restore(restored.records, restored.bytes, elapsed);
     tracing::info!(
         store = store.name(),
         changelog = topic,
