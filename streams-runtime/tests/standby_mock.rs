@@ -48,13 +48,15 @@ async fn failover(standbys: usize) -> (u64, BTreeMap<String, u64>, BTreeMap<Stri
         a.active_tasks().len() == 3
     })
     .await;
-    let b = KafkaStreams::start_on(
-        click_count_topology(INPUT, OUTPUT, STORE),
-        config(dir_b.path(), standbys),
-        cluster.clone(),
-    )
-    .await
-    .expect("start b");
+    let b = std::sync::Arc::new(
+        KafkaStreams::start_on(
+            click_count_topology(INPUT, OUTPUT, STORE),
+            config(dir_b.path(), standbys),
+            cluster.clone(),
+        )
+        .await
+        .expect("start b"),
+    );
     wait_for("the tasks split between a and b", Duration::from_secs(60), || {
         !a.active_tasks().is_empty()
             && !b.active_tasks().is_empty()
@@ -105,6 +107,7 @@ async fn failover(standbys: usize) -> (u64, BTreeMap<String, u64>, BTreeMap<Stri
             a.members().iter().any(|m| !m.standby_tasks.is_empty()),
             "membership reports standbys"
         );
+        stale_reads_come_from_the_standby(&b).await;
     }
     let restored_before = b.metrics().records_restored;
     a.close().await.expect("close a");
@@ -116,6 +119,40 @@ async fn failover(standbys: usize) -> (u64, BTreeMap<String, u64>, BTreeMap<Stri
     let counts = window_store_counts(&b, STORE);
     b.close().await.expect("close b");
     (restored, counts, expected_counts(&input))
+}
+
+/// With `?stale=true`, B answers every user's windows itself: from its active store for its own
+/// tasks, from its standby (marked as such) for A's — where without it there is no answer
+/// (A serves no queries here, so the request cannot be routed to the active owner).
+async fn stale_reads_come_from_the_standby(b: &std::sync::Arc<KafkaStreams>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    streams_runtime::server::serve(std::sync::Arc::clone(b), addr, std::future::pending())
+        .await
+        .expect("serve");
+    let http = reqwest::Client::new();
+    let mut from_standby = 0;
+    for user in (0..7).map(|i| format!("user-{i}")) {
+        let url = format!("http://{addr}/stores/{STORE}/keys/{user}");
+        let stale: serde_json::Value = http
+            .get(&url)
+            .query(&[("stale", "true")])
+            .send()
+            .await
+            .expect("query")
+            .json()
+            .await
+            .expect("json");
+        assert!(stale["windows"].as_array().is_some_and(|w| !w.is_empty()), "{stale}");
+        if stale.get("standby").is_some() {
+            from_standby += 1;
+            assert!(stale["standby"]["changelog_offset"].is_i64(), "{stale}");
+            let fresh = http.get(&url).send().await.expect("query");
+            assert_eq!(fresh.status(), 503, "not stale: only the active owner may answer");
+        }
+    }
+    assert!(from_standby > 0, "some users live in a's tasks");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,6 +17,8 @@ use crate::window::TimeWindow;
 pub struct QueryClient {
     base: String,
     http: reqwest::Client,
+    /// Key lookups may be answered by a standby replica (possibly behind the active task).
+    stale: bool,
 }
 
 impl QueryClient {
@@ -31,7 +33,16 @@ impl QueryClient {
         Self {
             base: base.trim_end_matches('/').to_owned(),
             http: reqwest::Client::new(),
+            stale: false,
         }
+    }
+
+    /// Lets key lookups be answered by a standby replica when that is closer or the active task
+    /// is unavailable (during a rebalance or restore): an answer instead of a 503, possibly a
+    /// little behind. Kafka Streams' `enableStaleStores()`.
+    pub fn allow_stale(mut self) -> Self {
+        self.stale = true;
+        self
     }
 
     /// Typed access to key-value store `store`.
@@ -63,7 +74,11 @@ impl QueryClient {
     /// GET `url`; `None` on 404 (no such key), an error on other failures.
     async fn get(&self, url: &str, query: &[(&str, String)]) -> Result<Option<Value>> {
         let failed = |e: reqwest::Error| Error::new(ErrorKind::Query, format!("query `{url}` failed")).with_source(e);
-        let answer = self.http.get(url).query(query).send().await.map_err(failed)?;
+        let mut request = self.http.get(url).query(query);
+        if self.stale {
+            request = request.query(&[("stale", "true")]);
+        }
+        let answer = request.send().await.map_err(failed)?;
         let status = answer.status();
         let body: Value = answer.json().await.map_err(failed)?;
         if status.is_success() {

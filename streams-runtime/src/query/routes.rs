@@ -2,6 +2,8 @@
 //!
 //! `GET /stores/{store}/keys/{key}` — a key-value store's value for `key`; for a window store
 //! the windows of `key` (`?from=&to=` in epoch ms, or one window with `?window_start=`).
+//! `?stale=true` accepts an answer from a standby replica (local first, or another instance's
+//! while the partition has no active owner); such answers carry `standby.changelog_offset`.
 //! `GET /stores/{store}` — entries of a store across all instances (`?prefix=`, `?from=`,
 //! `?to=` on the key's text, `?after=` + `?limit=` to page; `?scope=local` for this instance's
 //! partitions only). `GET /metadata` — instances, their endpoints, tasks and lags.
@@ -50,11 +52,16 @@ fn unavailable(message: String) -> Response {
 /// Where a partition of a store is answered.
 enum Owner {
     Local(SharedStore),
+    /// A local standby (the caller accepts stale reads), with the changelog offset it reflects.
+    Standby(SharedStore, Option<i64>),
     Remote(String),
     Nobody(String),
 }
 
-fn owner(streams: &KafkaStreams, store: &str, partition: i32, subtopology: u32, hops: u32) -> Owner {
+fn owner(streams: &KafkaStreams, store: &str, partition: i32, subtopology: u32, hops: u32, stale: bool) -> Owner {
+    if stale && let Some((standby, offset)) = local_standby(streams, store, partition) {
+        return Owner::Standby(standby, offset);
+    }
     if let Some(local) = streams
         .registry()
         .read()
@@ -72,8 +79,42 @@ fn owner(streams: &KafkaStreams, store: &str, partition: i32, subtopology: u32, 
     }
     match streams.membership().remote_owner(task).and_then(|m| m.endpoint) {
         Some(endpoint) => Owner::Remote(endpoint),
+        // No active owner: a stale read may still be served by another instance's standby.
+        None if stale => match streams
+            .members()
+            .into_iter()
+            .find(|m| m.process_id != streams.process_id() && m.standby_tasks.contains(&task.to_string()))
+            .and_then(|m| m.endpoint)
+        {
+            Some(endpoint) => Owner::Remote(endpoint),
+            None => Owner::Nobody(format!(
+                "{why} and no standby of it is known (rebalancing or restoring); retry"
+            )),
+        },
         None => Owner::Nobody(format!("{why} (rebalancing or restoring); retry")),
     }
+}
+
+/// Only when this instance does not run the partition actively (an active copy is fresher).
+fn local_standby(streams: &KafkaStreams, store: &str, partition: i32) -> Option<(SharedStore, Option<i64>)> {
+    let active = streams
+        .registry()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains_key(&(store.to_owned(), partition));
+    if active {
+        return None;
+    }
+    streams.standby_store(store, partition)
+}
+
+/// Marks an answer read from a standby: `standby.changelog_offset` says how far it reflects the
+/// changelog (the active task may be further).
+fn with_standby(mut body: Value, standby_offset: Option<Option<i64>>) -> Value {
+    if let Some(offset) = standby_offset {
+        body["standby"] = json!({ "changelog_offset": offset });
+    }
+    body
 }
 
 /// Forwards this request to `endpoint` once.
@@ -103,6 +144,9 @@ pub(crate) struct KeyQuery {
     window_start: Option<i64>,
     #[serde(default)]
     hops: u32,
+    /// Accept an answer from a standby replica, which may lag behind the active task.
+    #[serde(default)]
+    stale: bool,
 }
 
 /// The store's query adapter and its sub-topology, or a 404 naming the stores there are.
@@ -143,8 +187,9 @@ pub(crate) async fn get_key(
         Ok(p) => p,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
-    let local = match owner(streams, &store, partition, subtopology, params.hops) {
-        Owner::Local(local) => local,
+    let (local, standby_offset) = match owner(streams, &store, partition, subtopology, params.hops, params.stale) {
+        Owner::Local(local) => (local, None),
+        Owner::Standby(standby, offset) => (standby, Some(offset)),
         Owner::Remote(endpoint) => {
             return proxy(
                 &state,
@@ -166,9 +211,10 @@ pub(crate) async fn get_key(
                 );
             }
             match query.get(&local, &key) {
-                Ok(Ok(Some(value))) => Json(json!({
-                    "key": key, "value": value, "partition": partition, "served_by": served_by
-                }))
+                Ok(Ok(Some(value))) => Json(with_standby(
+                    json!({ "key": key, "value": value, "partition": partition, "served_by": served_by }),
+                    standby_offset,
+                ))
                 .into_response(),
                 Ok(Ok(None)) => error(StatusCode::NOT_FOUND, format!("no value for key `{key}` in `{store}`")),
                 Ok(Err(bad)) => error(StatusCode::BAD_REQUEST, bad),
@@ -197,9 +243,10 @@ pub(crate) async fn get_key(
                     StatusCode::NOT_FOUND,
                     format!("no value for key `{key}` in the window starting at {from} in `{store}`"),
                 ),
-                Ok(Ok(windows)) => Json(json!({
-                    "key": key, "windows": windows, "partition": partition, "served_by": served_by
-                }))
+                Ok(Ok(windows)) => Json(with_standby(
+                    json!({ "key": key, "windows": windows, "partition": partition, "served_by": served_by }),
+                    standby_offset,
+                ))
                 .into_response(),
                 Ok(Err(bad)) => error(StatusCode::BAD_REQUEST, bad),
                 Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),

@@ -265,6 +265,17 @@ impl KafkaStreams {
         &self.env.registry
     }
 
+    /// Store `name` of this instance's standby for `partition`, and the changelog offset it
+    /// reflects (for reads that accept stale data).
+    pub(crate) fn standby_store(&self, name: &str, partition: i32) -> Option<(crate::state::SharedStore, Option<i64>)> {
+        let standbys = self.env.standbys.lock().unwrap_or_else(|e| e.into_inner());
+        standbys.values().filter(|s| s.partition() == partition).find_map(|s| {
+            let store = s.store(name)?;
+            let offset = crate::state::Store::lock(&store).changelog_offset();
+            Some((store, offset))
+        })
+    }
+
     /// The cluster this instance talks to.
     pub fn cluster(&self) -> &KafkaCluster {
         &self.cluster

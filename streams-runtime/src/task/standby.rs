@@ -7,12 +7,13 @@ use super::restore::{self, Mode};
 use super::task::open_store;
 use super::{TaskEnv, TaskId};
 use crate::error::Result;
-use crate::state::{Store, StoreBackend};
+use crate::state::{SharedStore, Store, StoreBackend};
 use crate::topology::Subtopology;
 
 pub(crate) struct StandbyTask {
     id: TaskId,
-    stores: Vec<Store>,
+    /// Shared so that queries allowing stale reads can read them.
+    stores: Vec<SharedStore>,
     /// A store stopped matching its changelog: drop and reopen (which rebuilds it).
     pub(crate) stale: bool,
 }
@@ -29,7 +30,7 @@ impl StandbyTask {
             .stores
             .iter()
             .filter(|spec| spec.logged && spec.backend == StoreBackend::RocksDb)
-            .map(|spec| open_store(env, spec, id, Mode::Standby).map(|(store, _)| store))
+            .map(|spec| open_store(env, spec, id, Mode::Standby).map(|(store, _)| store.shared()))
             .collect::<Result<_>>()?;
         Ok(Self {
             id,
@@ -41,11 +42,12 @@ impl StandbyTask {
     /// Applies what the changelogs gained since the last call; returns the records applied.
     pub(crate) fn catch_up(&mut self, env: &TaskEnv) -> Result<u64> {
         let mut applied = 0;
-        for store in &mut self.stores {
+        for shared in &self.stores {
+            let mut store = Store::lock(shared);
             let Some(changelog) = store.changelog().cloned() else {
                 continue;
             };
-            match restore::replay(env, store, &changelog, Mode::Standby)? {
+            match restore::replay(env, &mut store, &changelog, Mode::Standby)? {
                 Some(r) => applied += r.records,
                 None => {
                     tracing::warn!(task = %self.id, store = store.name(), "standby store no longer matches its changelog; it will be rebuilt");
@@ -60,7 +62,19 @@ impl StandbyTask {
     pub(crate) fn changelog_offsets(&self) -> Vec<(String, Option<i64>)> {
         self.stores
             .iter()
-            .map(|s| (s.name().to_owned(), s.changelog_offset()))
+            .map(|s| {
+                let s = Store::lock(s);
+                (s.name().to_owned(), s.changelog_offset())
+            })
             .collect()
+    }
+
+    /// Store `name` of this standby, for a stale read.
+    pub(crate) fn store(&self, name: &str) -> Option<SharedStore> {
+        self.stores.iter().find(|s| Store::lock(s).name() == name).cloned()
+    }
+
+    pub(crate) fn partition(&self) -> i32 {
+        self.id.partition
     }
 }
