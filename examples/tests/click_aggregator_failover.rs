@@ -26,7 +26,7 @@ use streams_runtime::window::TumblingWindows;
 const CLICKS: usize = 6_000;
 const USERS: u64 = 20;
 
-fn spawn_instance(bootstrap: &str, dir: &Path, name: &str) -> Child {
+fn spawn_instance(bootstrap: &str, dir: &Path, name: &str, standbys: usize) -> Child {
     let log = File::create(dir.join(format!("{name}.log"))).expect("log file");
     Command::new(env!("CARGO_BIN_EXE_click-aggregator"))
         .args([
@@ -48,6 +48,7 @@ fn spawn_instance(bootstrap: &str, dir: &Path, name: &str) -> Child {
             "consumer.heartbeat.interval.ms=1000",
         ])
         .args(["--config", "consumer.max.poll.interval.ms=10000"])
+        .args(["--config", &format!("num.standby.replicas={standbys}")])
         .env("RUST_LOG", "info,librdkafka=warn,rdkafka=warn")
         .stdout(log.try_clone().expect("log handle"))
         .stderr(log)
@@ -103,17 +104,26 @@ async fn latest_counts(cluster: &KafkaCluster) -> BTreeMap<String, u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn survivor_takes_over_after_kill_9_on_the_mock_cluster() {
-    survivor_takes_over_after_kill_9(TestBroker::mock().expect("mock cluster")).await;
+    survivor_takes_over_after_kill_9(TestBroker::mock().expect("mock cluster"), 0).await;
+}
+
+/// With a standby, the survivor promotes its warm copy of A's tasks instead of rebuilding them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survivor_with_a_standby_takes_over_after_kill_9_on_the_mock_cluster() {
+    survivor_takes_over_after_kill_9(TestBroker::mock().expect("mock cluster"), 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "tansu 0.6.0 never reassigns the killed member's partitions (see module docs)"]
 async fn survivor_takes_over_after_kill_9_on_tansu() {
-    survivor_takes_over_after_kill_9(TestBroker::tansu().expect("tansu broker (install: scripts/setup.sh --tansu)"))
-        .await;
+    survivor_takes_over_after_kill_9(
+        TestBroker::tansu().expect("tansu broker (install: scripts/setup.sh --tansu)"),
+        0,
+    )
+    .await;
 }
 
-async fn survivor_takes_over_after_kill_9(broker: TestBroker) {
+async fn survivor_takes_over_after_kill_9(broker: TestBroker, standbys: usize) {
     let cluster = broker.cluster();
     broker.create_topic(INPUT_TOPIC, PARTITIONS).await.expect("input topic");
     broker
@@ -147,8 +157,8 @@ async fn survivor_takes_over_after_kill_9(broker: TestBroker) {
             .or_insert(0u64) += 1;
     }
 
-    let mut a = spawn_instance(broker.bootstrap_servers(), dir.path(), "a");
-    let mut b = spawn_instance(broker.bootstrap_servers(), dir.path(), "b");
+    let mut a = spawn_instance(broker.bootstrap_servers(), dir.path(), "a", standbys);
+    let mut b = spawn_instance(broker.bootstrap_servers(), dir.path(), "b", standbys);
     // Both instances own tasks before the stream starts flowing.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while !(log_of(dir.path(), "a").contains("task assigned") && log_of(dir.path(), "b").contains("task assigned")) {
@@ -166,6 +176,18 @@ async fn survivor_takes_over_after_kill_9(broker: TestBroker) {
     for chunk in before.chunks(500) {
         produce(&cluster, chunk).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    if standbys > 0 {
+        // B keeps a standby of A's tasks (placed once both appear in the membership topic).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while !log_of(dir.path(), "b").contains("standby opened") {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "B never opened a standby:\n{}",
+                log_of(dir.path(), "b")
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
     a.kill().expect("kill -9 instance A");
     a.wait().expect("reap A");
@@ -190,10 +212,17 @@ async fn survivor_takes_over_after_kill_9(broker: TestBroker) {
         latest = latest_counts(&cluster).await;
     }
     let log_b = log_of(dir.path(), "b");
-    assert!(
-        log_b.contains("restored"),
-        "B restored A's partitions from their changelogs:\n{log_b}"
-    );
+    if standbys == 0 {
+        assert!(
+            log_b.contains("restored"),
+            "B restored A's partitions from their changelogs:\n{log_b}"
+        );
+    } else {
+        assert!(
+            log_b.contains("standby opened") && log_b.contains("promoting the local standby"),
+            "B kept standbys of A's tasks and promoted them:\n{log_b}"
+        );
+    }
 
     // SIGTERM: the survivor commits, closes and exits cleanly.
     let status = Command::new("kill")

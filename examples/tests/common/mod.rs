@@ -21,6 +21,11 @@ pub async fn word_count_input(broker: &TestBroker, lines: impl IntoIterator<Item
     for topic in [pipeline::topics::TEXT_LINES, pipeline::topics::WORD_COUNTS] {
         broker.create_topic(topic, 3).await.expect("topic");
     }
+    produce_lines(broker, lines).await
+}
+
+/// Produces `lines` to the (existing) word-count input topic; returns the expected counts.
+pub async fn produce_lines(broker: &TestBroker, lines: impl IntoIterator<Item = String>) -> BTreeMap<String, u64> {
     let producer: FutureProducer = broker.cluster().client_config().create().expect("producer");
     let mut expected = BTreeMap::new();
     for (i, text) in lines.into_iter().enumerate() {

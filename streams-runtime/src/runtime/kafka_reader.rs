@@ -120,6 +120,10 @@ impl PartitionReader for KafkaPartitionReader {
         let mut last_progress = Instant::now();
         while last_offset + 1 < to {
             match consumer.poll(Duration::from_millis(200)) {
+                // A pooled consumer may still hand out a message fetched for its previous
+                // assignment: only this partition's records, from `from` on, count.
+                Some(Ok(message))
+                    if message.topic() != topic || message.partition() != partition || message.offset() < from => {}
                 Some(Ok(message)) => {
                     last_offset = message.offset();
                     last_progress = Instant::now();
