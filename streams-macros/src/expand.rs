@@ -81,11 +81,33 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 formats,
                 key,
                 value,
+                global,
             } => {
                 source_topics.push(topic.clone());
                 topic_consts.push(topic_const(topic));
                 let (key_codec, value_codec) = codecs(formats, Some(key), Some(value));
                 let consumed = consumed(key, value, &key_codec, &value_codec, None);
+                if *global {
+                    let name = &store.name;
+                    statements.push(quote! {
+                        let #var = __builder.global_table_with::<#key, #value>(#topic, #consumed, #name);
+                    });
+                    // Readable locally (every instance has all of it); not served over HTTP.
+                    store_items.push(store_accessor(
+                        app,
+                        store,
+                        key,
+                        value,
+                        StoreLayout::KeyValue,
+                        false,
+                        &mut topic_consts,
+                    ));
+                    outputs[i] = Some(Output {
+                        key: Some(key.clone()),
+                        value: Some(value.clone()),
+                    });
+                    continue;
+                }
                 let materialized = materialized(store);
                 statements.push(quote! {
                     let #var = __builder.table_with::<#key, #value>(#topic, #consumed, #materialized);
@@ -213,6 +235,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 table_value,
                 left,
                 outer,
+                global_key,
                 output,
             } => {
                 let input = edge_input(node, &def.nodes, key.as_ref(), value);
@@ -227,7 +250,37 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                     }
                 });
                 let k = if key.is_some() { quote!(k) } else { quote!(_) };
-                if let Some(window) = window {
+                if let Some(key_fn) = global_key {
+                    // Stream-global: the key function's output is the global table's key.
+                    let value_arg = if value.by_ref {
+                        quote!(v)
+                    } else {
+                        quote!(::core::clone::Clone::clone(v))
+                    };
+                    let (method, table_arg) = match (*left, table_value.by_ref) {
+                        (false, true) => (quote!(join_global), quote!(g)),
+                        (false, false) => (quote!(join_global), quote!(::core::clone::Clone::clone(g))),
+                        (true, true) => (quote!(left_join_global), quote!(g)),
+                        (true, false) => (quote!(left_join_global), quote!(g.cloned())),
+                    };
+                    let key_ty = key.as_ref().map_or_else(
+                        || quote!(_),
+                        |k| {
+                            let ty = &k.ty;
+                            quote!(#ty)
+                        },
+                    );
+                    let value_ty = &value.ty;
+                    let mapper = quote_spanned! {syn::spanned::Spanned::span(key_fn)=>
+                        move |k: &#key_ty, v: &#value_ty| #key_fn(k, v)
+                    };
+                    statements.push(quote! {
+                        let #var = {
+                            let __in = #input;
+                            __in.#method(&#table_var, #mapper, move |#k, v, g| -> #output { #name(#key_arg #value_arg, #table_arg) })
+                        };
+                    });
+                } else if let Some(window) = window {
                     // Stream-stream: `v`/`o` are `&V`/`&V2`, or `Option<&..>` on an outer side.
                     let arg = |by_ref: bool, optional: bool, var: TokenStream| match (by_ref, optional) {
                         (true, _) => var,

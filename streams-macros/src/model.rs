@@ -112,6 +112,8 @@ pub(crate) enum NodeKind {
         formats: Formats,
         key: Type,
         value: Type,
+        /// `global`: replicated in full on every instance, joined by a computed key.
+        global: bool,
     },
     /// A function with `#[from(..)]` and no role attribute.
     Transform(StatelessFn),
@@ -137,6 +139,8 @@ pub(crate) enum NodeKind {
         left: bool,
         /// Stream joins: the first value is optional too (outer join).
         outer: bool,
+        /// `#[join(global = G, key = f)]`: `f(&K, &V)` gives the global table's key.
+        global_key: Option<syn::Path>,
         output: Type,
     },
     /// `#[sink(topic = .., from = ..)]` on a function whose output is written to the topic.

@@ -252,13 +252,14 @@ fn parse_type_alias(item: &mut ItemType, errors: &mut Errors) -> Option<Node> {
             }
         }
         Some("table") => {
-            let (topic, store, formats) = parse_table_args(first, errors)?;
+            let (topic, store, formats, global) = parse_table_args(first, errors)?;
             NodeKind::Table {
                 topic,
                 store,
                 formats,
                 key,
                 value,
+                global,
             }
         }
         _ => {
@@ -584,12 +585,20 @@ fn parse_aggregate(
     })
 }
 
-fn parse_join(
-    item: &ItemFn,
-    params: &[(Param, bool)],
-    (table, window): (Ident, Option<JoinWindowDef>),
-    errors: &mut Errors,
-) -> Option<NodeKind> {
+/// What a `#[join]` reads besides its input: a table, a stream (with a window) or a global table
+/// (with a key function).
+struct JoinPartner {
+    node: Ident,
+    window: Option<JoinWindowDef>,
+    global_key: Option<syn::Path>,
+}
+
+fn parse_join(item: &ItemFn, params: &[(Param, bool)], partner: JoinPartner, errors: &mut Errors) -> Option<NodeKind> {
+    let JoinPartner {
+        node: table,
+        window,
+        global_key,
+    } = partner;
     let (key, value, table_param) = match params {
         [(value, false), (t, false)] => (None, value.clone(), t.clone()),
         [(key, false), (value, false), (t, false)] => (Some(key.clone()), value.clone(), t.clone()),
@@ -642,6 +651,7 @@ fn parse_join(
         table_value,
         left,
         outer,
+        global_key,
         output: (**output).clone(),
     })
 }
@@ -757,10 +767,11 @@ fn parse_sink_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, For
 }
 
 /// `#[join(table = T)]` or `#[join(stream = S, within = "10s", grace = "..")]`, plus `from`.
-#[allow(clippy::type_complexity)]
-fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<((Ident, Option<JoinWindowDef>), Vec<Ident>)> {
+fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(JoinPartner, Vec<Ident>)> {
     let mut table = None;
     let mut stream = None;
+    let mut global = None;
+    let mut key: Option<syn::Path> = None;
     let mut within: Option<u64> = None;
     let mut grace: Option<u64> = None;
     let mut from = Vec::new();
@@ -769,6 +780,10 @@ fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<((Ident, Opt
             table = Some(meta.value()?.parse::<Ident>()?);
         } else if meta.path.is_ident("stream") {
             stream = Some(meta.value()?.parse::<Ident>()?);
+        } else if meta.path.is_ident("global") {
+            global = Some(meta.value()?.parse::<Ident>()?);
+        } else if meta.path.is_ident("key") {
+            key = Some(meta.value()?.parse::<syn::Path>()?);
         } else if meta.path.is_ident("within") {
             within = Some(parse_duration(&meta.value()?.parse::<LitStr>()?)?);
         } else if meta.path.is_ident("grace") {
@@ -777,23 +792,60 @@ fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<((Ident, Opt
             from.push(meta.value()?.parse::<Ident>()?);
         } else {
             return Err(meta.error(
-                "unknown `#[join]` argument; expected `table = node`, or `stream = node, within = \"..\"` \
-                 (and optional `grace`), and optional `from = node`",
+                "unknown `#[join]` argument; expected `table = node`, `stream = node, within = \"..\"` \
+                 (and optional `grace`), or `global = node, key = fn`, and optional `from = node`",
             ));
         }
         Ok(())
     });
     parsed?;
+    if let Some(global) = global {
+        if table.is_some() || stream.is_some() || within.is_some() || grace.is_some() {
+            errors.at(
+                attr_span(attr),
+                "`#[join(global = ..)]` takes `key = fn` (and optional `from`) only",
+            );
+            return None;
+        }
+        let Some(key) = key else {
+            errors.at(
+                global.span(),
+                "a global table is looked up by a key computed from each record: add `key = fn_name`, a \
+                 `fn(&K, &V) -> GK` returning the global table's key",
+            );
+            return None;
+        };
+        return Some((
+            JoinPartner {
+                node: global,
+                window: None,
+                global_key: Some(key),
+            },
+            from,
+        ));
+    }
+    if let Some(key) = &key {
+        errors.at(key.span(), "`key` applies to `#[join(global = ..)]` only");
+        return None;
+    }
     match (table, stream, within) {
-        (Some(table), None, None) if grace.is_none() => Some(((table, None), from)),
+        (Some(table), None, None) if grace.is_none() => Some((
+            JoinPartner {
+                node: table,
+                window: None,
+                global_key: None,
+            },
+            from,
+        )),
         (None, Some(stream), Some(within_ms)) => Some((
-            (
-                stream,
-                Some(JoinWindowDef {
+            JoinPartner {
+                node: stream,
+                window: Some(JoinWindowDef {
                     within_ms,
                     grace_ms: grace.unwrap_or(0),
                 }),
-            ),
+                global_key: None,
+            },
             from,
         )),
         (None, Some(_), None) => {
@@ -849,11 +901,12 @@ fn parse_store_args(attr: &Attribute, errors: &mut Errors) -> Option<Store> {
     })
 }
 
-fn parse_table_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, Store, Formats)> {
+fn parse_table_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, Store, Formats, bool)> {
     let mut topic = None;
     let mut store = None;
     let mut formats = Formats::default();
     let mut in_memory = false;
+    let mut global = false;
     let parsed = parse_args(attr, errors, |meta| {
         if parse_format_arg(&meta, &mut formats)? {
             return Ok(());
@@ -864,9 +917,12 @@ fn parse_table_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, St
             store = Some(meta.value()?.parse::<LitStr>()?);
         } else if meta.path.is_ident("in_memory") {
             in_memory = true;
+        } else if meta.path.is_ident("global") {
+            global = true;
         } else {
             return Err(meta.error(
-                "unknown `#[table]` argument; expected `topic`, `store`, `in_memory`, `key_format` or `value_format`",
+                "unknown `#[table]` argument; expected `topic`, `store`, `in_memory`, `global`, `key_format` or \
+                 `value_format`",
             ));
         }
         Ok(())
@@ -884,10 +940,12 @@ fn parse_table_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, St
         topic,
         Store {
             name: store,
-            in_memory,
-            logged: true,
+            in_memory: in_memory || global,
+            // A global table's topic is its changelog.
+            logged: !global,
         },
         formats,
+        global,
     ))
 }
 

@@ -71,8 +71,25 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
                 Some(_) => {}
             }
         }
-        if let NodeKind::Join { table, window, .. } = &node.kind {
+        if let NodeKind::Join {
+            table,
+            window,
+            global_key,
+            ..
+        } = &node.kind
+        {
             match index.get(&table.to_string()).map(|&i| &def.nodes[i].kind) {
+                Some(NodeKind::Table { global, .. }) if *global != global_key.is_some() => {
+                    errors.at(
+                        table.span(),
+                        if *global {
+                            format!("`{table}` is a global table: join it with `#[join(global = {table}, key = fn)]`")
+                        } else {
+                            format!("`{table}` is not a global table: join it with `#[join(table = {table})]`")
+                        },
+                    );
+                    ok = false;
+                }
                 Some(NodeKind::Table { .. }) if window.is_none() => {}
                 Some(NodeKind::Table { .. }) => {
                     errors.at(

@@ -48,7 +48,6 @@ async fn windowed_count_matches_the_input_in_output_and_store() {
     let broker = setup().await;
     let cluster = broker.cluster();
     let input = clicks(0, 900);
-    produce_clicks(&cluster, INPUT, &input).await;
     let state = tempfile::tempdir().expect("tempdir");
     // Two stream threads share the three tasks.
     let config = StreamsConfig::builder("wc")
@@ -61,6 +60,14 @@ async fn windowed_count_matches_the_input_in_output_and_store() {
     let streams = KafkaStreams::start_on(click_count_topology(INPUT, OUTPUT, STORE), config, cluster.clone())
         .await
         .expect("start");
+    // Records flow once both threads own tasks: a rebalance interrupting a commit would make
+    // at-least-once emit some updates twice, and this test counts every update.
+    wait_for("both threads own tasks", Duration::from_secs(60), || {
+        let threads = streams.tasks_per_thread();
+        threads.iter().all(|t| !t.is_empty()) && threads.iter().map(Vec::len).sum::<usize>() == 3
+    })
+    .await;
+    produce_clicks(&cluster, INPUT, &input).await;
     run_until_processed(&streams, input.len() as u64).await;
     let expected = expected_counts(&input);
 

@@ -291,6 +291,18 @@ impl KafkaStreams {
         self.env.metrics.snapshot()
     }
 
+    /// The tasks of each stream thread (Kafka Streams' `metadataForLocalThreads`), as last
+    /// reported by the threads.
+    pub fn tasks_per_thread(&self) -> Vec<Vec<TaskId>> {
+        self.statuses()
+            .map(|s| {
+                let mut tasks = s.tasks;
+                tasks.sort();
+                tasks
+            })
+            .collect()
+    }
+
     /// Tasks owned by this instance's threads, as of their last commit.
     pub fn active_tasks(&self) -> Vec<TaskId> {
         let mut tasks: Vec<TaskId> = self.statuses().flat_map(|s| s.tasks).collect();

@@ -137,6 +137,19 @@ pub mod shapes {
         format!("{} {}", user.map(|u| u.name).unwrap_or_default(), click.url)
     }
 
+    /// A global table and a join with it by a computed key.
+    #[table(topic = "user-directory", store = "user-directory", global)]
+    pub type Directory = (String, User);
+
+    pub fn user_of(user_id: &String, _click: &Click) -> String {
+        user_id.clone()
+    }
+
+    #[join(global = Directory, key = user_of)]
+    pub fn directory_name(#[from(Clicks)] click: &Click, user: Option<&User>) -> String {
+        format!("{} {}", click.url, user.map_or("?", |u| u.name.as_str()))
+    }
+
     /// Stream-stream joins: inner (with the key), left, outer.
     #[join(stream = MoreClicks, within = "30s")]
     pub fn same_user(#[from(Clicks)] user: &String, click: &Click, other: &Click) -> String {
