@@ -120,14 +120,11 @@ where
 
     /// A number the owning processor keeps with the data, under a key no session can have.
     pub(crate) fn marker(&self, name: &str) -> Result<Option<i64>> {
-        let value = Store::lock(&self.store).get(&marker_key(name))?;
-        Ok(value
-            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
-            .map(i64::from_be_bytes))
+        Store::lock(&self.store).marker(name)
     }
 
     pub(crate) fn set_marker(&self, name: &str, value: i64) {
-        Store::lock(&self.store).put(marker_key(name), Some(value.to_be_bytes().to_vec()));
+        Store::lock(&self.store).set_marker(name, value);
     }
 
     pub(crate) fn generation(&self) -> u64 {
@@ -168,12 +165,6 @@ fn key_prefix_end(key: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
-}
-
-fn marker_key(name: &str) -> Vec<u8> {
-    let mut out = vec![0xff; 4];
-    out.extend_from_slice(name.as_bytes());
-    out
 }
 
 fn split(bytes: &[u8], value: Vec<u8>) -> Option<RawSession> {

@@ -126,6 +126,20 @@ impl Store {
         self.generation += 1;
     }
 
+    /// A number a processor keeps with its data (committed, changelogged and restored with it),
+    /// under a key no entry of a layout with a 4-byte length prefix can have: `[0xff; 4]` + name
+    /// would announce a 4 GiB key.
+    pub(crate) fn marker(&self, name: &str) -> Result<Option<i64>> {
+        Ok(self
+            .get(&marker_key(name))?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map(i64::from_be_bytes))
+    }
+
+    pub(crate) fn set_marker(&mut self, name: &str, value: i64) {
+        self.put(marker_key(name), Some(value.to_be_bytes().to_vec()));
+    }
+
     /// How many rollbacks this store has seen.
     pub(crate) fn generation(&self) -> u64 {
         self.generation
@@ -153,4 +167,10 @@ impl Store {
     pub(crate) fn size_bytes(&self) -> u64 {
         self.backend.size_bytes()
     }
+}
+
+fn marker_key(name: &str) -> Vec<u8> {
+    let mut out = vec![0xff; 4];
+    out.extend_from_slice(name.as_bytes());
+    out
 }

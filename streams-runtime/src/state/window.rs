@@ -135,14 +135,11 @@ where
     /// A number the owning processor keeps with the data (committed and restored with it),
     /// under a key no window can have.
     pub(crate) fn marker(&self, name: &str) -> Result<Option<i64>> {
-        let value = Store::lock(&self.store).get(&marker_key(name))?;
-        Ok(value
-            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
-            .map(i64::from_be_bytes))
+        Store::lock(&self.store).marker(name)
     }
 
     pub(crate) fn set_marker(&self, name: &str, value: i64) {
-        Store::lock(&self.store).put(marker_key(name), Some(value.to_be_bytes().to_vec()));
+        Store::lock(&self.store).set_marker(name, value);
     }
 
     /// Rollbacks seen by the store (a processor's in-memory index is stale when it changed).
@@ -164,14 +161,6 @@ fn window_key(key: &[u8], start_ms: i64) -> Vec<u8> {
     out.extend_from_slice(&(key.len() as u32).to_be_bytes());
     out.extend_from_slice(key);
     out.extend_from_slice(&((start_ms as u64) ^ (1 << 63)).to_be_bytes());
-    out
-}
-
-/// `[0xff; 4]` then the name: a window key would have to announce a 4 GiB key to look like it,
-/// so markers never collide with windows and every window read skips them.
-fn marker_key(name: &str) -> Vec<u8> {
-    let mut out = vec![0xff; 4];
-    out.extend_from_slice(name.as_bytes());
     out
 }
 
