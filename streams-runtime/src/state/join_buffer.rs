@@ -7,6 +7,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::key_layout::{push_key, split_key, time_bytes, time_from};
 use super::key_value::{decode, encode};
 use super::{SharedStore, Store};
 use crate::error::Result;
@@ -77,21 +78,18 @@ impl JoinBuffer {
 
 fn entry_key(key: &[u8], timestamp: i64, seq: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 + key.len() + 12);
-    out.extend_from_slice(&(key.len() as u32).to_be_bytes());
-    out.extend_from_slice(key);
-    out.extend_from_slice(&((timestamp as u64) ^ (1 << 63)).to_be_bytes());
+    push_key(&mut out, key);
+    out.extend_from_slice(&time_bytes(timestamp));
     out.extend_from_slice(&seq.to_be_bytes());
     out
 }
 
 fn split(bytes: &[u8], value: Vec<u8>) -> Option<Buffered> {
-    let len = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
-    let key = bytes.get(4..4 + len)?.to_vec();
-    let ts: [u8; 8] = bytes.get(4 + len..12 + len)?.try_into().ok()?;
-    let seq: [u8; 4] = bytes.get(12 + len..)?.try_into().ok()?;
+    let (key, rest) = split_key(bytes)?;
+    let seq: [u8; 4] = rest.get(8..)?.try_into().ok()?;
     Some(Buffered {
-        key,
-        timestamp: (u64::from_be_bytes(ts) ^ (1 << 63)) as i64,
+        key: key.to_vec(),
+        timestamp: time_from(rest.get(..8)?)?,
         seq: u32::from_be_bytes(seq),
         value,
     })

@@ -11,6 +11,7 @@
 mod backend;
 mod checkpoint;
 mod join_buffer;
+mod key_layout;
 mod key_value;
 pub(crate) mod layout;
 mod memory;

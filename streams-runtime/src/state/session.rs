@@ -9,6 +9,7 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::key_layout::{push_key, split_key, time_bytes, time_from};
 use super::key_value::{decode, encode};
 use super::{SharedStore, Store};
 use crate::error::Result;
@@ -140,24 +141,18 @@ fn window(start: i64, end: i64) -> TimeWindow {
     }
 }
 
-fn flip(t: i64) -> [u8; 8] {
-    ((t as u64) ^ (1 << 63)).to_be_bytes()
-}
-
 fn session_key(key: &[u8], end: i64, start: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 + key.len() + 16);
-    out.extend_from_slice(&(key.len() as u32).to_be_bytes());
-    out.extend_from_slice(key);
-    out.extend_from_slice(&flip(end));
-    out.extend_from_slice(&flip(start));
+    push_key(&mut out, key);
+    out.extend_from_slice(&time_bytes(end));
+    out.extend_from_slice(&time_bytes(start));
     out
 }
 
 /// The first byte string after every session key of `key` (`None`: nothing after).
 fn key_prefix_end(key: &[u8]) -> Option<Vec<u8>> {
     let mut prefix = Vec::with_capacity(4 + key.len());
-    prefix.extend_from_slice(&(key.len() as u32).to_be_bytes());
-    prefix.extend_from_slice(key);
+    push_key(&mut prefix, key);
     while let Some(last) = prefix.pop() {
         if last < 0xff {
             prefix.push(last + 1);
@@ -168,15 +163,11 @@ fn key_prefix_end(key: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn split(bytes: &[u8], value: Vec<u8>) -> Option<RawSession> {
-    let len = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
-    let key = bytes.get(4..4 + len)?.to_vec();
-    let end: [u8; 8] = bytes.get(4 + len..12 + len)?.try_into().ok()?;
-    let start: [u8; 8] = bytes.get(12 + len..)?.try_into().ok()?;
-    let unflip = |b: [u8; 8]| (u64::from_be_bytes(b) ^ (1 << 63)) as i64;
+    let (key, times) = split_key(bytes)?;
     Some(RawSession {
-        key,
-        start: unflip(start),
-        end: unflip(end),
+        key: key.to_vec(),
+        end: time_from(times.get(..8)?)?,
+        start: time_from(times.get(8..)?)?,
         value,
     })
 }

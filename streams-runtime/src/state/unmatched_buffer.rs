@@ -3,6 +3,7 @@
 //!
 //! Layout: `[timestamp, sign-flipped BE][side: u8][key length: u32][key][seq: u32 BE]` → value.
 
+use super::key_layout::{push_key, split_key, time_bytes, time_from};
 use super::{SharedStore, Store};
 use crate::error::Result;
 
@@ -38,7 +39,7 @@ impl UnmatchedBuffer {
     /// Removes and returns the records with timestamps up to `to` (inclusive), oldest first.
     pub(crate) fn take_until(&self, to: i64) -> Result<Vec<Unmatched>> {
         let mut store = Store::lock(&self.store);
-        let bound = ((to.saturating_add(1) as u64) ^ (1 << 63)).to_be_bytes();
+        let bound = time_bytes(to.saturating_add(1));
         let entries = store.range(&[], Some(&bound))?;
         let taken: Vec<Unmatched> = entries.into_iter().filter_map(|(k, v)| split(&k, v)).collect();
         for e in &taken {
@@ -50,24 +51,22 @@ impl UnmatchedBuffer {
 
 fn entry_key(timestamp: i64, side: u8, key: &[u8], seq: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + 1 + 4 + key.len() + 4);
-    out.extend_from_slice(&((timestamp as u64) ^ (1 << 63)).to_be_bytes());
+    out.extend_from_slice(&time_bytes(timestamp));
     out.push(side);
-    out.extend_from_slice(&(key.len() as u32).to_be_bytes());
-    out.extend_from_slice(key);
+    push_key(&mut out, key);
     out.extend_from_slice(&seq.to_be_bytes());
     out
 }
 
 fn split(bytes: &[u8], value: Vec<u8>) -> Option<Unmatched> {
-    let ts: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
+    let timestamp = time_from(bytes.get(..8)?)?;
     let side = *bytes.get(8)?;
-    let len = u32::from_be_bytes(bytes.get(9..13)?.try_into().ok()?) as usize;
-    let key = bytes.get(13..13 + len)?.to_vec();
-    let seq: [u8; 4] = bytes.get(13 + len..)?.try_into().ok()?;
+    let (key, rest) = split_key(bytes.get(9..)?)?;
+    let seq: [u8; 4] = rest.try_into().ok()?;
     Some(Unmatched {
-        timestamp: (u64::from_be_bytes(ts) ^ (1 << 63)) as i64,
+        timestamp,
         side,
-        key,
+        key: key.to_vec(),
         seq: u32::from_be_bytes(seq),
         value,
     })

@@ -3,6 +3,7 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::key_layout::{push_key, split_key, time_bytes, time_from};
 use super::key_value::{decode, encode};
 use super::{SharedStore, Store};
 use crate::error::Result;
@@ -155,20 +156,16 @@ where
     }
 }
 
-/// Sign-flipped big-endian, so byte order equals numeric order for negative times too.
 fn window_key(key: &[u8], start_ms: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 + key.len() + 8);
-    out.extend_from_slice(&(key.len() as u32).to_be_bytes());
-    out.extend_from_slice(key);
-    out.extend_from_slice(&((start_ms as u64) ^ (1 << 63)).to_be_bytes());
+    push_key(&mut out, key);
+    out.extend_from_slice(&time_bytes(start_ms));
     out
 }
 
 fn split_window_key(bytes: &[u8]) -> Option<(&[u8], i64)> {
-    let len = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
-    let key = bytes.get(4..4 + len)?;
-    let start: [u8; 8] = bytes.get(4 + len..)?.try_into().ok()?;
-    Some((key, (u64::from_be_bytes(start) ^ (1 << 63)) as i64))
+    let (key, rest) = split_key(bytes)?;
+    Some((key, time_from(rest)?))
 }
 
 #[cfg(test)]

@@ -214,6 +214,11 @@ impl Task {
         Ok(Outcome::Skipped)
     }
 
+    /// Whether a processor of this task has punctuation schedules.
+    pub(crate) fn has_punctuators(&self) -> bool {
+        !self.punctuators.is_empty()
+    }
+
     /// Runs the punctuations of `kind` due at `now_ms` (stream time, or wall-clock time); what
     /// they forward is queued like a record's outputs.
     pub(crate) fn punctuate(&mut self, kind: PunctuationType, now_ms: i64) -> Result<()> {
