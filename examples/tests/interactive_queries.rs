@@ -159,6 +159,16 @@ async fn every_instance_answers_every_key() {
         .await
         .expect("get");
     assert_eq!(missing, None);
+    // Provenance: which instance answered; no standby here (none configured).
+    let (word, count) = &seen.iter().next().map(|(w, c)| (w.clone(), *c)).expect("a word");
+    let answer = clients[0]
+        .word_counts()
+        .get_answer(word)
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!((answer.value, answer.standby), (*count, None));
+    assert!(instances.iter().any(|(_, s)| s.process_id() == answer.served_by));
     let metadata = clients[0].metadata().await.expect("metadata");
     assert_eq!(metadata["members"].as_array().map(Vec::len), Some(3));
 

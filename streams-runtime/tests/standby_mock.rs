@@ -103,9 +103,22 @@ async fn failover(standbys: usize) -> (u64, BTreeMap<String, u64>, BTreeMap<Stri
             },
         )
         .await;
+        wait_for(
+            "membership reports b's standbys, caught up",
+            Duration::from_secs(30),
+            || {
+                a.members()
+                    .iter()
+                    .any(|m| !m.standby_lags.is_empty() && m.standby_lags.iter().all(|(_, lag)| *lag == 0))
+            },
+        )
+        .await;
         assert!(
-            a.members().iter().any(|m| !m.standby_tasks.is_empty()),
-            "membership reports standbys"
+            b.standby_tasks()
+                .iter()
+                .all(|s| s.offset_lags.iter().all(|(_, lag)| *lag == 0)),
+            "{:?}",
+            b.standby_tasks()
         );
         stale_reads_come_from_the_standby(&b).await;
     }
@@ -148,11 +161,38 @@ async fn stale_reads_come_from_the_standby(b: &std::sync::Arc<KafkaStreams>) {
         if stale.get("standby").is_some() {
             from_standby += 1;
             assert!(stale["standby"]["changelog_offset"].is_i64(), "{stale}");
+            // Caught up, and A writes nothing more: the standby trails by nothing.
+            assert_eq!(stale["standby"]["offset_lag"], 0, "{stale}");
             let fresh = http.get(&url).send().await.expect("query");
             assert_eq!(fresh.status(), 503, "not stale: only the active owner may answer");
         }
     }
     assert!(from_standby > 0, "some users live in a's tasks");
+
+    // A scan is complete only with the standby: A, active for its partitions, answers no
+    // queries, so without `stale` their entries are missing.
+    let scan = |stale: bool| {
+        let (http, url) = (http.clone(), format!("http://{addr}/stores/{STORE}"));
+        async move {
+            let mut request = http.get(&url).query(&[("limit", "1000")]);
+            if stale {
+                request = request.query(&[("stale", "true")]);
+            }
+            let body: serde_json::Value = request.send().await.expect("scan").json().await.expect("json");
+            body["entries"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let users = |entries: &[serde_json::Value]| {
+        entries
+            .iter()
+            .map(|e| e["key"]["key"].as_str().unwrap_or_default().to_owned())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let (fresh, stale) = (scan(false).await, scan(true).await);
+    assert_eq!(users(&stale).len(), 7, "every user, A's from the standby: {stale:?}");
+    assert!(users(&fresh).len() < 7, "A's users are missing without the standby");
+    assert!(stale.iter().any(|e| e["standby"]["offset_lag"] == 0));
+    assert!(fresh.iter().all(|e| e.get("standby").is_none()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

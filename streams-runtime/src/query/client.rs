@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::answer::Answer;
 use super::routes::encode;
 use crate::error::{Error, ErrorKind, Result};
 use crate::window::TimeWindow;
@@ -129,6 +130,29 @@ impl<K: Serialize + DeserializeOwned, V: DeserializeOwned> KeyValueClient<'_, K,
             Some(mut body) => decode(body["value"].take()).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Like [`get`](Self::get), with which instance answered and, if a standby did (the client
+    /// [allows stale reads](QueryClient::allow_stale)), how far it trails the active task.
+    pub async fn get_answer(&self, key: &K) -> Result<Option<Answer<V>>> {
+        let url = format!(
+            "{}/stores/{}/keys/{}",
+            self.client.base,
+            encode(self.store),
+            key_segment(key)?
+        );
+        let Some(mut body) = self.client.get(&url, &[]).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Answer {
+            value: decode(body["value"].take())?,
+            partition: body["partition"].as_i64().unwrap_or_default() as i32,
+            served_by: body["served_by"].as_str().unwrap_or_default().to_owned(),
+            standby: match body.get_mut("standby") {
+                Some(standby) => Some(decode(standby.take())?),
+                None => None,
+            },
+        }))
     }
 
     /// Up to `limit` entries whose key text starts with `prefix` (all keys for `""`), after the

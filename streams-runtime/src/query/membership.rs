@@ -34,6 +34,10 @@ pub struct MemberInfo {
     pub active_tasks: Vec<String>,
     /// Standby tasks it keeps warm.
     pub standby_tasks: Vec<String>,
+    /// Per standby task, the changelog offsets it was behind at its last catch-up (Kafka
+    /// Streams' task lags; a caught-up standby trails by at most half a second of writes).
+    #[serde(default)]
+    pub standby_lags: Vec<(String, i64)>,
     /// Consumer lag per input partition: (topic, partition, records behind).
     pub lags: Vec<(String, i32, i64)>,
     /// When it published this, epoch milliseconds.

@@ -5,11 +5,13 @@
 //! - `membership`: which instance runs which task and where it answers, over a compacted topic.
 
 pub(crate) mod adapter;
+mod answer;
 mod client;
 mod membership;
 pub(crate) mod routes;
 
 pub(crate) use adapter::{StoreQuery, TypedStoreQuery};
+pub use answer::{Answer, StandbyLag};
 pub use client::{KeyValueClient, QueryClient, WindowClient};
 pub use membership::MemberInfo;
 pub(crate) use membership::Membership;

@@ -3,10 +3,13 @@
 //! `GET /stores/{store}/keys/{key}` — a key-value store's value for `key`; for a window store
 //! the windows of `key` (`?from=&to=` in epoch ms, or one window with `?window_start=`).
 //! `?stale=true` accepts an answer from a standby replica (local first, or another instance's
-//! while the partition has no active owner); such answers carry `standby.changelog_offset`.
+//! while the partition has no active owner); such answers carry `standby.changelog_offset` and
+//! `standby.offset_lag` (how many changelog offsets the active task has written beyond it).
 //! `GET /stores/{store}` — entries of a store across all instances (`?prefix=`, `?from=`,
 //! `?to=` on the key's text, `?after=` + `?limit=` to page; `?scope=local` for this instance's
-//! partitions only). `GET /metadata` — instances, their endpoints, tasks and lags.
+//! partitions only; `?stale=true` lets standbys answer for partitions whose active task no
+//! instance can answer for — none runs it, or its instance serves no queries —, their entries
+//! marked `standby`). `GET /metadata` — instances, their endpoints, tasks and lags.
 //!
 //! A key is routed like a record: murmur2 of its encoding on the store's input topic picks the
 //! partition, the membership topic says which instance runs that task; requests for keys
@@ -26,6 +29,7 @@ use serde_json::{Value, json};
 use super::adapter::key_text;
 use crate::KafkaStreams;
 use crate::state::SharedStore;
+use crate::task::StandbyRead;
 use crate::task::TaskId;
 
 /// Shared by the query handlers.
@@ -33,6 +37,9 @@ pub(crate) struct QueryState {
     pub(crate) streams: Arc<KafkaStreams>,
     pub(crate) http: reqwest::Client,
 }
+
+/// A scanned entry: key text, key, value, and the standby marker if a standby answered it.
+type Entry = (String, Value, Value, Option<Value>);
 
 const MAX_LIMIT: usize = 1_000;
 const DEFAULT_LIMIT: usize = 100;
@@ -52,16 +59,13 @@ fn unavailable(message: String) -> Response {
 /// Where a partition of a store is answered.
 enum Owner {
     Local(SharedStore),
-    /// A local standby (the caller accepts stale reads), with the changelog offset it reflects.
-    Standby(SharedStore, Option<i64>),
+    /// A local standby (the caller accepts stale reads).
+    Standby(StandbyRead),
     Remote(String),
     Nobody(String),
 }
 
 fn owner(streams: &KafkaStreams, store: &str, partition: i32, subtopology: u32, hops: u32, stale: bool) -> Owner {
-    if stale && let Some((standby, offset)) = local_standby(streams, store, partition) {
-        return Owner::Standby(standby, offset);
-    }
     if let Some(local) = streams
         .registry()
         .read()
@@ -69,6 +73,10 @@ fn owner(streams: &KafkaStreams, store: &str, partition: i32, subtopology: u32, 
         .get(&(store.to_owned(), partition))
     {
         return Owner::Local(Arc::clone(local));
+    }
+    // Not active here: a stale read may be answered by a local standby.
+    if stale && let Some((_, standby)) = streams.standby_reads(store).into_iter().find(|(p, _)| *p == partition) {
+        return Owner::Standby(standby);
     }
     let task = TaskId { subtopology, partition };
     let why = format!("partition {partition} of store `{store}` (task {task}) has no active owner right now");
@@ -95,24 +103,25 @@ fn owner(streams: &KafkaStreams, store: &str, partition: i32, subtopology: u32, 
     }
 }
 
-/// Only when this instance does not run the partition actively (an active copy is fresher).
-fn local_standby(streams: &KafkaStreams, store: &str, partition: i32) -> Option<(SharedStore, Option<i64>)> {
-    let active = streams
-        .registry()
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .contains_key(&(store.to_owned(), partition));
-    if active {
-        return None;
-    }
-    streams.standby_store(store, partition)
+/// What an answer read from a standby carries: the changelog offset it reflects and how many
+/// offsets the changelog has beyond it now (`offset_lag`; null if the broker could not say).
+async fn standby_marker(streams: &Arc<KafkaStreams>, read: StandbyRead) -> (SharedStore, Value) {
+    let offset = read.changelog_offset;
+    let (streams, store) = (Arc::clone(streams), Arc::clone(&read.store));
+    let lag = tokio::task::spawn_blocking(move || streams.standby_lag(&read))
+        .await
+        .ok()
+        .and_then(|lag| {
+            lag.inspect_err(|e| tracing::warn!(error = %e, "cannot tell a standby's lag"))
+                .ok()
+        });
+    (store, json!({ "changelog_offset": offset, "offset_lag": lag }))
 }
 
-/// Marks an answer read from a standby: `standby.changelog_offset` says how far it reflects the
-/// changelog (the active task may be further).
-fn with_standby(mut body: Value, standby_offset: Option<Option<i64>>) -> Value {
-    if let Some(offset) = standby_offset {
-        body["standby"] = json!({ "changelog_offset": offset });
+/// Marks an answer read from a standby (the active task may be further).
+fn with_standby(mut body: Value, standby: Option<Value>) -> Value {
+    if let Some(standby) = standby {
+        body["standby"] = standby;
     }
     body
 }
@@ -187,9 +196,12 @@ pub(crate) async fn get_key(
         Ok(p) => p,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
-    let (local, standby_offset) = match owner(streams, &store, partition, subtopology, params.hops, params.stale) {
+    let (local, standby) = match owner(streams, &store, partition, subtopology, params.hops, params.stale) {
         Owner::Local(local) => (local, None),
-        Owner::Standby(standby, offset) => (standby, Some(offset)),
+        Owner::Standby(read) => {
+            let (store, marker) = standby_marker(streams, read).await;
+            (store, Some(marker))
+        }
         Owner::Remote(endpoint) => {
             return proxy(
                 &state,
@@ -213,7 +225,7 @@ pub(crate) async fn get_key(
             match query.get(&local, &key) {
                 Ok(Ok(Some(value))) => Json(with_standby(
                     json!({ "key": key, "value": value, "partition": partition, "served_by": served_by }),
-                    standby_offset,
+                    standby,
                 ))
                 .into_response(),
                 Ok(Ok(None)) => error(StatusCode::NOT_FOUND, format!("no value for key `{key}` in `{store}`")),
@@ -245,7 +257,7 @@ pub(crate) async fn get_key(
                 ),
                 Ok(Ok(windows)) => Json(with_standby(
                     json!({ "key": key, "windows": windows, "partition": partition, "served_by": served_by }),
-                    standby_offset,
+                    standby,
                 ))
                 .into_response(),
                 Ok(Err(bad)) => error(StatusCode::BAD_REQUEST, bad),
@@ -263,6 +275,9 @@ pub(crate) struct ScanQuery {
     after: Option<String>,
     limit: Option<usize>,
     scope: Option<String>,
+    /// Let standby replicas answer for partitions no instance runs actively right now.
+    #[serde(default)]
+    stale: bool,
 }
 
 pub(crate) async fn scan(
@@ -271,7 +286,7 @@ pub(crate) async fn scan(
     Query(params): Query<ScanQuery>,
 ) -> Response {
     let streams = &state.streams;
-    let (query, _) = match store_info(streams, &store) {
+    let (query, subtopology) = match store_info(streams, &store) {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -306,24 +321,53 @@ pub(crate) async fn scan(
             && params.to.as_deref().is_none_or(|t| text <= t)
             && params.after.as_deref().is_none_or(|a| text > a)
     };
-    let mut entries: Vec<(String, Value, Value)> = Vec::new();
-    let local: Vec<SharedStore> = streams
+    // (key text, key, value, standby marker if a standby answered it)
+    let mut entries: Vec<Entry> = Vec::new();
+    let local: Vec<(i32, SharedStore)> = streams
         .registry()
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .iter()
         .filter(|((name, _), _)| *name == store)
-        .map(|(_, s)| Arc::clone(s))
+        .map(|((_, partition), s)| (*partition, Arc::clone(s)))
         .collect();
-    for partition in local {
+    let mut sources: Vec<(SharedStore, Option<Value>)> = Vec::new();
+    if params.stale {
+        let members = streams.members();
+        for (partition, read) in streams.standby_reads(&store) {
+            let task = TaskId { subtopology, partition }.to_string();
+            // Only where no active copy can answer this scan: none runs here, and the instance
+            // running it (if any) serves no queries.
+            let answered_actively = local.iter().any(|(p, _)| *p == partition)
+                || members
+                    .iter()
+                    .any(|m| m.endpoint.is_some() && m.active_tasks.contains(&task));
+            if !answered_actively {
+                sources.push({
+                    let (store, marker) = standby_marker(streams, read).await;
+                    (store, Some(marker))
+                });
+            }
+        }
+    }
+    sources.extend(local.into_iter().map(|(_, s)| (s, None)));
+    for (partition, standby) in sources {
         match query.entries(&partition) {
-            Ok(found) => entries.extend(found.into_iter().filter(|(text, _, _)| keep(text))),
+            Ok(found) => entries.extend(
+                found
+                    .into_iter()
+                    .filter(|(text, _, _)| keep(text))
+                    .map(|(text, key, value)| (text, key, value, standby.clone())),
+            ),
             Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         }
     }
     if !local_only {
         let mut query_string: Vec<(String, String)> =
             vec![("scope".into(), "local".into()), ("limit".into(), limit.to_string())];
+        if params.stale {
+            query_string.push(("stale".into(), "true".into()));
+        }
         for (name, value) in [
             ("prefix", &params.prefix),
             ("from", &params.from),
@@ -354,23 +398,25 @@ pub(crate) async fn scan(
             for entry in answer["entries"].as_array().cloned().unwrap_or_default() {
                 let key = entry["key"].clone();
                 let text = entry["key_text"].as_str().map_or_else(|| key_text(&key), str::to_owned);
-                entries.push((text, key, entry["value"].clone()));
+                let standby = entry.get("standby").cloned();
+                entries.push((text, key, entry["value"].clone(), standby));
             }
         }
     }
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    // An active task's entry wins over a standby's copy of the same key.
+    entries.sort_by(|a, b| a.0.cmp(&b.0).then(a.3.is_some().cmp(&b.3.is_some())));
     entries.dedup_by(|a, b| a.0 == b.0);
     let more = entries.len() > limit;
     entries.truncate(limit);
     let next = if more {
-        entries.last().map(|(text, _, _)| text.clone())
+        entries.last().map(|(text, ..)| text.clone())
     } else {
         None
     };
     Json(json!({
         "entries": entries
             .into_iter()
-            .map(|(text, key, value)| json!({ "key": key, "key_text": text, "value": value }))
+            .map(|(text, key, value, standby)| with_standby(json!({ "key": key, "key_text": text, "value": value }), standby))
             .collect::<Vec<_>>(),
         "next": next,
     }))

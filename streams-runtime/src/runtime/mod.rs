@@ -29,7 +29,7 @@ use crate::config::StreamsConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::kafka::KafkaCluster;
 use crate::state::{KeyValueStore, RocksResources, WindowStore};
-use crate::task::{TaskEnv, TaskId};
+use crate::task::{StandbyRead, TaskEnv, TaskId};
 use crate::topology::Topology;
 use local_stores::LocalStores;
 
@@ -41,6 +41,9 @@ pub struct StandbyTaskStatus {
     pub task: TaskId,
     /// Per store, the changelog offset its local copy reflects (`None`: nothing applied yet).
     pub changelog_offsets: Vec<(String, Option<i64>)>,
+    /// Per store, the changelog offsets it was behind at its last catch-up, before applying
+    /// them (standbys catch up every half second). Kafka Streams' `LagInfo::offsetLag`.
+    pub offset_lags: Vec<(String, i64)>,
 }
 
 /// A running streams application instance.
@@ -163,14 +166,15 @@ impl KafkaStreams {
             let (statuses, process_id, endpoint) = (statuses.clone(), env.process_id.clone(), endpoint.clone());
             let standby_env = Arc::clone(&env);
             let me = move || {
-                let mut standby_tasks: Vec<String> = standby_env
+                let mut standby_lags: Vec<(String, i64)> = standby_env
                     .standbys
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .keys()
-                    .map(ToString::to_string)
+                    .iter()
+                    .map(|(id, s)| (id.to_string(), s.offset_lag()))
                     .collect();
-                standby_tasks.sort();
+                standby_lags.sort();
+                let standby_tasks = standby_lags.iter().map(|(id, _)| id.clone()).collect();
                 let snapshot: Vec<thread::ThreadStatus> = statuses
                     .iter()
                     .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).clone())
@@ -185,6 +189,7 @@ impl KafkaStreams {
                     endpoint: endpoint.clone(),
                     active_tasks,
                     standby_tasks,
+                    standby_lags,
                     lags: snapshot.into_iter().flat_map(|s| s.lags).collect(),
                     updated_ms: 0,
                 }
@@ -238,9 +243,16 @@ impl KafkaStreams {
         let standbys = self.env.standbys.lock().unwrap_or_else(|e| e.into_inner());
         let mut out: Vec<StandbyTaskStatus> = standbys
             .iter()
-            .map(|(id, s)| StandbyTaskStatus {
-                task: *id,
-                changelog_offsets: s.changelog_offsets(),
+            .map(|(id, s)| {
+                let progress = s.progress();
+                StandbyTaskStatus {
+                    task: *id,
+                    changelog_offsets: progress
+                        .iter()
+                        .map(|(name, offset, _)| (name.clone(), *offset))
+                        .collect(),
+                    offset_lags: progress.into_iter().map(|(name, _, lag)| (name, lag)).collect(),
+                }
             })
             .collect();
         out.sort_by_key(|s| s.task);
@@ -265,15 +277,19 @@ impl KafkaStreams {
         &self.env.registry
     }
 
-    /// Store `name` of this instance's standby for `partition`, and the changelog offset it
-    /// reflects (for reads that accept stale data).
-    pub(crate) fn standby_store(&self, name: &str, partition: i32) -> Option<(crate::state::SharedStore, Option<i64>)> {
+    /// Store `name` of this instance's standbys, by partition (for reads that accept stale
+    /// data).
+    pub(crate) fn standby_reads(&self, name: &str) -> Vec<(i32, StandbyRead)> {
         let standbys = self.env.standbys.lock().unwrap_or_else(|e| e.into_inner());
-        standbys.values().filter(|s| s.partition() == partition).find_map(|s| {
-            let store = s.store(name)?;
-            let offset = crate::state::Store::lock(&store).changelog_offset();
-            Some((store, offset))
-        })
+        standbys
+            .values()
+            .filter_map(|s| Some((s.partition(), s.read(name)?)))
+            .collect()
+    }
+
+    /// How far `read` is behind its changelog now, in offsets (asks the broker: blocking).
+    pub(crate) fn standby_lag(&self, read: &StandbyRead) -> Result<i64> {
+        read.offset_lag(&self.env)
     }
 
     /// The cluster this instance talks to.

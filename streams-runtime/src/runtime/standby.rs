@@ -158,6 +158,7 @@ mod tests {
             endpoint: None,
             active_tasks: active.iter().map(|t| (*t).to_owned()).collect(),
             standby_tasks: Vec::new(),
+            standby_lags: Vec::new(),
             lags: Vec::new(),
             updated_ms: 0,
         }

@@ -12,5 +12,5 @@ mod task;
 pub(crate) use env::{StoreRegistry, TaskEnv};
 pub use id::TaskId;
 pub(crate) use partition_reader::{ApplyRecord, PartitionReader};
-pub(crate) use standby::StandbyTask;
+pub(crate) use standby::{StandbyRead, StandbyTask};
 pub(crate) use task::{Outcome, Task};

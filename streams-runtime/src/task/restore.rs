@@ -15,6 +15,9 @@ const PROGRESS_LOG_INTERVAL: Duration = Duration::from_secs(5);
 pub(crate) struct Restored {
     pub(crate) records: u64,
     pub(crate) bytes: u64,
+    /// Offsets the store was behind its changelog's end when the replay began (transaction
+    /// markers included): a standby's offset lag.
+    pub(crate) behind: i64,
 }
 
 /// Who replays a changelog: an active task opening (logged at info, counted in the restore
@@ -56,6 +59,7 @@ pub(crate) fn replay(
         return Ok(None);
     }
     let start = checkpoint.map_or(low, |offset| offset + 1);
+    let behind = (high - start).max(0);
     if start >= high {
         tracing::debug!(
             store = store.name(),
@@ -70,7 +74,10 @@ pub(crate) fn replay(
     }
 
     let began = Instant::now();
-    let mut restored = Restored::default();
+    let mut restored = Restored {
+        behind,
+        ..Restored::default()
+    };
     let mut batch = Vec::with_capacity(RESTORE_BATCH);
     let mut last_log = Instant::now();
     let name = store.name().to_owned();
@@ -114,4 +121,11 @@ pub(crate) fn replay(
         "restored"
     );
     Ok(Some(restored))
+}
+
+/// Offsets between the end of `changelog` now and the position of `store` (which reflects
+/// everything before `changelog_offset + 1`): how far a standby is behind the active task.
+pub(crate) fn offset_lag(env: &TaskEnv, changelog: &ChangelogPartition, changelog_offset: Option<i64>) -> Result<i64> {
+    let (low, high) = env.reader.watermarks(&changelog.topic, changelog.partition)?;
+    Ok((high - changelog_offset.map_or(low, |offset| offset + 1)).max(0))
 }
