@@ -162,9 +162,14 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                     .as_ref()
                     .filter(|w| w.emit_final)
                     .map(|_| quote! { .emit_strategy(::streams_runtime::window::EmitStrategy::OnWindowClose) });
+                let sliding = window
+                    .as_ref()
+                    .is_some_and(|w| matches!(w.kind, WindowKind::Sliding { .. }));
                 let windowed_by = windowing.as_ref().map(|w| {
                     if session {
                         quote! { .windowed_by_session(#w) #emit }
+                    } else if sliding {
+                        quote! { .windowed_by_sliding(#w) #emit }
                     } else {
                         quote! { .windowed_by(#w) #emit }
                     }
@@ -669,11 +674,10 @@ fn window_expr(window: &Window) -> TokenStream {
             ::streams_runtime::window::SessionWindows::with_inactivity_gap(::std::time::Duration::from_millis(#inactivity_gap_ms))
                 #grace
         },
-        WindowKind::Sliding { .. } => {
-            let message = "sliding windows are declared correctly, but the runtime cannot run them yet; use \
-                           `hopping` with a small advance, or `session`, for now";
-            quote_spanned! {window.span=> ::core::compile_error!(#message) }
-        }
+        WindowKind::Sliding { time_difference_ms } => quote! {
+            ::streams_runtime::window::SlidingWindows::with_time_difference(::std::time::Duration::from_millis(#time_difference_ms))
+                #grace
+        },
     }
 }
 

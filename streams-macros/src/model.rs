@@ -176,7 +176,6 @@ pub(crate) struct Window {
     /// Session windows: `merge = path`, a `fn(A, A) -> A` combining two sessions' aggregates.
     pub(crate) merge: Option<syn::Path>,
     pub(crate) retention_ms: Option<u64>,
-    pub(crate) span: Span,
 }
 
 #[derive(Clone)]

@@ -1099,7 +1099,21 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
             WindowKind::Sliding { time_difference_ms } => time_difference_ms,
             WindowKind::Session { inactivity_gap_ms } => inactivity_gap_ms,
         };
-        let needed = size_ms.saturating_add(grace.map_or(0, |(ms, _)| ms));
+        let grace_ms = grace.map_or(0, |(ms, _)| ms);
+        if let WindowKind::Sliding { .. } = kind {
+            let needed = size_ms.saturating_mul(2).saturating_add(grace_ms);
+            if retention_ms < needed {
+                errors.at(
+                    retention_span,
+                    format!(
+                        "`retention` of sliding windows must be at least twice the time difference plus `grace` \
+                         ({needed} ms): records look back that far"
+                    ),
+                );
+                return None;
+            }
+        }
+        let needed = size_ms.saturating_add(grace_ms);
         if retention_ms < needed {
             errors.at(
                 retention_span,
@@ -1117,6 +1131,5 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
         emit_final,
         merge,
         retention_ms: retention.map(|(ms, _)| ms),
-        span,
     })
 }

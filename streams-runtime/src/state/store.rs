@@ -130,14 +130,24 @@ impl Store {
     /// under a key no entry of a layout with a 4-byte length prefix can have: `[0xff; 4]` + name
     /// would announce a 4 GiB key.
     pub(crate) fn marker(&self, name: &str) -> Result<Option<i64>> {
+        self.marker_at(name.as_bytes())
+    }
+
+    pub(crate) fn set_marker(&mut self, name: &str, value: i64) {
+        self.set_marker_at(name.as_bytes(), Some(value));
+    }
+
+    /// A marker named by bytes (e.g. one per window, named after the window's key).
+    pub(crate) fn marker_at(&self, name: &[u8]) -> Result<Option<i64>> {
         Ok(self
             .get(&marker_key(name))?
             .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
             .map(i64::from_be_bytes))
     }
 
-    pub(crate) fn set_marker(&mut self, name: &str, value: i64) {
-        self.put(marker_key(name), Some(value.to_be_bytes().to_vec()));
+    /// Sets (or with `None` deletes) a marker named by bytes.
+    pub(crate) fn set_marker_at(&mut self, name: &[u8], value: Option<i64>) {
+        self.put(marker_key(name), value.map(|v| v.to_be_bytes().to_vec()));
     }
 
     /// How many rollbacks this store has seen.
@@ -169,8 +179,8 @@ impl Store {
     }
 }
 
-fn marker_key(name: &str) -> Vec<u8> {
+fn marker_key(name: &[u8]) -> Vec<u8> {
     let mut out = vec![0xff; 4];
-    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(name);
     out
 }

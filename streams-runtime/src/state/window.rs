@@ -124,6 +124,27 @@ where
         Store::lock(&self.store).put(window_key(key, window_start_ms), None);
     }
 
+    /// Windows of an encoded key starting in `[from_ms, to_ms]`, oldest first.
+    pub(crate) fn fetch_range_encoded(&self, key: &[u8], from_ms: i64, to_ms: i64) -> Result<Vec<(i64, V)>> {
+        let (from, to) = (window_key(key, from_ms), window_key(key, to_ms.saturating_add(1)));
+        let entries = Store::lock(&self.store).range(&from, Some(&to))?;
+        entries
+            .iter()
+            .map(|(k, v)| Ok((split_window_key(k).map_or(0, |(_, s)| s), decode(&self.name, v)?)))
+            .collect()
+    }
+
+    /// The largest record timestamp in one window, where the aggregation keeps it (sliding
+    /// windows): a marker beside the window, so it commits, changelogs and restores with it.
+    pub(crate) fn max_timestamp(&self, key: &[u8], window_start_ms: i64) -> Result<Option<i64>> {
+        Store::lock(&self.store).marker_at(&max_timestamp_name(key, window_start_ms))
+    }
+
+    /// Sets (or with `None` deletes) [`max_timestamp`](Self::max_timestamp).
+    pub(crate) fn set_max_timestamp(&self, key: &[u8], window_start_ms: i64, timestamp: Option<i64>) {
+        Store::lock(&self.store).set_marker_at(&max_timestamp_name(key, window_start_ms), timestamp);
+    }
+
     /// Every (encoded key, window start) in the store.
     pub(crate) fn windows_encoded(&self) -> Result<Vec<(Vec<u8>, i64)>> {
         let entries = Store::lock(&self.store).range(&[], None)?;
@@ -148,7 +169,8 @@ where
         Store::lock(&self.store).generation()
     }
 
-    fn window(&self, start_ms: i64) -> TimeWindow {
+    /// The window starting at `start_ms`.
+    pub(crate) fn window(&self, start_ms: i64) -> TimeWindow {
         TimeWindow {
             start_ms,
             end_ms: start_ms.saturating_add(self.window_size_ms),
@@ -161,6 +183,12 @@ fn window_key(key: &[u8], start_ms: i64) -> Vec<u8> {
     push_key(&mut out, key);
     out.extend_from_slice(&time_bytes(start_ms));
     out
+}
+
+fn max_timestamp_name(key: &[u8], window_start_ms: i64) -> Vec<u8> {
+    let mut name = b"max-ts/".to_vec();
+    name.extend_from_slice(&window_key(key, window_start_ms));
+    name
 }
 
 fn split_window_key(bytes: &[u8]) -> Option<(&[u8], i64)> {

@@ -18,6 +18,7 @@ pub(crate) mod node;
 mod process;
 mod repartition;
 mod session_aggregate;
+mod sliding_aggregate;
 mod source;
 mod stateless;
 mod stream_join;
@@ -25,6 +26,7 @@ mod table_join;
 mod table_source;
 mod to_table;
 pub(crate) mod topic;
+mod window_lifecycle;
 mod windowed_aggregate;
 
 use std::collections::BTreeMap;
@@ -44,6 +46,7 @@ pub use materialized::Materialized;
 pub use process::{StoreBuilder, Stores};
 pub use repartition::Repartitioned;
 pub use session_aggregate::SessionWindowedKStream;
+pub use sliding_aggregate::SlidingWindowedKStream;
 pub use source::TimestampExtractor;
 
 use crate::state::StoreSpec;

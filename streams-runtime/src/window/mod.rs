@@ -3,6 +3,7 @@
 mod emit;
 mod join_windows;
 mod session_windows;
+mod sliding_windows;
 mod time_window;
 mod time_windows;
 mod windowed;
@@ -10,6 +11,7 @@ mod windowed;
 pub use emit::EmitStrategy;
 pub use join_windows::JoinWindows;
 pub use session_windows::SessionWindows;
+pub use sliding_windows::SlidingWindows;
 pub use time_window::TimeWindow;
 pub use time_windows::{TimeWindows, TumblingWindows};
 pub use windowed::Windowed;

@@ -1,0 +1,309 @@
+//! Sliding-windowed aggregations, with Kafka Streams' semantics (KIP-450): a window exists for
+//! each distinct set of a key's records at most the time difference `d` apart, so each record
+//! at `t` touches
+//! - its own (left) window `[t − d, t]`, created from the aggregate of the records before it in
+//!   that span (taken from the window that ends last before `t`);
+//! - every existing window that covers `t`;
+//! - the right window of the record before it, `[p + 1, p + 1 + d]`, created if `t` falls in it;
+//! - its own right window `[t + 1, t + 1 + d]`, created (without `t`) when later records already
+//!   fall in it — which happens with out-of-order records.
+//!
+//! Each window keeps, beside its aggregate, the largest record timestamp in it (a marker in the
+//! window store, committed and restored with the window): it tells where the previous record
+//! is and whether a right window would be empty. A window is open while its end is at or after
+//! stream time − grace; records whose latest possible window is closed (`t + 1 + d ≤ stream
+//! time − grace`) are dropped as late. Emission on every update or once at window close, and
+//! retention, work as for time windows (`window_lifecycle`).
+//!
+//! Unlike Kafka Streams, which clamps windows that would start before 0 (its "early records"),
+//! windows here may start at negative times: every record gets the same treatment.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::aggregate::{AggregateFn, StoreData, counting, folding, reducing};
+use super::graph;
+use super::grouped::{KGroupedStream, register_query, register_store, repartition_if_needed};
+use super::kstream::KStream;
+use super::ktable::KTable;
+use super::materialized::Materialized;
+use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use super::window_lifecycle::WindowLifecycle;
+use crate::codec::Binary;
+use crate::error::Result;
+use crate::processor::{Data, Record, TaskContext};
+use crate::state::{StoreKind, WindowStore};
+use crate::window::{EmitStrategy, SlidingWindows, Windowed};
+
+/// A grouped stream cut into sliding windows.
+pub struct SlidingWindowedKStream<K, V> {
+    stream: KStream<K, V>,
+    windows: SlidingWindows,
+    emit: EmitStrategy,
+}
+
+impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
+    /// Cuts the groups into sliding windows.
+    pub fn windowed_by_sliding(&self, windows: SlidingWindows) -> SlidingWindowedKStream<K, V> {
+        SlidingWindowedKStream {
+            stream: self.stream.clone_handle(),
+            windows,
+            emit: EmitStrategy::OnWindowUpdate,
+        }
+    }
+}
+
+impl<K: StoreData, V: StoreData> SlidingWindowedKStream<K, V> {
+    /// On every update (the default) or once per window when it closes.
+    pub fn emit_strategy(mut self, emit: EmitStrategy) -> Self {
+        self.emit = emit;
+        self
+    }
+
+    /// Counts records per key and window.
+    pub fn count(&self, materialized: impl Into<Materialized>) -> KTable<Windowed<K>, u64> {
+        self.aggregate_with(materialized.into(), counting())
+    }
+
+    /// Combines the values of each key and window.
+    pub fn reduce(
+        &self,
+        reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<Windowed<K>, V> {
+        self.aggregate_with(materialized.into(), reducing(reducer))
+    }
+
+    /// Folds the values of each key and window, starting from `initializer()` per window.
+    pub fn aggregate<A: StoreData>(
+        &self,
+        initializer: impl Fn() -> A + Send + Sync + 'static,
+        aggregator: impl Fn(&K, V, A) -> A + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<Windowed<K>, A> {
+        self.aggregate_with(materialized.into(), folding(initializer, aggregator))
+    }
+
+    fn aggregate_with<A: StoreData>(
+        &self,
+        materialized: Materialized,
+        f: impl Fn(&K, V, Option<A>) -> A + Send + Sync + 'static,
+    ) -> KTable<Windowed<K>, A> {
+        let input = repartition_if_needed(&self.stream, &materialized.name, Arc::new(Binary));
+        let (d, grace) = (self.windows.time_difference_ms, self.windows.grace_ms);
+        // A record looks back at windows starting up to 2d before it; late ones up to grace more.
+        let needed = d.saturating_mul(2).saturating_add(grace);
+        let retention_ms = match materialized.retention_ms {
+            Some(retention_ms) => {
+                if retention_ms < needed {
+                    graph::lock(&input.graph).errors.push(format!(
+                        "store `{}`: retention ({retention_ms} ms) of sliding windows must be at least twice the \
+                         time difference plus the grace period ({needed} ms): records look back that far",
+                        materialized.name,
+                    ));
+                }
+                retention_ms
+            }
+            None => needed.max(24 * 3_600_000),
+        };
+        register_store(&input, &materialized, StoreKind::Window { retention_ms });
+        register_query::<K, A, _>(&input, &materialized.name, Some(d));
+        let (windows, emit) = (self.windows, self.emit);
+        let table = input.attach(
+            "SLIDING-WINDOWED-AGGREGATE",
+            format!("stores: [{}], windows: {windows:?}, emit: {emit:?}", materialized.name),
+            false,
+            |children| {
+                Arc::new(SlidingAggregate {
+                    store: materialized.name.clone(),
+                    windows,
+                    emit,
+                    retention_ms,
+                    f: Arc::new(f) as Arc<AggregateFn<K, V, A>>,
+                    children,
+                })
+            },
+        );
+        KTable {
+            stream: table,
+            store: materialized.name,
+            key_codec: None,
+        }
+    }
+}
+
+struct SlidingAggregate<K, V, A> {
+    store: String,
+    windows: SlidingWindows,
+    emit: EmitStrategy,
+    retention_ms: i64,
+    f: Arc<AggregateFn<K, V, A>>,
+    children: Children<Windowed<K>, A>,
+}
+
+impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for SlidingAggregate<K, V, A> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
+        let d = self.windows.time_difference_ms;
+        Ok(Box::new(SlidingAggregateProcessor {
+            store: WindowStore::new(build.store(&self.store)?, d),
+            d,
+            grace_ms: self.windows.grace_ms,
+            emit: self.emit,
+            // Both ends inclusive: open while start + d ≥ stream time − grace.
+            lifecycle: WindowLifecycle::new(d + 1, self.windows.grace_ms, self.emit, self.retention_ms),
+            f: Arc::clone(&self.f),
+            next: self.children.instantiate(build)?,
+        }))
+    }
+}
+
+struct SlidingAggregateProcessor<K, V, A> {
+    store: WindowStore<K, A>,
+    /// The time difference: a window starting at `s` spans `[s, s + d]`.
+    d: i64,
+    grace_ms: i64,
+    emit: EmitStrategy,
+    lifecycle: WindowLifecycle,
+    f: Arc<AggregateFn<K, V, A>>,
+    next: Forward<Windowed<K>, A>,
+}
+
+/// A window the record meets: its start, and its aggregate with its largest record timestamp
+/// unless the record creates it.
+struct Target<A> {
+    start: i64,
+    current: Option<(A, i64)>,
+}
+
+impl<K: StoreData, V: Data, A: StoreData> SlidingAggregateProcessor<K, V, A> {
+    /// Adds the record at `t` to one window (created if `target.current` is `None`), unless
+    /// that window has closed.
+    fn add(
+        &mut self,
+        ctx: &mut TaskContext,
+        key: &K,
+        encoded: &[u8],
+        target: Target<A>,
+        value: V,
+        t: i64,
+    ) -> Result<()> {
+        let Target { start, current } = target;
+        if self.lifecycle.is_closed(start, ctx.stream_time()) {
+            tracing::debug!(task = %ctx.task(), timestamp = t, window_start = start, "not adding a record to a closed sliding window");
+            return Ok(());
+        }
+        let (aggregate, max_timestamp) = match current {
+            Some((aggregate, max)) => ((self.f)(key, value, Some(aggregate)), max.max(t)),
+            None => {
+                self.lifecycle.created(&self.store, encoded, start)?;
+                ((self.f)(key, value, None), t)
+            }
+        };
+        self.put(ctx, key, encoded, start, aggregate, max_timestamp)
+    }
+
+    /// Stores one window and forwards it (unless results wait for the window to close).
+    fn put(
+        &mut self,
+        ctx: &mut TaskContext,
+        key: &K,
+        encoded: &[u8],
+        start: i64,
+        aggregate: A,
+        max_timestamp: i64,
+    ) -> Result<()> {
+        self.store.put_encoded(encoded, start, &aggregate)?;
+        self.store.set_max_timestamp(encoded, start, Some(max_timestamp));
+        if self.emit == EmitStrategy::OnWindowClose {
+            return Ok(());
+        }
+        let window = self.store.window(start);
+        self.next.forward(
+            ctx,
+            Record {
+                key: Windowed {
+                    key: key.clone(),
+                    window,
+                },
+                value: aggregate,
+                timestamp: max_timestamp,
+            },
+        )
+    }
+}
+
+impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SlidingAggregateProcessor<K, V, A> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        let Record {
+            key,
+            value,
+            timestamp: t,
+        } = record;
+        let d = self.d;
+        let close_time = ctx.stream_time().saturating_sub(self.grace_ms);
+        if t.saturating_add(1).saturating_add(d) <= close_time {
+            ctx.record_late_drop();
+            tracing::debug!(task = %ctx.task(), timestamp = t, stream_time = ctx.stream_time(), "dropping a record whose sliding windows all closed");
+            return self.lifecycle.advance(ctx, &self.store, &mut self.next, |_, _| {});
+        }
+        let encoded = self.store.encode_key(&key)?;
+        let existing =
+            self.store
+                .fetch_range_encoded(&encoded, t.saturating_sub(d.saturating_mul(2)), t.saturating_add(1))?;
+        let mut starts = BTreeSet::new();
+        let mut left_aggregate: Option<A> = None;
+        let mut right_aggregate: Option<(A, i64)> = None;
+        let (mut left_exists, mut right_exists) = (false, false);
+        let mut previous: Option<i64> = None;
+        for (start, aggregate) in existing {
+            starts.insert(start);
+            let end = start.saturating_add(d);
+            let max = self.store.max_timestamp(&encoded, start)?.unwrap_or(end);
+            if end < t {
+                // Ends before the record: the last such window holds the records before it.
+                left_aggregate = Some(aggregate);
+                previous = Some(max);
+            } else if end == t {
+                left_exists = true;
+                if max < t {
+                    previous = Some(max);
+                }
+                let current = Some((aggregate, max));
+                self.add(ctx, &key, &encoded, Target { start, current }, value.clone(), t)?;
+            } else if start <= t {
+                // Covers the record; the last such window, before the record joins it, holds
+                // exactly the records the record's right window would.
+                right_aggregate = Some((aggregate.clone(), max));
+                let current = Some((aggregate, max));
+                self.add(ctx, &key, &encoded, Target { start, current }, value.clone(), t)?;
+            } else {
+                // Starts at t + 1: the record's own right window.
+                right_exists = true;
+            }
+        }
+        if let Some(p) = previous {
+            let start = p.saturating_add(1);
+            if !starts.contains(&start) && start.saturating_add(d) >= t {
+                self.add(ctx, &key, &encoded, Target { start, current: None }, value.clone(), t)?;
+            }
+        }
+        if !left_exists {
+            let start = t.saturating_sub(d);
+            let base = left_aggregate.filter(|_| previous.is_some_and(|p| p >= start));
+            let current = base.map(|aggregate| (aggregate, t));
+            if current.is_some() {
+                self.lifecycle.created(&self.store, &encoded, start)?;
+            }
+            self.add(ctx, &key, &encoded, Target { start, current }, value, t)?;
+        }
+        if !right_exists && let Some((aggregate, max)) = right_aggregate.filter(|(_, max)| *max > t) {
+            let start = t.saturating_add(1);
+            self.lifecycle.created(&self.store, &encoded, start)?;
+            self.put(ctx, &key, &encoded, start, aggregate, max)?;
+        }
+        self.lifecycle
+            .advance(ctx, &self.store, &mut self.next, |encoded, start| {
+                self.store.set_max_timestamp(encoded, start, None);
+            })
+    }
+}

@@ -1,0 +1,23 @@
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Click {
+    pub user_id: String,
+    pub timestamp: i64,
+}
+
+#[streams_runtime::topology(application_id = "app")]
+mod app {
+    use super::Click;
+
+    #[source(topic = "clicks")]
+    pub type Clicks = (String, Click);
+
+    #[windowed(sliding(time_difference = "5m"), grace = "30s", retention = "8m")]
+    #[state_store(name = "counts")]
+    pub fn count(#[from(Clicks)] _user: &String, _click: &Click, n: &mut u64) {
+        *n += 1;
+    }
+}
+
+fn main() {}
