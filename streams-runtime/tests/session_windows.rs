@@ -141,3 +141,31 @@ fn session_aggregate_uses_the_merger() {
     assert_eq!(journeys.len(), 1);
     assert_eq!(journeys[0].1, [s("/a"), s("/c"), s("/b")]);
 }
+
+#[test]
+fn sessions_merged_away_are_deleted_downstream() {
+    use streams_runtime::Windowed;
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, String>("clicks")
+        .group_by_key()
+        .windowed_by_session(SessionWindows::with_inactivity_gap(Duration::from_secs(300)))
+        .count(Materialized::named("sessions"))
+        .to_stream()
+        .to_with("session-table", Json, Json);
+    let driver = driver(builder.build().expect("topology"));
+    let clicks = driver.input_topic::<String, String>("clicks").expect("input");
+    let out = driver.output_topic_with::<Windowed<String>, u64>("session-table", Json, Json);
+    clicks.pipe_at(s("alice"), s("/"), 0).expect("pipe");
+    clicks.pipe_at(s("alice"), s("/"), 8 * MIN).expect("pipe");
+    out.read_records().expect("read");
+    // 4 min bridges [0, 0] and [8, 8]: both are deleted (tombstones), then [0, 8] written.
+    clicks.pipe_at(s("alice"), s("/"), 4 * MIN).expect("pipe");
+    let got: Vec<(i64, i64, Option<u64>)> = out
+        .read_records()
+        .expect("read")
+        .into_iter()
+        .map(|r| (r.key.window.start_ms / MIN, r.key.window.end_ms / MIN, r.value))
+        .collect();
+    assert_eq!(got, [(0, 0, None), (8, 8, None), (0, 8, Some(3))]);
+}

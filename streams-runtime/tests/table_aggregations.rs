@@ -64,6 +64,23 @@ fn rows_moving_between_groups_are_subtracted_and_added() {
             ("us".to_owned(), vec!["ann".to_owned(), "cy".to_owned()])
         ]
     );
+    // A row deleted from the table leaves its group.
+    input
+        .pipe_record(streams_runtime::testing::TestRecord::tombstone("bob".to_owned()))
+        .expect("pipe");
+    let counts = driver
+        .output_topic_with::<String, i64>("region-counts", Utf8, Json)
+        .read_key_values_to_map()
+        .expect("read");
+    assert_eq!(counts.get("eu"), Some(&0), "bob was deleted");
+    let members = driver
+        .key_value_store::<String, Vec<String>>("region-members")
+        .expect("store");
+    let eu: Vec<Vec<String>> = members
+        .iter()
+        .filter_map(|(_, s)| s.get(&"eu".to_owned()).expect("get"))
+        .collect();
+    assert_eq!(eu, [Vec::<String>::new()]);
     let described = driver_topics(&driver);
     assert!(
         described.contains(&("regions-users-per-region-repartition".to_owned(), 2)),

@@ -109,3 +109,59 @@ fn outer_join_has_rows_for_every_key_of_either_table() {
     );
     assert_eq!(rows, pairs(&[("u1", "ann:11"), ("u2", "-:20"), ("u3", "cy:-")]));
 }
+
+/// Pipes `ann`/10 for u1, then the tombstones; returns what the joined table emitted after the
+/// first join (`None` = a delete, written as a tombstone) and its rows at the end.
+fn deletes(kind: Kind, tombstones: &[&str]) -> (Vec<Option<String>>, Rows) {
+    use streams_runtime::testing::TestRecord;
+    let config = StreamsConfig::builder("profiles").build().expect("config");
+    let driver = TestDriver::builder(topology(kind), config)
+        .partitions(2)
+        .build()
+        .expect("driver");
+    let names = driver
+        .input_topic_with::<String, String>("names", Utf8, Utf8)
+        .expect("input");
+    let scores = driver
+        .input_topic_with::<String, i64>("scores", Utf8, Json)
+        .expect("input");
+    names.pipe_at("u1".into(), "ann".into(), 1).expect("pipe");
+    scores.pipe_at("u1".into(), 10, 2).expect("pipe");
+    let out = driver.output_topic_with::<String, String>("profile-updates", Utf8, Utf8);
+    out.read_records().expect("read");
+    for (t, side) in tombstones.iter().enumerate() {
+        let at = 3 + t as i64;
+        match *side {
+            "names" => names.pipe_record(TestRecord::tombstone("u1".to_owned()).at(at)),
+            _ => scores.pipe_record(TestRecord::tombstone("u1".to_owned()).at(at)),
+        }
+        .expect("pipe");
+    }
+    let emitted = out.read_records().expect("read").into_iter().map(|r| r.value).collect();
+    let stores = driver.key_value_store::<String, String>("profiles").expect("store");
+    let rows = stores.iter().flat_map(|(_, s)| s.all().expect("all")).collect();
+    (emitted, rows)
+}
+
+#[test]
+fn a_delete_on_either_side_updates_or_deletes_the_joined_row() {
+    // Inner: the row goes, and a tombstone tells the output topic.
+    assert_eq!(deletes(Kind::Inner, &["names"]), (vec![None], vec![]));
+    assert_eq!(deletes(Kind::Inner, &["scores"]), (vec![None], vec![]));
+    // Left: losing the right side keeps the row without it; losing the left side deletes it.
+    assert_eq!(
+        deletes(Kind::Left, &["scores", "names"]),
+        (vec![Some("ann:-".to_owned()), None], vec![])
+    );
+    // Outer: the row stays while either side has the key.
+    assert_eq!(
+        deletes(Kind::Outer, &["names"]),
+        (vec![Some("-:10".to_owned())], pairs(&[("u1", "-:10")]))
+    );
+    assert_eq!(
+        deletes(Kind::Outer, &["names", "scores"]),
+        (vec![Some("-:10".to_owned()), None], vec![])
+    );
+    // A tombstone for a key the table never had changes nothing.
+    assert_eq!(deletes(Kind::Inner, &["names", "names"]), (vec![None], vec![]));
+}

@@ -5,8 +5,7 @@
 //!
 //! The old value of a row comes from a copy of the table kept by the group-by node
 //! (`<store>-prior`, changelogged); both changes travel through `<store>-repartition` to the task
-//! owning the group. Deletes on the source table are not seen (tombstones do not flow through
-//! typed streams), so a deleted row stays counted — documented limitation.
+//! owning the group. A row deleted from the table is subtracted from its group.
 
 use std::sync::Arc;
 
@@ -145,6 +144,16 @@ impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> Node<K, V> for Gr
         self.prior.put(&key, &value)?;
         self.next
             .forward(ctx, Record::new(group, Change::Add(new_value), timestamp))
+    }
+
+    fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
+        let Some(old) = self.prior.get(&key)? else {
+            return Ok(());
+        };
+        self.prior.delete(&key)?;
+        let (old_group, old_value) = (self.selector)(&key, &old);
+        self.next
+            .forward(ctx, Record::new(old_group, Change::Subtract(old_value), timestamp))
     }
 }
 

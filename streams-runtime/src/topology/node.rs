@@ -18,6 +18,13 @@ use crate::task::TaskId;
 /// A processor instance of one task, receiving typed records.
 pub(crate) trait Node<K, V>: Send {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()>;
+
+    /// A table's row `key` was deleted (a tombstone). Table operations (joins, group-by,
+    /// sinks) act on it; stream operations have no value to give their function and skip it.
+    fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
+        let _ = (ctx, key, timestamp);
+        Ok(())
+    }
 }
 
 /// Creates a processor (and, recursively, its children) for one task.
@@ -124,6 +131,17 @@ impl<K: Data, V: Data> Forward<K, V> {
                 child.process(ctx, record.clone())?;
             }
             last.process(ctx, record)?;
+        }
+        Ok(())
+    }
+
+    /// Announces the deletion of a table row to every child.
+    pub(crate) fn forward_delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
+        if let Some((last, rest)) = self.children.split_last_mut() {
+            for child in rest {
+                child.delete(ctx, key.clone(), timestamp)?;
+            }
+            last.delete(ctx, key, timestamp)?;
         }
         Ok(())
     }

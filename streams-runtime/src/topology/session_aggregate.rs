@@ -4,9 +4,9 @@
 //! passes its last record by gap + grace; a record whose (merged) session would already be
 //! closed is dropped as late.
 //!
-//! Emission: on every update — the merged session's new aggregate, keyed by its window (the
-//! sessions merged away are deleted from the store and its changelog, but not announced
-//! downstream: the output stream carries values, not tombstones) — or, with
+//! Emission: on every update — the merged session's new aggregate, keyed by its window, after a
+//! delete for each session merged away (deleted from the store and its changelog too; a sink
+//! writes it as a tombstone) — or, with
 //! `EmitStrategy::OnWindowClose`, once per session when it closes, which is what consumers of
 //! session results usually want. As for time windows, the emitted bound is kept in the store,
 //! and sessions older than the retention are deleted.
@@ -304,6 +304,19 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SessionAggregateProcess
         let updated = (self.f)(&key, value, aggregate);
         self.store.put(&encoded, start, end, &updated)?;
         if self.emit == EmitStrategy::OnWindowUpdate {
+            // Sessions merged into this one are gone: downstream hears of it (Kafka Streams
+            // sends a tombstone per merged session), before the merged result.
+            for session in overlapping.iter().filter(|s| (s.start, s.end) != (start, end)) {
+                let window = TimeWindow {
+                    start_ms: session.start,
+                    end_ms: session.end,
+                };
+                let gone = Windowed {
+                    key: key.clone(),
+                    window,
+                };
+                self.next.forward_delete(ctx, gone, timestamp)?;
+            }
             self.next.forward(
                 ctx,
                 Record {

@@ -108,4 +108,17 @@ impl<K: Data, V: Data> Node<K, V> for SinkProcessor<K, V> {
         ctx.send(&self.topic, key, Some(value), record.timestamp);
         Ok(())
     }
+
+    /// A table's delete becomes a tombstone on the topic.
+    fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
+        let key = self.key_codec.to_bytes(&key).map_err(|e| {
+            Error::new(
+                ErrorKind::Codec,
+                format!("failed to encode a tombstone's key for `{}`", self.topic),
+            )
+            .with_source(e)
+        })?;
+        ctx.send(&self.topic, key, None, timestamp);
+        Ok(())
+    }
 }

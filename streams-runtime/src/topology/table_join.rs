@@ -3,9 +3,8 @@
 //! partition count and keys encoded alike) and updates the joined table, which is materialized
 //! in its own store and emits every change.
 //!
-//! Deletes are not propagated: a tombstone on a table topic removes the key from that table's
-//! store, so later updates of the other side no longer find it, but no retraction of the joined
-//! row is emitted (the output stream carries values, not tombstones).
+//! A delete on either side recomputes the row without it: the joined row is updated (left and
+//! outer joins) or deleted (a delete goes downstream, e.g. a tombstone to the output topic).
 
 use std::sync::Arc;
 
@@ -160,5 +159,20 @@ impl<K: StoreData, VM: StoreData, VO: StoreData, VR: StoreData> Node<K, VM> for 
                 timestamp: record.timestamp,
             },
         )
+    }
+
+    fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
+        let other = self.other.get(&key)?;
+        match (self.joiner)(&key, None, other.as_ref()) {
+            Some(joined) => {
+                self.result.put(&key, &joined)?;
+                self.next.forward(ctx, Record::new(key, joined, timestamp))
+            }
+            None if self.result.get(&key)?.is_some() => {
+                self.result.delete(&key)?;
+                self.next.forward_delete(ctx, key, timestamp)
+            }
+            None => Ok(()),
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! Table sources: a topic read as a table — every record upserts its key in a store, a
-//! tombstone deletes it — with the updates passed on to the table's stream.
+//! tombstone deletes it — with the updates (and deletes of present keys) passed on.
 
 use super::node::{Children, Forward, RawNodeFactory, RawProcessor, TaskBuild};
 use super::source::Decoding;
@@ -50,8 +50,12 @@ impl<K: StoreData, V: StoreData> RawProcessor for TableSourceProcessor<K, V> {
         }
         let key = self.decoding.key(&self.topic, key)?;
         let Some(value) = value else {
-            // A tombstone: the key leaves the table.
-            return self.store.delete(&key);
+            // A tombstone: the key leaves the table; those downstream hear of it if it was there.
+            if self.store.get(&key)?.is_none() {
+                return Ok(());
+            }
+            self.store.delete(&key)?;
+            return self.next.forward_delete(ctx, key, timestamp.max(0));
         };
         let value = self.decoding.value(&self.topic, value)?;
         let timestamp = self.decoding.event_time(&key, &value, timestamp);

@@ -57,4 +57,10 @@ impl<K: StoreData, V: StoreData> Node<K, V> for ToTableProcessor<K, V> {
         self.store.put(&record.key, &record.value)?;
         self.next.forward(ctx, record)
     }
+
+    /// Only a table's stream carries deletes (`table.to_stream().to_table(..)`).
+    fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
+        self.store.delete(&key)?;
+        self.next.forward_delete(ctx, key, timestamp)
+    }
 }
