@@ -108,3 +108,86 @@ async fn impressions_rekeyed_and_joined_with_clicks_on_tansu() {
     .await;
     streams.close().await.expect("close");
 }
+
+/// A foreign-key join of two tables that are not co-partitioned (2 and 3 partitions): the
+/// subscription and response topics carry the join between their tasks on a real broker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_joined_with_products_by_foreign_key_on_tansu() {
+    init_logging();
+    let broker = TestBroker::tansu().expect("tansu broker (install: scripts/setup.sh --tansu)");
+    let cluster = broker.cluster();
+    for (topic, partitions) in [("orders", 2), ("products", 3), ("order-lines", 2)] {
+        broker.create_topic(topic, partitions).await.expect("topic");
+    }
+    let builder = StreamsBuilder::new();
+    let orders = builder.table_with(
+        "orders",
+        Consumed::new(Utf8, Json),
+        streams_runtime::topology::Materialized::named("orders"),
+    );
+    let products = builder.table_with(
+        "products",
+        Consumed::new(Utf8, Json),
+        streams_runtime::topology::Materialized::named("products"),
+    );
+    orders
+        .join_foreign_key(
+            &products,
+            |product: &String| product.clone(),
+            |product: &String, name: &String| format!("{product}:{name}"),
+            "order-lines",
+        )
+        .to_stream()
+        .to_with("order-lines", Utf8, Utf8);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = StreamsConfig::builder("shop-app")
+        .state_dir(dir.path())
+        .commit_interval(Duration::from_millis(200))
+        .kafka_property("producer.batch.num.messages", "1")
+        .build()
+        .expect("config");
+    let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
+        .await
+        .expect("start");
+
+    let products: Vec<(String, String, i64)> = (0..10).map(|i| (format!("p{i}"), format!("name-{i}"), 1)).collect();
+    let orders: Vec<(String, String, i64)> = (0..20).map(|i| (format!("o{i}"), format!("p{}", i % 10), 2)).collect();
+    produce(&cluster, "products", &products).await;
+    produce(&cluster, "orders", &orders).await;
+    let lines = |expected: std::collections::BTreeMap<String, String>| {
+        let cluster = cluster.clone();
+        async move {
+            let mut got = std::collections::BTreeMap::new();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+            while got != expected && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                got.clear();
+                for (key, value) in read_all(&cluster, "order-lines").await {
+                    match value {
+                        Some(v) => got.insert(key, String::from_utf8_lossy(&v).into_owned()),
+                        None => got.remove(&key),
+                    };
+                }
+            }
+            (got, expected)
+        }
+    };
+    let expected = |renamed: Option<&str>| {
+        (0..20)
+            .map(|i| {
+                let name = match (i % 10, renamed) {
+                    (0, Some(name)) => name.to_owned(),
+                    (p, _) => format!("name-{p}"),
+                };
+                (format!("o{i}"), format!("p{}:{name}", i % 10))
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let (got, want) = lines(expected(None)).await;
+    assert_eq!(got, want, "every order joined with its product");
+    // Renaming a product re-joins the orders referring to it, and only those.
+    produce(&cluster, "products", &[("p0".to_owned(), "renamed".to_owned(), 3)]).await;
+    let (got, want) = lines(expected(Some("renamed"))).await;
+    assert_eq!(got, want, "o0 and o10 follow p0's new name");
+    streams.close().await.expect("close");
+}

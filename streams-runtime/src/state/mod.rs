@@ -20,6 +20,7 @@ mod rocks;
 mod session;
 mod spec;
 mod store;
+mod subscription_store;
 mod unmatched_buffer;
 mod window;
 
@@ -35,4 +36,5 @@ pub(crate) use join_buffer::JoinBuffer;
 pub(crate) use memory::MemoryBackend;
 pub(crate) use rocks::{RocksBackend, RocksResources};
 pub(crate) use store::{ChangelogPartition, SharedStore, Store};
+pub(crate) use subscription_store::SubscriptionStore;
 pub(crate) use unmatched_buffer::{Unmatched, UnmatchedBuffer};

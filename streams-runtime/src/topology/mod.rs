@@ -6,6 +6,7 @@ mod aggregate;
 mod branch;
 mod builder;
 mod error_policy;
+mod fk_join;
 pub(crate) mod global_table;
 mod graph;
 mod grouped;

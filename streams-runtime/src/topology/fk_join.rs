@@ -1,0 +1,390 @@
+//! Foreign-key table-table joins (Kafka Streams' KIP-213): each row of the left table refers to
+//! a row of the right table through a key extracted from its value, and the joined table has a
+//! row per left row, re-joined whenever either side changes. The tables need not be
+//! co-partitioned; the join travels between their tasks through two internal topics:
+//!
+//! 1. the left task keeps each row's foreign key (`<store>-fk-prior`) and sends
+//!    subscriptions keyed by foreign key to `<store>-fk-subscription` (partitioned like the right
+//!    table): `Subscribe(left key)` on every update, `Unsubscribe` from the old foreign key when it
+//!    changed, and `Unsubscribe` asking for an answer when the left row is deleted;
+//! 2. the right task records them (`<store>-fk-subscriptions`) and answers each subscription,
+//!    and every change of a right row to all its subscribers, with the right value (or `None`)
+//!    through `<store>-fk-response` (partitioned like the left table);
+//! 3. the left task re-joins the row's *current* value with the answer, unless the row now refers
+//!    to another foreign key (a stale answer: the newer one is on its way), and updates or
+//!    deletes the joined row.
+//!
+//! The result is eventually consistent (as in Kafka Streams): a row updated twice in quick
+//! succession may show an intermediate join before the last answer arrives.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::aggregate::StoreData;
+use super::graph;
+use super::grouped::{register_query, register_store};
+use super::ktable::KTable;
+use super::materialized::Materialized;
+use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use super::repartition::through_topic;
+use crate::codec::{Binary, Codec};
+use crate::error::Result;
+use crate::processor::{Record, TaskContext};
+use crate::state::{KeyValueStore, StoreKind, SubscriptionStore};
+
+/// What the left task tells the right task about one left row.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) enum Subscription<K> {
+    Subscribe(K),
+    /// `answer`: the left row was deleted, and the answer (no value) lets the left task delete
+    /// the joined row in order with the row's other answers.
+    Unsubscribe {
+        key: K,
+        answer: bool,
+    },
+}
+
+/// The right task's answer: the right row a left row refers to, as of now.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Answer<KO, VO> {
+    foreign_key: KO,
+    value: Option<VO>,
+}
+
+type Extractor<V, KO> = dyn Fn(&V) -> KO + Send + Sync;
+/// `(left value, right value if any) → joined value`, `None` when the join has no row.
+type Joiner<V, VO, VR> = dyn Fn(&V, Option<&VO>) -> Option<VR> + Send + Sync;
+
+impl<K: StoreData, V: StoreData> KTable<K, V> {
+    /// Inner foreign-key join: for each row of this table whose `foreign_key(value)` is a key of
+    /// `other`, a joined row `joiner(value, other value)` under this row's key.
+    pub fn join_foreign_key<KO: StoreData, VO: StoreData, VR: StoreData>(
+        &self,
+        other: &KTable<KO, VO>,
+        foreign_key: impl Fn(&V) -> KO + Send + Sync + 'static,
+        joiner: impl Fn(&V, &VO) -> VR + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<K, VR> {
+        self.foreign_key_join(
+            other,
+            Arc::new(foreign_key),
+            Arc::new(move |v: &V, vo: Option<&VO>| vo.map(|vo| joiner(v, vo))),
+            materialized.into(),
+            "FK-JOIN",
+        )
+    }
+
+    /// Left foreign-key join: a joined row for every row of this table, with the referred row
+    /// of `other` if there is one.
+    pub fn left_join_foreign_key<KO: StoreData, VO: StoreData, VR: StoreData>(
+        &self,
+        other: &KTable<KO, VO>,
+        foreign_key: impl Fn(&V) -> KO + Send + Sync + 'static,
+        joiner: impl Fn(&V, Option<&VO>) -> VR + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<K, VR> {
+        self.foreign_key_join(
+            other,
+            Arc::new(foreign_key),
+            Arc::new(move |v: &V, vo: Option<&VO>| Some(joiner(v, vo))),
+            materialized.into(),
+            "FK-LEFTJOIN",
+        )
+    }
+
+    fn foreign_key_join<KO: StoreData, VO: StoreData, VR: StoreData>(
+        &self,
+        other: &KTable<KO, VO>,
+        extractor: Arc<Extractor<V, KO>>,
+        joiner: Arc<Joiner<V, VO, VR>>,
+        materialized: Materialized,
+        kind: &'static str,
+    ) -> KTable<K, VR> {
+        let name = materialized.name.clone();
+        let left = &self.stream;
+        let right = &other.stream;
+
+        // 1. Left task: subscriptions, keyed by foreign key, to the right table's partitions.
+        let prior = Materialized::named(format!("{name}-fk-prior"));
+        register_store(left, &prior, StoreKind::KeyValue);
+        let subscriptions = left.attach(
+            kind,
+            format!("stores: [{}], right table: {}", prior.name, other.store),
+            true,
+            |children| {
+                Arc::new(Subscribe::<K, V, KO> {
+                    prior: prior.name.clone(),
+                    extractor: Arc::clone(&extractor),
+                    children,
+                })
+            },
+        );
+        let right_codec: Arc<dyn Codec<KO>> = other.key_codec.clone().unwrap_or_else(|| Arc::new(Binary));
+        let subscriptions = through_topic(&subscriptions, &format!("{name}-fk-subscription"), right_codec, None);
+
+        // 2. Right task: record subscriptions, answer them and every right-row change.
+        graph::lock(&left.graph).union(subscriptions.sub, right.sub);
+        let registry = Materialized::named(format!("{name}-fk-subscriptions"));
+        register_store(&subscriptions, &registry, StoreKind::KeyValue);
+        let answers = subscriptions.attach(
+            "FK-SUBSCRIPTIONS",
+            format!("stores: [{}, {}]", registry.name, other.store),
+            true,
+            |children| {
+                Arc::new(Register::<K, KO, VO> {
+                    registry: registry.name.clone(),
+                    right: other.store.clone(),
+                    children,
+                })
+            },
+        );
+        let changes = right.attach(
+            "FK-RIGHT-CHANGES",
+            format!("stores: [{}]", registry.name),
+            true,
+            |children| {
+                Arc::new(Notify::<K, KO, VO> {
+                    registry: registry.name.clone(),
+                    children,
+                })
+            },
+        );
+        let left_codec: Arc<dyn Codec<K>> = self.key_codec.clone().unwrap_or_else(|| Arc::new(Binary));
+        let answers = through_topic(
+            &answers.merge(&changes),
+            &format!("{name}-fk-response"),
+            left_codec,
+            None,
+        );
+
+        // 3. Left task again: join the row's current value with the answer.
+        graph::lock(&left.graph).union(answers.sub, left.sub);
+        register_store(&answers, &materialized, StoreKind::KeyValue);
+        register_query::<K, VR, _>(&answers, &name, None);
+        let joined = answers.attach(
+            "FK-JOIN-RESULT",
+            format!("stores: [{}, {name}]", self.store),
+            false,
+            |children| {
+                Arc::new(Resolve::<K, V, KO, VO, VR> {
+                    left: self.store.clone(),
+                    result: name.clone(),
+                    extractor,
+                    joiner,
+                    children,
+                })
+            },
+        );
+        KTable {
+            stream: joined,
+            store: name,
+            key_codec: self.key_codec.clone(),
+        }
+    }
+}
+
+/// Bincode of a foreign key: how two foreign keys are compared (no `PartialEq` needed).
+fn key_bytes<KO: StoreData>(key: &KO) -> Result<Vec<u8>> {
+    Binary
+        .to_bytes(key)
+        .map_err(|e| crate::Error::new(crate::ErrorKind::Codec, "failed to encode a foreign key").with_source(e))
+}
+
+struct Subscribe<K, V, KO> {
+    prior: String,
+    extractor: Arc<Extractor<V, KO>>,
+    children: Children<KO, Subscription<K>>,
+}
+
+struct SubscribeProcessor<K, V, KO> {
+    prior: KeyValueStore<K, KO>,
+    extractor: Arc<Extractor<V, KO>>,
+    next: Forward<KO, Subscription<K>>,
+}
+
+impl<K: StoreData, V: StoreData, KO: StoreData> NodeFactory<K, V> for Subscribe<K, V, KO> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
+        Ok(Box::new(SubscribeProcessor {
+            prior: KeyValueStore::new(build.store(&self.prior)?),
+            extractor: Arc::clone(&self.extractor),
+            next: self.children.instantiate(build)?,
+        }))
+    }
+}
+
+impl<K: StoreData, V: StoreData, KO: StoreData> Node<K, V> for SubscribeProcessor<K, V, KO> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        let Record { key, value, timestamp } = record;
+        let foreign_key = (self.extractor)(&value);
+        if let Some(old) = self.prior.get(&key)?
+            && key_bytes(&old)? != key_bytes(&foreign_key)?
+        {
+            let leave = Subscription::Unsubscribe {
+                key: key.clone(),
+                answer: false,
+            };
+            self.next.forward(ctx, Record::new(old, leave, timestamp))?;
+        }
+        self.prior.put(&key, &foreign_key)?;
+        self.next
+            .forward(ctx, Record::new(foreign_key, Subscription::Subscribe(key), timestamp))
+    }
+
+    fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
+        let Some(old) = self.prior.get(&key)? else {
+            return Ok(());
+        };
+        self.prior.delete(&key)?;
+        let leave = Subscription::Unsubscribe { key, answer: true };
+        self.next.forward(ctx, Record::new(old, leave, timestamp))
+    }
+}
+
+struct Register<K, KO, VO> {
+    registry: String,
+    right: String,
+    children: Children<K, Answer<KO, VO>>,
+}
+
+struct RegisterProcessor<K, KO, VO> {
+    registry: SubscriptionStore,
+    right: KeyValueStore<KO, VO>,
+    next: Forward<K, Answer<KO, VO>>,
+}
+
+impl<K: StoreData, KO: StoreData, VO: StoreData> NodeFactory<KO, Subscription<K>> for Register<K, KO, VO> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<KO, Subscription<K>>>> {
+        Ok(Box::new(RegisterProcessor {
+            registry: SubscriptionStore::new(build.store(&self.registry)?),
+            right: KeyValueStore::new(build.store(&self.right)?),
+            next: self.children.instantiate(build)?,
+        }))
+    }
+}
+
+impl<K: StoreData, KO: StoreData, VO: StoreData> Node<KO, Subscription<K>> for RegisterProcessor<K, KO, VO> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<KO, Subscription<K>>) -> Result<()> {
+        let Record {
+            key: foreign_key,
+            value,
+            timestamp,
+        } = record;
+        let encoded = self.registry.encode(&foreign_key)?;
+        let (key, value) = match value {
+            Subscription::Subscribe(key) => {
+                self.registry.subscribe(&encoded, &self.registry.encode(&key)?);
+                (key, self.right.get(&foreign_key)?)
+            }
+            Subscription::Unsubscribe { key, answer } => {
+                self.registry.unsubscribe(&encoded, &self.registry.encode(&key)?);
+                if !answer {
+                    return Ok(());
+                }
+                (key, None)
+            }
+        };
+        let answer = Answer { foreign_key, value };
+        self.next.forward(ctx, Record::new(key, answer, timestamp))
+    }
+}
+
+struct Notify<K, KO, VO> {
+    registry: String,
+    children: Children<K, Answer<KO, VO>>,
+}
+
+struct NotifyProcessor<K, KO, VO> {
+    registry: SubscriptionStore,
+    next: Forward<K, Answer<KO, VO>>,
+}
+
+impl<K: StoreData, KO: StoreData, VO: StoreData> NodeFactory<KO, VO> for Notify<K, KO, VO> {
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<KO, VO>>> {
+        Ok(Box::new(NotifyProcessor {
+            registry: SubscriptionStore::new(build.store(&self.registry)?),
+            next: self.children.instantiate(build)?,
+        }))
+    }
+}
+
+impl<K: StoreData, KO: StoreData, VO: StoreData> NotifyProcessor<K, KO, VO> {
+    /// Sends the right row's new state to every left row referring to it.
+    fn notify(&mut self, ctx: &mut TaskContext, foreign_key: KO, value: Option<VO>, timestamp: i64) -> Result<()> {
+        let encoded = self.registry.encode(&foreign_key)?;
+        for key in self.registry.subscribers(&encoded)? {
+            let key: K = self.registry.decode(&key)?;
+            let answer = Answer {
+                foreign_key: foreign_key.clone(),
+                value: value.clone(),
+            };
+            self.next.forward(ctx, Record::new(key, answer, timestamp))?;
+        }
+        Ok(())
+    }
+}
+
+impl<K: StoreData, KO: StoreData, VO: StoreData> Node<KO, VO> for NotifyProcessor<K, KO, VO> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<KO, VO>) -> Result<()> {
+        self.notify(ctx, record.key, Some(record.value), record.timestamp)
+    }
+
+    fn delete(&mut self, ctx: &mut TaskContext, key: KO, timestamp: i64) -> Result<()> {
+        self.notify(ctx, key, None, timestamp)
+    }
+}
+
+struct Resolve<K, V, KO, VO, VR> {
+    left: String,
+    result: String,
+    extractor: Arc<Extractor<V, KO>>,
+    joiner: Arc<Joiner<V, VO, VR>>,
+    children: Children<K, VR>,
+}
+
+struct ResolveProcessor<K, V, KO, VO, VR> {
+    left: KeyValueStore<K, V>,
+    result: KeyValueStore<K, VR>,
+    extractor: Arc<Extractor<V, KO>>,
+    joiner: Arc<Joiner<V, VO, VR>>,
+    next: Forward<K, VR>,
+}
+
+impl<K: StoreData, V: StoreData, KO: StoreData, VO: StoreData, VR: StoreData> NodeFactory<K, Answer<KO, VO>>
+    for Resolve<K, V, KO, VO, VR>
+{
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, Answer<KO, VO>>>> {
+        Ok(Box::new(ResolveProcessor {
+            left: KeyValueStore::new(build.store(&self.left)?),
+            result: KeyValueStore::new(build.store(&self.result)?),
+            extractor: Arc::clone(&self.extractor),
+            joiner: Arc::clone(&self.joiner),
+            next: self.children.instantiate(build)?,
+        }))
+    }
+}
+
+impl<K: StoreData, V: StoreData, KO: StoreData, VO: StoreData, VR: StoreData> Node<K, Answer<KO, VO>>
+    for ResolveProcessor<K, V, KO, VO, VR>
+{
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, Answer<KO, VO>>) -> Result<()> {
+        let Record { key, value, timestamp } = record;
+        let joined = match self.left.get(&key)? {
+            // The left row refers elsewhere now: that foreign key's answer decides.
+            Some(left) if key_bytes(&(self.extractor)(&left))? != key_bytes(&value.foreign_key)? => return Ok(()),
+            Some(left) => (self.joiner)(&left, value.value.as_ref()),
+            None => None,
+        };
+        match joined {
+            Some(joined) => {
+                self.result.put(&key, &joined)?;
+                self.next.forward(ctx, Record::new(key, joined, timestamp))
+            }
+            None if self.result.get(&key)?.is_some() => {
+                self.result.delete(&key)?;
+                self.next.forward_delete(ctx, key, timestamp)
+            }
+            None => Ok(()),
+        }
+    }
+}
