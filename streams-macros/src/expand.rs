@@ -11,6 +11,7 @@ use syn::{Expr, Ident, LitStr, Type};
 
 use crate::model::{
     ErrorPolicyDef, Format, Formats, Node, NodeKind, Param, Shape, StatelessFn, Store, TopologyDef, Window, WindowKind,
+    join_store_name,
 };
 use crate::names::{camel_case, screaming_snake_case};
 use crate::parse::single_generic;
@@ -139,10 +140,80 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
             }
             NodeKind::Aggregate {
                 store,
+                window: _,
+                key,
+                value,
+                aggregate,
+                regroup: Some(regroup),
+            } => {
+                // A table aggregation: rows re-keyed by `group_by`, added and subtracted.
+                let table = node_var(&node.from[0]);
+                let (row_key, row_value) = upstream_output
+                    .as_ref()
+                    .map(|o| (o.key.clone(), o.value.clone()))
+                    .unwrap_or_default();
+                let (row_key, row_value) = (
+                    row_key.map_or_else(|| quote!(_), |t| quote!(#t)),
+                    row_value.map_or_else(|| quote!(_), |t| quote!(#t)),
+                );
+                let name = &node.name;
+                let key_ty = &key.ty;
+                let value_ty = &value.ty;
+                let key_arg = if key.by_ref {
+                    quote!(k)
+                } else {
+                    quote!(::core::clone::Clone::clone(k))
+                };
+                let value_arg = if value.by_ref { quote!(&v) } else { quote!(v) };
+                let (by, subtract) = (&regroup.by, &regroup.subtract);
+                let rows = quote_spanned! {node.from[0].span()=>
+                    ::streams_runtime::__private::table_rows::<#row_key, #row_value, _>(&#table)
+                };
+                let selector = quote_spanned! {syn::spanned::Spanned::span(by)=>
+                    move |k: &#row_key, v: &#row_value| -> (#key_ty, #value_ty) { #by(k, v) }
+                };
+                let materialized = materialized(store);
+                let default =
+                    quote_spanned! {aggregate_span(aggregate)=> <#aggregate as ::core::default::Default>::default };
+                statements.push(quote! {
+                    let #var = #rows
+                        .group_by(#selector)
+                        .aggregate(
+                            #default,
+                            move |k: &#key_ty, v: #value_ty, mut acc: #aggregate| -> #aggregate {
+                                #name(#key_arg, #value_arg, &mut acc);
+                                acc
+                            },
+                            move |k: &#key_ty, v: #value_ty, mut acc: #aggregate| -> #aggregate {
+                                #subtract(#key_arg, #value_arg, &mut acc);
+                                acc
+                            },
+                            #materialized,
+                        )
+                        .to_stream();
+                });
+                client_methods.push(client_method(store, key_ty, aggregate, false));
+                store_items.push(store_accessor(
+                    app,
+                    store,
+                    key_ty,
+                    aggregate,
+                    StoreLayout::KeyValue,
+                    true,
+                    &mut topic_consts,
+                ));
+                outputs[i] = Some(Output {
+                    key: Some(key_ty.clone()),
+                    value: Some(aggregate.clone()),
+                });
+            }
+            NodeKind::Aggregate {
+                store,
                 window,
                 key,
                 value,
                 aggregate,
+                regroup: None,
             } => {
                 let input = edge_input(node, &def.nodes, Some(key), value);
                 let name = &node.name;
@@ -241,7 +312,105 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 left,
                 outer,
                 global_key,
+                foreign_key,
+                store,
                 output,
+            } if reads_table(node, &def.nodes) => {
+                // Two tables: by key (inner, left, outer) or by a foreign key (inner, left).
+                let rows = node_var(&node.from[0]);
+                let other = node_var(table);
+                let row_key = upstream_output
+                    .as_ref()
+                    .and_then(|o| o.key.clone())
+                    .map_or_else(|| quote!(_), |t| quote!(#t));
+                let value_ty = &value.ty;
+                let other_ty = &table_value.ty;
+                let name = &node.name;
+                let arg = |by_ref: bool, optional: bool, var: TokenStream| match (by_ref, optional) {
+                    (true, _) => var,
+                    (false, false) => quote!(::core::clone::Clone::clone(#var)),
+                    (false, true) => quote!(#var.cloned()),
+                };
+                let value_arg = arg(value.by_ref, *outer, quote!(v));
+                let other_arg = arg(table_value.by_ref, *left, quote!(o));
+                let value_param = if *outer {
+                    quote!(::core::option::Option<&#value_ty>)
+                } else {
+                    quote!(&#value_ty)
+                };
+                let other_param = if *left {
+                    quote!(::core::option::Option<&#other_ty>)
+                } else {
+                    quote!(&#other_ty)
+                };
+                let store_name = join_store_name(name, store.as_ref());
+                let result_store = Store {
+                    name: LitStr::new(&store_name, store.as_ref().map_or_else(|| name.span(), LitStr::span)),
+                    in_memory: false,
+                    logged: true,
+                };
+                let materialized = materialized(&result_store);
+                let rows_check = quote_spanned! {node.from[0].span()=>
+                    ::streams_runtime::__private::table_rows::<#row_key, #value_ty, _>(&#rows)
+                };
+                let joiner =
+                    quote! { move |v: #value_param, o: #other_param| -> #output { #name(#value_arg, #other_arg) } };
+                let join = match foreign_key {
+                    Some(fk) => {
+                        let method = if *left {
+                            quote!(left_join_foreign_key)
+                        } else {
+                            quote!(join_foreign_key)
+                        };
+                        let extractor = quote_spanned! {syn::spanned::Spanned::span(fk)=> move |v: &#value_ty| #fk(v) };
+                        quote! { .#method(&#other, #extractor, #joiner, #materialized) }
+                    }
+                    None => {
+                        let method = match (*outer, *left) {
+                            (true, _) => quote!(outer_join),
+                            (false, true) => quote!(left_join),
+                            (false, false) => quote!(join),
+                        };
+                        let other_check = quote_spanned! {table.span()=>
+                            ::streams_runtime::__private::table_rows::<#row_key, #other_ty, _>(&#other)
+                        };
+                        quote! { .#method(#other_check, #joiner, #materialized) }
+                    }
+                };
+                statements.push(quote! {
+                    let #var = #rows_check #join.to_stream();
+                });
+                let key_ty: Type = upstream_output
+                    .as_ref()
+                    .and_then(|o| o.key.clone())
+                    .unwrap_or_else(|| syn::parse_quote!(()));
+                client_methods.push(client_method(&result_store, &key_ty, output, false));
+                store_items.push(store_accessor(
+                    app,
+                    &result_store,
+                    &key_ty,
+                    output,
+                    StoreLayout::KeyValue,
+                    false,
+                    &mut topic_consts,
+                ));
+                outputs[i] = Some(Output {
+                    key: Some(key_ty),
+                    value: Some(output.clone()),
+                });
+                rekeyed[i] = false;
+            }
+            NodeKind::Join {
+                table,
+                window,
+                key,
+                value,
+                table_value,
+                left,
+                outer,
+                global_key,
+                output,
+                ..
             } => {
                 let input = edge_input(node, &def.nodes, key.as_ref(), value);
                 let table_var = node_var(table);
@@ -495,6 +664,15 @@ fn client_method(store: &Store, key: &Type, value: &Type, windowed: bool) -> Tok
             }
         }
     }
+}
+
+/// Whether a join reads a table (a table-table join) rather than a stream.
+fn reads_table(node: &Node, nodes: &[Node]) -> bool {
+    node.from.iter().any(|f| {
+        nodes
+            .iter()
+            .any(|n| n.name == *f && matches!(n.kind, NodeKind::Table { global: false, .. }))
+    })
 }
 
 fn node_var(name: &Ident) -> Ident {

@@ -124,6 +124,8 @@ pub(crate) enum NodeKind {
         key: Param,
         value: Param,
         aggregate: Type,
+        /// A table aggregation: `group_by = f, subtract = g` on a function reading a table.
+        regroup: Option<Regroup>,
     },
     /// `#[join(table = ..)]` on `fn([&K,] &V, &T) -> R` (inner) or `.., Option<&T>) -> R` (left);
     /// `#[join(stream = .., within = "..")]` on the same shapes, or `(.., Option<&V>, Option<&T>)`
@@ -141,6 +143,11 @@ pub(crate) enum NodeKind {
         outer: bool,
         /// `#[join(global = G, key = f)]`: `f(&K, &V)` gives the global table's key.
         global_key: Option<syn::Path>,
+        /// Table-table joins: `foreign_key = f` (`fn(&V) -> KO`) joins by a key extracted from
+        /// the left value instead of by key.
+        foreign_key: Option<syn::Path>,
+        /// Table-table joins: the joined table's store (default: the function name, kebab-case).
+        store: Option<LitStr>,
         output: Type,
     },
     /// `#[sink(topic = .., from = ..)]` on a function whose output is written to the topic.
@@ -149,6 +156,19 @@ pub(crate) enum NodeKind {
         formats: Formats,
         transform: StatelessFn,
     },
+}
+
+/// `#[state_store(.., group_by = f, subtract = g)]`: re-key a table's rows with
+/// `f(&K, &V) -> (K2, V2)` and aggregate them per new key, `g` removing a row's old value.
+#[derive(Clone)]
+pub(crate) struct Regroup {
+    pub(crate) by: syn::Path,
+    pub(crate) subtract: syn::Path,
+}
+
+/// The store of a table-table join named by its function: `price_orders` → `price-orders`.
+pub(crate) fn join_store_name(function: &Ident, store: Option<&LitStr>) -> String {
+    store.map_or_else(|| function.to_string().replace('_', "-"), LitStr::value)
 }
 
 /// A state store declaration.

@@ -13,8 +13,8 @@ use syn::{
 
 use crate::duration::parse_duration;
 use crate::model::{
-    ErrorPolicyDef, Format, Formats, JoinWindowDef, Node, NodeKind, Param, Shape, StatelessFn, Store, TopologyDef,
-    Window, WindowKind,
+    ErrorPolicyDef, Format, Formats, JoinWindowDef, Node, NodeKind, Param, Regroup, Shape, StatelessFn, Store,
+    TopologyDef, Window, WindowKind,
 };
 
 /// The attributes that make an item a node; `from` goes on parameters.
@@ -356,9 +356,16 @@ fn parse_fn(item: &mut ItemFn, errors: &mut Errors) -> Option<Node> {
         merge_from(&mut from, attr_from, errors);
         parse_join(item, &params, partner, errors)?
     } else if let Some(store_attr) = role("state_store") {
-        let store = parse_store_args(store_attr, errors)?;
+        let (store, regroup) = parse_store_args(store_attr, errors)?;
         let window = role("windowed").and_then(|w| parse_window(w, errors));
-        parse_aggregate(item, &params, store, window, role("windowed"), errors)?
+        if let (Some(_), Some(windowed)) = (&regroup, role("windowed")) {
+            errors.at(
+                attr_span(windowed),
+                "a table aggregation (`group_by` + `subtract`) is not windowed: a table holds the latest row per key",
+            );
+            return None;
+        }
+        parse_aggregate(item, &params, store, window, role("windowed"), regroup, errors)?
     } else if let Some(windowed) = role("windowed") {
         errors.at(
             attr_span(windowed),
@@ -551,6 +558,7 @@ fn parse_aggregate(
     store: Store,
     window: Option<Window>,
     windowed_attr: Option<&Attribute>,
+    regroup: Option<Regroup>,
     errors: &mut Errors,
 ) -> Option<NodeKind> {
     let [(key, false), (value, false), (aggregate, true)] = params else {
@@ -582,6 +590,7 @@ fn parse_aggregate(
         key: key.clone(),
         value: value.clone(),
         aggregate: aggregate.ty.clone(),
+        regroup,
     })
 }
 
@@ -591,6 +600,8 @@ struct JoinPartner {
     node: Ident,
     window: Option<JoinWindowDef>,
     global_key: Option<syn::Path>,
+    foreign_key: Option<syn::Path>,
+    store: Option<LitStr>,
 }
 
 fn parse_join(item: &ItemFn, params: &[(Param, bool)], partner: JoinPartner, errors: &mut Errors) -> Option<NodeKind> {
@@ -598,6 +609,8 @@ fn parse_join(item: &ItemFn, params: &[(Param, bool)], partner: JoinPartner, err
         node: table,
         window,
         global_key,
+        foreign_key,
+        store,
     } = partner;
     let (key, value, table_param) = match params {
         [(value, false), (t, false)] => (None, value.clone(), t.clone()),
@@ -610,7 +623,8 @@ fn parse_join(item: &ItemFn, params: &[(Param, bool)], partner: JoinPartner, err
                      (left) or `(.., value: Option<&V>, other: Option<&V2>)` (outer)"
                 } else {
                     "a join takes `([key: &K,] value: &V, table_value: &T)` (inner join) or \
-                     `(.., table_value: Option<&T>)` (left join)"
+                     `(.., table_value: Option<&T>)` (left join); a join of two tables also \
+                     `(value: Option<&V>, other: Option<&T>)` (outer join)"
                 },
             );
             return None;
@@ -626,12 +640,13 @@ fn parse_join(item: &ItemFn, params: &[(Param, bool)], partner: JoinPartner, err
         Some(inner) => (inner, true),
         None => (table_param, false),
     };
-    let (value, outer) = match (window.is_some(), unwrap_option(&value)) {
-        (true, Some(inner)) => {
+    // Whether an outer join fits its partners is checked with the whole topology (validate).
+    let (value, outer) = match unwrap_option(&value) {
+        Some(inner) if global_key.is_none() => {
             if !left {
                 errors.at(
                     value.span,
-                    "an outer stream join takes both values as `Option`: `(value: Option<&V>, other: Option<&V2>)`",
+                    "an outer join takes both values as `Option`: `(value: Option<&V>, other: Option<&V2>)`",
                 );
                 return None;
             }
@@ -652,6 +667,8 @@ fn parse_join(item: &ItemFn, params: &[(Param, bool)], partner: JoinPartner, err
         left,
         outer,
         global_key,
+        foreign_key,
+        store,
         output: (**output).clone(),
     })
 }
@@ -774,9 +791,15 @@ fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(JoinPartner
     let mut key: Option<syn::Path> = None;
     let mut within: Option<u64> = None;
     let mut grace: Option<u64> = None;
+    let mut foreign_key: Option<syn::Path> = None;
+    let mut store: Option<LitStr> = None;
     let mut from = Vec::new();
     let parsed = parse_args(attr, errors, |meta| {
-        if meta.path.is_ident("table") {
+        if meta.path.is_ident("foreign_key") {
+            foreign_key = Some(meta.value()?.parse::<syn::Path>()?);
+        } else if meta.path.is_ident("store") {
+            store = Some(meta.value()?.parse::<LitStr>()?);
+        } else if meta.path.is_ident("table") {
             table = Some(meta.value()?.parse::<Ident>()?);
         } else if meta.path.is_ident("stream") {
             stream = Some(meta.value()?.parse::<Ident>()?);
@@ -792,13 +815,26 @@ fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(JoinPartner
             from.push(meta.value()?.parse::<Ident>()?);
         } else {
             return Err(meta.error(
-                "unknown `#[join]` argument; expected `table = node`, `stream = node, within = \"..\"` \
-                 (and optional `grace`), or `global = node, key = fn`, and optional `from = node`",
+                "unknown `#[join]` argument; expected `table = node` (and, joining two tables, optional \
+                 `foreign_key = fn` and `store = \"..\"`), `stream = node, within = \"..\"` (and optional \
+                 `grace`), or `global = node, key = fn`, and optional `from = node`",
             ));
         }
         Ok(())
     });
     parsed?;
+    if table.is_none()
+        && let Some(span) = foreign_key
+            .as_ref()
+            .map(Spanned::span)
+            .or_else(|| store.as_ref().map(LitStr::span))
+    {
+        errors.at(
+            span,
+            "`foreign_key` and `store` apply to a join of two tables: `#[join(table = ..)]` on a function reading a table",
+        );
+        return None;
+    }
     if let Some(global) = global {
         if table.is_some() || stream.is_some() || within.is_some() || grace.is_some() {
             errors.at(
@@ -820,6 +856,8 @@ fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(JoinPartner
                 node: global,
                 window: None,
                 global_key: Some(key),
+                foreign_key: None,
+                store: None,
             },
             from,
         ));
@@ -834,6 +872,8 @@ fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(JoinPartner
                 node: table,
                 window: None,
                 global_key: None,
+                foreign_key,
+                store,
             },
             from,
         )),
@@ -845,6 +885,8 @@ fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(JoinPartner
                     grace_ms: grace.unwrap_or(0),
                 }),
                 global_key: None,
+                foreign_key: None,
+                store: None,
             },
             from,
         )),
@@ -873,19 +915,28 @@ fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(JoinPartner
     }
 }
 
-fn parse_store_args(attr: &Attribute, errors: &mut Errors) -> Option<Store> {
+fn parse_store_args(attr: &Attribute, errors: &mut Errors) -> Option<(Store, Option<Regroup>)> {
     let mut name = None;
     let mut in_memory = false;
     let mut logged = true;
+    let mut group_by: Option<syn::Path> = None;
+    let mut subtract: Option<syn::Path> = None;
     let parsed = parse_args(attr, errors, |meta| {
-        if meta.path.is_ident("name") {
+        if meta.path.is_ident("group_by") {
+            group_by = Some(meta.value()?.parse::<syn::Path>()?);
+        } else if meta.path.is_ident("subtract") {
+            subtract = Some(meta.value()?.parse::<syn::Path>()?);
+        } else if meta.path.is_ident("name") {
             name = Some(meta.value()?.parse::<LitStr>()?);
         } else if meta.path.is_ident("in_memory") {
             in_memory = true;
         } else if meta.path.is_ident("logged") {
             logged = meta.value()?.parse::<LitBool>()?.value;
         } else {
-            return Err(meta.error("unknown `#[state_store]` argument; expected `name`, `in_memory` or `logged`"));
+            return Err(meta.error(
+                "unknown `#[state_store]` argument; expected `name`, `in_memory`, `logged`, or (aggregating a \
+                 table) `group_by` and `subtract`",
+            ));
         }
         Ok(())
     });
@@ -894,11 +945,26 @@ fn parse_store_args(attr: &Attribute, errors: &mut Errors) -> Option<Store> {
         errors.at(attr_span(attr), "`#[state_store]` needs `name = \"...\"`");
         return None;
     };
-    Some(Store {
-        name,
-        in_memory,
-        logged,
-    })
+    let regroup = match (group_by, subtract) {
+        (Some(by), Some(subtract)) => Some(Regroup { by, subtract }),
+        (None, None) => None,
+        (Some(path), None) | (None, Some(path)) => {
+            errors.at(
+                path.span(),
+                "aggregating a table takes both `group_by = f` (`fn(&K, &V) -> (K2, V2)`, the row's group) and \
+                 `subtract = g` (like the aggregation function, removing a row's old value from its group)",
+            );
+            return None;
+        }
+    };
+    Some((
+        Store {
+            name,
+            in_memory,
+            logged,
+        },
+        regroup,
+    ))
 }
 
 fn parse_table_args(attr: &Attribute, errors: &mut Errors) -> Option<(LitStr, Store, Formats, bool)> {

@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use proc_macro2::Span;
 
-use crate::model::{Node, NodeKind, TopologyDef};
+use syn::LitStr;
+use syn::spanned::Spanned;
+
+use crate::model::{Node, NodeKind, TopologyDef, join_store_name};
 use crate::names::topic_name_problem;
 use crate::parse::Errors;
 
@@ -59,16 +62,95 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
                     ok = false;
                 }
                 Some(Node {
-                    kind: NodeKind::Table { .. },
+                    kind: NodeKind::Table { global, .. },
                     ..
                 }) => {
+                    let reads_tables = matches!(
+                        node.kind,
+                        NodeKind::Join {
+                            window: None,
+                            global_key: None,
+                            ..
+                        } | NodeKind::Aggregate { regroup: Some(_), .. }
+                    );
+                    if *global || !reads_tables || node.from.len() > 1 {
+                        errors.at(
+                            upstream.span(),
+                            format!(
+                                "`{upstream}` is a table: join a stream with it via `#[join(table = {upstream})]`, \
+                                 or read it (alone) with `#[join(table = other_table)]` (a table-table join) or \
+                                 `#[state_store(name = .., group_by = f, subtract = g)]` (a table aggregation){}",
+                                if *global {
+                                    "; a global table is only looked up by `#[join(global = ..)]`"
+                                } else {
+                                    ""
+                                }
+                            ),
+                        );
+                        ok = false;
+                    }
+                }
+                Some(_) => {
+                    if let NodeKind::Aggregate {
+                        regroup: Some(regroup), ..
+                    } = &node.kind
+                    {
+                        errors.at(
+                            regroup.by.span(),
+                            format!(
+                                "`group_by` and `subtract` aggregate a table, but `{upstream}` is a stream; aggregate \
+                                 a stream without them"
+                            ),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+        }
+        if let NodeKind::Join {
+            window: None,
+            global_key: None,
+            key,
+            outer,
+            foreign_key,
+            ..
+        } = &node.kind
+        {
+            let reads_table = node.from.iter().any(|f| {
+                index
+                    .get(&f.to_string())
+                    .is_some_and(|&i| matches!(def.nodes[i].kind, NodeKind::Table { .. }))
+            });
+            if reads_table && let Some(key) = key {
+                errors.at(
+                    key.span,
+                    "a join of two tables gets the two values: `(value: &V, other: &V2)` (inner), \
+                     `(.., other: Option<&V2>)` (left) or `(value: Option<&V>, other: Option<&V2>)` (outer)",
+                );
+                ok = false;
+            }
+            if !reads_table && *outer {
+                errors.at(
+                    node.name.span(),
+                    "an outer join needs two tables (`#[from(table)]` + `#[join(table = ..)]`) or two streams \
+                     (`#[join(stream = .., within = ..)]`); a stream-table join is inner or left",
+                );
+                ok = false;
+            }
+            if let Some(path) = foreign_key {
+                if !reads_table {
                     errors.at(
-                        upstream.span(),
-                        format!("`{upstream}` is a table: join a stream with it via `#[join(table = {upstream})]`"),
+                        path.span(),
+                        "`foreign_key` joins two tables: read a `#[table]` with `#[from(..)]`",
+                    );
+                    ok = false;
+                } else if *outer {
+                    errors.at(
+                        node.name.span(),
+                        "a foreign-key join is inner `(value: &V, other: &VO)` or left `(value: &V, other: Option<&VO>)`",
                     );
                     ok = false;
                 }
-                Some(_) => {}
             }
         }
         if let NodeKind::Join {
@@ -132,23 +214,36 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
     let app = def.application_id.value();
     for node in &def.nodes {
         let (store, source_topic) = match &node.kind {
-            NodeKind::Aggregate { store, .. } => (Some(store), None),
-            NodeKind::Table { store, topic, .. } => (Some(store), Some(topic)),
+            NodeKind::Aggregate { store, .. } => (Some((store.name.value(), store.name.span())), None),
+            NodeKind::Table { store, topic, .. } => (Some((store.name.value(), store.name.span())), Some(topic)),
             NodeKind::Source { topic, .. } => (None, Some(topic)),
+            NodeKind::Join {
+                window: None,
+                global_key: None,
+                store,
+                ..
+            } if node.from.iter().any(|f| {
+                index
+                    .get(&f.to_string())
+                    .is_some_and(|&i| matches!(def.nodes[i].kind, NodeKind::Table { .. }))
+            }) =>
+            {
+                let span = store.as_ref().map_or_else(|| node.name.span(), LitStr::span);
+                (Some((join_store_name(&node.name, store.as_ref()), span)), None)
+            }
             _ => (None, None),
         };
-        if let Some(store) = store {
-            let name = store.name.value();
+        if let Some((name, span)) = store {
             if let Some(problem) = topic_name_problem(&format!("{app}-{name}-changelog")) {
                 errors.at(
-                    store.name.span(),
+                    span,
                     format!("store `{name}` names its changelog topic `{app}-{name}-changelog`, but {problem}"),
                 );
                 ok = false;
             }
-            if stores.insert(name.clone(), store.name.span()).is_some() {
+            if stores.insert(name.clone(), span).is_some() {
                 errors.at(
-                    store.name.span(),
+                    span,
                     format!("store `{name}` is declared twice; every store needs its own name (and changelog topic)"),
                 );
                 ok = false;

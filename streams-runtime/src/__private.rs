@@ -51,6 +51,29 @@ impl<K, VT> TableOf<K, VT> for KTable<K, VT> {
     }
 }
 
+/// A table a node reads row by row (a table-table join, a table aggregation).
+#[diagnostic::on_unimplemented(
+    message = "this node reads a table of `({K}, {V})` rows, but `{Self}` is not one",
+    label = "a table with other key or value types",
+    note = "a node reading a table takes its exact key and value types; joining two tables by key needs the \
+            same key type on both sides (by a foreign key: `foreign_key = fn(&V) -> OtherKey`)"
+)]
+pub trait TableRows<K, V> {
+    /// The table.
+    fn rows(&self) -> &KTable<K, V>;
+}
+
+impl<K, V> TableRows<K, V> for KTable<K, V> {
+    fn rows(&self) -> &KTable<K, V> {
+        self
+    }
+}
+
+/// A table read by a node, checked against the node's parameter types.
+pub fn table_rows<K, V, T: TableRows<K, V>>(table: &T) -> &KTable<K, V> {
+    table.rows()
+}
+
 /// The table side of a join, checked against the stream's key type.
 pub fn join_table<'a, K, V, VT, T: TableOf<K, VT>>(_stream: &KStream<K, V>, table: &'a T) -> &'a KTable<K, VT> {
     table.table()
