@@ -131,12 +131,21 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
             NodeKind::Transform(f) => {
                 let input = edge_input(node, &def.nodes, f.key.as_ref(), &f.value);
                 let op = stateless_op(&node.name, f);
-                statements.push(quote! { let #var = { let __in = #input; __in #op }; });
+                let repartition = f.repartition.map(|partitions| {
+                    let name = node.name.to_string().replace('_', "-");
+                    let partitions = partitions.map(|n| quote!(.with_partitions(#n)));
+                    let topic = format!("{}-{name}-repartition", app.value());
+                    let constant = format_ident!("{}_REPARTITION", screaming_snake_case(&name));
+                    let doc = format!("Repartition topic of node `{}`.", node.name);
+                    topic_consts.push(quote! { #[doc = #doc] pub const #constant: &str = #topic; });
+                    quote! { .repartition(::streams_runtime::topology::Repartitioned::named(#name) #partitions) }
+                });
+                statements.push(quote! { let #var = { let __in = #input; __in #op #repartition }; });
                 outputs[i] = Some(shaped_output(
                     f,
                     &declared_or(upstream_output.as_ref(), f.key.as_ref(), &f.value),
                 ));
-                rekeyed[i] = upstream_rekeyed || f.shape.rekeys();
+                rekeyed[i] = (upstream_rekeyed || f.shape.rekeys()) && f.repartition.is_none();
             }
             NodeKind::Aggregate {
                 store,
@@ -517,6 +526,66 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                     value: Some(output.clone()),
                 });
                 rekeyed[i] = false;
+            }
+            NodeKind::Processor { processor, stores } => {
+                let mut inputs = node.from.iter().map(|upstream| {
+                    let upstream_var = node_var(upstream);
+                    quote_spanned! {upstream.span()=> ::streams_runtime::__private::edge::<_, _, _>(&#upstream_var) }
+                });
+                let first = inputs.next().unwrap_or_default();
+                let input = inputs.fold(first, |acc, next| quote! { #acc.merge(#next) });
+                let mut builders = Vec::new();
+                for s in stores {
+                    let (key, value) = (&s.key, &s.value);
+                    let materialized = materialized(&s.store);
+                    builders.push(match s.window {
+                        None => {
+                            quote! { ::streams_runtime::topology::Stores::key_value::<#key, #value>(#materialized) }
+                        }
+                        Some((size_ms, retention_ms)) => quote! {
+                            ::streams_runtime::topology::Stores::window::<#key, #value>(
+                                #materialized,
+                                ::std::time::Duration::from_millis(#size_ms),
+                                ::std::time::Duration::from_millis(#retention_ms),
+                            )
+                        },
+                    });
+                    client_methods.push(client_method(&s.store, key, value, s.window.is_some()));
+                    let layout = s
+                        .window
+                        .map_or(StoreLayout::KeyValue, |(size_ms, _)| StoreLayout::Window(size_ms));
+                    store_items.push(store_accessor(
+                        app,
+                        &s.store,
+                        key,
+                        value,
+                        layout,
+                        false,
+                        &mut topic_consts,
+                    ));
+                }
+                let supplier = quote_spanned! {syn::spanned::Spanned::span(processor)=>
+                    <#processor as ::core::default::Default>::default
+                };
+                statements.push(quote! {
+                    let #var = {
+                        let __in = #input;
+                        __in.process(#supplier, [#(#builders),*])
+                    };
+                });
+                // What it forwards, where its input types are known.
+                outputs[i] = upstream_output.as_ref().and_then(|o| {
+                    let (k, v) = (o.key.as_ref()?, o.value.as_ref()?);
+                    let projection = |item: &str| -> Type {
+                        let item = format_ident!("{item}");
+                        syn::parse_quote!(<#processor as ::streams_runtime::processor::Processor<#k, #v>>::#item)
+                    };
+                    Some(Output {
+                        key: Some(projection("KeyOut")),
+                        value: Some(projection("ValueOut")),
+                    })
+                });
+                rekeyed[i] = true;
             }
             NodeKind::Sink {
                 topic,

@@ -76,6 +76,9 @@ pub(crate) struct StatelessFn {
     pub(crate) shape: Shape,
     /// Returns `Result<shape, E>`: an `Err` is a processing error of the record.
     pub(crate) fallible: bool,
+    /// Transforms: `#[repartition(partitions = n)]` sends the output through the repartition
+    /// topic named after the function (with `n` partitions, or as many as its input).
+    pub(crate) repartition: Option<Option<i32>>,
 }
 
 /// Codec selection for a topic's keys or values.
@@ -150,6 +153,12 @@ pub(crate) enum NodeKind {
         store: Option<LitStr>,
         output: Type,
     },
+    /// `#[processor(from = .., stores(..))]` on `type X = P;`: a hand-written
+    /// `Processor` (created with `P::default()` per task) with the stores it uses.
+    Processor {
+        processor: Type,
+        stores: Vec<ProcessorStore>,
+    },
     /// `#[sink(topic = .., from = ..)]` on a function whose output is written to the topic.
     Sink {
         topic: LitStr,
@@ -164,6 +173,17 @@ pub(crate) enum NodeKind {
 pub(crate) struct Regroup {
     pub(crate) by: syn::Path,
     pub(crate) subtract: syn::Path,
+}
+
+/// A store a `#[processor]` uses: `key_value(name = .., key = K, value = V)` or
+/// `window(name = .., key = K, value = V, size = "..", retention = "..")`.
+#[derive(Clone)]
+pub(crate) struct ProcessorStore {
+    pub(crate) store: Store,
+    pub(crate) key: Type,
+    pub(crate) value: Type,
+    /// Window stores: size and retention, milliseconds.
+    pub(crate) window: Option<(u64, u64)>,
 }
 
 /// The store of a table-table join named by its function: `price_orders` → `price-orders`.

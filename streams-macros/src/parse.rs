@@ -13,12 +13,21 @@ use syn::{
 
 use crate::duration::parse_duration;
 use crate::model::{
-    ErrorPolicyDef, Format, Formats, JoinWindowDef, Node, NodeKind, Param, Regroup, Shape, StatelessFn, Store,
-    TopologyDef, Window, WindowKind,
+    ErrorPolicyDef, Format, Formats, JoinWindowDef, Node, NodeKind, Param, ProcessorStore, Regroup, Shape, StatelessFn,
+    Store, TopologyDef, Window, WindowKind,
 };
 
 /// The attributes that make an item a node; `from` goes on parameters.
-const NODE_ATTRIBUTES: &[&str] = &["source", "table", "sink", "windowed", "state_store", "join"];
+const NODE_ATTRIBUTES: &[&str] = &[
+    "source",
+    "table",
+    "sink",
+    "windowed",
+    "state_store",
+    "join",
+    "processor",
+    "repartition",
+];
 
 /// Collects errors so one compilation reports every mistake, not just the first.
 #[derive(Default)]
@@ -219,8 +228,26 @@ fn parse_type_alias(item: &mut ItemType, errors: &mut Errors) -> Option<Node> {
     for extra in attrs.iter().skip(1) {
         errors.at(
             attr_span(extra),
-            "a source or table declaration takes exactly one node attribute",
+            "a source, table or processor declaration takes exactly one node attribute",
         );
+    }
+    if attr_name(first).as_deref() == Some("processor") {
+        let (from, stores) = parse_processor_args(first, errors)?;
+        if from.is_empty() {
+            errors.at(
+                attr_span(first),
+                "a processor reads a stream: add `from = node` to `#[processor(..)]`",
+            );
+            return None;
+        }
+        return Some(Node {
+            name: item.ident.clone(),
+            kind: NodeKind::Processor {
+                processor: (*item.ty).clone(),
+                stores,
+            },
+            from,
+        });
     }
     let Type::Tuple(tuple) = &*item.ty else {
         errors.at(
@@ -265,7 +292,8 @@ fn parse_type_alias(item: &mut ItemType, errors: &mut Errors) -> Option<Node> {
         _ => {
             errors.at(
                 attr_span(first),
-                "only `#[source]` and `#[table]` go on a type declaration; the other node attributes go on functions",
+                "only `#[source]`, `#[table]` and `#[processor]` go on a type declaration; the other node attributes go \
+                 on functions",
             );
             return None;
         }
@@ -374,8 +402,22 @@ fn parse_fn(item: &mut ItemFn, errors: &mut Errors) -> Option<Node> {
         );
         return None;
     } else {
-        NodeKind::Transform(stateless(item, &params, "a node function", errors)?)
+        let mut transform = stateless(item, &params, "a node function", errors)?;
+        if let Some(attr) = role("repartition") {
+            transform.repartition = Some(parse_repartition_args(attr, errors)?);
+        }
+        NodeKind::Transform(transform)
     };
+    if let Some(attr) = role("repartition")
+        && !matches!(kind, NodeKind::Transform(_))
+    {
+        errors.at(
+            attr_span(attr),
+            "`#[repartition]` goes on a transform function (a node with `#[from(..)]` and no other role): its \
+             output is written to a repartition topic and read back, partitioned by its key",
+        );
+        return None;
+    }
     if !matches!(kind, NodeKind::Source { .. }) && from.is_empty() {
         errors.at(
             name.span(),
@@ -476,6 +518,7 @@ fn stateless(item: &ItemFn, params: &[(Param, bool)], what: &str, errors: &mut E
         value,
         shape,
         fallible,
+        repartition: None,
     })
 }
 
@@ -913,6 +956,104 @@ fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(JoinPartner
             None
         }
     }
+}
+
+/// `#[repartition]` or `#[repartition(partitions = n)]`.
+fn parse_repartition_args(attr: &Attribute, errors: &mut Errors) -> Option<Option<i32>> {
+    if matches!(attr.meta, syn::Meta::Path(_)) {
+        return Some(None);
+    }
+    let mut partitions = None;
+    let parsed = parse_args(attr, errors, |meta| {
+        if meta.path.is_ident("partitions") {
+            let lit = meta.value()?.parse::<syn::LitInt>()?;
+            let n: i32 = lit.base10_parse()?;
+            if n < 1 {
+                return Err(syn::Error::new(lit.span(), "a topic has at least 1 partition"));
+            }
+            partitions = Some(n);
+            Ok(())
+        } else {
+            Err(meta.error("unknown `#[repartition]` argument; expected `partitions = n`"))
+        }
+    });
+    parsed?;
+    Some(partitions)
+}
+
+/// `#[processor(from = a, from = b, stores(key_value(..), window(..)))]`.
+fn parse_processor_args(attr: &Attribute, errors: &mut Errors) -> Option<(Vec<Ident>, Vec<ProcessorStore>)> {
+    let mut from = Vec::new();
+    let mut stores = Vec::new();
+    let parsed = parse_args(attr, errors, |meta| {
+        if meta.path.is_ident("from") {
+            from.push(meta.value()?.parse::<Ident>()?);
+            return Ok(());
+        }
+        if !meta.path.is_ident("stores") {
+            return Err(meta.error("unknown `#[processor]` argument; expected `from = node` and `stores(..)`"));
+        }
+        meta.parse_nested_meta(|store| {
+            let window = if store.path.is_ident("window") {
+                true
+            } else if store.path.is_ident("key_value") {
+                false
+            } else {
+                return Err(store.error(
+                    "a processor's store is `key_value(name = \"..\", key = K, value = V)` or \
+                     `window(name = \"..\", key = K, value = V, size = \"..\", retention = \"..\")`",
+                ));
+            };
+            let (mut name, mut key, mut value, mut size, mut retention) = (None, None, None, None, None);
+            let kind_span = store.path.span();
+            store.parse_nested_meta(|arg| {
+                if arg.path.is_ident("name") {
+                    name = Some(arg.value()?.parse::<LitStr>()?);
+                } else if arg.path.is_ident("key") {
+                    key = Some(arg.value()?.parse::<Type>()?);
+                } else if arg.path.is_ident("value") {
+                    value = Some(arg.value()?.parse::<Type>()?);
+                } else if window && arg.path.is_ident("size") {
+                    size = Some(parse_duration(&arg.value()?.parse::<LitStr>()?)?);
+                } else if window && arg.path.is_ident("retention") {
+                    retention = Some(parse_duration(&arg.value()?.parse::<LitStr>()?)?);
+                } else {
+                    return Err(arg.error(if window {
+                        "a window store takes `name`, `key`, `value`, `size` and `retention`"
+                    } else {
+                        "a key-value store takes `name`, `key` and `value`"
+                    }));
+                }
+                Ok(())
+            })?;
+            let (Some(name), Some(key), Some(value)) = (name, key, value) else {
+                return Err(syn::Error::new(
+                    kind_span,
+                    "a processor's store needs `name = \"..\"`, `key = Type` and `value = Type`",
+                ));
+            };
+            let window = match (window, size, retention) {
+                (false, ..) => None,
+                (true, Some(size), retention) => Some((size, retention.unwrap_or(size).max(size))),
+                (true, None, _) => {
+                    return Err(syn::Error::new(kind_span, "a window store needs `size = \"..\"`"));
+                }
+            };
+            stores.push(ProcessorStore {
+                store: Store {
+                    name,
+                    in_memory: false,
+                    logged: true,
+                },
+                key,
+                value,
+                window,
+            });
+            Ok(())
+        })
+    });
+    parsed?;
+    Some((from, stores))
 }
 
 fn parse_store_args(attr: &Attribute, errors: &mut Errors) -> Option<(Store, Option<Regroup>)> {

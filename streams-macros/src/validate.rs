@@ -233,7 +233,14 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
             }
             _ => (None, None),
         };
-        if let Some((name, span)) = store {
+        let processor_stores = match &node.kind {
+            NodeKind::Processor { stores, .. } => stores
+                .iter()
+                .map(|s| (s.store.name.value(), s.store.name.span()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (name, span) in store.into_iter().chain(processor_stores) {
             if let Some(problem) = topic_name_problem(&format!("{app}-{name}-changelog")) {
                 errors.at(
                     span,
