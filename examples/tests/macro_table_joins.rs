@@ -74,6 +74,21 @@ pub mod shop {
         *users -= 1;
     }
 
+    #[source(topic = "score-events", key_format = "utf8", value_format = "json")]
+    pub type ScoreEvents = (String, i64);
+
+    /// The latest score event per user: a stream made a table.
+    #[table(store = "latest-scores")]
+    pub fn latest_score(#[from(ScoreEvents)] score: &i64) -> i64 {
+        *score
+    }
+
+    /// Users with their latest score event (a table-table join with that table).
+    #[join(table = latest_score, store = "latest-profiles")]
+    pub fn latest_profile(#[from(Users)] name: &String, score: &i64) -> String {
+        format!("{name}@{score}")
+    }
+
     #[sink(topic = "profiles", from = profile)]
     pub fn publish(user: String, profile: String) -> (String, String) {
         (user, profile)
@@ -109,6 +124,12 @@ fn tables_joined_and_aggregated_with_the_macros() -> streams_runtime::Result<()>
         .output_topic_with::<String, String>(shop::topics::PROFILES, Utf8, Utf8)
         .read_values()?;
     assert_eq!(profiles, [s("ann:-"), s("ann:10"), s("ann:-")]);
+
+    let events = driver.input_topic_with::<String, i64>(shop::topics::SCORE_EVENTS, Utf8, Json)?;
+    events.pipe(s("u1"), 5)?;
+    events.pipe(s("u1"), 7)?;
+    assert_eq!(shop::stores::LatestScores::get(&driver, &s("u1"))?, Some(7));
+    assert_eq!(shop::stores::LatestProfiles::get(&driver, &s("u1"))?, Some(s("ann@7")));
 
     let orders = driver.input_topic_with::<String, Order>(shop::topics::ORDERS, Utf8, Json)?;
     let products = driver.input_topic_with::<String, String>(shop::topics::PRODUCTS, Utf8, Utf8)?;

@@ -527,6 +527,30 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 });
                 rekeyed[i] = false;
             }
+            NodeKind::ToTable { store, transform } => {
+                let input = edge_input(node, &def.nodes, transform.key.as_ref(), &transform.value);
+                let op = stateless_op(&node.name, transform);
+                let out = shaped_output(
+                    transform,
+                    &declared_or(upstream_output.as_ref(), transform.key.as_ref(), &transform.value),
+                );
+                let materialized = materialized(store);
+                statements.push(quote! { let #var = { let __in = #input; __in #op .to_table(#materialized) }; });
+                let rekeys = upstream_rekeyed || transform.shape.rekeys();
+                if let (Some(key), Some(value)) = (&out.key, &out.value) {
+                    client_methods.push(client_method(store, key, value, false));
+                    store_items.push(store_accessor(
+                        app,
+                        store,
+                        key,
+                        value,
+                        StoreLayout::KeyValue,
+                        rekeys,
+                        &mut topic_consts,
+                    ));
+                }
+                outputs[i] = Some(out);
+            }
             NodeKind::Processor { processor, stores } => {
                 let mut inputs = node.from.iter().map(|upstream| {
                     let upstream_var = node_var(upstream);
@@ -737,11 +761,9 @@ fn client_method(store: &Store, key: &Type, value: &Type, windowed: bool) -> Tok
 
 /// Whether a join reads a table (a table-table join) rather than a stream.
 fn reads_table(node: &Node, nodes: &[Node]) -> bool {
-    node.from.iter().any(|f| {
-        nodes
-            .iter()
-            .any(|n| n.name == *f && matches!(n.kind, NodeKind::Table { global: false, .. }))
-    })
+    node.from
+        .iter()
+        .any(|f| nodes.iter().any(|n| n.name == *f && n.kind.is_local_table()))
 }
 
 fn node_var(name: &Ident) -> Ident {

@@ -120,6 +120,9 @@ pub(crate) enum NodeKind {
     },
     /// A function with `#[from(..)]` and no role attribute.
     Transform(StatelessFn),
+    /// `#[table(store = ..)]` on a function with `#[from(..)]`: its output, materialized as a
+    /// table (`to_table`), readable by joins and table aggregations like a `#[table]`.
+    ToTable { store: Store, transform: StatelessFn },
     /// `#[state_store(name = ..)]` (and maybe `#[windowed(..)]`) on `fn(&K, &V, &mut A)`.
     Aggregate {
         store: Store,
@@ -189,6 +192,13 @@ pub(crate) struct ProcessorStore {
 /// The store of a table-table join named by its function: `price_orders` → `price-orders`.
 pub(crate) fn join_store_name(function: &Ident, store: Option<&LitStr>) -> String {
     store.map_or_else(|| function.to_string().replace('_', "-"), LitStr::value)
+}
+
+impl NodeKind {
+    /// A table of this application's tasks (from a topic or a stream), not a global one.
+    pub(crate) fn is_local_table(&self) -> bool {
+        matches!(self, NodeKind::Table { global: false, .. } | NodeKind::ToTable { .. })
+    }
 }
 
 /// A state store declaration.

@@ -342,15 +342,25 @@ fn parse_fn(item: &mut ItemFn, errors: &mut Errors) -> Option<Node> {
         );
         return None;
     }
-    if let Some(table) = role("table") {
-        errors.at(
-            attr_span(table),
-            "`#[table]` goes on a declaration `type Name = (Key, Value);`",
-        );
-        return None;
-    }
     let params = params(item, errors)?;
     let mut from = from_params.unwrap_or_default();
+    if let Some(table) = role("table") {
+        if from.is_empty() {
+            errors.at(
+                attr_span(table),
+                "`#[table]` goes on a declaration `type Name = (Key, Value);` (a table of a topic), or on a \
+                 function with `#[from(..)]` (its output as a table)",
+            );
+            return None;
+        }
+        let store = parse_to_table_args(table, errors)?;
+        let transform = stateless(item, &params, "a table function", errors)?;
+        return Some(Node {
+            name,
+            kind: NodeKind::ToTable { store, transform },
+            from,
+        });
+    }
 
     let kind = if let Some(source) = role("source") {
         if !from.is_empty() {
@@ -956,6 +966,35 @@ fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(JoinPartner
             None
         }
     }
+}
+
+/// `#[table(store = "..")]` on a function: only the store (the input is the function's).
+fn parse_to_table_args(attr: &Attribute, errors: &mut Errors) -> Option<Store> {
+    let mut name = None;
+    let mut in_memory = false;
+    let parsed = parse_args(attr, errors, |meta| {
+        if meta.path.is_ident("store") {
+            name = Some(meta.value()?.parse::<LitStr>()?);
+        } else if meta.path.is_ident("in_memory") {
+            in_memory = true;
+        } else {
+            return Err(meta.error(
+                "a table made of a node's output takes `store = \"..\"` (and optional `in_memory`); a table of a \
+                 topic is declared on `type Name = (Key, Value);`",
+            ));
+        }
+        Ok(())
+    });
+    parsed?;
+    let Some(name) = name else {
+        errors.at(attr_span(attr), "`#[table]` needs `store = \"...\"`");
+        return None;
+    };
+    Some(Store {
+        name,
+        in_memory,
+        logged: true,
+    })
 }
 
 /// `#[repartition]` or `#[repartition(partitions = n)]`.

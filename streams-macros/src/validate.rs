@@ -61,10 +61,8 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
                     );
                     ok = false;
                 }
-                Some(Node {
-                    kind: NodeKind::Table { global, .. },
-                    ..
-                }) => {
+                Some(Node { kind, .. }) if kind.is_local_table() || matches!(kind, NodeKind::Table { .. }) => {
+                    let global = &matches!(kind, NodeKind::Table { global: true, .. });
                     let reads_tables = matches!(
                         node.kind,
                         NodeKind::Join {
@@ -119,7 +117,7 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
             let reads_table = node.from.iter().any(|f| {
                 index
                     .get(&f.to_string())
-                    .is_some_and(|&i| matches!(def.nodes[i].kind, NodeKind::Table { .. }))
+                    .is_some_and(|&i| def.nodes[i].kind.is_local_table())
             });
             if reads_table && let Some(key) = key {
                 errors.at(
@@ -172,8 +170,9 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
                     );
                     ok = false;
                 }
-                Some(NodeKind::Table { .. }) if window.is_none() => {}
-                Some(NodeKind::Table { .. }) => {
+                Some(kind) if kind.is_local_table() && window.is_none() => {}
+                Some(NodeKind::Table { global: true, .. }) => {}
+                Some(kind) if kind.is_local_table() => {
                     errors.at(
                         table.span(),
                         format!("`{table}` is a table: join it with `#[join(table = {table})]` (no window)"),
@@ -216,6 +215,7 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
         let (store, source_topic) = match &node.kind {
             NodeKind::Aggregate { store, .. } => (Some((store.name.value(), store.name.span())), None),
             NodeKind::Table { store, topic, .. } => (Some((store.name.value(), store.name.span())), Some(topic)),
+            NodeKind::ToTable { store, .. } => (Some((store.name.value(), store.name.span())), None),
             NodeKind::Source { topic, .. } => (None, Some(topic)),
             NodeKind::Join {
                 window: None,
@@ -225,7 +225,7 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
             } if node.from.iter().any(|f| {
                 index
                     .get(&f.to_string())
-                    .is_some_and(|&i| matches!(def.nodes[i].kind, NodeKind::Table { .. }))
+                    .is_some_and(|&i| def.nodes[i].kind.is_local_table())
             }) =>
             {
                 let span = store.as_ref().map_or_else(|| node.name.span(), LitStr::span);

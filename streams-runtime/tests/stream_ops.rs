@@ -158,3 +158,38 @@ fn to_table_keeps_the_latest_value_per_key() {
     assert_eq!(changes.len(), 3);
     assert!(driver.topics().contains(&(s("ops-latest-status-changelog"), 2)));
 }
+
+/// A table made of a UTF-8-keyed topic's stream keeps that topic's partitioning, so a re-keyed
+/// stream joined with it is repartitioned with the same key encoding and finds every key.
+#[test]
+fn a_re_keyed_stream_finds_every_key_of_a_to_table_table() {
+    use streams_runtime::topology::Consumed;
+    let builder = StreamsBuilder::new();
+    let names = builder
+        .stream_with::<String, String>("names", Consumed::new(Utf8, Utf8))
+        .to_table(Materialized::named("names"));
+    builder
+        .stream_with::<String, String>("visits", Consumed::new(Utf8, Utf8))
+        .map(|_, user| (user.clone(), user))
+        .join(&names, |_, _, name: &String| name.clone())
+        .to_with("greeted", Utf8, Utf8);
+    let driver = driver(builder.build().expect("topology"), 3);
+    let names = driver
+        .input_topic_with::<String, String>("names", Utf8, Utf8)
+        .expect("input");
+    let visits = driver
+        .input_topic_with::<String, String>("visits", Utf8, Utf8)
+        .expect("input");
+    let users: Vec<String> = (0..12).map(|i| format!("user-{i}")).collect();
+    for user in &users {
+        names.pipe(user.clone(), format!("Name {user}")).expect("pipe");
+    }
+    for (i, user) in users.iter().enumerate() {
+        visits.pipe(format!("visit-{i}"), user.clone()).expect("pipe");
+    }
+    let greeted = driver
+        .output_topic_with::<String, String>("greeted", Utf8, Utf8)
+        .read_key_values()
+        .expect("read");
+    assert_eq!(greeted.len(), users.len(), "every visit found its user: {greeted:?}");
+}

@@ -22,13 +22,16 @@ impl<K: StoreData, V: StoreData> KStream<K, V> {
         register_store(&input, &materialized, StoreKind::KeyValue);
         register_query::<K, V, _>(&input, &materialized.name, None);
         let name = materialized.name.clone();
+        // How the table's task reads its keys: a stream joined with the table is repartitioned
+        // with the same encoding, so equal keys meet in one partition.
+        let key_codec = super::kstream::key_codec_of::<K>(input.partition_codec.as_ref());
         let stream = input.attach("TOTABLE", format!("stores: [{name}]"), false, |children| {
             Arc::new(ToTable { store: name, children })
         });
         KTable {
             stream,
             store: materialized.name,
-            key_codec: None,
+            key_codec,
         }
     }
 }
