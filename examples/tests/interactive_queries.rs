@@ -290,3 +290,93 @@ async fn window_store_queries_and_bad_window_arguments() {
     }
     streams.close().await.expect("close");
 }
+
+/// Pages per reading session, served over HTTP like any store.
+#[streams_runtime::topology(application_id = "reading-sessions-served")]
+pub mod reading {
+    #[source(topic = "page-views", key_format = "utf8", value_format = "utf8")]
+    pub type PageViews = (String, String);
+
+    #[windowed(session(inactivity_gap = "30m"), merge = add)]
+    #[state_store(name = "session-pages")]
+    pub fn pages(#[from(PageViews)] _reader: &String, _page: &String, pages: &mut u64) {
+        *pages += 1;
+    }
+
+    pub fn add(a: u64, b: u64) -> u64 {
+        a + b
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_store_queries_through_the_generated_client() {
+    let broker = TestBroker::mock().expect("mock");
+    broker
+        .create_topic(reading::topics::PAGE_VIEWS, 2)
+        .await
+        .expect("topic");
+    let cluster = broker.cluster();
+    let producer: FutureProducer = cluster
+        .client_config()
+        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
+        .create()
+        .expect("producer");
+    let minute = 60_000;
+    let base = 1_704_448_800_000;
+    for (reader, at) in [("ann", 0), ("ann", 10), ("ann", 90), ("bob", 5)] {
+        producer
+            .send(
+                FutureRecord::to(reading::topics::PAGE_VIEWS)
+                    .key(reader)
+                    .payload("/")
+                    .timestamp(base + at * minute),
+                Duration::from_secs(5),
+            )
+            .await
+            .expect("produce");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let addr = free_port();
+    let config = StreamsConfig::builder(reading::APPLICATION_ID)
+        .state_dir(dir.path())
+        .application_server(addr.to_string())
+        .commit_interval(Duration::from_millis(200))
+        .build()
+        .expect("config");
+    let streams = Arc::new(
+        KafkaStreams::start_on(reading::topology().expect("topology"), config, cluster)
+            .await
+            .expect("start"),
+    );
+    streams_runtime::server::serve(Arc::clone(&streams), addr, std::future::pending())
+        .await
+        .expect("serve");
+    let client = reading::Client::new(addr.to_string());
+    let expected = vec![
+        (base, base + 10 * minute, 2),
+        (base + 90 * minute, base + 90 * minute, 1),
+    ];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut got = Vec::new();
+    while got != expected && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        got = client
+            .session_pages()
+            .fetch(&"ann".to_owned())
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(w, n)| (w.start_ms, w.end_ms, n))
+            .collect();
+    }
+    assert_eq!(got, expected, "ann's two sessions, with their ends");
+    let late = client
+        .session_pages()
+        .fetch_range(&"ann".to_owned(), base + minute, i64::MAX)
+        .await
+        .expect("fetch");
+    assert_eq!(late.len(), 1, "sessions starting from the given time");
+    let metadata = client.metadata().await.expect("metadata");
+    assert_eq!(metadata["stores"]["session-pages"]["layout"], "session");
+    streams.close().await.expect("close");
+}

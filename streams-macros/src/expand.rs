@@ -122,7 +122,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                     false,
                     &mut topic_consts,
                 ));
-                client_methods.push(client_method(store, key, value, false));
+                client_methods.push(client_method(store, key, value, &StoreLayout::KeyValue));
                 outputs[i] = Some(Output {
                     key: Some(key.clone()),
                     value: Some(value.clone()),
@@ -201,7 +201,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                         )
                         .to_stream();
                 });
-                client_methods.push(client_method(store, key_ty, aggregate, false));
+                client_methods.push(client_method(store, key_ty, aggregate, &StoreLayout::KeyValue));
                 store_items.push(store_accessor(
                     app,
                     store,
@@ -289,10 +289,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                     Some(_) if session => StoreLayout::Session,
                     Some(w) => StoreLayout::Window(window_size_ms(w)),
                 };
-                if !session {
-                    // Session stores are not served over HTTP (yet): no client method.
-                    client_methods.push(client_method(store, key_ty, aggregate, window.is_some()));
-                }
+                client_methods.push(client_method(store, key_ty, aggregate, &layout));
                 store_items.push(store_accessor(
                     app,
                     store,
@@ -393,7 +390,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                     .as_ref()
                     .and_then(|o| o.key.clone())
                     .unwrap_or_else(|| syn::parse_quote!(()));
-                client_methods.push(client_method(&result_store, &key_ty, output, false));
+                client_methods.push(client_method(&result_store, &key_ty, output, &StoreLayout::KeyValue));
                 store_items.push(store_accessor(
                     app,
                     &result_store,
@@ -538,7 +535,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 statements.push(quote! { let #var = { let __in = #input; __in #op .to_table(#materialized) }; });
                 let rekeys = upstream_rekeyed || transform.shape.rekeys();
                 if let (Some(key), Some(value)) = (&out.key, &out.value) {
-                    client_methods.push(client_method(store, key, value, false));
+                    client_methods.push(client_method(store, key, value, &StoreLayout::KeyValue));
                     store_items.push(store_accessor(
                         app,
                         store,
@@ -574,10 +571,10 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                             )
                         },
                     });
-                    client_methods.push(client_method(&s.store, key, value, s.window.is_some()));
                     let layout = s
                         .window
                         .map_or(StoreLayout::KeyValue, |(size_ms, _)| StoreLayout::Window(size_ms));
+                    client_methods.push(client_method(&s.store, key, value, &layout));
                     store_items.push(store_accessor(
                         app,
                         &s.store,
@@ -725,7 +722,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
 }
 
 /// `Client::<store_name>()`: the typed query handle of one store.
-fn client_method(store: &Store, key: &Type, value: &Type, windowed: bool) -> TokenStream {
+fn client_method(store: &Store, key: &Type, value: &Type, layout: &StoreLayout) -> TokenStream {
     let name = store.name.value();
     let mut method = name
         .chars()
@@ -742,20 +739,25 @@ fn client_method(store: &Store, key: &Type, value: &Type, windowed: bool) -> Tok
     }
     let method = format_ident!("{method}");
     let doc = format!("Queries of store `{name}`.");
-    if windowed {
-        quote! {
+    match layout {
+        StoreLayout::Window(_) => quote! {
             #[doc = #doc]
             pub fn #method(&self) -> ::streams_runtime::query::WindowClient<'_, #key, #value> {
                 self.inner.window(#name)
             }
-        }
-    } else {
-        quote! {
+        },
+        StoreLayout::Session => quote! {
+            #[doc = #doc]
+            pub fn #method(&self) -> ::streams_runtime::query::SessionClient<'_, #key, #value> {
+                self.inner.session(#name)
+            }
+        },
+        StoreLayout::KeyValue => quote! {
             #[doc = #doc]
             pub fn #method(&self) -> ::streams_runtime::query::KeyValueClient<'_, #key, #value> {
                 self.inner.key_value(#name)
             }
-        }
+        },
     }
 }
 

@@ -10,15 +10,35 @@ use serde_json::Value;
 
 use crate::codec::Codec;
 use crate::partitioner;
-use crate::state::{KeyValueStore, SharedStore, WindowStore};
+use crate::state::{KeyValueStore, SessionStore, SharedStore, WindowStore};
+use crate::window::TimeWindow;
 
 /// A bad request, said in terms of the store's types.
 pub(crate) type QueryError = String;
 
+/// How a store is laid out, which decides its queries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum QueryLayout {
+    KeyValue,
+    /// Time windows of this size (ms).
+    Window(i64),
+    /// Session windows (their ends vary).
+    Session,
+}
+
+impl QueryLayout {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::KeyValue => "key_value",
+            Self::Window(_) => "window",
+            Self::Session => "session",
+        }
+    }
+}
+
 /// One store's queries over JSON.
 pub(crate) trait StoreQuery: Send + Sync {
-    /// The window size for window stores, `None` for key-value stores.
-    fn window_size_ms(&self) -> Option<i64>;
+    fn layout(&self) -> QueryLayout;
 
     /// The partition holding `key` (given as text) among `partitions`.
     fn partition(&self, key: &str, partitions: i32) -> Result<i32, QueryError>;
@@ -26,7 +46,7 @@ pub(crate) trait StoreQuery: Send + Sync {
     /// The value of `key` (key-value stores) as JSON.
     fn get(&self, store: &SharedStore, key: &str) -> crate::Result<Result<Option<Value>, QueryError>>;
 
-    /// The windows of `key` starting in `[from_ms, to_ms]` (window stores), as
+    /// The windows (or sessions) of `key` starting in `[from_ms, to_ms]`, as
     /// `{"window_start", "window_end", "value"}` objects.
     fn fetch(
         &self,
@@ -63,18 +83,23 @@ pub(crate) fn parse_key<K: DeserializeOwned>(text: &str) -> Result<K, QueryError
 pub(crate) struct TypedStoreQuery<K, V> {
     /// How keys are encoded on the topic the store's task reads (partitioning).
     partition_codec: Arc<dyn Codec<K>>,
-    window_size_ms: Option<i64>,
+    layout: QueryLayout,
     _value: PhantomData<fn() -> V>,
 }
 
 impl<K, V> TypedStoreQuery<K, V> {
-    pub(crate) fn new(partition_codec: Arc<dyn Codec<K>>, window_size_ms: Option<i64>) -> Self {
+    pub(crate) fn new(partition_codec: Arc<dyn Codec<K>>, layout: QueryLayout) -> Self {
         Self {
             partition_codec,
-            window_size_ms,
+            layout,
             _value: PhantomData,
         }
     }
+}
+
+/// A window or session as JSON.
+fn window_json(window: TimeWindow, value: Value) -> Value {
+    serde_json::json!({ "window_start": window.start_ms, "window_end": window.end_ms, "value": value })
 }
 
 impl<K, V> StoreQuery for TypedStoreQuery<K, V>
@@ -82,8 +107,8 @@ where
     K: Serialize + DeserializeOwned + Send + Sync + 'static,
     V: Serialize + DeserializeOwned + Send + Sync + 'static,
 {
-    fn window_size_ms(&self) -> Option<i64> {
-        self.window_size_ms
+    fn layout(&self) -> QueryLayout {
+        self.layout
     }
 
     fn partition(&self, key: &str, partitions: i32) -> Result<i32, QueryError> {
@@ -115,23 +140,31 @@ where
             Ok(key) => key,
             Err(e) => return Ok(Err(e)),
         };
-        let size = self.window_size_ms.unwrap_or(1);
-        let windows = WindowStore::<K, V>::new(Arc::clone(store), size).fetch_range(&key, from_ms, to_ms)?;
+        let windows = match self.layout {
+            QueryLayout::Session => SessionStore::<K, V>::new(Arc::clone(store))
+                .fetch(&key)?
+                .into_iter()
+                .filter(|(w, _)| (from_ms..=to_ms).contains(&w.start_ms))
+                .collect(),
+            QueryLayout::Window(size) => {
+                WindowStore::<K, V>::new(Arc::clone(store), size).fetch_range(&key, from_ms, to_ms)?
+            }
+            QueryLayout::KeyValue => Vec::new(),
+        };
         Ok(Ok(windows
             .into_iter()
-            .map(|(window, value)| {
-                serde_json::json!({
-                    "window_start": window.start_ms,
-                    "window_end": window.end_ms,
-                    "value": serde_json::to_value(value).unwrap_or(Value::Null),
-                })
-            })
+            .map(|(window, value)| window_json(window, serde_json::to_value(value).unwrap_or(Value::Null)))
             .collect()))
     }
 
     fn entries(&self, store: &SharedStore) -> crate::Result<Vec<(String, Value, Value)>> {
         let json = |v: &dyn erased::Json| v.json();
-        Ok(match self.window_size_ms {
+        let windowed = match self.layout {
+            QueryLayout::KeyValue => None,
+            QueryLayout::Window(size) => Some(WindowStore::<K, V>::new(Arc::clone(store), size).all()?),
+            QueryLayout::Session => Some(SessionStore::<K, V>::new(Arc::clone(store)).all()?),
+        };
+        Ok(match windowed {
             None => KeyValueStore::<K, V>::new(Arc::clone(store))
                 .all()?
                 .into_iter()
@@ -140,8 +173,7 @@ where
                     (key_text(&key), key, json(&v))
                 })
                 .collect(),
-            Some(size) => WindowStore::<K, V>::new(Arc::clone(store), size)
-                .all()?
+            Some(windowed) => windowed
                 .into_iter()
                 .map(|(windowed, v)| {
                     let key = serde_json::json!({

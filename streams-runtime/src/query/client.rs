@@ -64,6 +64,13 @@ impl QueryClient {
         }
     }
 
+    /// Typed access to session store `store`.
+    pub fn session<K, V>(&self, store: &'static str) -> SessionClient<'_, K, V> {
+        SessionClient {
+            windows: self.window(store),
+        }
+    }
+
     /// The instances of the application, their endpoints, tasks and lags; and the stores.
     pub async fn metadata(&self) -> Result<Value> {
         Ok(self
@@ -230,5 +237,22 @@ impl<K: Serialize, V: DeserializeOwned> WindowClient<'_, K, V> {
                 Ok((window, decode(w["value"].take())?))
             })
             .collect()
+    }
+}
+
+/// Queries of one session store (its sessions are windows whose ends vary).
+pub struct SessionClient<'a, K, V> {
+    windows: WindowClient<'a, K, V>,
+}
+
+impl<K: Serialize, V: DeserializeOwned> SessionClient<'_, K, V> {
+    /// The sessions of `key`, oldest first; a session's `end_ms` is its last record's time.
+    pub async fn fetch(&self, key: &K) -> Result<Vec<(TimeWindow, V)>> {
+        self.windows.fetch(key, i64::MIN, i64::MAX).await
+    }
+
+    /// The sessions of `key` starting in `[from_ms, to_ms]`.
+    pub async fn fetch_range(&self, key: &K, from_ms: i64, to_ms: i64) -> Result<Vec<(TimeWindow, V)>> {
+        self.windows.fetch(key, from_ms, to_ms).await
     }
 }

@@ -10,8 +10,8 @@ mod client;
 mod membership;
 pub(crate) mod routes;
 
-pub(crate) use adapter::{StoreQuery, TypedStoreQuery};
+pub(crate) use adapter::{QueryLayout, StoreQuery, TypedStoreQuery};
 pub use answer::{Answer, StandbyLag};
-pub use client::{KeyValueClient, QueryClient, WindowClient};
+pub use client::{KeyValueClient, QueryClient, SessionClient, WindowClient};
 pub use membership::MemberInfo;
 pub(crate) use membership::Membership;

@@ -1,7 +1,8 @@
 //! The query routes of the instance's HTTP server.
 //!
-//! `GET /stores/{store}/keys/{key}` — a key-value store's value for `key`; for a window store
-//! the windows of `key` (`?from=&to=` in epoch ms, or one window with `?window_start=`).
+//! `GET /stores/{store}/keys/{key}` — a key-value store's value for `key`; for a window (or
+//! session) store the windows (sessions) of `key` starting in `?from=&to=` (epoch ms), or the
+//! one starting at `?window_start=`.
 //! `?stale=true` accepts an answer from a standby replica (local first, or another instance's
 //! while the partition has no active owner); such answers carry `standby.changelog_offset` and
 //! `standby.offset_lag` (how many changelog offsets the active task has written beyond it).
@@ -26,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::adapter::key_text;
+use super::adapter::{QueryLayout, key_text};
 use crate::KafkaStreams;
 use crate::state::SharedStore;
 use crate::task::StandbyRead;
@@ -214,12 +215,15 @@ pub(crate) async fn get_key(
         Owner::Nobody(why) => return unavailable(why),
     };
     let served_by = streams.process_id();
-    match query.window_size_ms() {
-        None => {
+    match query.layout() {
+        QueryLayout::KeyValue => {
             if params.from.is_some() || params.to.is_some() || params.window_start.is_some() {
                 return error(
                     StatusCode::BAD_REQUEST,
-                    format!("`{store}` is a key-value store; `from`, `to` and `window_start` apply to window stores"),
+                    format!(
+                        "`{store}` is a key-value store; `from`, `to` and `window_start` apply to window and session \
+                         stores"
+                    ),
                 );
             }
             match query.get(&local, &key) {
@@ -233,7 +237,7 @@ pub(crate) async fn get_key(
                 Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             }
         }
-        Some(_) => {
+        QueryLayout::Window(_) | QueryLayout::Session => {
             let (from, to) = match (params.window_start, params.from, params.to) {
                 (Some(start), None, None) => (start, start),
                 (None, from, to) => (from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX)),
@@ -434,7 +438,8 @@ pub(crate) async fn metadata(State(state): State<Arc<QueryState>>) -> Response {
                 json!({
                     "subtopology": sub,
                     "partitions": streams.partitions(sub),
-                    "windowed": topology.queries.get(&spec.name).and_then(|q| q.window_size_ms()).is_some(),
+                    "windowed": topology.queries.get(&spec.name).is_some_and(|q| q.layout() != QueryLayout::KeyValue),
+                    "layout": topology.queries.get(&spec.name).map(|q| q.layout().name()),
                 }),
             )
         })

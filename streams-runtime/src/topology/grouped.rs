@@ -182,9 +182,19 @@ pub(crate) fn register_query<K: StoreData, V: StoreData, S>(
     name: &str,
     window_size_ms: Option<i64>,
 ) {
+    let layout = window_size_ms.map_or(crate::query::QueryLayout::KeyValue, crate::query::QueryLayout::Window);
+    register_query_as::<K, V, S>(stream, name, layout);
+}
+
+/// [`register_query`] with any layout (session stores).
+pub(crate) fn register_query_as<K: StoreData, V: StoreData, S>(
+    stream: &KStream<K, S>,
+    name: &str,
+    layout: crate::query::QueryLayout,
+) {
     let codec = super::kstream::key_codec_of::<K>(stream.partition_codec.as_ref())
         .unwrap_or_else(|| Arc::new(Binary) as Arc<dyn Codec<K>>);
-    let query = crate::query::TypedStoreQuery::<K, V>::new(codec, window_size_ms);
+    let query = crate::query::TypedStoreQuery::<K, V>::new(codec, layout);
     graph::lock(&stream.graph)
         .queries
         .push((name.to_owned(), Arc::new(query)));

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use super::aggregate::{AggregateFn, StoreData, counting, folding, reducing};
 use super::graph;
-use super::grouped::{KGroupedStream, register_store, repartition_if_needed};
+use super::grouped::{KGroupedStream, register_query_as, register_store, repartition_if_needed};
 use super::kstream::KStream;
 use super::ktable::KTable;
 use super::materialized::Materialized;
@@ -112,6 +112,7 @@ impl<K: StoreData, V: StoreData> SessionWindowedKStream<K, V> {
             None => gap.saturating_add(grace).max(24 * 3_600_000),
         };
         register_store(&input, &materialized, StoreKind::Session { retention_ms });
+        register_query_as::<K, A, _>(&input, &materialized.name, crate::query::QueryLayout::Session);
         let (windows, emit) = (self.windows, self.emit);
         let table = input.attach(
             "SESSION-WINDOWED-AGGREGATE",
