@@ -172,4 +172,59 @@ async fn the_global_thread_bootstraps_then_follows_the_topic() {
     }
     assert_eq!(named, ["o1:2xlamp", "o2:3xdesk"]);
     streams.close().await.expect("close");
+
+    // Restarted on the same state directory: the global store comes back from its checkpoint
+    // and only what the topic gained meanwhile is read.
+    produce(&cluster, "products", "p3", b"chair").await;
+    let config = mock_config(
+        "shop",
+        state.path(),
+        ProcessingGuarantee::AtLeastOnce,
+        Duration::from_millis(200),
+    );
+    let streams = KafkaStreams::start_on(topology(), config, cluster.clone())
+        .await
+        .expect("restart");
+    assert_eq!(streams.metrics().records_restored, 1, "only p3 was read at the restart");
+    let mut products: Vec<(String, String)> = streams
+        .key_value_store::<String, String>("products")
+        .expect("store")
+        .iter()
+        .flat_map(|(_, s)| s.all().expect("all"))
+        .collect();
+    products.sort();
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    assert_eq!(products, [pair("p1", "lamp"), pair("p2", "desk"), pair("p3", "chair")]);
+    streams.close().await.expect("close");
+
+    // A checkpoint that does not fit the topic (here: the topic's data is gone, as after it was
+    // recreated) rebuilds the store from what the topic has.
+    let broker = TestBroker::mock().expect("another mock cluster");
+    let cluster = broker.cluster();
+    for (topic, partitions) in [
+        ("products", 2),
+        ("orders", 3),
+        ("named-orders", 3),
+        ("maybe-named-orders", 3),
+    ] {
+        broker.create_topic(topic, partitions).await.expect("topic");
+    }
+    produce(&cluster, "products", "p9", b"sofa").await;
+    let config = mock_config(
+        "shop",
+        state.path(),
+        ProcessingGuarantee::AtLeastOnce,
+        Duration::from_millis(200),
+    );
+    let streams = KafkaStreams::start_on(topology(), config, cluster.clone())
+        .await
+        .expect("restart on another cluster");
+    let products: Vec<(String, String)> = streams
+        .key_value_store::<String, String>("products")
+        .expect("store")
+        .iter()
+        .flat_map(|(_, s)| s.all().expect("all"))
+        .collect();
+    assert_eq!(products, [pair("p9", "sofa")]);
+    streams.close().await.expect("close");
 }

@@ -102,12 +102,19 @@ impl KafkaStreams {
             config.application_id(),
             config.processing_guarantee(),
         ));
+        let rocks = RocksResources::new(config.rocksdb());
+        let global_storage = global::GlobalStorage::Disk {
+            state_dir: config.state_dir(),
+            application_id: config.application_id(),
+            rocks: &rocks,
+        };
+        let globals = global::stores(&topology, &global_storage)?;
         let env = Arc::new(TaskEnv {
             application_id: config.application_id().to_owned(),
             process_id,
             state_dir: config.state_dir().to_owned(),
             guarantee: config.processing_guarantee(),
-            rocks: RocksResources::new(config.rocksdb()),
+            rocks: rocks.clone(),
             client_config,
             consumer_config,
             producer_config,
@@ -115,7 +122,7 @@ impl KafkaStreams {
             metrics: Arc::new(Metrics::default()),
             reader,
             clock: Arc::new(clock::SystemClock),
-            globals: global::stores(&topology)?,
+            globals,
             standbys: Mutex::default(),
         });
         let topology = Arc::new(topology);
@@ -123,7 +130,7 @@ impl KafkaStreams {
         let mut threads = Vec::new();
         if !topology.globals.is_empty() {
             // Global tables are complete before any task reads them.
-            let positions = global::bootstrap(&env, &topology)?;
+            let positions = global::bootstrap(&env, &topology, &global_storage)?;
             let (env, topology, stop) = (Arc::clone(&env), Arc::clone(&topology), Arc::clone(&stop));
             let handle = std::thread::Builder::new()
                 .name(format!("{}-GlobalStreamThread", env.application_id))
@@ -426,7 +433,9 @@ impl KafkaStreams {
             first_error.map_or(Ok(()), Err)
         })
         .await
-        .map_err(|e| Error::new(ErrorKind::Io, "failed to join the stream threads").with_source(e))?
+        .map_err(|e| Error::new(ErrorKind::Io, "failed to join the stream threads").with_source(e))??;
+        // The threads are gone: release the global stores' files (a restart reopens them).
+        global::close(&self.env.globals)
     }
 
     /// Whether every stream thread has stopped (after `close`, or because they all failed).

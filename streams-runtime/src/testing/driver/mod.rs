@@ -180,7 +180,7 @@ impl TestDriverBuilder {
                 read_committed: guarantee == ProcessingGuarantee::ExactlyOnceV2,
             }),
             clock: Arc::clone(&clock) as Arc<dyn Clock>,
-            globals: crate::runtime::global::stores(&self.topology)?,
+            globals: crate::runtime::global::stores(&self.topology, &crate::runtime::global::GlobalStorage::Memory)?,
             standbys: std::sync::Mutex::default(),
         });
         let mut core = Core {
@@ -507,7 +507,7 @@ impl Core {
             for record in &records {
                 crate::runtime::global::apply(global, &store, record.key.as_deref(), record.value.as_deref());
             }
-            crate::runtime::global::flush(&store)?;
+            crate::runtime::global::flush(&store, &std::collections::BTreeMap::new())?;
         }
         let now = self.clock.now_ms();
         let mut log = lock(&self.log);
