@@ -128,6 +128,43 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                     value: Some(value.clone()),
                 });
             }
+            NodeKind::Transform(f) if f.split.is_some() => {
+                // A branch of a first-match split: the whole split is built at its first branch
+                // (all branches read the same stream, so none is needed before that).
+                let split = f.split.as_ref().map(LitStr::value);
+                let branch_of = |n: &Node| match &n.kind {
+                    NodeKind::Transform(g) => g.split.as_ref().map(LitStr::value) == split,
+                    _ => false,
+                };
+                if !def.nodes.iter().take(i).any(branch_of) {
+                    let branches: Vec<&Node> = def.nodes.iter().filter(|n| branch_of(n)).collect();
+                    let input = edge_input(node, &def.nodes, f.key.as_ref(), &f.value);
+                    let vars: Vec<Ident> = branches.iter().map(|n| node_var(&n.name)).collect();
+                    let predicates = branches.iter().map(|n| {
+                        let NodeKind::Transform(g) = &n.kind else {
+                            return TokenStream::new();
+                        };
+                        let filter = stateless_op(&n.name, g);
+                        // `.filter(closure)` → `.branch(closure)`: the same predicate.
+                        let closure: TokenStream = filter.into_iter().skip(2).collect();
+                        quote! { .branch #closure }
+                    });
+                    let count = branches.len();
+                    statements.push(quote! {
+                        let [#(#vars),*]: [_; #count] = {
+                            let __in = #input;
+                            __in.split() #(#predicates)* .no_default_branch()
+                                .try_into()
+                                .unwrap_or_else(|_| ::core::unreachable!("one stream per branch"))
+                        };
+                    });
+                }
+                outputs[i] = Some(shaped_output(
+                    f,
+                    &declared_or(upstream_output.as_ref(), f.key.as_ref(), &f.value),
+                ));
+                rekeyed[i] = upstream_rekeyed;
+            }
             NodeKind::Transform(f) => {
                 let input = edge_input(node, &def.nodes, f.key.as_ref(), &f.value);
                 let op = stateless_op(&node.name, f);

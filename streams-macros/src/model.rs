@@ -79,6 +79,9 @@ pub(crate) struct StatelessFn {
     /// Transforms: `#[repartition(partitions = n)]` sends the output through the repartition
     /// topic named after the function (with `n` partitions, or as many as its input).
     pub(crate) repartition: Option<Option<i32>>,
+    /// Filters: `#[branch(split = "name")]` makes it one branch of a first-match split of its
+    /// input (the branches of a split are its filters in declaration order).
+    pub(crate) split: Option<LitStr>,
 }
 
 /// Codec selection for a topic's keys or values.

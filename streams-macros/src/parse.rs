@@ -27,6 +27,7 @@ const NODE_ATTRIBUTES: &[&str] = &[
     "join",
     "processor",
     "repartition",
+    "branch",
 ];
 
 /// Collects errors so one compilation reports every mistake, not just the first.
@@ -416,8 +417,28 @@ fn parse_fn(item: &mut ItemFn, errors: &mut Errors) -> Option<Node> {
         if let Some(attr) = role("repartition") {
             transform.repartition = Some(parse_repartition_args(attr, errors)?);
         }
+        if let Some(attr) = role("branch") {
+            if !matches!(transform.shape, Shape::Filter) || transform.fallible || transform.repartition.is_some() {
+                errors.at(
+                    attr_span(attr),
+                    "a branch is a predicate: `fn([key: &K,] value: &V) -> bool` (records it accepts, and no \
+                     earlier branch of the split took, go to it)",
+                );
+                return None;
+            }
+            transform.split = Some(parse_branch_args(attr, errors)?);
+        }
         NodeKind::Transform(transform)
     };
+    if let Some(attr) = role("branch")
+        && !matches!(kind, NodeKind::Transform(_))
+    {
+        errors.at(
+            attr_span(attr),
+            "`#[branch(split = \"..\")]` goes on a predicate function reading a stream (`#[from(..)]`, no other role)",
+        );
+        return None;
+    }
     if let Some(attr) = role("repartition")
         && !matches!(kind, NodeKind::Transform(_))
     {
@@ -529,6 +550,7 @@ fn stateless(item: &ItemFn, params: &[(Param, bool)], what: &str, errors: &mut E
         shape,
         fallible,
         repartition: None,
+        split: None,
     })
 }
 
@@ -995,6 +1017,27 @@ fn parse_to_table_args(attr: &Attribute, errors: &mut Errors) -> Option<Store> {
         in_memory,
         logged: true,
     })
+}
+
+/// `#[branch(split = "name")]`.
+fn parse_branch_args(attr: &Attribute, errors: &mut Errors) -> Option<LitStr> {
+    let mut split = None;
+    let parsed = parse_args(attr, errors, |meta| {
+        if meta.path.is_ident("split") {
+            split = Some(meta.value()?.parse::<LitStr>()?);
+            Ok(())
+        } else {
+            Err(meta.error("unknown `#[branch]` argument; expected `split = \"name\"`"))
+        }
+    });
+    parsed?;
+    if split.is_none() {
+        errors.at(
+            attr_span(attr),
+            "`#[branch]` names its split: `#[branch(split = \"by_size\")]` (branches of one split share it)",
+        );
+    }
+    split
 }
 
 /// `#[repartition]` or `#[repartition(partitions = n)]`.

@@ -208,6 +208,44 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
         }
     }
 
+    // The branches of one split read the same single stream.
+    let mut splits: BTreeMap<String, &Node> = BTreeMap::new();
+    for node in &def.nodes {
+        let NodeKind::Transform(f) = &node.kind else { continue };
+        let Some(split) = &f.split else { continue };
+        match splits.get(&split.value()) {
+            None => {
+                if node.from.len() != 1 {
+                    errors.at(
+                        split.span(),
+                        "the branches of a split read one stream: give this branch a single `#[from(..)]` node",
+                    );
+                    ok = false;
+                }
+                splits.insert(split.value(), node);
+            }
+            Some(first)
+                if first
+                    .from
+                    .iter()
+                    .map(ToString::to_string)
+                    .ne(node.from.iter().map(ToString::to_string)) =>
+            {
+                errors.at(
+                    split.span(),
+                    format!(
+                        "the branches of split `{}` read one stream: `{}` reads `{}`, this branch another",
+                        split.value(),
+                        first.name,
+                        first.from.first().map(ToString::to_string).unwrap_or_default()
+                    ),
+                );
+                ok = false;
+            }
+            Some(_) => {}
+        }
+    }
+
     let mut stores: BTreeMap<String, Span> = BTreeMap::new();
     let mut topics: BTreeMap<String, Span> = BTreeMap::new();
     let app = def.application_id.value();
