@@ -205,12 +205,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 let name = &node.name;
                 let key_ty = &key.ty;
                 let value_ty = &value.ty;
-                let key_arg = if key.by_ref {
-                    quote!(k)
-                } else {
-                    quote!(::core::clone::Clone::clone(k))
-                };
-                let value_arg = if value.by_ref { quote!(&v) } else { quote!(v) };
+                let (key_arg, value_arg) = aggregate_args(key, value);
                 let (by, subtract) = (&regroup.by, &regroup.subtract);
                 let rows = quote_spanned! {node.from[0].span()=>
                     ::streams_runtime::__private::table_rows::<#row_key, #row_value, _>(&#table)
@@ -265,12 +260,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 let name = &node.name;
                 let key_ty = &key.ty;
                 let value_ty = &value.ty;
-                let key_arg = if key.by_ref {
-                    quote!(k)
-                } else {
-                    quote!(::core::clone::Clone::clone(k))
-                };
-                let value_arg = if value.by_ref { quote!(&v) } else { quote!(v) };
+                let (key_arg, value_arg) = aggregate_args(key, value);
                 let windowing = window.as_ref().map(window_expr);
                 let session = window
                     .as_ref()
@@ -796,6 +786,18 @@ fn client_method(store: &Store, key: &Type, value: &Type, layout: &StoreLayout) 
             }
         },
     }
+}
+
+/// How an aggregation closure `(k: &K, v: V, ..)` passes its key and value to the user's
+/// function, by its parameter types.
+fn aggregate_args(key: &Param, value: &Param) -> (TokenStream, TokenStream) {
+    let key_arg = if key.by_ref {
+        quote!(k)
+    } else {
+        quote!(::core::clone::Clone::clone(k))
+    };
+    let value_arg = if value.by_ref { quote!(&v) } else { quote!(v) };
+    (key_arg, value_arg)
 }
 
 /// Whether a join reads a table (a table-table join) rather than a stream.

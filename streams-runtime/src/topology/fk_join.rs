@@ -28,6 +28,7 @@ use super::ktable::KTable;
 use super::materialized::Materialized;
 use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use super::repartition::through_topic;
+use super::table_join::set_row;
 use crate::codec::{Binary, Codec};
 use crate::error::Result;
 use crate::processor::{Record, TaskContext};
@@ -375,16 +376,6 @@ impl<K: StoreData, V: StoreData, KO: StoreData, VO: StoreData, VR: StoreData> No
             Some(left) => (self.joiner)(&left, value.value.as_ref()),
             None => None,
         };
-        match joined {
-            Some(joined) => {
-                self.result.put(&key, &joined)?;
-                self.next.forward(ctx, Record::new(key, joined, timestamp))
-            }
-            None if self.result.get(&key)?.is_some() => {
-                self.result.delete(&key)?;
-                self.next.forward_delete(ctx, key, timestamp)
-            }
-            None => Ok(()),
-        }
+        set_row(ctx, &self.result, &mut self.next, key, joined, timestamp)
     }
 }

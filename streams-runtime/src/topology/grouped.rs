@@ -126,20 +126,13 @@ impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
         let input = repartition_if_needed(&self.stream, &materialized.name, Arc::new(Binary));
         let (size_ms, grace_ms) = (self.windows.size_ms(), self.windows.grace_ms());
         // Kafka Streams' default retention: at least one day, and never less than size + grace.
-        let retention_ms = match materialized.retention_ms {
-            Some(retention_ms) => {
-                if retention_ms < size_ms.saturating_add(grace_ms) {
-                    graph::lock(&input.graph).errors.push(format!(
-                        "store `{}`: retention ({retention_ms} ms) must be at least the window size plus the \
-                         grace period ({} ms), or windows would be deleted before they close",
-                        materialized.name,
-                        size_ms.saturating_add(grace_ms)
-                    ));
-                }
-                retention_ms
-            }
-            None => size_ms.saturating_add(grace_ms).max(24 * 3_600_000),
-        };
+        let retention_ms = window_retention(
+            &input,
+            &materialized,
+            size_ms.saturating_add(grace_ms),
+            "the window size plus the grace period",
+            "windows would be deleted before they close",
+        );
         register_store(&input, &materialized, StoreKind::Window { retention_ms });
         register_query::<K, A, _>(&input, &materialized.name, Some(size_ms));
         let (windows, emit) = (self.windows, self.emit);
@@ -163,6 +156,29 @@ impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
             store: materialized.name,
             key_codec: None,
         }
+    }
+}
+
+/// The retention of a windowed store: as configured, checked against the `needed` least
+/// (`what` it is, and `why`), or Kafka Streams' default of one day (never less than needed).
+pub(crate) fn window_retention<K, V>(
+    input: &KStream<K, V>,
+    materialized: &Materialized,
+    needed: i64,
+    what: &str,
+    why: &str,
+) -> i64 {
+    match materialized.retention_ms {
+        Some(retention_ms) => {
+            if retention_ms < needed {
+                graph::lock(&input.graph).errors.push(format!(
+                    "store `{}`: retention ({retention_ms} ms) must be at least {what} ({needed} ms): {why}",
+                    materialized.name
+                ));
+            }
+            retention_ms
+        }
+        None => needed.max(24 * 3_600_000),
     }
 }
 

@@ -15,8 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::aggregate::{AggregateFn, StoreData, counting, folding, reducing};
-use super::graph;
-use super::grouped::{KGroupedStream, register_query_as, register_store, repartition_if_needed};
+use super::grouped::{KGroupedStream, register_query_as, register_store, repartition_if_needed, window_retention};
 use super::kstream::KStream;
 use super::ktable::KTable;
 use super::materialized::Materialized;
@@ -97,20 +96,13 @@ impl<K: StoreData, V: StoreData> SessionWindowedKStream<K, V> {
     ) -> KTable<Windowed<K>, A> {
         let input = repartition_if_needed(&self.stream, &materialized.name, Arc::new(Binary));
         let (gap, grace) = (self.windows.gap_ms, self.windows.grace_ms);
-        let retention_ms = match materialized.retention_ms {
-            Some(retention_ms) => {
-                if retention_ms < gap.saturating_add(grace) {
-                    graph::lock(&input.graph).errors.push(format!(
-                        "store `{}`: retention ({retention_ms} ms) must be at least the inactivity gap plus the \
-                         grace period ({} ms), or sessions would be deleted before they close",
-                        materialized.name,
-                        gap.saturating_add(grace)
-                    ));
-                }
-                retention_ms
-            }
-            None => gap.saturating_add(grace).max(24 * 3_600_000),
-        };
+        let retention_ms = window_retention(
+            &input,
+            &materialized,
+            gap.saturating_add(grace),
+            "the inactivity gap plus the grace period",
+            "sessions would be deleted before they close",
+        );
         register_store(&input, &materialized, StoreKind::Session { retention_ms });
         register_query_as::<K, A, _>(&input, &materialized.name, crate::query::QueryLayout::Session);
         let (windows, emit) = (self.windows, self.emit);

@@ -22,8 +22,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::aggregate::{AggregateFn, StoreData, counting, folding, reducing};
-use super::graph;
-use super::grouped::{KGroupedStream, register_query, register_store, repartition_if_needed};
+use super::grouped::{KGroupedStream, register_query, register_store, repartition_if_needed, window_retention};
 use super::kstream::KStream;
 use super::ktable::KTable;
 use super::materialized::Materialized;
@@ -93,19 +92,13 @@ impl<K: StoreData, V: StoreData> SlidingWindowedKStream<K, V> {
         let (d, grace) = (self.windows.time_difference_ms, self.windows.grace_ms);
         // A record looks back at windows starting up to 2d before it; late ones up to grace more.
         let needed = d.saturating_mul(2).saturating_add(grace);
-        let retention_ms = match materialized.retention_ms {
-            Some(retention_ms) => {
-                if retention_ms < needed {
-                    graph::lock(&input.graph).errors.push(format!(
-                        "store `{}`: retention ({retention_ms} ms) of sliding windows must be at least twice the \
-                         time difference plus the grace period ({needed} ms): records look back that far",
-                        materialized.name,
-                    ));
-                }
-                retention_ms
-            }
-            None => needed.max(24 * 3_600_000),
-        };
+        let retention_ms = window_retention(
+            &input,
+            &materialized,
+            needed,
+            "twice the time difference plus the grace period",
+            "records of sliding windows look back that far",
+        );
         register_store(&input, &materialized, StoreKind::Window { retention_ms });
         register_query::<K, A, _>(&input, &materialized.name, Some(d));
         let (windows, emit) = (self.windows, self.emit);

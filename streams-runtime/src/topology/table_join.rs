@@ -147,32 +147,36 @@ impl<K: StoreData, VM: StoreData, VO: StoreData, VR: StoreData> NodeFactory<K, V
 impl<K: StoreData, VM: StoreData, VO: StoreData, VR: StoreData> Node<K, VM> for TableJoinProcessor<K, VM, VO, VR> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, VM>) -> Result<()> {
         let other = self.other.get(&record.key)?;
-        let Some(joined) = (self.joiner)(&record.key, Some(&record.value), other.as_ref()) else {
-            return Ok(());
-        };
-        self.result.put(&record.key, &joined)?;
-        self.next.forward(
-            ctx,
-            Record {
-                key: record.key,
-                value: joined,
-                timestamp: record.timestamp,
-            },
-        )
+        let joined = (self.joiner)(&record.key, Some(&record.value), other.as_ref());
+        set_row(ctx, &self.result, &mut self.next, record.key, joined, record.timestamp)
     }
 
     fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
         let other = self.other.get(&key)?;
-        match (self.joiner)(&key, None, other.as_ref()) {
-            Some(joined) => {
-                self.result.put(&key, &joined)?;
-                self.next.forward(ctx, Record::new(key, joined, timestamp))
-            }
-            None if self.result.get(&key)?.is_some() => {
-                self.result.delete(&key)?;
-                self.next.forward_delete(ctx, key, timestamp)
-            }
-            None => Ok(()),
+        let joined = (self.joiner)(&key, None, other.as_ref());
+        set_row(ctx, &self.result, &mut self.next, key, joined, timestamp)
+    }
+}
+
+/// Sets a joined table's row to `joined` and passes the change on: an update, or (`None`) a
+/// delete of a row it had.
+pub(crate) fn set_row<K: StoreData, VR: StoreData>(
+    ctx: &mut TaskContext,
+    result: &KeyValueStore<K, VR>,
+    next: &mut Forward<K, VR>,
+    key: K,
+    joined: Option<VR>,
+    timestamp: i64,
+) -> Result<()> {
+    match joined {
+        Some(joined) => {
+            result.put(&key, &joined)?;
+            next.forward(ctx, Record::new(key, joined, timestamp))
         }
+        None if result.get(&key)?.is_some() => {
+            result.delete(&key)?;
+            next.forward_delete(ctx, key, timestamp)
+        }
+        None => Ok(()),
     }
 }
