@@ -1390,12 +1390,12 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
         };
         let grace_ms = grace.map_or(0, |(ms, _)| ms);
         if let WindowKind::Sliding { .. } = kind {
-            let needed = size_ms.saturating_mul(2).saturating_add(grace_ms);
+            let needed = size_ms.saturating_mul(2).saturating_add(grace_ms).saturating_add(1);
             if retention_ms < needed {
                 errors.at(
                     retention_span,
                     format!(
-                        "`retention` of sliding windows must be at least twice the time difference plus `grace` \
+                        "`retention` of sliding windows must be at least twice the time difference plus `grace` plus 1 ms \
                          ({needed} ms): records look back that far"
                     ),
                 );

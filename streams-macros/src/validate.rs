@@ -159,7 +159,10 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
         } = &node.kind
         {
             match index.get(&table.to_string()).map(|&i| &def.nodes[i].kind) {
-                Some(NodeKind::Table { global, .. }) if *global != global_key.is_some() => {
+                Some(kind @ (NodeKind::Table { .. } | NodeKind::ToTable { .. }))
+                    if matches!(kind, NodeKind::Table { global: true, .. }) != global_key.is_some() =>
+                {
+                    let global = &matches!(kind, NodeKind::Table { global: true, .. });
                     errors.at(
                         table.span(),
                         if *global {

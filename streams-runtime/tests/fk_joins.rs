@@ -191,3 +191,52 @@ fn the_internal_topics_and_stores_are_named_after_the_join() {
         );
     }
 }
+
+/// The right table is an aggregation of a JSON-keyed stream (never repartitioned): subscriptions
+/// must be partitioned like that stream, or they reach tasks that do not hold the product.
+#[test]
+fn a_foreign_key_join_with_an_aggregated_table_finds_every_row() {
+    let builder = StreamsBuilder::new();
+    let orders = builder.table_with("orders", Consumed::new(Utf8, Json), Materialized::named("orders"));
+    let names = builder
+        .stream_with::<String, String>("product-names", Consumed::new(Json, Json))
+        .group_by_key()
+        .reduce(|_, latest| latest, Materialized::named("latest-names"));
+    orders
+        .join_foreign_key(
+            &names,
+            |order: &Order| order.product.clone(),
+            |order: &Order, name: &String| format!("{} x {name}", order.quantity),
+            "order-lines",
+        )
+        .to_stream()
+        .to_with("order-lines", Utf8, Utf8);
+    let config = StreamsConfig::builder("shop").build().expect("config");
+    let driver = TestDriver::builder(builder.build().expect("topology"), config)
+        .partitions(3)
+        .build()
+        .expect("driver");
+    let products = driver
+        .input_topic_with::<String, String>("product-names", Json, Json)
+        .expect("input");
+    let orders = driver
+        .input_topic_with::<String, Order>("orders", Utf8, Json)
+        .expect("input");
+    for i in 0..9 {
+        products.pipe(format!("p{i}"), format!("name-{i}")).expect("pipe");
+    }
+    for i in 0..9 {
+        let order = Order {
+            product: format!("p{i}"),
+            quantity: i,
+        };
+        orders.pipe(format!("o{i}"), order).expect("pipe");
+    }
+    let rows: usize = driver
+        .key_value_store::<String, String>("order-lines")
+        .expect("store")
+        .iter()
+        .map(|(_, s)| s.all().expect("all").len())
+        .sum();
+    assert_eq!(rows, 9, "every order found its product");
+}

@@ -417,7 +417,7 @@ impl KafkaStreams {
 
     async fn join_threads(&self) -> Result<()> {
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
-        tokio::task::spawn_blocking(move || {
+        let joined = tokio::task::spawn_blocking(move || {
             let mut first_error = None;
             for handle in threads {
                 match handle.join() {
@@ -433,9 +433,11 @@ impl KafkaStreams {
             first_error.map_or(Ok(()), Err)
         })
         .await
-        .map_err(|e| Error::new(ErrorKind::Io, "failed to join the stream threads").with_source(e))??;
-        // The threads are gone: release the global stores' files (a restart reopens them).
-        global::close(&self.env.globals)
+        .map_err(|e| Error::new(ErrorKind::Io, "failed to join the stream threads").with_source(e))
+        .and_then(|joined| joined);
+        // The threads are gone (failed or not): release the global stores' files.
+        let closed = global::close(&self.env.globals);
+        joined.and(closed)
     }
 
     /// Whether every stream thread has stopped (after `close`, or because they all failed).

@@ -81,7 +81,8 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
         KTable {
             stream: table,
             store: materialized.name,
-            key_codec: None,
+            // How the table's task reads its keys (joins and foreign-key joins route by it).
+            key_codec: super::kstream::key_codec_of::<K>(input.partition_codec.as_ref()),
         }
     }
 }

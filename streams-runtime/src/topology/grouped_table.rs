@@ -105,7 +105,7 @@ impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> KGroupedTable<K, 
         KTable {
             stream,
             store: name,
-            key_codec: None,
+            key_codec: super::kstream::key_codec_of::<K2>(input.partition_codec.as_ref()),
         }
     }
 }

@@ -90,13 +90,14 @@ impl<K: StoreData, V: StoreData> SlidingWindowedKStream<K, V> {
     ) -> KTable<Windowed<K>, A> {
         let input = repartition_if_needed(&self.stream, &materialized.name, Arc::new(Binary));
         let (d, grace) = (self.windows.time_difference_ms, self.windows.grace_ms);
-        // A record looks back at windows starting up to 2d before it; late ones up to grace more.
-        let needed = d.saturating_mul(2).saturating_add(grace);
+        // A record looks back at windows starting up to 2d before it (a window is open through its
+        // end, so one more millisecond); late ones up to grace more.
+        let needed = d.saturating_mul(2).saturating_add(grace).saturating_add(1);
         let retention_ms = window_retention(
             &input,
             &materialized,
             needed,
-            "twice the time difference plus the grace period",
+            "twice the time difference plus the grace period plus 1 ms",
             "records of sliding windows look back that far",
         );
         register_store(&input, &materialized, StoreKind::Window { retention_ms });
@@ -284,7 +285,7 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SlidingAggregateProcess
             let start = t.saturating_sub(d);
             let base = left_aggregate.filter(|_| previous.is_some_and(|p| p >= start));
             let current = base.map(|aggregate| (aggregate, t));
-            if current.is_some() {
+            if current.is_some() && !self.lifecycle.is_closed(start, ctx.stream_time()) {
                 self.lifecycle.created(&self.store, &encoded, start)?;
             }
             self.add(ctx, &key, &encoded, Target { start, current }, value, t)?;
