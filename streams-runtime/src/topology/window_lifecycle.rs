@@ -100,40 +100,38 @@ impl WindowLifecycle {
         mut on_delete: impl FnMut(&[u8], i64),
     ) -> Result<()> {
         let stream_time = ctx.stream_time();
-        let span = self.span_ms;
-        if self.emit == EmitStrategy::OnWindowClose {
-            let close_bound = stream_time.saturating_sub(self.grace_ms);
-            let index = self.index(store)?;
-            if close_bound > index.emitted_close {
-                let from = index.emitted_close.saturating_sub(span);
-                let to = close_bound.saturating_sub(span);
-                let closed: Vec<(i64, Vec<u8>)> = index
-                    .by_start
-                    .range((Bound::Excluded(from), Bound::Included(to)))
-                    .flat_map(|(start, keys)| keys.iter().map(move |k| (*start, k.clone())))
-                    .collect();
-                index.emitted_close = close_bound;
-                store.set_marker(EMITTED_MARKER, close_bound);
-                for (start, encoded) in closed {
-                    let Some(value) = store.fetch_encoded(&encoded, start)? else {
-                        continue;
-                    };
-                    let window = store.window(start);
-                    let key = store.decode_key(&encoded)?;
-                    next.forward(
-                        ctx,
-                        Record {
-                            key: Windowed { key, window },
-                            value,
-                            timestamp: window.end_ms,
-                        },
-                    )?;
-                }
+        let (span, emit_on_close) = (self.span_ms, self.emit == EmitStrategy::OnWindowClose);
+        let close_bound = stream_time.saturating_sub(self.grace_ms);
+        let expired_before = stream_time.saturating_sub(self.retention_ms);
+        // One look-up (and store lock) per record: forwarding never rolls this store back.
+        let index = self.index(store)?;
+        if emit_on_close && close_bound > index.emitted_close {
+            let from = index.emitted_close.saturating_sub(span);
+            let to = close_bound.saturating_sub(span);
+            let closed: Vec<(i64, Vec<u8>)> = index
+                .by_start
+                .range((Bound::Excluded(from), Bound::Included(to)))
+                .flat_map(|(start, keys)| keys.iter().map(move |k| (*start, k.clone())))
+                .collect();
+            index.emitted_close = close_bound;
+            store.set_marker(EMITTED_MARKER, close_bound);
+            for (start, encoded) in closed {
+                let Some(value) = store.fetch_encoded(&encoded, start)? else {
+                    continue;
+                };
+                let window = store.window(start);
+                let key = store.decode_key(&encoded)?;
+                next.forward(
+                    ctx,
+                    Record {
+                        key: Windowed { key, window },
+                        value,
+                        timestamp: window.end_ms,
+                    },
+                )?;
             }
         }
         // Retention: windows that started more than `retention` before stream time go.
-        let expired_before = stream_time.saturating_sub(self.retention_ms);
-        let index = self.index(store)?;
         if index
             .by_start
             .first_key_value()
