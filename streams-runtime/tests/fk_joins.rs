@@ -240,3 +240,63 @@ fn a_foreign_key_join_with_an_aggregated_table_finds_every_row() {
         .sum();
     assert_eq!(rows, 9, "every order found its product");
 }
+
+/// KIP-213's stale-answer rule: an order updated (or deleted and re-created) while the answers
+/// to its earlier values are still in flight joins only its current value. Here the three order
+/// records are processed before any subscription reaches the products' task (piped together, at
+/// one event time, so the driver reads `orders` before the internal topics), so the answers to
+/// the first value and to the deletion arrive after the row already holds the second value.
+#[test]
+fn answers_to_an_orders_earlier_values_are_dropped() {
+    for left in [false, true] {
+        let run = Run::new(left);
+        run.product("p1", Some("apple"));
+        let orders = run
+            .driver
+            .input_topic_with::<String, Order>("orders", Utf8, Json)
+            .expect("input");
+        let order = |quantity| Order {
+            product: "p1".to_owned(),
+            quantity,
+        };
+        orders
+            .pipe_records([
+                TestRecord::new("o1".to_owned(), order(1)).at(5_000),
+                TestRecord::tombstone("o1".to_owned()).at(5_000),
+                TestRecord::new("o1".to_owned(), order(2)).at(5_000),
+            ])
+            .expect("pipe");
+        let lines: Vec<(String, Option<String>)> = run
+            .driver
+            .output_topic_with::<String, String>("order-lines", Utf8, Utf8)
+            .read_records()
+            .expect("read")
+            .into_iter()
+            .map(|r| (r.key, r.value))
+            .collect();
+        assert_eq!(
+            lines,
+            [("o1".to_owned(), Some("2 x apple".to_owned()))],
+            "left = {left}: only the current value joins"
+        );
+    }
+}
+
+/// A windowed table has a row per key and window, which a join cannot look up by key: refused
+/// when the topology is built, instead of a join that silently finds nothing.
+#[test]
+fn a_windowed_table_cannot_be_joined_by_key() {
+    let builder = StreamsBuilder::new();
+    let counts = builder
+        .stream::<String, String>("clicks")
+        .group_by_key()
+        .windowed_by(streams_runtime::window::TimeWindows::of(std::time::Duration::from_secs(60)))
+        .count(Materialized::named("click-counts"));
+    let products = builder.table_with("products", Consumed::new(Utf8, Utf8), Materialized::named("products"));
+    counts.join_foreign_key(&products, |n: &u64| n.to_string(), |n, p: &String| format!("{n}{p}"), "joined");
+    let error = builder.build().err().expect("refused").to_string();
+    assert!(
+        error.contains("a foreign-key join looks rows up by key in `click-counts`") && error.contains("window store"),
+        "{error}"
+    );
+}

@@ -194,6 +194,28 @@ fn emit_on_close_sends_each_window_once_and_survives_a_crash() {
     );
 }
 
+/// A record exactly `d + 1` after the previous one: the previous record's right window and the
+/// record's own window are the same `[t − d, t]`, which is one window, emitted once.
+#[test]
+fn a_window_that_is_both_a_left_and_a_right_window_is_emitted_once() {
+    for emit in [EmitStrategy::OnWindowClose, EmitStrategy::OnWindowUpdate] {
+        let driver = driver(topology(0, emit));
+        let input = driver.input_topic::<String, String>("in").expect("input");
+        let out = driver.output_topic_with::<String, String>("out", Utf8, Json);
+        for (value, t) in [("a", 100), ("b", 109), ("c", 120), ("d", 200)] {
+            input.pipe_at(s("A"), s(value), t).expect("pipe");
+        }
+        let emitted: Vec<(String, String)> = out
+            .read_key_values()
+            .expect("read")
+            .into_iter()
+            .filter(|(window, _)| window == "A@110-120")
+            .collect();
+        assert_eq!(emitted, [(s("A@110-120"), s("0+c"))], "{emit:?}");
+        assert_eq!(windows(&driver, "A").get(&110), Some(&(120, s("0+c"))), "{emit:?}");
+    }
+}
+
 #[test]
 fn a_too_short_retention_is_refused_at_build() {
     let builder = StreamsBuilder::new();

@@ -1,8 +1,9 @@
 //! The subscriptions of a foreign-key join: which left-table keys refer to each right-table key,
 //! kept in the task of the right table's partition.
 //!
-//! Layout: `[foreign key length: u32][foreign key][left key]` → nothing, so the subscribers of a
-//! foreign key are one contiguous range.
+//! Layout: `[foreign key length: u32][foreign key][left key]` → the hash of the left row's value
+//! when it subscribed (8 bytes, big-endian), so the subscribers of a foreign key are one
+//! contiguous range and each answer carries the hash that tells the left task whether it is stale.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -31,9 +32,10 @@ impl SubscriptionStore {
         decode(&self.name, bytes)
     }
 
-    /// Records that the left row `key` refers to `foreign_key` (both encoded).
-    pub(crate) fn subscribe(&self, foreign_key: &[u8], key: &[u8]) {
-        Store::lock(&self.store).put(entry_key(foreign_key, key), Some(Vec::new()));
+    /// Records that the left row `key`, whose value hashes to `hash`, refers to `foreign_key`
+    /// (both encoded).
+    pub(crate) fn subscribe(&self, foreign_key: &[u8], key: &[u8], hash: u64) {
+        Store::lock(&self.store).put(entry_key(foreign_key, key), Some(hash.to_be_bytes().to_vec()));
     }
 
     /// Forgets that subscription.
@@ -41,15 +43,19 @@ impl SubscriptionStore {
         Store::lock(&self.store).put(entry_key(foreign_key, key), None);
     }
 
-    /// The (encoded) left keys referring to `foreign_key`.
-    pub(crate) fn subscribers(&self, foreign_key: &[u8]) -> Result<Vec<Vec<u8>>> {
+    /// The (encoded) left keys referring to `foreign_key`, each with the hash of the value it
+    /// subscribed with.
+    pub(crate) fn subscribers(&self, foreign_key: &[u8]) -> Result<Vec<(Vec<u8>, u64)>> {
         let mut from = Vec::with_capacity(foreign_key.len() + 4);
         push_key(&mut from, foreign_key);
         let to = successor(&from);
         let entries = Store::lock(&self.store).range(&from, to.as_deref())?;
         Ok(entries
             .into_iter()
-            .filter_map(|(k, _)| split_key(&k).map(|(_, key)| key.to_vec()))
+            .filter_map(|(k, hash)| {
+                let hash = u64::from_be_bytes(hash.get(..8)?.try_into().ok()?);
+                split_key(&k).map(|(_, key)| (key.to_vec(), hash))
+            })
             .collect())
     }
 }

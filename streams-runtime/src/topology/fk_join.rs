@@ -10,9 +10,12 @@
 //! 2. the right task records them (`<store>-fk-subscriptions`) and answers each subscription,
 //!    and every change of a right row to all its subscribers, with the right value (or `None`)
 //!    through `<store>-fk-response` (partitioned like the left table);
-//! 3. the left task re-joins the row's *current* value with the answer, unless the row now refers
-//!    to another foreign key (a stale answer: the newer one is on its way), and updates or
-//!    deletes the joined row.
+//! 3. the left task re-joins the row's *current* value with the answer, and updates or deletes
+//!    the joined row — unless the answer is stale: every subscription carries a hash of the left
+//!    value it was sent for, echoed by its answers (and by change notifications, from the
+//!    registry), and an answer whose hash is not the current value's is dropped (the answer to
+//!    the current value is on its way). As KIP-213, this keeps a deleted or changed row's answers
+//!    from joining a newer value.
 //!
 //! The result is eventually consistent (as in Kafka Streams): a row updated twice in quick
 //! succession may show an intermediate join before the last answer arrives.
@@ -37,7 +40,11 @@ use crate::state::{KeyValueStore, StoreKind, SubscriptionStore};
 /// What the left task tells the right task about one left row.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) enum Subscription<K> {
-    Subscribe(K),
+    /// The left row `key` (whose value hashes to `hash`) refers to this foreign key.
+    Subscribe {
+        key: K,
+        hash: u64,
+    },
     /// `answer`: the left row was deleted, and the answer (no value) lets the left task delete
     /// the joined row in order with the row's other answers.
     Unsubscribe {
@@ -51,6 +58,8 @@ pub(crate) enum Subscription<K> {
 pub(crate) struct Answer<KO, VO> {
     foreign_key: KO,
     value: Option<VO>,
+    /// The hash of the left value the subscription was made for; `None` answers a deletion.
+    hash: Option<u64>,
 }
 
 type Extractor<V, KO> = dyn Fn(&V) -> KO + Send + Sync;
@@ -105,6 +114,11 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
         let name = materialized.name.clone();
         let left = &self.stream;
         let right = &other.stream;
+        {
+            let mut g = graph::lock(&left.graph);
+            g.require_key_value(&self.store, "a foreign-key join");
+            g.require_key_value(&other.store, "a foreign-key join");
+        }
 
         // 1. Left task: subscriptions, keyed by foreign key, to the right table's partitions.
         let prior = Materialized::named(format!("{name}-fk-prior"));
@@ -192,6 +206,17 @@ fn key_bytes<KO: StoreData>(key: &KO) -> Result<Vec<u8>> {
         .map_err(|e| crate::Error::new(crate::ErrorKind::Codec, "failed to encode a foreign key").with_source(e))
 }
 
+/// A stable hash (64-bit FNV-1a) of a left value's bincode: it travels with subscriptions and
+/// answers and is kept in the registry, so it must not change between builds or processes.
+fn value_hash<V: StoreData>(value: &V) -> Result<u64> {
+    let bytes = Binary
+        .to_bytes(value)
+        .map_err(|e| crate::Error::new(crate::ErrorKind::Codec, "failed to encode a joined value").with_source(e))?;
+    Ok(bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    }))
+}
+
 struct Subscribe<K, V, KO> {
     prior: String,
     extractor: Arc<Extractor<V, KO>>,
@@ -228,8 +253,11 @@ impl<K: StoreData, V: StoreData, KO: StoreData> Node<K, V> for SubscribeProcesso
             self.next.forward(ctx, Record::new(old, leave, timestamp))?;
         }
         self.prior.put(&key, &foreign_key)?;
-        self.next
-            .forward(ctx, Record::new(foreign_key, Subscription::Subscribe(key), timestamp))
+        let subscribe = Subscription::Subscribe {
+            key,
+            hash: value_hash(&value)?,
+        };
+        self.next.forward(ctx, Record::new(foreign_key, subscribe, timestamp))
     }
 
     fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
@@ -272,20 +300,24 @@ impl<K: StoreData, KO: StoreData, VO: StoreData> Node<KO, Subscription<K>> for R
             timestamp,
         } = record;
         let encoded = self.registry.encode(&foreign_key)?;
-        let (key, value) = match value {
-            Subscription::Subscribe(key) => {
-                self.registry.subscribe(&encoded, &self.registry.encode(&key)?);
-                (key, self.right.get(&foreign_key)?)
+        let (key, value, hash) = match value {
+            Subscription::Subscribe { key, hash } => {
+                self.registry.subscribe(&encoded, &self.registry.encode(&key)?, hash);
+                (key, self.right.get(&foreign_key)?, Some(hash))
             }
             Subscription::Unsubscribe { key, answer } => {
                 self.registry.unsubscribe(&encoded, &self.registry.encode(&key)?);
                 if !answer {
                     return Ok(());
                 }
-                (key, None)
+                (key, None, None)
             }
         };
-        let answer = Answer { foreign_key, value };
+        let answer = Answer {
+            foreign_key,
+            value,
+            hash,
+        };
         self.next.forward(ctx, Record::new(key, answer, timestamp))
     }
 }
@@ -313,11 +345,12 @@ impl<K: StoreData, KO: StoreData, VO: StoreData> NotifyProcessor<K, KO, VO> {
     /// Sends the right row's new state to every left row referring to it.
     fn notify(&mut self, ctx: &mut TaskContext, foreign_key: KO, value: Option<VO>, timestamp: i64) -> Result<()> {
         let encoded = self.registry.encode(&foreign_key)?;
-        for key in self.registry.subscribers(&encoded)? {
+        for (key, hash) in self.registry.subscribers(&encoded)? {
             let key: K = self.registry.decode(&key)?;
             let answer = Answer {
                 foreign_key: foreign_key.clone(),
                 value: value.clone(),
+                hash: Some(hash),
             };
             self.next.forward(ctx, Record::new(key, answer, timestamp))?;
         }
@@ -370,11 +403,19 @@ impl<K: StoreData, V: StoreData, KO: StoreData, VO: StoreData, VR: StoreData> No
 {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, Answer<KO, VO>>) -> Result<()> {
         let Record { key, value, timestamp } = record;
-        let joined = match self.left.get(&key)? {
-            // The left row refers elsewhere now: that foreign key's answer decides.
-            Some(left) if key_bytes(&(self.extractor)(&left))? != key_bytes(&value.foreign_key)? => return Ok(()),
-            Some(left) => (self.joiner)(&left, value.value.as_ref()),
-            None => None,
+        let joined = match (self.left.get(&key)?, value.hash) {
+            // The answer is for the current left value (and so its foreign key).
+            (Some(left), Some(hash))
+                if hash == value_hash(&left)?
+                    && key_bytes(&(self.extractor)(&left))? == key_bytes(&value.foreign_key)? =>
+            {
+                (self.joiner)(&left, value.value.as_ref())
+            }
+            // The row was deleted, and this answers the deletion.
+            (None, None) => None,
+            // Stale: sent for an earlier value (or before the row was deleted or re-created);
+            // the answer to the current value is on its way.
+            _ => return Ok(()),
         };
         set_row(ctx, &self.result, &mut self.next, key, joined, timestamp)
     }

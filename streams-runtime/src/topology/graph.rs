@@ -94,6 +94,23 @@ impl Graph {
         id
     }
 
+    /// Records a build error unless `store` holds one value per key: joins look table rows up
+    /// by key, which a windowed or session table's store cannot answer (every look-up would miss
+    /// and the join would silently produce nothing).
+    pub(crate) fn require_key_value(&mut self, store: &str, operation: &str) {
+        let kind = self.stores.iter().find(|(s, _)| s.name == store).map(|(s, _)| s.kind);
+        let layout = match kind {
+            Some(crate::state::StoreKind::Window { .. }) => "window",
+            Some(crate::state::StoreKind::Session { .. }) => "session",
+            _ => return,
+        };
+        self.errors.push(format!(
+            "{operation} looks rows up by key in `{store}`, but `{store}` is a {layout} store (a windowed \
+             aggregation's table); {operation} needs a table of one row per key: convert it with \
+             `to_stream().map(..).to_table(..)` (e.g. keyed by window) or aggregate without windows"
+        ));
+    }
+
     pub(crate) fn add_store(&mut self, spec: StoreSpec, sub: usize) {
         if self.stores.iter().any(|(s, _)| s.name == spec.name) {
             self.errors.push(format!(

@@ -97,6 +97,7 @@ impl<K: StoreData, V: StoreData> KStream<K, V> {
             children: children.clone(),
         }));
         let mut g = graph::lock(&input.graph);
+        g.require_key_value(&table.store, "a stream-table join");
         // The table's store must be in the task that joins: one sub-topology for both inputs.
         let sub = g.union(input.sub, table.stream.sub);
         let node = g.add_node(kind, None, sub, Some(input.node), format!("table: {}", table.store));

@@ -238,7 +238,12 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SlidingAggregateProcess
         if t.saturating_add(1).saturating_add(d) <= close_time {
             ctx.record_late_drop();
             tracing::debug!(task = %ctx.task(), timestamp = t, stream_time = ctx.stream_time(), "dropping a record whose sliding windows all closed");
-            return self.lifecycle.advance(ctx, &self.store, &mut self.next, |_, _| {});
+            // Windows closing now lose their max-timestamp markers as on the regular path.
+            return self
+                .lifecycle
+                .advance(ctx, &self.store, &mut self.next, |encoded, start| {
+                    self.store.set_max_timestamp(encoded, start, None);
+                });
         }
         let encoded = self.store.encode_key(&key)?;
         let existing =
@@ -279,6 +284,9 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SlidingAggregateProcess
             let start = p.saturating_add(1);
             if !starts.contains(&start) && start.saturating_add(d) >= t {
                 self.add(ctx, &key, &encoded, Target { start, current: None }, value.clone(), t)?;
+                // When the previous record is at t − d − 1, this window is also the record's
+                // left window `[t − d, t]`: it must not be created (and emitted) twice.
+                left_exists |= start == t.saturating_sub(d);
             }
         }
         if !left_exists {

@@ -71,7 +71,12 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
         let joiner: Arc<Joiner<K, V, V2, VR>> = Arc::new(joiner);
         let children: Children<K, VR> = Children::default();
         let (left, right) = (&self.stream, &other.stream);
-        let sub = graph::lock(&left.graph).union(left.sub, right.sub);
+        let sub = {
+            let mut g = graph::lock(&left.graph);
+            g.require_key_value(&self.store, "a table-table join");
+            g.require_key_value(&other.store, "a table-table join");
+            g.union(left.sub, right.sub)
+        };
         let joined = KStream {
             graph: Arc::clone(&left.graph),
             node: left.node,

@@ -23,7 +23,9 @@ impl SlidingWindows {
     /// If `time_difference` is zero: such windows would only ever hold records of one instant,
     /// which a tumbling window of 1 ms does better.
     pub fn with_time_difference(time_difference: Duration) -> Self {
-        let time_difference_ms = millis(time_difference);
+        // Bounded so that window arithmetic (`t − 2d`, `t + 1 + d`) cannot overflow; the bound
+        // is millions of years.
+        let time_difference_ms = millis(time_difference).min(i64::MAX / 4);
         assert!(
             time_difference_ms > 0,
             "a sliding window's time difference must be at least 1 ms"
