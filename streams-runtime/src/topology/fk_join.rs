@@ -17,8 +17,9 @@
 //!    the current value is on its way). As KIP-213, this keeps a deleted or changed row's answers
 //!    from joining a newer value.
 //!
-//! The result is eventually consistent (as in Kafka Streams): a row updated twice in quick
-//! succession may show an intermediate join before the last answer arrives.
+//! The result is eventually consistent (as in Kafka Streams): the joined row follows the right
+//! side's changes as their notifications arrive; a left row updated twice in quick succession
+//! joins only its latest value, since the answers to the earlier one are stale.
 
 use std::sync::Arc;
 
