@@ -552,14 +552,22 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 rekeyed[i] = false;
             }
             NodeKind::ToTable { store, transform } => {
-                let input = edge_input(node, &def.nodes, transform.key.as_ref(), &transform.value);
-                let op = stateless_op(&node.name, transform);
                 let out = shaped_output(
                     transform,
                     &declared_or(upstream_output.as_ref(), transform.key.as_ref(), &transform.value),
                 );
                 let materialized = materialized(store);
-                statements.push(quote! { let #var = { let __in = #input; __in #op .to_table(#materialized) }; });
+                let reads_table = upstream.first().is_some_and(|&u| def.nodes[u].kind.is_local_table());
+                if reads_table {
+                    // Validation let only a filter or a value mapping read a table.
+                    let table = table_input(node, transform);
+                    let op = table_op(&node.name, transform, &materialized);
+                    statements.push(quote! { let #var = #table #op; });
+                } else {
+                    let input = edge_input(node, &def.nodes, transform.key.as_ref(), &transform.value);
+                    let op = stateless_op(&node.name, transform);
+                    statements.push(quote! { let #var = { let __in = #input; __in #op .to_table(#materialized) }; });
+                }
                 let rekeys = upstream_rekeyed || transform.shape.rekeys();
                 if let (Some(key), Some(value)) = (&out.key, &out.value) {
                     client_methods.push(client_method(store, key, value, &StoreLayout::KeyValue));
@@ -847,6 +855,47 @@ fn edge_input(node: &Node, nodes: &[Node], key: Option<&Param>, value: &Param) -
     });
     let first = streams.next().unwrap_or_default();
     streams.fold(first, |acc, next| quote! { #acc.merge(#next) })
+}
+
+/// The table a `#[table(store = ..)]` filter or value mapping reads, checked against its
+/// parameter types at the `#[from(..)]` ident.
+fn table_input(node: &Node, f: &StatelessFn) -> TokenStream {
+    let key_ty = f.key.as_ref().map_or_else(
+        || quote!(_),
+        |k| {
+            let ty = &k.ty;
+            quote!(#ty)
+        },
+    );
+    let value_ty = &f.value.ty;
+    let upstream = node.from.first();
+    let upstream_var = upstream.map(node_var);
+    quote_spanned! {upstream.map_or_else(Span::call_site, Ident::span)=>
+        ::streams_runtime::__private::table_rows::<#key_ty, #value_ty, _>(&#upstream_var)
+    }
+}
+
+/// The `KTable` call deriving a table with a user function: `filter` or `map_values`.
+fn table_op(name: &Ident, f: &StatelessFn, materialized: &TokenStream) -> TokenStream {
+    let key = f.key.as_ref().map(|k| {
+        if k.by_ref {
+            quote!(k,)
+        } else {
+            quote!(::core::clone::Clone::clone(k),)
+        }
+    });
+    let k = if f.key.is_some() { quote!(k) } else { quote!(_) };
+    if matches!(f.shape, Shape::Filter) {
+        let value = if f.value.by_ref {
+            quote!(v)
+        } else {
+            quote!(::core::clone::Clone::clone(v))
+        };
+        quote! { .filter(move |#k, v| #name(#key #value), #materialized) }
+    } else {
+        let value = if f.value.by_ref { quote!(&v) } else { quote!(v) };
+        quote! { .map_values(move |#k, v| #name(#key #value), #materialized) }
+    }
 }
 
 /// The declared input types, falling back to the upstream's output where a parameter is absent.

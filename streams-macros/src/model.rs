@@ -202,6 +202,17 @@ impl NodeKind {
     pub(crate) fn is_local_table(&self) -> bool {
         matches!(self, NodeKind::Table { global: false, .. } | NodeKind::ToTable { .. })
     }
+
+    /// A `#[table(store = ..)]` node that can derive a table from a table: an infallible filter
+    /// (`KTable::filter`, a row that stops matching is deleted) or value mapping
+    /// (`KTable::map_values`).
+    pub(crate) fn is_table_derivation(&self) -> bool {
+        matches!(self, NodeKind::ToTable { transform, .. }
+            if !transform.fallible
+                && transform.repartition.is_none()
+                && transform.split.is_none()
+                && matches!(transform.shape, Shape::Filter | Shape::Value(_)))
+    }
 }
 
 /// A state store declaration.

@@ -70,14 +70,16 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
                             global_key: None,
                             ..
                         } | NodeKind::Aggregate { regroup: Some(_), .. }
-                    );
+                    ) || node.kind.is_table_derivation();
                     if *global || !reads_tables || node.from.len() > 1 {
                         errors.at(
                             upstream.span(),
                             format!(
                                 "`{upstream}` is a table: join a stream with it via `#[join(table = {upstream})]`, \
-                                 or read it (alone) with `#[join(table = other_table)]` (a table-table join) or \
-                                 `#[state_store(name = .., group_by = f, subtract = g)]` (a table aggregation){}",
+                                 or read it (alone) with `#[join(table = other_table)]` (a table-table join), \
+                                 `#[state_store(name = .., group_by = f, subtract = g)]` (a table aggregation) or \
+                                 `#[table(store = ..)]` on a filter (`-> bool`) or value mapping (`-> V2`), \
+                                 which derives a table from it{}",
                                 if *global {
                                     "; a global table is only looked up by `#[join(global = ..)]`"
                                 } else {

@@ -95,3 +95,46 @@ fn rows_moving_between_groups_are_subtracted_and_added() {
 fn driver_topics(driver: &TestDriver) -> Vec<(String, i32)> {
     driver.topics()
 }
+
+/// `reduce` has no initial value: a group's first row is its aggregate; a row changing group
+/// is subtracted from the old one (which keeps the subtracted value, as in Kafka Streams) and
+/// added to the new one. Every change is emitted, in order.
+#[test]
+fn reduce_sums_each_group_and_takes_out_rows_that_leave() {
+    let builder = StreamsBuilder::new();
+    // account → "region:balance"; total balance per region.
+    builder
+        .table_with("balances", Consumed::new(Utf8, Utf8), Materialized::named("balances"))
+        .group_by(|_account: &String, row: &String| {
+            let (region, balance) = row.split_once(':').unwrap_or((row, "0"));
+            (region.to_owned(), balance.parse::<i64>().unwrap_or(0))
+        })
+        .reduce(|sum, b| sum + b, |sum, b| sum - b, Materialized::named("balance-per-region"))
+        .to_stream()
+        .to_with("region-balances", Utf8, Json);
+    let config = StreamsConfig::builder("balances").build().expect("config");
+    let driver = TestDriver::builder(builder.build().expect("topology"), config)
+        .partitions(1)
+        .build()
+        .expect("driver");
+    let input = driver.input_topic_with::<String, String>("balances", Utf8, Utf8).expect("input");
+    for (account, row) in [("ann", "eu:10"), ("bob", "eu:5"), ("cy", "us:7"), ("ann", "us:3")] {
+        input.pipe(account.to_owned(), row.to_owned()).expect("pipe");
+    }
+    input
+        .pipe_record(streams_runtime::testing::TestRecord::tombstone("bob".to_owned()))
+        .expect("pipe");
+    let output = driver
+        .output_topic_with::<String, i64>("region-balances", Utf8, Json)
+        .read_key_values()
+        .expect("read");
+    let expected: Vec<(String, i64)> = [("eu", 10), ("eu", 15), ("us", 7), ("eu", 5), ("us", 10), ("eu", 0)]
+        .into_iter()
+        .map(|(region, sum)| (region.to_owned(), sum))
+        .collect();
+    assert_eq!(output, expected);
+    let store = driver.key_value_store::<String, i64>("balance-per-region").expect("store");
+    let mut all: Vec<(String, i64)> = store.iter().flat_map(|(_, s)| s.all().expect("all")).collect();
+    all.sort();
+    assert_eq!(all, [("eu".to_owned(), 0), ("us".to_owned(), 10)]);
+}

@@ -31,8 +31,9 @@ pub(crate) enum Change<V> {
 }
 
 type Selector<K, V, K2, V2> = dyn Fn(&K, &V) -> (K2, V2) + Send + Sync;
-type Combine<K, V, A> = dyn Fn(&K, V, A) -> A + Send + Sync;
-type Init<A> = dyn Fn() -> A + Send + Sync;
+/// Applies one change to a group's aggregate (`None`: the group has none); `None` back deletes
+/// the group's row.
+type ApplyChange<K, V, A> = dyn Fn(&K, Change<V>, Option<A>) -> Option<A> + Send + Sync;
 
 /// A table re-keyed for aggregation (see the module docs).
 pub struct KGroupedTable<K, V, K2, V2> {
@@ -73,7 +74,46 @@ impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> KGroupedTable<K, 
         subtractor: impl Fn(&K2, V2, A) -> A + Send + Sync + 'static,
         materialized: impl Into<Materialized>,
     ) -> KTable<K2, A> {
-        let materialized = materialized.into();
+        self.aggregate_with(
+            move |key, change, current| {
+                let current = current.unwrap_or_else(&initializer);
+                Some(match change {
+                    Change::Add(v) => adder(key, v, current),
+                    Change::Subtract(v) => subtractor(key, v, current),
+                })
+            },
+            materialized.into(),
+        )
+    }
+
+    /// Combines each group's values without an initial value, as Kafka Streams'
+    /// `KGroupedTable::reduce`: the first row of a group is its aggregate, later rows are folded
+    /// in with `adder(aggregate, new value)`, and a row leaving the group is taken out with
+    /// `subtractor(aggregate, old value)`. A group whose last row left keeps the subtracted
+    /// aggregate (as in Kafka Streams; e.g. a sum of 0).
+    pub fn reduce(
+        &self,
+        adder: impl Fn(V2, V2) -> V2 + Send + Sync + 'static,
+        subtractor: impl Fn(V2, V2) -> V2 + Send + Sync + 'static,
+        materialized: impl Into<Materialized>,
+    ) -> KTable<K2, V2> {
+        self.aggregate_with(
+            move |_, change, current| match (change, current) {
+                (Change::Add(v), None) => Some(v),
+                (Change::Add(v), Some(agg)) => Some(adder(agg, v)),
+                (Change::Subtract(v), Some(agg)) => Some(subtractor(agg, v)),
+                // Nothing to take the row out of (cannot happen: it was added first).
+                (Change::Subtract(_), None) => None,
+            },
+            materialized.into(),
+        )
+    }
+
+    fn aggregate_with<A: StoreData>(
+        &self,
+        apply: impl Fn(&K2, Change<V2>, Option<A>) -> Option<A> + Send + Sync + 'static,
+        materialized: Materialized,
+    ) -> KTable<K2, A> {
         let name = materialized.name.clone();
         let prior = Materialized::named(format!("{name}-prior"));
         let table = &self.table.stream;
@@ -90,15 +130,11 @@ impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> KGroupedTable<K, 
         let input = through_topic(&changes, &name, Arc::new(Binary), None);
         register_store(&input, &materialized, StoreKind::KeyValue);
         register_query::<K2, A, _>(&input, &name, None);
-        let init: Arc<Init<A>> = Arc::new(initializer);
-        let add: Arc<Combine<K2, V2, A>> = Arc::new(adder);
-        let subtract: Arc<Combine<K2, V2, A>> = Arc::new(subtractor);
+        let apply: Arc<ApplyChange<K2, V2, A>> = Arc::new(apply);
         let stream = input.attach("TABLE-AGGREGATE", format!("stores: [{name}]"), false, |children| {
             Arc::new(TableAggregate {
                 store: name.clone(),
-                init,
-                add,
-                subtract,
+                apply,
                 children,
             })
         });
@@ -159,17 +195,13 @@ impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> Node<K, V> for Gr
 
 struct TableAggregate<K, V, A> {
     store: String,
-    init: Arc<Init<A>>,
-    add: Arc<Combine<K, V, A>>,
-    subtract: Arc<Combine<K, V, A>>,
+    apply: Arc<ApplyChange<K, V, A>>,
     children: Children<K, A>,
 }
 
 struct TableAggregateProcessor<K, V, A> {
     store: KeyValueStore<K, A>,
-    init: Arc<Init<A>>,
-    add: Arc<Combine<K, V, A>>,
-    subtract: Arc<Combine<K, V, A>>,
+    apply: Arc<ApplyChange<K, V, A>>,
     next: Forward<K, A>,
 }
 
@@ -177,9 +209,7 @@ impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, Change<V>> for TableAgg
     fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, Change<V>>>> {
         Ok(Box::new(TableAggregateProcessor {
             store: KeyValueStore::new(build.store(&self.store)?),
-            init: Arc::clone(&self.init),
-            add: Arc::clone(&self.add),
-            subtract: Arc::clone(&self.subtract),
+            apply: Arc::clone(&self.apply),
             next: self.children.instantiate(build)?,
         }))
     }
@@ -188,12 +218,16 @@ impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, Change<V>> for TableAgg
 impl<K: StoreData, V: Data, A: StoreData> Node<K, Change<V>> for TableAggregateProcessor<K, V, A> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, Change<V>>) -> Result<()> {
         let Record { key, value, timestamp } = record;
-        let current = self.store.get(&key)?.unwrap_or_else(|| (self.init)());
-        let updated = match value {
-            Change::Add(v) => (self.add)(&key, v, current),
-            Change::Subtract(v) => (self.subtract)(&key, v, current),
-        };
-        self.store.put(&key, &updated)?;
-        self.next.forward(ctx, Record::new(key, updated, timestamp))
+        let current = self.store.get(&key)?;
+        match (self.apply)(&key, value, current) {
+            Some(updated) => {
+                self.store.put(&key, &updated)?;
+                self.next.forward(ctx, Record::new(key, updated, timestamp))
+            }
+            None => {
+                self.store.delete(&key)?;
+                self.next.forward_delete(ctx, key, timestamp)
+            }
+        }
     }
 }

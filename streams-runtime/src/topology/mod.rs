@@ -24,6 +24,7 @@ mod source;
 mod stateless;
 mod stream_join;
 mod table_join;
+mod table_ops;
 mod table_source;
 mod to_table;
 pub(crate) mod topic;
