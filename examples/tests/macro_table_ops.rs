@@ -48,7 +48,10 @@ fn derived_tables_follow_their_source_rows() -> streams_runtime::Result<()> {
     input.pipe(s("pear"), 4)?;
     assert_eq!(stock::stores::InStock::get(&driver, &s("apple"))?, None);
     assert_eq!(stock::stores::ShelfLabels::get(&driver, &s("apple"))?, None);
-    assert_eq!(stock::stores::ShelfLabels::get(&driver, &s("pear"))?, Some(s("pear (4 left)")));
+    assert_eq!(
+        stock::stores::ShelfLabels::get(&driver, &s("pear"))?,
+        Some(s("pear (4 left)"))
+    );
 
     input.pipe_record(TestRecord::tombstone(s("pear")))?; // deleted upstream
     assert_eq!(stock::stores::InStock::get(&driver, &s("pear"))?, None);

@@ -290,10 +290,17 @@ fn a_windowed_table_cannot_be_joined_by_key() {
     let counts = builder
         .stream::<String, String>("clicks")
         .group_by_key()
-        .windowed_by(streams_runtime::window::TimeWindows::of(std::time::Duration::from_secs(60)))
+        .windowed_by(streams_runtime::window::TimeWindows::of(
+            std::time::Duration::from_secs(60),
+        ))
         .count(Materialized::named("click-counts"));
     let products = builder.table_with("products", Consumed::new(Utf8, Utf8), Materialized::named("products"));
-    counts.join_foreign_key(&products, |n: &u64| n.to_string(), |n, p: &String| format!("{n}{p}"), "joined");
+    counts.join_foreign_key(
+        &products,
+        |n: &u64| n.to_string(),
+        |n, p: &String| format!("{n}{p}"),
+        "joined",
+    );
     let error = builder.build().err().expect("refused").to_string();
     assert!(
         error.contains("a foreign-key join looks rows up by key in `click-counts`") && error.contains("window store"),

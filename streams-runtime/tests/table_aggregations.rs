@@ -109,7 +109,11 @@ fn reduce_sums_each_group_and_takes_out_rows_that_leave() {
             let (region, balance) = row.split_once(':').unwrap_or((row, "0"));
             (region.to_owned(), balance.parse::<i64>().unwrap_or(0))
         })
-        .reduce(|sum, b| sum + b, |sum, b| sum - b, Materialized::named("balance-per-region"))
+        .reduce(
+            |sum, b| sum + b,
+            |sum, b| sum - b,
+            Materialized::named("balance-per-region"),
+        )
         .to_stream()
         .to_with("region-balances", Utf8, Json);
     let config = StreamsConfig::builder("balances").build().expect("config");
@@ -117,7 +121,9 @@ fn reduce_sums_each_group_and_takes_out_rows_that_leave() {
         .partitions(1)
         .build()
         .expect("driver");
-    let input = driver.input_topic_with::<String, String>("balances", Utf8, Utf8).expect("input");
+    let input = driver
+        .input_topic_with::<String, String>("balances", Utf8, Utf8)
+        .expect("input");
     for (account, row) in [("ann", "eu:10"), ("bob", "eu:5"), ("cy", "us:7"), ("ann", "us:3")] {
         input.pipe(account.to_owned(), row.to_owned()).expect("pipe");
     }
@@ -133,7 +139,9 @@ fn reduce_sums_each_group_and_takes_out_rows_that_leave() {
         .map(|(region, sum)| (region.to_owned(), sum))
         .collect();
     assert_eq!(output, expected);
-    let store = driver.key_value_store::<String, i64>("balance-per-region").expect("store");
+    let store = driver
+        .key_value_store::<String, i64>("balance-per-region")
+        .expect("store");
     let mut all: Vec<(String, i64)> = store.iter().flat_map(|(_, s)| s.all().expect("all")).collect();
     all.sort();
     assert_eq!(all, [("eu".to_owned(), 0), ("us".to_owned(), 10)]);

@@ -17,7 +17,10 @@ fn driver() -> TestDriver {
     let in_stock = stock.filter(|_, units: &i64| *units > 0, Materialized::named("in-stock"));
     in_stock.to_stream().to_with("in-stock-changes", Utf8, Json);
     stock.filter_not(|_, units: &i64| *units > 0, Materialized::named("sold-out"));
-    stock.map_values(|item: &String, units: i64| format!("{item}: {units}"), Materialized::named("stock-labels"));
+    stock.map_values(
+        |item: &String, units: i64| format!("{item}: {units}"),
+        Materialized::named("stock-labels"),
+    );
     builder
         .stream_with::<String, i64>("orders", Consumed::new(Utf8, Json))
         .join(&in_stock, |_, qty, units| format!("{qty} of {units}"))
@@ -39,7 +42,9 @@ fn rows<V: streams_runtime::topology::StoreData + Ord>(driver: &TestDriver, stor
 #[test]
 fn a_filtered_table_deletes_rows_that_stop_matching() {
     let driver = driver();
-    let stock = driver.input_topic_with::<String, i64>("stock", Utf8, Json).expect("input");
+    let stock = driver
+        .input_topic_with::<String, i64>("stock", Utf8, Json)
+        .expect("input");
     let changes = driver.output_topic_with::<String, i64>("in-stock-changes", Utf8, Json);
     let mut t = 1_000;
     let mut pipe = |item: &str, units: Option<i64>| {
@@ -60,7 +65,10 @@ fn a_filtered_table_deletes_rows_that_stop_matching() {
     assert_eq!(rows::<i64>(&driver, "sold-out"), [("apple".to_owned(), 0)]);
     assert_eq!(
         rows::<String>(&driver, "stock-labels"),
-        [("apple".to_owned(), "apple: 0".to_owned()), ("pear".to_owned(), "pear: 2".to_owned())]
+        [
+            ("apple".to_owned(), "apple: 0".to_owned()),
+            ("pear".to_owned(), "pear: 2".to_owned())
+        ]
     );
     pipe("pear", None); // deleted upstream: deleted everywhere
     pipe("apple", None); // already absent from in-stock: nothing to announce there
@@ -84,20 +92,39 @@ fn a_filtered_table_deletes_rows_that_stop_matching() {
         ]
     );
     let topics = driver.topics();
-    assert!(topics.contains(&("stock-app-in-stock-changelog".to_owned(), 2)), "{topics:?}");
+    assert!(
+        topics.contains(&("stock-app-in-stock-changelog".to_owned(), 2)),
+        "{topics:?}"
+    );
 }
 
 #[test]
 fn a_stream_joins_the_filtered_table() {
     let driver = driver();
-    let stock = driver.input_topic_with::<String, i64>("stock", Utf8, Json).expect("input");
-    let orders = driver.input_topic_with::<String, i64>("orders", Utf8, Json).expect("input");
-    stock.pipe_record(TestRecord::new("apple".to_owned(), 3).at(1_000)).expect("pipe");
-    stock.pipe_record(TestRecord::new("pear".to_owned(), 0).at(1_000)).expect("pipe");
-    orders.pipe_record(TestRecord::new("apple".to_owned(), 2).at(1_001)).expect("pipe");
-    orders.pipe_record(TestRecord::new("pear".to_owned(), 1).at(1_002)).expect("pipe");
-    stock.pipe_record(TestRecord::new("apple".to_owned(), 0).at(1_003)).expect("pipe");
-    orders.pipe_record(TestRecord::new("apple".to_owned(), 5).at(1_004)).expect("pipe");
+    let stock = driver
+        .input_topic_with::<String, i64>("stock", Utf8, Json)
+        .expect("input");
+    let orders = driver
+        .input_topic_with::<String, i64>("orders", Utf8, Json)
+        .expect("input");
+    stock
+        .pipe_record(TestRecord::new("apple".to_owned(), 3).at(1_000))
+        .expect("pipe");
+    stock
+        .pipe_record(TestRecord::new("pear".to_owned(), 0).at(1_000))
+        .expect("pipe");
+    orders
+        .pipe_record(TestRecord::new("apple".to_owned(), 2).at(1_001))
+        .expect("pipe");
+    orders
+        .pipe_record(TestRecord::new("pear".to_owned(), 1).at(1_002))
+        .expect("pipe");
+    stock
+        .pipe_record(TestRecord::new("apple".to_owned(), 0).at(1_003))
+        .expect("pipe");
+    orders
+        .pipe_record(TestRecord::new("apple".to_owned(), 5).at(1_004))
+        .expect("pipe");
     let accepted = driver
         .output_topic_with::<String, String>("accepted-orders", Utf8, Utf8)
         .read_key_values()

@@ -42,16 +42,10 @@ use crate::state::{KeyValueStore, StoreKind, SubscriptionStore};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) enum Subscription<K> {
     /// The left row `key` (whose value hashes to `hash`) refers to this foreign key.
-    Subscribe {
-        key: K,
-        hash: u64,
-    },
+    Subscribe { key: K, hash: u64 },
     /// `answer`: the left row was deleted, and the answer (no value) lets the left task delete
     /// the joined row in order with the row's other answers.
-    Unsubscribe {
-        key: K,
-        answer: bool,
-    },
+    Unsubscribe { key: K, answer: bool },
 }
 
 /// The right task's answer: the right row a left row refers to, as of now.

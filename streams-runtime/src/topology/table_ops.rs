@@ -36,7 +36,9 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
         predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static,
         materialized: impl Into<Materialized>,
     ) -> KTable<K, V> {
-        self.derive("KTABLE-FILTER", materialized.into(), move |k, v| predicate(k, &v).then_some(v))
+        self.derive("KTABLE-FILTER", materialized.into(), move |k, v| {
+            predicate(k, &v).then_some(v)
+        })
     }
 
     /// The rows for which `predicate(key, value)` does **not** hold (see [`KTable::filter`]).
@@ -45,7 +47,9 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
         predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static,
         materialized: impl Into<Materialized>,
     ) -> KTable<K, V> {
-        self.derive("KTABLE-FILTER", materialized.into(), move |k, v| (!predicate(k, &v)).then_some(v))
+        self.derive("KTABLE-FILTER", materialized.into(), move |k, v| {
+            (!predicate(k, &v)).then_some(v)
+        })
     }
 
     /// Every row with its value mapped by `mapper(key, value)`, kept in the store `materialized`
