@@ -38,19 +38,6 @@ fn main() {
             .await
             .expect("topic");
         let cluster = broker.cluster();
-        let producer: FutureProducer = cluster.client_config().create().expect("producer");
-        let words: Vec<String> = (0..200).map(|i| format!("word{i}")).collect();
-        for (i, word) in words.iter().enumerate() {
-            producer
-                .send(
-                    FutureRecord::to(pipeline::topics::TEXT_LINES)
-                        .key(&format!("l{i}"))
-                        .payload(word),
-                    Duration::from_secs(5),
-                )
-                .await
-                .expect("produce");
-        }
         let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().expect("dir")).collect();
         let mut instances = Vec::new();
         for dir in &dirs {
@@ -71,6 +58,35 @@ fn main() {
                 .await
                 .expect("serve");
             instances.push((addr, streams));
+        }
+        // Input flows once the group is stable: under at-least-once, records of a commit that a
+        // rebalance interrupted are counted again, and the lookups below check exact counts.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let views: Vec<usize> = instances
+                .iter()
+                .map(|(_, s)| s.members().iter().map(|m| m.active_tasks.len()).sum())
+                .collect();
+            let owned = instances.iter().all(|(_, s)| !s.active_tasks().is_empty());
+            let total: usize = instances.iter().map(|(_, s)| s.active_tasks().len()).sum();
+            if owned && views.iter().all(|&v| v == total) && instances.iter().all(|(_, s)| s.members().len() == 2) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the group never settled: {views:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let producer: FutureProducer = cluster.client_config().create().expect("producer");
+        let words: Vec<String> = (0..200).map(|i| format!("word{i}")).collect();
+        for (i, word) in words.iter().enumerate() {
+            producer
+                .send(
+                    FutureRecord::to(pipeline::topics::TEXT_LINES)
+                        .key(&format!("l{i}"))
+                        .payload(word),
+                    Duration::from_secs(5),
+                )
+                .await
+                .expect("produce");
         }
         // Wait until every word is answered, then split the words by who answers them.
         let http = reqwest::Client::new();
