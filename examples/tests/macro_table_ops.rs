@@ -1,7 +1,8 @@
 //! Tables derived from tables with the macros: `#[table(store = ..)]` on a filter or a value
 //! mapping that reads a table is `KTable::filter` / `KTable::map_values` — a row that stops
 //! passing the filter leaves the derived table, a row deleted upstream leaves every derived
-//! table — on the broker-free test driver, read through the generated store accessors.
+//! table, and a sink reading a table writes its deletes as tombstones — on the broker-free test
+//! driver, read through the generated store accessors.
 
 use streams_runtime::codec::{Json, Utf8};
 use streams_runtime::config::StreamsConfig;
@@ -23,6 +24,12 @@ pub mod stock {
     #[table(store = "shelf-labels")]
     pub fn label(#[from(in_stock)] item: &String, units: &i64) -> String {
         format!("{item} ({units} left)")
+    }
+
+    /// Every change of the label table; a label deleted from it is a tombstone on the topic.
+    #[sink(topic = "labels", from = label)]
+    pub fn publish(label: String) -> String {
+        label
     }
 }
 
@@ -57,5 +64,20 @@ fn derived_tables_follow_their_source_rows() -> streams_runtime::Result<()> {
     assert_eq!(stock::stores::InStock::get(&driver, &s("pear"))?, None);
     assert_eq!(stock::stores::ShelfLabels::get(&driver, &s("pear"))?, None);
 
+    let labels: Vec<(String, Option<String>)> = driver
+        .output_topic_with::<String, String>(stock::topics::LABELS, Utf8, Utf8)
+        .read_records()?
+        .into_iter()
+        .map(|r| (r.key, r.value))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            (s("apple"), Some(s("apple (3 left)"))),
+            (s("apple"), None),
+            (s("pear"), Some(s("pear (4 left)"))),
+            (s("pear"), None),
+        ]
+    );
     Ok(())
 }

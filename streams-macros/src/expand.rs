@@ -650,7 +650,14 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
             } => {
                 sink_topics.push(topic.clone());
                 topic_consts.push(topic_const(topic));
-                let input = edge_input(node, &def.nodes, transform.key.as_ref(), &transform.value);
+                let reads_table = upstream.first().is_some_and(|&u| def.nodes[u].kind.is_local_table());
+                let input = if reads_table {
+                    // A table's updates, deletes included (value-mapping sinks pass them on).
+                    let table = table_input(node, transform);
+                    quote! { #table.to_stream() }
+                } else {
+                    edge_input(node, &def.nodes, transform.key.as_ref(), &transform.value)
+                };
                 let op = stateless_op(&node.name, transform);
                 let out = shaped_output(
                     transform,
@@ -857,8 +864,8 @@ fn edge_input(node: &Node, nodes: &[Node], key: Option<&Param>, value: &Param) -
     streams.fold(first, |acc, next| quote! { #acc.merge(#next) })
 }
 
-/// The table a `#[table(store = ..)]` filter or value mapping reads, checked against its
-/// parameter types at the `#[from(..)]` ident.
+/// The table a node reads row by row (a `#[table(store = ..)]` filter or value mapping, a
+/// sink), checked against its parameter types at the `#[from(..)]` ident.
 fn table_input(node: &Node, f: &StatelessFn) -> TokenStream {
     let key_ty = f.key.as_ref().map_or_else(
         || quote!(_),

@@ -70,16 +70,17 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
                             global_key: None,
                             ..
                         } | NodeKind::Aggregate { regroup: Some(_), .. }
-                    ) || node.kind.is_table_derivation();
+                    ) || node.kind.is_table_derivation()
+                        || matches!(node.kind, NodeKind::Sink { .. });
                     if *global || !reads_tables || node.from.len() > 1 {
                         errors.at(
                             upstream.span(),
                             format!(
                                 "`{upstream}` is a table: join a stream with it via `#[join(table = {upstream})]`, \
                                  or read it (alone) with `#[join(table = other_table)]` (a table-table join), \
-                                 `#[state_store(name = .., group_by = f, subtract = g)]` (a table aggregation) or \
-                                 `#[table(store = ..)]` on a filter (`-> bool`) or value mapping (`-> V2`), \
-                                 which derives a table from it{}",
+                                 `#[state_store(name = .., group_by = f, subtract = g)]` (a table aggregation), \
+                                 `#[table(store = ..)]` on a filter (`-> bool`) or value mapping (`-> V2`) \
+                                 (a table derived from it), or `#[sink(.., from = {upstream})]` (its updates){}",
                                 if *global {
                                     "; a global table is only looked up by `#[join(global = ..)]`"
                                 } else {

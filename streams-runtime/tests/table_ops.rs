@@ -16,6 +16,11 @@ fn driver() -> TestDriver {
     let stock = builder.table_with("stock", Consumed::new(Utf8, Json), Materialized::named("stock"));
     let in_stock = stock.filter(|_, units: &i64| *units > 0, Materialized::named("in-stock"));
     in_stock.to_stream().to_with("in-stock-changes", Utf8, Json);
+    // A value mapping on a table's stream keeps the key, so deletes pass through it.
+    stock
+        .to_stream()
+        .map_values(|units: i64| units * 10)
+        .to_with("stock-x10", Utf8, Json);
     stock.filter_not(|_, units: &i64| *units > 0, Materialized::named("sold-out"));
     stock.map_values(
         |item: &String, units: i64| format!("{item}: {units}"),
@@ -89,6 +94,24 @@ fn a_filtered_table_deletes_rows_that_stop_matching() {
             ("apple".to_owned(), None),
             ("pear".to_owned(), Some(2)),
             ("pear".to_owned(), None),
+        ]
+    );
+    let tenfold: Vec<(String, Option<i64>)> = driver
+        .output_topic_with::<String, i64>("stock-x10", Utf8, Json)
+        .read_records()
+        .expect("read")
+        .into_iter()
+        .map(|r| (r.key, r.value))
+        .collect();
+    assert_eq!(
+        tenfold,
+        [
+            ("apple".to_owned(), Some(30)),
+            ("pear".to_owned(), Some(0)),
+            ("apple".to_owned(), Some(0)),
+            ("pear".to_owned(), Some(20)),
+            ("pear".to_owned(), None),
+            ("apple".to_owned(), None),
         ]
     );
     let topics = driver.topics();

@@ -142,6 +142,22 @@ impl<K: Data, V: Data> KStream<K, V> {
         self.attach(kind, String::new(), key_changed, |children| {
             Arc::new(OneToOne {
                 f: Arc::new(f),
+                deletes: None,
+                children,
+            })
+        })
+    }
+
+    /// A one-to-one operation that keeps the key: a table delete passes through it, as a
+    /// delete of the same key.
+    fn try_value_op<V2: Data>(
+        &self,
+        f: impl Fn(Record<K, V>) -> crate::Result<Option<Record<K, V2>>> + Send + Sync + 'static,
+    ) -> KStream<K, V2> {
+        self.attach("MAPVALUES", String::new(), false, |children| {
+            Arc::new(OneToOne {
+                f: Arc::new(f),
+                deletes: Some(Arc::new(|key: K| key)),
                 children,
             })
         })
@@ -166,26 +182,28 @@ impl<K: Data, V: Data> KStream<K, V> {
         })
     }
 
-    /// Replaces each record's value, keeping its key (no repartitioning needed).
+    /// Replaces each record's value, keeping its key (no repartitioning needed). On a table's
+    /// stream (`to_stream()`), a deleted row passes through as a delete of its key.
     pub fn map_values<V2: Data>(&self, f: impl Fn(V) -> V2 + Send + Sync + 'static) -> KStream<K, V2> {
-        self.one_to_one("MAPVALUES", false, move |r| {
-            Some(Record {
+        self.try_value_op(move |r| {
+            Ok(Some(Record {
                 key: r.key,
                 value: f(r.value),
                 timestamp: r.timestamp,
-            })
+            }))
         })
     }
 
-    /// Replaces each record's value using its key too, keeping the key (no repartitioning needed).
+    /// Replaces each record's value using its key too, keeping the key (no repartitioning
+    /// needed). Deletes pass through as in [`map_values`](Self::map_values).
     pub fn map_values_with_key<V2: Data>(&self, f: impl Fn(&K, V) -> V2 + Send + Sync + 'static) -> KStream<K, V2> {
-        self.one_to_one("MAPVALUES", false, move |r| {
+        self.try_value_op(move |r| {
             let value = f(&r.key, r.value);
-            Some(Record {
+            Ok(Some(Record {
                 key: r.key,
                 value,
                 timestamp: r.timestamp,
-            })
+            }))
         })
     }
 
@@ -283,7 +301,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         f: impl Fn(V) -> Result<V2, E> + Send + Sync + 'static,
     ) -> KStream<K, V2> {
-        self.try_one_to_one("MAPVALUES", false, move |r| {
+        self.try_value_op(move |r| {
             let value = f(r.value).map_err(|e| failed("map_values", &e))?;
             Ok(Some(Record {
                 key: r.key,
@@ -298,7 +316,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         f: impl Fn(&K, V) -> Result<V2, E> + Send + Sync + 'static,
     ) -> KStream<K, V2> {
-        self.try_one_to_one("MAPVALUES", false, move |r| {
+        self.try_value_op(move |r| {
             let value = f(&r.key, r.value).map_err(|e| failed("map_values", &e))?;
             Ok(Some(Record {
                 key: r.key,
@@ -369,6 +387,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         for input in [self, other] {
             input.children.add(Arc::new(OneToOne {
                 f: Arc::new(|r| Ok(Some(r))),
+                deletes: Some(Arc::new(|key: K| key)),
                 children: children.clone(),
             }));
         }

@@ -21,8 +21,9 @@ pub struct KTable<K, V> {
 impl<K: Data, V: Data> KTable<K, V> {
     /// The stream of updates (one record per change, as Kafka Streams emits with caching off).
     /// Deletes of rows travel along it too: a sink writes them as tombstones, table operations
-    /// (joins, `group_by`, `to_table`) apply them; stream operations (`map`, `filter`, ...)
-    /// have no value to give their function and skip them.
+    /// (joins, `group_by`, `to_table`) apply them, `map_values` and `merge` pass them on (same
+    /// key); other stream operations (`map`, `filter`, ...) have no value to give their function
+    /// and skip them.
     pub fn to_stream(&self) -> KStream<K, V> {
         self.stream.clone_handle()
     }

@@ -20,7 +20,8 @@ pub(crate) trait Node<K, V>: Send {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()>;
 
     /// A table's row `key` was deleted (a tombstone). Table operations (joins, group-by,
-    /// sinks) act on it; stream operations have no value to give their function and skip it.
+    /// sinks) act on it, key-keeping stream operations (`map_values`, `merge`) pass it on; the
+    /// other stream operations have no value to give their function and skip it.
     fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
         let _ = (ctx, key, timestamp);
         Ok(())

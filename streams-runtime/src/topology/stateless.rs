@@ -13,14 +13,21 @@ use crate::processor::{Data, Record, TaskContext};
 pub(crate) type OneToOneFn<K, V, K2, V2> = dyn Fn(Record<K, V>) -> Result<Option<Record<K2, V2>>> + Send + Sync;
 pub(crate) type OneToManyFn<K, V, K2, V2> = dyn Fn(Record<K, V>) -> Result<Vec<Record<K2, V2>>> + Send + Sync;
 
+/// What becomes of a table delete of key `K` (see [`Node::delete`]): the key of the delete to
+/// pass on. Only operations that keep the key (`map_values`) have one; the others have no value
+/// to give their function and drop deletes.
+pub(crate) type DeleteFn<K, K2> = dyn Fn(K) -> K2 + Send + Sync;
+
 /// Zero or one output per input: `map`, `map_values`, `filter`, `peek`, `select_key`.
 pub(crate) struct OneToOne<K, V, K2, V2> {
     pub(crate) f: Arc<OneToOneFn<K, V, K2, V2>>,
+    pub(crate) deletes: Option<Arc<DeleteFn<K, K2>>>,
     pub(crate) children: Children<K2, V2>,
 }
 
 struct OneToOneProcessor<K, V, K2, V2> {
     f: Arc<OneToOneFn<K, V, K2, V2>>,
+    deletes: Option<Arc<DeleteFn<K, K2>>>,
     next: Forward<K2, V2>,
 }
 
@@ -28,6 +35,7 @@ impl<K: Data, V: Data, K2: Data, V2: Data> NodeFactory<K, V> for OneToOne<K, V, 
     fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
         Ok(Box::new(OneToOneProcessor {
             f: Arc::clone(&self.f),
+            deletes: self.deletes.clone(),
             next: self.children.instantiate(build)?,
         }))
     }
@@ -37,6 +45,13 @@ impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for OneToOneProcessor<K, V
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         match (self.f)(record)? {
             Some(out) => self.next.forward(ctx, out),
+            None => Ok(()),
+        }
+    }
+
+    fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
+        match &self.deletes {
+            Some(deletes) => self.next.forward_delete(ctx, deletes(key), timestamp),
             None => Ok(()),
         }
     }
