@@ -557,8 +557,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                     &declared_or(upstream_output.as_ref(), transform.key.as_ref(), &transform.value),
                 );
                 let materialized = materialized(store);
-                let reads_table = upstream.first().is_some_and(|&u| def.nodes[u].kind.is_local_table());
-                if reads_table {
+                if reads_table(node, &def.nodes) {
                     // Validation let only a filter or a value mapping read a table.
                     let table = table_input(node, transform);
                     let op = table_op(&node.name, transform, &materialized);
@@ -650,8 +649,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
             } => {
                 sink_topics.push(topic.clone());
                 topic_consts.push(topic_const(topic));
-                let reads_table = upstream.first().is_some_and(|&u| def.nodes[u].kind.is_local_table());
-                let input = if reads_table {
+                let input = if reads_table(node, &def.nodes) {
                     // A table's updates, deletes included (value-mapping sinks pass them on).
                     let table = table_input(node, transform);
                     quote! { #table.to_stream() }
@@ -815,7 +813,8 @@ fn aggregate_args(key: &Param, value: &Param) -> (TokenStream, TokenStream) {
     (key_arg, value_arg)
 }
 
-/// Whether a join reads a table (a table-table join) rather than a stream.
+/// Whether a node reads a table (a table-table join, a derived table, a sink of a table's
+/// updates) rather than a stream.
 fn reads_table(node: &Node, nodes: &[Node]) -> bool {
     node.from
         .iter()
@@ -884,24 +883,17 @@ fn table_input(node: &Node, f: &StatelessFn) -> TokenStream {
 
 /// The `KTable` call deriving a table with a user function: `filter` or `map_values`.
 fn table_op(name: &Ident, f: &StatelessFn, materialized: &TokenStream) -> TokenStream {
-    let key = f.key.as_ref().map(|k| {
-        if k.by_ref {
-            quote!(k,)
-        } else {
-            quote!(::core::clone::Clone::clone(k),)
-        }
-    });
-    let k = if f.key.is_some() { quote!(k) } else { quote!(_) };
+    let CallArgs {
+        k,
+        owned_value,
+        borrowed_key,
+        borrowed_value,
+        ..
+    } = call_args(f);
     if matches!(f.shape, Shape::Filter) {
-        let value = if f.value.by_ref {
-            quote!(v)
-        } else {
-            quote!(::core::clone::Clone::clone(v))
-        };
-        quote! { .filter(move |#k, v| #name(#key #value), #materialized) }
+        quote! { .filter(move |#k, v| #name(#borrowed_key #borrowed_value), #materialized) }
     } else {
-        let value = if f.value.by_ref { quote!(&v) } else { quote!(v) };
-        quote! { .map_values(move |#k, v| #name(#key #value), #materialized) }
+        quote! { .map_values(move |#k, v| #name(#borrowed_key #owned_value), #materialized) }
     }
 }
 
@@ -931,25 +923,48 @@ fn shaped_output(f: &StatelessFn, input: &Output) -> Output {
 }
 
 /// The builder call applying a stateless user function.
-fn stateless_op(name: &Ident, f: &StatelessFn) -> TokenStream {
-    // Arguments from owned `k`, `v` (map-like operations).
-    let owned_value = if f.value.by_ref { quote!(&v) } else { quote!(v) };
-    // Arguments from `&K`, `&V` (filter, peek, and the key of value-only operations).
-    let borrowed_key = f.key.as_ref().map(|k| {
-        if k.by_ref {
-            quote!(k,)
+/// How a builder closure over `k`, `v` passes them to a stateless user function, by its
+/// parameter types.
+struct CallArgs {
+    /// The closure's key pattern: `k`, or `_` where the function takes no key (no unused
+    /// variables in user builds).
+    k: TokenStream,
+    /// From owned `k`, `v` (map-like operations).
+    owned_key: Option<TokenStream>,
+    owned_value: TokenStream,
+    /// From `&K`, `&V` (filter, peek, and the key of value-only operations).
+    borrowed_key: Option<TokenStream>,
+    borrowed_value: TokenStream,
+}
+
+fn call_args(f: &StatelessFn) -> CallArgs {
+    CallArgs {
+        k: if f.key.is_some() { quote!(k) } else { quote!(_) },
+        owned_key: f.key.as_ref().map(|k| if k.by_ref { quote!(&k,) } else { quote!(k,) }),
+        owned_value: if f.value.by_ref { quote!(&v) } else { quote!(v) },
+        borrowed_key: f.key.as_ref().map(|k| {
+            if k.by_ref {
+                quote!(k,)
+            } else {
+                quote!(::core::clone::Clone::clone(k),)
+            }
+        }),
+        borrowed_value: if f.value.by_ref {
+            quote!(v)
         } else {
-            quote!(::core::clone::Clone::clone(k),)
-        }
-    });
-    let borrowed_value = if f.value.by_ref {
-        quote!(v)
-    } else {
-        quote!(::core::clone::Clone::clone(v))
-    };
-    let owned_key = f.key.as_ref().map(|k| if k.by_ref { quote!(&k,) } else { quote!(k,) });
-    // The key is bound only where the function takes it (no unused variables in user builds).
-    let k = if f.key.is_some() { quote!(k) } else { quote!(_) };
+            quote!(::core::clone::Clone::clone(v))
+        },
+    }
+}
+
+fn stateless_op(name: &Ident, f: &StatelessFn) -> TokenStream {
+    let CallArgs {
+        k,
+        owned_key,
+        owned_value,
+        borrowed_key,
+        borrowed_value,
+    } = call_args(f);
     if f.fallible {
         // `Err` is a processing error of the record, handled by the topology's `on_error`.
         return match &f.shape {

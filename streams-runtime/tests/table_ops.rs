@@ -44,13 +44,23 @@ fn rows<V: streams_runtime::topology::StoreData + Ord>(driver: &TestDriver, stor
     all
 }
 
+/// Every record written to `topic`: key and value, `None` for a tombstone.
+fn changes(driver: &TestDriver, topic: &str) -> Vec<(String, Option<i64>)> {
+    driver
+        .output_topic_with::<String, i64>(topic, Utf8, Json)
+        .read_records()
+        .expect("read")
+        .into_iter()
+        .map(|r| (r.key, r.value))
+        .collect()
+}
+
 #[test]
 fn a_filtered_table_deletes_rows_that_stop_matching() {
     let driver = driver();
     let stock = driver
         .input_topic_with::<String, i64>("stock", Utf8, Json)
         .expect("input");
-    let changes = driver.output_topic_with::<String, i64>("in-stock-changes", Utf8, Json);
     let mut t = 1_000;
     let mut pipe = |item: &str, units: Option<i64>| {
         t += 1;
@@ -81,14 +91,8 @@ fn a_filtered_table_deletes_rows_that_stop_matching() {
     assert!(rows::<i64>(&driver, "sold-out").is_empty());
     assert!(rows::<String>(&driver, "stock-labels").is_empty());
 
-    let seen: Vec<(String, Option<i64>)> = changes
-        .read_records()
-        .expect("read")
-        .into_iter()
-        .map(|r| (r.key, r.value))
-        .collect();
     assert_eq!(
-        seen,
+        changes(&driver, "in-stock-changes"),
         [
             ("apple".to_owned(), Some(3)),
             ("apple".to_owned(), None),
@@ -96,15 +100,8 @@ fn a_filtered_table_deletes_rows_that_stop_matching() {
             ("pear".to_owned(), None),
         ]
     );
-    let tenfold: Vec<(String, Option<i64>)> = driver
-        .output_topic_with::<String, i64>("stock-x10", Utf8, Json)
-        .read_records()
-        .expect("read")
-        .into_iter()
-        .map(|r| (r.key, r.value))
-        .collect();
     assert_eq!(
-        tenfold,
+        changes(&driver, "stock-x10"),
         [
             ("apple".to_owned(), Some(30)),
             ("pear".to_owned(), Some(0)),

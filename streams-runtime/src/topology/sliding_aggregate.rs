@@ -196,6 +196,15 @@ impl<K: StoreData, V: Data, A: StoreData> SlidingAggregateProcessor<K, V, A> {
         self.put(ctx, key, encoded, start, aggregate, max_timestamp)
     }
 
+    /// Emits and expires the windows stream time has closed; a window leaving the store takes
+    /// its max-timestamp marker with it.
+    fn advance(&mut self, ctx: &mut TaskContext) -> Result<()> {
+        self.lifecycle
+            .advance(ctx, &self.store, &mut self.next, |encoded, start| {
+                self.store.set_max_timestamp(encoded, start, None);
+            })
+    }
+
     /// Stores one window and forwards it (unless results wait for the window to close).
     fn put(
         &mut self,
@@ -238,12 +247,7 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SlidingAggregateProcess
         if t.saturating_add(1).saturating_add(d) <= close_time {
             ctx.record_late_drop();
             tracing::debug!(task = %ctx.task(), timestamp = t, stream_time = ctx.stream_time(), "dropping a record whose sliding windows all closed");
-            // Windows closing now lose their max-timestamp markers as on the regular path.
-            return self
-                .lifecycle
-                .advance(ctx, &self.store, &mut self.next, |encoded, start| {
-                    self.store.set_max_timestamp(encoded, start, None);
-                });
+            return self.advance(ctx);
         }
         let encoded = self.store.encode_key(&key)?;
         let existing =
@@ -303,9 +307,6 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SlidingAggregateProcess
             self.lifecycle.created(&self.store, &encoded, start)?;
             self.put(ctx, &key, &encoded, start, aggregate, max)?;
         }
-        self.lifecycle
-            .advance(ctx, &self.store, &mut self.next, |encoded, start| {
-                self.store.set_max_timestamp(encoded, start, None);
-            })
+        self.advance(ctx)
     }
 }
