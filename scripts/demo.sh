@@ -3,6 +3,6 @@
 #   scripts/demo.sh --bootstrap-servers kafka:9092
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --no-kafka
 . scripts/env.sh
 exec cargo run --quiet -p streams-examples --bin click-aggregator -- "$@"

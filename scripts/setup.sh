@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on a fresh Debian machine; safe to run repeatedly.
 #   scripts/setup.sh           system packages for the build (libclang for RocksDB's bindgen)
-#   scripts/setup.sh --tansu   also the tansu broker used by multi-process tests
-# Source it (`. scripts/env.sh`) for the shared cargo target directory.
+#                              and the Apache Kafka broker the tests run
+#   scripts/setup.sh --no-kafka  only the build prerequisites (the demo on its embedded broker)
+# The broker (version pinned in scripts/env.sh) comes from Maven Central only:
+# org.apache.kafka:kafka_2.13 with its runtime dependency closure and an SLF4J backend, copied
+# into $STREAMS_KAFKA_HOME/libs (outside the clone, like the cargo target directory).
 set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
 
-TANSU_VERSION=0.6.0
-want_tansu=false
+want_kafka=true
 for arg in "$@"; do
   case "$arg" in
-    --tansu) want_tansu=true ;;
-    *) echo "usage: $0 [--tansu]" >&2; exit 2 ;;
+    --no-kafka) want_kafka=false ;;
+    *) echo "usage: $0 [--no-kafka]" >&2; exit 2 ;;
   esac
 done
 
@@ -36,13 +40,33 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
-if $want_tansu; then
-  tansu_bin="${TANSU_BIN:-$(command -v tansu || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tansu")}"
-  if [ -x "$tansu_bin" ] && "$tansu_bin" --version 2>/dev/null | grep -q "$TANSU_VERSION"; then
-    :
-  else
-    say "installing tansu $TANSU_VERSION (about 10 minutes the first time)"
-    cargo install tansu --version "$TANSU_VERSION" --features dynostore --locked --quiet
-  fi
+if $want_kafka && [ ! -f "$STREAMS_KAFKA_HOME/libs/.complete" ]; then
+  for tool in java mvn; do
+    command -v "$tool" >/dev/null 2>&1 || { say "$tool is missing: the Kafka test broker needs Java 17+ and Maven" >&2; exit 1; }
+  done
+  say "resolving Apache Kafka $STREAMS_KAFKA_VERSION from Maven Central into $STREAMS_KAFKA_HOME"
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  cat > "$work/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.streams-rs</groupId>
+  <artifactId>kafka-test-broker</artifactId>
+  <version>1</version>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$STREAMS_KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>2.0.17</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-simple</artifactId><version>2.0.17</version></dependency>
+  </dependencies>
+</project>
+POM
+  rm -rf "$STREAMS_KAFKA_HOME/libs"
+  mkdir -p "$STREAMS_KAFKA_HOME"
+  mvn -q -B -f "$work/pom.xml" \
+    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$STREAMS_KAFKA_HOME/libs"
+  ls "$STREAMS_KAFKA_HOME/libs/kafka_2.13-$STREAMS_KAFKA_VERSION.jar" >/dev/null
+  touch "$STREAMS_KAFKA_HOME/libs/.complete"
+  say "Apache Kafka $STREAMS_KAFKA_VERSION: $(ls "$STREAMS_KAFKA_HOME/libs" | wc -l) jars"
 fi
 say "ready"

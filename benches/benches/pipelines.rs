@@ -321,12 +321,52 @@ fn main() {
             .init();
     }
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let broker = TestBroker::mock().expect("mock cluster");
+    eprintln!("RocksDB alone, then the test driver");
+    let rocks_dir = tempfile::tempdir().expect("db dir");
+    let rocks = rocksdb_get_put(rocks_dir.path(), n);
+    let driver = driver_run(n);
+    // The embedded broker always; Apache Kafka (a broker process beside this one) in full runs,
+    // unless BENCH_BROKER=mock. The smoke version under `cargo test` stays on the embedded one.
+    let brokers: Vec<&str> = match std::env::var("BENCH_BROKER").as_deref() {
+        Ok("mock") => vec!["mock"],
+        Ok("kafka") => vec!["kafka"],
+        _ if full => vec!["mock", "kafka"],
+        _ => vec!["mock"],
+    };
+    for which in brokers {
+        let broker = match which {
+            "kafka" => TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)"),
+            _ => TestBroker::mock().expect("mock cluster"),
+        };
+        let report = measure(&runtime, &broker, which, n, rounds, rocks.clone(), driver.clone());
+        println!("{report}");
+        if full {
+            let name = if which == "kafka" {
+                "pipelines-kafka"
+            } else {
+                "pipelines"
+            };
+            let path = write(name, &report).expect("write results");
+            println!("written to {}", path.display());
+        }
+    }
+}
+
+/// All Kafka measurements on one broker, medians of `rounds`, as a markdown report.
+fn measure(
+    runtime: &tokio::runtime::Runtime,
+    broker: &TestBroker,
+    which: &str,
+    n: u64,
+    rounds: usize,
+    rocks: Run,
+    driver: Run,
+) -> String {
     let cluster = broker.cluster();
-    eprintln!("{n} clicks of {USERS} users per run, {PARTITIONS} partitions, {rounds} rounds");
+    eprintln!("{n} clicks of {USERS} users per run, {PARTITIONS} partitions, {rounds} rounds, on {which}");
     let mut results: Vec<Vec<Run>> = vec![Vec::new(); 5];
     for r in 0..rounds {
-        for (slot, run) in results.iter_mut().zip(round(&runtime, &cluster, n, r)) {
+        for (slot, run) in results.iter_mut().zip(round(runtime, &cluster, n, r)) {
             slot.push(run);
         }
     }
@@ -336,11 +376,6 @@ fn main() {
         .collect::<Vec<_>>()
         .try_into()
         .unwrap_or_else(|_| unreachable!("five measurements"));
-    eprintln!("RocksDB alone, then the test driver");
-    let rocks_dir = tempfile::tempdir().expect("db dir");
-    let rocks = rocksdb_get_put(rocks_dir.path(), n);
-    let driver = driver_run(n);
-
     let comparisons = vec![
         Comparison {
             title: "Stateless filter/map".to_owned(),
@@ -367,18 +402,18 @@ fn main() {
             target: "≥ 500 000 records/s per core".to_owned(),
         },
     ];
+    let on = if which == "kafka" {
+        "on Apache Kafka (a single-node KRaft broker process on this machine, `TestBroker::kafka()`: \
+         its CPU is not in the CPU column, which is this process's only)"
+    } else {
+        "on the embedded broker (librdkafka mock cluster, in process: its CPU is in the CPU column)"
+    };
     let setup = format!(
-        "{n} JSON clicks of {USERS} users, {PARTITIONS} partitions, on the embedded broker (librdkafka mock \
-         cluster, in process); one stream thread; commit interval {COMMIT_INTERVAL:?}; every consumer (framework and baselines) with \
-         `fetch.wait.max.ms={FETCH_WAIT_MAX_MS}`, since the embedded broker holds a fetch that finds no data for the whole wait; each run owns its \
+        "{n} JSON clicks of {USERS} users, {PARTITIONS} partitions, {on}; one stream thread; commit interval {COMMIT_INTERVAL:?}; every consumer (framework and baselines) with \
+         `fetch.wait.max.ms={FETCH_WAIT_MAX_MS}`, since the embedded broker holds a fetch that finds no data for the whole wait (kept on Apache Kafka for the same settings on both brokers); each run owns its \
          partitions first, then its input is produced (in the same process) and timed from the first record \
          produced to the last processed — a live stream, commits included, start-up and the final commit not. \
          Each Kafka number is the median of {rounds} rounds. The test-driver input is encoded before timing. Release build (`cargo bench -p streams-benches --bench pipelines`)."
     );
-    let report = markdown("Pipelines against hand-written baselines", &setup, &comparisons);
-    println!("{report}");
-    if full {
-        let path = write("pipelines", &report).expect("write results");
-        println!("written to {}", path.display());
-    }
+    markdown("Pipelines against hand-written baselines", &setup, &comparisons)
 }

@@ -2,12 +2,9 @@
 //! survivor takes its partitions over (restoring their state from the changelog), and every final
 //! count equals the count computed independently from the input.
 //!
-//! The processes share the test's broker: the mock cluster (it listens on loopback, so other
-//! processes can join its consumer group) and, ignored for now, tansu. tansu 0.6.0's group
-//! coordinator drops a member when another joins and, after the killed member's session expires,
-//! hands the survivor its old assignment only (2 of 3 partitions, checked with
-//! `TANSU_LOG=tansu_broker::coordinator::group=debug`), so the third partition is never processed
-//! there. Run it with `cargo test -- --ignored` against a fixed tansu.
+//! Apache Kafka, because failover is the consumer group reassigning a dead member's partitions
+//! after its session timed out, which only a real group coordinator does as production sees it
+//! (tansu never did; the mock's coordinator is librdkafka's own).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -16,9 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use streams_examples::click_aggregator::{
-    APPLICATION_ID, Click, DemoClicks, INPUT_TOPIC, OUTPUT_TOPIC, PARTITIONS, STORE, WINDOW_SIZE,
-};
+use streams_examples::click_aggregator::{Click, DemoClicks, INPUT_TOPIC, OUTPUT_TOPIC, PARTITIONS, WINDOW_SIZE};
 use streams_runtime::kafka::KafkaCluster;
 use streams_runtime::testing::{TestBroker, read_topic};
 use streams_runtime::window::TumblingWindows;
@@ -55,13 +50,6 @@ fn spawn_instance(bootstrap: &str, dir: &Path, name: &str, standbys: usize) -> C
         .stdin(Stdio::null())
         .spawn()
         .expect("start click-aggregator")
-}
-
-fn broker_log(broker: &TestBroker) -> String {
-    match broker {
-        TestBroker::Tansu(tansu) => tansu.log(),
-        TestBroker::Mock(_) => String::new(),
-    }
 }
 
 fn log_of(dir: &Path, name: &str) -> String {
@@ -103,22 +91,20 @@ async fn latest_counts(cluster: &KafkaCluster) -> BTreeMap<String, u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn survivor_takes_over_after_kill_9_on_the_mock_cluster() {
-    survivor_takes_over_after_kill_9(TestBroker::mock().expect("mock cluster"), 0).await;
+async fn survivor_takes_over_after_kill_9_on_apache_kafka() {
+    survivor_takes_over_after_kill_9(
+        TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)"),
+        0,
+    )
+    .await;
 }
 
 /// With a standby, the survivor promotes its warm copy of A's tasks instead of rebuilding them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn survivor_with_a_standby_takes_over_after_kill_9_on_the_mock_cluster() {
-    survivor_takes_over_after_kill_9(TestBroker::mock().expect("mock cluster"), 1).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "tansu 0.6.0 never reassigns the killed member's partitions (see module docs)"]
-async fn survivor_takes_over_after_kill_9_on_tansu() {
+async fn survivor_with_a_standby_takes_over_after_kill_9_on_apache_kafka() {
     survivor_takes_over_after_kill_9(
-        TestBroker::tansu().expect("tansu broker (install: scripts/setup.sh --tansu)"),
-        0,
+        TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)"),
+        1,
     )
     .await;
 }
@@ -130,16 +116,6 @@ async fn survivor_takes_over_after_kill_9(broker: TestBroker, standbys: usize) {
         .create_topic(OUTPUT_TOPIC, PARTITIONS)
         .await
         .expect("output topic");
-    // Created here because the mock cluster only takes topic creation through its own API.
-    let changelog = streams_runtime::naming::changelog_topic(APPLICATION_ID, STORE);
-    broker
-        .create_topic(&changelog, PARTITIONS)
-        .await
-        .expect("changelog topic");
-    broker
-        .create_topic(&streams_runtime::naming::membership_topic(APPLICATION_ID), 1)
-        .await
-        .expect("membership topic");
     let dir = tempfile::tempdir().expect("tempdir");
     let clicks: Vec<Click> = DemoClicks::new(USERS).take(CLICKS).collect();
     let windows = TumblingWindows::of(WINDOW_SIZE);
@@ -206,7 +182,7 @@ async fn survivor_takes_over_after_kill_9(broker: TestBroker, standbys: usize) {
             expected.iter().filter(|(k, v)| latest.get(*k) == Some(v)).count(),
             expected.len(),
             log_of(dir.path(), "b"),
-            broker_log(&broker),
+            broker.log(),
         );
         tokio::time::sleep(Duration::from_secs(2)).await;
         latest = latest_counts(&cluster).await;

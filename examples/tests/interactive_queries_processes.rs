@@ -2,10 +2,8 @@
 //! word is answered correctly by every instance through the generated typed client (the key's
 //! owner answers, the others proxy), and metadata lists all three.
 //!
-//! Brokers: tansu (a real broker process, as the processes would use in production) and the
-//! mock cluster (it listens on loopback, so the processes join its consumer group). The test
-//! creates the topics up front because the mock takes topic creation only through its own API;
-//! on tansu the apps would create their internal topics themselves.
+//! Apache Kafka: three processes form one consumer group and find each other's endpoints through
+//! the membership topic, as in production; the apps create their internal topics themselves.
 
 mod common;
 
@@ -54,10 +52,8 @@ async fn every_process_answers_every_word(broker: TestBroker) {
     for (topic, partitions) in [
         (pipeline::topics::TEXT_LINES.to_owned(), 3),
         (pipeline::topics::WORD_COUNTS.to_owned(), 3),
-        (pipeline::topics::WORD_COUNTS_REPARTITION.to_owned(), 3),
-        (pipeline::topics::WORD_COUNTS_CHANGELOG.to_owned(), 3),
-        (streams_runtime::naming::membership_topic(pipeline::APPLICATION_ID), 1),
     ] {
+        // Input and output only: the apps create their repartition, changelog and membership topics.
         broker.create_topic(&topic, partitions).await.expect("topic");
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -76,7 +72,7 @@ async fn every_process_answers_every_word(broker: TestBroker) {
 
     let clients: Vec<pipeline::Client> = endpoints.iter().map(|e| pipeline::Client::new(e.to_string())).collect();
     // The input flows once the group is stable: at-least-once may count a record twice when a
-    // rebalance interrupts a commit (the mock refuses offset commits while members rejoin), as
+    // rebalance interrupts a commit (the coordinator refuses offset commits while members rejoin), as
     // in Kafka Streams; exact counts are this test's claim for a stable group.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
@@ -116,12 +112,7 @@ async fn every_process_answers_every_word(broker: TestBroker) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_processes_on_the_mock_cluster() {
-    every_process_answers_every_word(TestBroker::mock().expect("mock cluster")).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_processes_on_tansu() {
-    every_process_answers_every_word(TestBroker::tansu().expect("tansu broker (install: scripts/setup.sh --tansu)"))
+async fn three_processes_on_apache_kafka() {
+    every_process_answers_every_word(TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)"))
         .await;
 }

@@ -1,8 +1,9 @@
 //! Records in → records out through both test brokers: the harness itself is what is tested.
 //!
 //! - mock: in-process librdkafka mock cluster (topics created through its own API);
-//! - tansu: a separate broker process on a free loopback port (topics created with admin
-//!   requests), the broker later multi-process tests rely on.
+//! - Apache Kafka: a broker process on free loopback ports (topics created with admin requests),
+//!   the broker the multi-process, exactly-once and outage tests rely on; stopped and started
+//!   again on the same log directory, it still has every record.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -73,7 +74,22 @@ async fn produce_and_consume_through_the_mock_cluster() {
 }
 
 #[tokio::test]
-async fn produce_and_consume_through_a_tansu_process() {
-    let broker = TestBroker::tansu().expect("tansu broker (install: scripts/setup.sh --tansu)");
+async fn produce_and_consume_through_an_apache_kafka_process_across_a_restart() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let mut broker = TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
     round_trip(&broker).await;
+    broker.stop().expect("stop");
+    let probe: rdkafka::consumer::BaseConsumer = broker.cluster().client_config().create().expect("client");
+    assert!(
+        probe.fetch_metadata(None, Duration::from_secs(2)).is_err(),
+        "a stopped broker must not answer"
+    );
+    broker.start().expect("start again");
+    let records = streams_runtime::testing::read_topic(&broker.cluster(), "round-trip")
+        .await
+        .expect("read after restart");
+    assert_eq!(records.len(), RECORDS, "every record survives the broker's restart");
 }

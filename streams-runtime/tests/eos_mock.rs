@@ -25,7 +25,7 @@ fn eos_config(app: &str, dir: &std::path::Path) -> StreamsConfig {
 }
 
 fn eos_config_committing_every(app: &str, dir: &std::path::Path, interval: Duration) -> StreamsConfig {
-    mock_config(app, dir, ProcessingGuarantee::ExactlyOnceV2, interval)
+    app_config(app, dir, ProcessingGuarantee::ExactlyOnceV2, interval)
 }
 
 async fn setup() -> TestBroker {

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{mock_config, read_all, wait_for};
+use common::{app_config, read_all, wait_for};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_runtime::KafkaStreams;
 use streams_runtime::codec::{Json, Utf8};
@@ -127,7 +127,7 @@ async fn the_global_thread_bootstraps_then_follows_the_topic() {
     )
     .await;
     let state = tempfile::tempdir().expect("state");
-    let config = mock_config(
+    let config = app_config(
         "shop",
         state.path(),
         ProcessingGuarantee::AtLeastOnce,
@@ -176,7 +176,7 @@ async fn the_global_thread_bootstraps_then_follows_the_topic() {
     // Restarted on the same state directory: the global store comes back from its checkpoint
     // and only what the topic gained meanwhile is read.
     produce(&cluster, "products", "p3", b"chair").await;
-    let config = mock_config(
+    let config = app_config(
         "shop",
         state.path(),
         ProcessingGuarantee::AtLeastOnce,
@@ -210,7 +210,7 @@ async fn the_global_thread_bootstraps_then_follows_the_topic() {
         broker.create_topic(topic, partitions).await.expect("topic");
     }
     produce(&cluster, "products", "p9", b"sofa").await;
-    let config = mock_config(
+    let config = app_config(
         "shop",
         state.path(),
         ProcessingGuarantee::AtLeastOnce,

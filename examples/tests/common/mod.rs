@@ -1,6 +1,8 @@
 //! Helpers shared by the examples' tests.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod event_counter;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -71,4 +73,12 @@ pub async fn every_client_answers(
             }
         }
     }
+}
+
+/// Logs to the test output when `RUST_LOG` is set (e.g. the broker's start-up time and RSS).
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
 }

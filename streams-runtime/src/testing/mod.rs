@@ -1,28 +1,29 @@
 //! Testing: a broker-free [`TestDriver`], and brokers for tests — the in-process mock cluster
-//! and a real tansu broker process.
+//! and a real Apache Kafka broker process.
 //!
 //! Which to use:
 //! - [`TestDriver`] — no broker at all: deterministic, multi-partition, with control over time,
 //!   commits and crashes; runs the production task, store and commit code. For topology logic,
 //!   state contents and recovery semantics.
-//! - [`TestBroker::mock`] — in-process, starts in milliseconds, supports fault injection
-//!   ([`EmbeddedCluster::inject_request_errors`]); cannot show exactly-once outcomes (aborted records
-//!   stay visible to `read_committed`, `TxnOffsetCommit` stores nothing).
-//! - [`TestBroker::tansu`] — a separate broker process on a free loopback port, for consumer
-//!   groups across processes, rebalances, committed offsets and compacted topics; it cannot
-//!   complete transactions (no `EndTxn` routing), so exactly-once runs do not finish on it.
+//! - [`TestBroker::kafka`] — Apache Kafka 4.x (single-node KRaft) in its own JVM on free loopback
+//!   ports: the broker users run. For everything about transactions, consumer groups, failover,
+//!   outages ([`TestBroker::stop`] / [`TestBroker::start`] keep its data) and topic configs.
+//! - [`TestBroker::mock`] — librdkafka's in-process mock cluster: starts in milliseconds and
+//!   supports fault injection ([`EmbeddedCluster::inject_request_errors`]), but cannot show
+//!   exactly-once outcomes (aborted records stay visible to `read_committed`, `TxnOffsetCommit`
+//!   stores nothing) and ignores topic configs. The embedded default of `cargo run` demos.
 
 mod driver;
-mod tansu;
+mod kafka_broker;
 mod topic_reader;
 
 use std::sync::Arc;
 
 pub use driver::{CommitFault, InputTopic, OutputTopic, TestDriver, TestDriverBuilder, TestRecord};
-pub use tansu::{TANSU_VERSION, TansuBroker};
-pub use topic_reader::{RawRecord, read_topic};
+pub use kafka_broker::KafkaBroker;
+pub use topic_reader::{RawRecord, read_topic, read_topic_uncommitted};
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::kafka::{EmbeddedCluster, KafkaCluster, TopicSpec};
 
 /// A broker started for one test; stopped when dropped.
@@ -30,8 +31,8 @@ use crate::kafka::{EmbeddedCluster, KafkaCluster, TopicSpec};
 pub enum TestBroker {
     /// librdkafka's in-process mock cluster.
     Mock(Arc<EmbeddedCluster>),
-    /// A tansu broker process.
-    Tansu(TansuBroker),
+    /// An Apache Kafka broker process.
+    Kafka(KafkaBroker),
 }
 
 impl TestBroker {
@@ -40,16 +41,17 @@ impl TestBroker {
         Ok(Self::Mock(Arc::new(EmbeddedCluster::start(1)?)))
     }
 
-    /// Starts a tansu broker process on a free loopback port.
-    pub fn tansu() -> Result<Self> {
-        Ok(Self::Tansu(TansuBroker::start()?))
+    /// Starts a single-node Apache Kafka broker process (installed by `scripts/setup.sh`) on free
+    /// loopback ports with a fresh log directory, and waits until it answers metadata.
+    pub fn kafka() -> Result<Self> {
+        Ok(Self::Kafka(KafkaBroker::start_new()?))
     }
 
     /// The `bootstrap.servers` string for clients and apps under test.
     pub fn bootstrap_servers(&self) -> &str {
         match self {
             Self::Mock(cluster) => cluster.bootstrap_servers(),
-            Self::Tansu(broker) => broker.bootstrap_servers(),
+            Self::Kafka(broker) => broker.bootstrap_servers(),
         }
     }
 
@@ -57,12 +59,40 @@ impl TestBroker {
     pub fn cluster(&self) -> KafkaCluster {
         match self {
             Self::Mock(cluster) => KafkaCluster::from(Arc::clone(cluster)),
-            Self::Tansu(broker) => KafkaCluster::remote(broker.bootstrap_servers()),
+            Self::Kafka(broker) => KafkaCluster::remote(broker.bootstrap_servers()),
         }
     }
 
     /// Creates a topic the way that works on this broker (the mock's own API, or admin requests).
     pub async fn create_topic(&self, name: &str, partitions: i32) -> Result<()> {
         self.cluster().create_topics(&[TopicSpec::new(name, partitions)]).await
+    }
+
+    /// Stops the Kafka broker process, keeping its data for [`TestBroker::start`].
+    pub fn stop(&mut self) -> Result<()> {
+        self.kafka_broker()?.stop()
+    }
+
+    /// Starts the stopped Kafka broker again on the same data and address.
+    pub fn start(&mut self) -> Result<()> {
+        self.kafka_broker()?.start()
+    }
+
+    /// The broker's log so far (empty for the mock), for assertion messages.
+    pub fn log(&self) -> String {
+        match self {
+            Self::Mock(_) => String::new(),
+            Self::Kafka(broker) => broker.log(),
+        }
+    }
+
+    fn kafka_broker(&mut self) -> Result<&mut KafkaBroker> {
+        match self {
+            Self::Kafka(broker) => Ok(broker),
+            Self::Mock(_) => Err(Error::new(
+                ErrorKind::Config,
+                "the mock cluster cannot be stopped and started; use TestBroker::kafka()",
+            )),
+        }
     }
 }

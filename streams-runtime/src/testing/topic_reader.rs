@@ -17,6 +17,8 @@ pub struct RawRecord {
     pub key: Vec<u8>,
     /// Value bytes; `None` for a tombstone.
     pub value: Option<Vec<u8>>,
+    /// The record's timestamp (create or log-append time, as the topic says), epoch ms.
+    pub timestamp: Option<i64>,
 }
 
 impl RawRecord {
@@ -27,9 +29,21 @@ impl RawRecord {
 }
 
 /// Reads every record of every partition of `topic` up to the high watermarks at call time,
-/// without joining a consumer group (so it works alike on every broker).
+/// without joining a consumer group (so it works alike on every broker), as a `read_committed`
+/// consumer: records of aborted transactions are skipped on brokers that filter them.
 pub async fn read_topic(cluster: &KafkaCluster, topic: &str) -> Result<Vec<RawRecord>> {
-    let (config, topic) = (cluster.client_config(), topic.to_owned());
+    read_with_isolation(cluster, topic, "read_committed").await
+}
+
+/// Like [`read_topic`], as a `read_uncommitted` consumer: also the records of aborted (and open)
+/// transactions — what was physically written, e.g. to count what exactly-once rolled back.
+pub async fn read_topic_uncommitted(cluster: &KafkaCluster, topic: &str) -> Result<Vec<RawRecord>> {
+    read_with_isolation(cluster, topic, "read_uncommitted").await
+}
+
+async fn read_with_isolation(cluster: &KafkaCluster, topic: &str, isolation: &str) -> Result<Vec<RawRecord>> {
+    let (mut config, topic) = (cluster.client_config(), topic.to_owned());
+    config.set("isolation.level", isolation);
     tokio::task::spawn_blocking(move || read_blocking(config, &topic))
         .await
         .map_err(|e| Error::new(ErrorKind::Io, "the topic reader panicked").with_source(e))?
@@ -41,6 +55,9 @@ fn read_blocking(mut config: rdkafka::ClientConfig, topic: &str) -> Result<Vec<R
     let consumer: BaseConsumer = config
         .set("group.id", "streams-test-reader")
         .set("enable.auto.commit", "false")
+        // Under read_committed the end of a transactional partition is a commit marker, never
+        // returned as a record: the end-of-partition event says when everything readable was read.
+        .set("enable.partition.eof", "true")
         .create()
         .map_err(|e| Error::kafka(failed("consumer"), e))?;
     let metadata = consumer
@@ -77,11 +94,14 @@ fn read_blocking(mut config: rdkafka::ClientConfig, topic: &str) -> Result<Vec<R
                         offset: m.offset(),
                         key: m.key().unwrap_or_default().to_vec(),
                         value: m.payload().map(<[u8]>::to_vec),
+                        timestamp: m.timestamp().to_millis(),
                     });
                     if m.offset() + 1 >= high {
                         break;
                     }
                 }
+                Some(Err(rdkafka::error::KafkaError::PartitionEOF(p))) if p == partition => break,
+                Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => {}
                 Some(Err(e)) => return Err(Error::kafka(failed("poll"), e)),
                 None => {}
             }

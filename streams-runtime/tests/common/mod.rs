@@ -123,8 +123,8 @@ pub fn latest_counts(records: &[(String, Option<Vec<u8>>)]) -> BTreeMap<String, 
     out
 }
 
-/// A configuration for tests on the mock cluster: state in `dir`, commits every `interval`.
-pub fn mock_config(
+/// A configuration for tests on a broker: state in `dir`, commits every `interval`.
+pub fn app_config(
     app: &str,
     dir: &std::path::Path,
     guarantee: streams_runtime::config::ProcessingGuarantee,
@@ -134,7 +134,7 @@ pub fn mock_config(
         .state_dir(dir)
         .processing_guarantee(guarantee)
         .commit_interval(interval)
-        // The mock coordinator only notices a departed member at its session timeout.
+        // A departed member is noticed at its session timeout: seconds, not the default 45 s.
         .kafka_property("consumer.session.timeout.ms", "6000")
         .kafka_property("consumer.heartbeat.interval.ms", "500")
         .build()
@@ -145,6 +145,16 @@ pub fn mock_config(
 pub async fn mock_with_topics(input: &str, output: &str) -> streams_runtime::testing::TestBroker {
     init_logging();
     let broker = streams_runtime::testing::TestBroker::mock().expect("mock cluster");
+    broker.create_topic(input, 3).await.expect("input topic");
+    broker.create_topic(output, 3).await.expect("output topic");
+    broker
+}
+
+/// An Apache Kafka broker process with 3-partition `input` and `output` topics.
+pub async fn kafka_with_topics(input: &str, output: &str) -> streams_runtime::testing::TestBroker {
+    init_logging();
+    let broker =
+        streams_runtime::testing::TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
     broker.create_topic(input, 3).await.expect("input topic");
     broker.create_topic(output, 3).await.expect("output topic");
     broker
@@ -162,6 +172,19 @@ pub fn window_store_counts(streams: &streams_runtime::KafkaStreams, store: &str)
         }
     }
     out
+}
+
+/// Waits until `n` records were processed and a commit after that made their outputs durable.
+pub async fn run_until_processed_and_committed(streams: &streams_runtime::KafkaStreams, n: u64) {
+    wait_for("all records processed", Duration::from_secs(60), || {
+        streams.metrics().records_processed >= n
+    })
+    .await;
+    let commits = streams.metrics().commits;
+    wait_for("a commit after processing", Duration::from_secs(30), || {
+        streams.metrics().commits > commits
+    })
+    .await;
 }
 
 /// Waits until `done()` holds, failing with `what` after `timeout`.

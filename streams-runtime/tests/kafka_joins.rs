@@ -1,7 +1,8 @@
-//! A stream-stream join with a repartitioned input, records in → records out on a real broker
-//! process (tansu): the join and repartition paths of the complete DSL outside the mock.
-//! At-least-once, since tansu 0.6.0 does not route EndTxn (exactly-once is covered on the mock
-//! and the test driver).
+//! Joins through internal topics, records in → records out on Apache Kafka under exactly-once v2:
+//! a stream-stream join with a repartitioned input, and a foreign-key join whose subscription and
+//! response topics connect tasks of differently partitioned tables. Apache Kafka, because these
+//! paths produce to and read from internal topics inside transactions, which only a real broker
+//! runs (the mock shows aborted records; the test driver has no network).
 
 mod common;
 
@@ -12,7 +13,7 @@ use common::{init_logging, read_all, wait_for};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_runtime::KafkaStreams;
 use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
+use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
 use streams_runtime::partitioner::RDKAFKA_PARTITIONER;
 use streams_runtime::testing::TestBroker;
 use streams_runtime::topology::{Consumed, StreamsBuilder};
@@ -40,9 +41,9 @@ async fn produce(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str, re
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn impressions_rekeyed_and_joined_with_clicks_on_tansu() {
+async fn impressions_rekeyed_and_joined_with_clicks_on_apache_kafka() {
     init_logging();
-    let broker = TestBroker::tansu().expect("tansu broker (install: scripts/setup.sh --tansu)");
+    let broker = TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
     let cluster = broker.cluster();
     for topic in ["impressions", "ad-clicks", "attributed"] {
         broker.create_topic(topic, 3).await.expect("topic");
@@ -65,9 +66,7 @@ async fn impressions_rekeyed_and_joined_with_clicks_on_tansu() {
     let config = StreamsConfig::builder("attribution-app")
         .state_dir(dir.path())
         .commit_interval(Duration::from_millis(200))
-        // tansu 0.6.0 keeps only part of a produce request that carries several records (13 of 30
-        // here, offsets reused); one record per request keeps them all.
-        .kafka_property("producer.batch.num.messages", "1")
+        .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
         .build()
         .expect("config");
     let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
@@ -112,9 +111,9 @@ async fn impressions_rekeyed_and_joined_with_clicks_on_tansu() {
 /// A foreign-key join of two tables that are not co-partitioned (2 and 3 partitions): the
 /// subscription and response topics carry the join between their tasks on a real broker.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn orders_joined_with_products_by_foreign_key_on_tansu() {
+async fn orders_joined_with_products_by_foreign_key_on_apache_kafka() {
     init_logging();
-    let broker = TestBroker::tansu().expect("tansu broker (install: scripts/setup.sh --tansu)");
+    let broker = TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
     let cluster = broker.cluster();
     for (topic, partitions) in [("orders", 2), ("products", 3), ("order-lines", 2)] {
         broker.create_topic(topic, partitions).await.expect("topic");
@@ -143,7 +142,7 @@ async fn orders_joined_with_products_by_foreign_key_on_tansu() {
     let config = StreamsConfig::builder("shop-app")
         .state_dir(dir.path())
         .commit_interval(Duration::from_millis(200))
-        .kafka_property("producer.batch.num.messages", "1")
+        .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
         .build()
         .expect("config");
     let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())

@@ -1,8 +1,8 @@
-//! Standby replicas on the mock cluster, two instances in one process: with
+//! Standby replicas on Apache Kafka, two instances in one process: with
 //! `num.standby.replicas = 1` the instance that takes over a task finds its stores warm and
 //! restores nothing, without one it restores the whole changelog — no record lost either way.
-//! In-process on the mock because the takeover needs the group to reassign a departed member's
-//! partitions (tansu 0.6.0 does not, see `examples/tests/click_aggregator_failover.rs`).
+//! Apache Kafka, because the takeover is its group coordinator reassigning a departed member's
+//! partitions; in one process, to read both instances' stores and metrics.
 
 mod common;
 
@@ -34,7 +34,7 @@ fn config(dir: &std::path::Path, standbys: usize) -> StreamsConfig {
 /// Runs A and B, produces clicks, closes A once everything is committed (and, with standbys,
 /// mirrored on B); returns what B restored when taking A's tasks over, and B's final counts.
 async fn failover(standbys: usize) -> (u64, BTreeMap<String, u64>, BTreeMap<String, u64>) {
-    let broker = mock_with_topics(INPUT, OUTPUT).await;
+    let broker = kafka_with_topics(INPUT, OUTPUT).await;
     let cluster = broker.cluster();
     let (dir_a, dir_b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
     let a = KafkaStreams::start_on(

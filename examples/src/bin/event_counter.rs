@@ -1,0 +1,6 @@
+//! `cargo run -p streams-examples --bin event-counter [-- --help]`: counts `events` per group and
+//! per user and 10-second window.
+
+fn main() -> streams_runtime::Result<()> {
+    streams_examples::event_counter::pipeline::app().run()
+}
