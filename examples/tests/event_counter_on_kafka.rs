@@ -77,6 +77,7 @@ async fn outcome(broker: &TestBroker, instances: &[Instance], n: u64, guarantee:
     } else {
         (last_groups, last_windows)
     };
+    let checked = Instant::now();
     let group_out = read_output(&cluster, pipeline::topics::GROUP_COUNTS).await;
     let window_out = read_output(&cluster, pipeline::topics::USER_WINDOW_COUNTS).await;
     // Queries are answered once every task has an owner again (503 while a rebalance settles).
@@ -96,6 +97,7 @@ async fn outcome(broker: &TestBroker, instances: &[Instance], n: u64, guarantee:
             None => panic!("the stores never answered\n{}", logs(instances)),
         }
     };
+    eprintln!("outputs and stores checked in {:?}", checked.elapsed());
     Outcome {
         groups: check_sequences(&group_out, &groups),
         windows: check_sequences(&window_out, &windows),

@@ -16,19 +16,30 @@ use streams_runtime::testing::{read_topic, read_topic_uncommitted};
 
 /// Partitions of the input and output topics (and so of the repartition and changelog topics).
 pub const PARTITIONS: i32 = 6;
-/// 2024-01-05T10:00:00Z.
-const START_MS: i64 = 1_704_448_800_000;
+/// Event time of the first event: the test's start, on a minute. Recent on purpose: the broker
+/// deletes records by their timestamps (7 days by default; a window changelog keeps its store's
+/// retention plus a day), so historical timestamps would have input and changelogs vanish.
+fn start_ms() -> i64 {
+    static START: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *START.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default();
+        now - now.rem_euclid(60_000)
+    })
+}
 const USERS: u64 = 97;
 const GROUPS: u64 = 13;
 
 /// The `seq`-th event of the deterministic input: users and groups round-robin, 5 ms of event
-/// time apart (in order per partition, so no event is ever late).
+/// time apart from the test's start (in order per partition, so no event is ever late).
 pub fn event(seq: u64) -> Event {
     Event {
         user: format!("u{}", seq % USERS),
         group: format!("g{}", seq % GROUPS),
         seq,
-        at_ms: START_MS + seq as i64 * 5,
+        at_ms: start_ms() + seq as i64 * 5,
     }
 }
 
@@ -384,6 +395,17 @@ pub async fn wait_for_final_counts(
                 got.len() == want.len() && want.iter().all(|(k, v)| got.get(k).is_some_and(|g| g >= v))
             }
         };
+        // Progress in the captured output, shown when a test fails.
+        eprintln!(
+            "after {:.0} s: group counts sum to {} of {}, window counts to {} of {}",
+            timeout
+                .saturating_sub(deadline.saturating_duration_since(Instant::now()))
+                .as_secs_f64(),
+            g.values().sum::<u64>(),
+            groups.values().sum::<u64>(),
+            w.values().sum::<u64>(),
+            windows.values().sum::<u64>()
+        );
         if reached(&g, groups) && reached(&w, windows) {
             return (g, w);
         }

@@ -294,6 +294,10 @@ fn server_properties(dir: &Path, broker_port: u16, controller_port: u16) -> Stri
     set("share.coordinator.state.topic.min.isr", "1");
     set("group.initial.rebalance.delay.ms", "0");
     set("log.cleaner.dedupe.buffer.size", "2097152");
+    // Tests replay fixed historical timestamps (e.g. 2024): with the default 7-day retention the
+    // broker would delete their records within a minute of start-up. Topics that set their own
+    // `retention.ms` (window changelogs) still expire by it.
+    set("log.retention.ms", "-1");
     set("num.network.threads", "2");
     set("num.io.threads", "4");
     p

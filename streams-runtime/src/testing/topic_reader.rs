@@ -58,54 +58,69 @@ fn read_blocking(mut config: rdkafka::ClientConfig, topic: &str) -> Result<Vec<R
         // Under read_committed the end of a transactional partition is a commit marker, never
         // returned as a record: the end-of-partition event says when everything readable was read.
         .set("enable.partition.eof", "true")
+        .set("fetch.wait.max.ms", "50")
         .create()
         .map_err(|e| Error::kafka(failed("consumer"), e))?;
     let metadata = consumer
         .fetch_metadata(Some(topic), TIMEOUT)
         .map_err(|e| Error::kafka(failed("metadata"), e))?;
     let partitions = metadata.topics().first().map_or(0, |t| t.partitions().len() as i32);
-    let mut out = Vec::new();
+    // Every non-empty partition at once, each read up to its high watermark at call time.
+    let mut assignment = TopicPartitionList::new();
+    let mut highs = std::collections::HashMap::new();
     for partition in 0..partitions {
         let (low, high) = consumer
             .fetch_watermarks(topic, partition, TIMEOUT)
             .map_err(|e| Error::kafka(failed("watermarks"), e))?;
-        if high <= low {
-            continue;
-        }
-        let mut assignment = TopicPartitionList::new();
-        assignment
-            .add_partition_offset(topic, partition, Offset::Offset(low))
-            .map_err(|e| Error::kafka(failed("assign"), e))?;
-        consumer
-            .assign(&assignment)
-            .map_err(|e| Error::kafka(failed("assign"), e))?;
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if Instant::now() > deadline {
-                return Err(Error::new(
-                    ErrorKind::Kafka,
-                    failed(&format!("partition {partition} stalled before {high}")),
-                ));
-            }
-            match consumer.poll(Duration::from_millis(100)) {
-                Some(Ok(m)) => {
-                    out.push(RawRecord {
-                        partition,
-                        offset: m.offset(),
-                        key: m.key().unwrap_or_default().to_vec(),
-                        value: m.payload().map(<[u8]>::to_vec),
-                        timestamp: m.timestamp().to_millis(),
-                    });
-                    if m.offset() + 1 >= high {
-                        break;
-                    }
-                }
-                Some(Err(rdkafka::error::KafkaError::PartitionEOF(p))) if p == partition => break,
-                Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => {}
-                Some(Err(e)) => return Err(Error::kafka(failed("poll"), e)),
-                None => {}
-            }
+        if high > low {
+            assignment
+                .add_partition_offset(topic, partition, Offset::Offset(low))
+                .map_err(|e| Error::kafka(failed("assign"), e))?;
+            highs.insert(partition, high);
         }
     }
+    let mut out = Vec::new();
+    if highs.is_empty() {
+        return Ok(out);
+    }
+    consumer
+        .assign(&assignment)
+        .map_err(|e| Error::kafka(failed("assign"), e))?;
+    let mut deadline = Instant::now() + TIMEOUT;
+    while !highs.is_empty() {
+        if Instant::now() > deadline {
+            return Err(Error::new(
+                ErrorKind::Kafka,
+                failed(&format!(
+                    "partitions {:?} stalled before their ends",
+                    highs.keys().collect::<Vec<_>>()
+                )),
+            ));
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                let partition = m.partition();
+                out.push(RawRecord {
+                    partition,
+                    offset: m.offset(),
+                    key: m.key().unwrap_or_default().to_vec(),
+                    value: m.payload().map(<[u8]>::to_vec),
+                    timestamp: m.timestamp().to_millis(),
+                });
+                if highs.get(&partition).is_some_and(|high| m.offset() + 1 >= *high) {
+                    highs.remove(&partition);
+                }
+                // Progress: a large topic may take longer than the timeout in all.
+                deadline = Instant::now() + TIMEOUT;
+            }
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(p))) => {
+                highs.remove(&p);
+            }
+            Some(Err(e)) => return Err(Error::kafka(failed("poll"), e)),
+            None => {}
+        }
+    }
+    // Each partition in offset order, partitions in turn, as callers expect.
+    out.sort_by_key(|r| (r.partition, r.offset));
     Ok(out)
 }
