@@ -1,4 +1,5 @@
-//! Consumer-group rebalances: commit before partitions are revoked, open tasks when assigned.
+//! Consumer-group rebalances: commit before partitions are revoked (close without committing
+//! when the assignment was lost), open tasks when assigned.
 //!
 //! librdkafka calls these from inside `poll`, on the stream thread itself, while the thread's
 //! loop does not hold its state lock.
@@ -6,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use rdkafka::ClientContext;
-use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 
 use super::thread::KafkaThreadState;
 
@@ -44,6 +45,11 @@ impl ConsumerContext for RebalanceHandler {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(revoked) = rebalance {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if consumer.assignment_lost() {
+                tracing::warn!(thread = %state.name, partitions = revoked.count(), "rebalance: assignment lost (session expired); closing its tasks without committing");
+                state.lose_all();
+                return;
+            }
             tracing::info!(thread = %state.name, partitions = revoked.count(), "rebalance: committing before revocation");
             if let Err(e) = state.commit(consumer) {
                 tracing::warn!(thread = %state.name, error = %e, "commit before revocation failed; uncommitted work will be redone by the next owner");

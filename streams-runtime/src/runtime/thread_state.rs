@@ -304,6 +304,31 @@ impl<T: Transport> ThreadState<T> {
         }
     }
 
+    /// Rebalance: this member's assignment was lost rather than revoked — its session expired
+    /// (the process was frozen, or missed `max.poll.interval.ms`), so other members may own its
+    /// tasks already and have committed past it. Nothing is committed: the open transaction is
+    /// aborted, every task rolls back to its last commit and closes, so a later assignment
+    /// reopens it from its checkpoint, the changelog tail the other owner wrote and the group's
+    /// committed offsets. Reusing the task as it stands would resume from stale state (Kafka
+    /// Streams closes lost tasks dirty for the same reason).
+    pub(crate) fn lose_all(&mut self) {
+        self.assignment_version += 1;
+        if let Err(e) = self.transport.abort() {
+            tracing::warn!(thread = %self.name, error = %e, "failed to abort the lost assignment's transaction; replacing the producer");
+            if let Err(e) = self.transport.replace() {
+                self.fatal = Some(e);
+            }
+        }
+        for (id, mut task) in std::mem::take(&mut self.tasks)
+            .into_iter()
+            .chain(std::mem::take(&mut self.suspended))
+        {
+            task.roll_back();
+            tracing::info!(thread = %self.name, task = %id, "task lost; closed without committing");
+            task.close(&self.env);
+        }
+    }
+
     /// Rebalance: the partitions in `revoked` are being taken away.
     pub(crate) fn suspend<'a>(&mut self, revoked: impl IntoIterator<Item = (&'a str, i32)>) {
         self.assignment_version += 1;
