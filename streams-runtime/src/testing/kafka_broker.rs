@@ -180,7 +180,11 @@ impl KafkaBroker {
     }
 
     fn format(&self) -> Result<()> {
-        let cluster_id = base64_uuid();
+        // URL-safe base64 may start with '-', which the tool's argument parser takes for an option
+        // (seen: "argument --cluster-id/-t: expected one argument"): such ids are drawn again.
+        let cluster_id = std::iter::repeat_with(base64_uuid)
+            .find(|id| !id.starts_with('-'))
+            .unwrap_or_default();
         let output = self
             .java()
             .args([
@@ -188,10 +192,9 @@ impl KafkaBroker {
                 "-XX:TieredStopAtLevel=1",
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                &cluster_id,
-                "-c",
             ])
+            .arg(format!("--cluster-id={cluster_id}"))
+            .arg("-c")
             .arg(self.dir.join("server.properties"))
             .stdin(Stdio::null())
             .output()
@@ -351,7 +354,10 @@ fn base64_uuid() -> String {
         .unwrap_or_default()
         ^ (u128::from(std::process::id()) << 64);
     // splitmix64 over the seed: uniqueness, not secrecy, is what a test cluster id needs.
-    let mut state = seed as u64 ^ (seed >> 64) as u64;
+    // A counter too, so two ids drawn within one clock tick differ.
+    static DRAWS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let draw = DRAWS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut state = seed as u64 ^ (seed >> 64) as u64 ^ draw.wrapping_mul(0xD6E8_FEB8_6659_FD93);
     let mut next = || {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = state;
@@ -380,4 +386,23 @@ fn free_port() -> Result<u16> {
         .local_addr()
         .map(|a| a.port())
         .map_err(|e| Error::io("failed to read a bound port", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64_uuid;
+
+    #[test]
+    fn cluster_ids_are_22_url_safe_base64_characters_and_differ() {
+        let ids: Vec<String> = (0..1_000).map(|_| base64_uuid()).collect();
+        for id in &ids {
+            assert_eq!(id.len(), 22, "{id}");
+            assert!(
+                id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                "{id}"
+            );
+        }
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+    }
 }
