@@ -46,9 +46,10 @@ fn kafka() -> TestBroker {
     TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)")
 }
 
-fn three_instances(broker: &TestBroker, dir: &std::path::Path, guarantee: Guarantee) -> Vec<Instance> {
+/// Three instances `i0`..`i2` (not started), with `extra` properties on top of the defaults.
+fn three_instances(broker: &TestBroker, dir: &std::path::Path, guarantee: Guarantee, extra: &[&str]) -> Vec<Instance> {
     (0..3)
-        .map(|i| Instance::new(dir, &format!("i{i}"), broker.bootstrap_servers(), guarantee, &[]))
+        .map(|i| Instance::new(dir, &format!("i{i}"), broker.bootstrap_servers(), guarantee, extra))
         .collect()
 }
 
@@ -81,8 +82,7 @@ async fn outcome(broker: &TestBroker, instances: &[Instance], n: u64, guarantee:
     let group_out = read_output(&cluster, pipeline::topics::GROUP_COUNTS).await;
     let window_out = read_output(&cluster, pipeline::topics::USER_WINDOW_COUNTS).await;
     // Queries are answered once every task has an owner again (503 while a rebalance settles).
-    let running: Vec<&Instance> = instances.iter().collect();
-    let client = running[0].client();
+    let client = instances[0].client();
     let deadline = Instant::now() + Duration::from_secs(120);
     let store_mismatches = loop {
         let wrong = tokio::time::timeout(
@@ -158,7 +158,7 @@ async fn chaos(guarantee: Guarantee) {
     let cluster = broker.cluster();
     create_topics(&cluster).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut instances = three_instances(&broker, dir.path(), guarantee);
+    let mut instances = three_instances(&broker, dir.path(), guarantee, &[]);
     instances.iter_mut().for_each(Instance::start);
     wait_for_group(&instances, 3, Duration::from_secs(120)).await;
 
@@ -296,7 +296,7 @@ async fn a_frozen_instance_is_fenced_when_it_wakes_up() {
     let cluster = broker.cluster();
     create_topics(&cluster).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut instances = three_instances(&broker, dir.path(), Guarantee::ExactlyOnce);
+    let mut instances = three_instances(&broker, dir.path(), Guarantee::ExactlyOnce, &[]);
     instances.iter_mut().for_each(Instance::start);
     wait_for_group(&instances, 3, Duration::from_secs(120)).await;
     let input = tokio::spawn({
@@ -408,7 +408,7 @@ async fn scaling_out_and_in_under_exactly_once_loses_and_repeats_nothing() {
     let cluster = broker.cluster();
     create_topics(&cluster).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut instances = three_instances(&broker, dir.path(), Guarantee::ExactlyOnce);
+    let mut instances = three_instances(&broker, dir.path(), Guarantee::ExactlyOnce, &[]);
     instances[0].start();
     wait_for_group(&instances[..1], 1, Duration::from_secs(120)).await;
     let input = tokio::spawn({
@@ -481,20 +481,15 @@ async fn a_broker_outage_pauses_the_instances_and_loses_nothing() {
     let cluster = broker.cluster();
     create_topics(&cluster).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut instances: Vec<Instance> = (0..3)
-        .map(|i| {
-            Instance::new(
-                dir.path(),
-                &format!("i{i}"),
-                broker.bootstrap_servers(),
-                Guarantee::ExactlyOnce,
-                &[
-                    "consumer.session.timeout.ms=45000",
-                    "consumer.heartbeat.interval.ms=3000",
-                ],
-            )
-        })
-        .collect();
+    let mut instances = three_instances(
+        &broker,
+        dir.path(),
+        Guarantee::ExactlyOnce,
+        &[
+            "consumer.session.timeout.ms=45000",
+            "consumer.heartbeat.interval.ms=3000",
+        ],
+    );
     instances.iter_mut().for_each(Instance::start);
     wait_for_group(&instances, 3, Duration::from_secs(120)).await;
     let pids: Vec<Option<u32>> = instances.iter().map(Instance::pid).collect();

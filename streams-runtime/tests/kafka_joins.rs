@@ -40,6 +40,24 @@ async fn produce(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str, re
     }
 }
 
+/// Starts `builder`'s topology as `app` under exactly-once v2, committing every 200 ms.
+async fn start_exactly_once(
+    app: &str,
+    builder: StreamsBuilder,
+    cluster: &streams_runtime::kafka::KafkaCluster,
+    state_dir: &std::path::Path,
+) -> KafkaStreams {
+    let config = StreamsConfig::builder(app)
+        .state_dir(state_dir)
+        .commit_interval(Duration::from_millis(200))
+        .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
+        .build()
+        .expect("config");
+    KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
+        .await
+        .expect("start")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn impressions_rekeyed_and_joined_with_clicks_on_apache_kafka() {
     init_logging();
@@ -63,15 +81,7 @@ async fn impressions_rekeyed_and_joined_with_clicks_on_apache_kafka() {
         )
         .to_with("attributed", Utf8, Utf8);
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = StreamsConfig::builder("attribution-app")
-        .state_dir(dir.path())
-        .commit_interval(Duration::from_millis(200))
-        .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
-        .build()
-        .expect("config");
-    let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
-        .await
-        .expect("start");
+    let streams = start_exactly_once("attribution-app", builder, &cluster, dir.path()).await;
 
     let base = 1_704_448_800_000;
     let impressions: Vec<(String, String, i64)> = (0..ADS)
@@ -139,15 +149,7 @@ async fn orders_joined_with_products_by_foreign_key_on_apache_kafka() {
         .to_stream()
         .to_with("order-lines", Utf8, Utf8);
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = StreamsConfig::builder("shop-app")
-        .state_dir(dir.path())
-        .commit_interval(Duration::from_millis(200))
-        .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
-        .build()
-        .expect("config");
-    let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
-        .await
-        .expect("start");
+    let streams = start_exactly_once("shop-app", builder, &cluster, dir.path()).await;
 
     let products: Vec<(String, String, i64)> = (0..10).map(|i| (format!("p{i}"), format!("name-{i}"), 1)).collect();
     let orders: Vec<(String, String, i64)> = (0..20).map(|i| (format!("o{i}"), format!("p{}", i % 10), 2)).collect();
