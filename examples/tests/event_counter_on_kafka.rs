@@ -542,7 +542,17 @@ async fn a_broker_outage_pauses_the_instances_and_loses_nothing() {
     assert_eq!(result.groups.repeats + result.windows.repeats, 0, "no duplicate");
     assert_eq!(result.groups.gaps + result.windows.gaps, 0, "nothing lost");
     assert!(result.store_mismatches.is_empty(), "{:?}", result.store_mismatches);
-    assert_eq!(restored_records, 0, "local state was kept, not rebuilt");
+    // Local state is kept: no store is wiped and rebuilt. Whether the group survives the
+    // coordinator's restart varies (seen both ways with a 45 s session): when it does not, a task
+    // that moves restores only the changelog tail its new owner lacks (reported above).
+    for instance in &instances {
+        assert!(
+            !instance.log().contains("wiping the local store") && !instance.log().contains("is unreadable"),
+            "{} rebuilt a store after the outage\n{}",
+            instance.name,
+            instance.log()
+        );
+    }
     for instance in &mut instances {
         assert!(instance.terminate().success(), "{}", instance.log());
     }
