@@ -1,8 +1,26 @@
 //! Duration literals: `"500ms"`, `"30s"`, `"5m"`, `"1h"`, `"7d"`.
+//!
+//! Grace periods may be zero (`grace = "0s"`: a window closes as soon as stream time passes its end,
+//! as `ofSizeWithNoGrace` in Kafka Streams); sizes, advances, gaps, join windows and retention must be
+//! positive, so they go through [`parse_positive_duration`].
 
 use syn::LitStr;
 
-/// Milliseconds of a duration literal, or an error spanned at it saying what is accepted.
+/// Milliseconds of a window size, gap, join window or retention: a duration that is not zero.
+pub(crate) fn parse_positive_duration(lit: &LitStr) -> syn::Result<u64> {
+    match parse_duration(lit)? {
+        0 => Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "`{}` is zero; a window size, gap or retention must be positive",
+                lit.value()
+            ),
+        )),
+        ms => Ok(ms),
+    }
+}
+
+/// Milliseconds of a duration literal (zero allowed), or an error spanned at it saying what is accepted.
 pub(crate) fn parse_duration(lit: &LitStr) -> syn::Result<u64> {
     let text = lit.value();
     let trimmed = text.trim();
@@ -18,11 +36,7 @@ pub(crate) fn parse_duration(lit: &LitStr) -> syn::Result<u64> {
     };
     let value: Option<u64> = number.parse().ok();
     match value.and_then(|v| v.checked_mul(factor)) {
-        Some(ms) if factor > 0 && ms > 0 => Ok(ms),
-        Some(_) if factor > 0 => Err(syn::Error::new(
-            lit.span(),
-            format!("`{text}` is zero; a window duration must be positive"),
-        )),
+        Some(ms) if factor > 0 => Ok(ms),
         _ => Err(syn::Error::new(
             lit.span(),
             format!(
@@ -54,6 +68,8 @@ mod tests {
         for bad in ["5", "m", "5x", "-5m", "1.5h", ""] {
             assert!(ms(bad).unwrap_err().contains("is not a duration"), "{bad}");
         }
-        assert!(ms("0s").unwrap_err().contains("zero"));
+        assert_eq!(ms("0s"), Ok(0));
+        let zero = parse_positive_duration(&LitStr::new("0m", proc_macro2::Span::call_site()));
+        assert!(zero.unwrap_err().to_string().contains("is zero"));
     }
 }

@@ -11,7 +11,7 @@ use syn::{
     Token, Type,
 };
 
-use crate::duration::parse_duration;
+use crate::duration::{parse_duration, parse_positive_duration};
 use crate::model::{
     ErrorPolicyDef, Format, Formats, JoinWindowDef, Node, NodeKind, Param, ProcessorStore, Regroup, Shape, StatelessFn,
     Store, TopologyDef, Window, WindowKind,
@@ -883,7 +883,7 @@ fn parse_join_args(attr: &Attribute, errors: &mut Errors) -> Option<(JoinPartner
         } else if meta.path.is_ident("key") {
             key = Some(meta.value()?.parse::<syn::Path>()?);
         } else if meta.path.is_ident("within") {
-            within = Some(parse_duration(&meta.value()?.parse::<LitStr>()?)?);
+            within = Some(parse_positive_duration(&meta.value()?.parse::<LitStr>()?)?);
         } else if meta.path.is_ident("grace") {
             grace = Some(parse_duration(&meta.value()?.parse::<LitStr>()?)?);
         } else if meta.path.is_ident("from") {
@@ -1096,9 +1096,9 @@ fn parse_processor_args(attr: &Attribute, errors: &mut Errors) -> Option<(Vec<Id
                 } else if arg.path.is_ident("value") {
                     value = Some(arg.value()?.parse::<Type>()?);
                 } else if window && arg.path.is_ident("size") {
-                    size = Some(parse_duration(&arg.value()?.parse::<LitStr>()?)?);
+                    size = Some(parse_positive_duration(&arg.value()?.parse::<LitStr>()?)?);
                 } else if window && arg.path.is_ident("retention") {
-                    retention = Some(parse_duration(&arg.value()?.parse::<LitStr>()?)?);
+                    retention = Some(parse_positive_duration(&arg.value()?.parse::<LitStr>()?)?);
                 } else {
                     return Err(arg.error(if window {
                         "a window store takes `name`, `key`, `value`, `size` and `retention`"
@@ -1264,7 +1264,7 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
             }
             "retention" => {
                 let lit = meta.value()?.parse::<LitStr>()?;
-                retention = Some((parse_duration(&lit)?, lit.span()));
+                retention = Some((parse_positive_duration(&lit)?, lit.span()));
             }
             "merge" => {
                 merge = Some(meta.value()?.parse::<syn::Path>()?);
@@ -1286,7 +1286,7 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
                 };
             }
             "tumbling" if meta.input.peek(Token![=]) => {
-                let size_ms = parse_duration(&meta.value()?.parse::<LitStr>()?)?;
+                let size_ms = parse_positive_duration(&meta.value()?.parse::<LitStr>()?)?;
                 set_kind(&mut kind, WindowKind::Tumbling { size_ms })?;
             }
             "tumbling" | "hopping" | "sliding" | "session" => {
@@ -1294,7 +1294,7 @@ fn parse_window(attr: &Attribute, errors: &mut Errors) -> Option<Window> {
                 meta.parse_nested_meta(|inner| {
                     let name = inner.path.get_ident().map(ToString::to_string).unwrap_or_default();
                     let lit = inner.value()?.parse::<LitStr>()?;
-                    durations.push((name, parse_duration(&lit)?, inner.path.span()));
+                    durations.push((name, parse_positive_duration(&lit)?, inner.path.span()));
                     Ok(())
                 })?;
                 let find = |name: &str| durations.iter().find(|(n, _, _)| n == name).map(|(_, ms, _)| *ms);
