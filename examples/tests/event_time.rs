@@ -56,3 +56,98 @@ fn zero_grace_closes_a_window_at_its_end() -> streams_runtime::Result<()> {
     assert_eq!(windows, vec![(0, 2), (MIN, 1)]);
     Ok(())
 }
+
+#[streams_runtime::topology(application_id = "closing-minutes")]
+pub mod closing {
+    use streams_runtime::Windowed;
+
+    #[source(topic = "readings", key_format = "utf8", value_format = "utf8")]
+    pub type Readings = (String, String);
+
+    #[windowed(tumbling = "1m", emit = "final")]
+    #[state_store(name = "closing-minutes")]
+    pub fn per_minute(#[from(Readings)] _sensor: &String, _reading: &String, count: &mut u64) {
+        *count += 1;
+    }
+
+    /// Refuses one sensor's final result, as a downstream validation would.
+    pub fn check(#[from(per_minute)] key: Windowed<String>, count: u64) -> Result<(String, u64), String> {
+        if key.key == "broken" {
+            Err(format!("sensor {} is decommissioned", key.key))
+        } else {
+            Ok((format!("{}@{}", key.key, key.window.start_ms), count))
+        }
+    }
+
+    #[sink(topic = "minute-counts", from = check, key_format = "utf8")]
+    pub fn publish(key: String, count: u64) -> (String, u64) {
+        (key, count)
+    }
+
+    #[source(topic = "visits", key_format = "utf8", value_format = "utf8")]
+    pub type Visits = (String, String);
+
+    #[windowed(session(inactivity_gap = "1m"), merge = add, emit = "final")]
+    #[state_store(name = "closing-sessions")]
+    pub fn per_session(#[from(Visits)] _sensor: &String, _reading: &String, count: &mut u64) {
+        *count += 1;
+    }
+
+    pub fn add(a: u64, b: u64) -> u64 {
+        a + b
+    }
+
+    pub fn check_session(#[from(per_session)] key: Windowed<String>, count: u64) -> Result<(String, u64), String> {
+        check(key, count)
+    }
+
+    #[sink(topic = "session-counts", from = check_session, key_format = "utf8")]
+    pub fn publish_session(key: String, count: u64) -> (String, u64) {
+        (key, count)
+    }
+}
+
+/// Windows that close in the same step are emitted independently: one refused by a downstream
+/// node (handled by the error policy, here log-and-continue) does not take the others' final
+/// results with it, and none is emitted twice when stream time moves on.
+#[test]
+fn a_failing_final_result_does_not_lose_the_other_windows_closing_with_it() -> streams_runtime::Result<()> {
+    const MIN: i64 = 60_000;
+    let config = StreamsConfig::builder(closing::APPLICATION_ID).build()?;
+    let driver = TestDriver::builder(closing::topology()?, config).build()?;
+    let readings = driver.input_topic_with::<String, String>(closing::topics::READINGS, Utf8, Utf8)?;
+    let counts = driver.output_topic_with::<String, u64>(closing::topics::MINUTE_COUNTS, Utf8, Json);
+
+    for sensor in ["a", "broken", "c"] {
+        readings.pipe_at(sensor.into(), "x".into(), 10)?;
+    }
+    readings.pipe_at("a".into(), "x".into(), 20)?;
+    readings.pipe_at("a".into(), "x".into(), MIN)?; // closes [0, 1m) for all three sensors
+    readings.pipe_at("a".into(), "x".into(), 2 * MIN)?; // closes [1m, 2m): only a's
+    driver.commit()?;
+    let mut got = counts.read_key_values()?;
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("a@0".to_owned(), 2),
+            ("a@60000".to_owned(), 1),
+            ("c@0".to_owned(), 1)
+        ]
+    );
+    let visits = driver.input_topic_with::<String, String>(closing::topics::VISITS, Utf8, Utf8)?;
+    for sensor in ["a", "broken", "c"] {
+        visits.pipe_at(sensor.into(), "x".into(), 10)?;
+    }
+    visits.pipe_at("a".into(), "x".into(), 20)?;
+    visits.pipe_at("a".into(), "x".into(), 3 * MIN)?; // closes the sessions of t = 10..20
+    driver.commit()?;
+    let mut sessions = driver
+        .output_topic_with::<String, u64>(closing::topics::SESSION_COUNTS, Utf8, Json)
+        .read_key_values()?;
+    sessions.sort();
+    assert_eq!(sessions, vec![("a@10".to_owned(), 2), ("c@10".to_owned(), 1)]);
+    // The record that closed [0, 1m) and the one that closed the sessions are logged and skipped.
+    assert_eq!(driver.metrics().records_skipped, 2);
+    Ok(())
+}

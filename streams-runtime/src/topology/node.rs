@@ -136,6 +136,26 @@ impl<K: Data, V: Data> Forward<K, V> {
         Ok(())
     }
 
+    /// Forwards one of several records a node emits in one step (the windows that closed), so
+    /// that a record-level failure downstream (a codec or processing error, which the error
+    /// policy handles) does not stop the others: the first such failure is kept in `failed` for
+    /// the caller to return after the last record; any other error is returned at once.
+    pub(crate) fn forward_each(
+        &mut self,
+        ctx: &mut TaskContext,
+        record: Record<K, V>,
+        failed: &mut Option<Error>,
+    ) -> Result<()> {
+        match self.forward(ctx, record) {
+            Err(e) if matches!(e.kind(), ErrorKind::Codec | ErrorKind::Processing) => {
+                tracing::warn!(error = %e, "a record emitted downstream failed; emitting the others");
+                failed.get_or_insert(e);
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     /// Announces the deletion of a table row to every child.
     pub(crate) fn forward_delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
         if let Some((last, rest)) = self.children.split_last_mut() {

@@ -210,8 +210,8 @@ impl<K: StoreData, V: Data, A: StoreData> SessionAggregateProcessor<K, V, A> {
                     .range(from..close_bound)
                     .flat_map(|(end, sessions)| sessions.iter().map(move |(k, start)| (*end, k.clone(), *start)))
                     .collect();
-                index.emitted_close = close_bound;
-                self.store.set_marker(EMITTED_MARKER, close_bound);
+                // The marker moves only once every closed session went out (or failed on its own).
+                let mut failed = None;
                 for (end, encoded, start) in closed {
                     let Some(session) = self
                         .store
@@ -223,7 +223,7 @@ impl<K: StoreData, V: Data, A: StoreData> SessionAggregateProcessor<K, V, A> {
                     };
                     let key = self.store.decode_key(&encoded)?;
                     let value = self.store.decode_value(&session.value)?;
-                    self.next.forward(
+                    self.next.forward_each(
                         ctx,
                         Record {
                             key: Windowed {
@@ -236,7 +236,13 @@ impl<K: StoreData, V: Data, A: StoreData> SessionAggregateProcessor<K, V, A> {
                             value,
                             timestamp: end,
                         },
+                        &mut failed,
                     )?;
+                }
+                self.index()?.emitted_close = close_bound;
+                self.store.set_marker(EMITTED_MARKER, close_bound);
+                if let Some(error) = failed {
+                    return Err(error);
                 }
             }
         }

@@ -113,22 +113,28 @@ impl WindowLifecycle {
                 .range((Bound::Excluded(from), Bound::Included(to)))
                 .flat_map(|(start, keys)| keys.iter().map(move |k| (*start, k.clone())))
                 .collect();
-            index.emitted_close = close_bound;
-            store.set_marker(EMITTED_MARKER, close_bound);
+            // The marker moves only once every closed window went out (or failed on its own).
+            let mut failed = None;
             for (start, encoded) in closed {
                 let Some(value) = store.fetch_encoded(&encoded, start)? else {
                     continue;
                 };
                 let window = store.window(start);
                 let key = store.decode_key(&encoded)?;
-                next.forward(
+                next.forward_each(
                     ctx,
                     Record {
                         key: Windowed { key, window },
                         value,
                         timestamp: window.end_ms,
                     },
+                    &mut failed,
                 )?;
+            }
+            index.emitted_close = close_bound;
+            store.set_marker(EMITTED_MARKER, close_bound);
+            if let Some(error) = failed {
+                return Err(error);
             }
         }
         // Retention: windows that started more than `retention` before stream time go.
