@@ -129,11 +129,7 @@ fn a_failing_final_result_does_not_lose_the_other_windows_closing_with_it() -> s
     got.sort();
     assert_eq!(
         got,
-        vec![
-            ("a@0".to_owned(), 2),
-            ("a@60000".to_owned(), 1),
-            ("c@0".to_owned(), 1)
-        ]
+        vec![("a@0".to_owned(), 2), ("a@60000".to_owned(), 1), ("c@0".to_owned(), 1)]
     );
     let visits = driver.input_topic_with::<String, String>(closing::topics::VISITS, Utf8, Utf8)?;
     for sensor in ["a", "broken", "c"] {
