@@ -32,15 +32,20 @@ fn topology() -> Topology {
     builder.build().expect("topology")
 }
 
-fn config(dir: &std::path::Path, standbys: usize) -> StreamsConfig {
+fn config(dir: &std::path::Path, standbys: usize, broker: Broker) -> StreamsConfig {
+    // The embedded broker's coordinator holds every rebalance for session timeout − 1 s (a real
+    // broker finishes it once the remaining members rejoined): keep it short there. Apache Kafka
+    // refuses a session timeout below its `group.min.session.timeout.ms` (6 s by default).
+    let (session_ms, heartbeat_ms) = match broker {
+        Broker::Embedded => ("3000", "500"),
+        Broker::Kafka => ("6000", "1000"),
+    };
     StreamsConfig::builder("failover-bench")
         .state_dir(dir)
         .commit_interval(Duration::from_millis(500))
         .num_standby_replicas(standbys)
-        // The embedded broker's coordinator holds every rebalance for session timeout − 1 s
-        // (a real broker finishes it once the remaining members rejoined): keep it short.
-        .kafka_property("consumer.session.timeout.ms", "3000")
-        .kafka_property("consumer.heartbeat.interval.ms", "500")
+        .kafka_property("consumer.session.timeout.ms", session_ms)
+        .kafka_property("consumer.heartbeat.interval.ms", heartbeat_ms)
         .build()
         .expect("config")
 }
@@ -96,7 +101,7 @@ async fn failover(
     let mut apps = Vec::new();
     for dir in &dirs {
         apps.push(
-            KafkaStreams::start_on(topology(), config(dir.path(), standbys), cluster.clone())
+            KafkaStreams::start_on(topology(), config(dir.path(), standbys, broker), cluster.clone())
                 .await
                 .expect("start"),
         );

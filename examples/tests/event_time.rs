@@ -147,3 +147,23 @@ fn a_failing_final_result_does_not_lose_the_other_windows_closing_with_it() -> s
     assert_eq!(driver.metrics().records_skipped, 2);
     Ok(())
 }
+
+/// A record without a timestamp (Kafka's -1) is not taken for the epoch: the source refuses it
+/// through the error policy (skipped and counted by default) and it moves neither stream time nor
+/// a window.
+#[test]
+fn a_record_without_timestamp_is_skipped_not_counted_at_the_epoch() -> streams_runtime::Result<()> {
+    let config = StreamsConfig::builder(strict::APPLICATION_ID).build()?;
+    let driver = TestDriver::builder(strict::topology()?, config).build()?;
+    let readings = driver.input_topic_with::<String, String>(strict::topics::READINGS, Utf8, Utf8)?;
+    readings.pipe_at("s1".into(), "no time".into(), -1)?;
+    readings.pipe_at("s1".into(), "a".into(), 5)?;
+    driver.commit()?;
+    assert_eq!(driver.metrics().records_skipped, 1);
+    let windows: Vec<(i64, u64)> = strict::stores::StrictMinutes::all(&driver)?
+        .into_iter()
+        .map(|(key, count)| (key.window.start_ms, count))
+        .collect();
+    assert_eq!(windows, vec![(0, 1)]);
+    Ok(())
+}

@@ -232,3 +232,48 @@ async fn crash_under_exactly_once_keeps_the_local_store() {
     .await;
     streams.close().await.expect("close");
 }
+
+/// Two instances on one `state.dir` would share its process id — one `transactional.id`, so they
+/// fence each other — and wipe each other's stores: the second is refused with a message saying
+/// why, and the first keeps running. In one process on the mock (the lock is an OS file lock,
+/// which treats two opens in one process like two processes); once the first closed, the
+/// directory is free again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_instance_on_the_same_state_dir_is_refused() {
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let dir = tempfile::tempdir().expect("tempdir");
+    produce_clicks(&cluster, INPUT, &clicks(0, 50)).await;
+    let first = KafkaStreams::start_on(
+        click_count_topology(INPUT, OUTPUT, STORE),
+        eos_config("shared-dir", dir.path()),
+        cluster.clone(),
+    )
+    .await
+    .expect("first instance");
+    let refused = KafkaStreams::start_on(
+        click_count_topology(INPUT, OUTPUT, STORE),
+        eos_config("shared-dir", dir.path()),
+        cluster.clone(),
+    )
+    .await
+    .err()
+    .expect("the second instance is refused");
+    assert_eq!(refused.kind(), streams_runtime::ErrorKind::Config);
+    assert!(
+        refused.to_string().contains("is in use by another instance"),
+        "{refused}"
+    );
+    run_until_processed_and_committed(&first, 50).await;
+    assert!(!first.is_stopped(), "the first instance runs on");
+    first.close().await.expect("close");
+
+    let again = KafkaStreams::start_on(
+        click_count_topology(INPUT, OUTPUT, STORE),
+        eos_config("shared-dir", dir.path()),
+        cluster.clone(),
+    )
+    .await
+    .expect("free once the first closed");
+    again.close().await.expect("close");
+}

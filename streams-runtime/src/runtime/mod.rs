@@ -12,6 +12,7 @@ mod process_id;
 mod producer;
 mod rebalance;
 mod standby;
+mod state_dir_lock;
 mod thread;
 pub(crate) mod thread_state;
 pub(crate) mod transport;
@@ -68,6 +69,8 @@ pub struct KafkaStreams {
     partitions: HashMap<u32, i32>,
     membership: Arc<crate::query::Membership>,
     endpoint: Option<String>,
+    /// Shared with the threads: released once they all stopped and the instance closed or dropped.
+    state_dir_lock: Mutex<Option<Arc<state_dir_lock::StateDirLock>>>,
 }
 
 impl KafkaStreams {
@@ -80,6 +83,7 @@ impl KafkaStreams {
 
     /// Like [`start`](Self::start), on an already connected cluster (e.g. a test broker).
     pub async fn start_on(topology: Topology, config: StreamsConfig, cluster: KafkaCluster) -> Result<Self> {
+        let state_dir_lock = Arc::new(state_dir_lock::acquire(config.state_dir(), config.application_id())?);
         let partitions = internal_topics::prepare(&cluster, config.application_id(), &topology).await?;
         // `consumer.`/`producer.`-prefixed properties go to that client only, as in Kafka Streams.
         let (mut client_config, mut consumer_config, mut producer_config) = (
@@ -132,9 +136,11 @@ impl KafkaStreams {
             // Global tables are complete before any task reads them.
             let positions = global::bootstrap(&env, &topology, &global_storage)?;
             let (env, topology, stop) = (Arc::clone(&env), Arc::clone(&topology), Arc::clone(&stop));
+            let lock = Arc::clone(&state_dir_lock);
             let handle = std::thread::Builder::new()
                 .name(format!("{}-GlobalStreamThread", env.application_id))
                 .spawn(move || {
+                    let _lock = lock;
                     let result = global::run(Arc::clone(&env), topology, positions, stop);
                     if let Err(e) = &result {
                         env.metrics.record_failed_thread();
@@ -155,9 +161,11 @@ impl KafkaStreams {
             );
             let status = Arc::new(Mutex::new(thread::ThreadStatus::default()));
             statuses.push(Arc::clone(&status));
+            let lock = Arc::clone(&state_dir_lock);
             let handle = std::thread::Builder::new()
                 .name(format!("{}-StreamThread-{}", env.application_id, index + 1))
                 .spawn(move || {
+                    let _lock = lock;
                     let result = thread::run(index, Arc::clone(&env), topology, &config, stop, status);
                     if let Err(e) = &result {
                         env.metrics.record_failed_thread();
@@ -235,6 +243,7 @@ impl KafkaStreams {
             partitions,
             membership,
             endpoint,
+            state_dir_lock: Mutex::new(Some(state_dir_lock)),
         })
     }
 
@@ -435,8 +444,10 @@ impl KafkaStreams {
         .await
         .map_err(|e| Error::new(ErrorKind::Io, "failed to join the stream threads").with_source(e))
         .and_then(|joined| joined);
-        // The threads are gone (failed or not): release the global stores' files.
+        // The threads are gone (failed or not): release the global stores' files and the state
+        // directory, so another instance (or this one, started again) can take it.
         let closed = global::close(&self.env.globals);
+        self.state_dir_lock.lock().unwrap_or_else(|e| e.into_inner()).take();
         joined.and(closed)
     }
 

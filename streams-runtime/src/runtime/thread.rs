@@ -112,7 +112,9 @@ pub(crate) fn run(
                     offset: message.offset(),
                     key: message.key(),
                     value: message.payload(),
-                    timestamp: message.timestamp().to_millis().unwrap_or(0),
+                    // No timestamp is Kafka's -1: the source refuses it (through the error policy) unless
+                    // the topology's timestamp extractor assigns one; it is never taken for 1970.
+                    timestamp: message.timestamp().to_millis().unwrap_or(-1),
                     headers: &headers,
                 };
                 if let Err(e) = s.process(&consumer, record) {

@@ -102,7 +102,8 @@ impl<K: Data, V: Data> RawProcessor for SourceProcessor<K, V> {
             return Err(Error::new(
                 ErrorKind::Codec,
                 format!(
-                    "a record from `{}` has the invalid event time {timestamp}; skipping it",
+                    "a record from `{}` has no valid event time ({timestamp}; -1 means it was produced without \
+                     a timestamp): give the source a timestamp extractor or have the producer set one",
                     self.topic
                 ),
             ));

@@ -58,8 +58,10 @@ impl<K: StoreData, V: StoreData> RawProcessor for TableSourceProcessor<K, V> {
             return self.next.forward_delete(ctx, key, timestamp.max(0));
         };
         let value = self.decoding.value(&self.topic, value)?;
-        let timestamp = self.decoding.event_time(&key, &value, timestamp);
-        ctx.advance_stream_time(timestamp.max(0));
+        // A table update without a timestamp still updates the table (it is the latest value),
+        // stamped 0 so that it never moves stream time.
+        let timestamp = self.decoding.event_time(&key, &value, timestamp).max(0);
+        ctx.advance_stream_time(timestamp);
         self.store.put(&key, &value)?;
         self.next.forward(ctx, Record { key, value, timestamp })
     }

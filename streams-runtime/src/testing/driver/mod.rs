@@ -303,7 +303,7 @@ impl TestDriver {
             instance.state.punctuate_wall_clock(&instance.consumer)?;
         }
         if core.instance.as_mut().is_some_and(|i| i.state.commit_due()) {
-            core.commit()?;
+            return core.commit_and_settle();
         }
         core.run()
     }
@@ -319,13 +319,13 @@ impl TestDriver {
     }
 
     /// Commits now (as when `commit.interval.ms` elapses), then processes what became readable
-    /// (under exactly-once, records written to repartition topics are readable only once
-    /// committed). A failed commit is rolled back and its records reprocessed, as in production;
-    /// it shows in [`metrics`](Self::metrics) as an aborted commit.
+    /// and commits again, until nothing is pending: under exactly-once a record written to a
+    /// repartition topic is readable only once committed, so each hop takes one commit, as in
+    /// production — after this call every output of the piped input is in view. A failed commit
+    /// is rolled back and its records reprocessed, as in production; it shows in
+    /// [`metrics`](Self::metrics) as an aborted commit.
     pub fn commit(&self) -> Result<()> {
-        let mut core = self.core();
-        core.commit()?;
-        core.run()
+        self.core().commit_and_settle()
     }
 
     /// Makes the next commit fail in the way `fault` describes.
@@ -545,11 +545,35 @@ impl Core {
         Ok(())
     }
 
+    /// Commits, then processes what the commit made readable, until a commit leaves nothing to
+    /// process (each round is one hop through a repartition topic under exactly-once).
+    fn commit_and_settle(&mut self) -> Result<()> {
+        /// More rounds than any topology has hops: a commit failing each time (a fault that
+        /// does not clear) must not hang the test.
+        const MAX_ROUNDS: usize = 1_000;
+        for _ in 0..MAX_ROUNDS {
+            self.commit()?;
+            if self.run_counting()? == 0 {
+                return Ok(());
+            }
+        }
+        Err(Error::new(
+            ErrorKind::State,
+            format!("test driver: still records to process after {MAX_ROUNDS} commits; does every commit fail?"),
+        ))
+    }
+
     /// Processes every readable record (see the module docs for the order).
     fn run(&mut self) -> Result<()> {
+        self.run_counting().map(drop)
+    }
+
+    /// [`run`](Self::run), returning how many records it processed.
+    fn run_counting(&mut self) -> Result<usize> {
+        let mut processed = 0;
         loop {
             let Some(instance) = self.instance.as_mut() else {
-                return Ok(());
+                return Ok(processed);
             };
             if let Some(e) = instance.state.fatal.take() {
                 return Err(e);
@@ -559,8 +583,8 @@ impl Core {
                 instance.join(&self.log)?;
             }
             match instance.process_next(&self.log) {
-                Ok(true) => {}
-                Ok(false) => return Ok(()),
+                Ok(true) => processed += 1,
+                Ok(false) => return Ok(processed),
                 Err(e) => {
                     if e.kind() == crate::ErrorKind::Processing {
                         // The stream thread stops at the record (LogAndFail): like production,
