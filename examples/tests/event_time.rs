@@ -28,13 +28,27 @@ pub mod strict {
     }
 }
 
+fn strict_driver() -> streams_runtime::Result<TestDriver> {
+    let config = StreamsConfig::builder(strict::APPLICATION_ID).build()?;
+    TestDriver::builder(strict::topology()?, config).build()
+}
+
+/// (window start, count) of every window in the `strict-minutes` store, sorted.
+fn strict_windows(driver: &TestDriver) -> streams_runtime::Result<Vec<(i64, u64)>> {
+    let mut windows: Vec<(i64, u64)> = strict::stores::StrictMinutes::all(driver)?
+        .into_iter()
+        .map(|(key, count)| (key.window.start_ms, count))
+        .collect();
+    windows.sort();
+    Ok(windows)
+}
+
 /// Grace zero: the window closes the moment stream time reaches its end; a record for it after
 /// that is dropped, and the final count is emitted then.
 #[test]
 fn zero_grace_closes_a_window_at_its_end() -> streams_runtime::Result<()> {
     const MIN: i64 = 60_000;
-    let config = StreamsConfig::builder(strict::APPLICATION_ID).build()?;
-    let driver = TestDriver::builder(strict::topology()?, config).build()?;
+    let driver = strict_driver()?;
     let readings = driver.input_topic_with::<String, String>(strict::topics::READINGS, Utf8, Utf8)?;
     let counts = driver.output_topic_with::<String, u64>(strict::topics::MINUTE_COUNTS, Utf8, Json);
 
@@ -48,12 +62,7 @@ fn zero_grace_closes_a_window_at_its_end() -> streams_runtime::Result<()> {
     driver.commit()?;
     assert_eq!(counts.read_key_values()?, vec![("s1@0".to_owned(), 2)]);
 
-    let mut windows: Vec<(i64, u64)> = strict::stores::StrictMinutes::all(&driver)?
-        .into_iter()
-        .map(|(key, count)| (key.window.start_ms, count))
-        .collect();
-    windows.sort();
-    assert_eq!(windows, vec![(0, 2), (MIN, 1)]);
+    assert_eq!(strict_windows(&driver)?, vec![(0, 2), (MIN, 1)]);
     Ok(())
 }
 
@@ -153,17 +162,12 @@ fn a_failing_final_result_does_not_lose_the_other_windows_closing_with_it() -> s
 /// a window.
 #[test]
 fn a_record_without_timestamp_is_skipped_not_counted_at_the_epoch() -> streams_runtime::Result<()> {
-    let config = StreamsConfig::builder(strict::APPLICATION_ID).build()?;
-    let driver = TestDriver::builder(strict::topology()?, config).build()?;
+    let driver = strict_driver()?;
     let readings = driver.input_topic_with::<String, String>(strict::topics::READINGS, Utf8, Utf8)?;
     readings.pipe_at("s1".into(), "no time".into(), -1)?;
     readings.pipe_at("s1".into(), "a".into(), 5)?;
     driver.commit()?;
     assert_eq!(driver.metrics().records_skipped, 1);
-    let windows: Vec<(i64, u64)> = strict::stores::StrictMinutes::all(&driver)?
-        .into_iter()
-        .map(|(key, count)| (key.window.start_ms, count))
-        .collect();
-    assert_eq!(windows, vec![(0, 1)]);
+    assert_eq!(strict_windows(&driver)?, vec![(0, 1)]);
     Ok(())
 }

@@ -240,25 +240,22 @@ async fn crash_under_exactly_once_keeps_the_local_store() {
 /// directory is free again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_instance_on_the_same_state_dir_is_refused() {
+    let start = |cluster: &streams_runtime::kafka::KafkaCluster, dir: &std::path::Path| {
+        KafkaStreams::start_on(
+            click_count_topology(INPUT, OUTPUT, STORE),
+            eos_config("shared-dir", dir),
+            cluster.clone(),
+        )
+    };
     let broker = setup().await;
     let cluster = broker.cluster();
     let dir = tempfile::tempdir().expect("tempdir");
     produce_clicks(&cluster, INPUT, &clicks(0, 50)).await;
-    let first = KafkaStreams::start_on(
-        click_count_topology(INPUT, OUTPUT, STORE),
-        eos_config("shared-dir", dir.path()),
-        cluster.clone(),
-    )
-    .await
-    .expect("first instance");
-    let refused = KafkaStreams::start_on(
-        click_count_topology(INPUT, OUTPUT, STORE),
-        eos_config("shared-dir", dir.path()),
-        cluster.clone(),
-    )
-    .await
-    .err()
-    .expect("the second instance is refused");
+    let first = start(&cluster, dir.path()).await.expect("first instance");
+    let refused = start(&cluster, dir.path())
+        .await
+        .err()
+        .expect("the second instance is refused");
     assert_eq!(refused.kind(), streams_runtime::ErrorKind::Config);
     assert!(
         refused.to_string().contains("is in use by another instance"),
@@ -268,12 +265,6 @@ async fn a_second_instance_on_the_same_state_dir_is_refused() {
     assert!(!first.is_stopped(), "the first instance runs on");
     first.close().await.expect("close");
 
-    let again = KafkaStreams::start_on(
-        click_count_topology(INPUT, OUTPUT, STORE),
-        eos_config("shared-dir", dir.path()),
-        cluster.clone(),
-    )
-    .await
-    .expect("free once the first closed");
+    let again = start(&cluster, dir.path()).await.expect("free once the first closed");
     again.close().await.expect("close");
 }

@@ -97,6 +97,54 @@ fn stream_records_look_up_a_computed_key_in_the_global_table() {
     );
 }
 
+/// The shop's topics: `products` (the global table's) with `products_partitions`, the others 3.
+async fn create_topics(broker: &TestBroker, products_partitions: i32) {
+    for (topic, partitions) in [
+        ("products", products_partitions),
+        ("orders", 3),
+        ("named-orders", 3),
+        ("maybe-named-orders", 3),
+    ] {
+        broker.create_topic(topic, partitions).await.expect("topic");
+    }
+}
+
+/// Every row of the global store, sorted.
+fn global_products(streams: &KafkaStreams) -> Vec<(String, String)> {
+    let mut products: Vec<(String, String)> = streams
+        .key_value_store::<String, String>("products")
+        .expect("store")
+        .iter()
+        .flat_map(|(_, s)| s.all().expect("all"))
+        .collect();
+    products.sort();
+    products
+}
+
+/// The values of `topic` (`read_committed`), sorted, once there are `at_least` of them or after
+/// `attempts` reads 250 ms apart.
+async fn sorted_values(
+    cluster: &streams_runtime::kafka::KafkaCluster,
+    topic: &str,
+    at_least: usize,
+    attempts: usize,
+) -> Vec<String> {
+    let mut values = Vec::new();
+    for _ in 0..attempts {
+        values = read_all(cluster, topic)
+            .await
+            .into_iter()
+            .filter_map(|(_, v)| v.map(|v| String::from_utf8_lossy(&v).into_owned()))
+            .collect();
+        values.sort();
+        if values.len() >= at_least {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    values
+}
+
 async fn produce(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str, key: &str, value: &[u8]) {
     let producer: FutureProducer = cluster.client_config().create().expect("producer");
     producer
@@ -110,14 +158,7 @@ async fn produce(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str, ke
 async fn the_global_thread_bootstraps_then_follows_the_topic() {
     let broker = TestBroker::mock().expect("mock cluster");
     let cluster = broker.cluster();
-    for (topic, partitions) in [
-        ("products", 2),
-        ("orders", 3),
-        ("named-orders", 3),
-        ("maybe-named-orders", 3),
-    ] {
-        broker.create_topic(topic, partitions).await.expect("topic");
-    }
+    create_topics(&broker, 2).await;
     // Present before the application starts: bootstrapped before any order is joined.
     produce(&cluster, "products", "p1", b"lamp").await;
     produce(
@@ -158,19 +199,7 @@ async fn the_global_thread_bootstraps_then_follows_the_topic() {
         &serde_json::to_vec(&order("p2", 3)).expect("json"),
     )
     .await;
-    let mut named = Vec::new();
-    for _ in 0..60 {
-        named = read_all(&cluster, "named-orders")
-            .await
-            .into_iter()
-            .filter_map(|(_, v)| v.map(|v| String::from_utf8_lossy(&v).into_owned()))
-            .collect();
-        named.sort();
-        if named.len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let named = sorted_values(&cluster, "named-orders", 2, 60).await;
     assert_eq!(named, ["o1:2xlamp", "o2:3xdesk"]);
     streams.close().await.expect("close");
 
@@ -187,29 +216,18 @@ async fn the_global_thread_bootstraps_then_follows_the_topic() {
         .await
         .expect("restart");
     assert_eq!(streams.metrics().records_restored, 1, "only p3 was read at the restart");
-    let mut products: Vec<(String, String)> = streams
-        .key_value_store::<String, String>("products")
-        .expect("store")
-        .iter()
-        .flat_map(|(_, s)| s.all().expect("all"))
-        .collect();
-    products.sort();
     let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
-    assert_eq!(products, [pair("p1", "lamp"), pair("p2", "desk"), pair("p3", "chair")]);
+    assert_eq!(
+        global_products(&streams),
+        [pair("p1", "lamp"), pair("p2", "desk"), pair("p3", "chair")]
+    );
     streams.close().await.expect("close");
 
     // A checkpoint that does not fit the topic (here: the topic's data is gone, as after it was
     // recreated) rebuilds the store from what the topic has.
     let broker = TestBroker::mock().expect("another mock cluster");
     let cluster = broker.cluster();
-    for (topic, partitions) in [
-        ("products", 2),
-        ("orders", 3),
-        ("named-orders", 3),
-        ("maybe-named-orders", 3),
-    ] {
-        broker.create_topic(topic, partitions).await.expect("topic");
-    }
+    create_topics(&broker, 2).await;
     produce(&cluster, "products", "p9", b"sofa").await;
     let config = app_config(
         "shop",
@@ -220,13 +238,7 @@ async fn the_global_thread_bootstraps_then_follows_the_topic() {
     let streams = KafkaStreams::start_on(topology(), config, cluster.clone())
         .await
         .expect("restart on another cluster");
-    let products: Vec<(String, String)> = streams
-        .key_value_store::<String, String>("products")
-        .expect("store")
-        .iter()
-        .flat_map(|(_, s)| s.all().expect("all"))
-        .collect();
-    assert_eq!(products, [pair("p9", "sofa")]);
+    assert_eq!(global_products(&streams), [pair("p9", "sofa")]);
     streams.close().await.expect("close");
 }
 
@@ -259,17 +271,6 @@ async fn produce_in_transaction(
     }
 }
 
-fn global_products(streams: &KafkaStreams) -> Vec<(String, String)> {
-    let mut products: Vec<(String, String)> = streams
-        .key_value_store::<String, String>("products")
-        .expect("store")
-        .iter()
-        .flat_map(|(_, s)| s.all().expect("all"))
-        .collect();
-    products.sort();
-    products
-}
-
 /// Under exactly-once the global table holds only committed records, at bootstrap and while the
 /// global thread follows the topic: an aborted product never appears, and no order joins it.
 /// Apache Kafka, because only a real broker filters aborted records for `read_committed`
@@ -279,14 +280,7 @@ async fn under_exactly_once_the_global_table_skips_aborted_records() {
     init_logging();
     let broker = TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
     let cluster = broker.cluster();
-    for (topic, partitions) in [
-        ("products", 1),
-        ("orders", 3),
-        ("named-orders", 3),
-        ("maybe-named-orders", 3),
-    ] {
-        broker.create_topic(topic, partitions).await.expect("topic");
-    }
+    create_topics(&broker, 1).await;
     produce_in_transaction(&cluster, &[("p1", "ghost lamp")], false).await;
     produce_in_transaction(&cluster, &[("p2", "desk")], true).await;
     let state = tempfile::tempdir().expect("state");
@@ -322,20 +316,7 @@ async fn under_exactly_once_the_global_table_skips_aborted_records() {
         )
         .await;
     }
-    let mut maybe_named = Vec::new();
-    for _ in 0..120 {
-        maybe_named = streams_runtime::testing::read_topic(&cluster, "maybe-named-orders")
-            .await
-            .expect("read")
-            .into_iter()
-            .filter_map(|r| r.value.map(|v| String::from_utf8_lossy(&v).into_owned()))
-            .collect();
-        maybe_named.sort();
-        if maybe_named.len() >= 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let maybe_named = sorted_values(&cluster, "maybe-named-orders", 3, 120).await;
     assert_eq!(maybe_named, ["o1:1x?", "o2:1xdesk", "o3:1x?"]);
     streams.close().await.expect("close");
 }

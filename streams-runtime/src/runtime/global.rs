@@ -18,7 +18,6 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::thread::Stop;
-use crate::config::ProcessingGuarantee;
 use crate::error::{Error, Result};
 use crate::state::{Backend, MemoryBackend, RocksBackend, RocksResources, SharedStore, Store, layout};
 use crate::task::TaskEnv;
@@ -190,11 +189,7 @@ pub(crate) fn run(
         .set("group.id", format!("{}-global", env.application_id))
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false");
-    // As the bootstrap (the instance's reader) and the stream threads: under exactly-once a
-    // global table must never apply a record whose transaction aborted.
-    if env.guarantee == ProcessingGuarantee::ExactlyOnceV2 {
-        config.set("isolation.level", "read_committed");
-    }
+    env.guarantee.set_isolation(&mut config);
     let consumer: BaseConsumer = config
         .create()
         .map_err(|e| Error::kafka("failed to create the global consumer", e))?;

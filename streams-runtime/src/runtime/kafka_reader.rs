@@ -58,9 +58,7 @@ impl KafkaPartitionReader {
             .set("group.id", format!("{application_id}-restore"))
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false");
-        if guarantee == ProcessingGuarantee::ExactlyOnceV2 {
-            config.set("isolation.level", "read_committed");
-        }
+        guarantee.set_isolation(&mut config);
         Self {
             config,
             idle: Mutex::default(),

@@ -12,7 +12,7 @@ use super::kafka_transport::KafkaTransport;
 use super::rebalance::RebalanceHandler;
 use super::thread_state::{ThreadConsumer, ThreadState};
 use super::transport::InputRecord;
-use crate::config::{ProcessingGuarantee, StreamsConfig};
+use crate::config::StreamsConfig;
 use crate::error::{Error, Result};
 use crate::task::TaskEnv;
 use crate::topology::Topology;
@@ -72,9 +72,7 @@ pub(crate) fn run(
         .set("enable.partition.eof", "false")
         // librdkafka's statistics carry the consumer lag per partition (for metrics).
         .set("statistics.interval.ms", "5000");
-    if env.guarantee == ProcessingGuarantee::ExactlyOnceV2 {
-        consumer_config.set("isolation.level", "read_committed");
-    }
+    env.guarantee.set_isolation(&mut consumer_config);
     let consumer: ThreadConsumer = consumer_config
         .create_with_context(RebalanceHandler {
             state: Arc::clone(&state),
