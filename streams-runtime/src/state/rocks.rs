@@ -46,6 +46,17 @@ impl std::fmt::Debug for RocksResources {
     }
 }
 
+/// How long an open waits for another handle to release a store's lock before giving up.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+const LOCK_RETRY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Whether RocksDB refused an open because the store's `LOCK` file is held: in this process
+/// ("lock hold by current process") or by another one ("While lock file: …/LOCK").
+fn is_lock_error(e: &rocksdb::Error) -> bool {
+    let message = e.to_string();
+    message.contains("lock hold by current process") || message.contains("While lock file")
+}
+
 /// One RocksDB database per (task, store).
 pub(crate) struct RocksBackend {
     db: DB,
@@ -58,17 +69,43 @@ impl RocksBackend {
         std::fs::create_dir_all(path)
             .map_err(|e| Error::io(format!("failed to create state directory `{}`", path.display()), e))?;
         let options = resources.options();
-        let families = vec![
-            ColumnFamilyDescriptor::new(rocksdb::DEFAULT_COLUMN_FAMILY_NAME, options.clone()),
-            ColumnFamilyDescriptor::new(OFFSETS_CF, Options::default()),
-        ];
-        let db = DB::open_cf_descriptors(&options, path, families).map_err(|e| {
-            Error::new(
-                ErrorKind::State,
-                format!("failed to open RocksDB store at `{}`", path.display()),
-            )
-            .with_source(e)
-        })?;
+        let families = || {
+            vec![
+                ColumnFamilyDescriptor::new(rocksdb::DEFAULT_COLUMN_FAMILY_NAME, options.clone()),
+                ColumnFamilyDescriptor::new(OFFSETS_CF, Options::default()),
+            ]
+        };
+        let started = std::time::Instant::now();
+        let db = loop {
+            match DB::open_cf_descriptors(&options, path, families()) {
+                Ok(db) => break db,
+                // Another handle of this process (a stream thread giving the task up, a standby
+                // being promoted, a query) or another process holds the store: it is live, not
+                // broken, so wait for it and never report it as unreadable (which would wipe it).
+                Err(e) if is_lock_error(&e) && started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(LOCK_RETRY_BACKOFF);
+                }
+                Err(e) if is_lock_error(&e) => {
+                    return Err(Error::new(
+                        ErrorKind::Io,
+                        format!(
+                            "RocksDB store at `{}` is still locked by another handle after {:?}; \
+                             left as it is",
+                            path.display(),
+                            LOCK_WAIT
+                        ),
+                    )
+                    .with_source(e));
+                }
+                Err(e) => {
+                    return Err(Error::new(
+                        ErrorKind::State,
+                        format!("failed to open RocksDB store at `{}`", path.display()),
+                    )
+                    .with_source(e));
+                }
+            }
+        };
         Ok(Self {
             db,
             path: path.to_owned(),
@@ -151,5 +188,41 @@ impl Backend for RocksBackend {
         .into_iter()
         .filter_map(|p| self.db.property_int_value(p).ok().flatten())
         .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! A held lock must never look like a broken store: `open_store` wipes stores whose open
+    //! fails with `ErrorKind::State`, so a lock error reported that way deleted live data.
+    use super::*;
+
+    #[test]
+    fn an_open_waits_for_a_held_lock_and_keeps_the_data() {
+        let dir = tempfile::tempdir().expect("dir");
+        let resources = RocksResources::new(&RocksDbConfig::default());
+        let holder = RocksBackend::open(dir.path(), &resources).expect("first open");
+        holder.db.put(b"k", b"v").expect("put");
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(holder);
+        });
+        let reopened = RocksBackend::open(dir.path(), &resources).expect("open after the release");
+        release.join().expect("holder thread");
+        assert_eq!(reopened.db.get(b"k").expect("get").as_deref(), Some(&b"v"[..]));
+    }
+
+    #[test]
+    fn a_lock_that_stays_held_is_not_reported_as_an_unreadable_store() {
+        let dir = tempfile::tempdir().expect("dir");
+        let resources = RocksResources::new(&RocksDbConfig::default());
+        let holder = RocksBackend::open(dir.path(), &resources).expect("first open");
+        holder.db.put(b"k", b"v").expect("put");
+        let error = RocksBackend::open(dir.path(), &resources)
+            .err()
+            .expect("the second open must fail while the first handle lives");
+        assert_ne!(error.kind(), ErrorKind::State, "{error}");
+        assert!(error.to_string().contains("locked"), "{error}");
+        assert_eq!(holder.db.get(b"k").expect("get").as_deref(), Some(&b"v"[..]));
     }
 }

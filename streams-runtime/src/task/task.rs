@@ -344,6 +344,8 @@ fn applied_positions(stores: &[(String, SharedStore)]) -> HashMap<String, i64> {
 
 /// Opens one store of task `id` and restores it; a store that cannot be read, or whose checkpoint
 /// does not fit its changelog, is wiped and rebuilt from the changelog — never served as is.
+/// A store whose lock another handle holds is live, not broken: `RocksBackend::open` waits for
+/// it and then fails with `ErrorKind::Io`, which never wipes.
 pub(crate) fn open_store(
     env: &TaskEnv,
     spec: &StoreSpec,
