@@ -327,7 +327,8 @@ fn main() {
     let driver = driver_run(n);
     eprintln!("test driver: {:.0} records/s", driver.rate());
     // The embedded broker always; Apache Kafka (a broker process beside this one) in full runs,
-    // unless BENCH_BROKER=mock (or =none: RocksDB and the driver only). The smoke version under `cargo test` stays on the embedded one.
+    // unless BENCH_BROKER=mock (or =none: RocksDB and the driver only). The smoke version under
+    // `cargo test` stays on the embedded one.
     let brokers: Vec<&str> = match std::env::var("BENCH_BROKER").as_deref() {
         Ok("mock") => vec!["mock"],
         Ok("kafka") => vec!["kafka"],

@@ -145,6 +145,17 @@ async fn sorted_values(
     values
 }
 
+/// Starts the shop topology as `app` on `cluster` with its state in `state` (commit every 200 ms).
+async fn start_shop(
+    cluster: &streams_runtime::kafka::KafkaCluster,
+    app: &str,
+    state: &std::path::Path,
+    guarantee: ProcessingGuarantee,
+) -> streams_runtime::Result<KafkaStreams> {
+    let config = app_config(app, state, guarantee, Duration::from_millis(200));
+    KafkaStreams::start_on(topology(), config, cluster.clone()).await
+}
+
 async fn produce(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str, key: &str, value: &[u8]) {
     let producer: FutureProducer = cluster.client_config().create().expect("producer");
     producer
@@ -169,13 +180,7 @@ async fn the_global_thread_bootstraps_then_follows_the_topic() {
     )
     .await;
     let state = tempfile::tempdir().expect("state");
-    let config = app_config(
-        "shop",
-        state.path(),
-        ProcessingGuarantee::AtLeastOnce,
-        Duration::from_millis(200),
-    );
-    let streams = KafkaStreams::start_on(topology(), config, cluster.clone())
+    let streams = start_shop(&cluster, "shop", state.path(), ProcessingGuarantee::AtLeastOnce)
         .await
         .expect("start");
     wait_for("the first order", Duration::from_secs(30), || {
@@ -206,13 +211,7 @@ async fn the_global_thread_bootstraps_then_follows_the_topic() {
     // Restarted on the same state directory: the global store comes back from its checkpoint
     // and only what the topic gained meanwhile is read.
     produce(&cluster, "products", "p3", b"chair").await;
-    let config = app_config(
-        "shop",
-        state.path(),
-        ProcessingGuarantee::AtLeastOnce,
-        Duration::from_millis(200),
-    );
-    let streams = KafkaStreams::start_on(topology(), config, cluster.clone())
+    let streams = start_shop(&cluster, "shop", state.path(), ProcessingGuarantee::AtLeastOnce)
         .await
         .expect("restart");
     assert_eq!(streams.metrics().records_restored, 1, "only p3 was read at the restart");
@@ -229,13 +228,7 @@ async fn the_global_thread_bootstraps_then_follows_the_topic() {
     let cluster = broker.cluster();
     create_topics(&broker, 2).await;
     produce(&cluster, "products", "p9", b"sofa").await;
-    let config = app_config(
-        "shop",
-        state.path(),
-        ProcessingGuarantee::AtLeastOnce,
-        Duration::from_millis(200),
-    );
-    let streams = KafkaStreams::start_on(topology(), config, cluster.clone())
+    let streams = start_shop(&cluster, "shop", state.path(), ProcessingGuarantee::AtLeastOnce)
         .await
         .expect("restart on another cluster");
     assert_eq!(global_products(&streams), [pair("p9", "sofa")]);
@@ -284,13 +277,7 @@ async fn under_exactly_once_the_global_table_skips_aborted_records() {
     produce_in_transaction(&cluster, &[("p1", "ghost lamp")], false).await;
     produce_in_transaction(&cluster, &[("p2", "desk")], true).await;
     let state = tempfile::tempdir().expect("state");
-    let config = app_config(
-        "shop-eos",
-        state.path(),
-        ProcessingGuarantee::ExactlyOnceV2,
-        Duration::from_millis(200),
-    );
-    let streams = KafkaStreams::start_on(topology(), config, cluster.clone())
+    let streams = start_shop(&cluster, "shop-eos", state.path(), ProcessingGuarantee::ExactlyOnceV2)
         .await
         .expect("start");
     let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());

@@ -197,12 +197,18 @@ mod tests {
     //! fails with `ErrorKind::State`, so a lock error reported that way deleted live data.
     use super::*;
 
-    #[test]
-    fn an_open_waits_for_a_held_lock_and_keeps_the_data() {
+    /// A store holding `k` = `v`, open (and so locked) through the returned handle.
+    fn held_store() -> (tempfile::TempDir, RocksResources, RocksBackend) {
         let dir = tempfile::tempdir().expect("dir");
         let resources = RocksResources::new(&RocksDbConfig::default());
         let holder = RocksBackend::open(dir.path(), &resources).expect("first open");
         holder.db.put(b"k", b"v").expect("put");
+        (dir, resources, holder)
+    }
+
+    #[test]
+    fn an_open_waits_for_a_held_lock_and_keeps_the_data() {
+        let (dir, resources, holder) = held_store();
         let release = std::thread::spawn(move || {
             std::thread::sleep(std::time::Duration::from_millis(300));
             drop(holder);
@@ -214,10 +220,7 @@ mod tests {
 
     #[test]
     fn a_lock_that_stays_held_is_not_reported_as_an_unreadable_store() {
-        let dir = tempfile::tempdir().expect("dir");
-        let resources = RocksResources::new(&RocksDbConfig::default());
-        let holder = RocksBackend::open(dir.path(), &resources).expect("first open");
-        holder.db.put(b"k", b"v").expect("put");
+        let (dir, resources, holder) = held_store();
         let error = RocksBackend::open(dir.path(), &resources)
             .err()
             .expect("the second open must fail while the first handle lives");
