@@ -20,6 +20,9 @@ pub enum ErrorKind {
     Kafka,
     /// A state store failed to open, read, write or restore.
     State,
+    /// A state store is held by another handle (a stream thread giving its task up, a standby, a
+    /// query, another process): it is live and left as it is; the open is retried later.
+    Locked,
     /// A record could not be encoded or decoded.
     Codec,
     /// An operating-system level I/O failure (files, sockets, processes).

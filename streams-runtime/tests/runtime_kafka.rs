@@ -337,3 +337,70 @@ async fn wall_clock_punctuations_run_on_the_stream_thread_without_input() {
     assert_eq!(tasks, ["tick-0_0", "tick-0_1", "tick-0_2"].into_iter().collect());
     streams.close().await.expect("close");
 }
+
+/// A task handed back to an instance whose store a user still holds (a store handle taken
+/// before the task moved away): the open finds RocksDB's lock held. The thread keeps the task
+/// pending — its partitions paused, its other tasks running — and opens it once the handle is
+/// dropped; nothing is lost and the store is not wiped. Before, the open waited 10 s and the
+/// thread died. Apache Kafka, because the task moves through a real group rebalance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_whose_store_is_still_held_waits_for_it_and_loses_nothing() {
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let topology = || click_count_topology(INPUT, OUTPUT, STORE);
+    let a = KafkaStreams::start_on(topology(), config("held", dir_a.path()), cluster.clone())
+        .await
+        .expect("start a");
+    wait_for("a owns every task", Duration::from_secs(60), || {
+        a.active_tasks().len() == 3
+    })
+    .await;
+    let first = clicks(0, 70);
+    produce_clicks(&cluster, INPUT, &first).await;
+    run_until_processed_and_committed(&a, first.len() as u64).await;
+    // The user keeps handles of all three store partitions.
+    let held = a
+        .window_store::<String, u64>(STORE, WINDOW.as_millis() as i64)
+        .expect("store");
+    assert_eq!(held.len(), 3);
+
+    // b takes some tasks away from a (a closes them, but the held handles keep RocksDB open) …
+    let b = KafkaStreams::start_on(topology(), config("held", dir_b.path()), cluster.clone())
+        .await
+        .expect("start b");
+    wait_for("a and b share the tasks", Duration::from_secs(60), || {
+        !b.active_tasks().is_empty() && a.active_tasks().len() + b.active_tasks().len() == 3
+    })
+    .await;
+    let moved = 3 - a.active_tasks().len();
+    // … and hands them back when it leaves: their stores are still locked by `held`.
+    b.close().await.expect("close b");
+    let second = clicks(70, 70);
+    produce_clicks(&cluster, INPUT, &second).await;
+    // Longer than any lock wait: the thread must neither die nor block its other tasks.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert!(!a.is_stopped(), "a's thread must not die of a held store lock");
+    assert_eq!(
+        a.active_tasks().len(),
+        3 - moved,
+        "the tasks whose stores are held stay pending"
+    );
+
+    drop(held);
+    let all: Vec<Click> = first.iter().chain(&second).cloned().collect();
+    wait_for("a opens the pending tasks", Duration::from_secs(30), || {
+        a.active_tasks().len() == 3
+    })
+    .await;
+    wait_for("every count final", Duration::from_secs(60), || {
+        window_store_counts(&a, STORE) == expected_counts(&all)
+    })
+    .await;
+    run_until_processed_and_committed(&a, 0).await;
+    assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&all));
+    a.close().await.expect("close a: no thread failed");
+}

@@ -204,6 +204,14 @@ impl Instance {
 
 impl Drop for Instance {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // The test's temporary directory goes with it; keep the whole log for a post-mortem.
+            let kept =
+                std::env::temp_dir().join(format!("event-counter-failed-{}-{}.log", std::process::id(), self.name));
+            if std::fs::copy(&self.log_path, &kept).is_ok() {
+                eprintln!("{}: whole log kept at {}", self.name, kept.display());
+            }
+        }
         if let Some(child) = &self.child {
             // A frozen process cannot die of SIGKILL until it runs again.
             let _ = Command::new("kill").args(["-CONT", &child.id().to_string()]).status();
@@ -212,18 +220,37 @@ impl Drop for Instance {
     }
 }
 
-/// All instances' logs, for assertion messages.
+/// All instances' logs, for assertion messages: the last 80 distinct lines of each (a run of
+/// lines that differ only in their timestamp, such as librdkafka's repeated "all brokers down",
+/// is shown once with its count, so it cannot push what the instance did last out of view).
 pub fn logs(instances: &[Instance]) -> String {
     instances
         .iter()
-        .map(|i| {
-            let log = i.log();
-            let tail: Vec<&str> = log.lines().rev().take(60).collect();
-            format!(
-                "---- {} (last lines) ----\n{}",
-                i.name,
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            )
+        .map(|i| format!("---- {} (last lines) ----\n{}", i.name, collapsed_tail(&i.log(), 80)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The last `keep` lines of `log` after runs of lines equal but for their leading timestamp are
+/// folded into one (`… (×n)`).
+fn collapsed_tail(log: &str, keep: usize) -> String {
+    let without_time = |line: &str| line.split_once(' ').map_or(line, |(_, rest)| rest).to_owned();
+    let mut folded: Vec<(String, usize)> = Vec::new();
+    for line in log.lines() {
+        match folded.last_mut() {
+            Some((last, n)) if without_time(last) == without_time(line) => *n += 1,
+            _ => folded.push((line.to_owned(), 1)),
+        }
+    }
+    let start = folded.len().saturating_sub(keep);
+    folded[start..]
+        .iter()
+        .map(|(line, n)| {
+            if *n > 1 {
+                format!("{line} (×{n})")
+            } else {
+                line.clone()
+            }
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -251,7 +278,7 @@ pub async fn produce(cluster: &KafkaCluster, range: std::ops::Range<u64>, per_se
             .timestamp(event.at_ms);
         deliveries.push(producer.send_result(record).map_err(|(e, _)| e).expect("queued"));
         let sent = seq - range.start + 1;
-        if sent % 500 == 0 {
+        if sent.is_multiple_of(500) {
             let due = started + Duration::from_secs_f64(sent as f64 / per_second as f64);
             tokio::time::sleep_until(due).await;
         }
@@ -414,17 +441,66 @@ pub async fn wait_for_final_counts(
                 .filter(|(k, v)| got.get(*k).is_some_and(|g| if exact { g == *v } else { g >= *v }))
                 .count()
         };
-        assert!(
-            Instant::now() < deadline,
-            "outputs never reached the oracle: groups {}/{} right, windows {}/{} right\n{}",
-            right(&g, groups),
-            groups.len(),
-            right(&w, windows),
-            windows.len(),
-            context()
-        );
+        if Instant::now() >= deadline {
+            panic!(
+                "outputs never reached the oracle: groups {}/{} right, windows {}/{} right\n{}\n{}",
+                right(&g, groups),
+                groups.len(),
+                right(&w, windows),
+                windows.len(),
+                undecided_transactions(cluster).await,
+                context()
+            );
+        }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// Partitions whose last stable offset trails their high watermark, i.e. where a transaction is
+/// still undecided and blocks every `read_committed` reader (a "hanging transaction" when it
+/// stays). Shown when outputs stop short of the oracle, to tell a stuck instance from a stuck
+/// broker.
+pub async fn undecided_transactions(cluster: &KafkaCluster) -> String {
+    let config = cluster.client_config();
+    tokio::task::spawn_blocking(move || {
+        use rdkafka::consumer::{BaseConsumer, Consumer};
+        let timeout = Duration::from_secs(10);
+        let open = |isolation: &str| -> Option<BaseConsumer> {
+            config.clone().set("isolation.level", isolation).create().ok()
+        };
+        let (Some(committed), Some(uncommitted)) = (open("read_committed"), open("read_uncommitted")) else {
+            return "(could not create the consumers to compare stable offsets)".to_owned();
+        };
+        let Ok(metadata) = uncommitted.fetch_metadata(None, timeout) else {
+            return "(the broker did not answer metadata; stable offsets unknown)".to_owned();
+        };
+        let mut lines = Vec::new();
+        for topic in metadata.topics().iter().filter(|t| !t.name().starts_with("__")) {
+            for partition in topic.partitions() {
+                let high = uncommitted.fetch_watermarks(topic.name(), partition.id(), timeout);
+                let stable = committed.fetch_watermarks(topic.name(), partition.id(), timeout);
+                if let (Ok((_, high)), Ok((_, stable))) = (high, stable)
+                    && stable < high
+                {
+                    lines.push(format!(
+                        "  {}[{}]: stable {stable} < high {high}",
+                        topic.name(),
+                        partition.id()
+                    ));
+                }
+            }
+        }
+        if lines.is_empty() {
+            "no undecided transaction: every partition's stable offset is its high watermark".to_owned()
+        } else {
+            format!(
+                "undecided transactions (stable offset < high watermark):\n{}",
+                lines.join("\n")
+            )
+        }
+    })
+    .await
+    .unwrap_or_else(|e| format!("(stable offsets unknown: {e})"))
 }
 
 /// Reads both stores through `client` (any instance: it routes to the owners) and compares them

@@ -6,8 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use rdkafka::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
+use rdkafka::{ClientContext, TopicPartitionList};
 
 use super::thread::KafkaThreadState;
 
@@ -58,7 +58,7 @@ impl ConsumerContext for RebalanceHandler {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         match rebalance {
             Rebalance::Assign(assigned) => {
@@ -66,9 +66,25 @@ impl ConsumerContext for RebalanceHandler {
                 if let Err(e) = state.assign(assigned.elements().iter().map(|e| (e.topic(), e.partition()))) {
                     state.fatal = Some(e);
                 }
+                // Nothing is fetched for a pending task until it opens (the thread resumes it).
+                let pending = state.pending_partitions();
+                if !pending.is_empty()
+                    && let Err(e) = consumer.pause(&partition_list(&pending))
+                {
+                    tracing::warn!(thread = %state.name, error = %e, "failed to pause the partitions of pending tasks");
+                }
             }
             Rebalance::Revoke(_) => {}
             Rebalance::Error(e) => tracing::warn!(thread = %state.name, error = %e, "rebalance error"),
         }
     }
+}
+
+/// `partitions` as an rdkafka partition list (for pause and resume).
+pub(crate) fn partition_list(partitions: &[(String, i32)]) -> TopicPartitionList {
+    let mut list = TopicPartitionList::new();
+    for (topic, partition) in partitions {
+        list.add_partition(topic, *partition);
+    }
+    list
 }

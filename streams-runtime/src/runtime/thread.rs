@@ -9,7 +9,7 @@ use rdkafka::consumer::Consumer;
 use rdkafka::message::Headers;
 
 use super::kafka_transport::KafkaTransport;
-use super::rebalance::RebalanceHandler;
+use super::rebalance::{RebalanceHandler, partition_list};
 use super::thread_state::{ThreadConsumer, ThreadState};
 use super::transport::InputRecord;
 use crate::config::StreamsConfig;
@@ -20,6 +20,8 @@ use crate::topology::Topology;
 const POLL_TIMEOUT: Duration = Duration::from_millis(50);
 /// Broker errors while Kafka is unreachable repeat fast; log them at most this often.
 const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
+/// How often a pending task (a store held by another handle) is tried again.
+const PENDING_RETRY_INTERVAL: Duration = Duration::from_millis(500);
 
 /// How the threads are asked to stop.
 #[derive(Debug, Default)]
@@ -87,6 +89,7 @@ pub(crate) fn run(
 
     let mut last_error_log: Option<Instant> = None;
     let mut reported_version = 0;
+    let mut last_pending_retry = Instant::now();
     let result = loop {
         if stop.graceful.load(Ordering::Relaxed) || stop.crash.load(Ordering::Relaxed) {
             break Ok(());
@@ -129,6 +132,18 @@ pub(crate) fn run(
         }
         if let Err(e) = s.punctuate_wall_clock(&consumer) {
             break Err(e);
+        }
+        if s.has_pending() && last_pending_retry.elapsed() >= PENDING_RETRY_INTERVAL {
+            last_pending_retry = Instant::now();
+            match s.open_pending() {
+                Ok(opened) if !opened.is_empty() => {
+                    if let Err(e) = consumer.resume(&partition_list(&opened)) {
+                        break Err(Error::kafka("failed to resume the partitions of opened tasks", e));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => break Err(e),
+            }
         }
         if s.assignment_version != reported_version {
             // Tasks changed (rebalance): report at once, not only at the next commit.

@@ -7,10 +7,17 @@
 //! local stores, in one batch with the changelog offset they reach. A failed commit rolls every
 //! task back to its last commit: overlays discarded, stream time reset, consumer seeked back.
 //!
+//! Assignment: revoked tasks are suspended and reused if handed back; the rest are closed
+//! *before* new tasks open, so a task moving between two threads of this process finds its
+//! stores unlocked. A task whose store another handle still holds (a standby, a query, a thread
+//! slow to let go) is kept *pending* rather than failing the thread: its partitions stay paused
+//! and the open is retried on the thread's loop (Kafka Streams does the same on a
+//! `LockException`); a record that still arrives for it is rewound, never skipped.
+//!
 //! The same code runs in production (over rdkafka) and in the test driver (over an in-memory
 //! log): only the [`Transport`] differs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use rdkafka::consumer::BaseConsumer;
@@ -53,6 +60,8 @@ pub(crate) struct ThreadState<T: Transport> {
     pub(crate) source_topics: HashMap<String, u32>,
     tasks: BTreeMap<TaskId, Task>,
     suspended: BTreeMap<TaskId, Task>,
+    /// Assigned tasks whose stores were locked by another handle: not open yet, partitions paused.
+    pending: BTreeSet<TaskId>,
     transport: T,
     commit_interval_ms: i64,
     overlay_limit: usize,
@@ -90,6 +99,7 @@ impl<T: Transport> ThreadState<T> {
             source_topics,
             tasks: BTreeMap::new(),
             suspended: BTreeMap::new(),
+            pending: BTreeSet::new(),
             transport,
             commit_interval_ms: i64::try_from(config.commit_interval().as_millis()).unwrap_or(i64::MAX),
             overlay_limit: config.cache_max_bytes_buffering().max(MIN_OVERLAY_BYTES),
@@ -110,7 +120,7 @@ impl<T: Transport> ThreadState<T> {
     /// produce (e.g. a transaction gone abortable) rolls back to the last commit, like a failed
     /// commit; only state-store failures are returned.
     pub(crate) fn process(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<()> {
-        match self.process_one(record) {
+        match self.process_one(consumer, record) {
             Err(e) if e.kind() == ErrorKind::Kafka => {
                 self.env.metrics.record_aborted_commit();
                 self.recover_from_failed_commit(consumer, &e);
@@ -120,7 +130,7 @@ impl<T: Transport> ThreadState<T> {
         }
     }
 
-    fn process_one(&mut self, record: InputRecord<'_>) -> Result<()> {
+    fn process_one(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<()> {
         let Some(&sub) = self.source_topics.get(record.topic) else {
             return Ok(());
         };
@@ -129,6 +139,12 @@ impl<T: Transport> ThreadState<T> {
             partition: record.partition,
         };
         let Some(task) = self.tasks.get_mut(&id) else {
+            if self.pending.contains(&id) {
+                // Fetched before its partition was paused: read it again once the task opens.
+                return self
+                    .transport
+                    .seek(consumer, record.topic, record.partition, record.offset);
+            }
             tracing::warn!(thread = %self.name, task = %id, "record for a task this thread does not own; skipping");
             return Ok(());
         };
@@ -313,6 +329,7 @@ impl<T: Transport> ThreadState<T> {
     /// Streams closes lost tasks dirty for the same reason).
     pub(crate) fn lose_all(&mut self) {
         self.assignment_version += 1;
+        self.pending.clear();
         if let Err(e) = self.transport.abort() {
             tracing::warn!(thread = %self.name, error = %e, "failed to abort the lost assignment's transaction; replacing the producer");
             if let Err(e) = self.transport.replace() {
@@ -341,12 +358,14 @@ impl<T: Transport> ThreadState<T> {
                 if let Some(task) = self.tasks.remove(&id) {
                     self.suspended.insert(id, task);
                 }
+                self.pending.remove(&id);
             }
         }
     }
 
-    /// Rebalance: `assigned` is this thread's new assignment; reuse suspended tasks, open the
-    /// others (restoring their stores), close what was not handed back.
+    /// Rebalance: `assigned` is this thread's new assignment; reuse suspended tasks, close what
+    /// was not handed back, then open the others (restoring their stores). A task whose store is
+    /// locked by another handle becomes pending (see [`Self::pending_partitions`]).
     pub(crate) fn assign<'a>(&mut self, assigned: impl IntoIterator<Item = (&'a str, i32)>) -> Result<()> {
         self.assignment_version += 1;
         let mut wanted: Vec<TaskId> = assigned
@@ -360,26 +379,77 @@ impl<T: Transport> ThreadState<T> {
             .collect();
         wanted.sort();
         wanted.dedup();
-        for id in wanted {
-            if self.tasks.contains_key(&id) {
-                continue;
+        for id in &wanted {
+            if let Some(task) = self.suspended.remove(id) {
+                self.tasks.insert(*id, task);
             }
-            if let Some(task) = self.suspended.remove(&id) {
-                self.tasks.insert(id, task);
-                continue;
-            }
-            let Some(sub) = self.topology.subtopologies.iter().find(|s| s.id == id.subtopology) else {
-                continue;
-            };
-            let task = Task::open(&self.env, sub, id.partition, &self.topology.error_policies)?;
-            tracing::info!(thread = %self.name, task = %id, restored = task.restored().records, resume = ?task.applied_below(), "task assigned");
-            self.tasks.insert(id, task);
         }
+        // Closed first: their store locks are released before any new task opens.
         for (id, task) in std::mem::take(&mut self.suspended) {
             tracing::info!(thread = %self.name, task = %id, "task revoked");
             task.close(&self.env);
         }
+        for id in wanted {
+            if !self.tasks.contains_key(&id) {
+                self.open_task(id)?;
+            }
+        }
         Ok(())
+    }
+
+    /// Opens task `id`; a store held by another handle leaves it pending instead of failing.
+    fn open_task(&mut self, id: TaskId) -> Result<()> {
+        let Some(sub) = self.topology.subtopologies.iter().find(|s| s.id == id.subtopology) else {
+            return Ok(());
+        };
+        match Task::open(&self.env, sub, id.partition, &self.topology.error_policies) {
+            Ok(task) => {
+                tracing::info!(thread = %self.name, task = %id, restored = task.restored().records, resume = ?task.applied_below(), "task assigned");
+                self.pending.remove(&id);
+                self.tasks.insert(id, task);
+                self.assignment_version += 1;
+                Ok(())
+            }
+            Err(e) if e.kind() == ErrorKind::Locked => {
+                if self.pending.insert(id) {
+                    tracing::warn!(thread = %self.name, task = %id, error = %e, "task pending: a store is held by another handle; retrying");
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The source partitions of the pending tasks (to pause: nothing is read for them yet).
+    pub(crate) fn pending_partitions(&self) -> Vec<(String, i32)> {
+        self.partitions_of(self.pending.iter().copied())
+    }
+
+    /// Retries opening the pending tasks; the source partitions of those that opened (to resume).
+    pub(crate) fn open_pending(&mut self) -> Result<Vec<(String, i32)>> {
+        let mut opened = Vec::new();
+        for id in self.pending.clone() {
+            self.open_task(id)?;
+            if self.tasks.contains_key(&id) {
+                opened.push(id);
+            }
+        }
+        Ok(self.partitions_of(opened))
+    }
+
+    pub(crate) fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    fn partitions_of(&self, ids: impl IntoIterator<Item = TaskId>) -> Vec<(String, i32)> {
+        ids.into_iter()
+            .flat_map(|id| {
+                self.source_topics
+                    .iter()
+                    .filter(move |(_, sub)| **sub == id.subtopology)
+                    .map(move |(topic, _)| (topic.clone(), id.partition))
+            })
+            .collect()
     }
 
     /// Moves every task's stream time forward to `timestamp`, as a record with that event time
@@ -392,6 +462,7 @@ impl<T: Transport> ThreadState<T> {
 
     /// Closes every task (after a final commit).
     pub(crate) fn close_all(&mut self) {
+        self.pending.clear();
         for (_, task) in std::mem::take(&mut self.tasks)
             .into_iter()
             .chain(std::mem::take(&mut self.suspended))

@@ -46,8 +46,10 @@ impl std::fmt::Debug for RocksResources {
     }
 }
 
-/// How long an open waits for another handle to release a store's lock before giving up.
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long an open waits for another handle to release a store's lock before giving up with
+/// [`ErrorKind::Locked`] (the stream thread then keeps the task pending and retries, so a long
+/// hold never blocks the thread's other tasks for longer than this).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 const LOCK_RETRY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Whether RocksDB refused an open because the store's `LOCK` file is held: in this process
@@ -87,7 +89,7 @@ impl RocksBackend {
                 }
                 Err(e) if is_lock_error(&e) => {
                     return Err(Error::new(
-                        ErrorKind::Io,
+                        ErrorKind::Locked,
                         format!(
                             "RocksDB store at `{}` is still locked by another handle after {:?}; \
                              left as it is",
@@ -224,7 +226,7 @@ mod tests {
         let error = RocksBackend::open(dir.path(), &resources)
             .err()
             .expect("the second open must fail while the first handle lives");
-        assert_ne!(error.kind(), ErrorKind::State, "{error}");
+        assert_eq!(error.kind(), ErrorKind::Locked, "{error}");
         assert!(error.to_string().contains("locked"), "{error}");
         assert_eq!(holder.db.get(b"k").expect("get").as_deref(), Some(&b"v"[..]));
     }

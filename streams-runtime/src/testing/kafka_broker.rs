@@ -27,7 +27,8 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// The JVM heap: enough for a test broker once the log cleaner's dedupe buffer is small.
 const HEAP: &str = "-Xmx768m";
 
-/// A single-node Apache Kafka broker process; killed and its log directory removed on drop.
+/// A single-node Apache Kafka broker process; killed and its log directory removed on drop (its
+/// log is kept beside it when the drop happens in a failing test).
 #[derive(Debug)]
 pub struct KafkaBroker {
     libs: PathBuf,
@@ -260,6 +261,13 @@ impl KafkaBroker {
 impl Drop for KafkaBroker {
     fn drop(&mut self) {
         self.kill();
+        if std::thread::panicking() {
+            // A failing test: keep the broker's log for the post-mortem (the data goes).
+            let kept = self.dir.with_extension("broker.log");
+            if std::fs::copy(self.log_path(), &kept).is_ok() {
+                eprintln!("the Kafka broker's log is kept at {}", kept.display());
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
