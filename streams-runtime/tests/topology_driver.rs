@@ -86,6 +86,65 @@ fn re_keyed_aggregation_reads_through_the_repartition_topic() {
     assert_eq!(driver.active_tasks().len(), 6);
 }
 
+/// Consumed repartition records are deleted after the commit that consumed them, every
+/// `repartition.purge.interval.ms` (Kafka Streams' DeleteRecords purge); the source topic is
+/// the user's and is never purged. Before, repartition topics grew forever.
+#[test]
+fn consumed_repartition_records_are_purged_after_the_commit() {
+    let config = streams_runtime::config::StreamsConfig::builder("purged")
+        .processing_guarantee(AtLeastOnce)
+        .repartition_purge_interval(std::time::Duration::from_secs(5))
+        .build()
+        .expect("config");
+    let driver = TestDriver::builder(per_minute_topology(INPUT, OUTPUT, "per-minute"), config)
+        .partitions(3)
+        .build()
+        .expect("driver");
+    let repartition = "purged-per-minute-repartition";
+    let lows = |topic: &str| -> Vec<(i64, i64)> {
+        (0..3)
+            .map(|p| driver.watermarks(topic, p).expect("watermarks"))
+            .collect()
+    };
+    pipe_clicks(&driver, INPUT, &clicks(0, 600));
+    driver.commit().expect("commit");
+    // Within the purge interval of the thread's start: nothing deleted yet.
+    assert!(
+        lows(repartition).iter().all(|(low, _)| *low == 0),
+        "{:?}",
+        lows(repartition)
+    );
+
+    driver
+        .advance_wall_clock(std::time::Duration::from_secs(6))
+        .expect("advance");
+    pipe_clicks(&driver, INPUT, &clicks(600, 300));
+    driver.commit().expect("commit");
+    let after = lows(repartition);
+    assert_eq!(after.iter().map(|(_, high)| high).sum::<i64>(), 900, "{after:?}");
+    assert!(
+        after.iter().all(|(low, high)| low == high),
+        "every consumed and committed repartition record is deleted: {after:?}"
+    );
+    assert!(
+        lows(INPUT).iter().all(|(low, _)| *low == 0),
+        "a user topic is never purged"
+    );
+    // The counts do not depend on the deleted records.
+    let mut expected = BTreeMap::new();
+    for click in clicks(0, 900) {
+        *expected
+            .entry((click.timestamp_ms / 60_000).to_string())
+            .or_insert(0u64) += 1;
+    }
+    let counts: BTreeMap<String, u64> = count_output(&driver, OUTPUT)
+        .read_key_values_to_map()
+        .expect("read")
+        .into_iter()
+        .collect();
+    assert_eq!(counts, expected);
+}
+
 #[test]
 fn records_after_window_close_are_dropped_and_counted() {
     let driver = driver(click_count_topology(INPUT, OUTPUT, STORE), "late", AtLeastOnce);

@@ -10,6 +10,8 @@ pub const COMMIT_INTERVAL_MS: u64 = 30_000;
 pub const COMMIT_INTERVAL_MS_EXACTLY_ONCE: u64 = 100;
 /// `cache.max.bytes.buffering`: 10 MiB shared by all stores of an instance.
 pub const CACHE_MAX_BYTES_BUFFERING: usize = 10 * 1024 * 1024;
+/// `repartition.purge.interval.ms`: how often consumed repartition records are deleted.
+pub const REPARTITION_PURGE_INTERVAL_MS: u64 = 30_000;
 /// `num.standby.replicas`.
 pub const NUM_STANDBY_REPLICAS: usize = 0;
 /// `rocksdb.block.cache.size`: 50 MiB, shared by all stores of an instance.

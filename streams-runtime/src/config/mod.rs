@@ -26,6 +26,7 @@ pub struct StreamsConfig {
     state_dir: PathBuf,
     num_stream_threads: usize,
     commit_interval: Duration,
+    repartition_purge_interval: Duration,
     cache_max_bytes_buffering: usize,
     num_standby_replicas: usize,
     application_server: Option<String>,
@@ -99,6 +100,11 @@ impl StreamsConfig {
     pub fn commit_interval(&self) -> Duration {
         self.commit_interval
     }
+    /// `repartition.purge.interval.ms`: at a commit at least this long after the last purge,
+    /// the repartition records below the committed offsets are deleted (they were consumed).
+    pub fn repartition_purge_interval(&self) -> Duration {
+        self.repartition_purge_interval
+    }
     /// `cache.max.bytes.buffering`.
     pub fn cache_max_bytes_buffering(&self) -> usize {
         self.cache_max_bytes_buffering
@@ -130,6 +136,7 @@ pub struct StreamsConfigBuilder {
     state_dir: Option<PathBuf>,
     num_stream_threads: Option<usize>,
     commit_interval_ms: Option<u64>,
+    repartition_purge_interval_ms: Option<u64>,
     cache_max_bytes_buffering: Option<usize>,
     num_standby_replicas: Option<usize>,
     application_server: Option<String>,
@@ -163,6 +170,12 @@ impl StreamsConfigBuilder {
     /// `commit.interval.ms` (default: 30000, or 100 under exactly-once).
     pub fn commit_interval(mut self, interval: Duration) -> Self {
         self.commit_interval_ms = Some(u64::try_from(interval.as_millis()).unwrap_or(u64::MAX));
+        self
+    }
+    /// `repartition.purge.interval.ms` (default: 30000): how often, at a commit, consumed
+    /// repartition records are deleted from the broker.
+    pub fn repartition_purge_interval(mut self, interval: Duration) -> Self {
+        self.repartition_purge_interval_ms = Some(u64::try_from(interval.as_millis()).unwrap_or(u64::MAX));
         self
     }
     /// `cache.max.bytes.buffering` (default: 10 MiB; 0 disables the record cache).
@@ -209,6 +222,7 @@ impl StreamsConfigBuilder {
             "state.dir" => self.state_dir = Some(PathBuf::from(value)),
             "num.stream.threads" => self.num_stream_threads = self.parse_number(key, value),
             "commit.interval.ms" => self.commit_interval_ms = self.parse_number(key, value),
+            "repartition.purge.interval.ms" => self.repartition_purge_interval_ms = self.parse_number(key, value),
             "cache.max.bytes.buffering" | "statestore.cache.max.bytes" => {
                 self.cache_max_bytes_buffering = self.parse_number(key, value);
             }
@@ -332,6 +346,10 @@ impl StreamsConfigBuilder {
             state_dir: self.state_dir.unwrap_or_else(defaults::state_dir),
             num_stream_threads: threads,
             commit_interval: Duration::from_millis(commit_ms),
+            repartition_purge_interval: Duration::from_millis(
+                self.repartition_purge_interval_ms
+                    .unwrap_or(defaults::REPARTITION_PURGE_INTERVAL_MS),
+            ),
             cache_max_bytes_buffering: self
                 .cache_max_bytes_buffering
                 .unwrap_or(defaults::CACHE_MAX_BYTES_BUFFERING),

@@ -12,6 +12,7 @@ fn defaults_match_kafka_streams() {
     assert_eq!(config.num_stream_threads(), 1);
     assert_eq!(config.cache_max_bytes_buffering(), 10 * 1024 * 1024);
     assert_eq!(config.num_standby_replicas(), 0);
+    assert_eq!(config.repartition_purge_interval(), Duration::from_secs(30));
     assert!(config.state_dir().ends_with("kafka-streams"));
 }
 
@@ -31,6 +32,7 @@ fn string_properties_parse_and_pass_through() {
         .set("bootstrap.servers", "k1:9092,k2:9092")
         .set("processing.guarantee", "exactly_once_v2")
         .set("commit.interval.ms", "250")
+        .set("repartition.purge.interval.ms", "1000")
         .set("num.standby.replicas", "1")
         .set("security.protocol", "ssl")
         .build()
@@ -38,6 +40,7 @@ fn string_properties_parse_and_pass_through() {
     assert_eq!(config.application_id(), "clicks");
     assert_eq!(config.bootstrap_servers(), Some("k1:9092,k2:9092"));
     assert_eq!(config.commit_interval(), Duration::from_millis(250));
+    assert_eq!(config.repartition_purge_interval(), Duration::from_secs(1));
     assert_eq!(config.num_standby_replicas(), 1);
     assert_eq!(
         config.kafka_properties().get("security.protocol").map(String::as_str),

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
@@ -19,6 +21,15 @@ use crate::partitioner;
 use crate::task::TaskEnv;
 
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a commit waits for the broker to confirm a repartition purge (it goes on anyway).
+const PURGE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What deletes consumed repartition records: an admin client and a small runtime to await
+/// its answer on the (synchronous) stream thread; created at the first purge.
+struct Purger {
+    admin: AdminClient<DefaultClientContext>,
+    runtime: tokio::runtime::Runtime,
+}
 
 pub(crate) struct KafkaTransport {
     producer: StreamsProducer,
@@ -28,6 +39,11 @@ pub(crate) struct KafkaTransport {
     in_transaction: bool,
     /// Records sent since the last commit or abort (at-least-once has no transaction to ask).
     sent: bool,
+    /// The plain client settings (no producer identity) the purger's admin client uses.
+    admin_config: ClientConfig,
+    purger: Option<Purger>,
+    /// The cluster has no DeleteRecords (librdkafka's mock cluster): purging is off.
+    purge_unsupported: bool,
 }
 
 impl KafkaTransport {
@@ -59,7 +75,25 @@ impl KafkaTransport {
             guarantee: env.guarantee,
             in_transaction: false,
             sent: false,
+            admin_config: env.client_config.clone(),
+            purger: None,
+            purge_unsupported: false,
         })
+    }
+
+    fn purger(&mut self) -> Result<&Purger> {
+        if self.purger.is_none() {
+            let admin = self
+                .admin_config
+                .create()
+                .map_err(|e| Error::kafka("failed to create the admin client that purges repartition topics", e))?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .map_err(|e| Error::io("failed to start the purger's runtime", e))?;
+            self.purger = Some(Purger { admin, runtime });
+        }
+        Ok(self.purger.as_ref().expect("just created"))
     }
 
     fn ensure_transaction(&mut self) -> Result<()> {
@@ -194,6 +228,52 @@ impl Transport for KafkaTransport {
         self.in_transaction = false;
         self.sent = false;
         self.producer = create_producer(&self.config, &self.tracker, self.guarantee)?;
+        Ok(())
+    }
+
+    fn purge(&mut self, below: &Positions) -> Result<()> {
+        if self.purge_unsupported {
+            return Ok(());
+        }
+        let mut offsets = TopicPartitionList::new();
+        for (topic, partition, offset) in below {
+            offsets
+                .add_partition_offset(topic, *partition, Offset::Offset(*offset))
+                .map_err(|e| Error::kafka("failed to build the offsets to purge below", e))?;
+        }
+        let purger = self.purger()?;
+        let deleted = purger.admin.delete_records(&offsets, &AdminOptions::new());
+        let answered = purger
+            .runtime
+            .block_on(async { tokio::time::timeout(PURGE_TIMEOUT, deleted).await })
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::Kafka,
+                    format!("no answer to DeleteRecords within {PURGE_TIMEOUT:?}"),
+                )
+            })?
+            .map_err(|e| Error::kafka("failed to delete consumed repartition records", e))?;
+        for element in answered.elements() {
+            if let Err(e) = element.error() {
+                if matches!(
+                    e.rdkafka_error_code(),
+                    Some(RDKafkaErrorCode::UnsupportedFeature | RDKafkaErrorCode::UnsupportedVersion)
+                ) {
+                    tracing::info!(error = %e, "the cluster cannot delete records; repartition topics are not purged");
+                    self.purge_unsupported = true;
+                    return Ok(());
+                }
+                return Err(Error::kafka(
+                    format!(
+                        "failed to delete consumed records of `{}` partition {}",
+                        element.topic(),
+                        element.partition()
+                    ),
+                    e,
+                ));
+            }
+        }
+        tracing::debug!(partitions = answered.count(), "purged consumed repartition records");
         Ok(())
     }
 

@@ -7,6 +7,11 @@
 //! local stores, in one batch with the changelog offset they reach. A failed commit rolls every
 //! task back to its last commit: overlays discarded, stream time reset, consumer seeked back.
 //!
+//! Repartition topics are purged as in Kafka Streams: at a commit at least
+//! `repartition.purge.interval.ms` after the last purge, the records below the committed
+//! offsets of the repartition partitions this thread reads are deleted on the broker (they
+//! were consumed and will never be read again), so those topics do not grow forever.
+//!
 //! Assignment: revoked tasks are suspended and reused if handed back; the rest are closed
 //! *before* new tasks open, so a task moving between two threads of this process finds its
 //! stores unlocked. A task whose store another handle still holds (a standby, a query, a thread
@@ -17,7 +22,7 @@
 //! The same code runs in production (over rdkafka) and in the test driver (over an in-memory
 //! log): only the [`Transport`] differs.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use rdkafka::consumer::BaseConsumer;
@@ -58,6 +63,10 @@ pub(crate) struct ThreadState<T: Transport> {
     topology: Arc<Topology>,
     /// Resolved source topic → sub-topology id.
     pub(crate) source_topics: HashMap<String, u32>,
+    /// The resolved repartition topics among the sources (purged after commits).
+    repartition_sources: HashSet<String>,
+    purge_interval_ms: i64,
+    last_purge_ms: i64,
     tasks: BTreeMap<TaskId, Task>,
     suspended: BTreeMap<TaskId, Task>,
     /// Assigned tasks whose stores were locked by another handle: not open yet, partitions paused.
@@ -91,12 +100,16 @@ impl<T: Transport> ThreadState<T> {
             .iter()
             .flat_map(|s| s.sources.iter().map(move |(t, _)| (t.resolve(app), s.id)))
             .collect();
+        let repartition_sources = topology.repartition_sources(app).collect();
         let last_commit_ms = env.clock.now_ms();
         Self {
             name,
             env,
             topology,
             source_topics,
+            repartition_sources,
+            purge_interval_ms: i64::try_from(config.repartition_purge_interval().as_millis()).unwrap_or(i64::MAX),
+            last_purge_ms: last_commit_ms,
             tasks: BTreeMap::new(),
             suspended: BTreeMap::new(),
             pending: BTreeSet::new(),
@@ -222,6 +235,7 @@ impl<T: Transport> ThreadState<T> {
         match self.try_commit(consumer) {
             Ok(()) => {
                 self.env.metrics.record_commit(started.elapsed());
+                self.purge_repartition_topics();
                 Ok(())
             }
             Err(e) => {
@@ -285,6 +299,29 @@ impl<T: Transport> ThreadState<T> {
             task.mark_committed();
         }
         Ok(())
+    }
+
+    /// Deletes the consumed records of the repartition partitions this thread reads, below the
+    /// offsets just committed, when the purge interval has passed. A failure only delays it.
+    fn purge_repartition_topics(&mut self) {
+        let now = self.env.clock.now_ms();
+        if self.repartition_sources.is_empty() || now - self.last_purge_ms < self.purge_interval_ms {
+            return;
+        }
+        self.last_purge_ms = now;
+        let committed: Vec<(String, i32, i64)> = self
+            .tasks
+            .values()
+            .flat_map(|t| t.positions())
+            .filter(|(topic, _, _)| self.repartition_sources.contains(*topic))
+            .map(|(topic, partition, offset)| (topic.to_owned(), partition, offset))
+            .collect();
+        if committed.is_empty() {
+            return;
+        }
+        if let Err(e) = self.transport.purge(&committed) {
+            tracing::warn!(thread = %self.name, error = %e, "failed to purge consumed repartition records; retried at a later commit");
+        }
     }
 
     /// Rolls every task back to its last commit and, where the producer is unusable, closes the

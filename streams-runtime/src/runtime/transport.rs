@@ -64,6 +64,10 @@ pub(crate) trait Transport {
     /// Replaces an unusable producer with a fresh one.
     fn replace(&mut self) -> Result<()>;
 
+    /// Deletes the records below each given offset of each (repartition) topic partition: they
+    /// were consumed and committed. Best effort; an error is only logged.
+    fn purge(&mut self, below: &Positions) -> Result<()>;
+
     /// Moves the consumer of `topic`/`partition` back to `offset`.
     fn seek(&self, consumer: &Self::Consumer, topic: &str, partition: i32, offset: i64) -> Result<()>;
 }

@@ -94,6 +94,15 @@ pub struct Topology {
 }
 
 impl Topology {
+    /// The resolved names of the repartition topics the sub-topologies read.
+    pub(crate) fn repartition_sources(&self, application_id: &str) -> impl Iterator<Item = String> {
+        self.subtopologies
+            .iter()
+            .flat_map(|s| s.sources.iter())
+            .filter(|(topic, _)| matches!(topic, TopicName::Repartition(_)))
+            .map(move |(topic, _)| topic.resolve(application_id))
+    }
+
     fn from_graph(graph: &Graph) -> Result<Self, TopologyError> {
         if !graph.errors.is_empty() {
             return Err(TopologyError {

@@ -35,11 +35,13 @@ pub(crate) struct LogRecord {
     pub(crate) sequence: u64,
 }
 
-/// One partition: its records, and the offsets of those in open transactions.
+/// One partition: its records, the offsets of those in open transactions, and its low
+/// watermark (records below it were deleted, as DeleteRecords does on a broker).
 #[derive(Clone, Debug, Default)]
 struct Partition {
     records: Vec<LogRecord>,
     open: BTreeSet<i64>,
+    low: i64,
 }
 
 /// Every topic of the driver's cluster.
@@ -137,14 +139,33 @@ impl MemoryLog {
         })
     }
 
-    /// The record at `offset`, if it exists and a reader at this isolation level may see it.
+    /// The record at `offset`, if it exists (not deleted) and a reader at this isolation level
+    /// may see it.
     pub(crate) fn read(&self, topic: &str, partition: i32, offset: i64, read_committed: bool) -> Option<&LogRecord> {
-        let record = self
-            .partition(topic, partition)
-            .ok()?
-            .records
-            .get(usize::try_from(offset).ok()?)?;
+        let log = self.partition(topic, partition).ok()?;
+        if offset < log.low {
+            return None;
+        }
+        let record = log.records.get(usize::try_from(offset).ok()?)?;
         (!read_committed || record.status == Status::Visible).then_some(record)
+    }
+
+    /// Deletes the records of `topic`/`partition` below `offset` (never past the end): the low
+    /// watermark moves up. The in-memory records are kept (offsets index them); they can no
+    /// longer be read.
+    pub(crate) fn delete_records(&mut self, topic: &str, partition: i32, offset: i64) -> Result<()> {
+        let log = self
+            .topics
+            .get_mut(topic)
+            .and_then(|p| p.get_mut(usize::try_from(partition).ok()?))
+            .ok_or_else(|| unknown(topic, partition))?;
+        log.low = log.low.max(offset.min(log.records.len() as i64));
+        Ok(())
+    }
+
+    /// The first offset still readable in `topic`/`partition`.
+    pub(crate) fn low_watermark(&self, topic: &str, partition: i32) -> Result<i64> {
+        Ok(self.partition(topic, partition)?.low)
     }
 
     pub(crate) fn high_watermark(&self, topic: &str, partition: i32) -> Result<i64> {

@@ -294,6 +294,18 @@ impl TestDriver {
             .collect()
     }
 
+    /// The low and high watermarks of `topic`/`partition`: the first offset still stored (records
+    /// below it were deleted, e.g. consumed repartition records purged after a commit) and the
+    /// offset the next record gets.
+    pub fn watermarks(&self, topic: &str, partition: i32) -> Result<(i64, i64)> {
+        let core = self.core();
+        let log = lock(&core.log);
+        Ok((
+            log.low_watermark(topic, partition)?,
+            log.high_watermark(topic, partition)?,
+        ))
+    }
+
     /// Moves wall-clock time forward; commits if `commit.interval.ms` has passed since the last
     /// commit, then processes what the commit made readable.
     pub fn advance_wall_clock(&self, by: Duration) -> Result<()> {

@@ -194,6 +194,14 @@ impl Transport for MemoryTransport {
         Ok(())
     }
 
+    fn purge(&mut self, below: &Positions) -> Result<()> {
+        let mut log = lock(&self.log);
+        for (topic, partition, offset) in below {
+            log.delete_records(topic, *partition, *offset)?;
+        }
+        Ok(())
+    }
+
     fn seek(&self, consumer: &MemoryConsumer, topic: &str, partition: i32, offset: i64) -> Result<()> {
         consumer.seek(topic, partition, offset);
         Ok(())
