@@ -240,3 +240,112 @@ fn restart_uses_the_same_state_directory_and_keeps_committed_state() {
     assert_eq!(driver.metrics().records_restored, restored_before);
     assert_eq!(driver_window_counts(&driver, STORE), expected_counts(&input));
 }
+
+/// A tmpfs of `bytes` mounted on a fresh directory, unmounted on drop: a disk that really fills.
+/// Mounting needs root (as on the CI machines); elsewhere the test fails saying so.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(bytes: u64) -> Self {
+        let dir = tempfile::tempdir().expect("mount point");
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("run mount");
+        assert!(
+            status.success(),
+            "mounting a {bytes}-byte tmpfs needs root (this test fills a real disk)"
+        );
+        Self { dir }
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Writes a filler file until the disk refuses even one more byte (ENOSPC).
+    fn fill(&self) {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(self.path().join("filler")).expect("filler");
+        for size in [64 * 1024, 4096, 256, 1] {
+            let chunk = vec![0u8; size];
+            while filler.write_all(&chunk).and_then(|()| filler.flush()).is_ok() {}
+        }
+        let _ = filler.sync_all();
+    }
+
+    fn free(&self) {
+        std::fs::remove_file(self.path().join("filler")).expect("remove the filler");
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+/// The state directory fills up under exactly-once: the broker (the driver's log) commits a
+/// batch whose RocksDB write then fails with "No space left on device". Committed input must
+/// not be redone — before, the thread rolled back to the previous commit and reprocessed it on
+/// every commit, duplicating outputs and double-counting state. Now the task is closed dirty
+/// and reopened from its changelog (were there still no room, the thread would stop with the
+/// error), and the output stays exactly once. The test driver, because exactly-once outcomes
+/// are deterministic there; the disk is real (a 16 MiB tmpfs), filled by a file.
+#[test]
+fn a_full_disk_after_the_broker_commit_redoes_nothing() {
+    let disk = SmallDisk::mount(16 * 1024 * 1024);
+    let config = streams_runtime::config::StreamsConfig::builder("full-disk")
+        .processing_guarantee(ExactlyOnceV2)
+        .state_dir(disk.path().join("state"))
+        .build()
+        .expect("config");
+    let driver = TestDriver::builder(windowed(), config)
+        .partitions(3)
+        .build()
+        .expect("driver");
+    // The second batch spans many windows: thousands of store updates, more than the free room
+    // in the last page of each store's write-ahead log.
+    let batches = [clicks(0, 400), clicks(400, 20_000), clicks(20_400, 300)];
+    pipe_clicks(&driver, INPUT, &batches[0]);
+    commit_all(&driver);
+
+    disk.fill();
+    pipe_clicks(&driver, INPUT, &batches[1]);
+    let restored_before = driver.metrics().records_restored;
+    // The write fails; closing the task releases RocksDB's preallocated files, so the reopen
+    // finds room and restores the committed batch from the changelog.
+    driver.commit().expect("the task is reopened from its changelog");
+    assert!(driver.is_running());
+    assert!(
+        driver.metrics().records_restored > restored_before,
+        "the task whose write failed was restored from its changelog"
+    );
+    let output = count_output(&driver, OUTPUT).read_records().expect("read");
+    assert_eq!(
+        output.len(),
+        batches[0].len() + batches[1].len(),
+        "one update per click: the committed batch was not redone"
+    );
+
+    disk.free();
+    pipe_clicks(&driver, INPUT, &batches[2]);
+    commit_all(&driver);
+    let reference = driver_for(windowed(), "reference");
+    for batch in &batches {
+        pipe_clicks(&reference, INPUT, batch);
+        commit_all(&reference);
+    }
+    assert_eq!(
+        count_output(&driver, OUTPUT).read_records().expect("read"),
+        count_output(&reference, OUTPUT).read_records().expect("read")
+    );
+    assert_eq!(window_store(&driver), window_store(&reference));
+}
+
+fn driver_for(topology: Topology, app: &str) -> TestDriver {
+    driver(topology, app, ExactlyOnceV2)
+}

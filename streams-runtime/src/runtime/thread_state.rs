@@ -252,15 +252,15 @@ impl<T: Transport> ThreadState<T> {
         let now = self.env.clock.now_ms();
         let stores: Vec<_> = self
             .tasks
-            .values()
-            .flat_map(|t| {
+            .iter()
+            .flat_map(|(&id, t)| {
                 let positions = t.checkpoint_positions();
                 t.stores()
-                    .map(move |s| (s.clone(), positions.clone()))
+                    .map(move |s| (id, s.clone(), positions.clone()))
                     .collect::<Vec<_>>()
             })
             .collect();
-        for (store, positions) in stores {
+        for (id, store, positions) in stores {
             let (writes, changelog) = {
                 let s = Store::lock(&store);
                 (s.pending_writes(), s.changelog().cloned())
@@ -278,7 +278,7 @@ impl<T: Transport> ThreadState<T> {
                 }
             }
             // Every store gets the new positions, written or not, so its checkpoint stays current.
-            pending.push((store, writes, changelog, positions));
+            pending.push((id, store, writes, changelog, positions));
         }
         // 2. Outputs, changelog records and input positions become durable together.
         let positions: Vec<(String, i32, i64)> = self
@@ -288,17 +288,58 @@ impl<T: Transport> ThreadState<T> {
             .collect();
         self.transport.commit(consumer, &positions)?;
         // 3. Only now does local state move forward, with the changelog offset it reflects.
-        for (store, writes, changelog, positions) in pending {
+        // The broker has committed: from here nothing is rolled back (see `reopen_unapplied`).
+        let mut unapplied: BTreeMap<TaskId, Error> = BTreeMap::new();
+        for (id, store, writes, changelog, positions) in pending {
+            if unapplied.contains_key(&id) {
+                continue;
+            }
             let offset = changelog
                 .as_ref()
                 .filter(|_| !writes.is_empty())
                 .and_then(|c| self.transport.last_offset(&c.topic, c.partition));
-            Store::lock(&store).apply_committed(&writes, offset, &positions)?;
+            if let Err(e) = Store::lock(&store).apply_committed(&writes, offset, &positions) {
+                unapplied.insert(id, e);
+            }
         }
-        for task in self.tasks.values_mut() {
-            task.mark_committed();
+        for (id, task) in &mut self.tasks {
+            if !unapplied.contains_key(id) {
+                task.mark_committed();
+            }
+        }
+        for (id, error) in unapplied {
+            self.reopen_unapplied(id, &error);
         }
         Ok(())
+    }
+
+    /// A store of task `id` failed to apply a batch the broker had already committed (a full
+    /// disk, an I/O error). Rolling back would redo committed input — duplicate outputs and
+    /// double-counted state — so the task is closed dirty and reopened from its changelog,
+    /// which holds the committed batch (Kafka Streams closes such a task dirty too). If it
+    /// cannot be reopened the thread fails: its tasks then move on, restored from the
+    /// changelogs, and nothing committed is redone.
+    fn reopen_unapplied(&mut self, id: TaskId, error: &Error) {
+        tracing::warn!(thread = %self.name, task = %id, %error, "a store could not apply a committed batch; reopening the task from its changelog");
+        if let Some(mut task) = self.tasks.remove(&id) {
+            task.roll_back();
+            task.close(&self.env);
+        }
+        self.assignment_version += 1;
+        if let Err(e) = self.open_task(id) {
+            self.fail(e.context(format!("task {id} could not be reopened after a failed store write")));
+        } else if self.pending.remove(&id) {
+            self.fail(Error::new(
+                ErrorKind::State,
+                format!("task {id} could not be reopened after a failed store write: its store is locked"),
+            ));
+        }
+    }
+
+    /// Stops the thread on `error`: nothing more is committed, and the loop exits with it.
+    fn fail(&mut self, error: Error) {
+        self.crashed = true;
+        self.fatal.get_or_insert(error);
     }
 
     /// Deletes the consumed records of the repartition partitions this thread reads, below the

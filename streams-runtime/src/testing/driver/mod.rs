@@ -588,6 +588,9 @@ impl Core {
                 return Ok(processed);
             };
             if let Some(e) = instance.state.fatal.take() {
+                // The stream thread died: like production, its uncommitted work is gone and
+                // `restart` brings the instance back.
+                self.crash();
                 return Err(e);
             }
             if instance.state.needs_rejoin {
