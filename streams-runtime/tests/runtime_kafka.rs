@@ -478,3 +478,183 @@ async fn a_task_whose_store_is_still_held_waits_for_it_and_loses_nothing() {
     assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&all));
     a.close().await.expect("close a: no thread failed");
 }
+
+/// (last stable offset, high watermark) of each of the three partitions of `topic`: they differ
+/// while a transaction that wrote there is undecided.
+fn stable_and_high(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str) -> Vec<(i64, i64)> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let at = |isolation: &str| -> BaseConsumer {
+        cluster
+            .client_config()
+            .set("isolation.level", isolation)
+            .create()
+            .expect("consumer")
+    };
+    let (committed, uncommitted) = (at("read_committed"), at("read_uncommitted"));
+    (0..3)
+        .map(|p| {
+            let stable = committed
+                .fetch_watermarks(topic, p, Duration::from_secs(10))
+                .expect("watermarks");
+            let high = uncommitted
+                .fetch_watermarks(topic, p, Duration::from_secs(10))
+                .expect("watermarks");
+            (stable.1, high.1)
+        })
+        .collect()
+}
+
+/// A stream thread that fails (a record under `LogAndFail`) aborts its open transaction at
+/// once, so the outputs' last stable offsets move on and `read_committed` readers (and
+/// restores of its changelogs) are not held up. Before, the transaction stayed open until its
+/// `transaction.timeout.ms` (30 s here). Apache Kafka, because the claim is about a real
+/// transaction coordinator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_thread_aborts_its_open_transaction_at_once() {
+    use streams_runtime::codec::{Json, Utf8};
+    use streams_runtime::topology::{Consumed, ErrorPolicy, StreamsBuilder};
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let builder = StreamsBuilder::new();
+    builder.on_processing_error(ErrorPolicy::LogAndFail);
+    builder
+        .stream_with(INPUT, Consumed::new(Utf8, Json))
+        .try_map_values(|click: Click| {
+            if click.user_id == "poison" {
+                Err("a poisoned click")
+            } else {
+                Ok(click.timestamp_ms)
+            }
+        })
+        .to_with(OUTPUT, Utf8, Json);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = StreamsConfig::builder("fails")
+        .state_dir(dir.path())
+        .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
+        // No commit while the test looks: the outputs stay in the open transaction.
+        .commit_interval(Duration::from_secs(120))
+        .kafka_property("producer.transaction.timeout.ms", "30000")
+        .build()
+        .expect("config");
+    let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
+        .await
+        .expect("start");
+    wait_for("the thread owns its tasks", Duration::from_secs(60), || {
+        streams.active_tasks().len() == 3
+    })
+    .await;
+    produce_clicks(&cluster, INPUT, &clicks(0, 30)).await;
+    wait_for("outputs in an open transaction", Duration::from_secs(30), || {
+        stable_and_high(&cluster, OUTPUT)
+            .iter()
+            .any(|(stable, high)| stable < high)
+    })
+    .await;
+
+    let poison = Click {
+        user_id: "poison".to_owned(),
+        timestamp_ms: START_MS,
+    };
+    produce_clicks(&cluster, INPUT, &[poison]).await;
+    wait_for(
+        "the thread stops at the poisoned click",
+        Duration::from_secs(30),
+        || streams.is_stopped(),
+    )
+    .await;
+    wait_for("the transaction aborted", Duration::from_secs(5), || {
+        stable_and_high(&cluster, OUTPUT)
+            .iter()
+            .all(|(stable, high)| stable == high)
+    })
+    .await;
+    assert!(
+        read_all(&cluster, OUTPUT).await.is_empty(),
+        "nothing of the failed transaction is visible"
+    );
+    let failed = streams.close().await.expect_err("the thread failed");
+    assert!(failed.to_string().contains("a poisoned click"), "{failed}");
+}
+
+/// Another producer's transaction is still open on a changelog (a crashed instance's, until the
+/// broker aborts it) below records this store applied itself: its checkpoint is past the
+/// changelog's last stable offset. A restore waits for the transaction to end and keeps the
+/// store. Before, it judged the store foreign, wiped it and rebuilt it only up to the stable
+/// offset — without its own committed updates — so the counts came out short. Apache Kafka:
+/// last stable offsets and a transaction left open by a producer are the broker's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_waits_for_an_open_transaction_below_its_checkpoint() {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = || {
+        app_config(
+            "lso",
+            dir.path(),
+            ProcessingGuarantee::ExactlyOnceV2,
+            Duration::from_millis(200),
+        )
+    };
+    let run = |batch: Vec<Click>| {
+        let cluster = cluster.clone();
+        let config = config();
+        async move {
+            let streams = KafkaStreams::start_on(click_count_topology(INPUT, OUTPUT, STORE), config, cluster.clone())
+                .await
+                .expect("start");
+            wait_for("the tasks open", Duration::from_secs(60), || {
+                streams.active_tasks().len() == 3
+            })
+            .await;
+            produce_clicks(&cluster, INPUT, &batch).await;
+            run_until_processed_and_committed(&streams, batch.len() as u64).await;
+            let store = window_store_counts(&streams, STORE);
+            streams.close().await.expect("close");
+            store
+        }
+    };
+    let batches = [clicks(0, 70), clicks(70, 70), clicks(140, 70)];
+    run(batches[0].clone()).await;
+
+    // A "crashed" producer's transaction, open on every changelog partition.
+    let zombie: BaseProducer = cluster
+        .client_config()
+        .set("transactional.id", "crashed-instance")
+        .set("transaction.timeout.ms", "60000")
+        .create()
+        .expect("producer");
+    zombie.init_transactions(Duration::from_secs(30)).expect("init");
+    zombie.begin_transaction().expect("begin");
+    for partition in 0..3 {
+        zombie
+            .send(
+                BaseRecord::to("lso-click-counts-changelog")
+                    .key("zombie")
+                    .payload("0")
+                    .partition(partition),
+            )
+            .expect("send");
+    }
+    zombie.flush(Duration::from_secs(10)).expect("flush");
+
+    // Its own commits after the open transaction: the checkpoint passes the stable offset.
+    run(batches[1].clone()).await;
+    assert!(
+        stable_and_high(&cluster, "lso-click-counts-changelog")
+            .iter()
+            .all(|(stable, high)| stable < high),
+        "the zombie's transaction holds every changelog partition"
+    );
+
+    // The next start restores while the transaction is open; it ends 3 s later.
+    let abort = tokio::task::spawn_blocking(move || {
+        std::thread::sleep(Duration::from_secs(3));
+        zombie.abort_transaction(Duration::from_secs(30)).expect("abort");
+    });
+    let store = run(batches[2].clone()).await;
+    abort.await.expect("abort task");
+    let all: Vec<Click> = batches.concat();
+    assert_eq!(store, expected_counts(&all), "the store kept its own committed updates");
+    assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&all));
+}

@@ -20,6 +20,8 @@ const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(crate) struct KafkaPartitionReader {
     config: ClientConfig,
+    /// The same at `read_uncommitted`, for the end of the log past open transactions.
+    uncommitted_config: ClientConfig,
     /// Idle consumers (none assigned); one per concurrent reader at most.
     idle: Mutex<Vec<BaseConsumer>>,
 }
@@ -58,9 +60,12 @@ impl KafkaPartitionReader {
             .set("group.id", format!("{application_id}-restore"))
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false");
+        let mut uncommitted_config = config.clone();
+        uncommitted_config.set("isolation.level", "read_uncommitted");
         guarantee.set_isolation(&mut config);
         Self {
             config,
+            uncommitted_config,
             idle: Mutex::default(),
         }
     }
@@ -91,6 +96,18 @@ impl PartitionReader for KafkaPartitionReader {
                     e,
                 )
             })
+    }
+
+    fn log_end(&self, topic: &str, partition: i32) -> Result<i64> {
+        // Rare (a checkpoint past the last stable offset): a short-lived consumer will do.
+        let consumer: BaseConsumer = self
+            .uncommitted_config
+            .create()
+            .map_err(|e| Error::kafka(format!("failed to create a consumer to read `{topic}`"), e))?;
+        consumer
+            .fetch_watermarks(topic, partition, METADATA_TIMEOUT)
+            .map(|(_, high)| high)
+            .map_err(|e| Error::kafka(format!("failed to read the end of `{topic}` partition {partition}"), e))
     }
 
     fn partitions(&self, topic: &str) -> Result<i32> {

@@ -11,7 +11,7 @@ use rdkafka::message::Headers;
 use super::kafka_transport::KafkaTransport;
 use super::rebalance::{RebalanceHandler, partition_list};
 use super::thread_state::{ThreadConsumer, ThreadState};
-use super::transport::InputRecord;
+use super::transport::{InputRecord, Transport};
 use crate::config::StreamsConfig;
 use crate::error::{Error, Result};
 use crate::task::TaskEnv;
@@ -171,11 +171,20 @@ pub(crate) fn run(
             }
         }
     };
-    if stop.crash.load(Ordering::Relaxed) || result.is_err() {
-        // Simulated crash, or a failure (e.g. a record under the LogAndFail policy, whose
-        // partial effects must not be committed): abandon uncommitted work as a killed process
-        // would; the next owner redoes it from the last commit.
+    if stop.crash.load(Ordering::Relaxed) {
+        // A simulated `kill -9`: nothing is committed or aborted, as for a killed process.
         lock(&state).crashed = true;
+    } else if result.is_err() {
+        // A failure (e.g. a record under the LogAndFail policy, whose partial effects must not
+        // be committed): abandon uncommitted work; the next owner redoes it from the last
+        // commit. The open transaction is aborted now rather than left to its timeout, so the
+        // last stable offset of every partition it wrote moves on at once (a restore reads up
+        // to it, and readers of the outputs wait for it).
+        let mut s = lock(&state);
+        s.crashed = true;
+        if let Err(e) = s.transport_mut().abort() {
+            tracing::warn!(thread = %s.name, error = %e, "failed to abort the failed thread's transaction; the broker aborts it at its timeout");
+        }
     } else {
         let mut s = lock(&state);
         if let Err(e) = s.commit(&consumer) {

@@ -8,8 +8,14 @@ pub(crate) type ApplyRecord<'a> = dyn FnMut(i64, &[u8], Option<&[u8]>) -> Result
 
 /// Reads topic partitions directly (no group), at the isolation level of the processing guarantee.
 pub(crate) trait PartitionReader: Send + Sync {
-    /// Low and high watermark (next offset to be written) of `topic`/`partition`.
+    /// Low and high watermark (next offset to be written) of `topic`/`partition`. Under
+    /// exactly-once the high one is the last stable offset: records of a still open
+    /// transaction, and all after them, are not readable yet.
     fn watermarks(&self, topic: &str, partition: i32) -> Result<(i64, i64)>;
+
+    /// Where the log of `topic`/`partition` ends, open transactions included (the high
+    /// watermark a `read_uncommitted` reader sees).
+    fn log_end(&self, topic: &str, partition: i32) -> Result<i64>;
 
     /// How many partitions `topic` has.
     fn partitions(&self, topic: &str) -> Result<i32>;

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use super::TaskEnv;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::state::{ChangelogPartition, Store};
 
 /// Records applied per RocksDB write batch while restoring.
@@ -28,6 +28,64 @@ pub(crate) enum Mode {
     Standby,
 }
 
+/// How long a restore waits for an open transaction that holds the changelog's last stable
+/// offset at or below the local checkpoint (a crashed producer's, until the broker aborts it
+/// at its `transaction.timeout.ms`) before giving up with an error — never a wipe.
+const OPEN_TRANSACTION_WAIT: Duration = Duration::from_secs(60);
+
+/// The changelog's low watermark and readable end. Under exactly-once the end is the last
+/// stable offset; a checkpoint at or past it but inside the log means another producer's
+/// transaction is still open below records this store already applied (its own later
+/// commits), not that the store is foreign: wait for the transaction to end rather than
+/// judging the store corrupt and rebuilding it without its own committed tail.
+fn readable_range(
+    env: &TaskEnv,
+    name: &str,
+    changelog: &ChangelogPartition,
+    checkpoint: Option<i64>,
+) -> Result<(i64, i64)> {
+    let (topic, partition) = (changelog.topic.as_str(), changelog.partition);
+    let context = || format!("failed to restore store `{name}`");
+    let began = Instant::now();
+    let mut logged = false;
+    loop {
+        let (low, high) = env
+            .reader
+            .watermarks(topic, partition)
+            .map_err(|e| e.context(context()))?;
+        let Some(offset) = checkpoint.filter(|offset| *offset >= high) else {
+            return Ok((low, high));
+        };
+        let end = env.reader.log_end(topic, partition).map_err(|e| e.context(context()))?;
+        if offset >= end {
+            // Past the end of the log itself: the store does not belong to this changelog.
+            return Ok((low, high));
+        }
+        if began.elapsed() > OPEN_TRANSACTION_WAIT {
+            return Err(Error::new(
+                ErrorKind::Kafka,
+                format!(
+                    "{}: an open transaction has held the last stable offset of `{topic}` partition                      {partition} at {high}, below the local checkpoint {offset}, for {OPEN_TRANSACTION_WAIT:?};                      the store is kept",
+                    context()
+                ),
+            ));
+        }
+        if !logged {
+            logged = true;
+            tracing::info!(
+                store = name,
+                changelog = topic,
+                partition,
+                checkpoint = offset,
+                stable = high,
+                end,
+                "waiting for an open transaction on the changelog to end"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Brings `store` up to the end of its changelog partition, starting after the offset the store
 /// already reflects (or from the beginning for a new or rebuilt store). `None` if the local
 /// checkpoint does not fit the changelog (recreated, truncated, or compacted away past it): the
@@ -39,11 +97,8 @@ pub(crate) fn replay(
     mode: Mode,
 ) -> Result<Option<Restored>> {
     let (topic, partition) = (changelog.topic.as_str(), changelog.partition);
-    let (low, high) = env
-        .reader
-        .watermarks(topic, partition)
-        .map_err(|e| e.context(format!("failed to restore store `{}`", store.name())))?;
     let checkpoint = store.changelog_offset();
+    let (low, high) = readable_range(env, store.name(), changelog, checkpoint)?;
     if let Some(offset) = checkpoint
         && (offset >= high || offset + 1 < low)
     {

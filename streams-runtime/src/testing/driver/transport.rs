@@ -218,7 +218,15 @@ pub(crate) struct MemoryReader {
 
 impl PartitionReader for MemoryReader {
     fn watermarks(&self, topic: &str, partition: i32) -> Result<(i64, i64)> {
-        Ok((0, lock(&self.log).high_watermark(topic, partition)?))
+        let log = lock(&self.log);
+        Ok((
+            log.low_watermark(topic, partition)?,
+            log.high_watermark(topic, partition)?,
+        ))
+    }
+
+    fn log_end(&self, topic: &str, partition: i32) -> Result<i64> {
+        lock(&self.log).high_watermark(topic, partition)
     }
 
     fn partitions(&self, topic: &str) -> Result<i32> {
