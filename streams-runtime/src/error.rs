@@ -20,6 +20,10 @@ pub enum ErrorKind {
     Kafka,
     /// A state store failed to open, read, write or restore.
     State,
+    /// Kafka refused a record for good (too large, invalid): sending it again cannot help. A
+    /// sink record so refused goes through the topology's processing-error policy; a changelog
+    /// record stops the stream thread.
+    Rejected,
     /// A state store is held by another handle (a stream thread giving its task up, a standby, a
     /// query, another process): it is live and left as it is; the open is retried later.
     Locked,

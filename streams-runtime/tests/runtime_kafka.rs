@@ -658,3 +658,98 @@ async fn a_restore_waits_for_an_open_transaction_below_its_checkpoint() {
     assert_eq!(store, expected_counts(&all), "the store kept its own committed updates");
     assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&all));
 }
+
+/// The producer's `message.max.bytes`, small so that a few KiB is "too large".
+const SMALL_MESSAGE_MAX: &str = "10000";
+
+/// An output Kafka refuses for good (larger than `message.max.bytes`) goes through the
+/// processing-error policy — by default logged and skipped — and the other records flow on,
+/// each output once. Before, the refusal was handled like a failed commit: roll back, redo,
+/// fail again, forever (and at-least-once re-sent the other outputs every round). Apache Kafka:
+/// the refusal is librdkafka's against a real producer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_kafka_refuses_is_skipped_by_the_error_policy_not_redone() {
+    use streams_runtime::codec::{Json, Utf8};
+    use streams_runtime::topology::{Consumed, StreamsBuilder};
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let builder = StreamsBuilder::new();
+    builder
+        .stream_with(INPUT, Consumed::new(Utf8, Json))
+        .map_values(|click: Click| {
+            if click.user_id == "huge" {
+                "x".repeat(50_000)
+            } else {
+                click.user_id
+            }
+        })
+        .to_with(OUTPUT, Utf8, Utf8);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = StreamsConfig::builder("refused")
+        .state_dir(dir.path())
+        .commit_interval(Duration::from_millis(200))
+        .kafka_property("producer.message.max.bytes", SMALL_MESSAGE_MAX)
+        .build()
+        .expect("config");
+    let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
+        .await
+        .expect("start");
+    let huge = Click {
+        user_id: "huge".to_owned(),
+        timestamp_ms: START_MS,
+    };
+    let input: Vec<Click> = clicks(0, 30).into_iter().chain([huge]).chain(clicks(30, 30)).collect();
+    produce_clicks(&cluster, INPUT, &input).await;
+    run_until_processed_and_committed(&streams, input.len() as u64).await;
+    // A few more commits: a livelocked thread would keep re-sending.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let output = read_all(&cluster, OUTPUT).await;
+    assert_eq!(output.len(), 60, "every other output once, the refused one not at all");
+    assert!(output.iter().all(|(_, v)| v.as_ref().is_some_and(|v| v.len() < 100)));
+    assert_eq!(streams.metrics().records_skipped, 1);
+    assert!(!streams.is_stopped());
+    streams.close().await.expect("close");
+}
+
+/// A store value Kafka refuses for good (its changelog record is larger than
+/// `message.max.bytes`) stops the stream thread with an error naming the changelog, instead of
+/// redoing the commit forever. Kafka Streams fails the thread the same way by default. Apache
+/// Kafka, as above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_value_kafka_refuses_stops_the_thread_clearly() {
+    use streams_runtime::codec::{Json, Utf8};
+    use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder};
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let builder = StreamsBuilder::new();
+    // Every click adds 1 KB to its user's aggregate: after ten, the value no longer fits.
+    builder
+        .stream_with(INPUT, Consumed::new(Utf8, Json))
+        .group_by_key()
+        .aggregate(
+            String::new,
+            |_, _: Click, list: String| list + &"x".repeat(1_000),
+            Materialized::named("lists"),
+        )
+        .to_stream()
+        .map_values(|list: String| list.len() as u64)
+        .to_with(OUTPUT, Utf8, Json);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = StreamsConfig::builder("too-large")
+        .state_dir(dir.path())
+        .commit_interval(Duration::from_millis(200))
+        .kafka_property("producer.message.max.bytes", SMALL_MESSAGE_MAX)
+        .build()
+        .expect("config");
+    let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
+        .await
+        .expect("start");
+    produce_clicks(&cluster, INPUT, &clicks(0, 7 * 20)).await;
+    wait_for("the thread stops", Duration::from_secs(60), || streams.is_stopped()).await;
+    let failed = streams.close().await.expect_err("the thread failed");
+    let message = failed.to_string();
+    assert!(
+        message.contains("too-large-lists-changelog") && message.contains("refused"),
+        "{message}"
+    );
+}

@@ -152,6 +152,14 @@ impl Transport for KafkaTransport {
                     record = back;
                     std::thread::sleep(Duration::from_millis(5));
                 }
+                Err((e, _)) if is_permanent_rejection(&e) => {
+                    let size = out.key.len() + out.value.map_or(0, <[u8]>::len);
+                    return Err(Error::new(
+                        ErrorKind::Rejected,
+                        format!("`{}` refused a record of {size} bytes for good", out.topic),
+                    )
+                    .with_source(e));
+                }
                 Err((e, _)) => return Err(Error::kafka(format!("failed to produce to `{}`", out.topic), e)),
             }
         }
@@ -172,7 +180,7 @@ impl Transport for KafkaTransport {
             ProcessingGuarantee::AtLeastOnce => {
                 self.flush()?;
                 if let Some(e) = self.tracker.take_error() {
-                    return Err(Error::kafka("a produced record was not delivered", e));
+                    return Err(undelivered(e));
                 }
                 if offsets.count() > 0 {
                     consumer
@@ -184,6 +192,11 @@ impl Transport for KafkaTransport {
                 self.ensure_transaction()?;
                 // commit_transaction flushes too, but with the same slow polling.
                 self.flush()?;
+                // A record the broker refused for good fails this commit however often it is
+                // redone: say so (the thread stops) instead of retrying it forever.
+                if let Some(e) = self.tracker.take_error() {
+                    return Err(undelivered(e));
+                }
                 if offsets.count() > 0 {
                     let group = consumer.group_metadata().ok_or_else(|| {
                         Error::new(ErrorKind::Kafka, "the consumer has no group metadata to commit with")
@@ -298,6 +311,30 @@ fn create_producer(
             .map_err(|e| Error::kafka("failed to initialise transactions", e))?;
     }
     Ok(producer)
+}
+
+/// Errors no retry can fix, because they are about the record itself: too large for the
+/// client's `message.max.bytes` or the topic's `max.message.bytes`, or invalid.
+fn is_permanent_rejection(error: &KafkaError) -> bool {
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::MessageSizeTooLarge
+                | RDKafkaErrorCode::InvalidMessageSize
+                | RDKafkaErrorCode::InvalidRecord
+                | RDKafkaErrorCode::InvalidTimestamp
+        )
+    )
+}
+
+/// A delivery failure reported after the send: [`ErrorKind::Rejected`] when permanent.
+fn undelivered(error: KafkaError) -> Error {
+    let kind = if is_permanent_rejection(&error) {
+        ErrorKind::Rejected
+    } else {
+        ErrorKind::Kafka
+    };
+    Error::new(kind, "a produced record was not delivered").with_source(error)
 }
 
 /// Fenced or fatal: the producer cannot continue and must be replaced.

@@ -42,19 +42,29 @@ const CACHE_CHECK_INTERVAL: u32 = 256;
 
 pub(crate) type ThreadConsumer = BaseConsumer<RebalanceHandler>;
 
-/// Produces what `task`'s processors forwarded to sinks.
-fn send_outputs<T: Transport>(transport: &mut T, task: &mut Task) -> Result<()> {
+/// Produces what `task`'s processors forwarded to sinks. A record Kafka refuses for good (too
+/// large, invalid) does not stop the others: the first such refusal is returned for the
+/// caller's error policy; any other failure is an error.
+fn send_outputs<T: Transport>(transport: &mut T, task: &mut Task) -> Result<Option<Error>> {
+    let mut rejected = None;
     for out in task.drain_outputs() {
-        transport.send(OutgoingRecord {
+        let sent = transport.send(OutgoingRecord {
             topic: &out.topic,
             partition: None,
             key: &out.key,
             value: out.value.as_deref(),
             timestamp: out.timestamp,
             headers: &out.headers,
-        })?;
+        });
+        match sent {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::Rejected => {
+                rejected.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
     }
-    Ok(())
+    Ok(rejected)
 }
 
 pub(crate) struct ThreadState<T: Transport> {
@@ -170,7 +180,17 @@ impl<T: Transport> ThreadState<T> {
         self.env
             .metrics
             .record_late_drops(task.dropped_late_records() - dropped_before);
-        send_outputs(&mut self.transport, task)?;
+        if let Some(rejected) = send_outputs(&mut self.transport, task)? {
+            // An output too large or invalid for Kafka: the input record is handled by the
+            // topology's processing-error policy (skipped, dead-lettered, or the thread stops),
+            // never redone forever.
+            if task.refused_output(&record, rejected)? == Outcome::Skipped {
+                self.env.metrics.record_skipped();
+            }
+            if let Some(e) = send_outputs(&mut self.transport, task)? {
+                tracing::warn!(thread = %self.name, task = %id, error = %e, "the dead-letter record was refused too; skipped");
+            }
+        }
         self.records_since_check += 1;
         Ok(())
     }
@@ -187,7 +207,7 @@ impl<T: Transport> ThreadState<T> {
         let mut result = Ok(());
         for task in self.tasks.values_mut() {
             let punctuated = task.punctuate(crate::processor::PunctuationType::WallClockTime, now);
-            let sent = send_outputs(&mut self.transport, task);
+            let sent = send_outputs(&mut self.transport, task).and_then(|rejected| rejected.map_or(Ok(()), Err));
             match punctuated.and(sent) {
                 Err(e) if e.kind() == ErrorKind::Kafka => {
                     result = Err(e);
@@ -237,6 +257,22 @@ impl<T: Transport> ThreadState<T> {
                 self.env.metrics.record_commit(started.elapsed());
                 self.purge_repartition_topics();
                 Ok(())
+            }
+            Err(e) if e.kind() == ErrorKind::Rejected => {
+                // A changelog record (a store value too large) or a delivered-then-refused output
+                // that Kafka refuses for good: redoing the commit would fail the same way
+                // forever. Roll back and stop the thread, saying which record.
+                self.env.metrics.record_aborted_commit();
+                if let Err(abort) = self.transport.abort() {
+                    tracing::warn!(thread = %self.name, error = %abort, "failed to abort the transaction");
+                }
+                for task in self.tasks.values_mut() {
+                    task.roll_back();
+                }
+                let e = e.context("a record Kafka refuses for good cannot be committed");
+                tracing::error!(thread = %self.name, error = %e, "stopping the stream thread");
+                self.fail(Error::new(ErrorKind::State, e.to_string()));
+                Err(e)
             }
             Err(e) => {
                 self.env.metrics.record_aborted_commit();

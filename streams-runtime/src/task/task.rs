@@ -158,6 +158,12 @@ impl Task {
         }
     }
 
+    /// An output of `record` that Kafka refused for good (too large, invalid): the input record
+    /// is handled by the topology's processing-error policy, as if processing it had failed.
+    pub(crate) fn refused_output(&mut self, record: &InputRecord<'_>, error: Error) -> Result<Outcome> {
+        self.bad_record(record, error)
+    }
+
     /// A record that did not decode or failed in user code, handled by the topology's policy.
     fn bad_record(&mut self, record: &InputRecord<'_>, error: Error) -> Result<Outcome> {
         let (topic, partition, offset) = (record.topic, record.partition, record.offset);
