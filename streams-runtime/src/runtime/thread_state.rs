@@ -494,8 +494,18 @@ impl<T: Transport> ThreadState<T> {
         wanted.sort();
         wanted.dedup();
         for id in &wanted {
-            if let Some(task) = self.suspended.remove(id) {
-                self.tasks.insert(*id, task);
+            if let Some(mut task) = self.suspended.remove(id) {
+                match task.catch_up(&self.env) {
+                    Ok(true) => {
+                        self.tasks.insert(*id, task);
+                    }
+                    // Its state no longer fits its changelog: reopened (rebuilt) below.
+                    Ok(false) => task.close(&self.env),
+                    Err(e) => {
+                        tracing::warn!(thread = %self.name, task = %id, error = %e, "could not check a reused task against its changelog; reusing it as it is");
+                        self.tasks.insert(*id, task);
+                    }
+                }
             }
         }
         // Closed first: their store locks are released before any new task opens.

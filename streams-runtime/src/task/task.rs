@@ -158,6 +158,35 @@ impl Task {
         }
     }
 
+    /// Brings the stores of a task being reused (suspended at a revoke, handed back at the next
+    /// assignment) up to their changelogs' ends. Normally nothing moved: the thread committed at
+    /// the revoke, and the changelog ends at its own last write (under exactly-once, plus that
+    /// commit's marker, which costs one short read to step over). If another instance owned the
+    /// task in between (this member dropped out of the group without being told), its
+    /// changelog writes are replayed here, so the task does not resume from stale state.
+    /// `false`: a store no longer fits its changelog and the task must be reopened (rebuilt).
+    pub(crate) fn catch_up(&mut self, env: &TaskEnv) -> Result<bool> {
+        for (name, shared) in &self.stores {
+            let mut store = Store::lock(shared);
+            let Some(changelog) = store.changelog().cloned() else {
+                continue;
+            };
+            let (_, end) = env.reader.watermarks(&changelog.topic, changelog.partition)?;
+            if end <= store.changelog_offset().map_or(0, |offset| offset + 1) {
+                continue;
+            }
+            // Standby mode: quiet and uncounted, as stepping over our own marker is no restore.
+            match restore::replay(env, &mut store, &changelog, restore::Mode::Standby)? {
+                Some(restored) if restored.records == 0 => {}
+                Some(restored) => {
+                    tracing::warn!(task = %self.id, store = %name, records = restored.records, "a reused task's changelog had moved on (another instance owned it meanwhile); replayed its tail")
+                }
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+
     /// An output of `record` that Kafka refused for good (too large, invalid): the input record
     /// is handled by the topology's processing-error policy, as if processing it had failed.
     pub(crate) fn refused_output(&mut self, record: &InputRecord<'_>, error: Error) -> Result<Outcome> {

@@ -784,3 +784,103 @@ impl Drop for StateDir {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Thread-level scenarios the public driver cannot stage: a second instance on the same log.
+    use super::*;
+    use crate::codec::Utf8;
+    use crate::topology::{Consumed, Materialized, StreamsBuilder};
+
+    /// `in` (user → anything) counted per user into store `counts`.
+    fn counting() -> Topology {
+        let builder = StreamsBuilder::new();
+        builder
+            .stream_with("in", Consumed::new(Utf8, Utf8))
+            .group_by_key()
+            .count(Materialized::named("counts"))
+            .to_stream()
+            .to_with("out", Utf8, Json);
+        builder.build().expect("topology")
+    }
+
+    fn clicks(n: usize) -> Vec<RawRecord> {
+        (0..n)
+            .map(|_| RawRecord {
+                key: Some(b"user".to_vec()),
+                value: Some(b"click".to_vec()),
+                timestamp: None,
+                headers: Vec::new(),
+                partition: Some(0),
+            })
+            .collect()
+    }
+
+    /// This member was revoked, another instance owned the task and counted more, and the task
+    /// is then handed back: the suspended task must not resume from its stale store. Before,
+    /// it was reused as it stood — missing the other instance's counts — and its next change
+    /// overwrote theirs in the changelog. (Kafka Streams closes tasks of a member that dropped
+    /// out; a reused task now also checks its changelog's end and replays what it lacks.)
+    #[test]
+    fn a_task_handed_back_after_another_instance_owned_it_replays_what_that_instance_wrote() {
+        for guarantee in [ProcessingGuarantee::AtLeastOnce, ProcessingGuarantee::ExactlyOnceV2] {
+            let config = StreamsConfig::builder("reuse")
+                .processing_guarantee(guarantee)
+                .build()
+                .expect("config");
+            let driver = TestDriver::builder(counting(), config.clone()).build().expect("driver");
+            let mut core = driver.core();
+            core.append("in", clicks(3)).expect("append");
+            core.run().expect("run");
+            core.commit_and_settle().expect("commit");
+            let log = Arc::clone(&core.log);
+            let inputs = core.instance.as_ref().expect("running").inputs.clone();
+            let revoked = || inputs.iter().map(|(t, p)| (t.as_str(), *p));
+            core.instance.as_mut().expect("running").state.suspend(revoked());
+
+            // Another instance, with its own state directory, owns the task meanwhile.
+            let other_dir = tempfile::tempdir().expect("tempdir");
+            let env = Arc::new(TaskEnv {
+                application_id: core.env.application_id.clone(),
+                process_id: "other".to_owned(),
+                state_dir: other_dir.path().to_owned(),
+                guarantee,
+                rocks: RocksResources::new(config.rocksdb()),
+                client_config: rdkafka::ClientConfig::new(),
+                consumer_config: rdkafka::ClientConfig::new(),
+                producer_config: rdkafka::ClientConfig::new(),
+                registry: Arc::new(RwLock::new(HashMap::new())),
+                metrics: Arc::new(Metrics::default()),
+                reader: Arc::clone(&core.env.reader),
+                clock: Arc::clone(&core.env.clock),
+                globals: HashMap::new(),
+                standbys: std::sync::Mutex::default(),
+            });
+            let transport = MemoryTransport::new(Arc::clone(&log), guarantee, 1_000, 1);
+            let mut other = Instance {
+                state: ThreadState::new("other".to_owned(), env, Arc::clone(&core.topology), &config, transport),
+                consumer: MemoryConsumer::default(),
+                inputs: inputs.clone(),
+            };
+            other.join(&log).expect("the other instance takes the task");
+            core.append("in", clicks(2)).expect("append");
+            while other.process_next(&log).expect("process") {}
+            other.state.commit(&other.consumer).expect("the other instance commits");
+            other.state.close_all();
+
+            // Handed back: one more click.
+            core.instance.as_mut().expect("running").join(&log).expect("assign");
+            core.append("in", clicks(1)).expect("append");
+            core.run().expect("run");
+            core.commit_and_settle().expect("commit");
+            drop(core);
+            let counts: Vec<(String, u64)> = driver
+                .key_value_store::<String, u64>("counts")
+                .expect("store")
+                .into_iter()
+                .flat_map(|(_, store)| store.all().expect("scan"))
+                .collect();
+            assert_eq!(counts, [("user".to_owned(), 6)], "{guarantee:?}");
+        }
+    }
+}
