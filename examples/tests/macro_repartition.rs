@@ -50,6 +50,12 @@ fn a_repartition_declared_with_the_macros() -> streams_runtime::Result<()> {
         popularity::topics::BY_PAGE_REPARTITION,
         "page-popularity-by-page-repartition"
     );
+    // `describe()` names the topics as they are on the broker (not `<application.id>-…`).
+    let described = popularity::describe();
+    assert!(
+        described.contains(popularity::topics::BY_PAGE_REPARTITION) && !described.contains("<application.id>"),
+        "{described}"
+    );
     // No second repartition before the aggregation: the keys are already partitioned.
     assert!(
         !topics.iter().any(|(t, _)| t.contains("views-per-page-repartition")),

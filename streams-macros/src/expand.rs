@@ -712,7 +712,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
         /// The topology's description, in the style of Kafka Streams' `Topology#describe()`.
         pub fn describe() -> ::std::string::String {
             match topology() {
-                ::core::result::Result::Ok(topology) => ::std::string::ToString::to_string(topology.describe()),
+                ::core::result::Result::Ok(topology) => topology.describe_for(APPLICATION_ID),
                 ::core::result::Result::Err(error) => ::std::string::ToString::to_string(&error),
             }
         }

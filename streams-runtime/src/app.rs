@@ -115,7 +115,7 @@ impl App {
                     ));
                 }
             };
-            print!("{text}");
+            print!("{}", crate::topology::with_application_id(&text, self.application_id));
             return Ok(());
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -194,6 +194,11 @@ async fn re_keyed_aggregation_reads_through_the_repartition_topic() {
     let streams = KafkaStreams::start_on(topology, config("rk", dir.path()), cluster.clone())
         .await
         .expect("start");
+    assert!(
+        streams.describe().contains("rk-minute-counts-repartition"),
+        "{}",
+        streams.describe()
+    );
     // Both sub-topologies run: 600 source records, then the same 600 from the repartition topic.
     run_until_processed_and_committed(&streams, 1_200).await;
     streams.close().await.expect("close");

@@ -78,7 +78,7 @@ async fn main() -> streams_runtime::Result<()> {
     println!(
         "[{APPLICATION_ID}] counting clicks from `{INPUT_TOPIC}` per user in 5-minute tumbling windows into store `{STORE}` → `{OUTPUT_TOPIC}` ({guarantee})"
     );
-    print!("{}", app.streams.topology().describe());
+    print!("{}", app.streams.describe());
     if cli.demo_clicks_per_second > 0 {
         println!(
             "[{APPLICATION_ID}] producing {} demo clicks/s for {} users (event time advances 1 s per click, from 2024-01-05T10:00:00Z)",

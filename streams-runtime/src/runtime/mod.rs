@@ -318,6 +318,11 @@ impl KafkaStreams {
         &self.topology
     }
 
+    /// The topology's description with the internal topic names this instance uses.
+    pub fn describe(&self) -> String {
+        self.topology.describe_for(&self.env.application_id)
+    }
+
     /// Current metrics.
     pub fn metrics(&self) -> MetricsSnapshot {
         self.env.metrics.snapshot()

@@ -165,9 +165,17 @@ impl Topology {
         &self.error_policies
     }
 
-    /// A text description in the style of Kafka Streams' `Topology#describe()`.
+    /// A text description in the style of Kafka Streams' `Topology#describe()`. Internal
+    /// topics read `<application.id>-…`: the topology does not know its application yet; see
+    /// [`describe_for`](Self::describe_for).
     pub fn describe(&self) -> &str {
         &self.description
+    }
+
+    /// [`describe`](Self::describe) with the internal topic names as application
+    /// `application_id` creates them on the broker.
+    pub fn describe_for(&self, application_id: &str) -> String {
+        with_application_id(&self.description, application_id)
     }
 
     /// The topology as a Mermaid flowchart (one subgraph per sub-topology), e.g. for Markdown.
@@ -284,4 +292,9 @@ fn describe(graph: &Graph, id_of: &dyn Fn(usize) -> u32) -> String {
         }
     }
     out
+}
+
+/// `text` with the `<application.id>` placeholder of internal topic names resolved.
+pub(crate) fn with_application_id(text: &str, application_id: &str) -> String {
+    text.replace("<application.id>", application_id)
 }
