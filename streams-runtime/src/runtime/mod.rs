@@ -128,6 +128,7 @@ impl KafkaStreams {
             clock: Arc::new(clock::SystemClock),
             globals,
             standbys: Mutex::default(),
+            opening: Mutex::default(),
         });
         let topology = Arc::new(topology);
         let stop = Arc::new(thread::Stop::default());

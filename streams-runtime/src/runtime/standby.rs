@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::thread::{Stop, ThreadStatus};
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::partitioner::murmur2;
 use crate::query::{MemberInfo, Membership};
 use crate::task::{StandbyTask, TaskEnv, TaskId};
@@ -99,30 +99,22 @@ impl StandbyRunner {
         let wanted: BTreeSet<TaskId> = placed_on(&self.env.process_id, &members, tasks, self.replicas)
             .into_iter()
             .collect();
-        // Held for the whole round: a task being promoted waits for its standby's catch-up, and
-        // a task opening here is registered before this lock is free again.
-        let mut standbys = self.env.standbys.lock().unwrap_or_else(|e| e.into_inner());
-        let registered: BTreeSet<(String, i32)> = self
-            .env
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .cloned()
-            .collect();
-        let active: BTreeSet<TaskId> = self
-            .statuses
-            .iter()
-            .flat_map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).tasks.clone())
-            .chain(tasks.iter().copied().filter(|id| {
-                self.topology
-                    .subtopologies
-                    .iter()
-                    .filter(|s| s.id == id.subtopology)
-                    .flat_map(|s| &s.stores)
-                    .any(|spec| registered.contains(&(spec.name.clone(), id.partition)))
-            }))
-            .collect();
+        maintain(&self.env, &self.topology, &self.statuses, tasks, &wanted)
+    }
+}
+
+/// Opens the `wanted` standbys not active here, closes the others, catches them up.
+fn maintain(
+    env: &TaskEnv,
+    topology: &Topology,
+    statuses: &[Arc<Mutex<ThreadStatus>>],
+    tasks: &[TaskId],
+    wanted: &BTreeSet<TaskId>,
+) -> Result<()> {
+    // 1. Under the lock, briefly: close what is no longer wanted, decide what to open.
+    let to_open: Vec<TaskId> = {
+        let mut standbys = env.standbys.lock().unwrap_or_else(|e| e.into_inner());
+        let active = active_here(env, topology, statuses, tasks);
         standbys.retain(|id, standby| {
             let keep = wanted.contains(id) && !active.contains(id) && !standby.stale;
             if !keep {
@@ -130,27 +122,189 @@ impl StandbyRunner {
             }
             keep
         });
-        for &id in wanted.difference(&active) {
-            if standbys.contains_key(&id) {
-                continue;
+        wanted
+            .difference(&active)
+            .filter(|id| !standbys.contains_key(id))
+            .copied()
+            .collect()
+    };
+    // 2. Without it: a new standby's first restore can take minutes, and meanwhile stream
+    // threads open tasks and the membership heartbeat reads the standbys. A task that
+    // starts opening as active here meanwhile wins: its store lock refuses this open, or
+    // step 3 drops the standby.
+    let mut opened = Vec::new();
+    for id in to_open {
+        let Some(sub) = topology.subtopologies.iter().find(|s| s.id == id.subtopology) else {
+            continue;
+        };
+        match StandbyTask::open(env, sub, id.partition) {
+            Ok(standby) => opened.push((id, standby)),
+            Err(e) if e.kind() == ErrorKind::Locked => {
+                tracing::debug!(task = %id, "standby not opened: the task's stores are in use here");
             }
-            let Some(sub) = self.topology.subtopologies.iter().find(|s| s.id == id.subtopology) else {
-                continue;
-            };
-            let standby = StandbyTask::open(&self.env, sub, id.partition)?;
+            Err(e) => return Err(e),
+        }
+    }
+    // 3. Under the lock again: keep them unless their task became active here; catch up
+    // (half a second of changelog writes).
+    let mut standbys = env.standbys.lock().unwrap_or_else(|e| e.into_inner());
+    let active = active_here(env, topology, statuses, tasks);
+    for (id, standby) in opened {
+        if active.contains(&id) {
+            tracing::debug!(task = %id, "standby dropped: its task became active here");
+        } else {
             tracing::info!(task = %id, "standby opened");
             standbys.insert(id, standby);
         }
-        for standby in standbys.values_mut() {
-            standby.catch_up(&self.env)?;
-        }
-        Ok(())
     }
+    for standby in standbys.values_mut() {
+        standby.catch_up(env)?;
+    }
+    Ok(())
+}
+
+/// Tasks active here, or being opened as active (call with `env.standbys` locked).
+fn active_here(
+    env: &TaskEnv,
+    topology: &Topology,
+    statuses: &[Arc<Mutex<ThreadStatus>>],
+    tasks: &[TaskId],
+) -> BTreeSet<TaskId> {
+    let registered: BTreeSet<(String, i32)> = env
+        .registry
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .keys()
+        .cloned()
+        .collect();
+    let opening = env.opening.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    statuses
+        .iter()
+        .flat_map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).tasks.clone())
+        .chain(opening)
+        .chain(tasks.iter().copied().filter(|id| {
+            topology
+                .subtopologies
+                .iter()
+                .filter(|s| s.id == id.subtopology)
+                .flat_map(|s| &s.stores)
+                .any(|spec| registered.contains(&(spec.name.clone(), id.partition)))
+        }))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::task::{ApplyRecord, PartitionReader};
+    use std::sync::mpsc::{Receiver, Sender, channel};
+
+    /// A changelog of one record whose read blocks until the test lets it go: a restore that
+    /// takes as long as the test wants.
+    struct GatedReader {
+        entered: Mutex<Sender<()>>,
+        release: Mutex<Receiver<()>>,
+    }
+
+    impl PartitionReader for GatedReader {
+        fn watermarks(&self, _: &str, _: i32) -> Result<(i64, i64)> {
+            Ok((0, 1))
+        }
+
+        fn log_end(&self, _: &str, _: i32) -> Result<i64> {
+            Ok(1)
+        }
+
+        fn partitions(&self, _: &str) -> Result<i32> {
+            Ok(1)
+        }
+
+        fn read(&self, _: &str, _: i32, _: i64, _: i64, apply: &mut ApplyRecord<'_>) -> Result<()> {
+            let _ = self.entered.lock().unwrap_or_else(|e| e.into_inner()).send(());
+            let _ = self.release.lock().unwrap_or_else(|e| e.into_inner()).recv();
+            apply(0, b"\"user\"", Some(b"1"))
+        }
+    }
+
+    /// A counting topology (one logged RocksDB store), an environment whose changelog reads
+    /// block until released, the channel saying a read began, and the release.
+    fn gated() -> (Topology, tempfile::TempDir, TaskEnv, Receiver<()>, Sender<()>) {
+        use crate::codec::Utf8;
+        use crate::topology::{Consumed, Materialized, StreamsBuilder};
+        let builder = StreamsBuilder::new();
+        builder
+            .stream_with("in", Consumed::new(Utf8, Utf8))
+            .group_by_key()
+            .count(Materialized::named("counts"));
+        let topology = builder.build().expect("topology");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (entered_tx, entered) = channel();
+        let (release, release_rx) = channel();
+        let env = TaskEnv {
+            application_id: "standby-lock".to_owned(),
+            process_id: "me".to_owned(),
+            state_dir: dir.path().to_owned(),
+            guarantee: crate::config::ProcessingGuarantee::AtLeastOnce,
+            rocks: crate::state::RocksResources::new(&crate::config::RocksDbConfig::default()),
+            client_config: rdkafka::ClientConfig::new(),
+            consumer_config: rdkafka::ClientConfig::new(),
+            producer_config: rdkafka::ClientConfig::new(),
+            registry: Arc::default(),
+            metrics: Arc::default(),
+            reader: Arc::new(GatedReader {
+                entered: Mutex::new(entered_tx),
+                release: Mutex::new(release_rx),
+            }),
+            clock: Arc::new(crate::runtime::clock::ManualClock::new(0)),
+            globals: HashMap::new(),
+            standbys: Mutex::default(),
+            opening: Mutex::default(),
+        };
+        (topology, dir, env, entered, release)
+    }
+
+    const TASK: TaskId = TaskId {
+        subtopology: 0,
+        partition: 0,
+    };
+
+    /// A standby's first restore runs without the standbys' lock: stream threads opening tasks
+    /// and the membership heartbeat (which reads the standbys) go on meanwhile. Before, the
+    /// standby thread held it for the whole restore, which can take minutes.
+    #[test]
+    fn a_standby_restores_without_holding_the_standbys_lock() {
+        let (topology, _dir, env, entered, release) = gated();
+        let wanted = BTreeSet::from([TASK]);
+        std::thread::scope(|scope| {
+            let maintained = scope.spawn(|| maintain(&env, &topology, &[], &[TASK], &wanted));
+            entered.recv().expect("the standby's restore started");
+            let free = env.standbys.try_lock().is_ok();
+            release.send(()).expect("release the restore");
+            maintained.join().expect("no panic").expect("standby opened");
+            assert!(free, "the standbys' lock must be free while a standby restores");
+        });
+        assert!(env.standbys.lock().expect("lock").contains_key(&TASK));
+    }
+
+    /// An active task's restore does not hold the standbys' lock either (it held it until its
+    /// stores were registered); it is marked as opening instead, so the standby thread keeps off.
+    #[test]
+    fn an_active_task_restores_without_holding_the_standbys_lock() {
+        let (topology, _dir, env, entered, release) = gated();
+        std::thread::scope(|scope| {
+            let sub = &topology.subtopologies[0];
+            let opened = scope.spawn(|| crate::task::Task::open(&env, sub, 0, topology.error_policies()).map(drop));
+            entered.recv().expect("the task's restore started");
+            let free = env.standbys.try_lock().is_ok();
+            let marked = env.opening.lock().expect("lock").contains(&TASK);
+            let keeps_off = active_here(&env, &topology, &[], &[TASK]).contains(&TASK);
+            release.send(()).expect("release the restore");
+            opened.join().expect("no panic").expect("task opened");
+            assert!(free, "the standbys' lock must be free while a task restores");
+            assert!(marked && keeps_off, "the standby thread must see the task as active");
+        });
+        assert!(env.opening.lock().expect("lock").is_empty());
+    }
 
     fn member(id: &str, active: &[&str]) -> MemberInfo {
         MemberInfo {

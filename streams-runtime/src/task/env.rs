@@ -36,6 +36,9 @@ pub(crate) struct TaskEnv {
     pub(crate) globals: HashMap<String, SharedStore>,
     /// Standby tasks this instance keeps warm (see `runtime::standby`).
     pub(crate) standbys: std::sync::Mutex<HashMap<super::TaskId, super::StandbyTask>>,
+    /// Tasks a stream thread is opening as active here: the standby thread neither opens nor
+    /// keeps a standby of them. Changed only while `standbys` is locked, so the two agree.
+    pub(crate) opening: std::sync::Mutex<std::collections::HashSet<super::TaskId>>,
 }
 
 impl TaskEnv {

@@ -60,12 +60,10 @@ impl Task {
         let _span = tracing::info_span!("task", task = %id).entered();
         // A standby of this task on this instance hands its stores over (closing them first:
         // RocksDB allows one opener); they are warm, so only the changelog tail is restored.
-        // Held until the stores are registered: the standby thread never opens them meanwhile.
-        let mut standbys = env.standbys.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(standby) = standbys.remove(&id) {
-            tracing::info!(task = %id, "promoting the local standby");
-            drop(standby);
-        }
+        // Marked as opening until its stores are registered, so the standby thread keeps off
+        // them — without holding the standbys' lock through the restore, which would stall the
+        // standby thread and the membership heartbeat (it reads the standbys) meanwhile.
+        let _opening = OpeningMark::new(env, id);
         let mut stores = Vec::new();
         let mut restored = Restored::default();
         for spec in &sub.stores {
@@ -95,7 +93,6 @@ impl Task {
                 registry.insert((name.clone(), partition), SharedStore::clone(store));
             }
         }
-        drop(standbys);
         Ok(Self {
             id,
             ctx: TaskContext::new(id, Arc::clone(&env.clock)),
@@ -358,6 +355,37 @@ impl Task {
                 registry.remove(&key);
             }
         }
+    }
+}
+
+/// Task `id` being opened as active: its standby (if any) is promoted, and the standby thread
+/// leaves the task alone until the mark is dropped (the stores are registered, or the open
+/// failed).
+struct OpeningMark<'a> {
+    env: &'a TaskEnv,
+    id: TaskId,
+}
+
+impl<'a> OpeningMark<'a> {
+    fn new(env: &'a TaskEnv, id: TaskId) -> Self {
+        let mut standbys = env.standbys.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(standby) = standbys.remove(&id) {
+            tracing::info!(task = %id, "promoting the local standby");
+            drop(standby);
+        }
+        env.opening.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
+        Self { env, id }
+    }
+}
+
+impl Drop for OpeningMark<'_> {
+    fn drop(&mut self) {
+        let _standbys = self.env.standbys.lock().unwrap_or_else(|e| e.into_inner());
+        self.env
+            .opening
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
     }
 }
 

@@ -182,6 +182,7 @@ impl TestDriverBuilder {
             clock: Arc::clone(&clock) as Arc<dyn Clock>,
             globals: crate::runtime::global::stores(&self.topology, &crate::runtime::global::GlobalStorage::Memory)?,
             standbys: std::sync::Mutex::default(),
+            opening: std::sync::Mutex::default(),
         });
         let mut core = Core {
             topology: Arc::new(self.topology),
@@ -855,6 +856,7 @@ mod tests {
                 clock: Arc::clone(&core.env.clock),
                 globals: HashMap::new(),
                 standbys: std::sync::Mutex::default(),
+                opening: std::sync::Mutex::default(),
             });
             let transport = MemoryTransport::new(Arc::clone(&log), guarantee, 1_000, 1);
             let mut other = Instance {
