@@ -59,7 +59,12 @@ impl KafkaPartitionReader {
         config
             .set("group.id", format!("{application_id}-restore"))
             .set("enable.auto.commit", "false")
-            .set("enable.partition.eof", "false");
+            .set("enable.partition.eof", "false")
+            // A read starting below the log start (records deleted after the watermarks were
+            // read) resumes at the first record still there. librdkafka's default, `latest`,
+            // jumped to the end: the restore applied nothing and still recorded the end as
+            // reached, silently dropping the whole tail.
+            .set("auto.offset.reset", "earliest");
         let mut uncommitted_config = config.clone();
         uncommitted_config.set("isolation.level", "read_uncommitted");
         guarantee.set_isolation(&mut config);
@@ -172,5 +177,57 @@ impl PartitionReader for KafkaPartitionReader {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+    use super::*;
+
+    /// A restore read that starts below the log start (the records were deleted after the
+    /// watermarks were read) applies what is left, from the first record still there. Before,
+    /// librdkafka's default offset reset jumped to the end: nothing was applied and the restore
+    /// still counted the tail as reached. Apache Kafka, because log start offsets (DeleteRecords)
+    /// and the offset reset are the broker's and librdkafka's.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_from_below_the_log_start_resumes_at_the_first_record_left() {
+        let broker = crate::testing::TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
+        broker.create_topic("log", 1).await.expect("topic");
+        let cluster = broker.cluster();
+        let producer: BaseProducer = cluster.client_config().create().expect("producer");
+        for i in 0..10 {
+            let key = format!("k{i}");
+            producer
+                .send(BaseRecord::to("log").key(&key).payload("v").partition(0))
+                .map_err(|(e, _)| e)
+                .expect("send");
+        }
+        producer.flush(Duration::from_secs(10)).expect("flush");
+        let admin: AdminClient<DefaultClientContext> = cluster.client_config().create().expect("admin");
+        let mut below = TopicPartitionList::new();
+        below.add_partition_offset("log", 0, Offset::Offset(6)).expect("offset");
+        admin
+            .delete_records(&below, &AdminOptions::new())
+            .await
+            .expect("delete records");
+
+        let reader = KafkaPartitionReader::new(&cluster.client_config(), "app", ProcessingGuarantee::AtLeastOnce);
+        let seen = tokio::task::spawn_blocking(move || {
+            let mut seen = Vec::new();
+            reader
+                .read("log", 0, 2, 10, &mut |offset, _, _| {
+                    seen.push(offset);
+                    Ok(())
+                })
+                .map(|()| seen)
+        })
+        .await
+        .expect("reader thread")
+        .expect("read");
+        assert_eq!(seen, [6, 7, 8, 9]);
     }
 }
