@@ -20,6 +20,26 @@ use crate::task::TaskId;
 
 /// Entries not refreshed for this long belong to instances presumed gone.
 const STALE_AFTER: Duration = Duration::from_secs(15);
+/// The most wall-clock skew between two instances tolerated: an entry whose own timestamp is
+/// older than this (plus `STALE_AFTER`) is a long-gone instance's, read back from history.
+const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+/// An entry and when this instance last received it (its own monotonic clock).
+#[derive(Clone, Debug)]
+struct Heard {
+    info: MemberInfo,
+    at: Instant,
+}
+
+/// Whether an entry received at `received` and stamped `updated_ms` by its publisher is still
+/// fresh. Judged on this instance's clock: a publisher whose wall clock runs behind (by less
+/// than `MAX_CLOCK_SKEW`) stays visible, where comparing its stamp with our clock made it
+/// vanish (503s, standby churn) once the skew passed 15 s. The stamp only rules out entries of
+/// instances gone long before this one started, read back from the compacted topic.
+fn is_fresh(received: Instant, updated_ms: i64, now: Instant, now_ms: i64) -> bool {
+    now.duration_since(received) < STALE_AFTER
+        && now_ms - updated_ms < i64::try_from((STALE_AFTER + MAX_CLOCK_SKEW).as_millis()).unwrap_or(i64::MAX)
+}
 const HEARTBEAT: Duration = Duration::from_secs(3);
 const CHECK: Duration = Duration::from_millis(200);
 
@@ -50,7 +70,7 @@ pub(crate) type SelfInfo = Box<dyn Fn() -> MemberInfo + Send + Sync>;
 /// The membership view of one instance, kept current by a background thread.
 pub(crate) struct Membership {
     process_id: String,
-    members: Arc<RwLock<HashMap<String, MemberInfo>>>,
+    members: Arc<RwLock<HashMap<String, Heard>>>,
     stop: Arc<AtomicBool>,
     leave: Arc<AtomicBool>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
@@ -116,14 +136,14 @@ impl Membership {
 
     /// Every instance with a fresh entry (this one included), by process id.
     pub(crate) fn members(&self) -> Vec<MemberInfo> {
-        let now = now_ms();
+        let (now, now_ms) = (Instant::now(), now_ms());
         let mut out: Vec<MemberInfo> = self
             .members
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .values()
-            .filter(|m| now - m.updated_ms < STALE_AFTER.as_millis() as i64)
-            .cloned()
+            .filter(|heard| is_fresh(heard.at, heard.info.updated_ms, now, now_ms))
+            .map(|heard| heard.info.clone())
             .collect();
         out.sort_by(|a, b| a.process_id.cmp(&b.process_id));
         out
@@ -161,7 +181,7 @@ fn run(
     process_id: &str,
     producer: &BaseProducer,
     consumer: &BaseConsumer,
-    members: &RwLock<HashMap<String, MemberInfo>>,
+    members: &RwLock<HashMap<String, Heard>>,
     stop: &AtomicBool,
     me: &SelfInfo,
 ) {
@@ -186,10 +206,13 @@ fn run(
                 Err(e) => tracing::warn!(error = %e, "failed to encode membership"),
             }
             // Our own view is current at once, even before the topic round trip.
-            members
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(process_id.to_owned(), info.clone());
+            members.write().unwrap_or_else(|e| e.into_inner()).insert(
+                process_id.to_owned(),
+                Heard {
+                    info: info.clone(),
+                    at: Instant::now(),
+                },
+            );
             published = Some((info, Instant::now()));
         }
         producer.poll(Duration::ZERO);
@@ -203,7 +226,13 @@ fn run(
                     let mut members = members.write().unwrap_or_else(|e| e.into_inner());
                     match message.payload().map(serde_json::from_slice::<MemberInfo>) {
                         Some(Ok(info)) => {
-                            members.insert(key.to_owned(), info);
+                            members.insert(
+                                key.to_owned(),
+                                Heard {
+                                    info,
+                                    at: Instant::now(),
+                                },
+                            );
                         }
                         Some(Err(e)) => tracing::debug!(error = %e, "ignoring an unreadable membership entry"),
                         None => {
@@ -222,4 +251,23 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn freshness_is_judged_on_this_instances_clock() {
+        let now = Instant::now();
+        let now_ms = 1_800_000_000_000;
+        let ago = |secs| now.checked_sub(Duration::from_secs(secs)).expect("uptime");
+        // A publisher whose wall clock runs 60 s behind, heard from a second ago: fresh (its
+        // stamp alone made it look a minute old, and it was dropped).
+        assert!(is_fresh(ago(1), now_ms - 61_000, now, now_ms));
+        // Not heard from for longer than the staleness timeout: gone, whatever its stamp says.
+        assert!(!is_fresh(ago(16), now_ms, now, now_ms));
+        // Read back from the topic's history at start-up, published an hour ago: gone at once.
+        assert!(!is_fresh(now, now_ms - 3_600_000, now, now_ms));
+    }
 }
