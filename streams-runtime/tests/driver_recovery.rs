@@ -47,6 +47,14 @@ fn windowed() -> Topology {
     click_count_topology(INPUT, OUTPUT, STORE)
 }
 
+/// The windowed count on a driver with three partitions per topic, configured by `config`.
+fn windowed_on_three_partitions(config: streams_runtime::config::StreamsConfig) -> TestDriver {
+    TestDriver::builder(windowed(), config)
+        .partitions(3)
+        .build()
+        .expect("driver")
+}
+
 fn repartitioned() -> Topology {
     per_minute_topology(INPUT, OUTPUT, STORE)
 }
@@ -209,10 +217,7 @@ fn a_full_record_cache_forces_a_commit() {
         .cache_max_bytes_buffering(0)
         .build()
         .expect("config");
-    let driver = TestDriver::builder(windowed(), config)
-        .partitions(3)
-        .build()
-        .expect("driver");
+    let driver = windowed_on_three_partitions(config);
     // Without the wall clock moving, uncommitted state beyond the (64 KiB floor of the) cache
     // makes the runtime commit on its own.
     let many_users: Vec<Click> = (0..10_000)
@@ -303,10 +308,7 @@ fn a_full_disk_after_the_broker_commit_redoes_nothing() {
         .state_dir(disk.path().join("state"))
         .build()
         .expect("config");
-    let driver = TestDriver::builder(windowed(), config)
-        .partitions(3)
-        .build()
-        .expect("driver");
+    let driver = windowed_on_three_partitions(config);
     // The second batch spans many windows: thousands of store updates, more than the free room
     // in the last page of each store's write-ahead log.
     let batches = [clicks(0, 400), clicks(400, 20_000), clicks(20_400, 300)];
@@ -334,7 +336,7 @@ fn a_full_disk_after_the_broker_commit_redoes_nothing() {
     disk.free();
     pipe_clicks(&driver, INPUT, &batches[2]);
     commit_all(&driver);
-    let reference = driver_for(windowed(), "reference");
+    let reference = common::driver(windowed(), "reference", ExactlyOnceV2);
     for batch in &batches {
         pipe_clicks(&reference, INPUT, batch);
         commit_all(&reference);
@@ -344,8 +346,4 @@ fn a_full_disk_after_the_broker_commit_redoes_nothing() {
         count_output(&reference, OUTPUT).read_records().expect("read")
     );
     assert_eq!(window_store(&driver), window_store(&reference));
-}
-
-fn driver_for(topology: Topology, app: &str) -> TestDriver {
-    driver(topology, app, ExactlyOnceV2)
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::*;
 use streams_runtime::KafkaStreams;
 use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::testing::TestBroker;
+use streams_runtime::testing::{PartitionOffsets, TestBroker, partition_offsets};
 
 const INPUT: &str = "clicks";
 const OUTPUT: &str = "counts";
@@ -255,9 +255,9 @@ async fn consumed_repartition_records_are_deleted_from_the_broker() {
         // Every repartition record was consumed: at the next purge the log starts at the end
         // (under exactly-once, only the last commit marker is left).
         wait_for("the repartition topic purged", Duration::from_secs(30), || {
-            watermarks(&cluster, topic)
+            offsets(&cluster, topic)
                 .iter()
-                .all(|(low, high)| *high - *low <= i64::from(guarantee == ProcessingGuarantee::ExactlyOnceV2))
+                .all(|o| o.high - o.low <= i64::from(guarantee == ProcessingGuarantee::ExactlyOnceV2))
         })
         .await;
         streams.close().await.expect("close");
@@ -272,22 +272,14 @@ async fn consumed_repartition_records_are_deleted_from_the_broker() {
         );
     }
     assert!(
-        watermarks(&cluster, INPUT).iter().all(|(low, _)| *low == 0),
+        offsets(&cluster, INPUT).iter().all(|o| o.low == 0),
         "a user topic is never purged"
     );
 }
 
-/// (low, high) watermarks of the three partitions of `topic`.
-fn watermarks(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str) -> Vec<(i64, i64)> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    let consumer: BaseConsumer = cluster.client_config().create().expect("consumer");
-    (0..3)
-        .map(|p| {
-            consumer
-                .fetch_watermarks(topic, p, Duration::from_secs(10))
-                .expect("watermarks")
-        })
-        .collect()
+/// The offsets of every partition of `topic`, as the broker reports them.
+fn offsets(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str) -> Vec<PartitionOffsets> {
+    partition_offsets(cluster, topic).expect("partition offsets")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -484,31 +476,6 @@ async fn a_task_whose_store_is_still_held_waits_for_it_and_loses_nothing() {
     a.close().await.expect("close a: no thread failed");
 }
 
-/// (last stable offset, high watermark) of each of the three partitions of `topic`: they differ
-/// while a transaction that wrote there is undecided.
-fn stable_and_high(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str) -> Vec<(i64, i64)> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    let at = |isolation: &str| -> BaseConsumer {
-        cluster
-            .client_config()
-            .set("isolation.level", isolation)
-            .create()
-            .expect("consumer")
-    };
-    let (committed, uncommitted) = (at("read_committed"), at("read_uncommitted"));
-    (0..3)
-        .map(|p| {
-            let stable = committed
-                .fetch_watermarks(topic, p, Duration::from_secs(10))
-                .expect("watermarks");
-            let high = uncommitted
-                .fetch_watermarks(topic, p, Duration::from_secs(10))
-                .expect("watermarks");
-            (stable.1, high.1)
-        })
-        .collect()
-}
-
 /// A stream thread that fails (a record under `LogAndFail`) aborts its open transaction at
 /// once, so the outputs' last stable offsets move on and `read_committed` readers (and
 /// restores of its changelogs) are not held up. Before, the transaction stayed open until its
@@ -550,9 +517,7 @@ async fn a_failed_thread_aborts_its_open_transaction_at_once() {
     .await;
     produce_clicks(&cluster, INPUT, &clicks(0, 30)).await;
     wait_for("outputs in an open transaction", Duration::from_secs(30), || {
-        stable_and_high(&cluster, OUTPUT)
-            .iter()
-            .any(|(stable, high)| stable < high)
+        offsets(&cluster, OUTPUT).iter().any(|o| o.stable < o.high)
     })
     .await;
 
@@ -568,9 +533,7 @@ async fn a_failed_thread_aborts_its_open_transaction_at_once() {
     )
     .await;
     wait_for("the transaction aborted", Duration::from_secs(5), || {
-        stable_and_high(&cluster, OUTPUT)
-            .iter()
-            .all(|(stable, high)| stable == high)
+        offsets(&cluster, OUTPUT).iter().all(|o| o.stable == o.high)
     })
     .await;
     assert!(
@@ -646,9 +609,9 @@ async fn a_restore_waits_for_an_open_transaction_below_its_checkpoint() {
     // Its own commits after the open transaction: the checkpoint passes the stable offset.
     run(batches[1].clone()).await;
     assert!(
-        stable_and_high(&cluster, "lso-click-counts-changelog")
+        offsets(&cluster, "lso-click-counts-changelog")
             .iter()
-            .all(|(stable, high)| stable < high),
+            .all(|o| o.stable < o.high),
         "the zombie's transaction holds every changelog partition"
     );
 
@@ -664,8 +627,24 @@ async fn a_restore_waits_for_an_open_transaction_below_its_checkpoint() {
     assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&all));
 }
 
-/// The producer's `message.max.bytes`, small so that a few KiB is "too large".
-const SMALL_MESSAGE_MAX: &str = "10000";
+/// Starts `builder`'s topology as `app` (commits every 200 ms) with the producer's
+/// `message.max.bytes` at 10 000, so that a few KiB is "too large".
+async fn start_with_small_messages(
+    builder: streams_runtime::topology::StreamsBuilder,
+    app: &str,
+    dir: &std::path::Path,
+    cluster: &streams_runtime::kafka::KafkaCluster,
+) -> KafkaStreams {
+    let config = StreamsConfig::builder(app)
+        .state_dir(dir)
+        .commit_interval(Duration::from_millis(200))
+        .kafka_property("producer.message.max.bytes", "10000")
+        .build()
+        .expect("config");
+    KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
+        .await
+        .expect("start")
+}
 
 /// An output Kafka refuses for good (larger than `message.max.bytes`) goes through the
 /// processing-error policy — by default logged and skipped — and the other records flow on,
@@ -690,15 +669,7 @@ async fn an_output_kafka_refuses_is_skipped_by_the_error_policy_not_redone() {
         })
         .to_with(OUTPUT, Utf8, Utf8);
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = StreamsConfig::builder("refused")
-        .state_dir(dir.path())
-        .commit_interval(Duration::from_millis(200))
-        .kafka_property("producer.message.max.bytes", SMALL_MESSAGE_MAX)
-        .build()
-        .expect("config");
-    let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
-        .await
-        .expect("start");
+    let streams = start_with_small_messages(builder, "refused", dir.path(), &cluster).await;
     let huge = Click {
         user_id: "huge".to_owned(),
         timestamp_ms: START_MS,
@@ -740,15 +711,7 @@ async fn a_store_value_kafka_refuses_stops_the_thread_clearly() {
         .map_values(|list: String| list.len() as u64)
         .to_with(OUTPUT, Utf8, Json);
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = StreamsConfig::builder("too-large")
-        .state_dir(dir.path())
-        .commit_interval(Duration::from_millis(200))
-        .kafka_property("producer.message.max.bytes", SMALL_MESSAGE_MAX)
-        .build()
-        .expect("config");
-    let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
-        .await
-        .expect("start");
+    let streams = start_with_small_messages(builder, "too-large", dir.path(), &cluster).await;
     produce_clicks(&cluster, INPUT, &clicks(0, 7 * 20)).await;
     wait_for("the thread stops", Duration::from_secs(60), || streams.is_stopped()).await;
     let failed = streams.close().await.expect_err("the thread failed");

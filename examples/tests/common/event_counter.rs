@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_examples::event_counter::{Event, WINDOW_MS, pipeline};
 use streams_runtime::kafka::{KafkaCluster, TopicSpec};
-use streams_runtime::testing::{read_topic, read_topic_uncommitted};
+use streams_runtime::testing::{partition_offsets, read_topic, read_topic_uncommitted};
 
 /// Partitions of the input and output topics (and so of the repartition and changelog topics).
 pub const PARTITIONS: i32 = 6;
@@ -461,33 +461,27 @@ pub async fn wait_for_final_counts(
 /// stays). Shown when outputs stop short of the oracle, to tell a stuck instance from a stuck
 /// broker.
 pub async fn undecided_transactions(cluster: &KafkaCluster) -> String {
-    let config = cluster.client_config();
+    let cluster = cluster.clone();
     tokio::task::spawn_blocking(move || {
         use rdkafka::consumer::{BaseConsumer, Consumer};
-        let timeout = Duration::from_secs(10);
-        let open = |isolation: &str| -> Option<BaseConsumer> {
-            config.clone().set("isolation.level", isolation).create().ok()
-        };
-        let (Some(committed), Some(uncommitted)) = (open("read_committed"), open("read_uncommitted")) else {
-            return "(could not create the consumers to compare stable offsets)".to_owned();
-        };
-        let Ok(metadata) = uncommitted.fetch_metadata(None, timeout) else {
-            return "(the broker did not answer metadata; stable offsets unknown)".to_owned();
+        let topics: Vec<String> = match cluster
+            .client_config()
+            .create::<BaseConsumer>()
+            .and_then(|c| c.fetch_metadata(None, Duration::from_secs(10)))
+        {
+            Ok(metadata) => metadata.topics().iter().map(|t| t.name().to_owned()).collect(),
+            Err(e) => return format!("(the broker did not answer metadata; stable offsets unknown: {e})"),
         };
         let mut lines = Vec::new();
-        for topic in metadata.topics().iter().filter(|t| !t.name().starts_with("__")) {
-            for partition in topic.partitions() {
-                let high = uncommitted.fetch_watermarks(topic.name(), partition.id(), timeout);
-                let stable = committed.fetch_watermarks(topic.name(), partition.id(), timeout);
-                if let (Ok((_, high)), Ok((_, stable))) = (high, stable)
-                    && stable < high
-                {
-                    lines.push(format!(
-                        "  {}[{}]: stable {stable} < high {high}",
-                        topic.name(),
-                        partition.id()
-                    ));
-                }
+        for topic in topics.iter().filter(|t| !t.starts_with("__")) {
+            match partition_offsets(&cluster, topic) {
+                Ok(offsets) => lines.extend(
+                    offsets
+                        .iter()
+                        .filter(|o| o.stable < o.high)
+                        .map(|o| format!("  {topic}[{}]: stable {} < high {}", o.partition, o.stable, o.high)),
+                ),
+                Err(e) => lines.push(format!("  {topic}: offsets unknown ({e})")),
             }
         }
         if lines.is_empty() {

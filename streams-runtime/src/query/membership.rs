@@ -31,6 +31,15 @@ struct Heard {
     at: Instant,
 }
 
+impl Heard {
+    fn now(info: MemberInfo) -> Self {
+        Self {
+            info,
+            at: Instant::now(),
+        }
+    }
+}
+
 /// Whether an entry received at `received` and stamped `updated_ms` by its publisher is still
 /// fresh. Judged on this instance's clock: a publisher whose wall clock runs behind (by less
 /// than `MAX_CLOCK_SKEW`) stays visible, where comparing its stamp with our clock made it
@@ -206,13 +215,10 @@ fn run(
                 Err(e) => tracing::warn!(error = %e, "failed to encode membership"),
             }
             // Our own view is current at once, even before the topic round trip.
-            members.write().unwrap_or_else(|e| e.into_inner()).insert(
-                process_id.to_owned(),
-                Heard {
-                    info: info.clone(),
-                    at: Instant::now(),
-                },
-            );
+            members
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(process_id.to_owned(), Heard::now(info.clone()));
             published = Some((info, Instant::now()));
         }
         producer.poll(Duration::ZERO);
@@ -226,13 +232,7 @@ fn run(
                     let mut members = members.write().unwrap_or_else(|e| e.into_inner());
                     match message.payload().map(serde_json::from_slice::<MemberInfo>) {
                         Some(Ok(info)) => {
-                            members.insert(
-                                key.to_owned(),
-                                Heard {
-                                    info,
-                                    at: Instant::now(),
-                                },
-                            );
+                            members.insert(key.to_owned(), Heard::now(info));
                         }
                         Some(Err(e)) => tracing::debug!(error = %e, "ignoring an unreadable membership entry"),
                         None => {

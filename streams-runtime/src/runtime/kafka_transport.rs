@@ -170,12 +170,7 @@ impl Transport for KafkaTransport {
     }
 
     fn commit(&mut self, consumer: &ThreadConsumer, positions: &Positions) -> Result<()> {
-        let mut offsets = TopicPartitionList::new();
-        for (topic, partition, offset) in positions {
-            offsets
-                .add_partition_offset(topic, *partition, Offset::Offset(*offset))
-                .map_err(|e| Error::kafka("failed to build the offsets to commit", e))?;
-        }
+        let offsets = offset_list(positions, "commit")?;
         match self.guarantee {
             ProcessingGuarantee::AtLeastOnce => {
                 self.flush()?;
@@ -248,12 +243,7 @@ impl Transport for KafkaTransport {
         if self.purge_unsupported {
             return Ok(());
         }
-        let mut offsets = TopicPartitionList::new();
-        for (topic, partition, offset) in below {
-            offsets
-                .add_partition_offset(topic, *partition, Offset::Offset(*offset))
-                .map_err(|e| Error::kafka("failed to build the offsets to purge below", e))?;
-        }
+        let offsets = offset_list(below, "purge below")?;
         let purger = self.purger()?;
         let deleted = purger.admin.delete_records(&offsets, &AdminOptions::new());
         let answered = purger
@@ -311,6 +301,17 @@ fn create_producer(
             .map_err(|e| Error::kafka("failed to initialise transactions", e))?;
     }
     Ok(producer)
+}
+
+/// `positions` as an rdkafka offset list, for the operation `purpose` (in its error message).
+fn offset_list(positions: &Positions, purpose: &str) -> Result<TopicPartitionList> {
+    let mut offsets = TopicPartitionList::new();
+    for (topic, partition, offset) in positions {
+        offsets
+            .add_partition_offset(topic, *partition, Offset::Offset(*offset))
+            .map_err(|e| Error::kafka(format!("failed to build the offsets to {purpose}"), e))?;
+    }
+    Ok(offsets)
 }
 
 /// Errors no retry can fix, because they are about the record itself: too large for the

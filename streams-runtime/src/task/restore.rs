@@ -47,7 +47,8 @@ fn readable_range(
     let (topic, partition) = (changelog.topic.as_str(), changelog.partition);
     let context = || format!("failed to restore store `{name}`");
     let began = Instant::now();
-    let mut logged = false;
+    // Asked once: the log's end only grows, so a checkpoint inside it stays inside it.
+    let mut inside_log = false;
     loop {
         let (low, high) = env
             .reader
@@ -56,31 +57,33 @@ fn readable_range(
         let Some(offset) = checkpoint.filter(|offset| *offset >= high) else {
             return Ok((low, high));
         };
-        let end = env.reader.log_end(topic, partition).map_err(|e| e.context(context()))?;
-        if offset >= end {
-            // Past the end of the log itself: the store does not belong to this changelog.
-            return Ok((low, high));
-        }
-        if began.elapsed() > OPEN_TRANSACTION_WAIT {
-            return Err(Error::new(
-                ErrorKind::Kafka,
-                format!(
-                    "{}: an open transaction has held the last stable offset of `{topic}` partition                      {partition} at {high}, below the local checkpoint {offset}, for {OPEN_TRANSACTION_WAIT:?};                      the store is kept",
-                    context()
-                ),
-            ));
-        }
-        if !logged {
-            logged = true;
+        if !inside_log {
+            let log_end = env.reader.log_end(topic, partition).map_err(|e| e.context(context()))?;
+            if offset >= log_end {
+                // Past the end of the log itself: the store does not belong to this changelog.
+                return Ok((low, high));
+            }
             tracing::info!(
                 store = name,
                 changelog = topic,
                 partition,
                 checkpoint = offset,
                 stable = high,
-                end,
+                end = log_end,
                 "waiting for an open transaction on the changelog to end"
             );
+            inside_log = true;
+        }
+        if began.elapsed() > OPEN_TRANSACTION_WAIT {
+            return Err(Error::new(
+                ErrorKind::Kafka,
+                format!(
+                    "{}: an open transaction has held the last stable offset of `{topic}` partition \
+                     {partition} at {high}, below the local checkpoint {offset}, for \
+                     {OPEN_TRANSACTION_WAIT:?}; the store is kept",
+                    context()
+                ),
+            ));
         }
         std::thread::sleep(Duration::from_millis(100));
     }

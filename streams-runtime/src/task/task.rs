@@ -157,8 +157,8 @@ impl Task {
 
     /// Brings the stores of a task being reused (suspended at a revoke, handed back at the next
     /// assignment) up to their changelogs' ends. Normally nothing moved: the thread committed at
-    /// the revoke, and the changelog ends at its own last write (under exactly-once, plus that
-    /// commit's marker, which costs one short read to step over). If another instance owned the
+    /// the revoke, and the changelog ends at its own last write (one watermark query per store;
+    /// under exactly-once plus that commit's marker, which costs one short read to step over). If another instance owned the
     /// task in between (this member dropped out of the group without being told), its
     /// changelog writes are replayed here, so the task does not resume from stale state.
     /// `false`: a store no longer fits its changelog and the task must be reopened (rebuilt).
@@ -168,10 +168,6 @@ impl Task {
             let Some(changelog) = store.changelog().cloned() else {
                 continue;
             };
-            let (_, end) = env.reader.watermarks(&changelog.topic, changelog.partition)?;
-            if end <= store.changelog_offset().map_or(0, |offset| offset + 1) {
-                continue;
-            }
             // Standby mode: quiet and uncounted, as stepping over our own marker is no restore.
             match restore::replay(env, &mut store, &changelog, restore::Mode::Standby)? {
                 Some(restored) if restored.records == 0 => {}
@@ -408,7 +404,7 @@ fn applied_positions(stores: &[(String, SharedStore)]) -> HashMap<String, i64> {
 /// Opens one store of task `id` and restores it; a store that cannot be read, or whose checkpoint
 /// does not fit its changelog, is wiped and rebuilt from the changelog — never served as is.
 /// A store whose lock another handle holds is live, not broken: `RocksBackend::open` waits for
-/// it and then fails with `ErrorKind::Io`, which never wipes.
+/// it and then fails with `ErrorKind::Locked`, which never wipes.
 pub(crate) fn open_store(
     env: &TaskEnv,
     spec: &StoreSpec,

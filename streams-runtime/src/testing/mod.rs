@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 pub use driver::{CommitFault, InputTopic, OutputTopic, TestDriver, TestDriverBuilder, TestRecord};
 pub use kafka_broker::KafkaBroker;
-pub use topic_reader::{RawRecord, read_topic, read_topic_uncommitted};
+pub use topic_reader::{PartitionOffsets, RawRecord, partition_offsets, read_topic, read_topic_uncommitted};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::kafka::{EmbeddedCluster, KafkaCluster, TopicSpec};

@@ -41,6 +41,54 @@ pub async fn read_topic_uncommitted(cluster: &KafkaCluster, topic: &str) -> Resu
     read_with_isolation(cluster, topic, "read_uncommitted").await
 }
 
+/// One partition's offsets as the broker reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartitionOffsets {
+    /// The partition.
+    pub partition: i32,
+    /// The log start offset (records below it were deleted).
+    pub low: i64,
+    /// The last stable offset: where `read_committed` readers stop. Below `high` while a
+    /// transaction that wrote to the partition is undecided.
+    pub stable: i64,
+    /// The high watermark: the offset the next record gets.
+    pub high: i64,
+}
+
+/// The offsets of every partition of `topic` (blocking: call it from a blocking context).
+pub fn partition_offsets(cluster: &KafkaCluster, topic: &str) -> Result<Vec<PartitionOffsets>> {
+    const TIMEOUT: Duration = Duration::from_secs(10);
+    let failed = |what: &str| format!("failed to read the offsets of `{topic}` ({what})");
+    let at = |isolation: &str| -> Result<BaseConsumer> {
+        cluster
+            .client_config()
+            .set("isolation.level", isolation)
+            .create()
+            .map_err(|e| Error::kafka(failed("consumer"), e))
+    };
+    let (committed, uncommitted) = (at("read_committed")?, at("read_uncommitted")?);
+    let metadata = uncommitted
+        .fetch_metadata(Some(topic), TIMEOUT)
+        .map_err(|e| Error::kafka(failed("metadata"), e))?;
+    let partitions = metadata.topics().first().map_or(0, |t| t.partitions().len() as i32);
+    (0..partitions)
+        .map(|partition| {
+            let (low, high) = uncommitted
+                .fetch_watermarks(topic, partition, TIMEOUT)
+                .map_err(|e| Error::kafka(failed("watermarks"), e))?;
+            let (_, stable) = committed
+                .fetch_watermarks(topic, partition, TIMEOUT)
+                .map_err(|e| Error::kafka(failed("stable offset"), e))?;
+            Ok(PartitionOffsets {
+                partition,
+                low,
+                stable,
+                high,
+            })
+        })
+        .collect()
+}
+
 async fn read_with_isolation(cluster: &KafkaCluster, topic: &str, isolation: &str) -> Result<Vec<RawRecord>> {
     let (mut config, topic) = (cluster.client_config(), topic.to_owned());
     config.set("isolation.level", isolation);
