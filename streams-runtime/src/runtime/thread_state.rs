@@ -578,10 +578,10 @@ impl<T: Transport> ThreadState<T> {
 
     /// Moves every task's stream time forward to `timestamp`, as a record with that event time
     /// on each of their partitions would.
-    pub(crate) fn advance_stream_time(&mut self, timestamp: i64) {
-        for task in self.tasks.values_mut() {
-            task.advance_stream_time(timestamp);
-        }
+    pub(crate) fn advance_stream_time(&mut self, timestamp: i64) -> Result<()> {
+        self.tasks
+            .values_mut()
+            .try_for_each(|task| task.advance_stream_time(timestamp))
     }
 
     /// Closes every task (after a final commit).

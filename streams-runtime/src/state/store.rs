@@ -23,7 +23,16 @@ pub(crate) struct Store {
     /// Bumped by every rollback, so processors holding derived in-memory state (a window index)
     /// know to rebuild it.
     generation: u64,
+    /// The stream time of the operator owning this store, once read or moved (see
+    /// [`observe_stream_time`](Self::observe_stream_time)); `None`: read it from the marker.
+    stream_time: Option<i64>,
+    /// Whether an operator keeps its stream time here (the driver's `advance_stream_time`
+    /// moves exactly these).
+    tracks_stream_time: bool,
 }
+
+/// The marker key of an operator's stream time: `[0xff; 4]` + name, as every marker.
+const STREAM_TIME_KEY: &[u8] = b"\xff\xff\xff\xffstream-time";
 
 /// A store shared between its task's processors and interactive queries.
 pub(crate) type SharedStore = Arc<Mutex<Store>>;
@@ -39,6 +48,8 @@ impl Store {
             dirty_bytes: 0,
             checkpoint,
             generation: 0,
+            stream_time: None,
+            tracks_stream_time: false,
         })
     }
 
@@ -124,6 +135,50 @@ impl Store {
         self.dirty.clear();
         self.dirty_bytes = 0;
         self.generation += 1;
+        self.stream_time = None;
+    }
+
+    /// The stream time of the operator owning this store: the largest event time of the records
+    /// that reached it (`i64::MIN` before the first). It is kept in the store as a marker, so it
+    /// commits, changelogs and restores with the data it governs: after a crash, a failover or
+    /// a standby promotion the operator resumes with the clock of its last commit, and drops as
+    /// late exactly what an uninterrupted run drops.
+    pub(crate) fn stream_time(&mut self) -> Result<i64> {
+        if let Some(time) = self.stream_time {
+            return Ok(time);
+        }
+        let time = self
+            .get(STREAM_TIME_KEY)?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map_or(i64::MIN, i64::from_be_bytes);
+        self.stream_time = Some(time);
+        Ok(time)
+    }
+
+    /// Moves the operator's stream time forward to `timestamp` (never back); returns it.
+    pub(crate) fn observe_stream_time(&mut self, timestamp: i64) -> Result<i64> {
+        self.tracks_stream_time = true;
+        let current = self.stream_time()?;
+        if timestamp <= current {
+            return Ok(current);
+        }
+        self.stream_time = Some(timestamp);
+        // In place once written in this commit (no allocation per record).
+        match self.dirty.get_mut(STREAM_TIME_KEY) {
+            Some(Some(value)) if value.len() == 8 => value.copy_from_slice(&timestamp.to_be_bytes()),
+            _ => self.put(STREAM_TIME_KEY.to_vec(), Some(timestamp.to_be_bytes().to_vec())),
+        }
+        Ok(timestamp)
+    }
+
+    /// Marks this store as holding an operator's stream time (before any record reached it).
+    pub(crate) fn track_stream_time(&mut self) {
+        self.tracks_stream_time = true;
+    }
+
+    /// Whether an operator keeps its stream time in this store.
+    pub(crate) fn tracks_stream_time(&self) -> bool {
+        self.tracks_stream_time
     }
 
     /// A number a processor keeps with its data (committed, changelogged and restored with it),
@@ -161,6 +216,8 @@ impl Store {
         checkpoint.changelog_offset = Some(changelog_offset);
         self.backend.apply(writes, &checkpoint)?;
         self.checkpoint = checkpoint;
+        // The batch may carry the stream-time marker (a reused task catching up).
+        self.stream_time = None;
         Ok(())
     }
 

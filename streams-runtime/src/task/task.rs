@@ -332,9 +332,17 @@ impl Task {
             .collect()
     }
 
-    /// Moves stream time forward to `timestamp` (never back).
-    pub(crate) fn advance_stream_time(&mut self, timestamp: i64) {
+    /// Moves stream time forward to `timestamp` (never back): the task's (punctuation) and that
+    /// of every windowed operator (kept in its store).
+    pub(crate) fn advance_stream_time(&mut self, timestamp: i64) -> Result<()> {
         self.ctx.advance_stream_time(timestamp);
+        for store in self.stores() {
+            let mut store = Store::lock(store);
+            if store.tracks_stream_time() {
+                store.observe_stream_time(timestamp)?;
+            }
+        }
+        Ok(())
     }
 
     /// Late records dropped by this task's windows.

@@ -23,7 +23,7 @@ use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use crate::codec::Binary;
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
-use crate::state::{SessionStore, StoreKind};
+use crate::state::{SessionStore, StoreKind, StreamClock};
 use crate::window::{EmitStrategy, SessionWindows, TimeWindow, Windowed};
 
 /// `(key, aggregate, aggregate) → aggregate`: combines two sessions that merge.
@@ -149,6 +149,9 @@ struct SessionIndex {
 
 struct SessionAggregateProcessor<K, V, A> {
     store: SessionStore<K, A>,
+    /// This aggregation's stream time (kept in its store), and its value for the current record.
+    clock: StreamClock,
+    now: i64,
     windows: SessionWindows,
     emit: EmitStrategy,
     retention_ms: i64,
@@ -160,8 +163,11 @@ struct SessionAggregateProcessor<K, V, A> {
 
 impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for SessionAggregate<K, V, A> {
     fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
+        let store = build.store(&self.store)?;
         Ok(Box::new(SessionAggregateProcessor {
-            store: SessionStore::new(build.store(&self.store)?),
+            clock: StreamClock::new(&store),
+            now: i64::MIN,
+            store: SessionStore::new(store),
             windows: self.windows,
             emit: self.emit,
             retention_ms: self.retention_ms,
@@ -199,7 +205,7 @@ impl<K: StoreData, V: Data, A: StoreData> SessionAggregateProcessor<K, V, A> {
 
     /// Emits the sessions that closed (emit-on-close) and deletes those past retention.
     fn advance(&mut self, ctx: &mut TaskContext) -> Result<()> {
-        let stream_time = ctx.stream_time();
+        let stream_time = self.now;
         if self.emit == EmitStrategy::OnWindowClose {
             let close_bound = self.close_bound(stream_time);
             let index = self.index()?;
@@ -270,6 +276,7 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SessionAggregateProcess
         let Record { key, value, timestamp } = record;
         let gap = self.windows.gap_ms;
         let encoded = self.store.encode_key(&key)?;
+        self.now = self.clock.observe(timestamp)?;
         // Sessions of the key within the gap of the record: they merge with it.
         let overlapping: Vec<_> = self
             .store
@@ -279,9 +286,9 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SessionAggregateProcess
             .collect();
         let start = overlapping.iter().map(|s| s.start).fold(timestamp, i64::min);
         let end = overlapping.iter().map(|s| s.end).fold(timestamp, i64::max);
-        if end < self.close_bound(ctx.stream_time()) {
+        if end < self.close_bound(self.now) {
             ctx.record_late_drop();
-            tracing::debug!(task = %ctx.task(), timestamp, stream_time = ctx.stream_time(), "dropping a record whose session already closed");
+            tracing::debug!(task = %ctx.task(), timestamp, stream_time = self.now, "dropping a record whose session already closed");
             return Ok(());
         }
         let mut aggregate: Option<A> = None;

@@ -31,7 +31,7 @@ use super::window_lifecycle::WindowLifecycle;
 use crate::codec::Binary;
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
-use crate::state::{StoreKind, WindowStore};
+use crate::state::{StoreKind, StreamClock, WindowStore};
 use crate::window::{EmitStrategy, SlidingWindows, Windowed};
 
 /// A grouped stream cut into sliding windows.
@@ -138,8 +138,11 @@ struct SlidingAggregate<K, V, A> {
 impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for SlidingAggregate<K, V, A> {
     fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
         let d = self.windows.time_difference_ms;
+        let store = build.store(&self.store)?;
         Ok(Box::new(SlidingAggregateProcessor {
-            store: WindowStore::new(build.store(&self.store)?, d),
+            clock: StreamClock::new(&store),
+            now: i64::MIN,
+            store: WindowStore::new(store, d),
             d,
             grace_ms: self.windows.grace_ms,
             emit: self.emit,
@@ -153,6 +156,9 @@ impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for SlidingAggregate
 
 struct SlidingAggregateProcessor<K, V, A> {
     store: WindowStore<K, A>,
+    /// This aggregation's stream time (kept in its store), and its value for the current record.
+    clock: StreamClock,
+    now: i64,
     /// The time difference: a window starting at `s` spans `[s, s + d]`.
     d: i64,
     grace_ms: i64,
@@ -182,7 +188,7 @@ impl<K: StoreData, V: Data, A: StoreData> SlidingAggregateProcessor<K, V, A> {
         t: i64,
     ) -> Result<()> {
         let Target { start, current } = target;
-        if self.lifecycle.is_closed(start, ctx.stream_time()) {
+        if self.lifecycle.is_closed(start, self.now) {
             tracing::debug!(task = %ctx.task(), timestamp = t, window_start = start, "not adding a record to a closed sliding window");
             return Ok(());
         }
@@ -200,7 +206,7 @@ impl<K: StoreData, V: Data, A: StoreData> SlidingAggregateProcessor<K, V, A> {
     /// its max-timestamp marker with it.
     fn advance(&mut self, ctx: &mut TaskContext) -> Result<()> {
         self.lifecycle
-            .advance(ctx, &self.store, &mut self.next, |encoded, start| {
+            .advance(ctx, self.now, &self.store, &mut self.next, |encoded, start| {
                 self.store.set_max_timestamp(encoded, start, None);
             })
     }
@@ -243,10 +249,11 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SlidingAggregateProcess
             timestamp: t,
         } = record;
         let d = self.d;
-        let close_time = ctx.stream_time().saturating_sub(self.grace_ms);
+        self.now = self.clock.observe(t)?;
+        let close_time = self.now.saturating_sub(self.grace_ms);
         if t.saturating_add(1).saturating_add(d) <= close_time {
             ctx.record_late_drop();
-            tracing::debug!(task = %ctx.task(), timestamp = t, stream_time = ctx.stream_time(), "dropping a record whose sliding windows all closed");
+            tracing::debug!(task = %ctx.task(), timestamp = t, stream_time = self.now, "dropping a record whose sliding windows all closed");
             return self.advance(ctx);
         }
         let encoded = self.store.encode_key(&key)?;
@@ -297,7 +304,7 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SlidingAggregateProcess
             let start = t.saturating_sub(d);
             let base = left_aggregate.filter(|_| previous.is_some_and(|p| p >= start));
             let current = base.map(|aggregate| (aggregate, t));
-            if current.is_some() && !self.lifecycle.is_closed(start, ctx.stream_time()) {
+            if current.is_some() && !self.lifecycle.is_closed(start, self.now) {
                 self.lifecycle.created(&self.store, &encoded, start)?;
             }
             self.add(ctx, &key, &encoded, Target { start, current }, value, t)?;

@@ -1,7 +1,8 @@
 //! Stream-stream windowed joins (inner, left, outer), with Kafka Streams' semantics: a record
 //! joins every record of the other side with the same key whose event time is within the join
-//! window, the result stamped with the later of the two times; stream time is shared by both
-//! sides (it is the task's).
+//! window, the result stamped with the later of the two times; the join keeps its own stream
+//! time, shared by both sides and moved only by the records that reach it (kept in the left
+//! side's buffer store, so it commits and restores with the buffers; see `state::StreamClock`).
 //!
 //! Each side buffers its records in a store (`<name>-this-join`, `<name>-other-join`) for
 //! before + after + grace, then deletes them (tombstones to the changelog). Left and outer joins
@@ -21,7 +22,7 @@ use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use crate::codec::{Binary, Codec};
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
-use crate::state::{JoinBuffer, StoreBackend, StoreKind, StoreSpec, Unmatched, UnmatchedBuffer};
+use crate::state::{JoinBuffer, StoreBackend, StoreKind, StoreSpec, StreamClock, Unmatched, UnmatchedBuffer};
 use crate::window::JoinWindows;
 
 /// `(key, left value, right value) → result`; `None` from an inner join's missing side.
@@ -196,6 +197,9 @@ struct SideFactory<K, VM, VO, VR> {
 
 struct SideProcessor<K, VM, VO, VR> {
     side: u8,
+    /// The join's stream time (both sides share it), and its value for the current record.
+    clock: StreamClock,
+    now: i64,
     mine: JoinBuffer,
     theirs: JoinBuffer,
     unmatched: Option<UnmatchedBuffer>,
@@ -211,8 +215,16 @@ struct SideProcessor<K, VM, VO, VR> {
 
 impl<K: StoreData, VM: StoreData, VO: StoreData, VR: Data> NodeFactory<K, VM> for SideFactory<K, VM, VO, VR> {
     fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, VM>>> {
+        // The clock lives in the left side's buffer: `this` for the left, `other` for the right.
+        let clock_store = if self.side == LEFT {
+            &self.stores.this
+        } else {
+            &self.stores.other
+        };
         Ok(Box::new(SideProcessor {
             side: self.side,
+            clock: StreamClock::new(&build.store(clock_store)?),
+            now: i64::MIN,
             mine: JoinBuffer::new(build.store(&self.stores.this)?),
             theirs: JoinBuffer::new(build.store(&self.stores.other)?),
             unmatched: match &self.stores.unmatched {
@@ -255,7 +267,7 @@ impl<K: StoreData, VM: StoreData, VO: StoreData, VR: Data> SideProcessor<K, VM, 
         let Some(unmatched) = &self.unmatched else {
             return Ok(());
         };
-        let stream_time = ctx.stream_time();
+        let stream_time = self.now;
         let grace = self.windows.grace_ms;
         // A record of side S at t closes once stream time > t + after(S) + grace.
         let after_of = |side: u8| {
@@ -317,7 +329,8 @@ impl<K: StoreData, VM: StoreData, VO: StoreData, VR: Data> SideProcessor<K, VM, 
 impl<K: StoreData, VM: StoreData, VO: StoreData, VR: Data> Node<K, VM> for SideProcessor<K, VM, VO, VR> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, VM>) -> Result<()> {
         let Record { key, value, timestamp } = record;
-        let stream_time = ctx.stream_time();
+        let stream_time = self.clock.observe(timestamp)?;
+        self.now = stream_time;
         if stream_time
             > timestamp
                 .saturating_add(self.after_ms)

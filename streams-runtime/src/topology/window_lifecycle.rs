@@ -89,17 +89,17 @@ impl WindowLifecycle {
         Ok(())
     }
 
-    /// Emits the windows that closed (emit-on-close) and deletes those past retention, as
-    /// stream time now allows; `on_delete` is called for each deleted window (to delete what
-    /// the aggregation keeps beside it).
+    /// Emits the windows that closed (emit-on-close) and deletes those past retention, as the
+    /// aggregation's `stream_time` now allows; `on_delete` is called for each deleted window (to
+    /// delete what the aggregation keeps beside it).
     pub(crate) fn advance<K: StoreData, A: StoreData>(
         &mut self,
         ctx: &mut TaskContext,
+        stream_time: i64,
         store: &WindowStore<K, A>,
         next: &mut Forward<Windowed<K>, A>,
         mut on_delete: impl FnMut(&[u8], i64),
     ) -> Result<()> {
-        let stream_time = ctx.stream_time();
         let (span, emit_on_close) = (self.span_ms, self.emit == EmitStrategy::OnWindowClose);
         let close_bound = stream_time.saturating_sub(self.grace_ms);
         let expired_before = stream_time.saturating_sub(self.retention_ms);

@@ -9,7 +9,7 @@ use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use super::window_lifecycle::WindowLifecycle;
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
-use crate::state::WindowStore;
+use crate::state::{StreamClock, WindowStore};
 use crate::window::{EmitStrategy, TimeWindow, TimeWindows, Windowed};
 
 pub(crate) struct WindowedAggregate<K, V, A> {
@@ -23,8 +23,10 @@ pub(crate) struct WindowedAggregate<K, V, A> {
 
 impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for WindowedAggregate<K, V, A> {
     fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
+        let store = build.store(&self.store)?;
         Ok(Box::new(WindowedAggregateProcessor {
-            store: WindowStore::new(build.store(&self.store)?, self.windows.size_ms()),
+            clock: StreamClock::new(&store),
+            store: WindowStore::new(store, self.windows.size_ms()),
             windows: self.windows,
             emit: self.emit,
             lifecycle: WindowLifecycle::new(
@@ -41,6 +43,8 @@ impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for WindowedAggregat
 
 struct WindowedAggregateProcessor<K, V, A> {
     store: WindowStore<K, A>,
+    /// This aggregation's stream time (kept in its store).
+    clock: StreamClock,
     windows: TimeWindows,
     emit: EmitStrategy,
     lifecycle: WindowLifecycle,
@@ -49,7 +53,8 @@ struct WindowedAggregateProcessor<K, V, A> {
 }
 
 impl<K: StoreData, V: Data, A: StoreData> WindowedAggregateProcessor<K, V, A> {
-    /// Adds one record to one of its windows, unless that window has closed.
+    /// Adds one record to one of its windows, unless that window has closed at `stream_time`.
+    #[allow(clippy::too_many_arguments)]
     fn update(
         &mut self,
         ctx: &mut TaskContext,
@@ -58,14 +63,15 @@ impl<K: StoreData, V: Data, A: StoreData> WindowedAggregateProcessor<K, V, A> {
         value: V,
         window: TimeWindow,
         timestamp: i64,
+        stream_time: i64,
     ) -> Result<()> {
-        if self.windows.is_closed(&window, ctx.stream_time()) {
+        if self.windows.is_closed(&window, stream_time) {
             ctx.record_late_drop();
             tracing::debug!(
                 task = %ctx.task(),
                 timestamp,
                 window = %window,
-                stream_time = ctx.stream_time(),
+                stream_time,
                 "dropping a record that arrived after its window closed"
             );
             return Ok(());
@@ -93,15 +99,25 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for WindowedAggregateProces
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         let Record { key, value, timestamp } = record;
         let encoded = self.store.encode_key(&key)?;
+        let stream_time = self.clock.observe(timestamp)?;
         if self.windows.advance_ms() == self.windows.size_ms() {
             // Tumbling: one window, no copies.
             let window = self.windows.window_for(timestamp);
-            self.update(ctx, key, &encoded, value, window, timestamp)?;
+            self.update(ctx, key, &encoded, value, window, timestamp, stream_time)?;
         } else {
             for window in self.windows.windows_for(timestamp) {
-                self.update(ctx, key.clone(), &encoded, value.clone(), window, timestamp)?;
+                self.update(
+                    ctx,
+                    key.clone(),
+                    &encoded,
+                    value.clone(),
+                    window,
+                    timestamp,
+                    stream_time,
+                )?;
             }
         }
-        self.lifecycle.advance(ctx, &self.store, &mut self.next, |_, _| {})
+        self.lifecycle
+            .advance(ctx, stream_time, &self.store, &mut self.next, |_, _| {})
     }
 }

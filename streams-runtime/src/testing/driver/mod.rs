@@ -321,12 +321,13 @@ impl TestDriver {
         core.run()
     }
 
-    /// Moves every task's stream time forward to `timestamp_ms` (never back), as a record with
-    /// that event time on each input partition would — without the record.
+    /// Moves every task's stream time forward to `timestamp_ms` (never back), and that of each
+    /// of its windowed operators, as a record with that event time reaching each of them would —
+    /// without the record.
     pub fn advance_stream_time(&self, timestamp_ms: i64) -> Result<()> {
         let mut core = self.core();
         if let Some(instance) = core.instance.as_mut() {
-            instance.state.advance_stream_time(timestamp_ms);
+            instance.state.advance_stream_time(timestamp_ms)?;
         }
         core.run()
     }
