@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::codec::Codec;
 use crate::partitioner;
 use crate::state::{KeyValueStore, SessionStore, SharedStore, WindowStore};
-use crate::window::TimeWindow;
+use crate::window::{TimeWindow, Windowed};
 
 /// A bad request, said in terms of the store's types.
 pub(crate) type QueryError = String;
@@ -56,8 +56,9 @@ pub(crate) trait StoreQuery: Send + Sync {
         to_ms: i64,
     ) -> crate::Result<Result<Vec<Value>, QueryError>>;
 
-    /// Every entry as `(key text, key JSON, value JSON)`; window stores add the window to the key.
-    fn entries(&self, store: &SharedStore) -> crate::Result<Vec<(String, Value, Value)>>;
+    /// Calls `visit` with every entry as `(key text, key JSON, value JSON)` (window stores add
+    /// the window to the key), reading the store a chunk at a time.
+    fn for_each_entry(&self, store: &SharedStore, visit: &mut dyn FnMut(String, Value, Value)) -> crate::Result<()>;
 }
 
 /// The text form of a key: a JSON string's contents, or the JSON of anything else.
@@ -157,38 +158,27 @@ where
             .collect()))
     }
 
-    fn entries(&self, store: &SharedStore) -> crate::Result<Vec<(String, Value, Value)>> {
+    fn for_each_entry(&self, store: &SharedStore, visit: &mut dyn FnMut(String, Value, Value)) -> crate::Result<()> {
         let json = |v: &dyn erased::Json| v.json();
-        let windowed = match self.layout {
-            QueryLayout::KeyValue => None,
-            QueryLayout::Window(size) => Some(WindowStore::<K, V>::new(Arc::clone(store), size).all()?),
-            QueryLayout::Session => Some(SessionStore::<K, V>::new(Arc::clone(store)).all()?),
+        let mut windowed = |windowed: Windowed<K>, v: V| {
+            let key = serde_json::json!({
+                "key": json(&windowed.key),
+                "window_start": windowed.window.start_ms,
+                "window_end": windowed.window.end_ms,
+            });
+            let text = format!("{}@{:020}", key_text(&key["key"]), windowed.window.start_ms);
+            visit(text, key, json(&v));
+            Ok(())
         };
-        Ok(match windowed {
-            None => KeyValueStore::<K, V>::new(Arc::clone(store))
-                .all()?
-                .into_iter()
-                .map(|(k, v)| {
-                    let key = json(&k);
-                    (key_text(&key), key, json(&v))
-                })
-                .collect(),
-            Some(windowed) => windowed
-                .into_iter()
-                .map(|(windowed, v)| {
-                    let key = serde_json::json!({
-                        "key": json(&windowed.key),
-                        "window_start": windowed.window.start_ms,
-                        "window_end": windowed.window.end_ms,
-                    });
-                    (
-                        format!("{}@{:020}", key_text(&key["key"]), windowed.window.start_ms),
-                        key,
-                        json(&v),
-                    )
-                })
-                .collect(),
-        })
+        match self.layout {
+            QueryLayout::Window(size) => WindowStore::<K, V>::new(Arc::clone(store), size).for_each(&mut windowed),
+            QueryLayout::Session => SessionStore::<K, V>::new(Arc::clone(store)).for_each(&mut windowed),
+            QueryLayout::KeyValue => KeyValueStore::<K, V>::new(Arc::clone(store)).for_each(|k, v| {
+                let key = json(&k);
+                visit(key_text(&key), key, json(&v));
+                Ok(())
+            }),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod adapter;
 mod answer;
 mod client;
 mod membership;
+mod page;
 pub(crate) mod routes;
 
 pub(crate) use adapter::{QueryLayout, StoreQuery, TypedStoreQuery};

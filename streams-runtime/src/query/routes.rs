@@ -28,6 +28,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::adapter::{QueryLayout, key_text};
+use super::page::{KeyFilter, Page, PageEntry};
 use crate::KafkaStreams;
 use crate::state::SharedStore;
 use crate::task::StandbyRead;
@@ -38,9 +39,6 @@ pub(crate) struct QueryState {
     pub(crate) streams: Arc<KafkaStreams>,
     pub(crate) http: reqwest::Client,
 }
-
-/// A scanned entry: key text, key, value, and the standby marker if a standby answered it.
-type Entry = (String, Value, Value, Option<Value>);
 
 const MAX_LIMIT: usize = 1_000;
 const DEFAULT_LIMIT: usize = 100;
@@ -319,14 +317,12 @@ pub(crate) async fn scan(
             );
         }
     };
-    let keep = |text: &str| {
-        params.prefix.as_deref().is_none_or(|p| text.starts_with(p))
-            && params.from.as_deref().is_none_or(|f| text >= f)
-            && params.to.as_deref().is_none_or(|t| text <= t)
-            && params.after.as_deref().is_none_or(|a| text > a)
+    let filter = KeyFilter {
+        prefix: params.prefix.clone(),
+        from: params.from.clone(),
+        to: params.to.clone(),
+        after: params.after.clone(),
     };
-    // (key text, key, value, standby marker if a standby answered it)
-    let mut entries: Vec<Entry> = Vec::new();
     let local: Vec<(i32, SharedStore)> = streams
         .registry()
         .read()
@@ -355,17 +351,29 @@ pub(crate) async fn scan(
         }
     }
     sources.extend(local.into_iter().map(|(_, s)| (s, None)));
-    for (partition, standby) in sources {
-        match query.entries(&partition) {
-            Ok(found) => entries.extend(
-                found
-                    .into_iter()
-                    .filter(|(text, _, _)| keep(text))
-                    .map(|(text, key, value)| (text, key, value, standby.clone())),
-            ),
-            Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    // Reading the stores blocks (RocksDB): off the async workers, one chunk per lock.
+    let scanned = tokio::task::spawn_blocking(move || {
+        let mut page = Page::new(filter, limit);
+        for (partition, standby) in sources {
+            query.for_each_entry(&partition, &mut |text, key, value| {
+                page.offer(
+                    text,
+                    PageEntry {
+                        key,
+                        value,
+                        standby: standby.clone(),
+                    },
+                );
+            })?;
         }
-    }
+        Ok::<_, crate::Error>(page)
+    })
+    .await;
+    let mut page = match scanned {
+        Ok(Ok(page)) => page,
+        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("the store scan failed: {e}")),
+    };
     if !local_only {
         let mut query_string: Vec<(String, String)> =
             vec![("scope".into(), "local".into()), ("limit".into(), limit.to_string())];
@@ -402,25 +410,22 @@ pub(crate) async fn scan(
             for entry in answer["entries"].as_array().cloned().unwrap_or_default() {
                 let key = entry["key"].clone();
                 let text = entry["key_text"].as_str().map_or_else(|| key_text(&key), str::to_owned);
-                let standby = entry.get("standby").cloned();
-                entries.push((text, key, entry["value"].clone(), standby));
+                page.offer(
+                    text,
+                    PageEntry {
+                        key,
+                        value: entry["value"].clone(),
+                        standby: entry.get("standby").cloned(),
+                    },
+                );
             }
         }
     }
-    // An active task's entry wins over a standby's copy of the same key.
-    entries.sort_by(|a, b| a.0.cmp(&b.0).then(a.3.is_some().cmp(&b.3.is_some())));
-    entries.dedup_by(|a, b| a.0 == b.0);
-    let more = entries.len() > limit;
-    entries.truncate(limit);
-    let next = if more {
-        entries.last().map(|(text, ..)| text.clone())
-    } else {
-        None
-    };
+    let (entries, next) = page.finish();
     Json(json!({
         "entries": entries
             .into_iter()
-            .map(|(text, key, value, standby)| with_standby(json!({ "key": key, "key_text": text, "value": value }), standby))
+            .map(|(text, e)| with_standby(json!({ "key": e.key, "key_text": text, "value": e.value }), e.standby))
             .collect::<Vec<_>>(),
         "next": next,
     }))

@@ -8,7 +8,11 @@ pub(crate) type Write = (Vec<u8>, Option<Vec<u8>>);
 pub(crate) trait Backend: Send {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Entries with `from <= key < to` (`to = None`: to the end), ascending by key.
-    fn range(&self, from: &[u8], to: Option<&[u8]>) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    fn range(&self, from: &[u8], to: Option<&[u8]>) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.scan(from, to, usize::MAX)
+    }
+    /// The first `limit` entries of [`range`](Self::range).
+    fn scan(&self, from: &[u8], to: Option<&[u8]>, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Applies `writes` atomically together with the checkpoint they bring the store to.
     fn apply(&mut self, writes: &[Write], checkpoint: &Checkpoint) -> Result<()>;
     /// The checkpoint of the state on disk (empty for a new store).

@@ -3,6 +3,7 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::store::SCAN_CHUNK;
 use super::{SharedStore, Store};
 use crate::codec::{Binary, Codec};
 use crate::error::{Error, ErrorKind, Result};
@@ -64,11 +65,22 @@ where
 
     /// Every entry, in the order of the encoded keys.
     pub fn all(&self) -> Result<Vec<(K, V)>> {
-        let entries = Store::lock(&self.store).range(&[], None)?;
-        entries
-            .iter()
-            .map(|(k, v)| Ok((decode(self.name(), k)?, decode(self.name(), v)?)))
-            .collect()
+        let mut out = Vec::new();
+        self.for_each(|k, v| {
+            out.push((k, v));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `visit` with every entry in key order, reading the store a chunk at a time (no
+    /// copy of the whole store, and the stream thread is not locked out for the whole scan).
+    pub(crate) fn for_each(&self, mut visit: impl FnMut(K, V) -> Result<()>) -> Result<()> {
+        Store::for_each_chunk(&self.store, SCAN_CHUNK, |entries| {
+            entries
+                .iter()
+                .try_for_each(|(k, v)| visit(decode(self.name(), k)?, decode(self.name(), v)?))
+        })
     }
 
     fn name(&self) -> &str {

@@ -18,11 +18,12 @@ impl Backend for MemoryBackend {
         Ok(self.data.get(key).cloned())
     }
 
-    fn range(&self, from: &[u8], to: Option<&[u8]>) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn scan(&self, from: &[u8], to: Option<&[u8]>, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let upper = to.map_or(Bound::Unbounded, Bound::Excluded);
         Ok(self
             .data
             .range::<[u8], _>((Bound::Included(from), upper))
+            .take(limit)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect())
     }

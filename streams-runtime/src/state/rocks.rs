@@ -137,9 +137,13 @@ impl Backend for RocksBackend {
         self.db.get(key).map_err(|e| self.state_error("get", e))
     }
 
-    fn range(&self, from: &[u8], to: Option<&[u8]>) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn scan(&self, from: &[u8], to: Option<&[u8]>, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let mut out = Vec::new();
-        for entry in self.db.iterator(IteratorMode::From(from, Direction::Forward)) {
+        for entry in self
+            .db
+            .iterator(IteratorMode::From(from, Direction::Forward))
+            .take(limit)
+        {
             let (key, value) = entry.map_err(|e| self.state_error("range scan", e))?;
             if to.is_some_and(|to| &*key >= to) {
                 break;

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::key_layout::{push_key, split_key, time_bytes, time_from};
 use super::key_value::{decode, encode};
+use super::store::SCAN_CHUNK;
 use super::{SharedStore, Store};
 use crate::error::Result;
 use crate::window::{TimeWindow, Windowed};
@@ -65,20 +66,31 @@ where
 
     /// Every (key, session).
     pub fn all(&self) -> Result<Vec<(Windowed<K>, V)>> {
-        let entries = Store::lock(&self.store).range(&[], None)?;
-        let mut out = Vec::with_capacity(entries.len());
-        for (k, v) in entries {
-            if let Some(s) = split(&k, v) {
-                out.push((
-                    Windowed {
-                        key: decode(&self.name, &s.key)?,
-                        window: window(s.start, s.end),
-                    },
-                    decode(&self.name, &s.value)?,
-                ));
-            }
-        }
+        let mut out = Vec::new();
+        self.for_each(|k, v| {
+            out.push((k, v));
+            Ok(())
+        })?;
         Ok(out)
+    }
+
+    /// Calls `visit` with every session in key order, reading the store a chunk at a time.
+    pub(crate) fn for_each(&self, mut visit: impl FnMut(Windowed<K>, V) -> Result<()>) -> Result<()> {
+        Store::for_each_chunk(&self.store, SCAN_CHUNK, |entries| {
+            for (k, v) in entries {
+                if let Some(s) = split(&k, v) {
+                    let key = decode(&self.name, &s.key)?;
+                    visit(
+                        Windowed {
+                            key,
+                            window: window(s.start, s.end),
+                        },
+                        decode(&self.name, &s.value)?,
+                    )?;
+                }
+            }
+            Ok(())
+        })
     }
 
     pub(crate) fn encode_key(&self, key: &K) -> Result<Vec<u8>> {

@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 
 use super::key_layout::{push_key, split_key, time_bytes, time_from};
 use super::key_value::{decode, encode};
+use super::store::SCAN_CHUNK;
 use super::{SharedStore, Store};
 use crate::error::Result;
 use crate::window::{TimeWindow, Windowed};
@@ -79,20 +80,31 @@ where
 
     /// Every (key, window) entry.
     pub fn all(&self) -> Result<Vec<(Windowed<K>, V)>> {
-        let entries = Store::lock(&self.store).range(&[], None)?;
-        let mut out = Vec::with_capacity(entries.len());
-        for (k, v) in &entries {
-            if let Some((key, start)) = split_window_key(k) {
-                out.push((
-                    Windowed {
-                        key: decode(&self.name, key)?,
-                        window: self.window(start),
-                    },
-                    decode(&self.name, v)?,
-                ));
-            }
-        }
+        let mut out = Vec::new();
+        self.for_each(|k, v| {
+            out.push((k, v));
+            Ok(())
+        })?;
         Ok(out)
+    }
+
+    /// Calls `visit` with every window in key order, reading the store a chunk at a time.
+    pub(crate) fn for_each(&self, mut visit: impl FnMut(Windowed<K>, V) -> Result<()>) -> Result<()> {
+        Store::for_each_chunk(&self.store, SCAN_CHUNK, |entries| {
+            for (k, v) in &entries {
+                if let Some((key, start)) = split_window_key(k) {
+                    let key = decode(&self.name, key)?;
+                    visit(
+                        Windowed {
+                            key,
+                            window: self.window(start),
+                        },
+                        decode(&self.name, v)?,
+                    )?;
+                }
+            }
+            Ok(())
+        })
     }
 
     /// The store's encoding of `key` (what the raw methods below take).
