@@ -63,7 +63,7 @@ fn undecodable_and_failing_records_go_to_the_dead_letter_topic() -> streams_runt
                 .headers
                 .iter()
                 .find(|(n, _)| n == "__streams.errors.exception")
-                .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+                .map(|(_, v)| String::from_utf8_lossy(v.as_deref().unwrap_or_default()).into_owned())
                 .unwrap_or_default();
             (r.key, kind)
         })

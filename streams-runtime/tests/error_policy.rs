@@ -58,11 +58,11 @@ fn pipe_mixed(driver: &TestDriver) -> streams_runtime::Result<()> {
     raw.pipe_record(TestRecord::new("\"d\"".to_owned(), json(&Order { id: 4, amount: 2 })).at(4))
 }
 
-fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> &'a str {
+fn header<'a>(headers: &'a [streams_runtime::processor::Header], name: &str) -> &'a str {
     headers
         .iter()
         .find(|(n, _)| n == name)
-        .map(|(_, v)| std::str::from_utf8(v).expect("utf-8"))
+        .map(|(_, v)| std::str::from_utf8(v.as_deref().expect("a value")).expect("utf-8"))
         .unwrap_or_else(|| panic!("no header {name} in {headers:?}"))
 }
 

@@ -721,3 +721,63 @@ async fn a_store_value_kafka_refuses_stops_the_thread_clearly() {
         "{message}"
     );
 }
+
+/// Issue 16 item 15: a header whose value is null reaches the output null, and an empty one
+/// empty — through rdkafka both ways, which is where the null used to become empty. Apache
+/// Kafka: the claim is about what the broker stores and returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn null_and_empty_headers_reach_the_output_as_they_came() {
+    use rdkafka::message::{Header, OwnedHeaders};
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    use streams_runtime::codec::{Bytes, Utf8};
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let builder = streams_runtime::topology::StreamsBuilder::new();
+    builder
+        .stream_with(INPUT, streams_runtime::topology::Consumed::new(Utf8, Bytes))
+        .map_values(|v: Vec<u8>| v)
+        .to_with(OUTPUT, Utf8, Bytes);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let streams = KafkaStreams::start_on(
+        builder.build().expect("topology"),
+        config("headers", dir.path()),
+        cluster.clone(),
+    )
+    .await
+    .expect("start");
+    let producer: FutureProducer = cluster.client_config().create().expect("producer");
+    let headers = OwnedHeaders::new()
+        .insert(Header {
+            key: "trace",
+            value: Some("t-1"),
+        })
+        .insert(Header {
+            key: "empty",
+            value: Some(""),
+        })
+        .insert(Header::<&str> {
+            key: "null",
+            value: None,
+        });
+    producer
+        .send(
+            FutureRecord::to(INPUT).key("k").payload("v").headers(headers),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("produce");
+    run_until_processed_and_committed(&streams, 1).await;
+    let output = streams_runtime::testing::read_topic(&cluster, OUTPUT)
+        .await
+        .expect("read");
+    assert_eq!(output.len(), 1, "{output:?}");
+    assert_eq!(
+        output[0].headers,
+        vec![
+            ("trace".to_owned(), Some(b"t-1".to_vec())),
+            ("empty".to_owned(), Some(Vec::new())),
+            ("null".to_owned(), None),
+        ]
+    );
+    streams.close().await.expect("close");
+}

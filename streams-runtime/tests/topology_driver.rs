@@ -301,6 +301,8 @@ fn headers_are_forwarded_and_chosen_partitions_respected() {
             TestRecord::new("k".to_owned(), "hello".to_owned())
                 .at(42)
                 .with_header("trace-id", b"abc".to_vec())
+                .with_header("empty", Vec::new())
+                .with_null_header("null")
                 .to_partition(2),
         )
         .expect("pipe");
@@ -311,7 +313,15 @@ fn headers_are_forwarded_and_chosen_partitions_respected() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].value.as_deref(), Some("HELLO"));
     assert_eq!(out[0].timestamp, Some(42));
-    assert_eq!(out[0].headers, vec![("trace-id".to_owned(), b"abc".to_vec())]);
+    // A null header stays null, and an empty one empty (issue 16 item 15).
+    assert_eq!(
+        out[0].headers,
+        vec![
+            ("trace-id".to_owned(), Some(b"abc".to_vec())),
+            ("empty".to_owned(), Some(Vec::new())),
+            ("null".to_owned(), None),
+        ]
+    );
     // The output is partitioned by its key with murmur2, as a Java producer would.
     let expected_partition = streams_runtime::partitioner::partition_for_key(b"k", 3) as i32;
     assert_eq!(out[0].partition, Some(expected_partition));

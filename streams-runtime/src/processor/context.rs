@@ -10,7 +10,7 @@ pub(crate) struct OutputRecord {
     pub(crate) value: Option<Vec<u8>>,
     pub(crate) timestamp: i64,
     /// The headers of the input record it derives from, as Kafka Streams forwards them.
-    pub(crate) headers: Vec<(String, Vec<u8>)>,
+    pub(crate) headers: Vec<super::Header>,
 }
 
 /// What a processor may know and do while handling one record of one task.
@@ -22,7 +22,7 @@ pub struct TaskContext {
     stream_time: i64,
     dropped_late: u64,
     /// Headers of the record being processed.
-    headers: Vec<(String, Vec<u8>)>,
+    headers: Vec<super::Header>,
     pub(crate) outputs: Vec<OutputRecord>,
 }
 
@@ -67,11 +67,11 @@ impl TaskContext {
     }
 
     /// Headers of the record being processed (name, value).
-    pub fn headers(&self) -> &[(String, Vec<u8>)] {
+    pub fn headers(&self) -> &[super::Header] {
         &self.headers
     }
 
-    pub(crate) fn set_headers(&mut self, headers: &[(String, Vec<u8>)]) {
+    pub(crate) fn set_headers(&mut self, headers: &[super::Header]) {
         self.headers.clear();
         self.headers.extend_from_slice(headers);
     }

@@ -186,7 +186,7 @@ impl<K: Data, V: Data> ProcessorContext<'_, K, V> {
     }
 
     /// Headers of the record being processed (empty during a punctuation).
-    pub fn headers(&self) -> &[(String, Vec<u8>)] {
+    pub fn headers(&self) -> &[super::Header] {
         self.task.headers()
     }
 }

@@ -11,7 +11,7 @@ pub use context::TaskContext;
 pub use custom::{InitContext, Processor, ProcessorContext};
 pub(crate) use punctuation::Schedule;
 pub use punctuation::{Punctuation, PunctuationType, ScheduleId};
-pub use record::Record;
+pub use record::{Header, Record};
 
 /// Bounds every key and value flowing through a topology satisfies.
 pub trait Data: Clone + Send + Sync + 'static {}

@@ -24,3 +24,7 @@ impl<K, V> Record<K, V> {
         }
     }
 }
+
+/// A record header: its name and its value, which Kafka allows to be null — distinct from an
+/// empty value, and kept distinct from the input to the outputs.
+pub type Header = (String, Option<Vec<u8>>);

@@ -139,7 +139,7 @@ impl Transport for KafkaTransport {
             let headers = out.headers.iter().fold(OwnedHeaders::new(), |headers, (key, value)| {
                 headers.insert(Header {
                     key,
-                    value: Some(value),
+                    value: value.as_deref(),
                 })
             });
             record = record.headers(headers);

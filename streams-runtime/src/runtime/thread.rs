@@ -101,10 +101,10 @@ pub(crate) fn run(
         }
         match polled {
             Some(Ok(message)) => {
-                let headers: Vec<(String, Vec<u8>)> = message.headers().map_or_else(Vec::new, |headers| {
+                let headers: Vec<crate::processor::Header> = message.headers().map_or_else(Vec::new, |headers| {
                     headers
                         .iter()
-                        .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec).unwrap_or_default()))
+                        .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
                         .collect()
                 });
                 let record = InputRecord {

@@ -17,7 +17,7 @@ pub(crate) struct InputRecord<'a> {
     pub(crate) value: Option<&'a [u8]>,
     /// Broker timestamp, epoch milliseconds.
     pub(crate) timestamp: i64,
-    pub(crate) headers: &'a [(String, Vec<u8>)],
+    pub(crate) headers: &'a [crate::processor::Header],
 }
 
 /// A record to produce: a sink output or a changelog write.
@@ -30,7 +30,7 @@ pub(crate) struct OutgoingRecord<'a> {
     /// `None`: a tombstone.
     pub(crate) value: Option<&'a [u8]>,
     pub(crate) timestamp: i64,
-    pub(crate) headers: &'a [(String, Vec<u8>)],
+    pub(crate) headers: &'a [crate::processor::Header],
 }
 
 /// Next offset to consume, per input topic partition.

@@ -204,19 +204,16 @@ impl Task {
                     return Ok(Outcome::Skipped);
                 };
                 let mut headers = record.headers.to_vec();
-                headers.extend([
-                    (
-                        "__streams.errors.exception".to_owned(),
-                        format!("{:?}", error.kind()).into_bytes(),
-                    ),
-                    ("__streams.errors.message".to_owned(), error.to_string().into_bytes()),
-                    ("__streams.errors.topic".to_owned(), topic.as_bytes().to_vec()),
-                    (
-                        "__streams.errors.partition".to_owned(),
-                        partition.to_string().into_bytes(),
-                    ),
-                    ("__streams.errors.offset".to_owned(), offset.to_string().into_bytes()),
-                ]);
+                headers.extend(
+                    [
+                        ("__streams.errors.exception", format!("{:?}", error.kind())),
+                        ("__streams.errors.message", error.to_string()),
+                        ("__streams.errors.topic", topic.to_owned()),
+                        ("__streams.errors.partition", partition.to_string()),
+                        ("__streams.errors.offset", offset.to_string()),
+                    ]
+                    .map(|(name, value)| (name.to_owned(), Some(value.into_bytes()))),
+                );
                 self.ctx.outputs.push(OutputRecord {
                     topic: dead_letter,
                     key: record.key.map(<[u8]>::to_vec).unwrap_or_default(),

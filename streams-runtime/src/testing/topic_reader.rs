@@ -1,6 +1,7 @@
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Headers;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -19,6 +20,8 @@ pub struct RawRecord {
     pub value: Option<Vec<u8>>,
     /// The record's timestamp (create or log-append time, as the topic says), epoch ms.
     pub timestamp: Option<i64>,
+    /// Its headers in order; a null header value is `None`.
+    pub headers: Vec<crate::processor::Header>,
 }
 
 impl RawRecord {
@@ -154,6 +157,12 @@ fn read_blocking(mut config: rdkafka::ClientConfig, topic: &str) -> Result<Vec<R
                     key: m.key().unwrap_or_default().to_vec(),
                     value: m.payload().map(<[u8]>::to_vec),
                     timestamp: m.timestamp().to_millis(),
+                    headers: m.headers().map_or_else(Vec::new, |headers| {
+                        headers
+                            .iter()
+                            .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
+                            .collect()
+                    }),
                 });
                 if highs.get(&partition).is_some_and(|high| m.offset() + 1 >= *high) {
                     highs.remove(&partition);

@@ -23,7 +23,7 @@ pub(crate) struct Payload {
     pub(crate) key: Option<Vec<u8>>,
     pub(crate) value: Option<Vec<u8>>,
     pub(crate) timestamp: i64,
-    pub(crate) headers: Vec<(String, Vec<u8>)>,
+    pub(crate) headers: Vec<crate::processor::Header>,
 }
 
 /// One record in a partition log.

@@ -437,7 +437,7 @@ pub(crate) struct RawRecord {
     key: Option<Vec<u8>>,
     value: Option<Vec<u8>>,
     timestamp: Option<i64>,
-    headers: Vec<(String, Vec<u8>)>,
+    headers: Vec<crate::processor::Header>,
     partition: Option<i32>,
 }
 

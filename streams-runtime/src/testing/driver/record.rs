@@ -8,7 +8,7 @@ pub struct TestRecord<K, V> {
     /// Event time, epoch milliseconds; `None` when piping: the driver's wall-clock time.
     pub timestamp: Option<i64>,
     /// Headers, in order.
-    pub headers: Vec<(String, Vec<u8>)>,
+    pub headers: Vec<crate::processor::Header>,
     /// The partition; `None` when piping: murmur2 of the encoded key, as Kafka's producers do.
     pub partition: Option<i32>,
 }
@@ -46,7 +46,14 @@ impl<K, V> TestRecord<K, V> {
     /// Adds a header.
     #[must_use]
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
-        self.headers.push((name.into(), value.into()));
+        self.headers.push((name.into(), Some(value.into())));
+        self
+    }
+
+    /// Adds a header whose value is null (Kafka tells it apart from an empty one).
+    #[must_use]
+    pub fn with_null_header(mut self, name: impl Into<String>) -> Self {
+        self.headers.push((name.into(), None));
         self
     }
 
