@@ -208,5 +208,11 @@ async fn survivor_takes_over_after_kill_9(broker: TestBroker, standbys: usize) {
     assert!(status.success());
     let exit = b.wait().expect("wait for B");
     assert!(exit.success(), "B exited with {exit}:\n{}", log_of(dir.path(), "b"));
-    assert!(log_of(dir.path(), "b").contains("done:"));
+    assert!(
+        log_of(dir.path(), "b")
+            .lines()
+            .any(|l| l == "[click-aggregator] stopped"),
+        "B reported a clean stop:\n{}",
+        log_of(dir.path(), "b")
+    );
 }

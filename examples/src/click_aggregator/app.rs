@@ -1,4 +1,6 @@
-//! Wiring of the whole app: broker, topics, demo input, the streams runtime and the query server.
+//! The app in one process for tests and benchmarks (broker, topics, demo input, the streams
+//! runtime and the standard query server with the app's routes), and the demo input producer
+//! the `click-aggregator` binary (the generated `pipeline::app()`) runs too.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,8 +11,7 @@ use std::time::Duration;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
 use streams_runtime::kafka::{KafkaCluster, TopicSpec};
-use streams_runtime::{Error, ErrorKind, KafkaStreams, Result};
-use tokio::net::TcpListener;
+use streams_runtime::{KafkaStreams, Result};
 use tokio::sync::watch;
 
 use super::{APPLICATION_ID, DemoClicks, INPUT_TOPIC, OUTPUT_TOPIC, PARTITIONS};
@@ -77,26 +78,21 @@ impl RunningApp {
         }
         let streams = Arc::new(KafkaStreams::start_on(super::topology(), config.build()?, cluster.clone()).await?);
 
-        let listener = TcpListener::bind(options.http_addr).await.map_err(|e| {
-            Error::new(ErrorKind::Io, format!("failed to listen on {}", options.http_addr)).with_source(e)
-        })?;
-        let http_addr = listener
-            .local_addr()
-            .map_err(|e| Error::new(ErrorKind::Io, "failed to read the bound address").with_source(e))?;
         let (stop, stopped) = watch::channel(false);
-        let router = super::router(Arc::clone(&streams));
         let mut http_stop = stopped.clone();
-        tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+        let http_addr =
+            streams_runtime::server::serve_with(Arc::clone(&streams), options.http_addr, super::routes, async move {
                 let _ = http_stop.changed().await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "query server failed");
-            }
-        });
+            })
+            .await?;
         let produced = Arc::new(AtomicU64::new(0));
         if options.demo_clicks_per_second > 0 {
-            tokio::spawn(produce_demo_clicks(cluster, options, Arc::clone(&produced), stopped));
+            let input = DemoInput {
+                per_second: options.demo_clicks_per_second,
+                max: options.demo_clicks_max,
+                users: options.demo_users,
+            };
+            tokio::spawn(produce_demo_clicks(cluster, input, Arc::clone(&produced), stopped));
         }
         Ok(Self {
             streams,
@@ -133,10 +129,21 @@ impl RunningApp {
     }
 }
 
-/// Produces deterministic demo clicks at a steady rate, keyed by user id.
-async fn produce_demo_clicks(
+/// How many demo clicks to produce.
+#[derive(Clone, Copy, Debug)]
+pub struct DemoInput {
+    /// Clicks per second.
+    pub per_second: u32,
+    /// Stop after this many.
+    pub max: Option<u64>,
+    /// Distinct users.
+    pub users: u64,
+}
+
+/// Produces deterministic demo clicks at a steady rate, keyed by user id, until `max` or `stop`.
+pub async fn produce_demo_clicks(
     cluster: KafkaCluster,
-    options: AppOptions,
+    options: DemoInput,
     produced: Arc<AtomicU64>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -152,10 +159,10 @@ async fn produce_demo_clicks(
             return;
         }
     };
-    let batch = u64::from(options.demo_clicks_per_second.div_ceil(10));
+    let batch = u64::from(options.per_second.div_ceil(10));
     let mut tick = tokio::time::interval(Duration::from_millis(100));
-    let mut clicks = DemoClicks::new(options.demo_users);
-    let limit = options.demo_clicks_max.unwrap_or(u64::MAX);
+    let mut clicks = DemoClicks::new(options.users);
+    let limit = options.max.unwrap_or(u64::MAX);
     let mut sent = 0u64;
     while sent < limit {
         tokio::select! {

@@ -1,6 +1,11 @@
-//! Interactive queries over HTTP: `GET /counts/{user_id}[?window_start=<epoch ms>]`, served from
-//! this instance's local partitions of the `click-counts` window store.
+//! The app's own query routes, served beside the standard ones (`/stores/..`, `/metadata`,
+//! `/metrics`, `/topology`):
+//! - `GET /count/{user_id}?window=<ISO time>` — the seed's answer `{count, window}` for the
+//!   window containing that time (default: the user's latest), from whichever instance owns the
+//!   user: it asks through the generated, routing query client.
+//! - `GET /counts/{user_id}[?window_start=<epoch ms>]` — this instance's local windows of the user.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
@@ -11,7 +16,13 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use streams_runtime::KafkaStreams;
 
-use super::{STORE, WINDOW_SIZE};
+use super::{STORE, WINDOW_SIZE, pipeline};
+
+/// The paths of [`routes`], as the app prints them.
+pub const ROUTES: &[&str] = &[
+    "GET /count/{user_id}?window=<ISO time>",
+    "GET /counts/{user_id}[?window_start=<epoch ms>]",
+];
 
 /// One window's count in a query answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,15 +44,80 @@ struct WindowFilter {
 
 type Answer = Result<Json<Vec<WindowCount>>, (StatusCode, String)>;
 
-/// The query API over `streams`' local state.
+/// The app's routes over `streams`; `addr` is where this instance's server listens.
+pub fn routes(streams: Arc<KafkaStreams>, addr: SocketAddr) -> Router {
+    let client = Arc::new(pipeline::Client::new(addr.to_string()));
+    Router::new()
+        .route("/count/{user_id}", get(count_of_user))
+        .with_state(client)
+        .merge(router(streams))
+}
+
+/// `/counts/..` alone, over `streams`' local state.
 pub fn router(streams: Arc<KafkaStreams>) -> Router {
     Router::new()
-        .route(
-            "/",
-            get(|| async { "GET /counts/{user_id}[?window_start=<epoch ms>]\n" }),
-        )
         .route("/counts/{user_id}", get(counts_of_user))
         .with_state(streams)
+}
+
+/// The seed's answer: `{"count": 42, "window": "2024-01-05T10:00:00Z/2024-01-05T10:05:00Z"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedCount {
+    /// Clicks counted so far in the window.
+    pub count: u64,
+    /// The window as an ISO 8601 interval.
+    pub window: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct SeedQuery {
+    window: Option<String>,
+}
+
+async fn count_of_user(
+    State(client): State<Arc<pipeline::Client>>,
+    Path(user_id): Path<String>,
+    Query(query): Query<SeedQuery>,
+) -> Result<Json<SeedCount>, (StatusCode, String)> {
+    let unavailable = |e: streams_runtime::Error| (StatusCode::SERVICE_UNAVAILABLE, format!("{e}; retry\n"));
+    let found = match &query.window {
+        Some(text) => {
+            let at = streams_runtime::window::parse_utc_ms(text).ok_or_else(|| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("`window={text}` is not an ISO 8601 time such as 2024-01-05T10:00:00\n"),
+                )
+            })?;
+            let window = streams_runtime::window::TumblingWindows::of(WINDOW_SIZE).window_for(at);
+            let count = client
+                .click_counts()
+                .get(&user_id, window.start_ms)
+                .await
+                .map_err(unavailable)?;
+            count.map(|count| (window, count))
+        }
+        None => client
+            .click_counts()
+            .fetch(&user_id, i64::MIN, i64::MAX)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .max_by_key(|(window, _)| window.start_ms),
+    };
+    let (window, count) = found.ok_or_else(|| {
+        let what = query
+            .window
+            .as_deref()
+            .map_or_else(String::new, |w| format!(" in the window of {w}"));
+        (
+            StatusCode::NOT_FOUND,
+            format!("no clicks counted for user `{user_id}`{what}\n"),
+        )
+    })?;
+    Ok(Json(SeedCount {
+        count,
+        window: window.to_string(),
+    }))
 }
 
 async fn counts_of_user(

@@ -10,9 +10,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use streams_runtime::topology::Topology;
 
-pub use app::{AppOptions, RunningApp};
+pub use app::{AppOptions, DemoInput, RunningApp, produce_demo_clicks};
 pub use demo_input::DemoClicks;
-pub use http::{WindowCount, router};
+pub use http::{ROUTES, SeedCount, WindowCount, router, routes};
 
 /// `application.id`: the consumer group and the prefix of internal topics.
 pub const APPLICATION_ID: &str = pipeline::APPLICATION_ID;

@@ -72,11 +72,31 @@ async fn topology(State(state): State<Arc<AppState>>, Query(query): Query<Topolo
     }
 }
 
+/// The routes [`router`] serves, for an app to print.
+pub const ROUTES: &[&str] = &[
+    "GET /stores/{store}",
+    "GET /stores/{store}/keys/{key}",
+    "GET /metadata",
+    "GET /metrics",
+    "GET /topology",
+];
+
 /// Serves [`router`] on `addr` until `shutdown` resolves; returns the bound address once
 /// listening (port 0 picks a free port).
 pub async fn serve(
     streams: Arc<KafkaStreams>,
     addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<SocketAddr> {
+    serve_with(streams, addr, |_, _| Router::new(), shutdown).await
+}
+
+/// Like [`serve`], with the app's own routes beside the standard ones: `extra` gets the
+/// streams handle and the bound address (e.g. to query through the routing client).
+pub async fn serve_with(
+    streams: Arc<KafkaStreams>,
+    addr: SocketAddr,
+    extra: impl FnOnce(Arc<KafkaStreams>, SocketAddr) -> Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr)
@@ -85,11 +105,9 @@ pub async fn serve(
     let bound = listener
         .local_addr()
         .map_err(|e| Error::new(ErrorKind::Io, "failed to read the bound address").with_source(e))?;
+    let app = router(Arc::clone(&streams)).merge(extra(streams, bound));
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router(streams))
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
             tracing::error!(error = %e, "HTTP server failed");
         }
     });

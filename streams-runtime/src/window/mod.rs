@@ -12,6 +12,6 @@ pub use emit::EmitStrategy;
 pub use join_windows::JoinWindows;
 pub use session_windows::SessionWindows;
 pub use sliding_windows::SlidingWindows;
-pub use time_window::TimeWindow;
+pub use time_window::{TimeWindow, parse_utc_ms};
 pub use time_windows::{TimeWindows, TumblingWindows};
 pub use windowed::Windowed;

@@ -43,6 +43,45 @@ impl fmt::Display for Utc {
     }
 }
 
+/// Parses an ISO 8601 UTC instant, `YYYY-MM-DDTHH:MM[:SS[.fff]][Z]` (as the windows print
+/// them; the seed's `2024-01-05T10:00:00`), into epoch milliseconds.
+pub fn parse_utc_ms(text: &str) -> Option<i64> {
+    let text = text.strip_suffix('Z').unwrap_or(text);
+    let (date, time) = text.split_once('T')?;
+    let mut date = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (date.next()??, date.next()??, date.next()??);
+    let (time, millis) = match time.split_once('.') {
+        Some((time, fraction)) if (1..=3).contains(&fraction.len()) => (
+            time,
+            fraction.parse::<i64>().ok()? * 10_i64.pow(3 - fraction.len() as u32),
+        ),
+        Some(_) => return None,
+        None => (time, 0),
+    };
+    let mut time = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (h, m) = (time.next()??, time.next()??);
+    let s = time.next().map_or(Some(0), |s| s)?;
+    let valid = (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && (0..24).contains(&h)
+        && (0..60).contains(&m)
+        && (0..60).contains(&s);
+    let days = days_from_civil(year, month, day);
+    (valid && civil_from_days(days) == (year, month, day))
+        .then(|| ((days * 86_400 + h * 3600 + m * 60 + s) * 1000) + millis)
+}
+
+/// Proleptic Gregorian (year, month, day) → days since 1970-01-01; Howard Hinnant's algorithm.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 → proleptic Gregorian (year, month, day); Howard Hinnant's algorithm.
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
@@ -60,6 +99,25 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_instants_parse_back_to_what_they_print() {
+        for ms in [0, 1_704_448_800_000, 1_704_448_800_123, -86_400_000, 951_782_400_000] {
+            assert_eq!(parse_utc_ms(&Utc(ms).to_string()), Some(ms), "{}", Utc(ms));
+        }
+        assert_eq!(parse_utc_ms("2024-01-05T10:00:00"), Some(1_704_448_800_000));
+        assert_eq!(parse_utc_ms("2024-01-05T10:00"), Some(1_704_448_800_000));
+        for bad in [
+            "",
+            "2024-01-05",
+            "2024-02-30T00:00:00",
+            "2024-01-05T24:00:00",
+            "10:00",
+            "2024-01-05T10:00:00.1234",
+        ] {
+            assert_eq!(parse_utc_ms(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn formats_as_iso_interval() {
