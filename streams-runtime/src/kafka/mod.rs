@@ -2,8 +2,10 @@
 
 mod cluster;
 mod embedded;
+mod headers;
 mod topics;
 
 pub use cluster::KafkaCluster;
 pub use embedded::EmbeddedCluster;
+pub(crate) use headers::headers_of;
 pub use topics::TopicSpec;

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use rdkafka::Message;
 use rdkafka::consumer::Consumer;
-use rdkafka::message::Headers;
 
 use super::kafka_transport::KafkaTransport;
 use super::rebalance::{RebalanceHandler, partition_list};
@@ -101,12 +100,7 @@ pub(crate) fn run(
         }
         match polled {
             Some(Ok(message)) => {
-                let headers: Vec<crate::processor::Header> = message.headers().map_or_else(Vec::new, |headers| {
-                    headers
-                        .iter()
-                        .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
-                        .collect()
-                });
+                let headers = crate::kafka::headers_of(&message);
                 let record = InputRecord {
                     topic: message.topic(),
                     partition: message.partition(),

@@ -65,12 +65,7 @@ where
 
     /// Every entry, in the order of the encoded keys.
     pub fn all(&self) -> Result<Vec<(K, V)>> {
-        let mut out = Vec::new();
-        self.for_each(|k, v| {
-            out.push((k, v));
-            Ok(())
-        })?;
-        Ok(out)
+        collect_all(|visit| self.for_each(visit))
     }
 
     /// Calls `visit` with every entry in key order, reading the store a chunk at a time (no
@@ -86,6 +81,18 @@ where
     fn name(&self) -> &str {
         &self.name
     }
+}
+
+/// Everything a typed store's `for_each` visits, in order (its `all()`).
+pub(super) fn collect_all<A, B>(
+    for_each: impl FnOnce(&mut dyn FnMut(A, B) -> Result<()>) -> Result<()>,
+) -> Result<Vec<(A, B)>> {
+    let mut out = Vec::new();
+    for_each(&mut |a, b| {
+        out.push((a, b));
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 pub(super) fn encode<T: Serialize + DeserializeOwned>(store: impl std::fmt::Display, value: &T) -> Result<Vec<u8>> {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::key_layout::{push_key, split_key, time_bytes, time_from};
-use super::key_value::{decode, encode};
+use super::key_value::{collect_all, decode, encode};
 use super::store::SCAN_CHUNK;
 use super::{SharedStore, Store};
 use crate::error::Result;
@@ -66,12 +66,7 @@ where
 
     /// Every (key, session).
     pub fn all(&self) -> Result<Vec<(Windowed<K>, V)>> {
-        let mut out = Vec::new();
-        self.for_each(|k, v| {
-            out.push((k, v));
-            Ok(())
-        })?;
-        Ok(out)
+        collect_all(|visit| self.for_each(visit))
     }
 
     /// Calls `visit` with every session in key order, reading the store a chunk at a time.

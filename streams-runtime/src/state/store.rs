@@ -194,7 +194,6 @@ impl Store {
 
     /// Moves the operator's stream time forward to `timestamp` (never back); returns it.
     pub(crate) fn observe_stream_time(&mut self, timestamp: i64) -> Result<i64> {
-        self.tracks_stream_time = true;
         let current = self.stream_time()?;
         if timestamp <= current {
             return Ok(current);

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::key_layout::{push_key, split_key, time_bytes, time_from};
-use super::key_value::{decode, encode};
+use super::key_value::{collect_all, decode, encode};
 use super::store::SCAN_CHUNK;
 use super::{SharedStore, Store};
 use crate::error::Result;
@@ -80,12 +80,7 @@ where
 
     /// Every (key, window) entry.
     pub fn all(&self) -> Result<Vec<(Windowed<K>, V)>> {
-        let mut out = Vec::new();
-        self.for_each(|k, v| {
-            out.push((k, v));
-            Ok(())
-        })?;
-        Ok(out)
+        collect_all(|visit| self.for_each(visit))
     }
 
     /// Calls `visit` with every window in key order, reading the store a chunk at a time.

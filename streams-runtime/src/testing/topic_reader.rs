@@ -1,7 +1,6 @@
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Headers;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -157,12 +156,7 @@ fn read_blocking(mut config: rdkafka::ClientConfig, topic: &str) -> Result<Vec<R
                     key: m.key().unwrap_or_default().to_vec(),
                     value: m.payload().map(<[u8]>::to_vec),
                     timestamp: m.timestamp().to_millis(),
-                    headers: m.headers().map_or_else(Vec::new, |headers| {
-                        headers
-                            .iter()
-                            .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
-                            .collect()
-                    }),
+                    headers: crate::kafka::headers_of(&m),
                 });
                 if highs.get(&partition).is_some_and(|high| m.offset() + 1 >= *high) {
                     highs.remove(&partition);
