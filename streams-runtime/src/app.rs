@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::KafkaStreams;
-use crate::config::{ProcessingGuarantee, StreamsConfig};
+use crate::config::{StreamsConfig, properties, redact};
 use crate::error::{Error, ErrorKind, Result};
 use crate::kafka::{KafkaCluster, TopicSpec};
 use crate::topology::{Topology, TopologyError};
@@ -58,7 +58,11 @@ struct Cli {
 
 /// Command-line flags (each also readable from the environment); flatten them into your own
 /// `clap` parser (`#[command(flatten)]`) and pass them to [`App::run_with_flags`].
-#[derive(Clone, Debug, clap::Args)]
+///
+/// Settings come from, lowest precedence first: defaults, `--config-file`, `STREAMS_*`
+/// environment variables (see [`properties::env_setting`]), then `--config key=value` and the
+/// named flags. Its `Debug` redacts secret values.
+#[derive(Clone, clap::Args)]
 pub struct AppFlags {
     /// Kafka cluster, `host:port[,host:port…]`. Unset: an embedded in-process broker, with the
     /// app's topics created on it.
@@ -73,6 +77,9 @@ pub struct AppFlags {
     /// Any Kafka Streams or librdkafka property, `key=value`; repeatable.
     #[arg(long = "config", value_name = "KEY=VALUE")]
     pub properties: Vec<String>,
+    /// A Java `.properties` file of settings (overridden by the environment and the flags).
+    #[arg(long, env = "STREAMS_CONFIG_FILE", value_name = "PATH")]
+    pub config_file: Option<PathBuf>,
     /// Partitions of the topics created on the embedded broker.
     #[arg(long, default_value_t = 3)]
     pub partitions: i32,
@@ -86,6 +93,30 @@ pub struct AppFlags {
     /// Stop (gracefully) after this many seconds instead of waiting for a signal.
     #[arg(long)]
     pub run_for_secs: Option<u64>,
+}
+
+impl std::fmt::Debug for AppFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let properties: Vec<String> = self
+            .properties
+            .iter()
+            .map(|p| match p.split_once('=') {
+                Some((key, value)) => format!("{key}={}", redact::shown(key.trim(), value)),
+                None => p.clone(),
+            })
+            .collect();
+        f.debug_struct("AppFlags")
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("state_dir", &self.state_dir)
+            .field("processing_guarantee", &self.processing_guarantee)
+            .field("properties", &properties)
+            .field("config_file", &self.config_file)
+            .field("partitions", &self.partitions)
+            .field("describe", &self.describe)
+            .field("http_addr", &self.http_addr)
+            .field("run_for_secs", &self.run_for_secs)
+            .finish()
+    }
 }
 
 impl App {
@@ -130,7 +161,8 @@ impl App {
         self
     }
 
-    /// Runs with the process's arguments and environment (`--help` lists the flags).
+    /// Runs with the process's arguments and environment (`--help` lists the flags), on a
+    /// runtime of its own. Inside an async runtime use [`run_async`](Self::run_async) instead.
     pub fn run(self) -> Result<()> {
         self.run_with_args(std::env::args_os())
     }
@@ -141,20 +173,34 @@ impl App {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        let Cli { flags } = Cli::try_parse_from(args).map_err(|e| {
-            if matches!(
-                e.kind(),
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
-            ) {
-                e.exit();
-            }
-            Error::new(ErrorKind::Config, "invalid command line").with_source(e)
-        })?;
-        self.run_with_flags(flags)
+        self.run_with_flags(parse_flags(args)?)
     }
 
-    /// Runs with flags parsed by the caller (see [`AppFlags`]).
+    /// Runs with flags parsed by the caller (see [`AppFlags`]), on a runtime of its own.
     pub fn run_with_flags(self, flags: AppFlags) -> Result<()> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "`App::run` starts its own async runtime and cannot run inside one; \
+                 use `App::run_async().await` (or `run_with_flags_async`) there",
+            ));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("failed to start the async runtime", e))?;
+        runtime.block_on(self.run_with_flags_async(flags))
+    }
+
+    /// [`run`](Self::run) inside the caller's tokio runtime (multi-threaded: the stream threads
+    /// are OS threads, the HTTP server and the hooks run on the runtime).
+    pub async fn run_async(self) -> Result<()> {
+        let flags = parse_flags(std::env::args_os())?;
+        self.run_with_flags_async(flags).await
+    }
+
+    /// [`run_with_flags`](Self::run_with_flags) inside the caller's tokio runtime.
+    pub async fn run_with_flags_async(self, flags: AppFlags) -> Result<()> {
         let topology = (self.topology)()?;
         if let Some(format) = &flags.describe {
             let text = match format.as_str() {
@@ -171,17 +217,14 @@ impl App {
             print!("{}", crate::topology::with_application_id(&text, self.application_id));
             return Ok(());
         }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::io("failed to start the async runtime", e))?;
-        runtime.block_on(self.run_async(topology, flags))
+        self.serve(topology, flags).await
     }
 
-    async fn run_async(self, topology: Topology, flags: AppFlags) -> Result<()> {
-        let config = self.config(&flags)?;
-        let cluster = KafkaCluster::connect(flags.bootstrap_servers.as_deref())?;
-        if flags.bootstrap_servers.is_none() {
+    async fn serve(self, topology: Topology, flags: AppFlags) -> Result<()> {
+        let config = self.config(&flags, std::env::vars())?;
+        let bootstrap_servers = config.bootstrap_servers().map(str::to_owned);
+        let cluster = KafkaCluster::connect(bootstrap_servers.as_deref())?;
+        if bootstrap_servers.is_none() {
             let specs: Vec<TopicSpec> = self
                 .source_topics
                 .iter()
@@ -209,6 +252,7 @@ impl App {
                 })
                 .transpose()?,
         };
+        let guarantee = config.processing_guarantee();
         let streams = Arc::new(KafkaStreams::start_on(topology, config, cluster).await?);
         let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
         if let Some(addr) = http_addr {
@@ -227,10 +271,7 @@ impl App {
         }
         println!(
             "[{}] running ({}); reading {:?}, writing {:?}",
-            self.application_id,
-            streams_guarantee(&flags),
-            self.source_topics,
-            self.sink_topics
+            self.application_id, guarantee, self.source_topics, self.sink_topics
         );
         let result = match flags.run_for_secs {
             Some(secs) => {
@@ -251,20 +292,26 @@ impl App {
         result
     }
 
-    fn config(&self, flags: &AppFlags) -> Result<StreamsConfig> {
+    /// The configuration from `flags`, their config file and the `STREAMS_*` variables among
+    /// `env`, in that order of precedence (flags win).
+    fn config(&self, flags: &AppFlags, env: impl IntoIterator<Item = (String, String)>) -> Result<StreamsConfig> {
         let mut config = StreamsConfig::builder(self.application_id);
+        if let Some(path) = &flags.config_file {
+            for (key, value) in properties::read_file(path)? {
+                config = config.set(&key, &value);
+            }
+        }
+        for (key, value) in properties::from_env(env) {
+            config = config.set(&key, &value);
+        }
+        if let Some(servers) = &flags.bootstrap_servers {
+            config = config.bootstrap_servers(servers.clone());
+        }
         if let Some(guarantee) = &flags.processing_guarantee {
             config = config.set("processing.guarantee", guarantee);
         }
-        // The embedded broker's data dies with the process, so local state must not outlive it.
-        let state_dir = flags.state_dir.clone().or_else(|| {
-            flags
-                .bootstrap_servers
-                .is_none()
-                .then(|| std::env::temp_dir().join(format!("kafka-streams-embedded-{}", std::process::id())))
-        });
-        if let Some(dir) = state_dir {
-            config = config.state_dir(dir);
+        if let Some(dir) = &flags.state_dir {
+            config = config.state_dir(dir.clone());
         }
         for property in &flags.properties {
             let Some((key, value)) = property.split_once('=') else {
@@ -275,15 +322,150 @@ impl App {
             };
             config = config.set(key.trim(), value.trim());
         }
+        // The embedded broker's data dies with the process, so local state must not outlive it.
+        if !config.sets_bootstrap_servers() && !config.sets_state_dir() {
+            config =
+                config.state_dir(std::env::temp_dir().join(format!("kafka-streams-embedded-{}", std::process::id())));
+        }
         Ok(config.build()?)
     }
 }
 
-fn streams_guarantee(flags: &AppFlags) -> String {
-    flags
-        .processing_guarantee
-        .as_deref()
-        .and_then(|g| g.parse::<ProcessingGuarantee>().ok())
-        .unwrap_or_default()
-        .to_string()
+/// Parses a generated app's command line (`--help` and `--version` print and exit).
+fn parse_flags<I, T>(args: I) -> Result<AppFlags>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let Cli { flags } = Cli::try_parse_from(args).map_err(|e| {
+        if matches!(
+            e.kind(),
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+        ) {
+            e.exit();
+        }
+        Error::new(ErrorKind::Config, "invalid command line").with_source(e)
+    })?;
+    Ok(flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::topology::StreamsBuilder;
+
+    fn topology() -> std::result::Result<Topology, TopologyError> {
+        let builder = StreamsBuilder::new();
+        builder.stream::<String, String>("in").to("out");
+        builder.build()
+    }
+
+    fn app() -> App {
+        App::new("precedence-app", topology)
+            .source_topics(&["in"])
+            .sink_topics(&["out"])
+    }
+
+    fn flags(args: &[&str]) -> AppFlags {
+        parse_flags(std::iter::once("app").chain(args.iter().copied())).expect("flags")
+    }
+
+    fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+        vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    /// File < environment < flags, setting by setting; unrelated variables are ignored.
+    #[test]
+    fn settings_come_from_the_file_then_the_environment_then_the_flags() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("app.properties");
+        std::fs::write(
+            &file,
+            "bootstrap.servers=file:9092\ncommit.interval.ms=111\nnum.standby.replicas=1\nnum.stream.threads=4\n",
+        )
+        .expect("write");
+        let file_arg = file.display().to_string();
+        let flags = flags(&["--config-file", &file_arg, "--config", "num.stream.threads=3"]);
+        let config = app()
+            .config(
+                &flags,
+                env(&[
+                    ("STREAMS_COMMIT_INTERVAL_MS", "222"),
+                    ("STREAMS_NUM_STREAM_THREADS", "2"),
+                    ("STREAMS_KAFKA_HOME", "/opt/kafka"),
+                    ("HOME", "/root"),
+                ]),
+            )
+            .expect("config");
+        assert_eq!(config.bootstrap_servers(), Some("file:9092"), "from the file");
+        assert_eq!(config.num_standby_replicas(), 1, "from the file");
+        assert_eq!(
+            config.commit_interval(),
+            Duration::from_millis(222),
+            "the environment over the file"
+        );
+        assert_eq!(config.num_stream_threads(), 3, "the flag over both");
+        assert!(config.kafka_properties().is_empty(), "{:?}", config.kafka_properties());
+        assert!(
+            config.state_dir().ends_with("kafka-streams"),
+            "a real cluster keeps the default state dir"
+        );
+    }
+
+    #[test]
+    fn a_bad_config_file_is_named_with_its_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("bad.properties");
+        std::fs::write(&file, "# settings\ncommit.interval.ms=soon\n").expect("write");
+        let file_arg = file.display().to_string();
+        let error = app()
+            .config(&flags(&["--config-file", &file_arg]), env(&[]))
+            .unwrap_err();
+        assert!(error.to_string().contains("`commit.interval.ms` must be"), "{error}");
+        let missing = app()
+            .config(&flags(&["--config-file", "/nonexistent/app.properties"]), env(&[]))
+            .unwrap_err();
+        assert!(missing.to_string().contains("/nonexistent/app.properties"), "{missing}");
+        std::fs::write(&file, "a=1\nb=\\u00\n").expect("write");
+        let unparsable = app()
+            .config(&flags(&["--config-file", &file_arg]), env(&[]))
+            .unwrap_err();
+        assert!(unparsable.to_string().contains("line 2"), "{unparsable}");
+    }
+
+    /// A password given any way never shows in `Debug` output (what logs and panics print).
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let flags = flags(&["--config", "sasl.password=hunter2", "--config", "sasl.username=alice"]);
+        let config = app()
+            .config(&flags, env(&[("STREAMS_SSL_KEY_PASSWORD", "hunter3")]))
+            .expect("config");
+        for shown in [format!("{flags:?}"), format!("{config:?}")] {
+            assert!(!shown.contains("hunter2") && !shown.contains("hunter3"), "{shown}");
+            assert!(shown.contains("[redacted]") && shown.contains("alice"), "{shown}");
+        }
+        let builder = StreamsConfig::builder("a").set("sasl.jaas.config", "password=\"hunter4\"");
+        assert!(!format!("{builder:?}").contains("hunter4"));
+    }
+
+    /// `run` inside a runtime says what to use instead of panicking in `block_on`.
+    #[tokio::test]
+    async fn run_inside_a_runtime_is_an_error_not_a_panic() {
+        let error = app().run_with_flags(flags(&[])).unwrap_err();
+        assert!(error.to_string().contains("run_async"), "{error}");
+    }
+
+    /// `run_with_flags_async` runs the app inside the caller's runtime (on the embedded broker:
+    /// this is about the entry point, not Kafka) and returns when `--run-for-secs` is up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_app_runs_inside_an_existing_runtime() {
+        let started = std::time::Instant::now();
+        app()
+            .run_with_flags_async(flags(&["--run-for-secs", "1", "--partitions", "1"]))
+            .await
+            .expect("ran");
+        assert!(started.elapsed() >= Duration::from_secs(1));
+    }
 }

@@ -268,3 +268,102 @@ async fn a_second_instance_on_the_same_state_dir_is_refused() {
     let again = start(&cluster, dir.path()).await.expect("free once the first closed");
     again.close().await.expect("close");
 }
+
+/// Records waiting in a multi-partition task's merge queue are not processed, so they are not
+/// covered by any commit: when a commit fails and the task rolls back, the consumer must read
+/// them again. A merge of two topics waits (`max.task.idle.ms` 60 s) with one record from
+/// `right` queued behind the processed one from `left` when the commit is made to fail; after
+/// the rollback every record is counted exactly once. The mock, because the fault is injected
+/// into the broker's answer to AddOffsetsToTxn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_waiting_in_a_merge_survive_a_rolled_back_commit() {
+    use streams_runtime::codec::{Json, Utf8};
+    use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder};
+
+    init_logging();
+    let broker = TestBroker::mock().expect("mock cluster");
+    for topic in ["left", "right", "merged-counts"] {
+        broker.create_topic(topic, 1).await.expect("topic");
+    }
+    let cluster = broker.cluster();
+    let builder = StreamsBuilder::new();
+    let left = builder.stream_with::<String, Click>("left", Consumed::new(Utf8, Json));
+    let right = builder.stream_with::<String, Click>("right", Consumed::new(Utf8, Json));
+    left.merge(&right)
+        .group_by_key()
+        .count(Materialized::named("merged"))
+        .to_stream()
+        .to_with("merged-counts", Utf8, Json);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = StreamsConfig::builder("merge-rollback")
+        .state_dir(dir.path())
+        .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
+        .commit_interval(Duration::from_millis(300))
+        .max_task_idle(Some(Duration::from_secs(60)))
+        .build()
+        .expect("config");
+    let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
+        .await
+        .expect("start");
+
+    // `left` goes first (earlier timestamp); `right`'s record then waits for `left`.
+    let (first_left, first_right) = (clicks(0, 1), clicks(1, 1));
+    produce_clicks(&cluster, "left", &first_left).await;
+    produce_clicks(&cluster, "right", &first_right).await;
+    wait_for("the left record processed", Duration::from_secs(30), || {
+        streams.metrics().records_processed == 1
+    })
+    .await;
+    let TestBroker::Mock(mock) = &broker else {
+        unreachable!()
+    };
+    mock.inject_request_errors(
+        RDKafkaApiKey::AddOffsetsToTxn,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED],
+    )
+    .expect("inject");
+    wait_for("the commit rolled back", Duration::from_secs(30), || {
+        streams.metrics().aborted_commits > 0
+    })
+    .await;
+
+    // Interleaved timestamps; `left`'s last record is the newest, so it alone is left waiting.
+    let more_left = clicks(2, 40);
+    let more_right = clicks(42, 40);
+    let last_left = vec![Click {
+        user_id: "user-last".to_owned(),
+        timestamp_ms: START_MS + 1_000_000,
+    }];
+    produce_clicks(&cluster, "right", &more_right).await;
+    produce_clicks(&cluster, "left", &more_left).await;
+    produce_clicks(&cluster, "left", &last_left).await;
+
+    let counted: Vec<Click> = [first_left, first_right, more_left, more_right].concat();
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for click in &counted {
+        *expected.entry(click.user_id.clone()).or_default() += 1;
+    }
+    let store = || -> BTreeMap<String, u64> {
+        streams
+            .key_value_store::<String, u64>("merged")
+            .expect("store")
+            .into_iter()
+            .flat_map(|(_, s)| s.all().expect("scan"))
+            .collect()
+    };
+    wait_for("every record but the newest counted", Duration::from_secs(60), || {
+        store() == expected
+    })
+    .await;
+    let commits = streams.metrics().commits;
+    wait_for("a commit", Duration::from_secs(30), || {
+        streams.metrics().commits > commits
+    })
+    .await;
+    assert_eq!(
+        store(),
+        expected,
+        "each record counted once; the newest still waits for `right`"
+    );
+    streams.close().await.expect("close");
+}

@@ -12,6 +12,9 @@ pub const COMMIT_INTERVAL_MS_EXACTLY_ONCE: u64 = 100;
 pub const CACHE_MAX_BYTES_BUFFERING: usize = 10 * 1024 * 1024;
 /// `repartition.purge.interval.ms`: how often consumed repartition records are deleted.
 pub const REPARTITION_PURGE_INTERVAL_MS: u64 = 30_000;
+/// `max.task.idle.ms`: a task waits for an empty partition only while it has records not
+/// fetched yet (Kafka Streams' default); -1 never waits.
+pub const MAX_TASK_IDLE_MS: i64 = 0;
 /// `num.standby.replicas`.
 pub const NUM_STANDBY_REPLICAS: usize = 0;
 /// `rocksdb.block.cache.size`: 50 MiB, shared by all stores of an instance.

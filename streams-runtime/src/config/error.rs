@@ -34,6 +34,16 @@ pub enum ConfigError {
         /// The setting that controls it.
         owner: &'static str,
     },
+    /// A properties file that cannot be read or parsed.
+    #[error("{path}{}: {reason}", if *line > 0 { format!(" line {line}") } else { String::new() })]
+    File {
+        /// The file, as given.
+        path: String,
+        /// The line (from 1) of the problem; 0 when the file could not be read at all.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// Two settings that cannot be combined.
     #[error("`{first}` cannot be combined with `{second}`: {reason}")]
     Conflict {

@@ -7,6 +7,8 @@
 pub mod defaults;
 mod error;
 mod guarantee;
+pub mod properties;
+pub mod redact;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,8 +19,9 @@ pub use guarantee::ProcessingGuarantee;
 
 use crate::naming;
 
-/// Validated configuration of one streams application instance.
-#[derive(Clone, Debug)]
+/// Validated configuration of one streams application instance. Its `Debug` redacts secrets
+/// ([`redact::is_secret`]).
+#[derive(Clone)]
 pub struct StreamsConfig {
     application_id: String,
     bootstrap_servers: Option<String>,
@@ -29,9 +32,41 @@ pub struct StreamsConfig {
     repartition_purge_interval: Duration,
     cache_max_bytes_buffering: usize,
     num_standby_replicas: usize,
+    max_task_idle: Option<Duration>,
     application_server: Option<String>,
     rocksdb: RocksDbConfig,
     kafka: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for StreamsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamsConfig")
+            .field("application_id", &self.application_id)
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("processing_guarantee", &self.processing_guarantee)
+            .field("state_dir", &self.state_dir)
+            .field("num_stream_threads", &self.num_stream_threads)
+            .field("commit_interval", &self.commit_interval)
+            .field("repartition_purge_interval", &self.repartition_purge_interval)
+            .field("cache_max_bytes_buffering", &self.cache_max_bytes_buffering)
+            .field("num_standby_replicas", &self.num_standby_replicas)
+            .field("max_task_idle", &self.max_task_idle)
+            .field("application_server", &self.application_server)
+            .field("rocksdb", &self.rocksdb)
+            .field("kafka", &redact::Redacted(&self.kafka))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for StreamsConfigBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamsConfigBuilder")
+            .field("application_id", &self.application_id)
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("kafka", &redact::Redacted(&self.kafka))
+            .field("errors", &self.errors)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Memory budget shared by all RocksDB stores of one instance.
@@ -113,6 +148,13 @@ impl StreamsConfig {
     pub fn num_standby_replicas(&self) -> usize {
         self.num_standby_replicas
     }
+    /// `max.task.idle.ms`: how long a task reading several partitions (a join, a merge) waits
+    /// for an empty one before it processes the others' records anyway; `None` (`-1`): it never
+    /// waits. With the default 0 it waits only while that partition has records on the broker
+    /// not fetched yet. See the module docs of the record merge in the runtime.
+    pub fn max_task_idle(&self) -> Option<Duration> {
+        self.max_task_idle
+    }
     /// `application.server`: the `host:port` this instance serves interactive queries on.
     pub fn application_server(&self) -> Option<&str> {
         self.application_server.as_deref()
@@ -127,8 +169,9 @@ impl StreamsConfig {
     }
 }
 
-/// Records configuration values; [`build`](Self::build) validates them.
-#[derive(Clone, Debug, Default)]
+/// Records configuration values; [`build`](Self::build) validates them. Its `Debug` redacts
+/// secrets.
+#[derive(Clone, Default)]
 pub struct StreamsConfigBuilder {
     application_id: String,
     bootstrap_servers: Option<String>,
@@ -139,6 +182,7 @@ pub struct StreamsConfigBuilder {
     repartition_purge_interval_ms: Option<u64>,
     cache_max_bytes_buffering: Option<usize>,
     num_standby_replicas: Option<usize>,
+    max_task_idle_ms: Option<i64>,
     application_server: Option<String>,
     rocksdb: RocksDbConfig,
     kafka: BTreeMap<String, String>,
@@ -188,6 +232,11 @@ impl StreamsConfigBuilder {
         self.num_standby_replicas = Some(replicas);
         self
     }
+    /// `max.task.idle.ms` (see [`StreamsConfig::max_task_idle`]; default 0); `None` never waits (`-1`).
+    pub fn max_task_idle(mut self, idle: Option<Duration>) -> Self {
+        self.max_task_idle_ms = Some(idle.map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)));
+        self
+    }
     /// `application.server`: `host:port` of this instance's interactive-query endpoint.
     pub fn application_server(mut self, endpoint: impl Into<String>) -> Self {
         self.application_server = Some(endpoint.into());
@@ -227,6 +276,7 @@ impl StreamsConfigBuilder {
                 self.cache_max_bytes_buffering = self.parse_number(key, value);
             }
             "num.standby.replicas" => self.num_standby_replicas = self.parse_number(key, value),
+            "max.task.idle.ms" => self.max_task_idle_ms = self.parse_number(key, value),
             "application.server" => self.application_server = Some(value.to_owned()),
             "rocksdb.block.cache.size" => {
                 self.rocksdb.block_cache_size = self.parse_number(key, value).unwrap_or(0);
@@ -255,6 +305,16 @@ impl StreamsConfigBuilder {
                 None
             }
         }
+    }
+
+    /// Whether `bootstrap.servers` was given (else the embedded broker is used).
+    pub(crate) fn sets_bootstrap_servers(&self) -> bool {
+        self.bootstrap_servers.is_some()
+    }
+
+    /// Whether `state.dir` was given.
+    pub(crate) fn sets_state_dir(&self) -> bool {
+        self.state_dir.is_some()
     }
 
     /// Validates the recorded values and returns the configuration, or the first problem found.
@@ -297,6 +357,14 @@ impl StreamsConfigBuilder {
             return Err(ConfigError::Invalid {
                 key: "commit.interval.ms",
                 reason: "it must be at least 1 ms".to_owned(),
+            });
+        }
+        let max_task_idle_ms = self.max_task_idle_ms.unwrap_or(defaults::MAX_TASK_IDLE_MS);
+        if max_task_idle_ms < -1 {
+            return Err(ConfigError::Invalid {
+                key: "max.task.idle.ms",
+                reason: "it must be -1 (never wait), 0 (wait only for records not fetched yet) or a wait in ms"
+                    .to_owned(),
             });
         }
         if let Some(server) = &self.application_server {
@@ -354,6 +422,7 @@ impl StreamsConfigBuilder {
                 .cache_max_bytes_buffering
                 .unwrap_or(defaults::CACHE_MAX_BYTES_BUFFERING),
             num_standby_replicas: self.num_standby_replicas.unwrap_or(defaults::NUM_STANDBY_REPLICAS),
+            max_task_idle: u64::try_from(max_task_idle_ms).ok().map(Duration::from_millis),
             application_server: self.application_server,
             rocksdb,
             kafka: self.kafka,

@@ -13,6 +13,7 @@ fn defaults_match_kafka_streams() {
     assert_eq!(config.cache_max_bytes_buffering(), 10 * 1024 * 1024);
     assert_eq!(config.num_standby_replicas(), 0);
     assert_eq!(config.repartition_purge_interval(), Duration::from_secs(30));
+    assert_eq!(config.max_task_idle(), Some(Duration::ZERO));
     assert!(config.state_dir().ends_with("kafka-streams"));
 }
 
@@ -34,9 +35,11 @@ fn string_properties_parse_and_pass_through() {
         .set("commit.interval.ms", "250")
         .set("repartition.purge.interval.ms", "1000")
         .set("num.standby.replicas", "1")
+        .set("max.task.idle.ms", "-1")
         .set("security.protocol", "ssl")
         .build()
         .unwrap();
+    assert_eq!(config.max_task_idle(), None);
     assert_eq!(config.application_id(), "clicks");
     assert_eq!(config.bootstrap_servers(), Some("k1:9092,k2:9092"));
     assert_eq!(config.commit_interval(), Duration::from_millis(250));
@@ -68,6 +71,10 @@ fn bad_values_are_rejected_with_the_setting_named() {
         (
             StreamsConfig::builder("a").set("processing.guarantee", "exactly_once"),
             "use `exactly_once_v2`",
+        ),
+        (
+            StreamsConfig::builder("a").set("max.task.idle.ms", "-2"),
+            "invalid `max.task.idle.ms`: it must be -1",
         ),
         (
             StreamsConfig::builder("a").set("processing.guarantee", "yolo"),

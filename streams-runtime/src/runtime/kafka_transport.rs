@@ -280,6 +280,16 @@ impl Transport for KafkaTransport {
         Ok(())
     }
 
+    fn fetched_lag(&self, consumer: &ThreadConsumer, topic: &str, partition: i32) -> Option<i64> {
+        let end = consumer.context().reported_end(topic, partition)?;
+        // The position is librdkafka's (past transaction markers), read now.
+        let positions = consumer.position().ok()?;
+        match positions.find_partition(topic, partition)?.offset() {
+            Offset::Offset(position) => Some((end - position).max(0)),
+            _ => None,
+        }
+    }
+
     fn seek(&self, consumer: &ThreadConsumer, topic: &str, partition: i32, offset: i64) -> Result<()> {
         consumer
             .seek(topic, partition, Offset::Offset(offset), KAFKA_TIMEOUT)

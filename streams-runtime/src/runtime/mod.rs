@@ -11,6 +11,7 @@ mod metrics;
 mod process_id;
 mod producer;
 mod rebalance;
+mod record_merge;
 mod standby;
 mod state_dir_lock;
 mod thread;

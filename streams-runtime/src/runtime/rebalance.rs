@@ -4,6 +4,7 @@
 //! librdkafka calls these from inside `poll`, on the stream thread itself, while the thread's
 //! loop does not hold its state lock.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
@@ -15,12 +16,27 @@ pub(crate) struct RebalanceHandler {
     pub(crate) state: Arc<Mutex<KafkaThreadState>>,
     /// Consumer lag per assigned partition, from librdkafka's periodic statistics.
     pub(crate) lags: Mutex<Vec<(String, i32, i64)>>,
+    /// The end of each assigned partition as of the last statistics: the last stable offset
+    /// under `read_committed` (records of open transactions cannot be read yet), else the high
+    /// watermark.
+    pub(crate) ends: Mutex<HashMap<(String, i32), i64>>,
+    pub(crate) read_committed: bool,
 }
 
 impl RebalanceHandler {
     /// The latest consumer lags: (topic, partition, records behind the high watermark).
     pub(crate) fn lags(&self) -> Vec<(String, i32, i64)> {
         self.lags.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The end offset of `topic`/`partition` librdkafka last reported (at most one statistics
+    /// interval old, so never above the true end); `None` before the first report.
+    pub(crate) fn reported_end(&self, topic: &str, partition: i32) -> Option<i64> {
+        self.ends
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(topic.to_owned(), partition))
+            .copied()
     }
 }
 
@@ -38,6 +54,18 @@ impl ClientContext for RebalanceHandler {
             .collect();
         lags.sort();
         *self.lags.lock().unwrap_or_else(|e| e.into_inner()) = lags;
+        let ends: HashMap<(String, i32), i64> = statistics
+            .topics
+            .iter()
+            .flat_map(|(topic, t)| {
+                t.partitions
+                    .iter()
+                    .map(|(p, s)| (*p, if self.read_committed { s.ls_offset } else { s.hi_offset }))
+                    .filter(|&(p, end)| p >= 0 && end >= 0)
+                    .map(move |(p, end)| ((topic.clone(), p), end))
+            })
+            .collect();
+        *self.ends.lock().unwrap_or_else(|e| e.into_inner()) = ends;
     }
 }
 

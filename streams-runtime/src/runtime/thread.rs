@@ -71,13 +71,16 @@ pub(crate) fn run(
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
-        // librdkafka's statistics carry the consumer lag per partition (for metrics).
-        .set("statistics.interval.ms", "5000");
+        // librdkafka's statistics carry the consumer lag per partition (for metrics) and the
+        // partition ends that tell a multi-partition task whether to wait (record merge).
+        .set("statistics.interval.ms", "500");
     env.guarantee.set_isolation(&mut consumer_config);
     let consumer: ThreadConsumer = consumer_config
         .create_with_context(RebalanceHandler {
             state: Arc::clone(&state),
             lags: Mutex::default(),
+            ends: Mutex::default(),
+            read_committed: env.guarantee == crate::config::ProcessingGuarantee::ExactlyOnceV2,
         })
         .map_err(|e| Error::kafka("failed to create the consumer", e))?;
     let topics: Vec<String> = lock(&state).source_topics.keys().cloned().collect();
@@ -112,7 +115,7 @@ pub(crate) fn run(
                     timestamp: message.timestamp().to_millis().unwrap_or(-1),
                     headers: &headers,
                 };
-                if let Err(e) = s.process(&consumer, record) {
+                if let Err(e) = s.enqueue(&consumer, record) {
                     break Err(e);
                 }
             }
@@ -123,6 +126,10 @@ pub(crate) fn run(
             }
             Some(Err(_)) => {}
             None => {}
+        }
+        // Also without a new record: a task waiting for an empty partition may go on now.
+        if let Err(e) = s.process_merged(&consumer) {
+            break Err(e);
         }
         if let Err(e) = s.punctuate_wall_clock(&consumer) {
             break Err(e);

@@ -19,6 +19,10 @@
 //! and the open is retried on the thread's loop (Kafka Streams does the same on a
 //! `LockException`); a record that still arrives for it is rewound, never skipped.
 //!
+//! A task that reads several partitions gets its records in timestamp order through a
+//! [`RecordMerge`] ([`ThreadState::enqueue`], then [`ThreadState::process_merged`]); the test driver picks
+//! the record with the lowest timestamp across its inputs itself and calls [`ThreadState::process`].
+//!
 //! The same code runs in production (over rdkafka) and in the test driver (over an in-memory
 //! log): only the [`Transport`] differs.
 
@@ -28,6 +32,7 @@ use std::sync::Arc;
 use rdkafka::consumer::BaseConsumer;
 
 use super::rebalance::RebalanceHandler;
+use super::record_merge::RecordMerge;
 use super::transport::{InputRecord, OutgoingRecord, Transport};
 use crate::config::StreamsConfig;
 use crate::error::{Error, ErrorKind, Result};
@@ -81,6 +86,8 @@ pub(crate) struct ThreadState<T: Transport> {
     suspended: BTreeMap<TaskId, Task>,
     /// Assigned tasks whose stores were locked by another handle: not open yet, partitions paused.
     pending: BTreeSet<TaskId>,
+    /// Polled records of multi-partition tasks, not processed yet.
+    merge: RecordMerge,
     transport: T,
     commit_interval_ms: i64,
     overlay_limit: usize,
@@ -111,6 +118,10 @@ impl<T: Transport> ThreadState<T> {
             .flat_map(|s| s.sources.iter().map(move |(t, _)| (t.resolve(app), s.id)))
             .collect();
         let repartition_sources = topology.repartition_sources(app).collect();
+        let max_idle_ms = config
+            .max_task_idle()
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let merge = RecordMerge::new(&source_topics, max_idle_ms);
         let last_commit_ms = env.clock.now_ms();
         Self {
             name,
@@ -123,6 +134,7 @@ impl<T: Transport> ThreadState<T> {
             tasks: BTreeMap::new(),
             suspended: BTreeMap::new(),
             pending: BTreeSet::new(),
+            merge,
             transport,
             commit_interval_ms: i64::try_from(config.commit_interval().as_millis()).unwrap_or(i64::MAX),
             overlay_limit: config.cache_max_bytes_buffering().max(MIN_OVERLAY_BYTES),
@@ -151,6 +163,46 @@ impl<T: Transport> ThreadState<T> {
             }
             other => other,
         }
+    }
+
+    /// A polled record: queued if its task reads several partitions (processed in timestamp
+    /// order by [`Self::process_merged`]), processed at once otherwise.
+    pub(crate) fn enqueue(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<()> {
+        if let Some(&sub) = self.source_topics.get(record.topic)
+            && self.merge.merges(sub)
+        {
+            let id = TaskId {
+                subtopology: sub,
+                partition: record.partition,
+            };
+            if self.tasks.contains_key(&id) {
+                self.merge.push(id, &record);
+                return Ok(());
+            }
+        }
+        self.process(consumer, record)
+    }
+
+    /// Processes the queued records of multi-partition tasks that may go now, lowest timestamp
+    /// first (see [`RecordMerge`] for when a task waits for an empty partition).
+    pub(crate) fn process_merged(&mut self, consumer: &T::Consumer) -> Result<()> {
+        let tasks = self.merge.waiting_tasks();
+        if tasks.is_empty() {
+            return Ok(());
+        }
+        let now = self.env.clock.now_ms();
+        for id in tasks {
+            loop {
+                let transport = &self.transport;
+                let Some((topic, record)) = self.merge.next(id, now, |topic, partition| {
+                    transport.fetched_lag(consumer, topic, partition)
+                }) else {
+                    break;
+                };
+                self.process(consumer, record.input(&topic, id.partition))?;
+            }
+        }
+        Ok(())
     }
 
     fn process_one(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<()> {
@@ -415,6 +467,13 @@ impl<T: Transport> ThreadState<T> {
         for task in self.tasks.values_mut() {
             seeks.extend(task.roll_back());
         }
+        // Queued records were never processed: read them again from the first one, unless the
+        // rollback already moves that partition further back.
+        for (topic, partition, first) in self.merge.take_all() {
+            if !seeks.iter().any(|(t, p, _)| *t == topic && *p == partition) {
+                seeks.push((topic, partition, first));
+            }
+        }
         if fatal {
             self.assignment_version += 1;
             for (_, task) in std::mem::take(&mut self.tasks) {
@@ -444,6 +503,7 @@ impl<T: Transport> ThreadState<T> {
     pub(crate) fn lose_all(&mut self) {
         self.assignment_version += 1;
         self.pending.clear();
+        self.merge.take_all();
         if let Err(e) = self.transport.abort() {
             tracing::warn!(thread = %self.name, error = %e, "failed to abort the lost assignment's transaction; replacing the producer");
             if let Err(e) = self.transport.replace() {
@@ -472,6 +532,8 @@ impl<T: Transport> ThreadState<T> {
                 if let Some(task) = self.tasks.remove(&id) {
                     self.suspended.insert(id, task);
                 }
+                // The next owner (maybe this thread again) reads them from the committed offsets.
+                self.merge.drop_task(id);
                 self.pending.remove(&id);
             }
         }
@@ -587,6 +649,7 @@ impl<T: Transport> ThreadState<T> {
     /// Closes every task (after a final commit).
     pub(crate) fn close_all(&mut self) {
         self.pending.clear();
+        self.merge.take_all();
         for (_, task) in std::mem::take(&mut self.tasks)
             .into_iter()
             .chain(std::mem::take(&mut self.suspended))

@@ -68,6 +68,11 @@ pub(crate) trait Transport {
     /// were consumed and committed. Best effort; an error is only logged.
     fn purge(&mut self, below: &Positions) -> Result<()>;
 
+    /// Records of `topic`/`partition` the broker has above the consumer's position, as far as
+    /// the consumer already knows (no request is made, so it may be a little behind the
+    /// broker); `None` if it does not know yet.
+    fn fetched_lag(&self, consumer: &Self::Consumer, topic: &str, partition: i32) -> Option<i64>;
+
     /// Moves the consumer of `topic`/`partition` back to `offset`.
     fn seek(&self, consumer: &Self::Consumer, topic: &str, partition: i32, offset: i64) -> Result<()>;
 }

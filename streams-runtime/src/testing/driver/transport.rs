@@ -202,6 +202,11 @@ impl Transport for MemoryTransport {
         Ok(())
     }
 
+    fn fetched_lag(&self, consumer: &MemoryConsumer, topic: &str, partition: i32) -> Option<i64> {
+        let end = lock(&self.log).high_watermark(topic, partition).ok()?;
+        Some((end - consumer.position(topic, partition)).max(0))
+    }
+
     fn seek(&self, consumer: &MemoryConsumer, topic: &str, partition: i32, offset: i64) -> Result<()> {
         consumer.seek(topic, partition, offset);
         Ok(())
