@@ -24,9 +24,10 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Debian packages: libclang for rocksdb's bindgen, a C/C++ toolchain and make for librdkafka and RocksDB.
+# Debian packages: libclang for rocksdb's bindgen, a C/C++ toolchain and make for librdkafka and
+# RocksDB, OpenSSL headers and pkg-config for librdkafka's TLS/SASL (the `ssl` feature).
 missing=()
-for pkg in libclang-dev g++ make; do
+for pkg in libclang-dev g++ make libssl-dev pkg-config; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

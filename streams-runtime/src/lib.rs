@@ -30,6 +30,6 @@ pub mod window;
 pub mod __private;
 
 pub use error::{Error, ErrorKind, Result};
-pub use runtime::KafkaStreams;
+pub use runtime::{KafkaStreams, State};
 pub use streams_macros::{join, sink, source, state_store, table, topology, windowed};
 pub use window::{TimeWindow, Windowed};

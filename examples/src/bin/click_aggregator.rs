@@ -28,11 +28,7 @@ struct Cli {
 }
 
 fn main() -> streams_runtime::Result<()> {
-    // Logs (task assignments, restorations, commits) to stderr; `RUST_LOG` filters, default warn.
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    // Logs go to stderr through the app's subscriber: `RUST_LOG` filters, `--log-format json`.
     let mut cli = Cli::parse();
     // The demo serves queries on :8080 unless told otherwise, and commits every second as the
     // seed walkthrough does (a `--config commit.interval.ms=..` given later overrides it).

@@ -2,11 +2,6 @@
 //! per user and 10-second window.
 
 fn main() -> streams_runtime::Result<()> {
-    // Logs (task assignments, restorations, commits) to stderr; `RUST_LOG` filters, default warn.
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+    // Logs go to stderr through the app's subscriber: `RUST_LOG` filters, `--log-format json`.
     streams_examples::event_counter::pipeline::app().run()
 }

@@ -9,6 +9,7 @@ mod error;
 mod guarantee;
 pub mod properties;
 pub mod redact;
+mod thread_failure;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 pub use error::ConfigError;
 pub use guarantee::ProcessingGuarantee;
+pub use thread_failure::ThreadFailurePolicy;
 
 use crate::naming;
 
@@ -33,6 +35,8 @@ pub struct StreamsConfig {
     cache_max_bytes_buffering: usize,
     num_standby_replicas: usize,
     max_task_idle: Option<Duration>,
+    thread_failure_policy: ThreadFailurePolicy,
+    group_instance_id: Option<String>,
     application_server: Option<String>,
     rocksdb: RocksDbConfig,
     kafka: BTreeMap<String, String>,
@@ -51,6 +55,8 @@ impl std::fmt::Debug for StreamsConfig {
             .field("cache_max_bytes_buffering", &self.cache_max_bytes_buffering)
             .field("num_standby_replicas", &self.num_standby_replicas)
             .field("max_task_idle", &self.max_task_idle)
+            .field("thread_failure_policy", &self.thread_failure_policy)
+            .field("group_instance_id", &self.group_instance_id)
             .field("application_server", &self.application_server)
             .field("rocksdb", &self.rocksdb)
             .field("kafka", &redact::Redacted(&self.kafka))
@@ -155,6 +161,16 @@ impl StreamsConfig {
     pub fn max_task_idle(&self) -> Option<Duration> {
         self.max_task_idle
     }
+    /// `stream.thread.failure.policy`: what a failed stream thread leads to.
+    pub fn thread_failure_policy(&self) -> ThreadFailurePolicy {
+        self.thread_failure_policy
+    }
+    /// `group.instance.id`: this instance's static group membership (KIP-345). Stream thread
+    /// `n` joins as `<id>-<n>`, so a restart within `session.timeout.ms` gets the same tasks
+    /// back without a rebalance; give every instance its own (e.g. the pod name).
+    pub fn group_instance_id(&self) -> Option<&str> {
+        self.group_instance_id.as_deref()
+    }
     /// `application.server`: the `host:port` this instance serves interactive queries on.
     pub fn application_server(&self) -> Option<&str> {
         self.application_server.as_deref()
@@ -183,6 +199,8 @@ pub struct StreamsConfigBuilder {
     cache_max_bytes_buffering: Option<usize>,
     num_standby_replicas: Option<usize>,
     max_task_idle_ms: Option<i64>,
+    thread_failure_policy: Option<ThreadFailurePolicy>,
+    group_instance_id: Option<String>,
     application_server: Option<String>,
     rocksdb: RocksDbConfig,
     kafka: BTreeMap<String, String>,
@@ -237,6 +255,16 @@ impl StreamsConfigBuilder {
         self.max_task_idle_ms = Some(idle.map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)));
         self
     }
+    /// `stream.thread.failure.policy` (default: [`ThreadFailurePolicy::ShutdownClient`]).
+    pub fn thread_failure_policy(mut self, policy: ThreadFailurePolicy) -> Self {
+        self.thread_failure_policy = Some(policy);
+        self
+    }
+    /// `group.instance.id` (see [`StreamsConfig::group_instance_id`]).
+    pub fn group_instance_id(mut self, id: impl Into<String>) -> Self {
+        self.group_instance_id = Some(id.into());
+        self
+    }
     /// `application.server`: `host:port` of this instance's interactive-query endpoint.
     pub fn application_server(mut self, endpoint: impl Into<String>) -> Self {
         self.application_server = Some(endpoint.into());
@@ -277,6 +305,12 @@ impl StreamsConfigBuilder {
             }
             "num.standby.replicas" => self.num_standby_replicas = self.parse_number(key, value),
             "max.task.idle.ms" => self.max_task_idle_ms = self.parse_number(key, value),
+            // Per thread, and for the group consumers only (not the restore or admin clients).
+            "group.instance.id" | "consumer.group.instance.id" => self.group_instance_id = Some(value.to_owned()),
+            "stream.thread.failure.policy" => match value.parse() {
+                Ok(p) => self.thread_failure_policy = Some(p),
+                Err(e) => self.errors.push(e),
+            },
             "application.server" => self.application_server = Some(value.to_owned()),
             "rocksdb.block.cache.size" => {
                 self.rocksdb.block_cache_size = self.parse_number(key, value).unwrap_or(0);
@@ -359,6 +393,12 @@ impl StreamsConfigBuilder {
                 reason: "it must be at least 1 ms".to_owned(),
             });
         }
+        if self.group_instance_id.as_deref().is_some_and(|id| id.trim().is_empty()) {
+            return Err(ConfigError::Invalid {
+                key: "group.instance.id",
+                reason: "it is empty; give each instance its own id (e.g. the pod name) or leave it unset".to_owned(),
+            });
+        }
         let max_task_idle_ms = self.max_task_idle_ms.unwrap_or(defaults::MAX_TASK_IDLE_MS);
         if max_task_idle_ms < -1 {
             return Err(ConfigError::Invalid {
@@ -423,6 +463,8 @@ impl StreamsConfigBuilder {
                 .unwrap_or(defaults::CACHE_MAX_BYTES_BUFFERING),
             num_standby_replicas: self.num_standby_replicas.unwrap_or(defaults::NUM_STANDBY_REPLICAS),
             max_task_idle: u64::try_from(max_task_idle_ms).ok().map(Duration::from_millis),
+            thread_failure_policy: self.thread_failure_policy.unwrap_or_default(),
+            group_instance_id: self.group_instance_id,
             application_server: self.application_server,
             rocksdb,
             kafka: self.kafka,

@@ -1,5 +1,6 @@
 //! The Kafka cluster an application talks to: a real one, or the embedded default.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rdkafka::config::ClientConfig;
@@ -8,11 +9,24 @@ use super::embedded::EmbeddedCluster;
 use super::topics::{self, TopicSpec};
 use crate::error::Result;
 
-/// A handle on the cluster behind `bootstrap.servers`; cheap to clone.
-#[derive(Clone, Debug)]
+/// A handle on the cluster behind `bootstrap.servers`, with the client properties every
+/// connection to it needs (security protocol, credentials, certificates); cheap to clone. Its
+/// `Debug` redacts secret values.
+#[derive(Clone)]
 pub struct KafkaCluster {
     bootstrap_servers: String,
     embedded: Option<Arc<EmbeddedCluster>>,
+    properties: Arc<BTreeMap<String, String>>,
+}
+
+impl std::fmt::Debug for KafkaCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaCluster")
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("embedded", &self.embedded.is_some())
+            .field("properties", &crate::config::redact::Redacted(&self.properties))
+            .finish()
+    }
 }
 
 impl KafkaCluster {
@@ -21,7 +35,16 @@ impl KafkaCluster {
         Self {
             bootstrap_servers: bootstrap_servers.into(),
             embedded: None,
+            properties: Arc::default(),
         }
+    }
+
+    /// The same cluster, every client of it also getting librdkafka property `key` (e.g.
+    /// `security.protocol`, `sasl.password`, `ssl.ca.location`).
+    #[must_use]
+    pub fn with_property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.properties).insert(key.into(), value.into());
+        self
     }
 
     /// Starts an embedded single-broker cluster in this process.
@@ -47,10 +70,13 @@ impl KafkaCluster {
         self.embedded.as_deref()
     }
 
-    /// A client config pointing at this cluster.
+    /// A client config pointing at this cluster, with its client properties.
     pub fn client_config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &self.bootstrap_servers);
+        for (key, value) in self.properties.iter() {
+            config.set(key, value);
+        }
         config
     }
 
@@ -72,6 +98,7 @@ impl From<Arc<EmbeddedCluster>> for KafkaCluster {
         Self {
             bootstrap_servers: embedded.bootstrap_servers().to_owned(),
             embedded: Some(embedded),
+            properties: Arc::default(),
         }
     }
 }

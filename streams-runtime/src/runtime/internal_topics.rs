@@ -7,7 +7,7 @@ use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::kafka::{KafkaCluster, TopicSpec};
+use crate::kafka::{ConnectionErrors, KafkaCluster, TopicSpec};
 use crate::naming;
 use crate::state::StoreKind;
 use crate::topology::Topology;
@@ -152,12 +152,24 @@ pub(crate) fn plan(
 async fn partition_count(config: &ClientConfig, topic: &str) -> Result<Option<i32>> {
     let (config, name) = (config.clone(), topic.to_owned());
     let metadata = tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = config.create()?;
-        consumer.fetch_metadata(Some(&name), Duration::from_secs(30))
+        // The first request of the application: if the cluster cannot be reached, say why.
+        let consumer: BaseConsumer<ConnectionErrors> = config
+            .create_with_context(ConnectionErrors::default())
+            .map_err(|e| Error::kafka("failed to create a client", e))?;
+        consumer
+            .fetch_metadata(Some(&name), Duration::from_secs(30))
+            .map_err(|e| {
+                // librdkafka delivers the cause as an event: serve the client's queue for it.
+                let _ = consumer.poll(Duration::from_millis(500));
+                (e, consumer.context().last())
+            })
+            .map_err(|(e, cause)| match cause {
+                Some(cause) => Error::kafka(format!("failed to read metadata of `{name}`: {cause}"), e),
+                None => Error::kafka(format!("failed to read metadata of `{name}`"), e),
+            })
     })
     .await
-    .map_err(|e| Error::new(ErrorKind::Kafka, "the metadata request panicked").with_source(e))?
-    .map_err(|e| Error::kafka(format!("failed to read metadata of `{topic}`"), e))?;
+    .map_err(|e| Error::new(ErrorKind::Kafka, "the metadata request panicked").with_source(e))??;
     Ok(metadata
         .topics()
         .iter()

@@ -6,6 +6,7 @@ pub(crate) mod global;
 pub(crate) mod internal_topics;
 mod kafka_reader;
 mod kafka_transport;
+mod lifecycle;
 pub(crate) mod local_stores;
 mod metrics;
 mod process_id;
@@ -23,11 +24,13 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
+pub use lifecycle::State;
+use lifecycle::{Lifecycle, ThreadPhase};
 pub use metrics::{Metrics, MetricsSnapshot};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::config::StreamsConfig;
+use crate::config::{StreamsConfig, ThreadFailurePolicy};
 use crate::error::{Error, ErrorKind, Result};
 use crate::kafka::KafkaCluster;
 use crate::state::{KeyValueStore, RocksResources, WindowStore};
@@ -72,6 +75,7 @@ pub struct KafkaStreams {
     endpoint: Option<String>,
     /// Shared with the threads: released once they all stopped and the instance closed or dropped.
     state_dir_lock: Mutex<Option<Arc<state_dir_lock::StateDirLock>>>,
+    lifecycle: Arc<Lifecycle>,
 }
 
 impl KafkaStreams {
@@ -85,22 +89,21 @@ impl KafkaStreams {
     /// Like [`start`](Self::start), on an already connected cluster (e.g. a test broker).
     pub async fn start_on(topology: Topology, config: StreamsConfig, cluster: KafkaCluster) -> Result<Self> {
         let state_dir_lock = Arc::new(state_dir_lock::acquire(config.state_dir(), config.application_id())?);
-        let partitions = internal_topics::prepare(&cluster, config.application_id(), &topology).await?;
-        // `consumer.`/`producer.`-prefixed properties go to that client only, as in Kafka Streams.
-        let (mut client_config, mut consumer_config, mut producer_config) = (
-            cluster.client_config(),
-            rdkafka::ClientConfig::new(),
-            rdkafka::ClientConfig::new(),
-        );
+        // `consumer.`/`producer.`-prefixed properties go to that client only, as in Kafka Streams;
+        // the others (security, credentials) to every client, the admin client included.
+        let (mut consumer_config, mut producer_config) = (rdkafka::ClientConfig::new(), rdkafka::ClientConfig::new());
+        let mut cluster = cluster;
         for (key, value) in config.kafka_properties() {
             if let Some(key) = key.strip_prefix("consumer.") {
                 consumer_config.set(key, value);
             } else if let Some(key) = key.strip_prefix("producer.") {
                 producer_config.set(key, value);
             } else {
-                client_config.set(key, value);
+                cluster = cluster.with_property(key, value);
             }
         }
+        let client_config = cluster.client_config();
+        let partitions = internal_topics::prepare(&cluster, config.application_id(), &topology).await?;
         let process_id = process_id::load_or_create(config.state_dir(), config.application_id())?;
         let reader = Arc::new(kafka_reader::KafkaPartitionReader::new(
             &client_config,
@@ -133,20 +136,25 @@ impl KafkaStreams {
         });
         let topology = Arc::new(topology);
         let stop = Arc::new(thread::Stop::default());
+        let lifecycle = Arc::new(Lifecycle::new(config.num_stream_threads()));
         let mut threads = Vec::new();
         if !topology.globals.is_empty() {
             // Global tables are complete before any task reads them.
             let positions = global::bootstrap(&env, &topology, &global_storage)?;
             let (env, topology, stop) = (Arc::clone(&env), Arc::clone(&topology), Arc::clone(&stop));
             let lock = Arc::clone(&state_dir_lock);
+            let lifecycle = Arc::clone(&lifecycle);
             let handle = std::thread::Builder::new()
                 .name(format!("{}-GlobalStreamThread", env.application_id))
                 .spawn(move || {
                     let _lock = lock;
-                    let result = global::run(Arc::clone(&env), topology, positions, stop);
+                    let result = global::run(Arc::clone(&env), topology, positions, Arc::clone(&stop));
                     if let Err(e) = &result {
+                        // Without its global tables no task can go on: the instance stops.
                         env.metrics.record_failed_thread();
-                        tracing::error!(error = %e, "global stream thread stopped");
+                        tracing::error!(error = %e, "global stream thread stopped; stopping the instance");
+                        lifecycle.fail();
+                        stop.graceful.store(true, Ordering::Relaxed);
                     }
                     result
                 })
@@ -164,16 +172,12 @@ impl KafkaStreams {
             let status = Arc::new(Mutex::new(thread::ThreadStatus::default()));
             statuses.push(Arc::clone(&status));
             let lock = Arc::clone(&state_dir_lock);
+            let lifecycle = Arc::clone(&lifecycle);
             let handle = std::thread::Builder::new()
                 .name(format!("{}-StreamThread-{}", env.application_id, index + 1))
                 .spawn(move || {
                     let _lock = lock;
-                    let result = thread::run(index, Arc::clone(&env), topology, &config, stop, status);
-                    if let Err(e) = &result {
-                        env.metrics.record_failed_thread();
-                        tracing::error!(error = %e, "stream thread stopped");
-                    }
-                    result
+                    run_stream_thread(index, &env, &topology, &config, &stop, &status, &lifecycle)
                 })
                 .map_err(|e| Error::io("failed to spawn a stream thread", e))?;
             threads.push(handle);
@@ -246,7 +250,19 @@ impl KafkaStreams {
             membership,
             endpoint,
             state_dir_lock: Mutex::new(Some(state_dir_lock)),
+            lifecycle,
         })
+    }
+
+    /// The instance's state now.
+    pub fn state(&self) -> State {
+        self.lifecycle.state()
+    }
+
+    /// Every change of the instance's state, from now on (Kafka Streams' state listener as a
+    /// watch channel: `changed().await`, then `borrow()`).
+    pub fn state_changes(&self) -> tokio::sync::watch::Receiver<State> {
+        self.lifecycle.subscribe()
     }
 
     /// Every live instance of this application (this one included): process id, query
@@ -416,16 +432,29 @@ impl KafkaStreams {
     /// Commits, closes every task (keeping local state), leaves the group and waits for the
     /// threads; returns the first thread error, if any. Later calls return `Ok(())` at once.
     pub async fn close(&self) -> Result<()> {
+        self.lifecycle.begin_shutdown();
         self.stop.graceful.store(true, Ordering::Relaxed);
         let result = self.join_threads().await;
         self.membership.stop(true);
         result
     }
 
+    /// [`close`](Self::close), waiting at most `timeout`: an error of kind
+    /// [`ErrorKind::State`] says the threads were still closing (they go on in the background).
+    pub async fn close_timeout(&self, timeout: std::time::Duration) -> Result<()> {
+        tokio::time::timeout(timeout, self.close()).await.unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorKind::State,
+                format!("the stream threads did not close within {timeout:?}; they go on closing"),
+            ))
+        })
+    }
+
     /// Stops every thread at once, committing nothing and abandoning open transactions, as a
     /// killed process would (local stores keep only what was committed). For crash-recovery
     /// tests; use [`close`](Self::close) otherwise.
     pub async fn kill(&self) -> Result<()> {
+        self.lifecycle.begin_shutdown();
         self.stop.crash.store(true, Ordering::Relaxed);
         self.membership.stop(false);
         self.join_threads().await
@@ -455,6 +484,7 @@ impl KafkaStreams {
         // directory, so another instance (or this one, started again) can take it.
         let closed = global::close(&self.env.globals);
         self.state_dir_lock.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.lifecycle.all_stopped();
         joined.and(closed)
     }
 
@@ -467,11 +497,75 @@ impl KafkaStreams {
             .all(JoinHandle::is_finished)
     }
 
-    /// Runs until SIGINT or SIGTERM, then closes gracefully.
+    /// Runs until SIGINT or SIGTERM, then closes gracefully. Returns the error of a stream
+    /// thread whose failure stopped the instance (see
+    /// [`ThreadFailurePolicy`]), so a service exits non-zero.
     pub async fn run_until_signal(&self) -> Result<()> {
-        shutdown_signal().await;
-        tracing::info!("shutdown signal received; committing and closing");
-        self.close().await
+        let mut states = self.state_changes();
+        // The watch's borrow is released at once: holding it would block every state change.
+        let failed = async move {
+            let _ = states
+                .wait_for(|s| matches!(s, State::PendingError | State::Error))
+                .await
+                .map(|state| *state);
+        };
+        tokio::select! {
+            () = shutdown_signal() => {
+                tracing::info!("shutdown signal received; committing and closing");
+                self.close().await
+            }
+            () = failed => {
+                tracing::error!("a stream thread failed; the instance stops");
+                let result = self.close().await;
+                result.and(Err(Error::new(ErrorKind::State, "the instance stopped: a stream thread failed")))
+            }
+        }
+    }
+}
+
+/// Runs stream thread `index` and, under [`ThreadFailurePolicy::ReplaceThread`], its
+/// replacements; reports its phases to `lifecycle`.
+fn run_stream_thread(
+    index: usize,
+    env: &Arc<TaskEnv>,
+    topology: &Arc<Topology>,
+    config: &StreamsConfig,
+    stop: &Arc<thread::Stop>,
+    status: &Arc<Mutex<thread::ThreadStatus>>,
+    lifecycle: &Arc<Lifecycle>,
+) -> Result<()> {
+    /// A replacement waits this long, so a failure that repeats does not spin.
+    const REPLACE_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+    loop {
+        lifecycle.set_phase(index, ThreadPhase::Starting);
+        let result = thread::run(
+            index,
+            Arc::clone(env),
+            Arc::clone(topology),
+            config,
+            Arc::clone(stop),
+            Arc::clone(status),
+            Arc::clone(lifecycle),
+        );
+        let Err(e) = result else {
+            lifecycle.set_phase(index, ThreadPhase::Stopped);
+            return Ok(());
+        };
+        env.metrics.record_failed_thread();
+        let stopping = stop.graceful.load(Ordering::Relaxed) || stop.crash.load(Ordering::Relaxed);
+        match config.thread_failure_policy() {
+            ThreadFailurePolicy::ReplaceThread if !stopping => {
+                tracing::error!(error = %e, "stream thread failed; replacing it");
+                std::thread::sleep(REPLACE_PAUSE);
+            }
+            _ => {
+                tracing::error!(error = %e, "stream thread failed; stopping the instance");
+                lifecycle.set_phase(index, ThreadPhase::Failed);
+                lifecycle.fail();
+                stop.graceful.store(true, Ordering::Relaxed);
+                return Err(e);
+            }
+        }
     }
 }
 

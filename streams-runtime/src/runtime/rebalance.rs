@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::{ClientContext, TopicPartitionList};
 
+use super::lifecycle::{Lifecycle, ThreadPhase};
 use super::thread::KafkaThreadState;
 
 pub(crate) struct RebalanceHandler {
@@ -21,6 +22,9 @@ pub(crate) struct RebalanceHandler {
     /// watermark.
     pub(crate) ends: Mutex<HashMap<(String, i32), i64>>,
     pub(crate) read_committed: bool,
+    /// Where this thread (number `index`) reports rebalancing and running.
+    pub(crate) lifecycle: Arc<Lifecycle>,
+    pub(crate) index: usize,
 }
 
 impl RebalanceHandler {
@@ -72,6 +76,7 @@ impl ClientContext for RebalanceHandler {
 impl ConsumerContext for RebalanceHandler {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(revoked) = rebalance {
+            self.lifecycle.set_phase(self.index, ThreadPhase::Rebalancing);
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
             if consumer.assignment_lost() {
                 tracing::warn!(thread = %state.name, partitions = revoked.count(), "rebalance: assignment lost (session expired); closing its tasks without committing");
@@ -100,6 +105,10 @@ impl ConsumerContext for RebalanceHandler {
                     && let Err(e) = consumer.pause(&partition_list(&pending))
                 {
                     tracing::warn!(thread = %state.name, error = %e, "failed to pause the partitions of pending tasks");
+                }
+                // Restored and processing, unless a task still waits for its stores.
+                if pending.is_empty() {
+                    self.lifecycle.set_phase(self.index, ThreadPhase::Running);
                 }
             }
             Rebalance::Revoke(_) => {}

@@ -8,6 +8,7 @@ use rdkafka::Message;
 use rdkafka::consumer::Consumer;
 
 use super::kafka_transport::KafkaTransport;
+use super::lifecycle::{Lifecycle, ThreadPhase};
 use super::rebalance::{RebalanceHandler, partition_list};
 use super::thread_state::{ThreadConsumer, ThreadState};
 use super::transport::{InputRecord, Transport};
@@ -54,6 +55,7 @@ pub(crate) fn run(
     config: &StreamsConfig,
     stop: Arc<Stop>,
     status: Arc<Mutex<ThreadStatus>>,
+    lifecycle: Arc<Lifecycle>,
 ) -> Result<()> {
     let name = format!("{}-StreamThread-{}", env.application_id, index + 1);
     let transport = KafkaTransport::new(&env, &name, index)?;
@@ -75,12 +77,18 @@ pub(crate) fn run(
         // partition ends that tell a multi-partition task whether to wait (record merge).
         .set("statistics.interval.ms", "500");
     env.guarantee.set_isolation(&mut consumer_config);
+    let static_member = config.group_instance_id().is_some();
+    if let Some(id) = config.group_instance_id() {
+        consumer_config.set("group.instance.id", format!("{id}-{}", index + 1));
+    }
     let consumer: ThreadConsumer = consumer_config
         .create_with_context(RebalanceHandler {
             state: Arc::clone(&state),
             lags: Mutex::default(),
             ends: Mutex::default(),
             read_committed: env.guarantee == crate::config::ProcessingGuarantee::ExactlyOnceV2,
+            lifecycle: Arc::clone(&lifecycle),
+            index,
         })
         .map_err(|e| Error::kafka("failed to create the consumer", e))?;
     let topics: Vec<String> = lock(&state).source_topics.keys().cloned().collect();
@@ -141,6 +149,9 @@ pub(crate) fn run(
                     if let Err(e) = consumer.resume(&partition_list(&opened)) {
                         break Err(Error::kafka("failed to resume the partitions of opened tasks", e));
                     }
+                    if !s.has_pending() {
+                        lifecycle.set_phase(index, ThreadPhase::Running);
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => break Err(e),
@@ -193,11 +204,15 @@ pub(crate) fn run(
         }
     }
     // Leave the group explicitly before closing: the revoke callback runs (committing nothing
-    // new) and no subscription is left for the close to tear down.
-    consumer.unsubscribe();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while consumer.assignment().is_ok_and(|a| a.count() > 0) && Instant::now() < deadline {
-        let _ = consumer.poll(POLL_TIMEOUT);
+    // new) and no subscription is left for the close to tear down. A static member does not
+    // leave (KIP-345): its tasks wait for it, unassigned, until its session times out, so a
+    // restart within it gets them back without a rebalance.
+    if !static_member {
+        consumer.unsubscribe();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while consumer.assignment().is_ok_and(|a| a.count() > 0) && Instant::now() < deadline {
+            let _ = consumer.poll(POLL_TIMEOUT);
+        }
     }
     drop(consumer);
     lock(&state).close_all();

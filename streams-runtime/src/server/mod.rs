@@ -1,6 +1,12 @@
 //! The instance's HTTP server: interactive queries (`/stores/..`, `/metadata`; see
-//! [`query`](crate::query)), `/metrics` (Prometheus text format) and `/topology` (text,
-//! `?format=mermaid` or `?format=dot`).
+//! [`query`](crate::query)), `/metrics` (Prometheus text format), `/topology` (text,
+//! `?format=mermaid` or `?format=dot`) and the probes `/health/live` and `/health/ready`.
+//!
+//! Probes (for Kubernetes): live unless the instance stopped or failed
+//! ([`State::Error`](crate::State::Error), `PENDING_ERROR`, `NOT_RUNNING`) — a pod whose
+//! threads died is restarted; ready only while [`State::Running`](crate::State::Running),
+//! which comes after the tasks' stores are restored — no traffic during a rebalance. Both
+//! answer `{"state": "<STATE>"}` with 200 or 503.
 
 mod prometheus;
 
@@ -41,6 +47,8 @@ pub fn router(streams: Arc<KafkaStreams>) -> Router {
         .route("/metadata", get(crate::query::routes::metadata))
         .with_state(queries);
     Router::new()
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready))
         .route("/metrics", get(metrics))
         .route("/topology", get(topology))
         .with_state(state)
@@ -52,6 +60,29 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.exporter.render(&state.streams),
     )
+}
+
+/// The instance's state as a probe answer: 200 if `ok`, else 503.
+fn probe(state: crate::State, ok: bool) -> impl IntoResponse {
+    let status = if ok {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(serde_json::json!({ "state": state.as_str() })))
+}
+
+async fn live(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let now = state.streams.state();
+    probe(
+        now,
+        now.is_running_or_rebalancing() || now == crate::State::PendingShutdown,
+    )
+}
+
+async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let now = state.streams.state();
+    probe(now, now == crate::State::Running)
 }
 
 #[derive(Deserialize)]
@@ -74,6 +105,8 @@ async fn topology(State(state): State<Arc<AppState>>, Query(query): Query<Topolo
 
 /// The routes [`router`] serves, for an app to print.
 pub const ROUTES: &[&str] = &[
+    "GET /health/live",
+    "GET /health/ready",
     "GET /stores/{store}",
     "GET /stores/{store}/keys/{key}",
     "GET /metadata",

@@ -9,6 +9,11 @@
 //!
 //! Sized for a 2-core test machine: a 768 MiB heap, 5 partitions for `__consumer_offsets` and
 //! `__transaction_state`, replication factor 1, no initial rebalance delay.
+//!
+//! [`KafkaBroker::start_new_sasl_ssl`] adds a `SASL_SSL` listener as secured clusters have one:
+//! TLS with a self-signed certificate for `127.0.0.1` made by the JDK's `keytool`, and
+//! SCRAM-SHA-256 users written into the cluster metadata when the log directory is formatted
+//! (`kafka-storage format --add-scram`). The plaintext listener stays, for the test's own setup.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -27,6 +32,9 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// The JVM heap: enough for a test broker once the log cleaner's dedupe buffer is small.
 const HEAP: &str = "-Xmx768m";
 
+/// The keystore password of the test broker's self-signed certificate (test-only).
+const KEYSTORE_PASSWORD: &str = "test-broker-keystore";
+
 /// A single-node Apache Kafka broker process; killed and its log directory removed on drop (its
 /// log is kept beside it when the drop happens in a failing test).
 #[derive(Debug)]
@@ -37,18 +45,76 @@ pub struct KafkaBroker {
     bootstrap_servers: String,
     child: Option<Child>,
     starts: u32,
+    sasl_ssl: Option<SaslSslListener>,
+}
+
+/// The broker's `SASL_SSL` listener: where it is, the CA certificate that verifies it, and the
+/// SCRAM users it knows.
+#[derive(Clone, Debug)]
+pub struct SaslSslListener {
+    bootstrap_servers: String,
+    ca_location: PathBuf,
+    port: u16,
+    users: Vec<(String, String)>,
+}
+
+impl SaslSslListener {
+    /// `bootstrap.servers` of the secured listener.
+    pub fn bootstrap_servers(&self) -> &str {
+        &self.bootstrap_servers
+    }
+
+    /// The PEM file of the (self-signed) certificate the listener presents, for `ssl.ca.location`.
+    pub fn ca_location(&self) -> &Path {
+        &self.ca_location
+    }
+
+    /// The cluster as a client logging in as `user` with `password` over SASL_SSL/SCRAM-SHA-256
+    /// sees it (the certificate verified against [`Self::ca_location`], host name included).
+    pub fn cluster(&self, user: &str, password: &str) -> crate::kafka::KafkaCluster {
+        crate::kafka::KafkaCluster::remote(&self.bootstrap_servers)
+            .with_property("security.protocol", "SASL_SSL")
+            .with_property("sasl.mechanism", "SCRAM-SHA-256")
+            .with_property("sasl.username", user)
+            .with_property("sasl.password", password)
+            .with_property("ssl.ca.location", self.ca_location.display().to_string())
+    }
 }
 
 impl KafkaBroker {
     /// Formats a fresh log directory, starts the broker and waits until it answers metadata.
     pub fn start_new() -> Result<Self> {
+        Self::start_with(None)
+    }
+
+    /// Like [`start_new`](Self::start_new), with a `SASL_SSL` listener beside the plaintext one
+    /// whose SCRAM-SHA-256 users are `users` (name, password); see [`Self::sasl_ssl`].
+    pub fn start_new_sasl_ssl(users: &[(&str, &str)]) -> Result<Self> {
+        let users = users.iter().map(|(u, p)| ((*u).to_owned(), (*p).to_owned())).collect();
+        Self::start_with(Some(users))
+    }
+
+    fn start_with(sasl_users: Option<Vec<(String, String)>>) -> Result<Self> {
         let libs = find_libs()?;
         let dir = unique_dir()?;
         let broker_port = free_port()?;
         let controller_port = free_port()?;
         std::fs::create_dir_all(dir.join("data"))
             .map_err(|e| Error::io(format!("failed to create `{}`", dir.display()), e))?;
-        let properties = server_properties(&dir, broker_port, controller_port);
+        let sasl_ssl = match sasl_users {
+            Some(users) => {
+                let port = free_port()?;
+                let ca_location = make_certificate(&dir)?;
+                Some(SaslSslListener {
+                    bootstrap_servers: format!("127.0.0.1:{port}"),
+                    ca_location,
+                    port,
+                    users,
+                })
+            }
+            None => None,
+        };
+        let properties = server_properties(&dir, broker_port, controller_port, sasl_ssl.as_ref());
         std::fs::write(dir.join("server.properties"), properties)
             .map_err(|e| Error::io("failed to write the broker's server.properties", e))?;
         let mut broker = Self {
@@ -58,10 +124,16 @@ impl KafkaBroker {
             bootstrap_servers: format!("127.0.0.1:{broker_port}"),
             child: None,
             starts: 0,
+            sasl_ssl,
         };
         broker.format()?;
         broker.start()?;
         Ok(broker)
+    }
+
+    /// The `SASL_SSL` listener, if the broker was started with one.
+    pub fn sasl_ssl(&self) -> Option<&SaslSslListener> {
+        self.sasl_ssl.as_ref()
     }
 
     /// The `bootstrap.servers` string of this broker (the same across restarts).
@@ -197,6 +269,17 @@ impl KafkaBroker {
             .arg(format!("--cluster-id={cluster_id}"))
             .arg("-c")
             .arg(self.dir.join("server.properties"))
+            .args(
+                self.sasl_ssl
+                    .iter()
+                    .flat_map(|l| &l.users)
+                    .flat_map(|(user, password)| {
+                        [
+                            "--add-scram".to_owned(),
+                            format!("SCRAM-SHA-256=[name={user},password={password}]"),
+                        ]
+                    }),
+            )
             .stdin(Stdio::null())
             .output()
             .map_err(|e| Error::io("failed to run Kafka's StorageTool (`java` on PATH or JAVA_HOME?)", e))?;
@@ -275,7 +358,7 @@ impl Drop for KafkaBroker {
 /// The broker's configuration: KRaft combined mode with a static one-voter quorum, loopback
 /// listeners, and internal topics sized for one node. (Java properties: comments on their own
 /// line only.)
-fn server_properties(dir: &Path, broker_port: u16, controller_port: u16) -> String {
+fn server_properties(dir: &Path, broker_port: u16, controller_port: u16, sasl_ssl: Option<&SaslSslListener>) -> String {
     let mut p = String::new();
     let mut set = |k: &str, v: &str| {
         let _ = writeln!(p, "{k}={v}");
@@ -283,17 +366,34 @@ fn server_properties(dir: &Path, broker_port: u16, controller_port: u16) -> Stri
     set("process.roles", "broker,controller");
     set("node.id", "1");
     set("controller.quorum.voters", &format!("1@127.0.0.1:{controller_port}"));
+    let secured = sasl_ssl
+        .map(|l| format!(",SASL_SSL://127.0.0.1:{}", l.port))
+        .unwrap_or_default();
     set(
         "listeners",
-        &format!("PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}"),
+        &format!("PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}{secured}"),
     );
-    set("advertised.listeners", &format!("PLAINTEXT://127.0.0.1:{broker_port}"));
+    set(
+        "advertised.listeners",
+        &format!("PLAINTEXT://127.0.0.1:{broker_port}{secured}"),
+    );
     set("controller.listener.names", "CONTROLLER");
     set("inter.broker.listener.name", "PLAINTEXT");
     set(
         "listener.security.protocol.map",
-        "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL",
     );
+    if sasl_ssl.is_some() {
+        set("sasl.enabled.mechanisms", "SCRAM-SHA-256");
+        set(
+            "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config",
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        );
+        set("ssl.keystore.location", &dir.join("broker.p12").display().to_string());
+        set("ssl.keystore.type", "PKCS12");
+        set("ssl.keystore.password", KEYSTORE_PASSWORD);
+        set("ssl.key.password", KEYSTORE_PASSWORD);
+    }
     set("log.dirs", &dir.join("data").display().to_string());
     set("num.partitions", "1");
     set("offsets.topic.replication.factor", "1");
@@ -312,6 +412,84 @@ fn server_properties(dir: &Path, broker_port: u16, controller_port: u16) -> Stri
     set("num.network.threads", "2");
     set("num.io.threads", "4");
     p
+}
+
+/// Makes the broker's key and self-signed certificate for `127.0.0.1` in `dir/broker.p12` with
+/// the JDK's `keytool`, and exports the certificate as PEM (`dir/ca.pem`, returned) for clients.
+fn make_certificate(dir: &Path) -> Result<PathBuf> {
+    let keytool = std::env::var_os("JAVA_HOME")
+        .map(|home| Path::new(&home).join("bin").join("keytool"))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("keytool"));
+    let keystore = dir.join("broker.p12");
+    let ca = dir.join("ca.pem");
+    let store = [
+        "-keystore",
+        &keystore.display().to_string(),
+        "-storetype",
+        "PKCS12",
+        "-storepass",
+        KEYSTORE_PASSWORD,
+    ]
+    .map(str::to_owned);
+    let steps: [Vec<String>; 2] = [
+        [
+            "-genkeypair",
+            "-alias",
+            "broker",
+            "-keyalg",
+            "RSA",
+            "-keysize",
+            "2048",
+            "-validity",
+            "7",
+        ]
+        .into_iter()
+        .chain([
+            "-dname",
+            "CN=127.0.0.1",
+            "-ext",
+            "SAN=IP:127.0.0.1,DNS:localhost",
+            "-keypass",
+            KEYSTORE_PASSWORD,
+        ])
+        .chain(["-noprompt"])
+        .map(str::to_owned)
+        .chain(store.iter().cloned())
+        .collect(),
+        [
+            "-exportcert",
+            "-rfc",
+            "-alias",
+            "broker",
+            "-file",
+            &ca.display().to_string(),
+        ]
+        .map(str::to_owned)
+        .into_iter()
+        .chain(store.iter().cloned())
+        .collect(),
+    ];
+    for args in steps {
+        let output = Command::new(&keytool)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Error::io("failed to run the JDK's `keytool` (JAVA_HOME or PATH?)", e))?;
+        if !output.status.success() {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "`keytool {}` failed ({}): {}{}",
+                    args[0],
+                    output.status,
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                ),
+            ));
+        }
+    }
+    Ok(ca)
 }
 
 /// The jar directory: `$STREAMS_KAFKA_HOME/libs`, else the newest install under

@@ -20,7 +20,7 @@ mod topic_reader;
 use std::sync::Arc;
 
 pub use driver::{CommitFault, InputTopic, OutputTopic, TestDriver, TestDriverBuilder, TestRecord};
-pub use kafka_broker::KafkaBroker;
+pub use kafka_broker::{KafkaBroker, SaslSslListener};
 pub use topic_reader::{PartitionOffsets, RawRecord, partition_offsets, read_topic, read_topic_uncommitted};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -45,6 +45,12 @@ impl TestBroker {
     /// loopback ports with a fresh log directory, and waits until it answers metadata.
     pub fn kafka() -> Result<Self> {
         Ok(Self::Kafka(KafkaBroker::start_new()?))
+    }
+
+    /// Like [`kafka`](Self::kafka), with a `SASL_SSL` listener (TLS, SCRAM-SHA-256) knowing
+    /// `users` (name, password); see [`KafkaBroker::sasl_ssl`].
+    pub fn kafka_sasl_ssl(users: &[(&str, &str)]) -> Result<Self> {
+        Ok(Self::Kafka(KafkaBroker::start_new_sasl_ssl(users)?))
     }
 
     /// The `bootstrap.servers` string for clients and apps under test.

@@ -82,9 +82,15 @@ pub fn expected_counts(clicks: &[Click]) -> BTreeMap<String, u64> {
 }
 
 pub async fn produce_clicks(cluster: &KafkaCluster, topic: &str, clicks: &[Click]) {
+    produce_clicks_compressed(cluster, topic, clicks, "none").await;
+}
+
+/// [`produce_clicks`] with the producer's `compression.type` set to `compression`.
+pub async fn produce_clicks_compressed(cluster: &KafkaCluster, topic: &str, clicks: &[Click], compression: &str) {
     let producer: FutureProducer = cluster
         .client_config()
         .set("partitioner", RDKAFKA_PARTITIONER)
+        .set("compression.type", compression)
         .create()
         .expect("producer");
     let mut deliveries = Vec::new();
@@ -102,6 +108,22 @@ pub async fn produce_clicks(cluster: &KafkaCluster, topic: &str, clicks: &[Click
             .map_err(|(e, _)| e)
             .expect("delivered");
     }
+}
+
+/// Every state `streams` passes through from now on, as a watcher of its state changes sees them.
+pub fn record_states(
+    streams: &streams_runtime::KafkaStreams,
+) -> std::sync::Arc<std::sync::Mutex<Vec<streams_runtime::State>>> {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(vec![streams.state()]));
+    let mut changes = streams.state_changes();
+    let sink = std::sync::Arc::clone(&seen);
+    tokio::spawn(async move {
+        while changes.changed().await.is_ok() {
+            let state = *changes.borrow_and_update();
+            sink.lock().expect("states").push(state);
+        }
+    });
+    seen
 }
 
 /// Every record of `topic` as (key, value).

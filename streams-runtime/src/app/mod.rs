@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use clap::Parser;
 
+mod logging;
+
 use crate::KafkaStreams;
 use crate::config::{StreamsConfig, properties, redact};
 use crate::error::{Error, ErrorKind, Result};
@@ -93,6 +95,10 @@ pub struct AppFlags {
     /// Stop (gracefully) after this many seconds instead of waiting for a signal.
     #[arg(long)]
     pub run_for_secs: Option<u64>,
+    /// Log lines to stderr as `text` or `json` (one object per line); `RUST_LOG` filters
+    /// (default `info`). Not installed when the program set a `tracing` subscriber itself.
+    #[arg(long, env = "STREAMS_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
 }
 
 impl std::fmt::Debug for AppFlags {
@@ -115,6 +121,7 @@ impl std::fmt::Debug for AppFlags {
             .field("describe", &self.describe)
             .field("http_addr", &self.http_addr)
             .field("run_for_secs", &self.run_for_secs)
+            .field("log_format", &self.log_format)
             .finish()
     }
 }
@@ -201,6 +208,7 @@ impl App {
 
     /// [`run_with_flags`](Self::run_with_flags) inside the caller's tokio runtime.
     pub async fn run_with_flags_async(self, flags: AppFlags) -> Result<()> {
+        logging::install(&flags.log_format);
         let topology = (self.topology)()?;
         if let Some(format) = &flags.describe {
             let text = match format.as_str() {
@@ -350,122 +358,4 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-    use crate::topology::StreamsBuilder;
-
-    fn topology() -> std::result::Result<Topology, TopologyError> {
-        let builder = StreamsBuilder::new();
-        builder.stream::<String, String>("in").to("out");
-        builder.build()
-    }
-
-    fn app() -> App {
-        App::new("precedence-app", topology)
-            .source_topics(&["in"])
-            .sink_topics(&["out"])
-    }
-
-    fn flags(args: &[&str]) -> AppFlags {
-        parse_flags(std::iter::once("app").chain(args.iter().copied())).expect("flags")
-    }
-
-    fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
-        vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-    }
-
-    /// File < environment < flags, setting by setting; unrelated variables are ignored.
-    #[test]
-    fn settings_come_from_the_file_then_the_environment_then_the_flags() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let file = dir.path().join("app.properties");
-        std::fs::write(
-            &file,
-            "bootstrap.servers=file:9092\ncommit.interval.ms=111\nnum.standby.replicas=1\nnum.stream.threads=4\n",
-        )
-        .expect("write");
-        let file_arg = file.display().to_string();
-        let flags = flags(&["--config-file", &file_arg, "--config", "num.stream.threads=3"]);
-        let config = app()
-            .config(
-                &flags,
-                env(&[
-                    ("STREAMS_COMMIT_INTERVAL_MS", "222"),
-                    ("STREAMS_NUM_STREAM_THREADS", "2"),
-                    ("STREAMS_KAFKA_HOME", "/opt/kafka"),
-                    ("HOME", "/root"),
-                ]),
-            )
-            .expect("config");
-        assert_eq!(config.bootstrap_servers(), Some("file:9092"), "from the file");
-        assert_eq!(config.num_standby_replicas(), 1, "from the file");
-        assert_eq!(
-            config.commit_interval(),
-            Duration::from_millis(222),
-            "the environment over the file"
-        );
-        assert_eq!(config.num_stream_threads(), 3, "the flag over both");
-        assert!(config.kafka_properties().is_empty(), "{:?}", config.kafka_properties());
-        assert!(
-            config.state_dir().ends_with("kafka-streams"),
-            "a real cluster keeps the default state dir"
-        );
-    }
-
-    #[test]
-    fn a_bad_config_file_is_named_with_its_line() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let file = dir.path().join("bad.properties");
-        std::fs::write(&file, "# settings\ncommit.interval.ms=soon\n").expect("write");
-        let file_arg = file.display().to_string();
-        let error = app()
-            .config(&flags(&["--config-file", &file_arg]), env(&[]))
-            .unwrap_err();
-        assert!(error.to_string().contains("`commit.interval.ms` must be"), "{error}");
-        let missing = app()
-            .config(&flags(&["--config-file", "/nonexistent/app.properties"]), env(&[]))
-            .unwrap_err();
-        assert!(missing.to_string().contains("/nonexistent/app.properties"), "{missing}");
-        std::fs::write(&file, "a=1\nb=\\u00\n").expect("write");
-        let unparsable = app()
-            .config(&flags(&["--config-file", &file_arg]), env(&[]))
-            .unwrap_err();
-        assert!(unparsable.to_string().contains("line 2"), "{unparsable}");
-    }
-
-    /// A password given any way never shows in `Debug` output (what logs and panics print).
-    #[test]
-    fn secrets_are_redacted_in_debug_output() {
-        let flags = flags(&["--config", "sasl.password=hunter2", "--config", "sasl.username=alice"]);
-        let config = app()
-            .config(&flags, env(&[("STREAMS_SSL_KEY_PASSWORD", "hunter3")]))
-            .expect("config");
-        for shown in [format!("{flags:?}"), format!("{config:?}")] {
-            assert!(!shown.contains("hunter2") && !shown.contains("hunter3"), "{shown}");
-            assert!(shown.contains("[redacted]") && shown.contains("alice"), "{shown}");
-        }
-        let builder = StreamsConfig::builder("a").set("sasl.jaas.config", "password=\"hunter4\"");
-        assert!(!format!("{builder:?}").contains("hunter4"));
-    }
-
-    /// `run` inside a runtime says what to use instead of panicking in `block_on`.
-    #[tokio::test]
-    async fn run_inside_a_runtime_is_an_error_not_a_panic() {
-        let error = app().run_with_flags(flags(&[])).unwrap_err();
-        assert!(error.to_string().contains("run_async"), "{error}");
-    }
-
-    /// `run_with_flags_async` runs the app inside the caller's runtime (on the embedded broker:
-    /// this is about the entry point, not Kafka) and returns when `--run-for-secs` is up.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_app_runs_inside_an_existing_runtime() {
-        let started = std::time::Instant::now();
-        app()
-            .run_with_flags_async(flags(&["--run-for-secs", "1", "--partitions", "1"]))
-            .await
-            .expect("ran");
-        assert!(started.elapsed() >= Duration::from_secs(1));
-    }
-}
+mod tests;

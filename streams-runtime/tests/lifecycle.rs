@@ -1,0 +1,161 @@
+//! The instance's state and its health probes when a stream thread fails, per
+//! `stream.thread.failure.policy`. On the mock cluster: the failure is a record the topology
+//! refuses under `LogAndFail` (an in-process fault), and what is observed is the runtime's own
+//! lifecycle — threads, states, probes, the error `run_until_signal` returns — not the broker.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::{init_logging, read_all, record_states, wait_for};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use streams_runtime::codec::Utf8;
+use streams_runtime::config::{StreamsConfig, ThreadFailurePolicy};
+use streams_runtime::testing::TestBroker;
+use streams_runtime::topology::{Consumed, ErrorPolicy, StreamsBuilder, Topology};
+use streams_runtime::{KafkaStreams, State};
+
+/// `in` → upper-cased → `out`; the value `boom` fails (only the first time if `once` is given).
+fn topology(once: Option<Arc<AtomicBool>>) -> Topology {
+    let builder = StreamsBuilder::new();
+    builder.on_processing_error(ErrorPolicy::LogAndFail);
+    builder
+        .stream_with::<String, String>("in", Consumed::new(Utf8, Utf8))
+        .try_map_values(move |v: String| {
+            let fails = v == "boom" && once.as_ref().is_none_or(|failed| !failed.swap(true, Ordering::SeqCst));
+            if fails {
+                Err("boom refused".to_owned())
+            } else {
+                Ok(v.to_uppercase())
+            }
+        })
+        .to_with("out", Utf8, Utf8);
+    builder.build().expect("topology")
+}
+
+async fn start(
+    policy: ThreadFailurePolicy,
+    once: Option<Arc<AtomicBool>>,
+) -> (TestBroker, Arc<KafkaStreams>, tempfile::TempDir) {
+    init_logging();
+    let broker = TestBroker::mock().expect("mock cluster");
+    for topic in ["in", "out"] {
+        broker.create_topic(topic, 1).await.expect("topic");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = StreamsConfig::builder("lifecycle")
+        .state_dir(dir.path())
+        .commit_interval(Duration::from_millis(200))
+        .thread_failure_policy(policy)
+        .build()
+        .expect("config");
+    let streams = KafkaStreams::start_on(topology(once), config, broker.cluster())
+        .await
+        .expect("start");
+    (broker, Arc::new(streams), dir)
+}
+
+async fn produce(broker: &TestBroker, values: &[&str]) {
+    let producer: FutureProducer = broker.cluster().client_config().create().expect("producer");
+    for value in values {
+        producer
+            .send(FutureRecord::to("in").key("k").payload(*value), Duration::from_secs(10))
+            .await
+            .map_err(|(e, _)| e)
+            .expect("delivered");
+    }
+}
+
+/// (HTTP status, `state` field) of a probe.
+async fn probe(base: &str, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("{base}{path}")).await.expect("probe answered");
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.expect("json");
+    (status, body["state"].as_str().expect("state").to_owned())
+}
+
+async fn wait_for_state(streams: &KafkaStreams, wanted: State) {
+    let mut changes = streams.state_changes();
+    let reached = tokio::time::timeout(Duration::from_secs(60), async {
+        changes.wait_for(|s| *s == wanted).await.map(|s| *s)
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the state did not become {wanted}; it is {}", streams.state()));
+    reached.expect("watch open");
+}
+
+/// The default policy (Kafka Streams' SHUTDOWN_CLIENT): the failed thread stops the instance,
+/// the state ends in ERROR, liveness fails (so the pod is restarted), readiness too, and
+/// `run_until_signal` returns an error (a non-zero exit) instead of waiting for a signal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_thread_stops_the_instance_and_fails_the_probes() {
+    let (broker, streams, _dir) = start(ThreadFailurePolicy::ShutdownClient, None).await;
+    let server = streams_runtime::server::serve(
+        Arc::clone(&streams),
+        "127.0.0.1:0".parse().unwrap(),
+        std::future::pending(),
+    )
+    .await
+    .expect("serve");
+    let base = format!("http://{server}");
+    wait_for_state(&streams, State::Running).await;
+    assert_eq!(probe(&base, "/health/ready").await, (200, "RUNNING".to_owned()));
+    assert_eq!(probe(&base, "/health/live").await, (200, "RUNNING".to_owned()));
+
+    produce(&broker, &["fine", "boom"]).await;
+    wait_for_state(&streams, State::Error).await;
+    assert_eq!(probe(&base, "/health/live").await, (503, "ERROR".to_owned()));
+    assert_eq!(probe(&base, "/health/ready").await, (503, "ERROR".to_owned()));
+    let ended = tokio::time::timeout(Duration::from_secs(30), streams.run_until_signal())
+        .await
+        .expect("returns without a signal");
+    let error = ended.expect_err("the thread's failure is the instance's result");
+    assert!(error.to_string().contains("boom refused"), "{error}");
+    assert_eq!(streams.metrics().failed_stream_threads, 1);
+    assert!(streams.is_stopped());
+}
+
+/// REPLACE_THREAD: a new thread takes over (the instance rebalances, then runs again), redoes
+/// the record from the last commit — this time it passes — and nothing else stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_thread_is_replaced_and_the_instance_runs_on() {
+    let once = Arc::new(AtomicBool::new(false));
+    let (broker, streams, _dir) = start(ThreadFailurePolicy::ReplaceThread, Some(Arc::clone(&once))).await;
+    wait_for_state(&streams, State::Running).await;
+    let states = record_states(&streams);
+    produce(&broker, &["a", "boom", "b"]).await;
+    let cluster = broker.cluster();
+    let mut values = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !["A", "BOOM", "B"]
+        .iter()
+        .all(|v| values.iter().any(|got: &String| got == v))
+    {
+        assert!(tokio::time::Instant::now() < deadline, "outputs so far: {values:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        values = read_all(&cluster, "out")
+            .await
+            .into_iter()
+            .filter_map(|(_, v)| v.map(|v| String::from_utf8_lossy(&v).into_owned()))
+            .collect();
+    }
+    assert!(once.load(Ordering::SeqCst), "the record failed once");
+    wait_for_state(&streams, State::Running).await;
+    wait_for("the failure counted", Duration::from_secs(5), || {
+        streams.metrics().failed_stream_threads == 1
+    })
+    .await;
+    let seen = states.lock().expect("states").clone();
+    assert!(
+        seen.windows(2).any(|w| w == [State::Running, State::Rebalancing]),
+        "the replacement rebalanced: {seen:?}"
+    );
+    assert!(
+        !seen.contains(&State::Error) && !seen.contains(&State::PendingError),
+        "{seen:?}"
+    );
+    streams.close().await.expect("close");
+    assert_eq!(streams.state(), State::NotRunning);
+}
