@@ -50,12 +50,14 @@ async fn the_demo_binary_serves_the_standard_routes_and_the_seed_count() {
             break rest.trim_end_matches(':').to_owned();
         }
     };
-    // The routes it announces follow.
-    for _ in 0..7 {
+    // The routes it announces follow: the standard ones and the demo's own.
+    for _ in 0..streams_runtime::server::ROUTES.len() + 1 {
         printed.push(lines_rx.recv_timeout(Duration::from_secs(10)).expect("a route line"));
     }
     let printed_text = printed.join("\n");
     for route in [
+        "/health/live",
+        "/health/ready",
         "/stores/{store}",
         "/metadata",
         "/metrics",

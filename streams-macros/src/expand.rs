@@ -738,6 +738,12 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 Self { inner: ::streams_runtime::query::QueryClient::new(base_url) }
             }
 
+            /// A client over a configured [`QueryClient`](::streams_runtime::query::QueryClient)
+            /// (your own `reqwest::Client` for TLS or auth, timeouts, retries, stale reads).
+            pub fn with(inner: ::streams_runtime::query::QueryClient) -> Self {
+                Self { inner }
+            }
+
             /// The instances, their endpoints, tasks and lags.
             pub async fn metadata(&self) -> ::streams_runtime::Result<::streams_runtime::__private::serde_json::Value> {
                 self.inner.metadata().await

@@ -347,3 +347,43 @@ fn a_full_disk_after_the_broker_commit_redoes_nothing() {
     );
     assert_eq!(window_store(&driver), window_store(&reference));
 }
+
+/// Commits that keep failing are not redone forever: once `task.timeout.ms` passed without a
+/// successful commit, the stream thread fails with the last error (the driver returns it and
+/// stops, as the instance's failure policy would stop or replace the thread). Restarted, the
+/// work is done once. Kafka Streams bounds its retries the same way. On the driver, because the
+/// failure is injected into every commit and its clock is the driver's.
+#[test]
+fn commits_that_keep_failing_fail_the_thread_after_the_task_timeout() {
+    let config = streams_runtime::config::StreamsConfig::builder("task-timeout")
+        .processing_guarantee(ExactlyOnceV2)
+        .task_timeout(Duration::from_secs(1))
+        .build()
+        .expect("config");
+    let driver = TestDriver::builder(click_count_topology(INPUT, OUTPUT, STORE), config)
+        .partitions(1)
+        .build()
+        .expect("driver");
+    let input = clicks(0, 50);
+    pipe_clicks(&driver, INPUT, &input);
+    let mut failure = None;
+    for _ in 0..30 {
+        driver.inject_commit_fault(CommitFault::Abort);
+        if let Err(e) = driver.advance_wall_clock(Duration::from_millis(200)) {
+            failure = Some(e);
+            break;
+        }
+    }
+    let error = failure.expect("the thread gives up after task.timeout.ms").to_string();
+    assert!(error.contains("task.timeout.ms is 1000 ms"), "{error}");
+    assert!(!driver.is_running(), "the thread is gone");
+    assert!(driver.metrics().aborted_commits >= 5, "{:?}", driver.metrics());
+
+    driver.restart().expect("restart");
+    driver.commit().expect("commit");
+    assert_eq!(
+        driver_window_counts(&driver, STORE),
+        expected_counts(&input),
+        "done once after the restart"
+    );
+}

@@ -15,6 +15,8 @@ pub const REPARTITION_PURGE_INTERVAL_MS: u64 = 30_000;
 /// `max.task.idle.ms`: a task waits for an empty partition only while it has records not
 /// fetched yet (Kafka Streams' default); -1 never waits.
 pub const MAX_TASK_IDLE_MS: i64 = 0;
+/// `task.timeout.ms`: commits may fail (and be redone) for 5 minutes before the thread fails.
+pub const TASK_TIMEOUT_MS: u64 = 300_000;
 /// `num.standby.replicas`.
 pub const NUM_STANDBY_REPLICAS: usize = 0;
 /// `rocksdb.block.cache.size`: 50 MiB, shared by all stores of an instance.

@@ -37,6 +37,7 @@ pub struct StreamsConfig {
     max_task_idle: Option<Duration>,
     thread_failure_policy: ThreadFailurePolicy,
     group_instance_id: Option<String>,
+    task_timeout: Duration,
     application_server: Option<String>,
     rocksdb: RocksDbConfig,
     kafka: BTreeMap<String, String>,
@@ -57,6 +58,7 @@ impl std::fmt::Debug for StreamsConfig {
             .field("max_task_idle", &self.max_task_idle)
             .field("thread_failure_policy", &self.thread_failure_policy)
             .field("group_instance_id", &self.group_instance_id)
+            .field("task_timeout", &self.task_timeout)
             .field("application_server", &self.application_server)
             .field("rocksdb", &self.rocksdb)
             .field("kafka", &redact::Redacted(&self.kafka))
@@ -171,6 +173,12 @@ impl StreamsConfig {
     pub fn group_instance_id(&self) -> Option<&str> {
         self.group_instance_id.as_deref()
     }
+    /// `task.timeout.ms`: how long commits may keep failing (each rolled back and redone)
+    /// before the stream thread gives up with the last error, as in Kafka Streams; the
+    /// thread-failure policy then decides (see [`ThreadFailurePolicy`]).
+    pub fn task_timeout(&self) -> Duration {
+        self.task_timeout
+    }
     /// `application.server`: the `host:port` this instance serves interactive queries on.
     pub fn application_server(&self) -> Option<&str> {
         self.application_server.as_deref()
@@ -201,6 +209,7 @@ pub struct StreamsConfigBuilder {
     max_task_idle_ms: Option<i64>,
     thread_failure_policy: Option<ThreadFailurePolicy>,
     group_instance_id: Option<String>,
+    task_timeout_ms: Option<u64>,
     application_server: Option<String>,
     rocksdb: RocksDbConfig,
     kafka: BTreeMap<String, String>,
@@ -265,6 +274,11 @@ impl StreamsConfigBuilder {
         self.group_instance_id = Some(id.into());
         self
     }
+    /// `task.timeout.ms` (see [`StreamsConfig::task_timeout`]; default 5 minutes).
+    pub fn task_timeout(mut self, timeout: Duration) -> Self {
+        self.task_timeout_ms = Some(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX));
+        self
+    }
     /// `application.server`: `host:port` of this instance's interactive-query endpoint.
     pub fn application_server(mut self, endpoint: impl Into<String>) -> Self {
         self.application_server = Some(endpoint.into());
@@ -307,6 +321,7 @@ impl StreamsConfigBuilder {
             "max.task.idle.ms" => self.max_task_idle_ms = self.parse_number(key, value),
             // Per thread, and for the group consumers only (not the restore or admin clients).
             "group.instance.id" | "consumer.group.instance.id" => self.group_instance_id = Some(value.to_owned()),
+            "task.timeout.ms" => self.task_timeout_ms = self.parse_number(key, value),
             "stream.thread.failure.policy" => match value.parse() {
                 Ok(p) => self.thread_failure_policy = Some(p),
                 Err(e) => self.errors.push(e),
@@ -465,6 +480,7 @@ impl StreamsConfigBuilder {
             max_task_idle: u64::try_from(max_task_idle_ms).ok().map(Duration::from_millis),
             thread_failure_policy: self.thread_failure_policy.unwrap_or_default(),
             group_instance_id: self.group_instance_id,
+            task_timeout: Duration::from_millis(self.task_timeout_ms.unwrap_or(defaults::TASK_TIMEOUT_MS)),
             application_server: self.application_server,
             rocksdb,
             kafka: self.kafka,

@@ -14,6 +14,7 @@ fn defaults_match_kafka_streams() {
     assert_eq!(config.num_standby_replicas(), 0);
     assert_eq!(config.repartition_purge_interval(), Duration::from_secs(30));
     assert_eq!(config.max_task_idle(), Some(Duration::ZERO));
+    assert_eq!(config.task_timeout(), Duration::from_secs(300));
     assert!(config.state_dir().ends_with("kafka-streams"));
 }
 

@@ -1,8 +1,15 @@
 //! A typed client of the query server: keys and values are the store's types, so asking the
 //! wrong store for the wrong type does not compile. The `#[topology]` macro generates a
 //! `Client` with one method per store on top of this.
+//!
+//! Requests time out after [`DEFAULT_TIMEOUT`] (configurable, or bring your own
+//! `reqwest::Client` for TLS and authentication). While a key's partition has no owner (a
+//! rebalance, a restore) servers answer `503` with `Retry-After`; the client waits as told (at
+//! most [`MAX_RETRY_WAIT`] each time) and asks again, [`DEFAULT_RETRIES`] times by default,
+//! before returning the error.
 
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -13,6 +20,13 @@ use super::routes::encode;
 use crate::error::{Error, ErrorKind, Result};
 use crate::window::TimeWindow;
 
+/// How long a request may take by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a `503 Service Unavailable` is retried by default.
+pub const DEFAULT_RETRIES: u32 = 3;
+/// The longest wait for one retry, whatever `Retry-After` says.
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
+
 /// Talks to any instance of an application (it routes to the owner).
 #[derive(Clone, Debug)]
 pub struct QueryClient {
@@ -20,6 +34,7 @@ pub struct QueryClient {
     http: reqwest::Client,
     /// Key lookups may be answered by a standby replica (possibly behind the active task).
     stale: bool,
+    retries: u32,
 }
 
 impl QueryClient {
@@ -31,11 +46,32 @@ impl QueryClient {
         } else {
             format!("http://{base}")
         };
+        let http = reqwest::Client::builder()
+            .timeout(DEFAULT_TIMEOUT)
+            .build()
+            .unwrap_or_default();
         Self {
             base: base.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::new(),
+            http,
             stale: false,
+            retries: DEFAULT_RETRIES,
         }
+    }
+
+    /// Sends requests through `http` (your TLS roots, client certificate, auth headers,
+    /// timeouts) instead of the default client.
+    #[must_use]
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Retries a `503 Service Unavailable` (no owner during a rebalance or restore) up to
+    /// `retries` times, waiting as its `Retry-After` says; 0 returns the 503 at once.
+    #[must_use]
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
     }
 
     /// Lets key lookups be answered by a standby replica when that is closer or the active task
@@ -82,11 +118,27 @@ impl QueryClient {
     /// GET `url`; `None` on 404 (no such key), an error on other failures.
     async fn get(&self, url: &str, query: &[(&str, String)]) -> Result<Option<Value>> {
         let failed = |e: reqwest::Error| Error::new(ErrorKind::Query, format!("query `{url}` failed")).with_source(e);
-        let mut request = self.http.get(url).query(query);
-        if self.stale {
-            request = request.query(&[("stale", "true")]);
-        }
-        let answer = request.send().await.map_err(failed)?;
+        let mut attempt = 0;
+        let answer = loop {
+            let mut request = self.http.get(url).query(query);
+            if self.stale {
+                request = request.query(&[("stale", "true")]);
+            }
+            let answer = request.send().await.map_err(failed)?;
+            if answer.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE || attempt >= self.retries {
+                break answer;
+            }
+            attempt += 1;
+            let wait = answer
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map_or(Duration::from_secs(1), Duration::from_secs)
+                .min(MAX_RETRY_WAIT);
+            tracing::debug!(url, attempt, ?wait, "query answered 503; retrying");
+            tokio::time::sleep(wait).await;
+        };
         let status = answer.status();
         let body: Value = answer.json().await.map_err(failed)?;
         if status.is_success() {
@@ -254,5 +306,63 @@ impl<K: Serialize, V: DeserializeOwned> SessionClient<'_, K, V> {
     /// The sessions of `key` starting in `[from_ms, to_ms]`.
     pub async fn fetch_range(&self, key: &K, from_ms: i64, to_ms: i64) -> Result<Vec<(TimeWindow, V)>> {
         self.windows.fetch(key, from_ms, to_ms).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use axum::http::{HeaderMap, StatusCode};
+
+    use super::*;
+
+    /// A server that answers 503 with `Retry-After: 0` `unavailable` times, then the value.
+    async fn flaky_server(unavailable: u32) -> (String, Arc<AtomicU32>) {
+        let calls = Arc::new(AtomicU32::new(0));
+        let counter = Arc::clone(&calls);
+        let app = axum::Router::new().route(
+            "/stores/{store}/keys/{key}",
+            axum::routing::get(move || {
+                let counter = Arc::clone(&counter);
+                async move {
+                    let n = counter.fetch_add(1, Ordering::SeqCst);
+                    let mut headers = HeaderMap::new();
+                    if n < unavailable {
+                        headers.insert("retry-after", "0".parse().expect("header"));
+                        let body = serde_json::json!({"error": "partition 0 has no owner yet"});
+                        return (StatusCode::SERVICE_UNAVAILABLE, headers, axum::Json(body));
+                    }
+                    (StatusCode::OK, headers, axum::Json(serde_json::json!({"value": 7})))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (format!("http://{addr}"), calls)
+    }
+
+    #[tokio::test]
+    async fn a_503_with_retry_after_is_retried_until_it_answers() {
+        let (base, calls) = flaky_server(2).await;
+        let client = QueryClient::new(base);
+        let value = client.key_value::<String, u64>("counts").get(&"k".to_owned()).await;
+        assert_eq!(value.expect("answered"), Some(7));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn retries_are_bounded() {
+        let (base, calls) = flaky_server(10).await;
+        let client = QueryClient::new(base).retries(1);
+        let error = client
+            .key_value::<String, u64>("counts")
+            .get(&"k".to_owned())
+            .await
+            .expect_err("still unavailable");
+        assert!(error.to_string().contains("503"), "{error}");
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "one try and one retry");
     }
 }

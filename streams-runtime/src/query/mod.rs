@@ -13,6 +13,8 @@ pub(crate) mod routes;
 
 pub(crate) use adapter::{QueryLayout, StoreQuery, TypedStoreQuery};
 pub use answer::{Answer, StandbyLag};
-pub use client::{KeyValueClient, QueryClient, SessionClient, WindowClient};
+pub use client::{
+    DEFAULT_RETRIES, DEFAULT_TIMEOUT, KeyValueClient, MAX_RETRY_WAIT, QueryClient, SessionClient, WindowClient,
+};
 pub use membership::MemberInfo;
 pub(crate) use membership::Membership;

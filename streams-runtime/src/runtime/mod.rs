@@ -576,17 +576,20 @@ impl Drop for KafkaStreams {
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
 pub async fn shutdown_signal() {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
     let terminated = async {
-        match terminate.as_mut() {
-            Some(signal) => {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
                 signal.recv().await;
             }
-            None => std::future::pending().await,
+            Err(_) => std::future::pending().await,
         }
     };
+    // Elsewhere only Ctrl-C (there is no SIGTERM).
+    #[cfg(not(unix))]
+    let terminated = std::future::pending::<()>();
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = terminated => {}

@@ -6,6 +6,9 @@
 //! the consumer's group metadata, then `commit_transaction`) → only then apply the writes to the
 //! local stores, in one batch with the changelog offset they reach. A failed commit rolls every
 //! task back to its last commit: overlays discarded, stream time reset, consumer seeked back.
+//! Failures are retried this way for at most `task.timeout.ms` without a successful commit (a
+//! broker unreachable, a transaction that keeps aborting); then the thread fails with the last
+//! error and the thread-failure policy decides (Kafka Streams bounds retries the same way).
 //!
 //! Repartition topics are purged as in Kafka Streams: at a commit at least
 //! `repartition.purge.interval.ms` after the last purge, the records below the committed
@@ -101,6 +104,9 @@ pub(crate) struct ThreadState<T: Transport> {
     pub(crate) crashed: bool,
     /// Bumped whenever the set of tasks changes (status and membership refresh on it).
     pub(crate) assignment_version: u64,
+    /// Wall-clock ms of the first rollback since the last successful commit.
+    failing_since_ms: Option<i64>,
+    task_timeout_ms: i64,
 }
 
 impl<T: Transport> ThreadState<T> {
@@ -144,6 +150,8 @@ impl<T: Transport> ThreadState<T> {
             needs_rejoin: false,
             crashed: false,
             assignment_version: 0,
+            failing_since_ms: None,
+            task_timeout_ms: i64::try_from(config.task_timeout().as_millis()).unwrap_or(i64::MAX),
         }
     }
 
@@ -301,11 +309,14 @@ impl<T: Transport> ThreadState<T> {
         self.last_commit_ms = self.env.clock.now_ms();
         self.records_since_check = 0;
         if self.tasks.is_empty() && !self.transport.has_uncommitted() {
+            // Nothing to make durable, so nothing is failing.
+            self.failing_since_ms = None;
             return Ok(());
         }
         let started = std::time::Instant::now();
         match self.try_commit(consumer) {
             Ok(()) => {
+                self.failing_since_ms = None;
                 self.env.metrics.record_commit(started.elapsed());
                 self.purge_repartition_topics();
                 Ok(())
@@ -463,6 +474,25 @@ impl<T: Transport> ThreadState<T> {
             fatal = true;
         }
         tracing::warn!(thread = %self.name, %error, fatal, "commit failed; rolling back to the last commit");
+        let now = self.env.clock.now_ms();
+        let failing_since = *self.failing_since_ms.get_or_insert(now);
+        if now - failing_since >= self.task_timeout_ms {
+            // Redoing the same work keeps failing: stop, with the last error, instead of
+            // rolling back forever.
+            let failed_for = now - failing_since;
+            for task in self.tasks.values_mut() {
+                task.roll_back();
+            }
+            self.merge.take_all();
+            self.fail(Error::new(
+                error.kind(),
+                format!(
+                    "no commit succeeded for {failed_for} ms (task.timeout.ms is {} ms); the last failure: {error}",
+                    self.task_timeout_ms
+                ),
+            ));
+            return;
+        }
         let mut seeks = Vec::new();
         for task in self.tasks.values_mut() {
             seeks.extend(task.roll_back());

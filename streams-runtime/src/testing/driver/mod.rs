@@ -630,6 +630,11 @@ impl Core {
                 Ok(())
             }
             Err(e) => {
+                if let Some(fatal) = instance.state.fatal.take() {
+                    // The stream thread gave up (e.g. `task.timeout.ms`): it is gone until a restart.
+                    self.crash();
+                    return Err(fatal);
+                }
                 tracing::warn!(error = %e, "test driver: commit failed and was rolled back");
                 Ok(())
             }
