@@ -95,6 +95,14 @@ pub struct AppFlags {
     /// Stop (gracefully) after this many seconds instead of waiting for a signal.
     #[arg(long)]
     pub run_for_secs: Option<u64>,
+    /// Reset the application instead of running it (Kafka Streams' reset tool): delete its
+    /// internal topics, its consumer groups' committed offsets and its local state, so the next
+    /// run starts over from the first input record. Prints the plan; deletes with `--yes`.
+    #[arg(long)]
+    pub reset: bool,
+    /// Confirms `--reset`.
+    #[arg(long, requires = "reset")]
+    pub yes: bool,
     /// Log lines to stderr as `text` or `json` (one object per line); `RUST_LOG` filters
     /// (default `info`). Not installed when the program set a `tracing` subscriber itself.
     #[arg(long, env = "STREAMS_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
@@ -121,6 +129,8 @@ impl std::fmt::Debug for AppFlags {
             .field("describe", &self.describe)
             .field("http_addr", &self.http_addr)
             .field("run_for_secs", &self.run_for_secs)
+            .field("reset", &self.reset)
+            .field("yes", &self.yes)
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -225,7 +235,33 @@ impl App {
             print!("{}", crate::topology::with_application_id(&text, self.application_id));
             return Ok(());
         }
+        if flags.reset {
+            return self.reset(&topology, &flags).await;
+        }
         self.serve(topology, flags).await
+    }
+
+    /// `--reset`: prints what goes, deletes it with `--yes`.
+    async fn reset(&self, topology: &Topology, flags: &AppFlags) -> Result<()> {
+        let config = self.config(flags, std::env::vars())?;
+        let Some(servers) = config.bootstrap_servers() else {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "`--reset` needs `bootstrap.servers`: the embedded broker keeps nothing to reset",
+            ));
+        };
+        let cluster = KafkaCluster::remote(servers);
+        let plan = crate::runtime::reset::plan_reset(&cluster, &config, topology).await?;
+        println!("[{}] a reset deletes:\n{plan}", self.application_id);
+        if !flags.yes {
+            return Err(Error::new(ErrorKind::Config, "nothing deleted: add `--yes` to reset"));
+        }
+        crate::runtime::reset::reset(&cluster, &config, topology).await?;
+        println!(
+            "[{}] reset: the next run starts over from the first input record",
+            self.application_id
+        );
+        Ok(())
     }
 
     async fn serve(self, topology: Topology, flags: AppFlags) -> Result<()> {

@@ -117,3 +117,14 @@ async fn the_app_runs_inside_an_existing_runtime() {
         .expect("ran");
     assert!(started.elapsed() >= Duration::from_secs(1));
 }
+
+/// `--yes` alone is refused by the parser; `--reset` on the embedded broker says why not.
+#[tokio::test]
+async fn reset_needs_a_real_cluster_and_yes_needs_reset() {
+    assert!(parse_flags(["app", "--yes"]).is_err(), "--yes confirms --reset only");
+    let error = app().run_with_flags_async(flags(&["--reset"])).await.unwrap_err();
+    assert!(
+        error.to_string().contains("`--reset` needs `bootstrap.servers`"),
+        "{error}"
+    );
+}

@@ -13,6 +13,7 @@ mod process_id;
 mod producer;
 mod rebalance;
 mod record_merge;
+pub mod reset;
 mod standby;
 mod state_dir_lock;
 mod thread;
@@ -92,16 +93,14 @@ impl KafkaStreams {
         // `consumer.`/`producer.`-prefixed properties go to that client only, as in Kafka Streams;
         // the others (security, credentials) to every client, the admin client included.
         let (mut consumer_config, mut producer_config) = (rdkafka::ClientConfig::new(), rdkafka::ClientConfig::new());
-        let mut cluster = cluster;
         for (key, value) in config.kafka_properties() {
             if let Some(key) = key.strip_prefix("consumer.") {
                 consumer_config.set(key, value);
             } else if let Some(key) = key.strip_prefix("producer.") {
                 producer_config.set(key, value);
-            } else {
-                cluster = cluster.with_property(key, value);
             }
         }
+        let cluster = with_client_properties(cluster, &config);
         let client_config = cluster.client_config();
         let partitions = internal_topics::prepare(&cluster, config.application_id(), &topology).await?;
         let process_id = process_id::load_or_create(config.state_dir(), config.application_id())?;
@@ -521,6 +520,16 @@ impl KafkaStreams {
             }
         }
     }
+}
+
+/// `cluster` with the configuration's client properties (those not prefixed `consumer.` or
+/// `producer.`: security, credentials), which every client of the instance needs.
+pub(crate) fn with_client_properties(cluster: KafkaCluster, config: &StreamsConfig) -> KafkaCluster {
+    config
+        .kafka_properties()
+        .iter()
+        .filter(|(key, _)| !key.starts_with("consumer.") && !key.starts_with("producer."))
+        .fold(cluster, |cluster, (key, value)| cluster.with_property(key, value))
 }
 
 /// Runs stream thread `index` and, under [`ThreadFailurePolicy::ReplaceThread`], its

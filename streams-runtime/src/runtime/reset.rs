@@ -1,0 +1,260 @@
+//! Starting an application over: Kafka Streams' application reset tool and `cleanUp()` in one.
+//!
+//! A reset deletes what the application derived, never its input or output topics: the internal
+//! topics of its topology (changelogs, repartition topics, `<application.id>-membership`), the
+//! committed offsets of its
+//! consumer groups (`<application.id>` and the global tables' `<application.id>-global`), and
+//! the local state directory `<state.dir>/<application.id>`. The next start reads every input
+//! from the beginning (`auto.offset.reset` is `earliest`) and rebuilds all state.
+//!
+//! Every instance must be stopped first: a group that still has members is not deleted, and the
+//! reset fails naming it; a local state directory in use by a running instance is refused too.
+//!
+//! Kafka Streams' tool deletes every topic named like an internal topic of the application id;
+//! that also matches the topics of an application whose id extends this one (`clicks` and
+//! `clicks-v2`). Here only the topology's own are deleted; other topics named like them (say,
+//! of a store since removed) are listed in [`ResetPlan::not_deleted`] for you to check.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::RDKafkaErrorCode;
+
+use crate::config::StreamsConfig;
+use crate::error::{Error, ErrorKind, Result};
+use crate::kafka::KafkaCluster;
+use crate::naming;
+use crate::topology::Topology;
+
+const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long to wait for deleted topics to disappear from the metadata.
+const DELETION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a reset deletes (or, from [`plan_reset`], would delete).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResetPlan {
+    /// Internal topics of the topology that exist on the cluster.
+    pub topics: Vec<String>,
+    /// Topics named like internal topics of the application id that this topology does not
+    /// have (left alone).
+    pub not_deleted: Vec<String>,
+    /// Consumer groups of the application that exist on the cluster.
+    pub groups: Vec<String>,
+    /// The local state directory, if there is one.
+    pub local_state: Option<PathBuf>,
+}
+
+impl std::fmt::Display for ResetPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "none".to_owned()
+            } else {
+                items.join(", ")
+            }
+        };
+        writeln!(f, "internal topics: {}", list(&self.topics))?;
+        if !self.not_deleted.is_empty() {
+            writeln!(
+                f,
+                "left alone (named like internal topics, not of this topology): {}",
+                list(&self.not_deleted)
+            )?;
+        }
+        writeln!(f, "consumer groups (committed offsets): {}", list(&self.groups))?;
+        match &self.local_state {
+            Some(dir) => write!(f, "local state: {}", dir.display()),
+            None => write!(f, "local state: none"),
+        }
+    }
+}
+
+/// Whether `topic` is an internal topic of `application_id`.
+fn is_internal(application_id: &str, topic: &str) -> bool {
+    topic == naming::membership_topic(application_id)
+        || topic
+            .strip_prefix(application_id)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|rest| rest.ends_with("-changelog") || rest.ends_with("-repartition"))
+}
+
+/// The internal topics `topology` uses as application `application_id`.
+fn internal_topics(application_id: &str, topology: &Topology) -> Vec<String> {
+    let mut names: Vec<String> = topology
+        .subtopologies
+        .iter()
+        .flat_map(|s| s.stores.iter().filter(|store| store.logged))
+        .map(|store| naming::changelog_topic(application_id, &store.name))
+        .chain(topology.repartition_sources(application_id))
+        .chain([naming::membership_topic(application_id)])
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// What [`reset`] would delete for `topology` run as the application `config` names on `cluster`.
+pub async fn plan_reset(cluster: &KafkaCluster, config: &StreamsConfig, topology: &Topology) -> Result<ResetPlan> {
+    let client = super::with_client_properties(cluster.clone(), config).client_config();
+    let application_id = config.application_id().to_owned();
+    let own = internal_topics(&application_id, topology);
+    let (found, groups) = tokio::task::spawn_blocking(move || -> Result<(Vec<String>, Vec<String>)> {
+        let consumer: BaseConsumer = client
+            .create()
+            .map_err(|e| Error::kafka("failed to create a client for the reset", e))?;
+        let metadata = consumer
+            .fetch_metadata(None, METADATA_TIMEOUT)
+            .map_err(|e| Error::kafka("failed to list the cluster's topics", e))?;
+        let mut topics: Vec<String> = metadata
+            .topics()
+            .iter()
+            .map(|t| t.name().to_owned())
+            .filter(|name| is_internal(&application_id, name))
+            .collect();
+        topics.sort();
+        let mut groups = Vec::new();
+        for group in [application_id.clone(), format!("{application_id}-global")] {
+            let listed = consumer
+                .fetch_group_list(Some(&group), METADATA_TIMEOUT)
+                .map_err(|e| Error::kafka(format!("failed to look up consumer group `{group}`"), e))?;
+            if listed.groups().iter().any(|g| g.name() == group && g.state() != "Dead") {
+                groups.push(group);
+            }
+        }
+        Ok((topics, groups))
+    })
+    .await
+    .map_err(|e| Error::new(ErrorKind::Kafka, "the reset's metadata requests panicked").with_source(e))??;
+    let (topics, not_deleted) = found.into_iter().partition(|t| own.contains(t));
+    let dir = config.state_dir().join(config.application_id());
+    Ok(ResetPlan {
+        topics,
+        not_deleted,
+        groups,
+        local_state: dir.exists().then_some(dir),
+    })
+}
+
+/// Deletes what [`plan_reset`] lists; returns what was deleted. Fails, deleting nothing more,
+/// when an instance still runs (its group has members, or it holds the local state directory).
+pub async fn reset(cluster: &KafkaCluster, config: &StreamsConfig, topology: &Topology) -> Result<ResetPlan> {
+    let plan = plan_reset(cluster, config, topology).await?;
+    // The local directory first: if an instance here still runs, nothing else is touched.
+    let local_lock = match &plan.local_state {
+        Some(_) => Some(
+            super::state_dir_lock::acquire(config.state_dir(), config.application_id()).map_err(|e| {
+                Error::new(
+                    ErrorKind::State,
+                    format!("stop every instance of the application before resetting it: {e}"),
+                )
+            })?,
+        ),
+        None => None,
+    };
+    let admin: AdminClient<DefaultClientContext> = super::with_client_properties(cluster.clone(), config)
+        .client_config()
+        .create()
+        .map_err(|e| Error::kafka("failed to create the admin client for the reset", e))?;
+    let options = AdminOptions::new().operation_timeout(Some(METADATA_TIMEOUT));
+    if !plan.groups.is_empty() {
+        let names: Vec<&str> = plan.groups.iter().map(String::as_str).collect();
+        let results = admin
+            .delete_groups(&names, &options)
+            .await
+            .map_err(|e| Error::kafka("failed to delete the application's consumer groups", e))?;
+        for result in results {
+            match result {
+                Ok(_) | Err((_, RDKafkaErrorCode::GroupIdNotFound)) => {}
+                Err((group, RDKafkaErrorCode::NonEmptyGroup)) => {
+                    return Err(Error::new(
+                        ErrorKind::State,
+                        format!(
+                            "consumer group `{group}` still has members: stop every instance of the application before resetting it"
+                        ),
+                    ));
+                }
+                Err((group, code)) => {
+                    return Err(Error::new(
+                        ErrorKind::Kafka,
+                        format!("failed to delete consumer group `{group}`: {code}"),
+                    ));
+                }
+            }
+        }
+    }
+    if !plan.topics.is_empty() {
+        let names: Vec<&str> = plan.topics.iter().map(String::as_str).collect();
+        let results = admin
+            .delete_topics(&names, &options)
+            .await
+            .map_err(|e| Error::kafka("failed to delete the application's internal topics", e))?;
+        for result in results {
+            if let Err((topic, code)) = result
+                && code != RDKafkaErrorCode::UnknownTopicOrPartition
+            {
+                return Err(Error::new(
+                    ErrorKind::Kafka,
+                    format!("failed to delete internal topic `{topic}`: {code}"),
+                ));
+            }
+        }
+        wait_until_deleted(cluster, config, topology).await?;
+    }
+    if let Some(dir) = &plan.local_state {
+        drop(local_lock);
+        std::fs::remove_dir_all(dir).map_err(|e| Error::io(format!("failed to delete `{}`", dir.display()), e))?;
+    }
+    tracing::info!(application_id = config.application_id(), %plan, "application reset");
+    Ok(plan)
+}
+
+/// Waits until the deleted topics are gone from the metadata, so a start right after the reset
+/// creates them afresh instead of finding them half-deleted.
+async fn wait_until_deleted(cluster: &KafkaCluster, config: &StreamsConfig, topology: &Topology) -> Result<()> {
+    let deadline = Instant::now() + DELETION_TIMEOUT;
+    loop {
+        let left = plan_reset(cluster, config, topology).await?.topics;
+        if left.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(Error::new(
+                ErrorKind::Kafka,
+                format!(
+                    "internal topics still listed {DELETION_TIMEOUT:?} after their deletion: {}",
+                    left.join(", ")
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_topics_are_recognised_by_name() {
+        for internal in [
+            "clicks-app-click-counts-changelog",
+            "clicks-app-by-region-repartition",
+            "clicks-app-membership",
+        ] {
+            assert!(is_internal("clicks-app", internal), "{internal}");
+        }
+        for other in [
+            "clicks",
+            "clicks-app",
+            "clicks-app-counts",
+            "clicks-application-x-changelog",
+            "other-app-x-changelog",
+        ] {
+            assert!(!is_internal("clicks-app", other), "{other}");
+        }
+    }
+}
