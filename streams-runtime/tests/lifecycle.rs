@@ -159,3 +159,63 @@ async fn a_failed_thread_is_replaced_and_the_instance_runs_on() {
     streams.close().await.expect("close");
     assert_eq!(streams.state(), State::NotRunning);
 }
+
+/// SHUTDOWN_APPLICATION: the instance whose thread failed asks every instance to stop (through
+/// the membership topic); the other one — whose own records all pass — stops too, and both end
+/// in ERROR. Two instances of one application on the mock, one partition each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_thread_can_stop_every_instance_of_the_application() {
+    init_logging();
+    let broker = TestBroker::mock().expect("mock cluster");
+    broker.create_topic("in", 2).await.expect("topic");
+    broker.create_topic("out", 2).await.expect("topic");
+    let start = |fails: bool| {
+        let cluster = broker.cluster();
+        async move {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let config = StreamsConfig::builder("lifecycle-app")
+                .state_dir(dir.path())
+                .commit_interval(Duration::from_millis(200))
+                .thread_failure_policy(ThreadFailurePolicy::ShutdownApplication)
+                .build()
+                .expect("config");
+            // The healthy instance's `boom` has "already failed once": it passes.
+            let once = (!fails).then(|| Arc::new(AtomicBool::new(true)));
+            let streams = KafkaStreams::start_on(topology(once), config, cluster)
+                .await
+                .expect("start");
+            (Arc::new(streams), dir)
+        }
+    };
+    let (failing, _dir_a) = start(true).await;
+    let (healthy, _dir_b) = start(false).await;
+    wait_for("one partition each", Duration::from_secs(60), || {
+        failing.active_tasks().len() == 1 && healthy.active_tasks().len() == 1
+    })
+    .await;
+    let failing_partition = failing.active_tasks()[0].partition;
+    let producer: FutureProducer = broker.cluster().client_config().create().expect("producer");
+    for partition in 0..2 {
+        let value = if partition == failing_partition { "boom" } else { "fine" };
+        producer
+            .send(
+                FutureRecord::to("in").key("k").payload(value).partition(partition),
+                Duration::from_secs(10),
+            )
+            .await
+            .map_err(|(e, _)| e)
+            .expect("delivered");
+    }
+    wait_for_state(&failing, State::Error).await;
+    wait_for_state(&healthy, State::Error).await;
+    assert_eq!(failing.metrics().failed_stream_threads, 1);
+    assert_eq!(
+        healthy.metrics().failed_stream_threads,
+        0,
+        "it stopped on request, not by failing"
+    );
+    let ended = tokio::time::timeout(Duration::from_secs(30), healthy.run_until_signal())
+        .await
+        .expect("returns without a signal");
+    assert!(ended.is_err(), "the requested stop is an error exit too");
+}

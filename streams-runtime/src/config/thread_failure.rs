@@ -17,6 +17,11 @@ pub enum ThreadFailurePolicy {
     /// (a non-zero exit). Kafka Streams' default.
     #[default]
     ShutdownClient,
+    /// Every instance of the application stops: this one as with `ShutdownClient`, the others
+    /// once they read its request on the membership topic (within a second or so); each ends in
+    /// [`State::Error`](crate::State::Error). Requests older than an instance's start are
+    /// ignored, so restarted instances run again.
+    ShutdownApplication,
 }
 
 impl FromStr for ThreadFailurePolicy {
@@ -26,9 +31,10 @@ impl FromStr for ThreadFailurePolicy {
         match s {
             "replace_thread" => Ok(Self::ReplaceThread),
             "shutdown_client" => Ok(Self::ShutdownClient),
+            "shutdown_application" => Ok(Self::ShutdownApplication),
             other => Err(ConfigError::Invalid {
                 key: "stream.thread.failure.policy",
-                reason: format!("`{other}` is not one of `replace_thread`, `shutdown_client`"),
+                reason: format!("`{other}` is not one of `replace_thread`, `shutdown_client`, `shutdown_application`"),
             }),
         }
     }
@@ -42,7 +48,11 @@ mod tests {
     fn policies_parse_from_their_setting_values() {
         assert_eq!("replace_thread".parse(), Ok(ThreadFailurePolicy::ReplaceThread));
         assert_eq!("shutdown_client".parse(), Ok(ThreadFailurePolicy::ShutdownClient));
-        let error = "shutdown_application".parse::<ThreadFailurePolicy>().unwrap_err();
+        assert_eq!(
+            "shutdown_application".parse(),
+            Ok(ThreadFailurePolicy::ShutdownApplication)
+        );
+        let error = "shutdown_everything".parse::<ThreadFailurePolicy>().unwrap_err();
         assert!(error.to_string().contains("`stream.thread.failure.policy`"), "{error}");
     }
 }

@@ -71,10 +71,17 @@ pub struct MemberInfo {
     pub lags: Vec<(String, i32, i64)>,
     /// When it published this, epoch milliseconds.
     pub updated_ms: i64,
+    /// Set when a stream thread of this instance failed under
+    /// `stream.thread.failure.policy=shutdown_application`: when (epoch ms) it asked every
+    /// instance to stop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shutdown_requested_ms: Option<i64>,
 }
 
 /// What this instance currently is (called by the membership thread).
 pub(crate) type SelfInfo = Box<dyn Fn() -> MemberInfo + Send + Sync>;
+/// Called (once) when another instance asks the application to shut down.
+pub(crate) type ShutdownHook = Box<dyn Fn(&MemberInfo) + Send + Sync>;
 
 /// The membership view of one instance, kept current by a background thread.
 pub(crate) struct Membership {
@@ -92,7 +99,9 @@ impl Membership {
         application_id: &str,
         process_id: &str,
         me: SelfInfo,
+        on_shutdown_request: ShutdownHook,
     ) -> Result<Self> {
+        let started_ms = now_ms();
         let topic = naming::membership_topic(application_id);
         let producer: BaseProducer = client_config
             .clone()
@@ -124,8 +133,27 @@ impl Membership {
             std::thread::Builder::new()
                 .name(format!("{application_id}-membership"))
                 .spawn(move || {
-                    run(&topic, &process_id, &producer, &consumer, &members, &stop, &me);
+                    let shutdown = ShutdownWatch {
+                        started_ms,
+                        hook: on_shutdown_request,
+                        seen: AtomicBool::new(false),
+                    };
+                    run(
+                        &topic,
+                        &process_id,
+                        &producer,
+                        &consumer,
+                        &members,
+                        &stop,
+                        &me,
+                        &shutdown,
+                    );
                     if leave.load(Ordering::Relaxed) {
+                        // A shutdown request goes out before the entry is removed.
+                        let info = me();
+                        if info.shutdown_requested_ms.is_some() {
+                            publish(&topic, &process_id, &producer, info);
+                        }
                         // Others stop routing here at once instead of after the staleness timeout.
                         let record = BaseRecord::<str, [u8]>::to(&topic).key(&process_id);
                         let _ = producer.send(record);
@@ -185,6 +213,41 @@ impl Drop for Membership {
     }
 }
 
+/// Other instances' shutdown requests, as the membership thread reads them.
+struct ShutdownWatch {
+    /// Requests made before this instance started are history, not meant for it.
+    started_ms: i64,
+    hook: ShutdownHook,
+    seen: AtomicBool,
+}
+
+impl ShutdownWatch {
+    fn check(&self, own_process_id: &str, info: &MemberInfo) {
+        if info.process_id != own_process_id
+            && info.shutdown_requested_ms.is_some_and(|at| at >= self.started_ms)
+            && !self.seen.swap(true, Ordering::Relaxed)
+        {
+            (self.hook)(info);
+        }
+    }
+}
+
+/// Sends `info` as this instance's entry, stamped now.
+fn publish(topic: &str, process_id: &str, producer: &BaseProducer, mut info: MemberInfo) -> MemberInfo {
+    info.updated_ms = now_ms();
+    match serde_json::to_vec(&info) {
+        Ok(payload) => {
+            let record = BaseRecord::to(topic).key(process_id).payload(&payload);
+            if let Err((e, _)) = producer.send(record) {
+                tracing::warn!(error = %e, "failed to publish membership");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "failed to encode membership"),
+    }
+    info
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run(
     topic: &str,
     process_id: &str,
@@ -193,27 +256,20 @@ fn run(
     members: &RwLock<HashMap<String, Heard>>,
     stop: &AtomicBool,
     me: &SelfInfo,
+    shutdown: &ShutdownWatch,
 ) {
     let mut published: Option<(MemberInfo, Instant)> = None;
     while !stop.load(Ordering::Relaxed) {
-        let mut info = me();
+        let info = me();
         let changed = published.as_ref().is_none_or(|(last, at)| {
             last.active_tasks != info.active_tasks
                 || last.standby_tasks != info.standby_tasks
                 || last.endpoint != info.endpoint
+                || last.shutdown_requested_ms != info.shutdown_requested_ms
                 || at.elapsed() >= HEARTBEAT
         });
         if changed {
-            info.updated_ms = now_ms();
-            match serde_json::to_vec(&info) {
-                Ok(payload) => {
-                    let record = BaseRecord::to(topic).key(process_id).payload(&payload);
-                    if let Err((e, _)) = producer.send(record) {
-                        tracing::warn!(error = %e, "failed to publish membership");
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "failed to encode membership"),
-            }
+            let info = publish(topic, process_id, producer, info);
             // Our own view is current at once, even before the topic round trip.
             members
                 .write()
@@ -232,6 +288,7 @@ fn run(
                     let mut members = members.write().unwrap_or_else(|e| e.into_inner());
                     match message.payload().map(serde_json::from_slice::<MemberInfo>) {
                         Some(Ok(info)) => {
+                            shutdown.check(process_id, &info);
                             members.insert(key.to_owned(), Heard::now(info));
                         }
                         Some(Err(e)) => tracing::debug!(error = %e, "ignoring an unreadable membership entry"),

@@ -136,6 +136,8 @@ impl KafkaStreams {
         let topology = Arc::new(topology);
         let stop = Arc::new(thread::Stop::default());
         let lifecycle = Arc::new(Lifecycle::new(config.num_stream_threads()));
+        // Epoch ms of this instance's request that every instance stop (0: none).
+        let shutdown_requested = Arc::new(std::sync::atomic::AtomicI64::new(0));
         let mut threads = Vec::new();
         if !topology.globals.is_empty() {
             // Global tables are complete before any task reads them.
@@ -172,11 +174,17 @@ impl KafkaStreams {
             statuses.push(Arc::clone(&status));
             let lock = Arc::clone(&state_dir_lock);
             let lifecycle = Arc::clone(&lifecycle);
+            let shutdown_requested = Arc::clone(&shutdown_requested);
             let handle = std::thread::Builder::new()
                 .name(format!("{}-StreamThread-{}", env.application_id, index + 1))
                 .spawn(move || {
                     let _lock = lock;
-                    run_stream_thread(index, &env, &topology, &config, &stop, &status, &lifecycle)
+                    let failed = FailureWiring {
+                        lifecycle: &lifecycle,
+                        stop: &stop,
+                        shutdown_requested: &shutdown_requested,
+                    };
+                    run_stream_thread(index, &env, &topology, &config, &status, &failed)
                 })
                 .map_err(|e| Error::io("failed to spawn a stream thread", e))?;
             threads.push(handle);
@@ -185,6 +193,7 @@ impl KafkaStreams {
         let membership = {
             let (statuses, process_id, endpoint) = (statuses.clone(), env.process_id.clone(), endpoint.clone());
             let standby_env = Arc::clone(&env);
+            let requested = Arc::clone(&shutdown_requested);
             let me = move || {
                 let mut standby_lags: Vec<(String, i64)> = standby_env
                     .standbys
@@ -212,13 +221,21 @@ impl KafkaStreams {
                     standby_lags,
                     lags: snapshot.into_iter().flat_map(|s| s.lags).collect(),
                     updated_ms: 0,
+                    shutdown_requested_ms: Some(requested.load(Ordering::Relaxed)).filter(|&ms| ms > 0),
                 }
+            };
+            let (lifecycle, stop) = (Arc::clone(&lifecycle), Arc::clone(&stop));
+            let on_shutdown_request = move |from: &crate::query::MemberInfo| {
+                tracing::error!(instance = %from.process_id, "another instance asked the application to shut down (a stream thread failed there); stopping");
+                lifecycle.fail();
+                stop.graceful.store(true, Ordering::Relaxed);
             };
             Arc::new(crate::query::Membership::start(
                 &env.client_config,
                 &env.application_id,
                 &env.process_id,
                 Box::new(me),
+                Box::new(on_shutdown_request),
             )?)
         };
         if config.num_standby_replicas() > 0 {
@@ -532,19 +549,27 @@ pub(crate) fn with_client_properties(cluster: KafkaCluster, config: &StreamsConf
         .fold(cluster, |cluster, (key, value)| cluster.with_property(key, value))
 }
 
+/// What a failed stream thread reports to and stops.
+struct FailureWiring<'a> {
+    lifecycle: &'a Arc<Lifecycle>,
+    stop: &'a Arc<thread::Stop>,
+    /// Set to the time of a `shutdown_application` request (published through membership).
+    shutdown_requested: &'a std::sync::atomic::AtomicI64,
+}
+
 /// Runs stream thread `index` and, under [`ThreadFailurePolicy::ReplaceThread`], its
-/// replacements; reports its phases to `lifecycle`.
+/// replacements; reports its phases to the lifecycle.
 fn run_stream_thread(
     index: usize,
     env: &Arc<TaskEnv>,
     topology: &Arc<Topology>,
     config: &StreamsConfig,
-    stop: &Arc<thread::Stop>,
     status: &Arc<Mutex<thread::ThreadStatus>>,
-    lifecycle: &Arc<Lifecycle>,
+    failed: &FailureWiring<'_>,
 ) -> Result<()> {
     /// A replacement waits this long, so a failure that repeats does not spin.
     const REPLACE_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+    let (lifecycle, stop) = (failed.lifecycle, failed.stop);
     loop {
         lifecycle.set_phase(index, ThreadPhase::Starting);
         let result = thread::run(
@@ -562,19 +587,25 @@ fn run_stream_thread(
         };
         env.metrics.record_failed_thread();
         let stopping = stop.graceful.load(Ordering::Relaxed) || stop.crash.load(Ordering::Relaxed);
-        match config.thread_failure_policy() {
-            ThreadFailurePolicy::ReplaceThread if !stopping => {
-                tracing::error!(error = %e, "stream thread failed; replacing it");
-                std::thread::sleep(REPLACE_PAUSE);
-            }
-            _ => {
-                tracing::error!(error = %e, "stream thread failed; stopping the instance");
-                lifecycle.set_phase(index, ThreadPhase::Failed);
-                lifecycle.fail();
-                stop.graceful.store(true, Ordering::Relaxed);
-                return Err(e);
-            }
+        let policy = config.thread_failure_policy();
+        if policy == ThreadFailurePolicy::ReplaceThread && !stopping {
+            tracing::error!(error = %e, "stream thread failed; replacing it");
+            std::thread::sleep(REPLACE_PAUSE);
+            continue;
         }
+        if policy == ThreadFailurePolicy::ShutdownApplication && !stopping {
+            tracing::error!(error = %e, "stream thread failed; asking every instance of the application to stop");
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            failed.shutdown_requested.store(now, Ordering::Relaxed);
+        } else {
+            tracing::error!(error = %e, "stream thread failed; stopping the instance");
+        }
+        lifecycle.set_phase(index, ThreadPhase::Failed);
+        lifecycle.fail();
+        stop.graceful.store(true, Ordering::Relaxed);
+        return Err(e);
     }
 }
 

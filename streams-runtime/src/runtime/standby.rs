@@ -315,6 +315,7 @@ mod tests {
             standby_lags: Vec::new(),
             lags: Vec::new(),
             updated_ms: 0,
+            shutdown_requested_ms: None,
         }
     }
 
