@@ -251,14 +251,14 @@ impl App {
             ));
         };
         let cluster = KafkaCluster::remote(servers);
-        let plan = crate::runtime::reset::plan_reset(&cluster, &config, topology).await?;
-        println!("[{}] a reset deletes:\n{plan}", self.application_id);
         if !flags.yes {
+            let plan = crate::runtime::reset::plan_reset(&cluster, &config, topology).await?;
+            println!("[{}] a reset deletes:\n{plan}", self.application_id);
             return Err(Error::new(ErrorKind::Config, "nothing deleted: add `--yes` to reset"));
         }
-        crate::runtime::reset::reset(&cluster, &config, topology).await?;
+        let done = crate::runtime::reset::reset(&cluster, &config, topology).await?;
         println!(
-            "[{}] reset: the next run starts over from the first input record",
+            "[{}] reset, deleted:\n{done}\nthe next run starts over from the first input record",
             self.application_id
         );
         Ok(())

@@ -11,3 +11,4 @@ pub(crate) use connection_errors::ConnectionErrors;
 pub use embedded::EmbeddedCluster;
 pub(crate) use headers::headers_of;
 pub use topics::TopicSpec;
+pub(crate) use topics::{delete_topics, existing_topics};

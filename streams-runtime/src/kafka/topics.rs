@@ -1,4 +1,4 @@
-//! Topic creation on real brokers through the admin API.
+//! Topic creation and deletion on real brokers through the admin API.
 
 use std::time::Duration;
 
@@ -81,17 +81,66 @@ pub(crate) async fn create_topics(client_config: &ClientConfig, specs: &[TopicSp
     Ok(())
 }
 
-async fn existing_topics(client_config: &ClientConfig) -> Result<std::collections::HashSet<String>> {
+/// Deletes `names` (a topic already gone counts as deleted) and waits until the metadata no
+/// longer lists them, so a start right after finds none half-deleted and creates them afresh.
+pub(crate) async fn delete_topics(client_config: &ClientConfig, names: &[String]) -> Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let admin: AdminClient<DefaultClientContext> = client_config
+        .create()
+        .map_err(|e| Error::kafka("failed to create the Kafka admin client", e))?;
+    let options = AdminOptions::new()
+        .operation_timeout(Some(ADMIN_TIMEOUT))
+        .request_timeout(Some(ADMIN_TIMEOUT));
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let results = admin
+        .delete_topics(&refs, &options)
+        .await
+        .map_err(|e| Error::kafka("failed to delete topics", e))?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::UnknownTopicOrPartition)) => {}
+            Err((topic, code)) => {
+                return Err(Error::new(
+                    ErrorKind::Kafka,
+                    format!("failed to delete topic `{topic}`: {code}"),
+                ));
+            }
+        }
+    }
+    let deadline = std::time::Instant::now() + DELETION_TIMEOUT;
+    loop {
+        let existing = existing_topics(client_config).await?;
+        let left: Vec<&str> = refs.iter().copied().filter(|name| existing.contains(*name)).collect();
+        if left.is_empty() {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(Error::new(
+                ErrorKind::Kafka,
+                format!(
+                    "topics still listed {DELETION_TIMEOUT:?} after their deletion: {}",
+                    left.join(", ")
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// How long [`delete_topics`] waits for deleted topics to disappear from the metadata.
+const DELETION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The names of the cluster's topics: every topic the metadata lists, one with an error (a
+/// leader election under way) included — it exists, so it is neither created again nor left
+/// out of a deletion.
+pub(crate) async fn existing_topics(client_config: &ClientConfig) -> Result<std::collections::HashSet<String>> {
     let config = client_config.clone();
     tokio::task::spawn_blocking(move || {
         let consumer: BaseConsumer = config.create()?;
         let metadata = consumer.fetch_metadata(None, ADMIN_TIMEOUT)?;
-        Ok(metadata
-            .topics()
-            .iter()
-            .filter(|t| t.error().is_none())
-            .map(|t| t.name().to_owned())
-            .collect())
+        Ok(metadata.topics().iter().map(|t| t.name().to_owned()).collect())
     })
     .await
     .map_err(|e| Error::new(ErrorKind::Kafka, "the metadata request panicked").with_source(e))?

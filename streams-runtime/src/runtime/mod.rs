@@ -595,10 +595,10 @@ fn run_stream_thread(
         }
         if policy == ThreadFailurePolicy::ShutdownApplication && !stopping {
             tracing::error!(error = %e, "stream thread failed; asking every instance of the application to stop");
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-            failed.shutdown_requested.store(now, Ordering::Relaxed);
+            // Wall time, as the membership thread that publishes it stamps entries.
+            failed
+                .shutdown_requested
+                .store(clock::Clock::now_ms(&clock::SystemClock), Ordering::Relaxed);
         } else {
             tracing::error!(error = %e, "stream thread failed; stopping the instance");
         }

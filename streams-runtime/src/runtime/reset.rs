@@ -16,7 +16,7 @@
 //! of a store since removed) are listed in [`ResetPlan::not_deleted`] for you to check.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
@@ -25,13 +25,11 @@ use rdkafka::error::RDKafkaErrorCode;
 
 use crate::config::StreamsConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::kafka::KafkaCluster;
+use crate::kafka::{self, KafkaCluster};
 use crate::naming;
 use crate::topology::Topology;
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long to wait for deleted topics to disappear from the metadata.
-const DELETION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What a reset deletes (or, from [`plan_reset`], would delete).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -102,20 +100,16 @@ pub async fn plan_reset(cluster: &KafkaCluster, config: &StreamsConfig, topology
     let client = super::with_client_properties(cluster.clone(), config).client_config();
     let application_id = config.application_id().to_owned();
     let own = internal_topics(&application_id, topology);
-    let (found, groups) = tokio::task::spawn_blocking(move || -> Result<(Vec<String>, Vec<String>)> {
+    let mut found: Vec<String> = kafka::existing_topics(&client)
+        .await?
+        .into_iter()
+        .filter(|name| is_internal(&application_id, name))
+        .collect();
+    found.sort();
+    let groups = tokio::task::spawn_blocking(move || -> Result<Vec<String>> {
         let consumer: BaseConsumer = client
             .create()
             .map_err(|e| Error::kafka("failed to create a client for the reset", e))?;
-        let metadata = consumer
-            .fetch_metadata(None, METADATA_TIMEOUT)
-            .map_err(|e| Error::kafka("failed to list the cluster's topics", e))?;
-        let mut topics: Vec<String> = metadata
-            .topics()
-            .iter()
-            .map(|t| t.name().to_owned())
-            .filter(|name| is_internal(&application_id, name))
-            .collect();
-        topics.sort();
         let mut groups = Vec::new();
         for group in [application_id.clone(), format!("{application_id}-global")] {
             let listed = consumer
@@ -125,10 +119,10 @@ pub async fn plan_reset(cluster: &KafkaCluster, config: &StreamsConfig, topology
                 groups.push(group);
             }
         }
-        Ok((topics, groups))
+        Ok(groups)
     })
     .await
-    .map_err(|e| Error::new(ErrorKind::Kafka, "the reset's metadata requests panicked").with_source(e))??;
+    .map_err(|e| Error::new(ErrorKind::Kafka, "the reset's group lookups panicked").with_source(e))??;
     let (topics, not_deleted) = found.into_iter().partition(|t| own.contains(t));
     let dir = config.state_dir().join(config.application_id());
     Ok(ResetPlan {
@@ -155,8 +149,8 @@ pub async fn reset(cluster: &KafkaCluster, config: &StreamsConfig, topology: &To
         ),
         None => None,
     };
-    let admin: AdminClient<DefaultClientContext> = super::with_client_properties(cluster.clone(), config)
-        .client_config()
+    let client = super::with_client_properties(cluster.clone(), config).client_config();
+    let admin: AdminClient<DefaultClientContext> = client
         .create()
         .map_err(|e| Error::kafka("failed to create the admin client for the reset", e))?;
     let options = AdminOptions::new().operation_timeout(Some(METADATA_TIMEOUT));
@@ -186,52 +180,13 @@ pub async fn reset(cluster: &KafkaCluster, config: &StreamsConfig, topology: &To
             }
         }
     }
-    if !plan.topics.is_empty() {
-        let names: Vec<&str> = plan.topics.iter().map(String::as_str).collect();
-        let results = admin
-            .delete_topics(&names, &options)
-            .await
-            .map_err(|e| Error::kafka("failed to delete the application's internal topics", e))?;
-        for result in results {
-            if let Err((topic, code)) = result
-                && code != RDKafkaErrorCode::UnknownTopicOrPartition
-            {
-                return Err(Error::new(
-                    ErrorKind::Kafka,
-                    format!("failed to delete internal topic `{topic}`: {code}"),
-                ));
-            }
-        }
-        wait_until_deleted(cluster, config, topology).await?;
-    }
+    kafka::delete_topics(&client, &plan.topics).await?;
     if let Some(dir) = &plan.local_state {
         drop(local_lock);
         std::fs::remove_dir_all(dir).map_err(|e| Error::io(format!("failed to delete `{}`", dir.display()), e))?;
     }
     tracing::info!(application_id = config.application_id(), %plan, "application reset");
     Ok(plan)
-}
-
-/// Waits until the deleted topics are gone from the metadata, so a start right after the reset
-/// creates them afresh instead of finding them half-deleted.
-async fn wait_until_deleted(cluster: &KafkaCluster, config: &StreamsConfig, topology: &Topology) -> Result<()> {
-    let deadline = Instant::now() + DELETION_TIMEOUT;
-    loop {
-        let left = plan_reset(cluster, config, topology).await?.topics;
-        if left.is_empty() {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(Error::new(
-                ErrorKind::Kafka,
-                format!(
-                    "internal topics still listed {DELETION_TIMEOUT:?} after their deletion: {}",
-                    left.join(", ")
-                ),
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 #[cfg(test)]

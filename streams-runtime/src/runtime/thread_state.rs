@@ -474,25 +474,6 @@ impl<T: Transport> ThreadState<T> {
             fatal = true;
         }
         tracing::warn!(thread = %self.name, %error, fatal, "commit failed; rolling back to the last commit");
-        let now = self.env.clock.now_ms();
-        let failing_since = *self.failing_since_ms.get_or_insert(now);
-        if now - failing_since >= self.task_timeout_ms {
-            // Redoing the same work keeps failing: stop, with the last error, instead of
-            // rolling back forever.
-            let failed_for = now - failing_since;
-            for task in self.tasks.values_mut() {
-                task.roll_back();
-            }
-            self.merge.take_all();
-            self.fail(Error::new(
-                error.kind(),
-                format!(
-                    "no commit succeeded for {failed_for} ms (task.timeout.ms is {} ms); the last failure: {error}",
-                    self.task_timeout_ms
-                ),
-            ));
-            return;
-        }
         let mut seeks = Vec::new();
         for task in self.tasks.values_mut() {
             seeks.extend(task.roll_back());
@@ -503,6 +484,21 @@ impl<T: Transport> ThreadState<T> {
             if !seeks.iter().any(|(t, p, _)| *t == topic && *p == partition) {
                 seeks.push((topic, partition, first));
             }
+        }
+        let now = self.env.clock.now_ms();
+        let failing_since = *self.failing_since_ms.get_or_insert(now);
+        if now - failing_since >= self.task_timeout_ms {
+            // Redoing the same work keeps failing: stop, with the last error, instead of
+            // rolling back forever.
+            self.fail(Error::new(
+                error.kind(),
+                format!(
+                    "no commit succeeded for {} ms (task.timeout.ms is {} ms); the last failure: {error}",
+                    now - failing_since,
+                    self.task_timeout_ms
+                ),
+            ));
+            return;
         }
         if fatal {
             self.assignment_version += 1;
