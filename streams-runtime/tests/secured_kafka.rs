@@ -101,3 +101,96 @@ async fn the_app_runs_over_sasl_ssl_with_scram() {
     let error = started.err().expect("refused").to_string();
     assert!(error.to_lowercase().contains("authentication"), "{error}");
 }
+
+/// How long the OAUTHBEARER test's tokens live: the broker ends each session when its token
+/// expires, so the run below outlives several tokens.
+#[cfg(feature = "ssl")]
+const TOKEN_LIFETIME: Duration = Duration::from_secs(6);
+
+/// The whole application over `SASL_SSL` with SASL/OAUTHBEARER tokens from the application's
+/// [`streams_runtime::kafka::TokenProvider`] (the hook MSK IAM and OIDC providers plug into).
+/// Apache Kafka, because token validation and session expiry are the broker's: its unsecured
+/// validator checks each token's expiry, and `connections.max.reauth.ms` ends a session when its
+/// token expires, so a client that does not get fresh tokens from the provider loses its
+/// connections. Clicks arrive in three batches over more than three token lifetimes; each batch
+/// must be counted and committed. A provider that fails makes the start fail with its message; a
+/// provider without `sasl.mechanism=OAUTHBEARER` is refused as a configuration error.
+#[cfg(feature = "ssl")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_runs_over_sasl_ssl_with_oauthbearer_tokens_it_refreshes() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use streams_runtime::kafka::{OAuthToken, TokenError};
+    use streams_runtime::testing::unsecured_token;
+
+    init_logging();
+    let broker = TestBroker::kafka_sasl_ssl(&[]).expect("Apache Kafka broker (scripts/setup.sh)");
+    for topic in [INPUT, OUTPUT] {
+        broker.create_topic(topic, 3).await.expect("topic");
+    }
+    let TestBroker::Kafka(kafka) = &broker else {
+        unreachable!()
+    };
+    let listener = kafka.sasl_ssl().expect("a SASL_SSL listener");
+    let issued = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&issued);
+    let secured = listener.oauth_cluster(move |_: Option<&str>| -> Result<OAuthToken, TokenError> {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok(unsecured_token("alice", TOKEN_LIFETIME))
+    });
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = app_config(
+        "oauth-app",
+        dir.path(),
+        ProcessingGuarantee::ExactlyOnceV2,
+        Duration::from_millis(200),
+    );
+    let streams = KafkaStreams::start_on(click_count_topology(INPUT, OUTPUT, STORE), config, secured.clone())
+        .await
+        .expect("start over OAUTHBEARER");
+    let issued_at_start = issued.load(Ordering::SeqCst);
+    let all = clicks(0, 300);
+    for (i, batch) in all.chunks(100).enumerate() {
+        tokio::time::sleep(TOKEN_LIFETIME + Duration::from_secs(1)).await;
+        // Written over the plaintext listener: the app's own clients are what is under test.
+        produce_clicks(&broker.cluster(), INPUT, batch).await;
+        run_until_processed_and_committed(&streams, (i as u64 + 1) * 100).await;
+    }
+    assert_eq!(window_store_counts(&streams, STORE), expected_counts(&all));
+    let refreshed = issued.load(Ordering::SeqCst) - issued_at_start;
+    streams.close().await.expect("close");
+    assert!(
+        refreshed > 0,
+        "clients asked the provider for fresh tokens while running (issued {issued_at_start} at start)"
+    );
+    // The test reader authenticates through the same provider.
+    assert_eq!(latest_counts(&read_all(&secured, OUTPUT).await), expected_counts(&all));
+
+    let failing = listener.oauth_cluster(|_: Option<&str>| -> Result<OAuthToken, TokenError> {
+        Err("identity provider unreachable".into())
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = app_config(
+        "no-token-app",
+        dir.path(),
+        ProcessingGuarantee::AtLeastOnce,
+        Duration::from_millis(200),
+    );
+    let error = KafkaStreams::start_on(click_count_topology(INPUT, OUTPUT, STORE), config.clone(), failing)
+        .await
+        .err()
+        .expect("no token, no start")
+        .to_string();
+    assert!(error.contains("identity provider unreachable"), "{error}");
+
+    let scram_with_provider = listener
+        .cluster("alice", "unused")
+        .with_token_provider(|_: Option<&str>| -> Result<OAuthToken, TokenError> { Err("never asked".into()) });
+    let error = KafkaStreams::start_on(click_count_topology(INPUT, OUTPUT, STORE), config, scram_with_provider)
+        .await
+        .err()
+        .expect("a provider without OAUTHBEARER is a configuration error");
+    assert_eq!(error.kind(), streams_runtime::ErrorKind::Config, "{error}");
+    assert!(error.to_string().contains("OAUTHBEARER"), "{error}");
+}

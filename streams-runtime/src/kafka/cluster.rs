@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use rdkafka::config::ClientConfig;
 
+use super::client::ClientSettings;
 use super::embedded::EmbeddedCluster;
+use super::oauth::{OAuth, TokenProvider};
 use super::topics::{self, TopicSpec};
 use crate::error::Result;
 
@@ -17,6 +19,7 @@ pub struct KafkaCluster {
     bootstrap_servers: String,
     embedded: Option<Arc<EmbeddedCluster>>,
     properties: Arc<BTreeMap<String, String>>,
+    oauth: OAuth,
 }
 
 impl std::fmt::Debug for KafkaCluster {
@@ -25,6 +28,7 @@ impl std::fmt::Debug for KafkaCluster {
             .field("bootstrap_servers", &self.bootstrap_servers)
             .field("embedded", &self.embedded.is_some())
             .field("properties", &crate::config::redact::Redacted(&self.properties))
+            .field("token_provider", &self.oauth)
             .finish()
     }
 }
@@ -36,6 +40,7 @@ impl KafkaCluster {
             bootstrap_servers: bootstrap_servers.into(),
             embedded: None,
             properties: Arc::default(),
+            oauth: OAuth::default(),
         }
     }
 
@@ -45,6 +50,26 @@ impl KafkaCluster {
     pub fn with_property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         Arc::make_mut(&mut self.properties).insert(key.into(), value.into());
         self
+    }
+
+    /// The same cluster, its clients authenticating with SASL/OAUTHBEARER tokens from
+    /// `provider` (with `sasl.mechanism=OAUTHBEARER`, usually over `SASL_SSL`): every client
+    /// the runtime creates asks it for a token when it starts and before the token expires.
+    #[must_use]
+    pub fn with_token_provider(self, provider: impl TokenProvider) -> Self {
+        self.with_shared_token_provider(Arc::new(provider))
+    }
+
+    /// [`Self::with_token_provider`] with a provider already shared.
+    #[must_use]
+    pub fn with_shared_token_provider(mut self, provider: Arc<dyn TokenProvider>) -> Self {
+        self.oauth = OAuth::new(provider);
+        self
+    }
+
+    /// Whether a token provider was set ([`Self::with_token_provider`]).
+    pub fn has_token_provider(&self) -> bool {
+        self.oauth.is_set()
     }
 
     /// Starts an embedded single-broker cluster in this process.
@@ -70,7 +95,8 @@ impl KafkaCluster {
         self.embedded.as_deref()
     }
 
-    /// A client config pointing at this cluster, with its client properties.
+    /// A client config pointing at this cluster, with its client properties. Clients created
+    /// from it alone do not get the token provider ([`Self::with_token_provider`]).
     pub fn client_config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &self.bootstrap_servers);
@@ -78,6 +104,11 @@ impl KafkaCluster {
             config.set(key, value);
         }
         config
+    }
+
+    /// What the runtime creates its clients from: the client config and the token provider.
+    pub(crate) fn client_settings(&self) -> ClientSettings {
+        ClientSettings::new(self.client_config(), self.oauth.clone())
     }
 
     /// Creates the topics that do not exist yet.
@@ -88,7 +119,7 @@ impl KafkaCluster {
             Some(embedded) => specs
                 .iter()
                 .try_for_each(|s| embedded.create_topic(&s.name, s.partitions)),
-            None => topics::create_topics(&self.client_config(), specs).await,
+            None => topics::create_topics(&self.client_settings(), specs).await,
         }
     }
 }
@@ -99,6 +130,7 @@ impl From<Arc<EmbeddedCluster>> for KafkaCluster {
             bootstrap_servers: embedded.bootstrap_servers().to_owned(),
             embedded: Some(embedded),
             properties: Arc::default(),
+            oauth: OAuth::default(),
         }
     }
 }

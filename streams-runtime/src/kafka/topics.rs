@@ -2,12 +2,11 @@
 
 use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
+use rdkafka::consumer::Consumer;
 use rdkafka::types::RDKafkaErrorCode;
 
+use super::client::ClientSettings;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A topic the runtime needs: name, partition count and topic-level configs.
@@ -42,15 +41,13 @@ const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Creates the topics that do not exist yet; topics that already exist are left as they are
 /// (and cost no admin request, so apps also start where admin requests are not allowed).
-pub(crate) async fn create_topics(client_config: &ClientConfig, specs: &[TopicSpec]) -> Result<()> {
+pub(crate) async fn create_topics(client_config: &ClientSettings, specs: &[TopicSpec]) -> Result<()> {
     let existing = existing_topics(client_config).await?;
     let specs: Vec<&TopicSpec> = specs.iter().filter(|s| !existing.contains(&s.name)).collect();
     if specs.is_empty() {
         return Ok(());
     }
-    let admin: AdminClient<DefaultClientContext> = client_config
-        .create()
-        .map_err(|e| Error::kafka("failed to create the Kafka admin client", e))?;
+    let admin = client_config.admin("the Kafka admin client")?;
     let new_topics: Vec<NewTopic<'_>> = specs
         .iter()
         .map(|spec| {
@@ -83,13 +80,11 @@ pub(crate) async fn create_topics(client_config: &ClientConfig, specs: &[TopicSp
 
 /// Deletes `names` (a topic already gone counts as deleted) and waits until the metadata no
 /// longer lists them, so a start right after finds none half-deleted and creates them afresh.
-pub(crate) async fn delete_topics(client_config: &ClientConfig, names: &[String]) -> Result<()> {
+pub(crate) async fn delete_topics(client_config: &ClientSettings, names: &[String]) -> Result<()> {
     if names.is_empty() {
         return Ok(());
     }
-    let admin: AdminClient<DefaultClientContext> = client_config
-        .create()
-        .map_err(|e| Error::kafka("failed to create the Kafka admin client", e))?;
+    let admin = client_config.admin("the Kafka admin client")?;
     let options = AdminOptions::new()
         .operation_timeout(Some(ADMIN_TIMEOUT))
         .request_timeout(Some(ADMIN_TIMEOUT));
@@ -135,14 +130,15 @@ const DELETION_TIMEOUT: Duration = Duration::from_secs(60);
 /// The names of the cluster's topics: every topic the metadata lists, one with an error (a
 /// leader election under way) included — it exists, so it is neither created again nor left
 /// out of a deletion.
-pub(crate) async fn existing_topics(client_config: &ClientConfig) -> Result<std::collections::HashSet<String>> {
+pub(crate) async fn existing_topics(client_config: &ClientSettings) -> Result<std::collections::HashSet<String>> {
     let config = client_config.clone();
     tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = config.create()?;
-        let metadata = consumer.fetch_metadata(None, ADMIN_TIMEOUT)?;
+        let metadata = config
+            .consumer("a client to list topics")?
+            .fetch_metadata(None, ADMIN_TIMEOUT)
+            .map_err(|e| Error::kafka("failed to list topics", e))?;
         Ok(metadata.topics().iter().map(|t| t.name().to_owned()).collect())
     })
     .await
     .map_err(|e| Error::new(ErrorKind::Kafka, "the metadata request panicked").with_source(e))?
-    .map_err(|e: rdkafka::error::KafkaError| Error::kafka("failed to list topics", e))
 }

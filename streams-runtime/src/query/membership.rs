@@ -9,12 +9,13 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use rdkafka::consumer::Consumer;
+use rdkafka::producer::{BaseRecord, Producer};
+use rdkafka::{Message, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::kafka::{ClientSettings, PlainProducer, StreamsConsumer};
 use crate::naming;
 use crate::task::TaskId;
 
@@ -95,7 +96,7 @@ pub(crate) struct Membership {
 impl Membership {
     /// Starts publishing `me()` and reading everyone's entries.
     pub(crate) fn start(
-        client_config: &ClientConfig,
+        client_config: &ClientSettings,
         application_id: &str,
         process_id: &str,
         me: SelfInfo,
@@ -103,18 +104,16 @@ impl Membership {
     ) -> Result<Self> {
         let started_ms = now_ms();
         let topic = naming::membership_topic(application_id);
-        let producer: BaseProducer = client_config
+        let producer = client_config
             .clone()
             .set("linger.ms", "0")
-            .create()
-            .map_err(|e| Error::kafka("failed to create the membership producer", e))?;
-        let consumer: BaseConsumer = client_config
+            .producer("the membership producer")?;
+        let consumer = client_config
             .clone()
             .set("group.id", format!("{application_id}-membership-reader"))
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false")
-            .create()
-            .map_err(|e| Error::kafka("failed to create the membership reader", e))?;
+            .consumer("the membership reader")?;
         let mut assignment = TopicPartitionList::new();
         assignment
             .add_partition_offset(&topic, 0, Offset::Beginning)
@@ -233,7 +232,7 @@ impl ShutdownWatch {
 }
 
 /// Sends `info` as this instance's entry, stamped now.
-fn publish(topic: &str, process_id: &str, producer: &BaseProducer, mut info: MemberInfo) -> MemberInfo {
+fn publish(topic: &str, process_id: &str, producer: &PlainProducer, mut info: MemberInfo) -> MemberInfo {
     info.updated_ms = now_ms();
     match serde_json::to_vec(&info) {
         Ok(payload) => {
@@ -251,8 +250,8 @@ fn publish(topic: &str, process_id: &str, producer: &BaseProducer, mut info: Mem
 fn run(
     topic: &str,
     process_id: &str,
-    producer: &BaseProducer,
-    consumer: &BaseConsumer,
+    producer: &PlainProducer,
+    consumer: &StreamsConsumer,
     members: &RwLock<HashMap<String, Heard>>,
     stop: &AtomicBool,
     me: &SelfInfo,

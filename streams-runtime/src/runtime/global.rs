@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::thread::Stop;
@@ -184,15 +184,13 @@ pub(crate) fn run(
     positions: Vec<(String, i32, i64)>,
     stop: Arc<Stop>,
 ) -> Result<()> {
-    let mut config = env.client_config_with(&env.consumer_config);
+    let mut config = env.client_settings_with(&env.consumer_config);
     config
         .set("group.id", format!("{}-global", env.application_id))
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false");
-    env.guarantee.set_isolation(&mut config);
-    let consumer: BaseConsumer = config
-        .create()
-        .map_err(|e| Error::kafka("failed to create the global consumer", e))?;
+    env.guarantee.set_isolation(config.config_mut());
+    let consumer = config.consumer("the global consumer")?;
     let mut assignment = TopicPartitionList::new();
     for (topic, partition, offset) in &positions {
         assignment

@@ -3,11 +3,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::Consumer;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::kafka::{ConnectionErrors, KafkaCluster, TopicSpec};
+use crate::kafka::{ClientSettings, KafkaCluster, TopicSpec};
 use crate::naming;
 use crate::state::StoreKind;
 use crate::topology::Topology;
@@ -23,7 +22,7 @@ pub(crate) async fn prepare(
     application_id: &str,
     topology: &Topology,
 ) -> Result<HashMap<u32, i32>> {
-    let consumer = cluster.client_config();
+    let consumer = cluster.client_settings();
     let mut source_partitions = HashMap::new();
     for name in external_sources(topology) {
         if let Some(count) = partition_count(&consumer, &name).await? {
@@ -149,19 +148,17 @@ pub(crate) fn plan(
 }
 
 /// Partitions of `topic`, or `None` if it does not exist.
-async fn partition_count(config: &ClientConfig, topic: &str) -> Result<Option<i32>> {
+async fn partition_count(config: &ClientSettings, topic: &str) -> Result<Option<i32>> {
     let (config, name) = (config.clone(), topic.to_owned());
     let metadata = tokio::task::spawn_blocking(move || {
         // The first request of the application: if the cluster cannot be reached, say why.
-        let consumer: BaseConsumer<ConnectionErrors> = config
-            .create_with_context(ConnectionErrors::default())
-            .map_err(|e| Error::kafka("failed to create a client", e))?;
+        let consumer = config.consumer("a client")?;
         consumer
             .fetch_metadata(Some(&name), Duration::from_secs(30))
             .map_err(|e| {
                 // librdkafka delivers the cause as an event: serve the client's queue for it.
                 let _ = consumer.poll(Duration::from_millis(500));
-                (e, consumer.context().last())
+                (e, consumer.context().last_error())
             })
             .map_err(|(e, cause)| match cause {
                 Some(cause) => Error::kafka(format!("failed to read metadata of `{name}`: {cause}"), e),

@@ -7,11 +7,12 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use rdkafka::consumer::Consumer;
+use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::config::ProcessingGuarantee;
 use crate::error::{Error, ErrorKind, Result};
+use crate::kafka::{ClientSettings, StreamsConsumer};
 use crate::task::{ApplyRecord, PartitionReader};
 
 /// Give up if a partition yields nothing for this long while records are still missing.
@@ -19,23 +20,23 @@ const STALL_TIMEOUT: Duration = Duration::from_secs(60);
 const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(crate) struct KafkaPartitionReader {
-    config: ClientConfig,
+    config: ClientSettings,
     /// The same at `read_uncommitted`, for the end of the log past open transactions.
-    uncommitted_config: ClientConfig,
+    uncommitted_config: ClientSettings,
     /// Idle consumers (none assigned); one per concurrent reader at most.
-    idle: Mutex<Vec<BaseConsumer>>,
+    idle: Mutex<Vec<StreamsConsumer>>,
 }
 
 /// A pooled consumer, returned to the pool (unassigned) when dropped.
 struct Pooled<'a> {
-    consumer: Option<BaseConsumer>,
-    pool: &'a Mutex<Vec<BaseConsumer>>,
+    consumer: Option<StreamsConsumer>,
+    pool: &'a Mutex<Vec<StreamsConsumer>>,
 }
 
 impl std::ops::Deref for Pooled<'_> {
-    type Target = BaseConsumer;
+    type Target = StreamsConsumer;
 
-    fn deref(&self) -> &BaseConsumer {
+    fn deref(&self) -> &StreamsConsumer {
         self.consumer
             .as_ref()
             .unwrap_or_else(|| unreachable!("taken only on drop"))
@@ -54,7 +55,7 @@ impl Drop for Pooled<'_> {
 
 impl KafkaPartitionReader {
     /// A reader with the instance's client properties; `read_committed` under exactly-once.
-    pub(crate) fn new(client_config: &ClientConfig, application_id: &str, guarantee: ProcessingGuarantee) -> Self {
+    pub(crate) fn new(client_config: &ClientSettings, application_id: &str, guarantee: ProcessingGuarantee) -> Self {
         let mut config = client_config.clone();
         config
             .set("group.id", format!("{application_id}-restore"))
@@ -67,7 +68,7 @@ impl KafkaPartitionReader {
             .set("auto.offset.reset", "earliest");
         let mut uncommitted_config = config.clone();
         uncommitted_config.set("isolation.level", "read_uncommitted");
-        guarantee.set_isolation(&mut config);
+        guarantee.set_isolation(config.config_mut());
         Self {
             config,
             uncommitted_config,
@@ -78,11 +79,12 @@ impl KafkaPartitionReader {
     fn consumer(&self, topic: &str) -> Result<Pooled<'_>> {
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let consumer = match idle {
-            Some(consumer) => consumer,
-            None => self
-                .config
-                .create()
-                .map_err(|e| Error::kafka(format!("failed to create a consumer to read `{topic}`"), e))?,
+            Some(consumer) => {
+                // Idle in the pool, it served no token refresh.
+                self.config.refresh_token(consumer.client())?;
+                consumer
+            }
+            None => self.config.consumer(&format!("a consumer to read `{topic}`"))?,
         };
         Ok(Pooled {
             consumer: Some(consumer),
@@ -105,10 +107,9 @@ impl PartitionReader for KafkaPartitionReader {
 
     fn log_end(&self, topic: &str, partition: i32) -> Result<i64> {
         // Rare (a checkpoint past the last stable offset): a short-lived consumer will do.
-        let consumer: BaseConsumer = self
+        let consumer = self
             .uncommitted_config
-            .create()
-            .map_err(|e| Error::kafka(format!("failed to create a consumer to read `{topic}`"), e))?;
+            .consumer(&format!("a consumer to read `{topic}`"))?;
         consumer
             .fetch_watermarks(topic, partition, METADATA_TIMEOUT)
             .map(|(_, high)| high)
@@ -215,7 +216,7 @@ mod tests {
             .await
             .expect("delete records");
 
-        let reader = KafkaPartitionReader::new(&cluster.client_config(), "app", ProcessingGuarantee::AtLeastOnce);
+        let reader = KafkaPartitionReader::new(&cluster.client_settings(), "app", ProcessingGuarantee::AtLeastOnce);
         let seen = tokio::task::spawn_blocking(move || {
             let mut seen = Vec::new();
             reader

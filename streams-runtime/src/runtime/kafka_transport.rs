@@ -4,19 +4,19 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::admin::AdminOptions;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
 use super::producer::{DeliveryTracker, StreamsProducer, TrackingContext};
 use super::thread_state::ThreadConsumer;
 use super::transport::{OutgoingRecord, Positions, Transport};
 use crate::config::ProcessingGuarantee;
 use crate::error::{Error, ErrorKind, Result};
+use crate::kafka::{ClientSettings, StreamsAdmin};
 use crate::partitioner;
 use crate::task::TaskEnv;
 
@@ -27,20 +27,20 @@ const PURGE_TIMEOUT: Duration = Duration::from_secs(5);
 /// What deletes consumed repartition records: an admin client and a small runtime to await
 /// its answer on the (synchronous) stream thread; created at the first purge.
 struct Purger {
-    admin: AdminClient<DefaultClientContext>,
+    admin: StreamsAdmin,
     runtime: tokio::runtime::Runtime,
 }
 
 pub(crate) struct KafkaTransport {
     producer: StreamsProducer,
     tracker: Arc<DeliveryTracker>,
-    config: ClientConfig,
+    config: ClientSettings,
     guarantee: ProcessingGuarantee,
     in_transaction: bool,
     /// Records sent since the last commit or abort (at-least-once has no transaction to ask).
     sent: bool,
     /// The plain client settings (no producer identity) the purger's admin client uses.
-    admin_config: ClientConfig,
+    admin_config: ClientSettings,
     purger: Option<Purger>,
     /// The cluster has no DeleteRecords (librdkafka's mock cluster): purging is off.
     purge_unsupported: bool,
@@ -49,7 +49,7 @@ pub(crate) struct KafkaTransport {
 impl KafkaTransport {
     /// The producer of stream thread `name` (number `index`, from 0).
     pub(crate) fn new(env: &TaskEnv, name: &str, index: usize) -> Result<Self> {
-        let mut config = env.client_config_with(&env.producer_config);
+        let mut config = env.client_settings_with(&env.producer_config);
         config
             .set("partitioner", partitioner::RDKAFKA_PARTITIONER)
             .set("client.id", name)
@@ -75,7 +75,7 @@ impl KafkaTransport {
             guarantee: env.guarantee,
             in_transaction: false,
             sent: false,
-            admin_config: env.client_config.clone(),
+            admin_config: env.client_settings.clone(),
             purger: None,
             purge_unsupported: false,
         })
@@ -85,15 +85,17 @@ impl KafkaTransport {
         if self.purger.is_none() {
             let admin = self
                 .admin_config
-                .create()
-                .map_err(|e| Error::kafka("failed to create the admin client that purges repartition topics", e))?;
+                .admin("the admin client that purges repartition topics")?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_time()
                 .build()
                 .map_err(|e| Error::io("failed to start the purger's runtime", e))?;
             self.purger = Some(Purger { admin, runtime });
         }
-        Ok(self.purger.as_ref().expect("just created"))
+        let purger = self.purger.as_ref().expect("just created");
+        // A token for this purge: nothing refreshes an admin client's token on its own.
+        self.admin_config.refresh_token(purger.admin.inner())?;
+        Ok(purger)
     }
 
     fn ensure_transaction(&mut self) -> Result<()> {
@@ -298,13 +300,15 @@ impl Transport for KafkaTransport {
 }
 
 fn create_producer(
-    config: &ClientConfig,
+    config: &ClientSettings,
     tracker: &Arc<DeliveryTracker>,
     guarantee: ProcessingGuarantee,
 ) -> Result<StreamsProducer> {
-    let producer: StreamsProducer = config
-        .create_with_context(TrackingContext(Arc::clone(tracker)))
-        .map_err(|e| Error::kafka("failed to create the producer", e))?;
+    let context = TrackingContext {
+        tracker: Arc::clone(tracker),
+        oauth: config.oauth(),
+    };
+    let producer: StreamsProducer = config.threaded_producer_with("the producer", context)?;
     if guarantee == ProcessingGuarantee::ExactlyOnceV2 {
         producer
             .init_transactions(KAFKA_TIMEOUT)

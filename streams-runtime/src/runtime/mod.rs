@@ -101,11 +101,18 @@ impl KafkaStreams {
             }
         }
         let cluster = with_client_properties(cluster, &config);
-        let client_config = cluster.client_config();
+        if cluster.has_token_provider() && !crate::kafka::uses_oauthbearer(&cluster.client_config()) {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "a token provider is set but `sasl.mechanism` is not OAUTHBEARER: set sasl.mechanism=OAUTHBEARER \
+                 (and security.protocol=SASL_SSL) or drop the provider",
+            ));
+        }
+        let client_settings = cluster.client_settings();
         let partitions = internal_topics::prepare(&cluster, config.application_id(), &topology).await?;
         let process_id = process_id::load_or_create(config.state_dir(), config.application_id())?;
         let reader = Arc::new(kafka_reader::KafkaPartitionReader::new(
-            &client_config,
+            &client_settings,
             config.application_id(),
             config.processing_guarantee(),
         ));
@@ -122,7 +129,7 @@ impl KafkaStreams {
             state_dir: config.state_dir().to_owned(),
             guarantee: config.processing_guarantee(),
             rocks: rocks.clone(),
-            client_config,
+            client_settings,
             consumer_config,
             producer_config,
             registry: Arc::new(RwLock::new(HashMap::new())),
@@ -231,7 +238,7 @@ impl KafkaStreams {
                 stop.graceful.store(true, Ordering::Relaxed);
             };
             Arc::new(crate::query::Membership::start(
-                &env.client_config,
+                &env.client_settings,
                 &env.application_id,
                 &env.process_id,
                 Box::new(me),

@@ -8,6 +8,8 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{DeliveryResult, ProducerContext, ThreadedProducer};
 
+use crate::kafka::OAuth;
+
 /// Delivery outcomes: the last offset per partition (changelog offsets for store checkpoints)
 /// and the first failure since it was last taken.
 #[derive(Debug, Default)]
@@ -37,15 +39,28 @@ impl DeliveryTracker {
 }
 
 /// Producer context feeding a [`DeliveryTracker`].
-pub(crate) struct TrackingContext(pub(crate) Arc<DeliveryTracker>);
+pub(crate) struct TrackingContext {
+    pub(crate) tracker: Arc<DeliveryTracker>,
+    /// Answers the producer's token refresh requests (SASL/OAUTHBEARER).
+    pub(crate) oauth: OAuth,
+}
 
-impl ClientContext for TrackingContext {}
+impl ClientContext for TrackingContext {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(
+        &self,
+        oauthbearer_config: Option<&str>,
+    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+        self.oauth.generate(oauthbearer_config)
+    }
+}
 
 impl ProducerContext for TrackingContext {
     type DeliveryOpaque = ();
 
     fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
-        let mut state = self.0.lock();
+        let mut state = self.tracker.lock();
         match result {
             Ok(message) => {
                 // Allocates only for a topic's first delivery (this runs once per record).

@@ -25,6 +25,8 @@ pub(crate) struct RebalanceHandler {
     /// Where this thread (number `index`) reports rebalancing and running.
     pub(crate) lifecycle: Arc<Lifecycle>,
     pub(crate) index: usize,
+    /// Answers the consumer's token refresh requests (SASL/OAUTHBEARER).
+    pub(crate) oauth: crate::kafka::OAuth,
 }
 
 impl RebalanceHandler {
@@ -45,6 +47,15 @@ impl RebalanceHandler {
 }
 
 impl ClientContext for RebalanceHandler {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(
+        &self,
+        oauthbearer_config: Option<&str>,
+    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+        self.oauth.generate(oauthbearer_config)
+    }
+
     fn stats(&self, statistics: rdkafka::Statistics) {
         let mut lags: Vec<(String, i32, i64)> = statistics
             .topics

@@ -18,9 +18,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::admin::AdminOptions;
+use rdkafka::consumer::Consumer;
 use rdkafka::error::RDKafkaErrorCode;
 
 use crate::config::StreamsConfig;
@@ -97,7 +96,7 @@ fn internal_topics(application_id: &str, topology: &Topology) -> Vec<String> {
 
 /// What [`reset`] would delete for `topology` run as the application `config` names on `cluster`.
 pub async fn plan_reset(cluster: &KafkaCluster, config: &StreamsConfig, topology: &Topology) -> Result<ResetPlan> {
-    let client = super::with_client_properties(cluster.clone(), config).client_config();
+    let client = super::with_client_properties(cluster.clone(), config).client_settings();
     let application_id = config.application_id().to_owned();
     let own = internal_topics(&application_id, topology);
     let mut found: Vec<String> = kafka::existing_topics(&client)
@@ -107,9 +106,7 @@ pub async fn plan_reset(cluster: &KafkaCluster, config: &StreamsConfig, topology
         .collect();
     found.sort();
     let groups = tokio::task::spawn_blocking(move || -> Result<Vec<String>> {
-        let consumer: BaseConsumer = client
-            .create()
-            .map_err(|e| Error::kafka("failed to create a client for the reset", e))?;
+        let consumer = client.consumer("a client for the reset")?;
         let mut groups = Vec::new();
         for group in [application_id.clone(), format!("{application_id}-global")] {
             let listed = consumer
@@ -149,10 +146,8 @@ pub async fn reset(cluster: &KafkaCluster, config: &StreamsConfig, topology: &To
         ),
         None => None,
     };
-    let client = super::with_client_properties(cluster.clone(), config).client_config();
-    let admin: AdminClient<DefaultClientContext> = client
-        .create()
-        .map_err(|e| Error::kafka("failed to create the admin client for the reset", e))?;
+    let client = super::with_client_properties(cluster.clone(), config).client_settings();
+    let admin = client.admin("the admin client for the reset")?;
     let options = AdminOptions::new().operation_timeout(Some(METADATA_TIMEOUT));
     if !plan.groups.is_empty() {
         let names: Vec<&str> = plan.groups.iter().map(String::as_str).collect();

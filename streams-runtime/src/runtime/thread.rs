@@ -66,7 +66,7 @@ pub(crate) fn run(
         config,
         transport,
     )));
-    let mut consumer_config = env.client_config_with(&env.consumer_config);
+    let mut consumer_config = env.client_settings_with(&env.consumer_config);
     consumer_config
         .set("group.id", &env.application_id)
         .set("client.id", format!("{}-consumer", lock(&state).name))
@@ -76,21 +76,23 @@ pub(crate) fn run(
         // librdkafka's statistics carry the consumer lag per partition (for metrics) and the
         // partition ends that tell a multi-partition task whether to wait (record merge).
         .set("statistics.interval.ms", "500");
-    env.guarantee.set_isolation(&mut consumer_config);
+    env.guarantee.set_isolation(consumer_config.config_mut());
     let static_member = config.group_instance_id().is_some();
     if let Some(id) = config.group_instance_id() {
         consumer_config.set("group.instance.id", format!("{id}-{}", index + 1));
     }
-    let consumer: ThreadConsumer = consumer_config
-        .create_with_context(RebalanceHandler {
+    let consumer: ThreadConsumer = consumer_config.consumer_with(
+        "the consumer",
+        RebalanceHandler {
             state: Arc::clone(&state),
             lags: Mutex::default(),
             ends: Mutex::default(),
             read_committed: env.guarantee == crate::config::ProcessingGuarantee::ExactlyOnceV2,
             lifecycle: Arc::clone(&lifecycle),
             index,
-        })
-        .map_err(|e| Error::kafka("failed to create the consumer", e))?;
+            oauth: consumer_config.oauth(),
+        },
+    )?;
     let topics: Vec<String> = lock(&state).source_topics.keys().cloned().collect();
     let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
     consumer

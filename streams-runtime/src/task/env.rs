@@ -6,6 +6,7 @@ use rdkafka::ClientConfig;
 
 use super::PartitionReader;
 use crate::config::ProcessingGuarantee;
+use crate::kafka::ClientSettings;
 use crate::runtime::clock::Clock;
 use crate::state::{RocksResources, SharedStore};
 
@@ -20,8 +21,8 @@ pub(crate) struct TaskEnv {
     pub(crate) state_dir: PathBuf,
     pub(crate) guarantee: ProcessingGuarantee,
     pub(crate) rocks: RocksResources,
-    /// `bootstrap.servers` plus passthrough properties.
-    pub(crate) client_config: ClientConfig,
+    /// `bootstrap.servers` plus passthrough properties, and the token provider.
+    pub(crate) client_settings: ClientSettings,
     /// Properties for the group consumer only (`consumer.` prefix stripped).
     pub(crate) consumer_config: ClientConfig,
     /// Properties for the producer only (`producer.` prefix stripped).
@@ -43,11 +44,7 @@ pub(crate) struct TaskEnv {
 
 impl TaskEnv {
     /// The common properties with `overrides` applied on top.
-    pub(crate) fn client_config_with(&self, overrides: &ClientConfig) -> ClientConfig {
-        let mut config = self.client_config.clone();
-        for (key, value) in overrides.config_map() {
-            config.set(key, value);
-        }
-        config
+    pub(crate) fn client_settings_with(&self, overrides: &ClientConfig) -> ClientSettings {
+        self.client_settings.with_overrides(overrides)
     }
 }

@@ -14,6 +14,10 @@
 //! TLS with a self-signed certificate for `127.0.0.1` made by the JDK's `keytool`, and
 //! SCRAM-SHA-256 users written into the cluster metadata when the log directory is formatted
 //! (`kafka-storage format --add-scram`). The plaintext listener stays, for the test's own setup.
+//! The same listener takes SASL/OAUTHBEARER with Apache Kafka's unsecured token validator
+//! (unsigned JWTs, as [`unsecured_token`] makes), and makes each session last only as long as
+//! its token (`connections.max.reauth.ms`), so a client that does not refresh its token loses
+//! its connections.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -79,6 +83,55 @@ impl SaslSslListener {
             .with_property("sasl.password", password)
             .with_property("ssl.ca.location", self.ca_location.display().to_string())
     }
+
+    /// The cluster as a client authenticating over SASL_SSL/OAUTHBEARER with tokens from
+    /// `provider` sees it (the broker accepts [`unsecured_token`]s).
+    pub fn oauth_cluster(&self, provider: impl crate::kafka::TokenProvider) -> crate::kafka::KafkaCluster {
+        crate::kafka::KafkaCluster::remote(&self.bootstrap_servers)
+            .with_property("security.protocol", "SASL_SSL")
+            .with_property("sasl.mechanism", "OAUTHBEARER")
+            .with_property("ssl.ca.location", self.ca_location.display().to_string())
+            .with_token_provider(provider)
+    }
+}
+
+/// An unsigned JWT (`"alg":"none"`) naming `principal`, valid from now for `lifetime`: what
+/// Apache Kafka's default (unsecured, development-only) OAUTHBEARER validator accepts.
+pub fn unsecured_token(principal: &str, lifetime: Duration) -> crate::kafka::OAuthToken {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let expires = now + lifetime;
+    let claims = serde_json::json!({
+        "sub": principal,
+        "iat": now.as_secs_f64(),
+        "exp": expires.as_secs_f64(),
+    });
+    crate::kafka::OAuthToken {
+        token: format!(
+            "{}.{}.",
+            base64url(br#"{"alg":"none"}"#),
+            base64url(claims.to_string().as_bytes())
+        ),
+        principal_name: principal.to_owned(),
+        expires_at_ms: expires.as_millis() as i64,
+    }
+}
+
+/// Base64url without padding (RFC 4648 §5), as JWTs encode their parts.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
 }
 
 impl KafkaBroker {
@@ -384,10 +437,20 @@ fn server_properties(dir: &Path, broker_port: u16, controller_port: u16, sasl_ss
         "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL",
     );
     if sasl_ssl.is_some() {
-        set("sasl.enabled.mechanisms", "SCRAM-SHA-256");
+        set("sasl.enabled.mechanisms", "SCRAM-SHA-256,OAUTHBEARER");
         set(
             "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config",
             "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        );
+        // No callback handler configured: Kafka validates unsigned JWTs (its unsecured
+        // validator). A positive max re-auth makes a session end when its token expires.
+        set(
+            "listener.name.sasl_ssl.oauthbearer.sasl.jaas.config",
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
+        );
+        set(
+            "listener.name.sasl_ssl.oauthbearer.connections.max.reauth.ms",
+            "3600000",
         );
         set("ssl.keystore.location", &dir.join("broker.p12").display().to_string());
         set("ssl.keystore.type", "PKCS12");
@@ -533,7 +596,6 @@ fn unique_dir() -> Result<PathBuf> {
 /// A random 16-byte id in URL-safe base64 without padding (22 characters), as `StorageTool
 /// random-uuid` prints, without a second JVM start.
 fn base64_uuid() -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -551,19 +613,10 @@ fn base64_uuid() -> String {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     };
-    let mut bytes = [0u8; 18];
+    let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&next().to_be_bytes());
-    bytes[8..16].copy_from_slice(&next().to_be_bytes());
-    // Base64 of 16 bytes: five 3-byte groups and one lone byte (2 characters, no padding); the
-    // two zero bytes past the end stand in for the missing input.
-    bytes
-        .chunks(3)
-        .flat_map(|c| {
-            let group = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
-            (0..4).map(move |i| ALPHABET[((group >> (18 - 6 * i)) & 0x3f) as usize] as char)
-        })
-        .take(22)
-        .collect()
+    bytes[8..].copy_from_slice(&next().to_be_bytes());
+    base64url(&bytes)
 }
 
 fn free_port() -> Result<u16> {
@@ -576,7 +629,23 @@ fn free_port() -> Result<u16> {
 
 #[cfg(test)]
 mod tests {
-    use super::base64_uuid;
+    use super::{base64_uuid, base64url};
+
+    #[test]
+    fn base64url_matches_rfc_4648_without_padding() {
+        for (input, encoded) in [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64url(input.as_bytes()), encoded);
+        }
+        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+    }
 
     #[test]
     fn cluster_ids_are_22_url_safe_base64_characters_and_differ() {

@@ -20,7 +20,7 @@ mod topic_reader;
 use std::sync::Arc;
 
 pub use driver::{CommitFault, InputTopic, OutputTopic, TestDriver, TestDriverBuilder, TestRecord};
-pub use kafka_broker::{KafkaBroker, SaslSslListener};
+pub use kafka_broker::{KafkaBroker, SaslSslListener, unsecured_token};
 pub use topic_reader::{PartitionOffsets, RawRecord, partition_offsets, read_topic, read_topic_uncommitted};
 
 use crate::error::{Error, ErrorKind, Result};

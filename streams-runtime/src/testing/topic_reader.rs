@@ -1,10 +1,10 @@
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::kafka::KafkaCluster;
+use crate::kafka::{ClientSettings, KafkaCluster};
 
 /// One record read back from a topic.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,12 +61,11 @@ pub struct PartitionOffsets {
 pub fn partition_offsets(cluster: &KafkaCluster, topic: &str) -> Result<Vec<PartitionOffsets>> {
     const TIMEOUT: Duration = Duration::from_secs(10);
     let failed = |what: &str| format!("failed to read the offsets of `{topic}` ({what})");
-    let at = |isolation: &str| -> Result<BaseConsumer> {
+    let at = |isolation: &str| {
         cluster
-            .client_config()
+            .client_settings()
             .set("isolation.level", isolation)
-            .create()
-            .map_err(|e| Error::kafka(failed("consumer"), e))
+            .consumer(&format!("a consumer to read `{topic}`"))
     };
     let (committed, uncommitted) = (at("read_committed")?, at("read_uncommitted")?);
     let metadata = uncommitted
@@ -92,25 +91,24 @@ pub fn partition_offsets(cluster: &KafkaCluster, topic: &str) -> Result<Vec<Part
 }
 
 async fn read_with_isolation(cluster: &KafkaCluster, topic: &str, isolation: &str) -> Result<Vec<RawRecord>> {
-    let (mut config, topic) = (cluster.client_config(), topic.to_owned());
+    let (mut config, topic) = (cluster.client_settings(), topic.to_owned());
     config.set("isolation.level", isolation);
     tokio::task::spawn_blocking(move || read_blocking(config, &topic))
         .await
         .map_err(|e| Error::new(ErrorKind::Io, "the topic reader panicked").with_source(e))?
 }
 
-fn read_blocking(mut config: rdkafka::ClientConfig, topic: &str) -> Result<Vec<RawRecord>> {
+fn read_blocking(mut config: ClientSettings, topic: &str) -> Result<Vec<RawRecord>> {
     const TIMEOUT: Duration = Duration::from_secs(30);
     let failed = |what: &str| format!("failed to read `{topic}` ({what})");
-    let consumer: BaseConsumer = config
+    let consumer = config
         .set("group.id", "streams-test-reader")
         .set("enable.auto.commit", "false")
         // Under read_committed the end of a transactional partition is a commit marker, never
         // returned as a record: the end-of-partition event says when everything readable was read.
         .set("enable.partition.eof", "true")
         .set("fetch.wait.max.ms", "50")
-        .create()
-        .map_err(|e| Error::kafka(failed("consumer"), e))?;
+        .consumer(&format!("a consumer to read `{topic}`"))?;
     let metadata = consumer
         .fetch_metadata(Some(topic), TIMEOUT)
         .map_err(|e| Error::kafka(failed("metadata"), e))?;

@@ -1,0 +1,173 @@
+//! How the runtime creates its Kafka clients: one settings type ([`ClientSettings`]: librdkafka
+//! properties plus the cluster's OAUTHBEARER token provider) and one client context
+//! ([`StreamsContext`]) for every client that needs no special one. Clients with their own
+//! context (the stream thread's consumer and producer) are created here too, so no client misses
+//! the token provider.
+//!
+//! The context also keeps why a client could not talk to the cluster. librdkafka answers a
+//! request it could not send with "Broker transport failure" and reports the cause — a wrong
+//! password, an untrusted certificate, an unknown host — separately, to the client's error
+//! callback; [`StreamsContext::last_error`] lets the first request of an application fail with it.
+
+use std::error::Error as StdError;
+use std::sync::Mutex;
+
+use rdkafka::ClientContext;
+use rdkafka::admin::AdminClient;
+use rdkafka::config::{ClientConfig, FromClientConfigAndContext};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{BaseProducer, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+
+use super::oauth::OAuth;
+use crate::error::{Error, Result};
+
+/// A consumer with the runtime's plain context.
+pub(crate) type StreamsConsumer = BaseConsumer<StreamsContext>;
+/// A producer with the runtime's plain context.
+pub(crate) type PlainProducer = BaseProducer<StreamsContext>;
+/// An admin client with the runtime's plain context.
+pub(crate) type StreamsAdmin = AdminClient<StreamsContext>;
+
+/// librdkafka properties and the token provider every client of a cluster gets.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientSettings {
+    config: ClientConfig,
+    oauth: OAuth,
+}
+
+impl ClientSettings {
+    pub(crate) fn new(config: ClientConfig, oauth: OAuth) -> Self {
+        Self { config, oauth }
+    }
+
+    /// Sets librdkafka property `key` for the clients created from here on.
+    pub(crate) fn set(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.config.set(key, value);
+        self
+    }
+
+    /// The value of librdkafka property `key`, if set.
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.config.get(key)
+    }
+
+    /// These settings with every property of `overrides` applied on top.
+    pub(crate) fn with_overrides(&self, overrides: &ClientConfig) -> Self {
+        let mut settings = self.clone();
+        for (key, value) in overrides.config_map() {
+            settings.config.set(key, value);
+        }
+        settings
+    }
+
+    /// The properties alone (to edit them, e.g. [`crate::config::ProcessingGuarantee::set_isolation`]).
+    pub(crate) fn config_mut(&mut self) -> &mut ClientConfig {
+        &mut self.config
+    }
+
+    // Each constructor takes `what` the client is for ("the global consumer"): its errors say
+    // "failed to create <what>".
+
+    pub(crate) fn consumer(&self, what: &str) -> Result<StreamsConsumer> {
+        self.consumer_with(what, StreamsContext::new(self.oauth.clone()))
+    }
+
+    pub(crate) fn consumer_with<C: ConsumerContext>(&self, what: &str, context: C) -> Result<BaseConsumer<C>> {
+        let consumer: BaseConsumer<C> = self.create(what, context)?;
+        self.first_token(what, consumer.client())?;
+        Ok(consumer)
+    }
+
+    pub(crate) fn producer(&self, what: &str) -> Result<PlainProducer> {
+        let producer: PlainProducer = self.create(what, StreamsContext::new(self.oauth.clone()))?;
+        self.first_token(what, producer.client())?;
+        Ok(producer)
+    }
+
+    pub(crate) fn threaded_producer_with<C: ProducerContext>(
+        &self,
+        what: &str,
+        context: C,
+    ) -> Result<ThreadedProducer<C>> {
+        let producer: ThreadedProducer<C> = self.create(what, context)?;
+        self.first_token(what, producer.client())?;
+        Ok(producer)
+    }
+
+    pub(crate) fn admin(&self, what: &str) -> Result<StreamsAdmin> {
+        let admin: StreamsAdmin = self.create(what, StreamsContext::new(self.oauth.clone()))?;
+        self.first_token(what, admin.inner())?;
+        Ok(admin)
+    }
+
+    /// Hands a long-lived client that nothing polls between uses (an admin client, a pooled
+    /// consumer) a fresh token; call before each use. The provider caches, so this is cheap.
+    pub(crate) fn refresh_token<C: ClientContext>(&self, client: &rdkafka::client::Client<C>) -> Result<()> {
+        self.oauth.install(client, &self.config)
+    }
+
+    /// The token provider, for a client context of its own (the stream thread's).
+    pub(crate) fn oauth(&self) -> OAuth {
+        self.oauth.clone()
+    }
+
+    /// A new client's first token, so it connects before anything polls it.
+    fn first_token<C: ClientContext>(&self, what: &str, client: &rdkafka::client::Client<C>) -> Result<()> {
+        self.oauth
+            .install(client, &self.config)
+            .map_err(|e| e.context(format!("failed to create {what}")))
+    }
+
+    fn create<T: FromClientConfigAndContext<C>, C: ClientContext>(&self, what: &str, context: C) -> Result<T> {
+        self.config
+            .create_with_context(context)
+            .map_err(|e| Error::kafka(format!("failed to create {what}"), e))
+    }
+}
+
+/// The client context of the runtime's clients: answers librdkafka's token refresh requests from
+/// the token provider and remembers the last connection-level error.
+#[derive(Debug, Default)]
+pub(crate) struct StreamsContext {
+    oauth: OAuth,
+    last_error: Mutex<Option<String>>,
+}
+
+impl StreamsContext {
+    pub(crate) fn new(oauth: OAuth) -> Self {
+        Self {
+            oauth,
+            last_error: Mutex::default(),
+        }
+    }
+
+    /// The last reported connection-level error (e.g. "SASL authentication error: …").
+    pub(crate) fn last_error(&self) -> Option<String> {
+        self.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl ClientContext for StreamsContext {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(target: "librdkafka", %error, reason, "client error");
+        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason.to_owned());
+    }
+
+    fn generate_oauth_token(
+        &self,
+        oauthbearer_config: Option<&str>,
+    ) -> std::result::Result<rdkafka::client::OAuthToken, Box<dyn StdError>> {
+        self.oauth.generate(oauthbearer_config)
+    }
+}
+
+impl ConsumerContext for StreamsContext {}
+
+impl ProducerContext for StreamsContext {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, _: &DeliveryResult<'_>, _: ()) {}
+}
