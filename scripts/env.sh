@@ -5,3 +5,5 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/streams-rs/target}"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export STREAMS_KAFKA_VERSION="${STREAMS_KAFKA_VERSION:-4.1.1}"
 export STREAMS_KAFKA_HOME="${STREAMS_KAFKA_HOME:-$HOME/.cache/streams-rs/kafka-$STREAMS_KAFKA_VERSION}"
+# The cargo-deny the release gates run (scripts/setup.sh installs it).
+export CARGO_DENY_VERSION="0.20.2"

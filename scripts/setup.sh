@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on a fresh Debian machine; safe to run repeatedly.
-#   scripts/setup.sh           system packages for the build (libclang for RocksDB's bindgen)
-#                              and the Apache Kafka broker the tests run
+#   scripts/setup.sh           system packages for the build (libclang for RocksDB's bindgen),
+#                              the Apache Kafka broker the tests run and the release gates' tools
+#                              (cargo-deny, the minimum supported Rust toolchain)
 #   scripts/setup.sh --no-kafka  only the build prerequisites (the demo on its embedded broker)
 # The broker (version pinned in scripts/env.sh) comes from Maven Central only:
 # org.apache.kafka:kafka_2.13 with its runtime dependency closure and an SLF4J backend, copied
@@ -69,5 +70,18 @@ POM
   ls "$STREAMS_KAFKA_HOME/libs/kafka_2.13-$STREAMS_KAFKA_VERSION.jar" >/dev/null
   touch "$STREAMS_KAFKA_HOME/libs/.complete"
   say "Apache Kafka $STREAMS_KAFKA_VERSION: $(ls "$STREAMS_KAFKA_HOME/libs" | wc -l) jars"
+fi
+# The release gates' tools (scripts/test.sh; not needed for --no-kafka, the demo): cargo-deny,
+# and the toolchain of the declared minimum Rust version (rust-version in Cargo.toml).
+if $want_kafka; then
+  if ! cargo deny --version 2>/dev/null | grep -q "^cargo-deny $CARGO_DENY_VERSION$"; then
+    say "installing cargo-deny $CARGO_DENY_VERSION (a few minutes, once)"
+    cargo install --quiet --locked cargo-deny --version "$CARGO_DENY_VERSION"
+  fi
+  msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
+  if ! rustup run "$msrv" rustc --version >/dev/null 2>&1; then
+    say "installing Rust $msrv (the minimum supported version)"
+    rustup toolchain install "$msrv" --profile minimal >/dev/null
+  fi
 fi
 say "ready"

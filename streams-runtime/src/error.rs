@@ -61,6 +61,7 @@ impl Error {
     }
 
     /// Attaches the underlying cause.
+    #[must_use]
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
         self

@@ -72,7 +72,7 @@ pub struct AppFlags {
     /// app's topics created on it.
     #[arg(long, env = "STREAMS_BOOTSTRAP_SERVERS")]
     pub bootstrap_servers: Option<String>,
-    /// `state.dir` (default: <tmp>/kafka-streams; a fresh directory per run on the embedded broker).
+    /// `state.dir` (default: `<tmp>/kafka-streams`; a fresh directory per run on the embedded broker).
     #[arg(long, env = "STREAMS_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
     /// `processing.guarantee`: `at_least_once` or `exactly_once_v2`.

@@ -219,72 +219,86 @@ pub struct StreamsConfigBuilder {
 impl StreamsConfigBuilder {
     /// `bootstrap.servers`: the Kafka cluster to use. Without it the app starts an embedded
     /// in-process broker (librdkafka's mock cluster) — for demos and tests only.
+    #[must_use]
     pub fn bootstrap_servers(mut self, servers: impl Into<String>) -> Self {
         self.bootstrap_servers = Some(servers.into());
         self
     }
     /// `processing.guarantee` (default: `at_least_once`).
+    #[must_use]
     pub fn processing_guarantee(mut self, guarantee: ProcessingGuarantee) -> Self {
         self.processing_guarantee = Some(guarantee);
         self
     }
     /// `state.dir` (default: `<tmp>/kafka-streams`).
+    #[must_use]
     pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.state_dir = Some(dir.into());
         self
     }
     /// `num.stream.threads` (default: 1).
+    #[must_use]
     pub fn num_stream_threads(mut self, threads: usize) -> Self {
         self.num_stream_threads = Some(threads);
         self
     }
     /// `commit.interval.ms` (default: 30000, or 100 under exactly-once).
+    #[must_use]
     pub fn commit_interval(mut self, interval: Duration) -> Self {
         self.commit_interval_ms = Some(u64::try_from(interval.as_millis()).unwrap_or(u64::MAX));
         self
     }
     /// `repartition.purge.interval.ms` (default: 30000): how often, at a commit, consumed
     /// repartition records are deleted from the broker.
+    #[must_use]
     pub fn repartition_purge_interval(mut self, interval: Duration) -> Self {
         self.repartition_purge_interval_ms = Some(u64::try_from(interval.as_millis()).unwrap_or(u64::MAX));
         self
     }
     /// `cache.max.bytes.buffering` (default: 10 MiB; 0 disables the record cache).
+    #[must_use]
     pub fn cache_max_bytes_buffering(mut self, bytes: usize) -> Self {
         self.cache_max_bytes_buffering = Some(bytes);
         self
     }
     /// `num.standby.replicas` (default: 0).
+    #[must_use]
     pub fn num_standby_replicas(mut self, replicas: usize) -> Self {
         self.num_standby_replicas = Some(replicas);
         self
     }
     /// `max.task.idle.ms` (see [`StreamsConfig::max_task_idle`]; default 0); `None` never waits (`-1`).
+    #[must_use]
     pub fn max_task_idle(mut self, idle: Option<Duration>) -> Self {
         self.max_task_idle_ms = Some(idle.map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)));
         self
     }
     /// `stream.thread.failure.policy` (default: [`ThreadFailurePolicy::ShutdownClient`]).
+    #[must_use]
     pub fn thread_failure_policy(mut self, policy: ThreadFailurePolicy) -> Self {
         self.thread_failure_policy = Some(policy);
         self
     }
     /// `group.instance.id` (see [`StreamsConfig::group_instance_id`]).
+    #[must_use]
     pub fn group_instance_id(mut self, id: impl Into<String>) -> Self {
         self.group_instance_id = Some(id.into());
         self
     }
     /// `task.timeout.ms` (see [`StreamsConfig::task_timeout`]; default 5 minutes).
+    #[must_use]
     pub fn task_timeout(mut self, timeout: Duration) -> Self {
         self.task_timeout_ms = Some(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX));
         self
     }
     /// `application.server`: `host:port` of this instance's interactive-query endpoint.
+    #[must_use]
     pub fn application_server(mut self, endpoint: impl Into<String>) -> Self {
         self.application_server = Some(endpoint.into());
         self
     }
     /// RocksDB memory settings shared by all stores of the instance.
+    #[must_use]
     pub fn rocksdb(mut self, rocksdb: RocksDbConfig) -> Self {
         self.rocksdb = rocksdb;
         self
@@ -294,6 +308,7 @@ impl StreamsConfigBuilder {
     ///
     /// Properties the runtime manages itself (`group.id`, `transactional.id`, …) are rejected by
     /// [`build`](Self::build); use the typed setters for Kafka Streams settings.
+    #[must_use]
     pub fn kafka_property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.kafka.insert(key.into(), value.into());
         self
@@ -301,6 +316,7 @@ impl StreamsConfigBuilder {
 
     /// Sets a property by its Kafka Streams name, as read from a properties file, a CLI flag or
     /// an environment variable. Unknown names are passed through to librdkafka.
+    #[must_use]
     pub fn set(mut self, key: &str, value: &str) -> Self {
         let value = value.trim();
         match key {

@@ -13,7 +13,7 @@ pub enum ThreadFailurePolicy {
     /// it through a rebalance, restored from their changelogs.
     ReplaceThread,
     /// The instance stops: the other threads commit and close, the state becomes
-    /// [`State::Error`] and `run_until_signal` / `App::run` return the thread's error
+    /// [`State::Error`](crate::State::Error) and `run_until_signal` / `App::run` return the thread's error
     /// (a non-zero exit). Kafka Streams' default.
     #[default]
     ShutdownClient,

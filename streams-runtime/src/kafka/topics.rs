@@ -31,6 +31,7 @@ impl TopicSpec {
     }
 
     /// Adds a topic-level config.
+    #[must_use]
     pub fn with_config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.config.push((key.into(), value.into()));
         self

@@ -77,6 +77,7 @@ impl QueryClient {
     /// Lets key lookups be answered by a standby replica when that is closer or the active task
     /// is unavailable (during a rebalance or restore): an answer instead of a 503, possibly a
     /// little behind. Kafka Streams' `enableStaleStores()`.
+    #[must_use]
     pub fn allow_stale(mut self) -> Self {
         self.stale = true;
         self

@@ -46,6 +46,7 @@ impl<K: Data, V: Data> KStream<K, V> {
 
 impl<K: Data, V: Data> BranchedKStream<K, V> {
     /// A branch for the records `predicate` accepts (and no earlier branch took).
+    #[must_use]
     pub fn branch(mut self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> Self {
         self.predicates.push(Arc::new(predicate));
         self

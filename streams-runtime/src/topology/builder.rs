@@ -64,6 +64,7 @@ impl<K: Data, V: Data> Consumed<K, V> {
     }
 
     /// Takes event time (epoch ms) from the record: `f(key, value, broker timestamp)`.
+    #[must_use]
     pub fn with_timestamp(mut self, f: impl Fn(&K, &V, i64) -> i64 + Send + Sync + 'static) -> Self {
         self.timestamp = Some(Arc::new(f));
         self

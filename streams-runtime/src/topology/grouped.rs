@@ -90,6 +90,7 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
 impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
     /// When results go downstream: on every update (the default) or once per window when it
     /// closes ([`EmitStrategy::OnWindowClose`], final results only).
+    #[must_use]
     pub fn emit_strategy(mut self, emit: EmitStrategy) -> Self {
         self.emit = emit;
         self

@@ -164,11 +164,13 @@ impl<K: Data, V: Data> KStream<K, V> {
     }
 
     /// Keeps the records for which `predicate` holds.
+    #[must_use]
     pub fn filter(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> KStream<K, V> {
         self.one_to_one("FILTER", false, move |r| predicate(&r.key, &r.value).then_some(r))
     }
 
     /// Drops the records for which `predicate` holds.
+    #[must_use]
     pub fn filter_not(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> KStream<K, V> {
         self.one_to_one("FILTER", false, move |r| (!predicate(&r.key, &r.value)).then_some(r))
     }
@@ -350,6 +352,7 @@ impl<K: Data, V: Data> KStream<K, V> {
     }
 
     /// `filter`, for a predicate that can fail (see [`try_map`](Self::try_map)).
+    #[must_use]
     pub fn try_filter<E: std::fmt::Display>(
         &self,
         predicate: impl Fn(&K, &V) -> Result<bool, E> + Send + Sync + 'static,
@@ -372,6 +375,7 @@ impl<K: Data, V: Data> KStream<K, V> {
     }
 
     /// Calls `f` on every record and passes it on unchanged (logging, metrics).
+    #[allow(clippy::return_self_not_must_use, reason = "a peek may end a branch")]
     pub fn peek(&self, f: impl Fn(&K, &V) + Send + Sync + 'static) -> KStream<K, V> {
         self.one_to_one("PEEK", false, move |r| {
             f(&r.key, &r.value);
@@ -382,6 +386,7 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// Interleaves this stream with `other` (no ordering guarantee between them). Both inputs
     /// end up in one sub-topology, so their source topics must be co-partitioned (same
     /// partition count); the runtime checks that at start-up.
+    #[must_use]
     pub fn merge(&self, other: &KStream<K, V>) -> KStream<K, V> {
         let children = Children::default();
         for input in [self, other] {

@@ -27,18 +27,21 @@ impl Materialized {
 
     /// For a window store: keep each window for `retention` after it starts (then it is deleted
     /// locally and tombstoned in the changelog); at least the window size plus grace.
+    #[must_use]
     pub fn with_retention(mut self, retention: std::time::Duration) -> Self {
         self.retention_ms = Some(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
         self
     }
 
     /// Keeps the store in memory (restored from the changelog on every start).
+    #[must_use]
     pub fn in_memory(mut self) -> Self {
         self.backend = StoreBackend::InMemory;
         self
     }
 
     /// Disables the changelog: the store is lost with the local state directory.
+    #[must_use]
     pub fn without_logging(mut self) -> Self {
         self.logged = false;
         self

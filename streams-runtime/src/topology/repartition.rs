@@ -28,6 +28,7 @@ impl Repartitioned {
     }
 
     /// With `partitions` partitions (and so as many tasks downstream).
+    #[must_use]
     pub fn with_partitions(mut self, partitions: i32) -> Self {
         self.partitions = Some(partitions);
         self
@@ -44,6 +45,7 @@ impl<K: StoreData, V: StoreData> KStream<K, V> {
     /// Writes the stream through a repartition topic and reads it back: records are then
     /// partitioned by their current key (murmur2 of its bincode encoding), into as many
     /// partitions as `repartitioned` says. Downstream operations form a new sub-topology.
+    #[must_use]
     pub fn repartition(&self, repartitioned: impl Into<Repartitioned>) -> KStream<K, V> {
         let repartitioned = repartitioned.into();
         {

@@ -51,6 +51,7 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
 
 impl<K: StoreData, V: StoreData> SessionWindowedKStream<K, V> {
     /// On every update (the default) or once per session when it closes.
+    #[must_use]
     pub fn emit_strategy(mut self, emit: EmitStrategy) -> Self {
         self.emit = emit;
         self

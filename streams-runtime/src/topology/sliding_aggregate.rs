@@ -54,6 +54,7 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
 
 impl<K: StoreData, V: StoreData> SlidingWindowedKStream<K, V> {
     /// On every update (the default) or once per window when it closes.
+    #[must_use]
     pub fn emit_strategy(mut self, emit: EmitStrategy) -> Self {
         self.emit = emit;
         self

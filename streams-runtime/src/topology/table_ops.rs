@@ -31,6 +31,10 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
     /// let stock = builder.table_with("stock", Consumed::new(Utf8, Utf8), Materialized::named("stock"));
     /// let sold_out = stock.filter(|_item, count| count == "0", Materialized::named("sold-out"));
     /// ```
+    #[allow(
+        clippy::return_self_not_must_use,
+        reason = "a materialized filter may be kept for its store alone"
+    )]
     pub fn filter(
         &self,
         predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static,
@@ -42,6 +46,10 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
     }
 
     /// The rows for which `predicate(key, value)` does **not** hold (see [`KTable::filter`]).
+    #[allow(
+        clippy::return_self_not_must_use,
+        reason = "a materialized filter may be kept for its store alone"
+    )]
     pub fn filter_not(
         &self,
         predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static,

@@ -26,18 +26,21 @@ impl JoinWindows {
     }
 
     /// A left record joins right records up to `before` earlier than itself.
+    #[must_use]
     pub fn before(mut self, before: Duration) -> Self {
         self.before_ms = millis(before);
         self
     }
 
     /// A left record joins right records up to `after` later than itself.
+    #[must_use]
     pub fn after(mut self, after: Duration) -> Self {
         self.after_ms = millis(after);
         self
     }
 
     /// Keeps accepting out-of-order records for `grace` after a window closes.
+    #[must_use]
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace_ms = millis(grace);
         self

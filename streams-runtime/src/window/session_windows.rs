@@ -23,6 +23,7 @@ impl SessionWindows {
     }
 
     /// Keeps accepting out-of-order records for `grace` after a session closed.
+    #[must_use]
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace_ms = millis(grace);
         self

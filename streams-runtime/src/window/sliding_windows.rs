@@ -37,6 +37,7 @@ impl SlidingWindows {
     }
 
     /// Keeps accepting out-of-order records for `grace` after a window ends.
+    #[must_use]
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace_ms = millis(grace);
         self

@@ -39,6 +39,7 @@ impl TimeWindows {
     ///
     /// # Panics
     /// If `advance` is zero or larger than the size (records would fall between windows).
+    #[must_use]
     pub fn advance_by(mut self, advance: Duration) -> Self {
         let advance_ms = millis(advance);
         assert!(
@@ -50,6 +51,7 @@ impl TimeWindows {
     }
 
     /// Keeps accepting out-of-order records for `grace` after a window ends.
+    #[must_use]
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace_ms = millis(grace);
         self

@@ -85,7 +85,7 @@ fn lock_core(core: &SharedCore) -> MutexGuard<'_, Core> {
     core.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Runs a [`Topology`] without a broker; see the [module docs](self).
+/// Runs a [`Topology`] without a broker; see the [module docs](crate::testing).
 pub struct TestDriver {
     core: SharedCore,
 }
