@@ -38,8 +38,11 @@ use super::transport::InputRecord;
 use crate::processor::Header;
 use crate::task::TaskId;
 
-/// The longest wait for a partition that is behind (or whose lag is unknown).
-pub(crate) const LAG_WAIT_LIMIT_MS: i64 = 100;
+/// The longest wait for a partition that is behind (or whose lag is unknown): a fetch round trip
+/// and a statistics report (every 500 ms) with room to spare. At 100 ms a partition whose first
+/// fetch or first report came later than its sibling's lost the race at start-up and a join's
+/// backlog was dropped as late (`tests/kafka_joins.rs`, on a slower machine).
+pub(crate) const LAG_WAIT_LIMIT_MS: i64 = 2_000;
 /// Records one queue may hold before the task stops waiting for its empty partitions.
 pub(crate) const MAX_BUFFERED: usize = 10_000;
 
