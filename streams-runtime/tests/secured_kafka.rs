@@ -12,6 +12,7 @@ use common::*;
 use streams_runtime::KafkaStreams;
 use streams_runtime::config::ProcessingGuarantee;
 use streams_runtime::kafka::KafkaCluster;
+#[cfg(feature = "ssl")]
 use streams_runtime::testing::TestBroker;
 
 const INPUT: &str = "clicks";

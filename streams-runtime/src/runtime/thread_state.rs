@@ -361,7 +361,7 @@ impl<T: Transport> ThreadState<T> {
             .collect();
         for (id, store, positions) in stores {
             let (writes, changelog) = {
-                let s = Store::lock(&store);
+                let mut s = Store::lock(&store);
                 (s.pending_writes(), s.changelog().cloned())
             };
             if let Some(changelog) = &changelog {

@@ -26,6 +26,9 @@ pub(crate) struct Store {
     /// The stream time of the operator owning this store, once read or moved (see
     /// [`observe_stream_time`](Self::observe_stream_time)); `None`: read it from the marker.
     stream_time: Option<i64>,
+    /// The stream time moved since it was last written to `dirty`: it is written there when the
+    /// pending writes are taken for a commit, not for every record that moves it.
+    stream_time_unsaved: bool,
     /// Whether an operator keeps its stream time here (the driver's `advance_stream_time`
     /// moves exactly these).
     tracks_stream_time: bool,
@@ -52,6 +55,7 @@ impl Store {
             checkpoint,
             generation: 0,
             stream_time: None,
+            stream_time_unsaved: false,
             tracks_stream_time: false,
         })
     }
@@ -75,9 +79,15 @@ impl Store {
     }
 
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.get_ref(key)?.map(std::borrow::Cow::into_owned))
+    }
+
+    /// [`get`](Self::get) without copying a pending write (the common case within a commit
+    /// interval: the record cache answers).
+    pub(crate) fn get_ref(&self, key: &[u8]) -> Result<Option<std::borrow::Cow<'_, [u8]>>> {
         match self.dirty.get(key) {
-            Some(pending) => Ok(pending.clone()),
-            None => self.backend.get(key),
+            Some(pending) => Ok(pending.as_deref().map(std::borrow::Cow::Borrowed)),
+            None => Ok(self.backend.get(key)?.map(std::borrow::Cow::Owned)),
         }
     }
 
@@ -143,7 +153,8 @@ impl Store {
     }
 
     /// Pending writes for the commit in progress; they stay visible until applied or discarded.
-    pub(crate) fn pending_writes(&self) -> Vec<Write> {
+    pub(crate) fn pending_writes(&mut self) -> Vec<Write> {
+        self.save_stream_time();
         self.dirty.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
@@ -173,6 +184,7 @@ impl Store {
         self.dirty_bytes = 0;
         self.generation += 1;
         self.stream_time = None;
+        self.stream_time_unsaved = false;
     }
 
     /// The stream time of the operator owning this store: the largest event time of the records
@@ -199,12 +211,16 @@ impl Store {
             return Ok(current);
         }
         self.stream_time = Some(timestamp);
-        // In place once written in this commit (no allocation per record).
-        match self.dirty.get_mut(STREAM_TIME_KEY) {
-            Some(Some(value)) if value.len() == 8 => value.copy_from_slice(&timestamp.to_be_bytes()),
-            _ => self.put(STREAM_TIME_KEY.to_vec(), Some(timestamp.to_be_bytes().to_vec())),
-        }
+        self.stream_time_unsaved = true;
         Ok(timestamp)
+    }
+
+    /// Writes a moved stream time into the pending writes (once per commit, not per record).
+    fn save_stream_time(&mut self) {
+        if let (true, Some(time)) = (self.stream_time_unsaved, self.stream_time) {
+            self.stream_time_unsaved = false;
+            self.put(STREAM_TIME_KEY.to_vec(), Some(time.to_be_bytes().to_vec()));
+        }
     }
 
     /// Marks this store as holding an operator's stream time (before any record reached it).

@@ -114,7 +114,7 @@ where
     /// [`fetch`](Self::fetch) by encoded key.
     pub(crate) fn fetch_encoded(&self, key: &[u8], window_start_ms: i64) -> Result<Option<V>> {
         Store::lock(&self.store)
-            .get(&window_key(key, window_start_ms))?
+            .get_ref(&window_key(key, window_start_ms))?
             .map(|b| decode(&self.name, &b))
             .transpose()
     }

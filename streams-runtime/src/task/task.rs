@@ -1,5 +1,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use super::restore::{self, Restored};
@@ -19,16 +21,16 @@ use crate::topology::{ErrorPolicies, ErrorPolicy, Subtopology};
 pub(crate) struct Task {
     id: TaskId,
     ctx: TaskContext,
-    sources: HashMap<String, Box<dyn RawProcessor>>,
+    sources: FxHashMap<String, Box<dyn RawProcessor>>,
     stores: Vec<(String, SharedStore)>,
     /// Next offset to consume, per source topic (of this task's partition).
-    positions: HashMap<String, i64>,
+    positions: FxHashMap<String, i64>,
     /// Positions and stream time as of the last successful commit, to roll back to.
-    committed_positions: HashMap<String, i64>,
+    committed_positions: FxHashMap<String, i64>,
     committed_stream_time: i64,
     /// Per source topic, the position the local state already reflects: records below it are
     /// not applied again even if the broker lost the committed offsets.
-    applied_below: HashMap<String, i64>,
+    applied_below: FxHashMap<String, i64>,
     restored: Restored,
     /// Hand-written processors with punctuation schedules.
     punctuators: Vec<SharedPunctuator>,
@@ -72,7 +74,7 @@ impl Task {
             restored.bytes += r.bytes;
             stores.push((spec.name.clone(), store.shared()));
         }
-        let applied_below = valid_positions(env, id, applied_positions(&stores));
+        let applied_below = valid_positions(env, id, applied_positions(&stores)).into_iter().collect();
         let store_map: HashMap<String, SharedStore> = stores.iter().cloned().collect();
         let punctuators = RefCell::new(Vec::new());
         let build = TaskBuild {
@@ -83,7 +85,7 @@ impl Task {
             globals: &env.globals,
             punctuators: &punctuators,
         };
-        let mut sources = HashMap::new();
+        let mut sources = FxHashMap::default();
         for (topic, factory) in &sub.sources {
             sources.insert(topic.resolve(&env.application_id), factory.instantiate(&build)?);
         }
@@ -98,8 +100,8 @@ impl Task {
             ctx: TaskContext::new(id, Arc::clone(&env.clock)),
             sources,
             stores,
-            positions: HashMap::new(),
-            committed_positions: HashMap::new(),
+            positions: FxHashMap::default(),
+            committed_positions: FxHashMap::default(),
             committed_stream_time: i64::MIN,
             applied_below,
             restored,
@@ -119,7 +121,7 @@ impl Task {
     }
 
     /// Per source topic, the position its local state already reflects.
-    pub(crate) fn applied_below(&self) -> &HashMap<String, i64> {
+    pub(crate) fn applied_below(&self) -> &FxHashMap<String, i64> {
         &self.applied_below
     }
 

@@ -150,6 +150,33 @@ impl MemoryLog {
         (!read_committed || record.status == Status::Visible).then_some(record)
     }
 
+    /// Where a reader at `from` stands once past the records it may never read (aborted, deleted)
+    /// up to the readable end, and the record there if one is readable now. One lookup of the
+    /// partition, for the driver's per-record choice of the next input.
+    pub(crate) fn next_readable(
+        &self,
+        topic: &str,
+        partition: i32,
+        from: i64,
+        read_committed: bool,
+    ) -> Result<(i64, Option<&LogRecord>)> {
+        let log = self.partition(topic, partition)?;
+        let end = match log.open.first() {
+            Some(&first_open) if read_committed => first_open,
+            _ => log.records.len() as i64,
+        };
+        let mut offset = from;
+        while offset < end {
+            match usize::try_from(offset).ok().and_then(|i| log.records.get(i)) {
+                Some(record) if offset >= log.low && (!read_committed || record.status == Status::Visible) => {
+                    return Ok((offset, Some(record)));
+                }
+                _ => offset += 1,
+            }
+        }
+        Ok((offset, None))
+    }
+
     /// Deletes the records of `topic`/`partition` below `offset` (never past the end): the low
     /// watermark moves up. The in-memory records are kept (offsets index them); they can no
     /// longer be read.

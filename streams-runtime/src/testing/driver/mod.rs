@@ -674,41 +674,36 @@ impl Instance {
     /// Processes the readable record with the smallest event time; `false` if there is none.
     fn process_next(&mut self, log: &SharedLog) -> Result<bool> {
         let read_committed = self.state.env.guarantee == ProcessingGuarantee::ExactlyOnceV2;
+        // The input whose next readable record has the lowest timestamp (the first such input on
+        // a tie), as a task's record merge picks among its partitions.
         let next = {
             let log = lock(log);
-            let mut best: Option<(i64, usize, i64)> = None;
+            let mut best: Option<(usize, i64, &Arc<Payload>)> = None;
             for (index, (topic, partition)) in self.inputs.iter().enumerate() {
-                let end = log.readable_end(topic, *partition, read_committed)?;
-                let mut offset = self.consumer.position(topic, *partition);
-                // Aborted records take offsets but are never delivered.
-                while offset < end && log.read(topic, *partition, offset, read_committed).is_none() {
-                    offset += 1;
+                let position = self.consumer.position(topic, *partition);
+                let (offset, record) = log.next_readable(topic, *partition, position, read_committed)?;
+                if offset != position {
+                    // Past records that are never delivered (aborted, deleted), as a consumer is.
+                    self.consumer.seek(topic, *partition, offset);
                 }
-                self.consumer.seek(topic, *partition, offset);
-                if let Some(record) = (offset < end)
-                    .then(|| log.read(topic, *partition, offset, read_committed))
-                    .flatten()
-                    && best.is_none_or(|(ts, _, _)| record.payload.timestamp < ts)
+                if let Some(record) = record
+                    && best.is_none_or(|(_, _, b)| record.payload.timestamp < b.timestamp)
                 {
-                    best = Some((record.payload.timestamp, index, offset));
+                    best = Some((index, offset, &record.payload));
                 }
             }
-            best.and_then(|(_, index, offset)| {
-                let (topic, partition) = &self.inputs[index];
-                log.read(topic, *partition, offset, read_committed)
-                    .map(|r| (index, offset, Arc::clone(&r.payload)))
-            })
+            best.map(|(index, offset, payload)| (index, offset, Arc::clone(payload)))
         };
         let Some((index, offset, record)) = next else {
             return Ok(false);
         };
-        let (topic, partition) = self.inputs[index].clone();
-        self.consumer.seek(&topic, partition, offset + 1);
+        let (topic, partition) = &self.inputs[index];
+        self.consumer.seek(topic, *partition, offset + 1);
         self.state.process(
             &self.consumer,
             InputRecord {
-                topic: &topic,
-                partition,
+                topic,
+                partition: *partition,
                 offset,
                 key: record.key.as_deref(),
                 value: record.value.as_deref(),

@@ -2,6 +2,8 @@
 //! and the commit protocol run unchanged.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::log::{LogRecord, MemoryLog, Payload, Status};
@@ -69,11 +71,11 @@ impl MemoryTransport {
 #[derive(Debug, Default)]
 pub(crate) struct MemoryConsumer {
     /// Topic → partition → next offset (nested so lookups never allocate).
-    positions: Mutex<HashMap<String, HashMap<i32, i64>>>,
+    positions: Mutex<FxHashMap<String, FxHashMap<i32, i64>>>,
 }
 
 impl MemoryConsumer {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, HashMap<i32, i64>>> {
+    fn lock(&self) -> MutexGuard<'_, FxHashMap<String, FxHashMap<i32, i64>>> {
         self.positions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -92,7 +94,7 @@ impl MemoryConsumer {
                 partitions.insert(partition, offset);
             }
             None => {
-                positions.insert(topic.to_owned(), HashMap::from([(partition, offset)]));
+                positions.insert(topic.to_owned(), FxHashMap::from_iter([(partition, offset)]));
             }
         }
     }
