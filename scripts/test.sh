@@ -9,6 +9,8 @@ scripts/setup.sh
 # Release gates first (seconds when the target dir is warm), warnings denied.
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The runtime as a production binary gets it: without the `test-util` test support.
+cargo clippy -p streams-runtime --lib -- -D warnings
 RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
 # Licenses, duplicate crates and sources (deny.toml). Advisories need the RustSec database from
 # GitHub, which these machines cannot reach: run `cargo deny check advisories` where it can.

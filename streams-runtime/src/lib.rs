@@ -22,6 +22,8 @@ pub mod runtime;
 pub mod server;
 pub mod state;
 pub mod task;
+// Test support: feature `test-util`, for `[dev-dependencies]`.
+#[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 pub mod topology;
 pub mod window;

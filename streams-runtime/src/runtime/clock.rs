@@ -1,6 +1,7 @@
 //! Wall-clock time as the runtime sees it: the system clock in production, a clock the test
 //! driver advances by hand in tests.
 
+#[cfg(any(test, feature = "test-util"))]
 use std::sync::atomic::{AtomicI64, Ordering};
 
 /// A source of wall-clock time, epoch milliseconds.
@@ -20,10 +21,12 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that moves only when told to.
+/// A clock that moves only when told to (the test driver's).
+#[cfg(any(test, feature = "test-util"))]
 #[derive(Debug)]
 pub(crate) struct ManualClock(AtomicI64);
 
+#[cfg(any(test, feature = "test-util"))]
 impl ManualClock {
     pub(crate) fn new(start_ms: i64) -> Self {
         Self(AtomicI64::new(start_ms))
@@ -34,6 +37,7 @@ impl ManualClock {
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl Clock for ManualClock {
     fn now_ms(&self) -> i64 {
         self.0.load(Ordering::Relaxed)

@@ -31,6 +31,8 @@ pub(crate) enum GlobalStorage<'a> {
         application_id: &'a str,
         rocks: &'a RocksResources,
     },
+    /// The test driver's.
+    #[cfg(any(test, feature = "test-util"))]
     Memory,
 }
 
@@ -59,6 +61,7 @@ impl GlobalStorage<'_> {
                     }
                 }
             }
+            #[cfg(any(test, feature = "test-util"))]
             GlobalStorage::Memory => Box::new(MemoryBackend::default()),
         };
         Store::new(store.to_owned(), None, backend)
@@ -69,6 +72,7 @@ impl GlobalStorage<'_> {
         let mut locked = Store::lock(shared);
         // Close the RocksDB before deleting its files.
         *locked = Store::new(store.to_owned(), None, Box::new(MemoryBackend::default()))?;
+        #[allow(irrefutable_let_patterns, reason = "`Memory` exists with the test support only")]
         if let GlobalStorage::Disk {
             state_dir,
             application_id,

@@ -665,7 +665,8 @@ impl<T: Transport> ThreadState<T> {
     }
 
     /// Moves every task's stream time forward to `timestamp`, as a record with that event time
-    /// on each of their partitions would.
+    /// on each of their partitions would (the test driver's `advance_stream_time`).
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn advance_stream_time(&mut self, timestamp: i64) -> Result<()> {
         self.tasks
             .values_mut()

@@ -5,7 +5,7 @@ use super::{KeyValueStore, SessionStore, WindowStore};
 use crate::error::Result;
 
 /// Something holding local store partitions: a running [`KafkaStreams`](crate::KafkaStreams) or
-/// a [`TestDriver`](crate::testing::TestDriver). The store accessors the `#[topology]` macro
+/// a `TestDriver` (feature `test-util`). The store accessors the `#[topology]` macro
 /// generates take either.
 pub trait QueryableStores {
     /// The local partitions of key-value store `name`, keyed by partition.
@@ -58,4 +58,5 @@ macro_rules! queryable_by_inherent_methods {
 }
 
 queryable_by_inherent_methods!(crate::KafkaStreams);
+#[cfg(any(test, feature = "test-util"))]
 queryable_by_inherent_methods!(crate::testing::TestDriver);

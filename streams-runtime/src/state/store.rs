@@ -229,6 +229,7 @@ impl Store {
     }
 
     /// Whether an operator keeps its stream time in this store.
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn tracks_stream_time(&self) -> bool {
         self.tracks_stream_time
     }

@@ -74,7 +74,9 @@ impl Task {
             restored.bytes += r.bytes;
             stores.push((spec.name.clone(), store.shared()));
         }
-        let applied_below = valid_positions(env, id, applied_positions(&stores)).into_iter().collect();
+        let applied_below = valid_positions(env, id, applied_positions(&stores))
+            .into_iter()
+            .collect();
         let store_map: HashMap<String, SharedStore> = stores.iter().cloned().collect();
         let punctuators = RefCell::new(Vec::new());
         let build = TaskBuild {
@@ -333,6 +335,7 @@ impl Task {
 
     /// Moves stream time forward to `timestamp` (never back): the task's (punctuation) and that
     /// of every windowed operator (kept in its store).
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn advance_stream_time(&mut self, timestamp: i64) -> Result<()> {
         self.ctx.advance_stream_time(timestamp);
         for store in self.stores() {

@@ -1,5 +1,6 @@
 //! Testing: a broker-free [`TestDriver`], and brokers for tests — the in-process mock cluster
-//! and a real Apache Kafka broker process.
+//! and a real Apache Kafka broker process. Behind the `test-util` feature: enable it in your
+//! `[dev-dependencies]`, so production binaries do not carry it.
 //!
 //! Which to use:
 //! - [`TestDriver`] — no broker at all: deterministic, multi-partition, with control over time,
