@@ -20,6 +20,6 @@ cargo deny check licenses bans sources
 msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
 rocksdb_lib="$(dirname "$(ls -t "$CARGO_TARGET_DIR"/debug/build/librocksdb-sys-*/out/librocksdb.a | head -1)")"
 ROCKSDB_LIB_DIR="$rocksdb_lib" ROCKSDB_STATIC=1 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/msrv" \
-  cargo "+$msrv" check --locked --quiet -p streams-runtime -p streams-macros --features streams-runtime/ssl
+  cargo "+$msrv" check --locked --quiet -p streams-naming -p streams-runtime -p streams-macros --features streams-runtime/ssl
 cargo test --workspace --all-targets
 cargo test --workspace --doc

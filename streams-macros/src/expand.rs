@@ -171,7 +171,7 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
                 let repartition = f.repartition.map(|partitions| {
                     let name = node.name.to_string().replace('_', "-");
                     let partitions = partitions.map(|n| quote!(.with_partitions(#n)));
-                    let topic = format!("{}-{name}-repartition", app.value());
+                    let topic = streams_naming::repartition_topic(&app.value(), &name);
                     let constant = format_ident!("{}_REPARTITION", screaming_snake_case(&name));
                     let doc = format!("Repartition topic of node `{}`.", node.name);
                     topic_consts.push(quote! { #[doc = #doc] pub const #constant: &str = #topic; });
@@ -1143,14 +1143,14 @@ fn store_accessor(
 ) -> TokenStream {
     let name = store.name.value();
     let ident = format_ident!("{}", camel_case(&name));
-    let changelog = format!("{}-{name}-changelog", app.value());
+    let changelog = streams_naming::changelog_topic(&app.value(), &name);
     let const_base = screaming_snake_case(&name);
     if store.logged {
         let c = format_ident!("{const_base}_CHANGELOG");
         let doc = format!("Changelog topic of store `{name}`.");
         topic_consts.push(quote! { #[doc = #doc] pub const #c: &str = #changelog; });
     }
-    let repartition = format!("{}-{name}-repartition", app.value());
+    let repartition = streams_naming::repartition_topic(&app.value(), &name);
     let repartition_const = repartitioned.then(|| {
         let c = format_ident!("{const_base}_REPARTITION");
         let doc = format!("Repartition topic feeding store `{name}`.");

@@ -1,26 +1,5 @@
-//! Names the macros derive or check: topic-name legality and Rust identifiers.
-
-/// Why `name` cannot be (part of) a Kafka topic name, if it cannot.
-pub(crate) fn topic_name_problem(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return Some("it is empty".to_owned());
-    }
-    if name.len() > 200 {
-        return Some(format!("it is {} characters long; keep it under 200", name.len()));
-    }
-    if name == "." || name == ".." {
-        return Some("`.` and `..` are not allowed".to_owned());
-    }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-    {
-        return Some(format!(
-            "it contains `{bad}`; topic names may only use ASCII letters, digits, `.`, `_` and `-`"
-        ));
-    }
-    None
-}
+//! Rust identifiers the macros derive from names (topic names and their rules are
+//! `streams_naming`'s, shared with the runtime).
 
 /// `click-counts` → `ClickCounts`.
 pub(crate) fn camel_case(name: &str) -> String {
@@ -54,12 +33,5 @@ mod tests {
         assert_eq!(camel_case("click-counts"), "ClickCounts");
         assert_eq!(camel_case("orders.v2_raw"), "OrdersV2Raw");
         assert_eq!(screaming_snake_case("click-counts"), "CLICK_COUNTS");
-    }
-
-    #[test]
-    fn topic_names() {
-        assert!(topic_name_problem("click-counts").is_none());
-        assert!(topic_name_problem("click counts").unwrap().contains("` `"));
-        assert!(topic_name_problem("").is_some());
     }
 }

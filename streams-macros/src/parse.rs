@@ -83,7 +83,7 @@ pub(crate) fn parse_topology_args(args: proc_macro2::TokenStream) -> syn::Result
             "`#[topology]` needs `application_id = \"...\"`: it names the consumer group and prefixes internal topics",
         )
     })?;
-    if let Some(problem) = crate::names::topic_name_problem(&application_id.value()) {
+    if let Some(problem) = streams_naming::topic_name_problem(&application_id.value()) {
         return Err(syn::Error::new(
             application_id.span(),
             format!("`application_id` prefixes internal topic names, but {problem}"),
@@ -91,7 +91,7 @@ pub(crate) fn parse_topology_args(args: proc_macro2::TokenStream) -> syn::Result
     }
     let policy = match (on_error.as_ref().map(LitStr::value).as_deref(), dead_letter_topic) {
         (None | Some("dead_letter"), Some(topic)) => {
-            if let Some(problem) = crate::names::topic_name_problem(&topic.value()) {
+            if let Some(problem) = streams_naming::topic_name_problem(&topic.value()) {
                 return Err(syn::Error::new(topic.span(), format!("`dead_letter_topic`: {problem}")));
             }
             ErrorPolicyDef::DeadLetter(topic)
@@ -768,11 +768,8 @@ fn parse_format(lit: &LitStr) -> syn::Result<Format> {
 }
 
 fn check_topic(lit: &LitStr, errors: &mut Errors) {
-    if let Some(problem) = crate::names::topic_name_problem(&lit.value()) {
-        errors.at(
-            lit.span(),
-            format!("`{}` is not a legal topic name: {problem}", lit.value()),
-        );
+    if let Some(problem) = streams_naming::topic_name_problem(&lit.value()) {
+        errors.at(lit.span(), format!("not a legal topic name: {problem}"));
     }
 }
 

@@ -10,8 +10,8 @@ use syn::LitStr;
 use syn::spanned::Spanned;
 
 use crate::model::{Node, NodeKind, TopologyDef, join_store_name};
-use crate::names::topic_name_problem;
 use crate::parse::Errors;
+use streams_naming::{changelog_topic, topic_name_problem};
 
 /// Node indices in an order where every node comes after its inputs (`None` if there is a
 /// cycle, which is reported).
@@ -285,11 +285,8 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
             _ => Vec::new(),
         };
         for (name, span) in store.into_iter().chain(processor_stores) {
-            if let Some(problem) = topic_name_problem(&format!("{app}-{name}-changelog")) {
-                errors.at(
-                    span,
-                    format!("store `{name}` names its changelog topic `{app}-{name}-changelog`, but {problem}"),
-                );
+            if let Some(problem) = topic_name_problem(&changelog_topic(&app, &name)) {
+                errors.at(span, format!("store `{name}` names its changelog topic, but {problem}"));
                 ok = false;
             }
             if stores.insert(name.clone(), span).is_some() {

@@ -14,7 +14,9 @@ pub mod codec;
 pub mod config;
 mod error;
 pub mod kafka;
-pub mod naming;
+/// Internal topic names and Kafka's topic-name rules (the `streams-naming` crate, which the
+/// macros use too).
+pub use streams_naming as naming;
 pub mod partitioner;
 pub mod processor;
 pub mod query;

@@ -70,13 +70,9 @@ impl std::fmt::Display for ResetPlan {
     }
 }
 
-/// Whether `topic` is an internal topic of `application_id`.
+/// Whether `topic` is named like an internal topic of `application_id`.
 fn is_internal(application_id: &str, topic: &str) -> bool {
-    topic == naming::membership_topic(application_id)
-        || topic
-            .strip_prefix(application_id)
-            .and_then(|rest| rest.strip_prefix('-'))
-            .is_some_and(|rest| rest.ends_with("-changelog") || rest.ends_with("-repartition"))
+    naming::is_internal_topic(application_id, topic)
 }
 
 /// The internal topics `topology` uses as application `application_id`.

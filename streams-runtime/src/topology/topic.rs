@@ -21,7 +21,7 @@ impl std::fmt::Display for TopicName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::External(name) => f.write_str(name),
-            Self::Repartition(name) => write!(f, "<application.id>-{name}-repartition"),
+            Self::Repartition(name) => f.write_str(&crate::naming::repartition_topic("<application.id>", name)),
         }
     }
 }

@@ -1,7 +1,11 @@
-//! The one place that names internal topics.
+//! The one place that names internal topics and knows Kafka's rules for topic names: the
+//! `#[topology]` macros call it while expanding (the topic constants they generate, the errors
+//! they report) and the runtime when it runs, so both always agree.
 //!
 //! Names derive from the application id and a user-given store or operation name, never from a
 //! node's position in the topology, so editing a topology never orphans state.
+
+#![warn(missing_docs)]
 
 /// The compacted changelog topic backing `store`: `<application.id>-<store>-changelog`.
 pub fn changelog_topic(application_id: &str, store: &str) -> String {
@@ -19,12 +23,23 @@ pub fn repartition_topic(application_id: &str, name: &str) -> String {
     format!("{application_id}-{name}-repartition")
 }
 
+/// Whether `topic` is named like an internal topic of `application_id`: its membership topic,
+/// or `<application.id>-<name>-changelog` / `-repartition` for any name (also one a topology no
+/// longer has, or another application's whose id extends this one).
+pub fn is_internal_topic(application_id: &str, topic: &str) -> bool {
+    topic == membership_topic(application_id)
+        || topic
+            .strip_prefix(application_id)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|rest| rest.ends_with("-changelog") || rest.ends_with("-repartition"))
+}
+
 /// Why a string is not a legal Kafka topic name, or `None` if it is.
 ///
 /// Kafka allows 1..=249 characters from `[a-zA-Z0-9._-]` and forbids `.` and `..`.
 pub fn topic_name_problem(name: &str) -> Option<String> {
     if name.is_empty() {
-        return Some("topic names must not be empty".to_owned());
+        return Some("it is empty; topic names need at least one character".to_owned());
     }
     if name == "." || name == ".." {
         return Some(format!("`{name}` is reserved and cannot be a topic name"));
@@ -54,6 +69,16 @@ mod tests {
             "click-aggregator-click-counts-changelog"
         );
         assert_eq!(repartition_topic("app", "by-region"), "app-by-region-repartition");
+        assert_eq!(membership_topic("app"), "app-membership");
+    }
+
+    #[test]
+    fn internal_topics_are_recognised_by_name() {
+        assert!(is_internal_topic("app", "app-membership"));
+        assert!(is_internal_topic("app", &changelog_topic("app", "counts")));
+        assert!(is_internal_topic("app", &repartition_topic("app", "by-region")));
+        assert!(!is_internal_topic("app", "app-counts"));
+        assert!(!is_internal_topic("app", "other-counts-changelog"));
     }
 
     #[test]
