@@ -1,7 +1,7 @@
 //! Turning typed keys and values into bytes and back.
 //!
 //! One [`Codec`] trait; [`Json`] (serde JSON) is the default for external topics, [`Binary`]
-//! (compact bincode) for internal topics and stores; [`Utf8`] and [`Bytes`] match Java's string and
+//! (compact postcard) for internal topics and stores; [`Utf8`] and [`Bytes`] match Java's string and
 //! byte-array serializers.
 
 mod binary;

@@ -201,7 +201,7 @@ fn key_bytes<KO: StoreData>(key: &KO) -> Result<Vec<u8>> {
         .map_err(|e| crate::Error::new(crate::ErrorKind::Codec, "failed to encode a foreign key").with_source(e))
 }
 
-/// A stable hash (64-bit FNV-1a) of a left value's bincode: it travels with subscriptions and
+/// A stable hash (64-bit FNV-1a) of a left value's binary encoding: it travels with subscriptions and
 /// answers and is kept in the registry, so it must not change between builds or processes.
 fn value_hash<V: StoreData>(value: &V) -> Result<u64> {
     let bytes = Binary

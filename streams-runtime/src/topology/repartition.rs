@@ -43,7 +43,7 @@ impl From<&str> for Repartitioned {
 
 impl<K: StoreData, V: StoreData> KStream<K, V> {
     /// Writes the stream through a repartition topic and reads it back: records are then
-    /// partitioned by their current key (murmur2 of its bincode encoding), into as many
+    /// partitioned by their current key (murmur2 of its binary encoding), into as many
     /// partitions as `repartitioned` says. Downstream operations form a new sub-topology.
     #[must_use]
     pub fn repartition(&self, repartitioned: impl Into<Repartitioned>) -> KStream<K, V> {

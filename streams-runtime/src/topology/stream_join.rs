@@ -159,7 +159,7 @@ impl<K: StoreData, V: StoreData> KStream<K, V> {
     }
 }
 
-/// How `stream`'s keys are encoded in the topic its task reads (bincode once re-keyed).
+/// How `stream`'s keys are encoded in the topic its task reads (binary once re-keyed).
 fn codec_of_stream<K: StoreData, V>(stream: &KStream<K, V>) -> Arc<dyn Codec<K>> {
     key_codec_of::<K>(stream.partition_codec.as_ref()).unwrap_or_else(|| Arc::new(Binary))
 }
