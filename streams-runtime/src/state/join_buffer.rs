@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::key_layout::{push_key, split_key, time_bytes, time_from};
-use super::key_value::{decode, encode};
+use super::key_value::{decode_key, decode_value, encode_key, encode_value};
 use super::{SharedStore, Store};
 use crate::error::Result;
 
@@ -31,12 +31,20 @@ impl JoinBuffer {
         Self { store, name }
     }
 
-    pub(crate) fn encode<T: Serialize + DeserializeOwned>(&self, value: &T) -> Result<Vec<u8>> {
-        encode(&self.name, value)
+    pub(crate) fn encode_key<T: Serialize + DeserializeOwned>(&self, key: &T) -> Result<Vec<u8>> {
+        encode_key(&self.name, key)
     }
 
-    pub(crate) fn decode<T: Serialize + DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
-        decode(&self.name, bytes)
+    pub(crate) fn decode_key<T: Serialize + DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
+        decode_key(&self.name, bytes)
+    }
+
+    pub(crate) fn encode_value<T: Serialize + DeserializeOwned>(&self, value: &T) -> Result<Vec<u8>> {
+        encode_value(&self.name, value)
+    }
+
+    pub(crate) fn decode_value<T: Serialize + DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
+        decode_value(&self.name, bytes)
     }
 
     /// Buffers a record; returns its sequence number (the next free one for key and time).

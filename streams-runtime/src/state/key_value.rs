@@ -42,23 +42,23 @@ where
 
     /// The value for `key`, including writes not yet committed by this task.
     pub fn get(&self, key: &K) -> Result<Option<V>> {
-        let key = encode(self.name(), key)?;
+        let key = encode_key(self.name(), key)?;
         Store::lock(&self.store)
             .get(&key)?
-            .map(|bytes| decode(self.name(), &bytes))
+            .map(|bytes| decode_value(self.name(), &bytes))
             .transpose()
     }
 
     /// Sets `key` to `value`; durable (locally and in the changelog) at the next commit.
     pub fn put(&self, key: &K, value: &V) -> Result<()> {
-        let (key, value) = (encode(self.name(), key)?, encode(self.name(), value)?);
+        let (key, value) = (encode_key(self.name(), key)?, encode_value(self.name(), value)?);
         Store::lock(&self.store).put(key, Some(value));
         Ok(())
     }
 
     /// Removes `key`; a tombstone goes to the changelog at the next commit.
     pub fn delete(&self, key: &K) -> Result<()> {
-        let key = encode(self.name(), key)?;
+        let key = encode_key(self.name(), key)?;
         Store::lock(&self.store).put(key, None);
         Ok(())
     }
@@ -74,7 +74,7 @@ where
         Store::for_each_chunk(&self.store, SCAN_CHUNK, |entries| {
             entries
                 .iter()
-                .try_for_each(|(k, v)| visit(decode(self.name(), k)?, decode(self.name(), v)?))
+                .try_for_each(|(k, v)| visit(decode_key(self.name(), k)?, decode_value(self.name(), v)?))
         })
     }
 
@@ -95,22 +95,84 @@ pub(super) fn collect_all<A, B>(
     Ok(out)
 }
 
-pub(super) fn encode<T: Serialize + DeserializeOwned>(store: impl std::fmt::Display, value: &T) -> Result<Vec<u8>> {
+/// The format of stored values, and so of changelog records: this byte, then the value's
+/// [`Binary`] encoding. A later format gets the next number, so a build meeting values it cannot
+/// read says so instead of misreading them. Keys carry no version byte: their encoded bytes are
+/// what lookups compare and scans order.
+pub(crate) const VALUE_FORMAT_VERSION: u8 = 1;
+
+/// A store key's encoding.
+pub(super) fn encode_key<T: Serialize + DeserializeOwned>(store: impl std::fmt::Display, key: &T) -> Result<Vec<u8>> {
     Binary
-        .to_bytes(value)
-        .map_err(|e| Error::new(ErrorKind::Codec, format!("failed to encode for store `{store}`")).with_source(e))
+        .to_bytes(key)
+        .map_err(|e| Error::new(ErrorKind::Codec, format!("failed to encode a key for store `{store}`")).with_source(e))
 }
 
-pub(super) fn decode<T: Serialize + DeserializeOwned>(store: impl std::fmt::Display, bytes: &[u8]) -> Result<T> {
-    Binary
-        .decode(bytes)
-        .map_err(|e| Error::new(ErrorKind::Codec, format!("failed to decode from store `{store}`")).with_source(e))
+pub(super) fn decode_key<T: Serialize + DeserializeOwned>(store: impl std::fmt::Display, bytes: &[u8]) -> Result<T> {
+    Binary.decode(bytes).map_err(|e| {
+        Error::new(ErrorKind::Codec, format!("failed to decode a key from store `{store}`")).with_source(e)
+    })
+}
+
+/// A stored value's encoding: [`VALUE_FORMAT_VERSION`], then the value.
+pub(super) fn encode_value<T: Serialize + DeserializeOwned>(
+    store: impl std::fmt::Display,
+    value: &T,
+) -> Result<Vec<u8>> {
+    let mut out = vec![VALUE_FORMAT_VERSION];
+    Binary.encode(value, &mut out).map_err(|e| {
+        Error::new(
+            ErrorKind::Codec,
+            format!("failed to encode a value for store `{store}`"),
+        )
+        .with_source(e)
+    })?;
+    Ok(out)
+}
+
+pub(super) fn decode_value<T: Serialize + DeserializeOwned>(store: impl std::fmt::Display, bytes: &[u8]) -> Result<T> {
+    match bytes.split_first() {
+        Some((&VALUE_FORMAT_VERSION, value)) => Binary.decode(value).map_err(|e| {
+            Error::new(
+                ErrorKind::Codec,
+                format!("failed to decode a value from store `{store}`"),
+            )
+            .with_source(e)
+        }),
+        Some((version, _)) => Err(Error::new(
+            ErrorKind::Codec,
+            format!(
+                "store `{store}` holds a value in format version {version}; this build reads version \
+                 {VALUE_FORMAT_VERSION} (written by another version of streams-runtime: run the version that \
+                 wrote it, or reset the application)"
+            ),
+        )),
+        None => Err(Error::new(
+            ErrorKind::Codec,
+            format!("store `{store}` holds an empty value (no format version byte)"),
+        )),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::state::MemoryBackend;
+
+    /// Values (and so changelog records) start with the format version; keys do not, so their
+    /// bytes stay what lookups compare. A value of another format is refused with a message
+    /// that says what happened, not misread.
+    #[test]
+    fn values_carry_their_format_version_and_another_version_is_refused_clearly() {
+        let value = encode_value("counts", &7u64).unwrap();
+        assert_eq!(value, [VALUE_FORMAT_VERSION, 7]);
+        assert_eq!(encode_key("counts", &7u64).unwrap(), [7]);
+        assert_eq!(decode_value::<u64>("counts", &value).unwrap(), 7);
+        let error = decode_value::<u64>("counts", &[2, 7]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Codec);
+        assert!(error.to_string().contains("format version 2"), "{error}");
+        assert!(decode_value::<u64>("counts", &[]).is_err());
+    }
 
     #[test]
     fn reads_see_uncommitted_writes_and_commits_keep_them() {

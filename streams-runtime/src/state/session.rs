@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::key_layout::{push_key, split_key, time_bytes, time_from};
-use super::key_value::{collect_all, decode, encode};
+use super::key_value::{collect_all, decode_key, decode_value, encode_key, encode_value};
 use super::store::SCAN_CHUNK;
 use super::{SharedStore, Store};
 use crate::error::Result;
@@ -57,10 +57,10 @@ where
 
     /// The sessions of `key`, oldest first; each window's `end_ms` is its last record's time.
     pub fn fetch(&self, key: &K) -> Result<Vec<(TimeWindow, V)>> {
-        let key = encode(&self.name, key)?;
+        let key = encode_key(&self.name, key)?;
         self.sessions_ending_from(&key, i64::MIN)?
             .into_iter()
-            .map(|s| Ok((window(s.start, s.end), decode(&self.name, &s.value)?)))
+            .map(|s| Ok((window(s.start, s.end), decode_value(&self.name, &s.value)?)))
             .collect()
     }
 
@@ -74,13 +74,13 @@ where
         Store::for_each_chunk(&self.store, SCAN_CHUNK, |entries| {
             for (k, v) in entries {
                 if let Some(s) = split(&k, v) {
-                    let key = decode(&self.name, &s.key)?;
+                    let key = decode_key(&self.name, &s.key)?;
                     visit(
                         Windowed {
                             key,
                             window: window(s.start, s.end),
                         },
-                        decode(&self.name, &s.value)?,
+                        decode_value(&self.name, &s.value)?,
                     )?;
                 }
             }
@@ -89,15 +89,15 @@ where
     }
 
     pub(crate) fn encode_key(&self, key: &K) -> Result<Vec<u8>> {
-        encode(&self.name, key)
+        encode_key(&self.name, key)
     }
 
     pub(crate) fn decode_key(&self, key: &[u8]) -> Result<K> {
-        decode(&self.name, key)
+        decode_key(&self.name, key)
     }
 
     pub(crate) fn decode_value(&self, value: &[u8]) -> Result<V> {
-        decode(&self.name, value)
+        decode_value(&self.name, value)
     }
 
     /// The sessions of `key` ending at or after `from`, oldest first.
@@ -108,7 +108,7 @@ where
     }
 
     pub(crate) fn put(&self, key: &[u8], start: i64, end: i64, value: &V) -> Result<()> {
-        let value = encode(&self.name, value)?;
+        let value = encode_value(&self.name, value)?;
         Store::lock(&self.store).put(session_key(key, end, start), Some(value));
         Ok(())
     }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::key_layout::{push_key, split_key};
-use super::key_value::{decode, encode};
+use super::key_value::{decode_key, encode_key};
 use super::{SharedStore, Store};
 use crate::error::Result;
 
@@ -24,12 +24,13 @@ impl SubscriptionStore {
         Self { store, name }
     }
 
-    pub(crate) fn encode<T: Serialize + DeserializeOwned>(&self, value: &T) -> Result<Vec<u8>> {
-        encode(&self.name, value)
+    /// A key's encoding (the registry stores keys only; its values are hashes).
+    pub(crate) fn encode<T: Serialize + DeserializeOwned>(&self, key: &T) -> Result<Vec<u8>> {
+        encode_key(&self.name, key)
     }
 
     pub(crate) fn decode<T: Serialize + DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
-        decode(&self.name, bytes)
+        decode_key(&self.name, bytes)
     }
 
     /// Records that the left row `key`, whose value hashes to `hash`, refers to `foreign_key`

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::key_layout::{push_key, split_key, time_bytes, time_from};
-use super::key_value::{collect_all, decode, encode};
+use super::key_value::{collect_all, decode_key, decode_value, encode_key, encode_value};
 use super::store::SCAN_CHUNK;
 use super::{SharedStore, Store};
 use crate::error::Result;
@@ -49,31 +49,31 @@ where
 
     /// The value of `key` in the window starting at `window_start_ms`.
     pub fn fetch(&self, key: &K, window_start_ms: i64) -> Result<Option<V>> {
-        let key = window_key(&encode(&self.name, key)?, window_start_ms);
+        let key = window_key(&encode_key(&self.name, key)?, window_start_ms);
         Store::lock(&self.store)
             .get(&key)?
-            .map(|b| decode(&self.name, &b))
+            .map(|b| decode_value(&self.name, &b))
             .transpose()
     }
 
     /// Windows of `key` starting in `[from_ms, to_ms]`, oldest first.
     pub fn fetch_range(&self, key: &K, from_ms: i64, to_ms: i64) -> Result<Vec<(TimeWindow, V)>> {
-        let key = encode(&self.name, key)?;
+        let key = encode_key(&self.name, key)?;
         let (from, to) = (window_key(&key, from_ms), window_key(&key, to_ms.saturating_add(1)));
         let entries = Store::lock(&self.store).range(&from, Some(&to))?;
         entries
             .iter()
             .map(|(k, v)| {
                 let start = split_window_key(k).map_or(0, |(_, s)| s);
-                Ok((self.window(start), decode(&self.name, v)?))
+                Ok((self.window(start), decode_value(&self.name, v)?))
             })
             .collect()
     }
 
     /// Sets the value of `key` in the window starting at `window_start_ms`.
     pub fn put(&self, key: &K, window_start_ms: i64, value: &V) -> Result<()> {
-        let key = window_key(&encode(&self.name, key)?, window_start_ms);
-        let value = encode(&self.name, value)?;
+        let key = window_key(&encode_key(&self.name, key)?, window_start_ms);
+        let value = encode_value(&self.name, value)?;
         Store::lock(&self.store).put(key, Some(value));
         Ok(())
     }
@@ -88,13 +88,13 @@ where
         Store::for_each_chunk(&self.store, SCAN_CHUNK, |entries| {
             for (k, v) in &entries {
                 if let Some((key, start)) = split_window_key(k) {
-                    let key = decode(&self.name, key)?;
+                    let key = decode_key(&self.name, key)?;
                     visit(
                         Windowed {
                             key,
                             window: self.window(start),
                         },
-                        decode(&self.name, v)?,
+                        decode_value(&self.name, v)?,
                     )?;
                 }
             }
@@ -104,24 +104,24 @@ where
 
     /// The store's encoding of `key` (what the raw methods below take).
     pub(crate) fn encode_key(&self, key: &K) -> Result<Vec<u8>> {
-        encode(&self.name, key)
+        encode_key(&self.name, key)
     }
 
     pub(crate) fn decode_key(&self, key: &[u8]) -> Result<K> {
-        decode(&self.name, key)
+        decode_key(&self.name, key)
     }
 
     /// [`fetch`](Self::fetch) by encoded key.
     pub(crate) fn fetch_encoded(&self, key: &[u8], window_start_ms: i64) -> Result<Option<V>> {
         Store::lock(&self.store)
             .get_ref(&window_key(key, window_start_ms))?
-            .map(|b| decode(&self.name, &b))
+            .map(|b| decode_value(&self.name, &b))
             .transpose()
     }
 
     /// [`put`](Self::put) by encoded key.
     pub(crate) fn put_encoded(&self, key: &[u8], window_start_ms: i64, value: &V) -> Result<()> {
-        let value = encode(&self.name, value)?;
+        let value = encode_value(&self.name, value)?;
         Store::lock(&self.store).put(window_key(key, window_start_ms), Some(value));
         Ok(())
     }
@@ -137,7 +137,7 @@ where
         let entries = Store::lock(&self.store).range(&from, Some(&to))?;
         entries
             .iter()
-            .map(|(k, v)| Ok((split_window_key(k).map_or(0, |(_, s)| s), decode(&self.name, v)?)))
+            .map(|(k, v)| Ok((split_window_key(k).map_or(0, |(_, s)| s), decode_value(&self.name, v)?)))
             .collect()
     }
 

@@ -295,12 +295,12 @@ impl<K: StoreData, VM: StoreData, VO: StoreData, VR: Data> SideProcessor<K, VM, 
             }
         }
         for entry in due {
-            let key: K = self.mine.decode(&entry.key)?;
+            let key: K = self.mine.decode_key(&entry.key)?;
             let value = if entry.side == self.side {
-                let mine: VM = self.mine.decode(&entry.value)?;
+                let mine: VM = self.mine.decode_value(&entry.value)?;
                 (self.emit)(&key, Some(&mine), None)
             } else {
-                let theirs: VO = self.theirs.decode(&entry.value)?;
+                let theirs: VO = self.theirs.decode_value(&entry.value)?;
                 (self.emit)(&key, None, Some(&theirs))
             };
             self.forward(ctx, key, value, entry.timestamp)?;
@@ -340,8 +340,8 @@ impl<K: StoreData, VM: StoreData, VO: StoreData, VR: Data> Node<K, VM> for SideP
             tracing::debug!(task = %ctx.task(), timestamp, stream_time, "dropping a join record that arrived after its window closed");
             return Ok(());
         }
-        let encoded_key = self.mine.encode(&key)?;
-        let encoded_value = self.mine.encode(&value)?;
+        let encoded_key = self.mine.encode_key(&key)?;
+        let encoded_value = self.mine.encode_value(&value)?;
         let seq = self.mine.put(&encoded_key, timestamp, encoded_value.clone())?;
         self.index()?
             .entry(timestamp)
@@ -360,7 +360,7 @@ impl<K: StoreData, VM: StoreData, VO: StoreData, VR: Data> Node<K, VM> for SideP
                 // It has a partner now: never emitted alone.
                 unmatched.delete(partner.timestamp, other_side, &encoded_key, partner.seq);
             }
-            let theirs: VO = self.theirs.decode(&partner.value)?;
+            let theirs: VO = self.theirs.decode_value(&partner.value)?;
             let joined = (self.emit)(&key, Some(&value), Some(&theirs));
             self.forward(ctx, key.clone(), joined, timestamp.max(partner.timestamp))?;
         }
