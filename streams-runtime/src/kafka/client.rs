@@ -9,11 +9,11 @@
 //! password, an untrusted certificate, an unknown host — separately, to the client's error
 //! callback; [`StreamsContext::last_error`] lets the first request of an application fail with it.
 
-use std::error::Error as StdError;
 use std::sync::Mutex;
 
 use rdkafka::ClientContext;
 use rdkafka::admin::AdminClient;
+use rdkafka::client::Client;
 use rdkafka::config::{ClientConfig, FromClientConfigAndContext};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
@@ -69,41 +69,40 @@ impl ClientSettings {
     // Each constructor takes `what` the client is for ("the global consumer"): its errors say
     // "failed to create <what>".
 
+    /// A consumer with the plain context.
     pub(crate) fn consumer(&self, what: &str) -> Result<StreamsConsumer> {
-        self.consumer_with(what, StreamsContext::new(self.oauth.clone()))
+        self.create_with(what, StreamsContext::new(self.oauth.clone()))
     }
 
-    pub(crate) fn consumer_with<C: ConsumerContext>(&self, what: &str, context: C) -> Result<BaseConsumer<C>> {
-        let consumer: BaseConsumer<C> = self.create(what, context)?;
-        self.first_token(what, consumer.client())?;
-        Ok(consumer)
-    }
-
+    /// A producer with the plain context.
     pub(crate) fn producer(&self, what: &str) -> Result<PlainProducer> {
-        let producer: PlainProducer = self.create(what, StreamsContext::new(self.oauth.clone()))?;
-        self.first_token(what, producer.client())?;
-        Ok(producer)
+        self.create_with(what, StreamsContext::new(self.oauth.clone()))
     }
 
-    pub(crate) fn threaded_producer_with<C: ProducerContext>(
-        &self,
-        what: &str,
-        context: C,
-    ) -> Result<ThreadedProducer<C>> {
-        let producer: ThreadedProducer<C> = self.create(what, context)?;
-        self.first_token(what, producer.client())?;
-        Ok(producer)
-    }
-
+    /// An admin client with the plain context.
     pub(crate) fn admin(&self, what: &str) -> Result<StreamsAdmin> {
-        let admin: StreamsAdmin = self.create(what, StreamsContext::new(self.oauth.clone()))?;
-        self.first_token(what, admin.inner())?;
-        Ok(admin)
+        self.create_with(what, StreamsContext::new(self.oauth.clone()))
+    }
+
+    /// A client with a context of its own (which answers token refreshes from [`Self::oauth`]),
+    /// handed its first token so it connects before anything polls it.
+    pub(crate) fn create_with<T, C>(&self, what: &str, context: C) -> Result<T>
+    where
+        T: FromClientConfigAndContext<C> + HoldsClient<C>,
+        C: ClientContext,
+    {
+        let client: T = self
+            .config
+            .create_with_context(context)
+            .map_err(|e| Error::kafka(format!("failed to create {what}"), e))?;
+        self.refresh_token(client.native())
+            .map_err(|e| e.context(format!("failed to create {what}")))?;
+        Ok(client)
     }
 
     /// Hands a long-lived client that nothing polls between uses (an admin client, a pooled
     /// consumer) a fresh token; call before each use. The provider caches, so this is cheap.
-    pub(crate) fn refresh_token<C: ClientContext>(&self, client: &rdkafka::client::Client<C>) -> Result<()> {
+    pub(crate) fn refresh_token<C: ClientContext>(&self, client: &Client<C>) -> Result<()> {
         self.oauth.install(client, &self.config)
     }
 
@@ -111,18 +110,34 @@ impl ClientSettings {
     pub(crate) fn oauth(&self) -> OAuth {
         self.oauth.clone()
     }
+}
 
-    /// A new client's first token, so it connects before anything polls it.
-    fn first_token<C: ClientContext>(&self, what: &str, client: &rdkafka::client::Client<C>) -> Result<()> {
-        self.oauth
-            .install(client, &self.config)
-            .map_err(|e| e.context(format!("failed to create {what}")))
+/// The librdkafka client inside each kind of client the runtime creates (to hand it a token).
+pub(crate) trait HoldsClient<C: ClientContext> {
+    fn native(&self) -> &Client<C>;
+}
+
+impl<C: ConsumerContext> HoldsClient<C> for BaseConsumer<C> {
+    fn native(&self) -> &Client<C> {
+        self.client()
     }
+}
 
-    fn create<T: FromClientConfigAndContext<C>, C: ClientContext>(&self, what: &str, context: C) -> Result<T> {
-        self.config
-            .create_with_context(context)
-            .map_err(|e| Error::kafka(format!("failed to create {what}"), e))
+impl<C: ProducerContext> HoldsClient<C> for BaseProducer<C> {
+    fn native(&self) -> &Client<C> {
+        self.client()
+    }
+}
+
+impl<C: ProducerContext> HoldsClient<C> for ThreadedProducer<C> {
+    fn native(&self) -> &Client<C> {
+        self.client()
+    }
+}
+
+impl<C: ClientContext> HoldsClient<C> for AdminClient<C> {
+    fn native(&self) -> &Client<C> {
+        self.inner()
     }
 }
 
@@ -149,18 +164,11 @@ impl StreamsContext {
 }
 
 impl ClientContext for StreamsContext {
-    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+    super::answer_token_refreshes!(oauth);
 
     fn error(&self, error: KafkaError, reason: &str) {
         tracing::warn!(target: "librdkafka", %error, reason, "client error");
         *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason.to_owned());
-    }
-
-    fn generate_oauth_token(
-        &self,
-        oauthbearer_config: Option<&str>,
-    ) -> std::result::Result<rdkafka::client::OAuthToken, Box<dyn StdError>> {
-        self.oauth.generate(oauthbearer_config)
     }
 }
 

@@ -12,7 +12,7 @@ pub(crate) use client::{ClientSettings, PlainProducer, StreamsAdmin, StreamsCons
 pub use cluster::KafkaCluster;
 pub use embedded::EmbeddedCluster;
 pub(crate) use headers::headers_of;
-pub(crate) use oauth::{OAuth, uses_oauthbearer};
+pub(crate) use oauth::{OAuth, answer_token_refreshes, uses_oauthbearer};
 pub use oauth::{OAuthToken, TokenError, TokenProvider};
 pub use topics::TopicSpec;
 pub(crate) use topics::{delete_topics, existing_topics};

@@ -130,6 +130,23 @@ impl OAuth {
     }
 }
 
+/// The items of a `ClientContext` impl that answer librdkafka's token refresh requests from the
+/// [`OAuth`] in field `$oauth`: every runtime context has them, so no client misses the provider
+/// (without one, a refresh request gets an error saying what to configure).
+macro_rules! answer_token_refreshes {
+    ($oauth:ident) => {
+        const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+        fn generate_oauth_token(
+            &self,
+            oauthbearer_config: Option<&str>,
+        ) -> std::result::Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+            self.$oauth.generate(oauthbearer_config)
+        }
+    };
+}
+pub(crate) use answer_token_refreshes;
+
 /// Whether the client authenticates with SASL/OAUTHBEARER (`sasl.mechanism`, or librdkafka's
 /// alias `sasl.mechanisms`).
 pub(crate) fn uses_oauthbearer(config: &rdkafka::ClientConfig) -> bool {

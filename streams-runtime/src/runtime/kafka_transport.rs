@@ -82,7 +82,10 @@ impl KafkaTransport {
     }
 
     fn purger(&mut self) -> Result<&Purger> {
-        if self.purger.is_none() {
+        if let Some(purger) = &self.purger {
+            // A token for this purge: nothing refreshes an admin client's token on its own.
+            self.admin_config.refresh_token(purger.admin.inner())?;
+        } else {
             let admin = self
                 .admin_config
                 .admin("the admin client that purges repartition topics")?;
@@ -92,10 +95,7 @@ impl KafkaTransport {
                 .map_err(|e| Error::io("failed to start the purger's runtime", e))?;
             self.purger = Some(Purger { admin, runtime });
         }
-        let purger = self.purger.as_ref().expect("just created");
-        // A token for this purge: nothing refreshes an admin client's token on its own.
-        self.admin_config.refresh_token(purger.admin.inner())?;
-        Ok(purger)
+        Ok(self.purger.as_ref().expect("created above if it was not"))
     }
 
     fn ensure_transaction(&mut self) -> Result<()> {
@@ -308,7 +308,7 @@ fn create_producer(
         tracker: Arc::clone(tracker),
         oauth: config.oauth(),
     };
-    let producer: StreamsProducer = config.threaded_producer_with("the producer", context)?;
+    let producer: StreamsProducer = config.create_with("the producer", context)?;
     if guarantee == ProcessingGuarantee::ExactlyOnceV2 {
         producer
             .init_transactions(KAFKA_TIMEOUT)

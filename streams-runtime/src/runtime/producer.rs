@@ -46,14 +46,7 @@ pub(crate) struct TrackingContext {
 }
 
 impl ClientContext for TrackingContext {
-    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
-
-    fn generate_oauth_token(
-        &self,
-        oauthbearer_config: Option<&str>,
-    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
-        self.oauth.generate(oauthbearer_config)
-    }
+    crate::kafka::answer_token_refreshes!(oauth);
 }
 
 impl ProducerContext for TrackingContext {

@@ -47,14 +47,7 @@ impl RebalanceHandler {
 }
 
 impl ClientContext for RebalanceHandler {
-    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
-
-    fn generate_oauth_token(
-        &self,
-        oauthbearer_config: Option<&str>,
-    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
-        self.oauth.generate(oauthbearer_config)
-    }
+    crate::kafka::answer_token_refreshes!(oauth);
 
     fn stats(&self, statistics: rdkafka::Statistics) {
         let mut lags: Vec<(String, i32, i64)> = statistics

@@ -70,11 +70,6 @@ impl std::fmt::Display for ResetPlan {
     }
 }
 
-/// Whether `topic` is named like an internal topic of `application_id`.
-fn is_internal(application_id: &str, topic: &str) -> bool {
-    naming::is_internal_topic(application_id, topic)
-}
-
 /// The internal topics `topology` uses as application `application_id`.
 fn internal_topics(application_id: &str, topology: &Topology) -> Vec<String> {
     let mut names: Vec<String> = topology
@@ -98,7 +93,7 @@ pub async fn plan_reset(cluster: &KafkaCluster, config: &StreamsConfig, topology
     let mut found: Vec<String> = kafka::existing_topics(&client)
         .await?
         .into_iter()
-        .filter(|name| is_internal(&application_id, name))
+        .filter(|name| naming::is_internal_topic(&application_id, name))
         .collect();
     found.sort();
     let groups = tokio::task::spawn_blocking(move || -> Result<Vec<String>> {
@@ -191,7 +186,7 @@ mod tests {
             "clicks-app-by-region-repartition",
             "clicks-app-membership",
         ] {
-            assert!(is_internal("clicks-app", internal), "{internal}");
+            assert!(naming::is_internal_topic("clicks-app", internal), "{internal}");
         }
         for other in [
             "clicks",
@@ -200,7 +195,7 @@ mod tests {
             "clicks-application-x-changelog",
             "other-app-x-changelog",
         ] {
-            assert!(!is_internal("clicks-app", other), "{other}");
+            assert!(!naming::is_internal_topic("clicks-app", other), "{other}");
         }
     }
 }

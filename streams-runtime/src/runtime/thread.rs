@@ -81,7 +81,7 @@ pub(crate) fn run(
     if let Some(id) = config.group_instance_id() {
         consumer_config.set("group.instance.id", format!("{id}-{}", index + 1));
     }
-    let consumer: ThreadConsumer = consumer_config.consumer_with(
+    let consumer: ThreadConsumer = consumer_config.create_with(
         "the consumer",
         RebalanceHandler {
             state: Arc::clone(&state),

@@ -1,8 +1,8 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use std::sync::Arc;
 
 use super::restore::{self, Restored};
 use super::{TaskEnv, TaskId};

@@ -76,22 +76,23 @@ impl SaslSslListener {
     /// The cluster as a client logging in as `user` with `password` over SASL_SSL/SCRAM-SHA-256
     /// sees it (the certificate verified against [`Self::ca_location`], host name included).
     pub fn cluster(&self, user: &str, password: &str) -> crate::kafka::KafkaCluster {
-        crate::kafka::KafkaCluster::remote(&self.bootstrap_servers)
-            .with_property("security.protocol", "SASL_SSL")
-            .with_property("sasl.mechanism", "SCRAM-SHA-256")
+        self.with_mechanism("SCRAM-SHA-256")
             .with_property("sasl.username", user)
             .with_property("sasl.password", password)
-            .with_property("ssl.ca.location", self.ca_location.display().to_string())
     }
 
     /// The cluster as a client authenticating over SASL_SSL/OAUTHBEARER with tokens from
     /// `provider` sees it (the broker accepts [`unsecured_token`]s).
     pub fn oauth_cluster(&self, provider: impl crate::kafka::TokenProvider) -> crate::kafka::KafkaCluster {
+        self.with_mechanism("OAUTHBEARER").with_token_provider(provider)
+    }
+
+    /// This listener over SASL_SSL with SASL `mechanism`, its certificate verified.
+    fn with_mechanism(&self, mechanism: &str) -> crate::kafka::KafkaCluster {
         crate::kafka::KafkaCluster::remote(&self.bootstrap_servers)
             .with_property("security.protocol", "SASL_SSL")
-            .with_property("sasl.mechanism", "OAUTHBEARER")
+            .with_property("sasl.mechanism", mechanism)
             .with_property("ssl.ca.location", self.ca_location.display().to_string())
-            .with_token_provider(provider)
     }
 }
 

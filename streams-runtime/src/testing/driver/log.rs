@@ -44,6 +44,27 @@ struct Partition {
     low: i64,
 }
 
+impl Partition {
+    /// The offset readers stop before: the end of the log, or (`read_committed`) the first
+    /// record of a still open transaction.
+    fn readable_end(&self, read_committed: bool) -> i64 {
+        match self.open.first() {
+            Some(&first_open) if read_committed => first_open,
+            _ => self.records.len() as i64,
+        }
+    }
+
+    /// The record at `offset`, if it exists (not deleted) and a reader at this isolation level
+    /// may see it.
+    fn read(&self, offset: i64, read_committed: bool) -> Option<&LogRecord> {
+        if offset < self.low {
+            return None;
+        }
+        let record = self.records.get(usize::try_from(offset).ok()?)?;
+        (!read_committed || record.status == Status::Visible).then_some(record)
+    }
+}
+
 /// Every topic of the driver's cluster.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryLog {
@@ -131,23 +152,13 @@ impl MemoryLog {
     /// The offset readers stop before: the end of the log, or (`read_committed`) the first
     /// record of a still open transaction.
     pub(crate) fn readable_end(&self, topic: &str, partition: i32, read_committed: bool) -> Result<i64> {
-        let log = self.partition(topic, partition)?;
-        let end = log.records.len() as i64;
-        Ok(match log.open.first() {
-            Some(&first_open) if read_committed => first_open,
-            _ => end,
-        })
+        Ok(self.partition(topic, partition)?.readable_end(read_committed))
     }
 
     /// The record at `offset`, if it exists (not deleted) and a reader at this isolation level
     /// may see it.
     pub(crate) fn read(&self, topic: &str, partition: i32, offset: i64, read_committed: bool) -> Option<&LogRecord> {
-        let log = self.partition(topic, partition).ok()?;
-        if offset < log.low {
-            return None;
-        }
-        let record = log.records.get(usize::try_from(offset).ok()?)?;
-        (!read_committed || record.status == Status::Visible).then_some(record)
+        self.partition(topic, partition).ok()?.read(offset, read_committed)
     }
 
     /// Where a reader at `from` stands once past the records it may never read (aborted, deleted)
@@ -161,18 +172,13 @@ impl MemoryLog {
         read_committed: bool,
     ) -> Result<(i64, Option<&LogRecord>)> {
         let log = self.partition(topic, partition)?;
-        let end = match log.open.first() {
-            Some(&first_open) if read_committed => first_open,
-            _ => log.records.len() as i64,
-        };
+        let end = log.readable_end(read_committed);
         let mut offset = from;
         while offset < end {
-            match usize::try_from(offset).ok().and_then(|i| log.records.get(i)) {
-                Some(record) if offset >= log.low && (!read_committed || record.status == Status::Visible) => {
-                    return Ok((offset, Some(record)));
-                }
-                _ => offset += 1,
+            if let Some(record) = log.read(offset, read_committed) {
+                return Ok((offset, Some(record)));
             }
+            offset += 1;
         }
         Ok((offset, None))
     }

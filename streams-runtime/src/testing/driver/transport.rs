@@ -2,9 +2,9 @@
 //! and the commit protocol run unchanged.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rustc_hash::FxHashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::log::{LogRecord, MemoryLog, Payload, Status};
 use crate::config::ProcessingGuarantee;
