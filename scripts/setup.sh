@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on a fresh Debian machine; safe to run repeatedly.
 #   scripts/setup.sh           system packages for the build (libclang for RocksDB's bindgen),
-#                              the Apache Kafka broker the tests run and the release gates' tools
-#                              (cargo-deny, the minimum supported Rust toolchain)
+#                              the Apache Kafka broker the tests run, Java Kafka Streams (the
+#                              differential oracle and the benchmark twins) and the release
+#                              gates' tools (cargo-deny, the minimum supported Rust toolchain)
 #   scripts/setup.sh --no-kafka  only the build prerequisites (the demo on its embedded broker)
 # The broker (version pinned in scripts/env.sh) comes from Maven Central only:
 # org.apache.kafka:kafka_2.13 with its runtime dependency closure and an SLF4J backend, copied
@@ -70,6 +71,13 @@ POM
   ls "$STREAMS_KAFKA_HOME/libs/kafka_2.13-$STREAMS_KAFKA_VERSION.jar" >/dev/null
   touch "$STREAMS_KAFKA_HOME/libs/.complete"
   say "Apache Kafka $STREAMS_KAFKA_VERSION: $(ls "$STREAMS_KAFKA_HOME/libs" | wc -l) jars"
+fi
+# Java Kafka Streams at the broker's version, for the differential oracle
+# (examples/tests/kafka_streams_oracle.rs) and the benchmark twins: a Maven build of
+# benches/kafka-streams-java (seconds once Maven has its dependencies).
+if $want_kafka; then
+  say "building benches/kafka-streams-java (Kafka Streams $STREAMS_KAFKA_VERSION)"
+  mvn -q -B -f benches/kafka-streams-java/pom.xml -Dkafka.version="$STREAMS_KAFKA_VERSION" package
 fi
 # The release gates' tools (scripts/test.sh; not needed for --no-kafka, the demo): cargo-deny,
 # and the toolchain of the declared minimum Rust version (rust-version in Cargo.toml).

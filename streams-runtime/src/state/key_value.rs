@@ -56,6 +56,27 @@ where
         Ok(())
     }
 
+    /// The value for `key` and the timestamp it was stored with ([`put_timestamped`]), or
+    /// `i64::MIN` for a value stored without one.
+    ///
+    /// [`put_timestamped`]: Self::put_timestamped
+    pub(crate) fn get_timestamped(&self, key: &K) -> Result<Option<(V, i64)>> {
+        let key = encode_key(self.name(), key)?;
+        Store::lock(&self.store)
+            .get_ref(&key)?
+            .map(|bytes| decode_timestamped_value(self.name(), &bytes))
+            .transpose()
+    }
+
+    /// Sets `key` to `value` stamped with `timestamp` (the event time of what it reflects, as
+    /// Kafka Streams' timestamped stores keep it: a result derived from it is stamped from it).
+    pub(crate) fn put_timestamped(&self, key: &K, value: &V, timestamp: i64) -> Result<()> {
+        let key = encode_key(self.name(), key)?;
+        let value = encode_timestamped_value(self.name(), value, timestamp)?;
+        Store::lock(&self.store).put(key, Some(value));
+        Ok(())
+    }
+
     /// Removes `key`; a tombstone goes to the changelog at the next commit.
     pub fn delete(&self, key: &K) -> Result<()> {
         let key = encode_key(self.name(), key)?;
@@ -101,6 +122,11 @@ pub(super) fn collect_all<A, B>(
 /// what lookups compare and scans order.
 pub(crate) const VALUE_FORMAT_VERSION: u8 = 1;
 
+/// The format of a stored value kept with its timestamp: this byte, the timestamp (8 bytes,
+/// big-endian), then the value's [`Binary`] encoding. Readers that want the value only (queries,
+/// `all()`) read both formats.
+pub(crate) const TIMESTAMPED_VALUE_FORMAT_VERSION: u8 = 2;
+
 /// A store key's encoding.
 pub(super) fn encode_key<T: Serialize + DeserializeOwned>(store: impl std::fmt::Display, key: &T) -> Result<Vec<u8>> {
     Binary
@@ -130,21 +156,57 @@ pub(super) fn encode_value<T: Serialize + DeserializeOwned>(
     Ok(out)
 }
 
+/// A stored value's encoding with its timestamp: [`TIMESTAMPED_VALUE_FORMAT_VERSION`], the
+/// timestamp, then the value.
+pub(super) fn encode_timestamped_value<T: Serialize + DeserializeOwned>(
+    store: impl std::fmt::Display,
+    value: &T,
+    timestamp: i64,
+) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(16);
+    out.push(TIMESTAMPED_VALUE_FORMAT_VERSION);
+    out.extend_from_slice(&timestamp.to_be_bytes());
+    Binary.encode(value, &mut out).map_err(|e| {
+        Error::new(
+            ErrorKind::Codec,
+            format!("failed to encode a value for store `{store}`"),
+        )
+        .with_source(e)
+    })?;
+    Ok(out)
+}
+
 pub(super) fn decode_value<T: Serialize + DeserializeOwned>(store: impl std::fmt::Display, bytes: &[u8]) -> Result<T> {
-    match bytes.split_first() {
-        Some((&VALUE_FORMAT_VERSION, value)) => Binary.decode(value).map_err(|e| {
+    decode_timestamped_value(store, bytes).map(|(value, _)| value)
+}
+
+/// A stored value of either format, with its timestamp (`i64::MIN` when stored without one).
+pub(super) fn decode_timestamped_value<T: Serialize + DeserializeOwned>(
+    store: impl std::fmt::Display,
+    bytes: &[u8],
+) -> Result<(T, i64)> {
+    let decode = |value: &[u8]| {
+        Binary.decode(value).map_err(|e| {
             Error::new(
                 ErrorKind::Codec,
                 format!("failed to decode a value from store `{store}`"),
             )
             .with_source(e)
-        }),
+        })
+    };
+    match bytes.split_first() {
+        Some((&VALUE_FORMAT_VERSION, value)) => Ok((decode(value)?, i64::MIN)),
+        Some((&TIMESTAMPED_VALUE_FORMAT_VERSION, rest)) if rest.len() >= 8 => {
+            let (timestamp, value) = rest.split_at(8);
+            let timestamp = i64::from_be_bytes(timestamp.try_into().unwrap_or_default());
+            Ok((decode(value)?, timestamp))
+        }
         Some((version, _)) => Err(Error::new(
             ErrorKind::Codec,
             format!(
-                "store `{store}` holds a value in format version {version}; this build reads version \
-                 {VALUE_FORMAT_VERSION} (written by another version of streams-runtime: run the version that \
-                 wrote it, or reset the application)"
+                "store `{store}` holds a value in format version {version}; this build reads versions \
+                 {VALUE_FORMAT_VERSION} and {TIMESTAMPED_VALUE_FORMAT_VERSION} (written by another version of \
+                 streams-runtime: run the version that wrote it, or reset the application)"
             ),
         )),
         None => Err(Error::new(
@@ -168,10 +230,27 @@ mod tests {
         assert_eq!(value, [VALUE_FORMAT_VERSION, 7]);
         assert_eq!(encode_key("counts", &7u64).unwrap(), [7]);
         assert_eq!(decode_value::<u64>("counts", &value).unwrap(), 7);
-        let error = decode_value::<u64>("counts", &[2, 7]).unwrap_err();
+        let error = decode_value::<u64>("counts", &[3, 7]).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Codec);
-        assert!(error.to_string().contains("format version 2"), "{error}");
+        assert!(error.to_string().contains("format version 3"), "{error}");
         assert!(decode_value::<u64>("counts", &[]).is_err());
+        assert!(
+            decode_value::<u64>("counts", &[2, 7]).is_err(),
+            "a timestamped value too short"
+        );
+
+        // Timestamped: the version, the timestamp, the value; value-only readers read it too.
+        let stamped = encode_timestamped_value("counts", &7u64, 0x0102).unwrap();
+        assert_eq!(stamped, [TIMESTAMPED_VALUE_FORMAT_VERSION, 0, 0, 0, 0, 0, 0, 1, 2, 7]);
+        assert_eq!(
+            decode_timestamped_value::<u64>("counts", &stamped).unwrap(),
+            (7, 0x0102)
+        );
+        assert_eq!(decode_value::<u64>("counts", &stamped).unwrap(), 7);
+        assert_eq!(
+            decode_timestamped_value::<u64>("counts", &value).unwrap(),
+            (7, i64::MIN)
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::key_layout::{push_key, split_key, time_bytes, time_from};
-use super::key_value::{collect_all, decode_key, decode_value, encode_key, encode_value};
+use super::key_value::{
+    collect_all, decode_key, decode_timestamped_value, decode_value, encode_key, encode_timestamped_value, encode_value,
+};
 use super::store::SCAN_CHUNK;
 use super::{SharedStore, Store};
 use crate::error::Result;
@@ -111,17 +113,25 @@ where
         decode_key(&self.name, key)
     }
 
-    /// [`fetch`](Self::fetch) by encoded key.
-    pub(crate) fn fetch_encoded(&self, key: &[u8], window_start_ms: i64) -> Result<Option<V>> {
+    /// [`fetch`](Self::fetch) by encoded key, with the timestamp the window's value was stored
+    /// with (`i64::MIN` for a value stored without one).
+    pub(crate) fn fetch_encoded_timestamped(&self, key: &[u8], window_start_ms: i64) -> Result<Option<(V, i64)>> {
         Store::lock(&self.store)
             .get_ref(&window_key(key, window_start_ms))?
-            .map(|b| decode_value(&self.name, &b))
+            .map(|b| decode_timestamped_value(&self.name, &b))
             .transpose()
     }
 
-    /// [`put`](Self::put) by encoded key.
-    pub(crate) fn put_encoded(&self, key: &[u8], window_start_ms: i64, value: &V) -> Result<()> {
-        let value = encode_value(&self.name, value)?;
+    /// [`put`](Self::put) by encoded key, with the timestamp of what the value reflects (for a
+    /// windowed aggregate: its latest record), which results derived from it are stamped with.
+    pub(crate) fn put_encoded_timestamped(
+        &self,
+        key: &[u8],
+        window_start_ms: i64,
+        value: &V,
+        timestamp: i64,
+    ) -> Result<()> {
+        let value = encode_timestamped_value(&self.name, value, timestamp)?;
         Store::lock(&self.store).put(window_key(key, window_start_ms), Some(value));
         Ok(())
     }
@@ -131,18 +141,27 @@ where
         Store::lock(&self.store).put(window_key(key, window_start_ms), None);
     }
 
-    /// Windows of an encoded key starting in `[from_ms, to_ms]`, oldest first.
-    pub(crate) fn fetch_range_encoded(&self, key: &[u8], from_ms: i64, to_ms: i64) -> Result<Vec<(i64, V)>> {
+    /// Windows of an encoded key starting in `[from_ms, to_ms]`, oldest first, with each value's
+    /// stored timestamp (`i64::MIN` for a value stored without one).
+    pub(crate) fn fetch_range_encoded_timestamped(
+        &self,
+        key: &[u8],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(i64, V, i64)>> {
         let (from, to) = (window_key(key, from_ms), window_key(key, to_ms.saturating_add(1)));
         let entries = Store::lock(&self.store).range(&from, Some(&to))?;
         entries
             .iter()
-            .map(|(k, v)| Ok((split_window_key(k).map_or(0, |(_, s)| s), decode_value(&self.name, v)?)))
+            .map(|(k, v)| {
+                let (value, timestamp) = decode_timestamped_value(&self.name, v)?;
+                Ok((split_window_key(k).map_or(0, |(_, s)| s), value, timestamp))
+            })
             .collect()
     }
 
-    /// The largest record timestamp in one window, where the aggregation keeps it (sliding
-    /// windows): a marker beside the window, so it commits, changelogs and restores with it.
+    /// The largest record timestamp in one window as versions before timestamped values kept
+    /// it for sliding windows: a marker beside the window (read for windows they stored).
     pub(crate) fn max_timestamp(&self, key: &[u8], window_start_ms: i64) -> Result<Option<i64>> {
         Store::lock(&self.store).marker_at(&max_timestamp_name(key, window_start_ms))
     }

@@ -66,8 +66,13 @@ impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for Aggregate<K, V, 
 impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for AggregateProcessor<K, V, A> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         let Record { key, value, timestamp } = record;
-        let updated = (self.f)(&key, value, self.store.get(&key)?);
-        self.store.put(&key, &updated)?;
+        // Stamped with the latest record aggregated, as Kafka Streams' timestamped stores.
+        let (current, timestamp) = match self.store.get_timestamped(&key)? {
+            Some((aggregate, stored)) => (Some(aggregate), stored.max(timestamp)),
+            None => (None, timestamp),
+        };
+        let updated = (self.f)(&key, value, current);
+        self.store.put_timestamped(&key, &updated, timestamp)?;
         self.next.forward(
             ctx,
             Record {

@@ -145,6 +145,7 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
                 Arc::new(Register::<K, KO, VO> {
                     registry: registry.name.clone(),
                     right: other.store.clone(),
+                    stamp_deletions: kind != "FK-LEFTJOIN",
                     children,
                 })
             },
@@ -268,12 +269,16 @@ impl<K: StoreData, V: StoreData, KO: StoreData> Node<K, V> for SubscribeProcesso
 struct Register<K, KO, VO> {
     registry: String,
     right: String,
+    /// Whether a deletion's answer takes the referenced row's time too (inner joins; a left
+    /// join's deletion keeps its own, as in Kafka Streams, which answers it on the left side).
+    stamp_deletions: bool,
     children: Children<K, Answer<KO, VO>>,
 }
 
 struct RegisterProcessor<K, KO, VO> {
     registry: SubscriptionStore,
     right: KeyValueStore<KO, VO>,
+    stamp_deletions: bool,
     next: Forward<K, Answer<KO, VO>>,
 }
 
@@ -282,6 +287,7 @@ impl<K: StoreData, KO: StoreData, VO: StoreData> NodeFactory<KO, Subscription<K>
         Ok(Box::new(RegisterProcessor {
             registry: SubscriptionStore::new(build.store(&self.registry)?),
             right: KeyValueStore::new(build.store(&self.right)?),
+            stamp_deletions: self.stamp_deletions,
             next: self.children.instantiate(build)?,
         }))
     }
@@ -295,17 +301,26 @@ impl<K: StoreData, KO: StoreData, VO: StoreData> Node<KO, Subscription<K>> for R
             timestamp,
         } = record;
         let encoded = self.registry.encode(&foreign_key)?;
-        let (key, value, hash) = match value {
+        let (key, value, hash, timestamp) = match value {
             Subscription::Subscribe { key, hash } => {
                 self.registry.subscribe(&encoded, &self.registry.encode(&key)?, hash);
-                (key, self.right.get(&foreign_key)?, Some(hash))
+                // Stamped with the later of the row's and the referenced row's times, as
+                // Kafka Streams stamps its answers.
+                match self.right.get_timestamped(&foreign_key)? {
+                    Some((row, stored)) => (key, Some(row), Some(hash), stored.max(timestamp)),
+                    None => (key, None, Some(hash), timestamp),
+                }
             }
             Subscription::Unsubscribe { key, answer } => {
                 self.registry.unsubscribe(&encoded, &self.registry.encode(&key)?);
                 if !answer {
                     return Ok(());
                 }
-                (key, None, None)
+                let stored = match self.stamp_deletions {
+                    true => self.right.get_timestamped(&foreign_key)?.map(|(_, t)| t),
+                    false => None,
+                };
+                (key, None, None, stored.map_or(timestamp, |t| t.max(timestamp)))
             }
         };
         let answer = Answer {

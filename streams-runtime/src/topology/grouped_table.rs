@@ -18,7 +18,7 @@ use super::ktable::KTable;
 use super::materialized::Materialized;
 use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use super::repartition::through_topic;
-use crate::codec::Binary;
+use crate::codec::{Binary, Codec};
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::{KeyValueStore, StoreKind};
@@ -28,6 +28,12 @@ use crate::state::{KeyValueStore, StoreKind};
 pub(crate) enum Change<V> {
     Subtract(V),
     Add(V),
+    /// A row changed within its group: subtract `old`, then add `new`, with one result (as
+    /// Kafka Streams since KIP-904's same-key updates).
+    Update {
+        old: V,
+        new: V,
+    },
 }
 
 type Selector<K, V, K2, V2> = dyn Fn(&K, &V) -> (K2, V2) + Send + Sync;
@@ -80,6 +86,7 @@ impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> KGroupedTable<K, 
                 Some(match change {
                     Change::Add(v) => adder(key, v, current),
                     Change::Subtract(v) => subtractor(key, v, current),
+                    Change::Update { old, new } => adder(key, new, subtractor(key, old, current)),
                 })
             },
             materialized.into(),
@@ -102,6 +109,8 @@ impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> KGroupedTable<K, 
                 (Change::Add(v), None) => Some(v),
                 (Change::Add(v), Some(agg)) => Some(adder(agg, v)),
                 (Change::Subtract(v), Some(agg)) => Some(subtractor(agg, v)),
+                (Change::Update { old, new }, Some(agg)) => Some(adder(subtractor(agg, old), new)),
+                (Change::Update { new, .. }, None) => Some(new),
                 // Nothing to take the row out of (cannot happen: it was added first).
                 (Change::Subtract(_), None) => None,
             },
@@ -171,12 +180,20 @@ impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> NodeFactory<K, V>
 impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> Node<K, V> for GroupByProcessor<K, V, K2, V2> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         let Record { key, value, timestamp } = record;
+        let (group, new_value) = (self.selector)(&key, &value);
         if let Some(old) = self.prior.get(&key)? {
             let (old_group, old_value) = (self.selector)(&key, &old);
+            if same_key(&old_group, &group) {
+                self.prior.put(&key, &value)?;
+                let change = Change::Update {
+                    old: old_value,
+                    new: new_value,
+                };
+                return self.next.forward(ctx, Record::new(group, change, timestamp));
+            }
             self.next
                 .forward(ctx, Record::new(old_group, Change::Subtract(old_value), timestamp))?;
         }
-        let (group, new_value) = (self.selector)(&key, &value);
         self.prior.put(&key, &value)?;
         self.next
             .forward(ctx, Record::new(group, Change::Add(new_value), timestamp))
@@ -191,6 +208,11 @@ impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> Node<K, V> for Gr
         self.next
             .forward(ctx, Record::new(old_group, Change::Subtract(old_value), timestamp))
     }
+}
+
+/// Whether two group keys are the same (by their encoding: keys need no `PartialEq`).
+fn same_key<K: StoreData>(a: &K, b: &K) -> bool {
+    matches!((Binary.to_bytes(a), Binary.to_bytes(b)), (Ok(a), Ok(b)) if a == b)
 }
 
 struct TableAggregate<K, V, A> {
@@ -218,10 +240,14 @@ impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, Change<V>> for TableAgg
 impl<K: StoreData, V: Data, A: StoreData> Node<K, Change<V>> for TableAggregateProcessor<K, V, A> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, Change<V>>) -> Result<()> {
         let Record { key, value, timestamp } = record;
-        let current = self.store.get(&key)?;
+        // Stamped with the latest change aggregated, as Kafka Streams' timestamped stores.
+        let (current, timestamp) = match self.store.get_timestamped(&key)? {
+            Some((aggregate, stored)) => (Some(aggregate), stored.max(timestamp)),
+            None => (None, timestamp),
+        };
         match (self.apply)(&key, value, current) {
             Some(updated) => {
-                self.store.put(&key, &updated)?;
+                self.store.put_timestamped(&key, &updated, timestamp)?;
                 self.next.forward(ctx, Record::new(key, updated, timestamp))
             }
             None => {

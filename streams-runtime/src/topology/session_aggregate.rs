@@ -312,7 +312,8 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SessionAggregateProcess
         self.store.put(&encoded, start, end, &updated)?;
         if self.emit == EmitStrategy::OnWindowUpdate {
             // Sessions merged into this one are gone: downstream hears of it (Kafka Streams
-            // sends a tombstone per merged session), before the merged result.
+            // sends a tombstone per merged session, stamped with its end), before the merged
+            // result.
             for session in overlapping.iter().filter(|s| (s.start, s.end) != (start, end)) {
                 let window = TimeWindow {
                     start_ms: session.start,
@@ -322,7 +323,7 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SessionAggregateProcess
                     key: key.clone(),
                     window,
                 };
-                self.next.forward_delete(ctx, gone, timestamp)?;
+                self.next.forward_delete(ctx, gone, session.end)?;
             }
             self.next.forward(
                 ctx,

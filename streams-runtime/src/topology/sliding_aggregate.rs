@@ -8,9 +8,9 @@
 //! - its own right window `[t + 1, t + 1 + d]`, created (without `t`) when later records already
 //!   fall in it — which happens with out-of-order records.
 //!
-//! Each window keeps, beside its aggregate, the largest record timestamp in it (a marker in the
-//! window store, committed and restored with the window): it tells where the previous record
-//! is and whether a right window would be empty. A window is open while its end is at or after
+//! Each window keeps, with its aggregate, the largest record timestamp in it (the stored value's
+//! timestamp, committed and restored with it; results are stamped with it, as in Kafka
+//! Streams): it tells where the previous record is and whether a right window would be empty. A window is open while its end is at or after
 //! stream time − grace; records whose latest possible window is closed (`t + 1 + d ≤ stream
 //! time − grace`) are dropped as late. Emission on every update or once at window close, and
 //! retention, work as for time windows (`window_lifecycle`).
@@ -204,11 +204,13 @@ impl<K: StoreData, V: Data, A: StoreData> SlidingAggregateProcessor<K, V, A> {
     }
 
     /// Emits and expires the windows stream time has closed; a window leaving the store takes
-    /// its max-timestamp marker with it.
+    /// the max-timestamp marker older versions kept beside it with it.
     fn advance(&mut self, ctx: &mut TaskContext) -> Result<()> {
         self.lifecycle
             .advance(ctx, self.now, &self.store, &mut self.next, |encoded, start| {
-                self.store.set_max_timestamp(encoded, start, None);
+                if let Ok(Some(_)) = self.store.max_timestamp(encoded, start) {
+                    self.store.set_max_timestamp(encoded, start, None);
+                }
             })
     }
 
@@ -222,8 +224,8 @@ impl<K: StoreData, V: Data, A: StoreData> SlidingAggregateProcessor<K, V, A> {
         aggregate: A,
         max_timestamp: i64,
     ) -> Result<()> {
-        self.store.put_encoded(encoded, start, &aggregate)?;
-        self.store.set_max_timestamp(encoded, start, Some(max_timestamp));
+        self.store
+            .put_encoded_timestamped(encoded, start, &aggregate, max_timestamp)?;
         if self.emit == EmitStrategy::OnWindowClose {
             return Ok(());
         }
@@ -258,38 +260,52 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SlidingAggregateProcess
             return self.advance(ctx);
         }
         let encoded = self.store.encode_key(&key)?;
-        let existing =
-            self.store
-                .fetch_range_encoded(&encoded, t.saturating_sub(d.saturating_mul(2)), t.saturating_add(1))?;
+        let existing = self.store.fetch_range_encoded_timestamped(
+            &encoded,
+            t.saturating_sub(d.saturating_mul(2)),
+            t.saturating_add(1),
+        )?;
         let mut starts = BTreeSet::new();
         let mut left_aggregate: Option<A> = None;
         let mut right_aggregate: Option<(A, i64)> = None;
         let (mut left_exists, mut right_exists) = (false, false);
         let mut previous: Option<i64> = None;
-        for (start, aggregate) in existing {
+        // Latest window first, as Kafka Streams (so updates go out in its order).
+        for (start, aggregate, stored) in existing.into_iter().rev() {
             starts.insert(start);
             let end = start.saturating_add(d);
-            let max = self.store.max_timestamp(&encoded, start)?.unwrap_or(end);
-            if end < t {
-                // Ends before the record: the last such window holds the records before it.
-                left_aggregate = Some(aggregate);
-                previous = Some(max);
-            } else if end == t {
-                left_exists = true;
-                if max < t {
-                    previous = Some(max);
+            let max = if stored == i64::MIN {
+                // Stored by a version that kept it in a marker beside the window.
+                self.store.max_timestamp(&encoded, start)?.unwrap_or(end)
+            } else {
+                stored
+            };
+            if start == t.saturating_add(1) {
+                // The record's own right window.
+                right_exists = true;
+            } else if end > t {
+                // Covers the record; the latest such window, before the record joins it, holds
+                // exactly the records the record's right window would.
+                if right_aggregate.is_none() {
+                    right_aggregate = Some((aggregate.clone(), max));
                 }
                 let current = Some((aggregate, max));
                 self.add(ctx, &key, &encoded, Target { start, current }, value.clone(), t)?;
-            } else if start <= t {
-                // Covers the record; the last such window, before the record joins it, holds
-                // exactly the records the record's right window would.
-                right_aggregate = Some((aggregate.clone(), max));
+            } else if end == t {
+                left_exists = true;
                 let current = Some((aggregate, max));
                 self.add(ctx, &key, &encoded, Target { start, current }, value.clone(), t)?;
+                if max < t {
+                    previous = Some(max);
+                } else {
+                    // A record at t already made every window t needs.
+                    return self.advance(ctx);
+                }
             } else {
-                // Starts at t + 1: the record's own right window.
-                right_exists = true;
+                // The latest window ending before the record holds the records before it.
+                left_aggregate = Some(aggregate);
+                previous = Some(max);
+                break;
             }
         }
         if let Some(p) = previous {

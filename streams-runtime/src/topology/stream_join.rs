@@ -294,6 +294,11 @@ impl<K: StoreData, VM: StoreData, VO: StoreData, VR: Data> SideProcessor<K, VM, 
                 unmatched.put(&entry);
             }
         }
+        // Oldest first; at one time the right side's before the left's, then by key (Kafka
+        // Streams' order).
+        due.sort_by(|a, b| {
+            (a.timestamp, a.side == LEFT, &a.key, a.seq).cmp(&(b.timestamp, b.side == LEFT, &b.key, b.seq))
+        });
         for entry in due {
             let key: K = self.mine.decode_key(&entry.key)?;
             let value = if entry.side == self.side {
@@ -340,6 +345,9 @@ impl<K: StoreData, VM: StoreData, VO: StoreData, VR: Data> Node<K, VM> for SideP
             tracing::debug!(task = %ctx.task(), timestamp, stream_time, "dropping a join record that arrived after its window closed");
             return Ok(());
         }
+        // Records whose window this one's time closed go out first, before its own results
+        // (as Kafka Streams orders them).
+        self.flush_unmatched(ctx)?;
         let encoded_key = self.mine.encode_key(&key)?;
         let encoded_value = self.mine.encode_value(&value)?;
         let seq = self.mine.put(&encoded_key, timestamp, encoded_value.clone())?;
@@ -376,7 +384,6 @@ impl<K: StoreData, VM: StoreData, VO: StoreData, VR: Data> Node<K, VM> for SideP
                 value: encoded_value,
             });
         }
-        self.flush_unmatched(ctx)?;
         self.expire(stream_time)
     }
 }

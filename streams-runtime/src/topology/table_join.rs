@@ -151,15 +151,24 @@ impl<K: StoreData, VM: StoreData, VO: StoreData, VR: StoreData> NodeFactory<K, V
 
 impl<K: StoreData, VM: StoreData, VO: StoreData, VR: StoreData> Node<K, VM> for TableJoinProcessor<K, VM, VO, VR> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, VM>) -> Result<()> {
-        let other = self.other.get(&record.key)?;
+        let (other, timestamp) = stamped(self.other.get_timestamped(&record.key)?, record.timestamp);
         let joined = (self.joiner)(&record.key, Some(&record.value), other.as_ref());
-        set_row(ctx, &self.result, &mut self.next, record.key, joined, record.timestamp)
+        set_row(ctx, &self.result, &mut self.next, record.key, joined, timestamp)
     }
 
     fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
-        let other = self.other.get(&key)?;
+        let (other, timestamp) = stamped(self.other.get_timestamped(&key)?, timestamp);
         let joined = (self.joiner)(&key, None, other.as_ref());
         set_row(ctx, &self.result, &mut self.next, key, joined, timestamp)
+    }
+}
+
+/// The other side's row and the joined row's timestamp: the later of the change's and the
+/// row's (as Kafka Streams stamps table-table join results).
+fn stamped<V>(other: Option<(V, i64)>, timestamp: i64) -> (Option<V>, i64) {
+    match other {
+        Some((row, stored)) => (Some(row), stored.max(timestamp)),
+        None => (None, timestamp),
     }
 }
 
@@ -175,7 +184,7 @@ pub(crate) fn set_row<K: StoreData, VR: StoreData>(
 ) -> Result<()> {
     match joined {
         Some(joined) => {
-            result.put(&key, &joined)?;
+            result.put_timestamped(&key, &joined, timestamp)?;
             next.forward(ctx, Record::new(key, joined, timestamp))
         }
         None if result.get(&key)?.is_some() => {

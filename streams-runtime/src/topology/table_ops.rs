@@ -135,7 +135,7 @@ impl<K: StoreData, V: StoreData, V2: StoreData> Node<K, V> for DerivedTableProce
         let Record { key, value, timestamp } = record;
         match (self.row)(&key, value) {
             Some(value) => {
-                self.store.put(&key, &value)?;
+                self.store.put_timestamped(&key, &value, timestamp)?;
                 self.next.forward(ctx, Record::new(key, value, timestamp))
             }
             None => self.remove(ctx, key, timestamp),

@@ -62,7 +62,7 @@ impl<K: StoreData, V: StoreData> RawProcessor for TableSourceProcessor<K, V> {
         // stamped 0 so that it never moves stream time.
         let timestamp = self.decoding.event_time(&key, &value, timestamp).max(0);
         ctx.advance_stream_time(timestamp);
-        self.store.put(&key, &value)?;
+        self.store.put_timestamped(&key, &value, timestamp)?;
         self.next.forward(ctx, Record { key, value, timestamp })
     }
 }

@@ -57,7 +57,8 @@ impl<K: StoreData, V: StoreData> NodeFactory<K, V> for ToTable<K, V> {
 
 impl<K: StoreData, V: StoreData> Node<K, V> for ToTableProcessor<K, V> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
-        self.store.put(&record.key, &record.value)?;
+        self.store
+            .put_timestamped(&record.key, &record.value, record.timestamp)?;
         self.next.forward(ctx, record)
     }
 

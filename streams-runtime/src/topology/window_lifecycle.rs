@@ -108,25 +108,30 @@ impl WindowLifecycle {
         if emit_on_close && close_bound > index.emitted_close {
             let from = index.emitted_close.saturating_sub(span);
             let to = close_bound.saturating_sub(span);
-            let closed: Vec<(i64, Vec<u8>)> = index
+            // By window start, then key (as Kafka Streams' window stores iterate).
+            let mut closed: Vec<(i64, Vec<u8>)> = index
                 .by_start
                 .range((Bound::Excluded(from), Bound::Included(to)))
                 .flat_map(|(start, keys)| keys.iter().map(move |k| (*start, k.clone())))
                 .collect();
+            closed.sort_unstable();
             // The marker moves only once every closed window went out (or failed on its own).
             let mut failed = None;
             for (start, encoded) in closed {
-                let Some(value) = store.fetch_encoded(&encoded, start)? else {
+                let Some((value, stored)) = store.fetch_encoded_timestamped(&encoded, start)? else {
                     continue;
                 };
                 let window = store.window(start);
                 let key = store.decode_key(&encoded)?;
+                // Stamped with the window's latest record; a value stored without one (by an
+                // older version) with the window end, as before.
+                let timestamp = if stored == i64::MIN { window.end_ms } else { stored };
                 next.forward_each(
                     ctx,
                     Record {
                         key: Windowed { key, window },
                         value,
-                        timestamp: window.end_ms,
+                        timestamp,
                     },
                     &mut failed,
                 )?;

@@ -76,12 +76,18 @@ impl<K: StoreData, V: Data, A: StoreData> WindowedAggregateProcessor<K, V, A> {
             );
             return Ok(());
         }
-        let current = self.store.fetch_encoded(encoded, window.start_ms)?;
+        let current = self.store.fetch_encoded_timestamped(encoded, window.start_ms)?;
         if current.is_none() {
             self.lifecycle.created(&self.store, encoded, window.start_ms)?;
         }
+        // Stamped with the window's latest record, as Kafka Streams' timestamped window stores.
+        let (current, timestamp) = match current {
+            Some((aggregate, stored)) => (Some(aggregate), stored.max(timestamp)),
+            None => (None, timestamp),
+        };
         let updated = (self.f)(&key, value, current);
-        self.store.put_encoded(encoded, window.start_ms, &updated)?;
+        self.store
+            .put_encoded_timestamped(encoded, window.start_ms, &updated, timestamp)?;
         if self.emit == EmitStrategy::OnWindowClose {
             return Ok(());
         }

@@ -6,6 +6,7 @@ pub enum EmitStrategy {
     #[default]
     OnWindowUpdate,
     /// Once per window, when it closes (stream time passes its end plus the grace period): only
-    /// final results, stamped with the window's end. Kafka Streams' `EmitStrategy.onWindowClose()`.
+    /// final results, stamped with the time of the window's latest record. Kafka Streams'
+    /// `EmitStrategy.onWindowClose()`.
     OnWindowClose,
 }

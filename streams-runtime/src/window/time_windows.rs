@@ -81,12 +81,15 @@ impl TimeWindows {
         }
     }
 
-    /// Every window holding `timestamp_ms`, oldest first.
+    /// Every window holding `timestamp_ms`, oldest first. Hopping windows that would start
+    /// before 0 do not exist for a record at or after 0 (as in Kafka Streams, whose event time
+    /// starts at 0).
     pub fn windows_for(&self, timestamp_ms: i64) -> Vec<TimeWindow> {
         let latest = self.window_for(timestamp_ms).start_ms;
+        let earliest = if timestamp_ms >= 0 { 0 } else { i64::MIN };
         let mut starts = Vec::new();
         let mut start = latest;
-        while start > timestamp_ms - self.size_ms {
+        while start > timestamp_ms - self.size_ms && start >= earliest {
             starts.push(start);
             start -= self.advance_ms;
         }
@@ -131,5 +134,8 @@ mod tests {
         // 5:30 is in the windows starting at 1:00, 2:00, 3:00, 4:00 and 5:00 (not 0:00: it ends at 5:00).
         assert_eq!(starts, vec![60_000, 120_000, 180_000, 240_000, 300_000]);
         assert_eq!(windows.windows_for(300_000).first().map(|w| w.start_ms), Some(60_000));
+        // No window starts before 0 for a record at or after 0 (Kafka Streams' rule).
+        let starts: Vec<i64> = windows.windows_for(90_000).iter().map(|w| w.start_ms).collect();
+        assert_eq!(starts, [0, 60_000]);
     }
 }

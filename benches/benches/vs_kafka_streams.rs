@@ -1,0 +1,395 @@
+//! This runtime against Java Kafka Streams, side by side: the same pipelines
+//! (`benches/kafka-streams-java/.../Bench.java` are the Java twins), the same Apache Kafka broker
+//! process, the same pre-loaded input (JSON clicks keyed by user, 6 partitions), the same
+//! settings (one stream thread, commit interval, record cache), each run in a child process of
+//! its own (this binary with `--child`, or the JVM) so that its CPU time and peak RSS are its
+//! own. Per pipeline and guarantee, both sides alternate for `BENCH_ROUNDS` rounds and the
+//! medians are compared.
+//!
+//! `cargo bench -p streams-benches --bench vs_kafka_streams` writes
+//! `benches/results/vs-kafka-streams.md` (`BENCH_RECORDS`, default 1 000 000; `BENCH_ROUNDS`,
+//! default 3; `BENCH_PIPELINES`, a comma-separated subset). Under `cargo test` it runs each
+//! pipeline once on 2 000 records at-least-once and writes nothing: both sides must finish.
+//! Needs what `scripts/setup.sh` installs (the broker and the Java build).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use streams_benches::cpu::CpuSnapshot;
+use streams_benches::data::{Click, USERS, WINDOW_MS, produce_clicks};
+use streams_runtime::KafkaStreams;
+use streams_runtime::codec::{Json, Utf8};
+use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
+use streams_runtime::kafka::{KafkaCluster, TopicSpec};
+use streams_runtime::testing::TestBroker;
+use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
+use streams_runtime::window::TimeWindows;
+
+const PARTITIONS: i32 = 6;
+const CLICKS: &str = "vs-clicks";
+const USERS_TOPIC: &str = "vs-users";
+/// Kafka Streams' defaults for at-least-once; exactly-once uses the same here (Kafka Streams'
+/// own default under exactly-once is 100 ms), so both guarantees compare at one interval.
+const COMMIT_INTERVAL_MS: u64 = 1_000;
+/// Kafka Streams' default `statestore.cache.max.bytes` (10 MiB), on both sides.
+const CACHE_BYTES: u64 = 10 * 1024 * 1024;
+const PIPELINES: [&str; 4] = ["stateless", "windowed-count", "stream-table-join", "rekeyed-count"];
+/// JVM flags of the Java side (written in the result file).
+const JVM_FLAGS: [&str; 3] = ["-Xms512m", "-Xmx2g", "-XX:+UseG1GC"];
+
+/// What one child process reports.
+#[derive(Clone, Debug)]
+struct Outcome {
+    /// Since the process started: the first input record processed, the last one.
+    first_ms: u64,
+    done_ms: u64,
+    /// The process's CPU time (user + system, all threads, start-up included).
+    cpu_ms: u64,
+    /// Its peak resident set (VmHWM).
+    rss_kb: u64,
+}
+
+impl Outcome {
+    fn parse(line: &str) -> Option<Self> {
+        let field = |name: &str| -> Option<u64> {
+            line.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))?
+                .parse()
+                .ok()
+        };
+        Some(Self {
+            first_ms: field("first_ms")?,
+            done_ms: field("done_ms")?,
+            cpu_ms: field("cpu_ms")?,
+            rss_kb: field("rss_kb")?,
+        })
+    }
+
+    fn rate(&self, records: u64) -> f64 {
+        records as f64 / ((self.done_ms.saturating_sub(self.first_ms)).max(1) as f64 / 1000.0)
+    }
+
+    fn cpu_us_per_record(&self, records: u64) -> f64 {
+        self.cpu_ms as f64 * 1000.0 / records as f64
+    }
+}
+
+fn clicks(builder: &StreamsBuilder) -> streams_runtime::topology::KStream<String, Click> {
+    builder.stream_with(CLICKS, Consumed::new(Utf8, Json))
+}
+
+/// The Rust side of each pipeline (the Java twins in `Bench.java` do the same).
+fn topology(pipeline: &str, output: &str) -> Topology {
+    let builder = StreamsBuilder::new();
+    match pipeline {
+        "stateless" => clicks(&builder)
+            .filter(|_, c| c.url != "/home")
+            .map_values(|c| c.url)
+            .to_with(output, Utf8, Utf8),
+        "windowed-count" => clicks(&builder)
+            .group_by_key()
+            .windowed_by(TimeWindows::of(Duration::from_millis(WINDOW_MS as u64)).grace(Duration::ZERO))
+            .count(Materialized::named("counts"))
+            .to_stream()
+            .map(|w, n| (format!("{}@{}", w.key, w.window.start_ms), n.to_string()))
+            .to_with(output, Utf8, Utf8),
+        "stream-table-join" => {
+            let users = builder.table_with(USERS_TOPIC, Consumed::new(Utf8, Utf8), Materialized::named("users"));
+            clicks(&builder)
+                .join(&users, |_, c: &Click, user: &String| format!("{} by {user}", c.url))
+                .to_with(output, Utf8, Utf8);
+        }
+        "rekeyed-count" => clicks(&builder)
+            .select_key(|_, c| c.url.clone())
+            .group_by_key()
+            .count(Materialized::named("url-counts"))
+            .to_stream()
+            .map_values(|n| n.to_string())
+            .to_with(output, Utf8, Utf8),
+        other => panic!("unknown pipeline `{other}`"),
+    }
+    builder.build().expect("topology")
+}
+
+/// `--child PIPELINE GUARANTEE BOOTSTRAP APP_ID OUTPUT STATE_DIR RECORDS`: runs the pipeline
+/// until it processed RECORDS input records and prints its [`Outcome`].
+fn child(args: &[String]) {
+    let started = Instant::now();
+    let [pipeline, guarantee, bootstrap, app, output, state, records] = args else {
+        panic!("--child PIPELINE GUARANTEE BOOTSTRAP APP_ID OUTPUT STATE_DIR RECORDS");
+    };
+    let records: u64 = records.parse().expect("records");
+    // The table's rows are input records too on this side; Java counts clicks only.
+    let expected = records + if pipeline == "stream-table-join" { USERS } else { 0 };
+    let guarantee = match guarantee.as_str() {
+        "exactly_once_v2" => ProcessingGuarantee::ExactlyOnceV2,
+        _ => ProcessingGuarantee::AtLeastOnce,
+    };
+    let config = StreamsConfig::builder(app.as_str())
+        .bootstrap_servers(bootstrap.as_str())
+        .state_dir(state.as_str())
+        .processing_guarantee(guarantee)
+        .num_stream_threads(1)
+        .commit_interval(Duration::from_millis(COMMIT_INTERVAL_MS))
+        .cache_max_bytes_buffering(CACHE_BYTES as usize)
+        .build()
+        .expect("config");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let streams = KafkaStreams::start(topology(pipeline, output), config)
+            .await
+            .expect("start");
+        let mut first_ms = None;
+        loop {
+            let processed = streams.metrics().records_processed;
+            if processed > 0 && first_ms.is_none() {
+                first_ms = Some(started.elapsed().as_millis() as u64);
+            }
+            if processed >= expected {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let done_ms = started.elapsed().as_millis() as u64;
+        let cpu = CpuSnapshot::now().since(&CpuSnapshot::default()).total;
+        println!(
+            "first_ms={} done_ms={done_ms} cpu_ms={} rss_kb={}",
+            first_ms.unwrap_or(done_ms),
+            cpu.as_millis(),
+            peak_rss_kb()
+        );
+        streams.close().await.expect("close");
+    });
+}
+
+/// VmHWM of this process.
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn java_project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("kafka-streams-java")
+}
+
+struct Side<'a> {
+    bootstrap: &'a str,
+    records: u64,
+}
+
+impl Side<'_> {
+    /// One run of one side as a child process, on a fresh application id and state directory.
+    fn run(&self, java: bool, pipeline: &str, guarantee: &str, run: &str) -> Outcome {
+        let state = tempfile::tempdir().expect("state dir");
+        let app = format!("vs-{run}");
+        let output = format!("vs-out-{run}");
+        let state_dir = state.path().display().to_string();
+        let records = self.records.to_string();
+        let mut command = if java {
+            let project = java_project();
+            let classpath = format!(
+                "{}:{}/*",
+                project.join("target/classes").display(),
+                project.join("target/lib").display()
+            );
+            let mut c = Command::new("java");
+            c.args(JVM_FLAGS).args(["-cp", &classpath, "streams.java.Bench"]).args([
+                pipeline,
+                guarantee,
+                self.bootstrap,
+                &app,
+                CLICKS,
+                &output,
+                &state_dir,
+                &records,
+                &COMMIT_INTERVAL_MS.to_string(),
+                &CACHE_BYTES.to_string(),
+                USERS_TOPIC,
+            ]);
+            c
+        } else {
+            let mut c = Command::new(std::env::current_exe().expect("this benchmark"));
+            c.arg("--child")
+                .args([pipeline, guarantee, self.bootstrap, &app, &output, &state_dir, &records]);
+            c
+        };
+        let side = if java {
+            "Kafka Streams (Java)"
+        } else {
+            "streams-runtime"
+        };
+        eprintln!("  {side}: {pipeline} {guarantee}");
+        let out = command.output().expect("starting a benchmark child");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let outcome = stdout.lines().find_map(Outcome::parse).unwrap_or_else(|| {
+            panic!(
+                "{side} {pipeline} {guarantee} reported nothing ({}):\n{stdout}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        eprintln!(
+            "    {:.0} records/s, {:.2} µs CPU/record, {} MB peak RSS, first record after {} ms",
+            outcome.rate(self.records),
+            outcome.cpu_us_per_record(self.records),
+            outcome.rss_kb / 1024,
+            outcome.first_ms
+        );
+        outcome
+    }
+}
+
+/// The outcome with the median rate.
+fn median(mut runs: Vec<Outcome>, records: u64) -> Outcome {
+    runs.sort_by(|a, b| a.rate(records).total_cmp(&b.rate(records)));
+    runs.swap_remove(runs.len() / 2)
+}
+
+fn produce_users(cluster: &KafkaCluster) {
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+    let producer: ThreadedProducer<DefaultProducerContext> = cluster
+        .client_config()
+        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
+        .create()
+        .expect("users producer");
+    for u in 0..USERS {
+        let (key, value) = (format!("user-{u}"), format!("region-{}", u % 7));
+        producer
+            .send(BaseRecord::to(USERS_TOPIC).key(&key).payload(&value).timestamp(0))
+            .map_err(|(e, _)| e)
+            .expect("user row");
+    }
+    producer.flush(Duration::from_secs(30)).expect("users flushed");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--child") {
+        return child(&args[at + 1..]);
+    }
+    let full = args.iter().any(|a| a == "--bench");
+    let env = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let records = if full { env("BENCH_RECORDS", 1_000_000) } else { 2_000 };
+    let rounds = if full { env("BENCH_ROUNDS", 3) as usize } else { 1 };
+    let pipelines: Vec<String> = std::env::var("BENCH_PIPELINES")
+        .map(|v| v.split(',').map(str::to_owned).collect())
+        .unwrap_or_else(|_| PIPELINES.iter().map(|p| (*p).to_owned()).collect());
+    let guarantees: &[&str] = if full {
+        &["at_least_once", "exactly_once_v2"]
+    } else {
+        &["at_least_once"]
+    };
+    assert!(
+        java_project().join("target/classes/streams/java/Bench.class").is_file(),
+        "the Java twins are not built: run scripts/setup.sh"
+    );
+    let broker = TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
+    let cluster = broker.cluster();
+    let bootstrap = cluster.bootstrap_servers().to_owned();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        cluster
+            .create_topics(&[
+                TopicSpec::new(CLICKS, PARTITIONS),
+                TopicSpec::new(USERS_TOPIC, PARTITIONS),
+            ])
+            .await
+            .expect("topics");
+    });
+    eprintln!("pre-loading {records} clicks and {USERS} users");
+    let loading = Instant::now();
+    produce_users(&cluster);
+    produce_clicks(&cluster, CLICKS, records);
+    eprintln!("  loaded in {:?}", loading.elapsed());
+
+    let side = Side {
+        bootstrap: &bootstrap,
+        records,
+    };
+    let mut rows = Vec::new();
+    for pipeline in &pipelines {
+        for guarantee in guarantees {
+            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            for round in 0..rounds {
+                let run = format!("{pipeline}-{guarantee}-{round}").replace('_', "-");
+                ours.push(side.run(false, pipeline, guarantee, &format!("rust-{run}")));
+                theirs.push(side.run(true, pipeline, guarantee, &format!("java-{run}")));
+            }
+            rows.push((
+                pipeline.clone(),
+                (*guarantee).to_owned(),
+                median(ours, records),
+                median(theirs, records),
+            ));
+        }
+    }
+    let report = report(records, rounds, &rows);
+    println!("{report}");
+    if full {
+        let path = streams_benches::report::write("vs-kafka-streams", &report).expect("write results");
+        println!("written to {}", path.display());
+    }
+}
+
+fn report(records: u64, rounds: usize, rows: &[(String, String, Outcome, Outcome)]) -> String {
+    let mut out = String::from("# streams-runtime vs Kafka Streams (Java), side by side\n\n");
+    out.push_str(&format!("Machine: {}\n\n", streams_benches::report::machine()));
+    out.push_str(&format!(
+        "{records} JSON clicks of {USERS} users pre-loaded in {PARTITIONS} partitions of one Apache Kafka \
+         {} broker process on this machine; both sides read the same input from the start, with one stream \
+         thread, commit interval {COMMIT_INTERVAL_MS} ms, record cache {} MiB, each in its own process (Java: \
+         Kafka Streams {}, JVM `{}`, Java {}); medians of {rounds} rounds, the two sides alternating. \
+         records/s: input records over the time from the first processed to the last; CPU µs/record: the \
+         process's CPU time (all threads, start-up included) over the records; RSS: peak resident set \
+         (VmHWM); start: from process start to the first record processed.\n\n",
+        std::env::var("STREAMS_KAFKA_VERSION").unwrap_or_else(|_| "4.x".into()),
+        CACHE_BYTES / (1024 * 1024),
+        std::env::var("STREAMS_KAFKA_VERSION").unwrap_or_else(|_| "4.x".into()),
+        JVM_FLAGS.join(" "),
+        java_version(),
+    ));
+    out.push_str(
+        "| Pipeline | Guarantee | Rust records/s | Java records/s | Throughput ratio | Rust CPU µs/rec | Java CPU µs/rec | CPU ratio (Java/Rust) | Rust RSS MB | Java RSS MB | RSS ratio (Rust/Java) | Rust start ms | Java start ms |\n",
+    );
+    out.push_str("|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    for (pipeline, guarantee, ours, theirs) in rows {
+        let (r, j) = (ours.rate(records), theirs.rate(records));
+        let (rc, jc) = (ours.cpu_us_per_record(records), theirs.cpu_us_per_record(records));
+        out.push_str(&format!(
+            "| {pipeline} | {guarantee} | {r:.0} | {j:.0} | {:.2} | {rc:.2} | {jc:.2} | {:.2} | {} | {} | {:.2} | {} | {} |\n",
+            r / j,
+            jc / rc,
+            ours.rss_kb / 1024,
+            theirs.rss_kb / 1024,
+            ours.rss_kb as f64 / theirs.rss_kb.max(1) as f64,
+            ours.first_ms,
+            theirs.first_ms,
+        ));
+    }
+    out.push_str(
+        "\nTargets (issue 20): throughput per core ≥ 2× Java, RSS ≤ 1/4 of Java's. Not measured yet: \
+         end-to-end latency at a fixed offered load, restore throughput after deleting local state.\n",
+    );
+    out
+}
+
+fn java_version() -> String {
+    Command::new("java")
+        .arg("-version")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .next()
+                .map(|l| l.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
