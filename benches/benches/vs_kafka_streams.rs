@@ -8,8 +8,10 @@
 //!
 //! `cargo bench -p streams-benches --bench vs_kafka_streams` writes
 //! `benches/results/vs-kafka-streams.md` (`BENCH_RECORDS`, default 1 000 000; `BENCH_ROUNDS`,
-//! default 3; `BENCH_PIPELINES`, a comma-separated subset). Under `cargo test` it runs each
-//! pipeline once on 2 000 records at-least-once and writes nothing: both sides must finish.
+//! default 3; `BENCH_PIPELINES`, a comma-separated subset; `BENCH_LATENCY_RATE` and
+//! `BENCH_LATENCY_SECS`, the live stream of the latency runs, default 5 000 records/s for 20 s).
+//! Under `cargo test` it runs each pipeline once on 2 000 records at-least-once and one live
+//! latency run, and writes nothing: both sides must finish.
 //! Needs what `scripts/setup.sh` installs (the broker and the Java build).
 
 use std::path::PathBuf;
@@ -75,13 +77,10 @@ impl Outcome {
     }
 }
 
-fn clicks(builder: &StreamsBuilder) -> streams_runtime::topology::KStream<String, Click> {
-    builder.stream_with(CLICKS, Consumed::new(Utf8, Json))
-}
-
 /// The Rust side of each pipeline (the Java twins in `Bench.java` do the same).
-fn topology(pipeline: &str, output: &str) -> Topology {
+fn topology(pipeline: &str, input: &str, output: &str) -> Topology {
     let builder = StreamsBuilder::new();
+    let clicks = |builder: &StreamsBuilder| builder.stream_with(input, Consumed::<String, Click>::new(Utf8, Json));
     match pipeline {
         "stateless" => clicks(&builder)
             .filter(|_, c| c.url != "/home")
@@ -112,13 +111,26 @@ fn topology(pipeline: &str, output: &str) -> Topology {
     builder.build().expect("topology")
 }
 
-/// `--child PIPELINE GUARANTEE BOOTSTRAP APP_ID OUTPUT STATE_DIR RECORDS`: runs the pipeline
-/// until it processed RECORDS input records and prints its [`Outcome`].
+/// `--child PIPELINE GUARANTEE BOOTSTRAP APP_ID INPUT OUTPUT STATE_DIR RECORDS COMMIT_MS`: runs
+/// the pipeline, prints `ready` once it owns its partitions, and once it processed RECORDS input
+/// records its [`Outcome`].
 fn child(args: &[String]) {
     let started = Instant::now();
-    let [pipeline, guarantee, bootstrap, app, output, state, records] = args else {
-        panic!("--child PIPELINE GUARANTEE BOOTSTRAP APP_ID OUTPUT STATE_DIR RECORDS");
+    let [
+        pipeline,
+        guarantee,
+        bootstrap,
+        app,
+        input,
+        output,
+        state,
+        records,
+        commit_ms,
+    ] = args
+    else {
+        panic!("--child PIPELINE GUARANTEE BOOTSTRAP APP_ID INPUT OUTPUT STATE_DIR RECORDS COMMIT_MS");
     };
+    let commit_ms: u64 = commit_ms.parse().expect("commit interval");
     let records: u64 = records.parse().expect("records");
     // The table's rows are input records too on this side; Java counts clicks only.
     let expected = records + if pipeline == "stream-table-join" { USERS } else { 0 };
@@ -131,17 +143,22 @@ fn child(args: &[String]) {
         .state_dir(state.as_str())
         .processing_guarantee(guarantee)
         .num_stream_threads(1)
-        .commit_interval(Duration::from_millis(COMMIT_INTERVAL_MS))
+        .commit_interval(Duration::from_millis(commit_ms))
         .cache_max_bytes_buffering(CACHE_BYTES as usize)
         .build()
         .expect("config");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let streams = KafkaStreams::start(topology(pipeline, output), config)
+        let streams = KafkaStreams::start(topology(pipeline, input, output), config)
             .await
             .expect("start");
         let mut first_ms = None;
+        let mut ready = false;
         loop {
+            if !ready && streams.active_tasks().len() >= PARTITIONS as usize {
+                ready = true;
+                println!("ready");
+            }
             let processed = streams.metrics().records_processed;
             if processed > 0 && first_ms.is_none() {
                 first_ms = Some(started.elapsed().as_millis() as u64);
@@ -181,17 +198,47 @@ fn java_project() -> PathBuf {
 
 struct Side<'a> {
     bootstrap: &'a str,
+    cluster: &'a KafkaCluster,
+}
+
+/// What one run reads and how long it commits.
+struct Load<'a> {
+    input: &'a str,
     records: u64,
+    commit_ms: u64,
 }
 
 impl Side<'_> {
-    /// One run of one side as a child process, on a fresh application id and state directory.
-    fn run(&self, java: bool, pipeline: &str, guarantee: &str, run: &str) -> Outcome {
+    /// One run of one side as a child process, on a fresh application id and state directory;
+    /// `live`, if given, runs once the child is ready (it produces the input and measures).
+    fn run(
+        &self,
+        java: bool,
+        pipeline: &str,
+        guarantee: &str,
+        run: &str,
+        load: &Load<'_>,
+        live: Option<&dyn Fn(&str)>,
+    ) -> Outcome {
+        use std::io::BufRead;
         let state = tempfile::tempdir().expect("state dir");
         let app = format!("vs-{run}");
         let output = format!("vs-out-{run}");
         let state_dir = state.path().display().to_string();
-        let records = self.records.to_string();
+        let records = load.records.to_string();
+        let commit_ms = load.commit_ms.to_string();
+        if live.is_some() {
+            let cluster = self.cluster.clone();
+            let topic = output.clone();
+            tokio::runtime::Runtime::new()
+                .expect("runtime")
+                .block_on(async move {
+                    cluster
+                        .create_topics(&[TopicSpec::new(topic.as_str(), PARTITIONS)])
+                        .await
+                })
+                .expect("output topic");
+        }
         let mut command = if java {
             let project = java_project();
             let classpath = format!(
@@ -205,19 +252,28 @@ impl Side<'_> {
                 guarantee,
                 self.bootstrap,
                 &app,
-                CLICKS,
+                load.input,
                 &output,
                 &state_dir,
                 &records,
-                &COMMIT_INTERVAL_MS.to_string(),
+                &commit_ms,
                 &CACHE_BYTES.to_string(),
                 USERS_TOPIC,
             ]);
             c
         } else {
             let mut c = Command::new(std::env::current_exe().expect("this benchmark"));
-            c.arg("--child")
-                .args([pipeline, guarantee, self.bootstrap, &app, &output, &state_dir, &records]);
+            c.arg("--child").args([
+                pipeline,
+                guarantee,
+                self.bootstrap,
+                &app,
+                load.input,
+                &output,
+                &state_dir,
+                &records,
+                &commit_ms,
+            ]);
             c
         };
         let side = if java {
@@ -226,24 +282,132 @@ impl Side<'_> {
             "streams-runtime"
         };
         eprintln!("  {side}: {pipeline} {guarantee}");
-        let out = command.output().expect("starting a benchmark child");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let outcome = stdout.lines().find_map(Outcome::parse).unwrap_or_else(|| {
-            panic!(
-                "{side} {pipeline} {guarantee} reported nothing ({}):\n{stdout}\n{}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            )
+        let stderr = tempfile::tempfile().expect("stderr file");
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(stderr.try_clone().expect("stderr file"))
+            .spawn()
+            .expect("starting a benchmark child");
+        let lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut outcome = None;
+        let mut seen = String::new();
+        for line in lines {
+            let line = line.unwrap_or_default();
+            seen.push_str(&line);
+            seen.push('\n');
+            if line == "ready" {
+                if let Some(live) = live {
+                    live(&output);
+                }
+            } else if let Some(o) = Outcome::parse(&line) {
+                outcome = Some(o);
+                break;
+            }
+        }
+        let status = child.wait().expect("benchmark child");
+        let outcome = outcome.unwrap_or_else(|| {
+            let mut err = String::new();
+            let _ = std::io::Read::read_to_string(&mut &stderr, &mut err);
+            panic!("{side} {pipeline} {guarantee} reported nothing ({status}):\n{seen}\n{err}")
         });
         eprintln!(
             "    {:.0} records/s, {:.2} µs CPU/record, {} MB peak RSS, first record after {} ms",
-            outcome.rate(self.records),
-            outcome.cpu_us_per_record(self.records),
+            outcome.rate(load.records),
+            outcome.cpu_us_per_record(load.records),
             outcome.rss_kb / 1024,
             outcome.first_ms
         );
         outcome
     }
+}
+
+/// Produces `records` clicks to `input` at `rate` per second, each stamped with the time it is
+/// sent, while a `read_committed` consumer of `output` takes each output record's age when it
+/// becomes visible: end-to-end latencies in milliseconds, sorted.
+fn live_latencies(cluster: &KafkaCluster, input: &str, output: &str, records: u64, rate: u64) -> Vec<u64> {
+    use rdkafka::Message;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+    let consumer: BaseConsumer = cluster
+        .client_config()
+        .set("group.id", format!("latency-{output}"))
+        .set("isolation.level", "read_committed")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "5")
+        .create()
+        .expect("latency consumer");
+    consumer.subscribe(&[output]).expect("subscribe");
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let done = std::sync::Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut latencies = Vec::new();
+            let mut idle_since = Instant::now();
+            loop {
+                match consumer.poll(Duration::from_millis(50)) {
+                    Some(Ok(message)) => {
+                        let now = now_ms();
+                        if let Some(sent) = message.timestamp().to_millis() {
+                            latencies.push(now.saturating_sub(sent as u64));
+                        }
+                        idle_since = Instant::now();
+                    }
+                    _ if done.load(std::sync::atomic::Ordering::Relaxed)
+                        && idle_since.elapsed() > Duration::from_secs(5) =>
+                    {
+                        break latencies;
+                    }
+                    _ => {}
+                }
+            }
+        })
+    };
+    let producer: ThreadedProducer<DefaultProducerContext> = cluster
+        .client_config()
+        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
+        .set("linger.ms", "1")
+        .create()
+        .expect("live producer");
+    let started = Instant::now();
+    for i in 0..records {
+        // Paced: record i goes out at i / rate seconds.
+        let due = Duration::from_micros(i * 1_000_000 / rate);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        let sent = now_ms();
+        let mut c = streams_benches::data::click(i);
+        c.timestamp_ms = sent as i64;
+        let payload = serde_json::to_vec(&c).expect("json");
+        let mut record = BaseRecord::to(input)
+            .key(&c.user_id)
+            .payload(&payload)
+            .timestamp(sent as i64);
+        while let Err((_, back)) = producer.send(record) {
+            record = back;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    producer.flush(Duration::from_secs(60)).expect("live input flushed");
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut latencies = reader.join().expect("latency reader");
+    latencies.sort_unstable();
+    latencies
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The `q` quantile of sorted `values`.
+fn quantile(values: &[u64], q: f64) -> u64 {
+    if values.is_empty() {
+        return 0;
+    }
+    values[((values.len() - 1) as f64 * q).round() as usize]
 }
 
 /// The outcome with the median rate.
@@ -311,7 +475,12 @@ fn main() {
 
     let side = Side {
         bootstrap: &bootstrap,
+        cluster: &cluster,
+    };
+    let backlog = Load {
+        input: CLICKS,
         records,
+        commit_ms: COMMIT_INTERVAL_MS,
     };
     let mut rows = Vec::new();
     for pipeline in &pipelines {
@@ -319,8 +488,8 @@ fn main() {
             let (mut ours, mut theirs) = (Vec::new(), Vec::new());
             for round in 0..rounds {
                 let run = format!("{pipeline}-{guarantee}-{round}").replace('_', "-");
-                ours.push(side.run(false, pipeline, guarantee, &format!("rust-{run}")));
-                theirs.push(side.run(true, pipeline, guarantee, &format!("java-{run}")));
+                ours.push(side.run(false, pipeline, guarantee, &format!("rust-{run}"), &backlog, None));
+                theirs.push(side.run(true, pipeline, guarantee, &format!("java-{run}"), &backlog, None));
             }
             rows.push((
                 pipeline.clone(),
@@ -330,7 +499,52 @@ fn main() {
             ));
         }
     }
-    let report = report(records, rounds, &rows);
+
+    // Latency: a live stream at a fixed rate under exactly-once, commit interval 100 ms (Kafka
+    // Streams' default under exactly-once), each side on an input topic of its own.
+    let (rate, seconds) = if full {
+        (env("BENCH_LATENCY_RATE", 5_000), env("BENCH_LATENCY_SECS", 20))
+    } else {
+        (1_000, 2)
+    };
+    let mut latency_rows = Vec::new();
+    // The smoke version checks the live path on one pipeline.
+    let live_pipelines = if full { &pipelines[..] } else { &pipelines[..1] };
+    for pipeline in live_pipelines {
+        let mut per_side = Vec::new();
+        for java in [false, true] {
+            let run = format!("live-{}-{pipeline}", if java { "java" } else { "rust" });
+            runtime.block_on(async {
+                cluster
+                    .create_topics(&[TopicSpec::new(run.as_str(), PARTITIONS)])
+                    .await
+                    .expect("live input topic")
+            });
+            let load = Load {
+                input: &run,
+                records: rate * seconds,
+                commit_ms: 100,
+            };
+            let latencies = std::cell::RefCell::new(Vec::new());
+            let measure = |output: &str| {
+                *latencies.borrow_mut() = live_latencies(&cluster, &run, output, rate * seconds, rate);
+            };
+            side.run(java, pipeline, "exactly_once_v2", &run, &load, Some(&measure));
+            let latencies = latencies.into_inner();
+            eprintln!(
+                "    latency p50 {} ms, p99 {} ms, p99.9 {} ms over {} outputs",
+                quantile(&latencies, 0.5),
+                quantile(&latencies, 0.99),
+                quantile(&latencies, 0.999),
+                latencies.len()
+            );
+            per_side.push(latencies);
+        }
+        let theirs = per_side.pop().unwrap_or_default();
+        let ours = per_side.pop().unwrap_or_default();
+        latency_rows.push((pipeline.clone(), ours, theirs));
+    }
+    let report = report(records, rounds, &rows, (rate, seconds), &latency_rows);
     println!("{report}");
     if full {
         let path = streams_benches::report::write("vs-kafka-streams", &report).expect("write results");
@@ -338,7 +552,15 @@ fn main() {
     }
 }
 
-fn report(records: u64, rounds: usize, rows: &[(String, String, Outcome, Outcome)]) -> String {
+type LatencyRow = (String, Vec<u64>, Vec<u64>);
+
+fn report(
+    records: u64,
+    rounds: usize,
+    rows: &[(String, String, Outcome, Outcome)],
+    (rate, seconds): (u64, u64),
+    latency_rows: &[LatencyRow],
+) -> String {
     let mut out = String::from("# streams-runtime vs Kafka Streams (Java), side by side\n\n");
     out.push_str(&format!("Machine: {}\n\n", streams_benches::report::machine()));
     out.push_str(&format!(
@@ -373,9 +595,33 @@ fn report(records: u64, rounds: usize, rows: &[(String, String, Outcome, Outcome
             theirs.first_ms,
         ));
     }
+    out.push_str(&format!(
+        "\nEnd-to-end latency under exactly-once v2: {rate} clicks/s for {seconds} s, produced live (each \
+         stamped with its send time) to an input topic of each side's own, commit interval 100 ms (Kafka \
+         Streams' default under exactly-once) on both sides, record cache as above; latency = when an output \
+         record became visible to a `read_committed` consumer − its timestamp (for an aggregate: its latest \
+         input's send time), in ms.\n\n"
+    ));
+    out.push_str("| Pipeline | Rust p50 | Rust p99 | Rust p99.9 | Java p50 | Java p99 | Java p99.9 | p99 ratio (Rust/Java) | outputs (Rust / Java) |\n");
+    out.push_str("|:--|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    for (pipeline, ours, theirs) in latency_rows {
+        let q = |v: &[u64], p: f64| quantile(v, p);
+        out.push_str(&format!(
+            "| {pipeline} | {} | {} | {} | {} | {} | {} | {:.2} | {} / {} |\n",
+            q(ours, 0.5),
+            q(ours, 0.99),
+            q(ours, 0.999),
+            q(theirs, 0.5),
+            q(theirs, 0.99),
+            q(theirs, 0.999),
+            q(ours, 0.99) as f64 / q(theirs, 0.99).max(1) as f64,
+            ours.len(),
+            theirs.len(),
+        ));
+    }
     out.push_str(
-        "\nTargets (issue 20): throughput per core ≥ 2× Java, RSS ≤ 1/4 of Java's. Not measured yet: \
-         end-to-end latency at a fixed offered load, restore throughput after deleting local state.\n",
+        "\nTargets (issue 20): throughput per core ≥ 2× Java, RSS ≤ 1/4 of Java's, p99 latency ≤ Java's under \
+         exactly-once. Not measured yet: restore throughput after deleting local state.\n",
     );
     out
 }

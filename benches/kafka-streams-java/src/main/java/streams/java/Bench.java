@@ -46,7 +46,8 @@ import org.apache.kafka.streams.state.WindowStore;
  * {@code rekeyed-count} (count per url: re-keyed, through a repartition topic). Guarantee:
  * {@code at_least_once} or {@code exactly_once_v2}. One stream thread.
  *
- * Prints {@code first_ms=.. done_ms=.. cpu_ms=.. rss_kb=..}: milliseconds since the process
+ * Prints {@code ready} once running with its partitions, then
+ * {@code first_ms=.. done_ms=.. cpu_ms=.. rss_kb=..}: milliseconds since the process
  * started until the first and the RECORDS-th input record was processed, the process's CPU
  * time and peak resident set (from /proc/self, as the Rust side reads them), then exits.
  */
@@ -132,6 +133,15 @@ public final class Bench {
         }
 
         try (KafkaStreams streams = new KafkaStreams(b.build(), props)) {
+            // "ready" once it runs with its partitions: a live benchmark starts producing then.
+            boolean[] announced = {false};
+            streams.setStateListener((now, before) -> {
+                if (now == KafkaStreams.State.RUNNING && !announced[0]) {
+                    announced[0] = true;
+                    System.out.println("ready");
+                    System.out.flush();
+                }
+            });
             streams.start();
             if (!done.await(30, TimeUnit.MINUTES)) {
                 System.err.println("timed out after " + processed + " records");
