@@ -11,7 +11,8 @@
 //! default 3; `BENCH_PIPELINES`, a comma-separated subset; `BENCH_LATENCY_RATE` and
 //! `BENCH_LATENCY_SECS`, the live stream of the latency runs, default 5 000 records/s for 20 s).
 //! Under `cargo test` it runs each pipeline once on 2 000 records at-least-once and one live
-//! latency run, and writes nothing: both sides must finish.
+//! latency run, and writes nothing: both sides must finish. `BENCH_RUST_CONFIG=k=v,k=v` adds
+//! properties to the Rust side, for experiments (the results file is measured without).
 //! Needs what `scripts/setup.sh` installs (the broker and the Java build).
 
 use std::path::PathBuf;
@@ -138,7 +139,16 @@ fn child(args: &[String]) {
         "exactly_once_v2" => ProcessingGuarantee::ExactlyOnceV2,
         _ => ProcessingGuarantee::AtLeastOnce,
     };
-    let config = StreamsConfig::builder(app.as_str())
+    let mut extra = StreamsConfig::builder(app.as_str());
+    for kv in std::env::var("BENCH_RUST_CONFIG")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+    {
+        let (k, v) = kv.split_once('=').expect("k=v");
+        extra = extra.set(k, v);
+    }
+    let config = extra
         .bootstrap_servers(bootstrap.as_str())
         .state_dir(state.as_str())
         .processing_guarantee(guarantee)

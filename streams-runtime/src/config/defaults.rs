@@ -17,6 +17,14 @@ pub const REPARTITION_PURGE_INTERVAL_MS: u64 = 30_000;
 pub const MAX_TASK_IDLE_MS: i64 = 0;
 /// `task.timeout.ms`: commits may fail (and be redone) for 5 minutes before the thread fails.
 pub const TASK_TIMEOUT_MS: u64 = 300_000;
+/// librdkafka's `fetch.queue.backoff.ms` for the consumers that read inputs and changelogs:
+/// how long a partition's next fetch waits once its prefetch queue passed `queued.min.messages`.
+/// librdkafka's own default, 1 s, starves a consumer that drains its queue faster than that (a
+/// stream thread on a backlog, a restore): it idled most of the time, at a third of the
+/// throughput (`benches/results/vs-kafka-streams.md`). Kafka's Java consumer fetches again as
+/// soon as its buffer drains; 10 ms is close to that. `consumer.fetch.queue.backoff.ms` (or
+/// unprefixed) overrides it.
+pub const FETCH_QUEUE_BACKOFF_MS: u64 = 10;
 /// `num.standby.replicas`.
 pub const NUM_STANDBY_REPLICAS: usize = 0;
 /// `rocksdb.block.cache.size`: 50 MiB, shared by all stores of an instance.

@@ -66,6 +66,13 @@ impl KafkaPartitionReader {
             // jumped to the end: the restore applied nothing and still recorded the end as
             // reached, silently dropping the whole tail.
             .set("auto.offset.reset", "earliest");
+        // A restore drains its queue fast: no 1 s pause between fetches (see the default).
+        if config.get(super::FETCH_QUEUE_BACKOFF).is_none() {
+            config.set(
+                super::FETCH_QUEUE_BACKOFF,
+                crate::config::defaults::FETCH_QUEUE_BACKOFF_MS.to_string(),
+            );
+        }
         let mut uncommitted_config = config.clone();
         uncommitted_config.set("isolation.level", "read_uncommitted");
         guarantee.set_isolation(config.config_mut());

@@ -1,6 +1,7 @@
 //! The production [`Transport`]: an rdkafka producer (transactional under exactly-once v2) and
 //! the thread's group consumer.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -44,7 +45,15 @@ pub(crate) struct KafkaTransport {
     purger: Option<Purger>,
     /// The cluster has no DeleteRecords (librdkafka's mock cluster): purging is off.
     purge_unsupported: bool,
+    /// Partitions found caught up (position at the reported end), with that end and when: a
+    /// task whose other partition stays empty (a stream and its table) asks for each record,
+    /// and the consumer's position list costs tens of µs a call.
+    caught_up: std::sync::Mutex<HashMap<(String, i32), (i64, Instant)>>,
 }
+
+/// How long a partition found caught up is taken to stay so while its reported end does not
+/// move (positions only move forward, except by a seek, which forgets them all).
+const CAUGHT_UP_FOR: Duration = Duration::from_millis(50);
 
 impl KafkaTransport {
     /// The producer of stream thread `name` (number `index`, from 0).
@@ -78,6 +87,7 @@ impl KafkaTransport {
             admin_config: env.client_settings.clone(),
             purger: None,
             purge_unsupported: false,
+            caught_up: std::sync::Mutex::default(),
         })
     }
 
@@ -284,15 +294,30 @@ impl Transport for KafkaTransport {
 
     fn fetched_lag(&self, consumer: &ThreadConsumer, topic: &str, partition: i32) -> Option<i64> {
         let end = consumer.context().reported_end(topic, partition)?;
+        let mut caught_up = self.caught_up.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (topic.to_owned(), partition);
+        if caught_up
+            .get(&key)
+            .is_some_and(|&(at_end, when)| at_end == end && when.elapsed() < CAUGHT_UP_FOR)
+        {
+            return Some(0);
+        }
         // The position is librdkafka's (past transaction markers), read now.
         let positions = consumer.position().ok()?;
-        match positions.find_partition(topic, partition)?.offset() {
-            Offset::Offset(position) => Some((end - position).max(0)),
-            _ => None,
+        let lag = match positions.find_partition(topic, partition)?.offset() {
+            Offset::Offset(position) => (end - position).max(0),
+            _ => return None,
+        };
+        if lag == 0 {
+            caught_up.insert(key, (end, Instant::now()));
+        } else {
+            caught_up.remove(&key);
         }
+        Some(lag)
     }
 
     fn seek(&self, consumer: &ThreadConsumer, topic: &str, partition: i32, offset: i64) -> Result<()> {
+        self.caught_up.lock().unwrap_or_else(|e| e.into_inner()).clear();
         consumer
             .seek(topic, partition, Offset::Offset(offset), KAFKA_TIMEOUT)
             .map_err(|e| Error::kafka(format!("failed to seek `{topic}` partition {partition} to {offset}"), e))

@@ -31,13 +31,17 @@ pub use metrics::{Metrics, MetricsSnapshot};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::config::{StreamsConfig, ThreadFailurePolicy};
+use crate::config::{StreamsConfig, ThreadFailurePolicy, defaults};
 use crate::error::{Error, ErrorKind, Result};
 use crate::kafka::KafkaCluster;
 use crate::state::{KeyValueStore, RocksResources, WindowStore};
 use crate::task::{StandbyRead, TaskEnv, TaskId};
 use crate::topology::Topology;
 use local_stores::LocalStores;
+
+/// librdkafka's consumer property whose default starves a fast consumer (see
+/// [`defaults::FETCH_QUEUE_BACKOFF_MS`]).
+pub(crate) const FETCH_QUEUE_BACKOFF: &str = "fetch.queue.backoff.ms";
 
 /// A standby task of this instance (see `num.standby.replicas`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +97,9 @@ impl KafkaStreams {
         // `consumer.`/`producer.`-prefixed properties go to that client only, as in Kafka Streams;
         // the others (security, credentials) to every client, the admin client included.
         let (mut consumer_config, mut producer_config) = (rdkafka::ClientConfig::new(), rdkafka::ClientConfig::new());
+        if !config.kafka_properties().contains_key(FETCH_QUEUE_BACKOFF) {
+            consumer_config.set(FETCH_QUEUE_BACKOFF, defaults::FETCH_QUEUE_BACKOFF_MS.to_string());
+        }
         for (key, value) in config.kafka_properties() {
             if let Some(key) = key.strip_prefix("consumer.") {
                 consumer_config.set(key, value);
