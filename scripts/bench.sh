@@ -3,6 +3,9 @@
 #   pipelines.md — the framework against hand-written rdkafka / RocksDB baselines;
 #   queries.md   — interactive-query latency, local and proxied;
 #   failover.md  — failover time with and without a standby, restoration throughput;
+#   vs-kafka-streams.md — side by side with Java Kafka Streams (the twins in
+#                  benches/kafka-streams-java) on one Apache Kafka broker: throughput, CPU per
+#                  record, peak RSS, start-up, end-to-end latency under exactly-once;
 #   micro.md     — criterion micro-benchmarks (codecs, partitioner, windows, store through the cache).
 # Benchmarks use their own target directory so they never invalidate the test build.
 set -euo pipefail
@@ -14,6 +17,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR}-bench"
 cargo bench -p streams-benches --bench pipelines
 cargo bench -p streams-benches --bench queries
 cargo bench -p streams-benches --bench failover
+cargo bench -p streams-benches --bench vs_kafka_streams
 
 out=benches/results/micro.md
 {

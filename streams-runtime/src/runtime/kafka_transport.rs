@@ -45,15 +45,19 @@ pub(crate) struct KafkaTransport {
     purger: Option<Purger>,
     /// The cluster has no DeleteRecords (librdkafka's mock cluster): purging is off.
     purge_unsupported: bool,
-    /// Partitions found caught up (position at the reported end), with that end and when: a
-    /// task whose other partition stays empty (a stream and its table) asks for each record,
-    /// and the consumer's position list costs tens of µs a call.
-    caught_up: std::sync::Mutex<HashMap<(String, i32), (i64, Instant)>>,
+    /// The lag last found per partition, with the reported end it was measured against and
+    /// when: a task with an empty partition asks for every record it considers (a stream and its
+    /// caught-up table), or on every poll while it waits (a stream not fetched yet), and the
+    /// consumer's position list costs a round trip to librdkafka's main thread (tens of µs).
+    known_lags: std::sync::Mutex<HashMap<(String, i32), (i64, i64, Instant)>>,
 }
 
 /// How long a partition found caught up is taken to stay so while its reported end does not
-/// move (positions only move forward, except by a seek, which forgets them all).
+/// move (positions only move forward, except by a seek, which forgets every known lag).
 const CAUGHT_UP_FOR: Duration = Duration::from_millis(50);
+/// How long a partition found behind is taken to stay so: a task waits for it at most this much
+/// longer than needed (its records arriving end the wait at once, without asking).
+const BEHIND_FOR: Duration = Duration::from_millis(10);
 
 impl KafkaTransport {
     /// The producer of stream thread `name` (number `index`, from 0).
@@ -87,7 +91,7 @@ impl KafkaTransport {
             admin_config: env.client_settings.clone(),
             purger: None,
             purge_unsupported: false,
-            caught_up: std::sync::Mutex::default(),
+            known_lags: std::sync::Mutex::default(),
         })
     }
 
@@ -294,13 +298,13 @@ impl Transport for KafkaTransport {
 
     fn fetched_lag(&self, consumer: &ThreadConsumer, topic: &str, partition: i32) -> Option<i64> {
         let end = consumer.context().reported_end(topic, partition)?;
-        let mut caught_up = self.caught_up.lock().unwrap_or_else(|e| e.into_inner());
+        let mut known = self.known_lags.lock().unwrap_or_else(|e| e.into_inner());
         let key = (topic.to_owned(), partition);
-        if caught_up
-            .get(&key)
-            .is_some_and(|&(at_end, when)| at_end == end && when.elapsed() < CAUGHT_UP_FOR)
-        {
-            return Some(0);
+        if let Some(&(at_end, lag, when)) = known.get(&key) {
+            let fresh_for = if lag == 0 { CAUGHT_UP_FOR } else { BEHIND_FOR };
+            if at_end == end && when.elapsed() < fresh_for {
+                return Some(lag);
+            }
         }
         // The position is librdkafka's (past transaction markers), read now.
         let positions = consumer.position().ok()?;
@@ -308,16 +312,12 @@ impl Transport for KafkaTransport {
             Offset::Offset(position) => (end - position).max(0),
             _ => return None,
         };
-        if lag == 0 {
-            caught_up.insert(key, (end, Instant::now()));
-        } else {
-            caught_up.remove(&key);
-        }
+        known.insert(key, (end, lag, Instant::now()));
         Some(lag)
     }
 
     fn seek(&self, consumer: &ThreadConsumer, topic: &str, partition: i32, offset: i64) -> Result<()> {
-        self.caught_up.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.known_lags.lock().unwrap_or_else(|e| e.into_inner()).clear();
         consumer
             .seek(topic, partition, Offset::Offset(offset), KAFKA_TIMEOUT)
             .map_err(|e| Error::kafka(format!("failed to seek `{topic}` partition {partition} to {offset}"), e))
