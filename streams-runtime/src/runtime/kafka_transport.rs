@@ -49,8 +49,11 @@ pub(crate) struct KafkaTransport {
     /// when: a task with an empty partition asks for every record it considers (a stream and its
     /// caught-up table), or on every poll while it waits (a stream not fetched yet), and the
     /// consumer's position list costs a round trip to librdkafka's main thread (tens of µs).
-    known_lags: std::sync::Mutex<HashMap<(String, i32), (i64, i64, Instant)>>,
+    known_lags: std::sync::Mutex<HashMap<(String, i32), KnownLag>>,
 }
+
+/// A partition's lag, the reported end it was measured against, and when.
+type KnownLag = (i64, i64, Instant);
 
 /// How long a partition found caught up is taken to stay so while its reported end does not
 /// move (positions only move forward, except by a seek, which forgets every known lag).
