@@ -56,7 +56,8 @@ pub(crate) struct KafkaTransport {
 type KnownLag = (i64, i64, Instant);
 
 /// How long a partition found caught up is taken to stay so while its reported end does not
-/// move (positions only move forward, except by a seek, which forgets every known lag).
+/// move (positions only move forward, except by a seek or an assignment, which forget every
+/// known lag).
 const CAUGHT_UP_FOR: Duration = Duration::from_millis(50);
 /// How long a partition found behind is taken to stay so: a task waits for it at most this much
 /// longer than needed (its records arriving end the wait at once, without asking).
@@ -319,8 +320,12 @@ impl Transport for KafkaTransport {
         Some(lag)
     }
 
-    fn seek(&self, consumer: &ThreadConsumer, topic: &str, partition: i32, offset: i64) -> Result<()> {
+    fn forget_lags(&self) {
         self.known_lags.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    fn seek(&self, consumer: &ThreadConsumer, topic: &str, partition: i32, offset: i64) -> Result<()> {
+        self.forget_lags();
         consumer
             .seek(topic, partition, Offset::Offset(offset), KAFKA_TIMEOUT)
             .map_err(|e| Error::kafka(format!("failed to seek `{topic}` partition {partition} to {offset}"), e))

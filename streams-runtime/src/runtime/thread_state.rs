@@ -570,6 +570,7 @@ impl<T: Transport> ThreadState<T> {
     /// locked by another handle becomes pending (see [`Self::pending_partitions`]).
     pub(crate) fn assign<'a>(&mut self, assigned: impl IntoIterator<Item = (&'a str, i32)>) -> Result<()> {
         self.assignment_version += 1;
+        self.transport.forget_lags();
         let mut wanted: Vec<TaskId> = assigned
             .into_iter()
             .filter_map(|(topic, partition)| {

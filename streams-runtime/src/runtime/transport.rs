@@ -73,6 +73,10 @@ pub(crate) trait Transport {
     /// broker); `None` if it does not know yet.
     fn fetched_lag(&self, consumer: &Self::Consumer, topic: &str, partition: i32) -> Option<i64>;
 
+    /// Forgets what [`fetched_lag`](Self::fetched_lag) may remember: partitions were assigned,
+    /// and their positions start over from the committed offsets.
+    fn forget_lags(&self) {}
+
     /// Moves the consumer of `topic`/`partition` back to `offset`.
     fn seek(&self, consumer: &Self::Consumer, topic: &str, partition: i32, offset: i64) -> Result<()>;
 }
