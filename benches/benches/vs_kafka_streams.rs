@@ -249,6 +249,18 @@ impl Side<'_> {
                 })
                 .expect("output topic");
         }
+        // Both sides take these first; the Java twins then the cache size and the table topic.
+        let args = [
+            pipeline,
+            guarantee,
+            self.bootstrap,
+            &app,
+            load.input,
+            &output,
+            &state_dir,
+            &records,
+            &commit_ms,
+        ];
         let mut command = if java {
             let project = java_project();
             let classpath = format!(
@@ -257,33 +269,14 @@ impl Side<'_> {
                 project.join("target/lib").display()
             );
             let mut c = Command::new("java");
-            c.args(JVM_FLAGS).args(["-cp", &classpath, "streams.java.Bench"]).args([
-                pipeline,
-                guarantee,
-                self.bootstrap,
-                &app,
-                load.input,
-                &output,
-                &state_dir,
-                &records,
-                &commit_ms,
-                &CACHE_BYTES.to_string(),
-                USERS_TOPIC,
-            ]);
+            c.args(JVM_FLAGS)
+                .args(["-cp", &classpath, "streams.java.Bench"])
+                .args(args)
+                .args([&CACHE_BYTES.to_string(), USERS_TOPIC]);
             c
         } else {
             let mut c = Command::new(std::env::current_exe().expect("this benchmark"));
-            c.arg("--child").args([
-                pipeline,
-                guarantee,
-                self.bootstrap,
-                &app,
-                load.input,
-                &output,
-                &state_dir,
-                &records,
-                &commit_ms,
-            ]);
+            c.arg("--child").args(args);
             c
         };
         let side = if java {

@@ -31,10 +31,6 @@ fn region(rng: &mut Rng) -> String {
     format!("r{}", rng.below(3))
 }
 
-/// How far back out-of-order records go: past every window's grace, so late records are
-/// dropped on both sides.
-const DISORDER_MS: i64 = 12_000;
-
 /// Stream-stream joins: out of order by at most the grace period (2 s). Later records meet
 /// differences the README's "Semantics" section explains: a record whose window closed is
 /// dropped here, while Kafka Streams still joins it with what the other side's buffer retains;
@@ -86,17 +82,15 @@ fn window_counts(driver: &TestDriver, all: Vec<(streams_runtime::Windowed<String
 #[test]
 fn tumbling_count_with_grace() {
     oracle::check(&Spec {
-        name: "tumbling",
-        application_id: tumbling::APPLICATION_ID,
-        topology: tumbling::topology,
-        inputs: STREAM,
-        outputs: &["out"],
         windowed: true,
-        disorder_ms: DISORDER_MS,
-        origin_ms: 0,
-        normalize: oracle::exact,
-        flush: None,
-        stores: |d, _| window_counts(d, tumbling::stores::Counts::all(d)?),
+        ..Spec::new(
+            "tumbling",
+            tumbling::APPLICATION_ID,
+            tumbling::topology,
+            STREAM,
+            &["out"],
+            |d, _| window_counts(d, tumbling::stores::Counts::all(d)?),
+        )
     });
 }
 
@@ -121,17 +115,15 @@ pub mod hopping {
 #[test]
 fn hopping_count_with_grace() {
     oracle::check(&Spec {
-        name: "hopping",
-        application_id: hopping::APPLICATION_ID,
-        topology: hopping::topology,
-        inputs: STREAM,
-        outputs: &["out"],
         windowed: true,
-        disorder_ms: DISORDER_MS,
-        origin_ms: 0,
-        normalize: oracle::exact,
-        flush: None,
-        stores: |d, _| window_counts(d, hopping::stores::Counts::all(d)?),
+        ..Spec::new(
+            "hopping",
+            hopping::APPLICATION_ID,
+            hopping::topology,
+            STREAM,
+            &["out"],
+            |d, _| window_counts(d, hopping::stores::Counts::all(d)?),
+        )
     });
 }
 
@@ -156,17 +148,15 @@ pub mod tumbling_final {
 #[test]
 fn tumbling_count_emitted_when_windows_close() {
     oracle::check(&Spec {
-        name: "tumbling_final",
-        application_id: tumbling_final::APPLICATION_ID,
-        topology: tumbling_final::topology,
-        inputs: STREAM,
-        outputs: &["out"],
         windowed: true,
-        disorder_ms: DISORDER_MS,
-        origin_ms: 0,
-        normalize: oracle::exact,
-        flush: None,
-        stores: |d, _| window_counts(d, tumbling_final::stores::Counts::all(d)?),
+        ..Spec::new(
+            "tumbling_final",
+            tumbling_final::APPLICATION_ID,
+            tumbling_final::topology,
+            STREAM,
+            &["out"],
+            |d, _| window_counts(d, tumbling_final::stores::Counts::all(d)?),
+        )
     });
 }
 
@@ -195,25 +185,24 @@ pub mod session {
 #[test]
 fn session_windows_that_merge() {
     oracle::check(&Spec {
-        name: "session",
-        application_id: session::APPLICATION_ID,
-        topology: session::topology,
-        inputs: STREAM,
-        outputs: &["out"],
         windowed: true,
-        disorder_ms: DISORDER_MS,
-        origin_ms: 0,
         normalize: oracle::without_replaced_tombstones,
-        flush: None,
-        stores: |d, keys: &BTreeSet<String>| {
-            let mut lines = Vec::new();
-            for key in keys {
-                for (w, all) in session::stores::Sessions::fetch(d, key)? {
-                    lines.push(entry("sessions", &window(key, &w), all));
+        ..Spec::new(
+            "session",
+            session::APPLICATION_ID,
+            session::topology,
+            STREAM,
+            &["out"],
+            |d, keys: &BTreeSet<String>| {
+                let mut lines = Vec::new();
+                for key in keys {
+                    for (w, all) in session::stores::Sessions::fetch(d, key)? {
+                        lines.push(entry("sessions", &window(key, &w), all));
+                    }
                 }
-            }
-            Ok(lines)
-        },
+                Ok(lines)
+            },
+        )
     });
 }
 
@@ -238,17 +227,16 @@ pub mod sliding {
 #[test]
 fn sliding_count_with_grace() {
     oracle::check(&Spec {
-        name: "sliding",
-        application_id: sliding::APPLICATION_ID,
-        topology: sliding::topology,
-        inputs: STREAM,
-        outputs: &["out"],
         windowed: true,
-        disorder_ms: DISORDER_MS,
         origin_ms: SLIDING_ORIGIN_MS,
-        normalize: oracle::exact,
-        flush: None,
-        stores: |d, _| window_counts(d, sliding::stores::Counts::all(d)?),
+        ..Spec::new(
+            "sliding",
+            sliding::APPLICATION_ID,
+            sliding::topology,
+            STREAM,
+            &["out"],
+            |d, _| window_counts(d, sliding::stores::Counts::all(d)?),
+        )
     });
 }
 
@@ -339,51 +327,50 @@ fn no_stores(_: &TestDriver, _: &BTreeSet<String>) -> Stores {
 #[test]
 fn stream_stream_inner_join() {
     oracle::check(&Spec {
-        name: "inner_join",
-        application_id: inner_join::APPLICATION_ID,
-        topology: inner_join::topology,
-        inputs: TWO_STREAMS,
-        outputs: &["out"],
-        windowed: false,
         disorder_ms: JOIN_DISORDER_MS,
-        origin_ms: 0,
-        normalize: oracle::exact,
         flush: Some("left"),
-        stores: no_stores,
+        ..Spec::new(
+            "inner_join",
+            inner_join::APPLICATION_ID,
+            inner_join::topology,
+            TWO_STREAMS,
+            &["out"],
+            no_stores,
+        )
     });
 }
 
 #[test]
 fn stream_stream_left_join() {
     oracle::check(&Spec {
-        name: "left_join",
-        application_id: left_join::APPLICATION_ID,
-        topology: left_join::topology,
-        inputs: TWO_STREAMS,
-        outputs: &["out"],
-        windowed: false,
         disorder_ms: JOIN_DISORDER_MS,
-        origin_ms: 0,
         normalize: oracle::lone_results_apart,
         flush: Some("left"),
-        stores: no_stores,
+        ..Spec::new(
+            "left_join",
+            left_join::APPLICATION_ID,
+            left_join::topology,
+            TWO_STREAMS,
+            &["out"],
+            no_stores,
+        )
     });
 }
 
 #[test]
 fn stream_stream_outer_join() {
     oracle::check(&Spec {
-        name: "outer_join",
-        application_id: outer_join::APPLICATION_ID,
-        topology: outer_join::topology,
-        inputs: TWO_STREAMS,
-        outputs: &["out"],
-        windowed: false,
         disorder_ms: JOIN_DISORDER_MS,
-        origin_ms: 0,
         normalize: oracle::lone_results_apart,
         flush: Some("left"),
-        stores: no_stores,
+        ..Spec::new(
+            "outer_join",
+            outer_join::APPLICATION_ID,
+            outer_join::topology,
+            TWO_STREAMS,
+            &["out"],
+            no_stores,
+        )
     });
 }
 
@@ -446,36 +433,26 @@ fn key_value_entries(store: &str, all: Vec<(String, impl std::fmt::Display)>) ->
 
 #[test]
 fn stream_table_inner_join() {
-    oracle::check(&Spec {
-        name: "stream_table_inner",
-        application_id: stream_table_inner::APPLICATION_ID,
-        topology: stream_table_inner::topology,
-        inputs: ORDERS_AND_USERS,
-        outputs: &["out"],
-        windowed: false,
-        disorder_ms: DISORDER_MS,
-        origin_ms: 0,
-        normalize: oracle::exact,
-        flush: None,
-        stores: |d, _| key_value_entries("users", stream_table_inner::stores::Users::all(d)?),
-    });
+    oracle::check(&Spec::new(
+        "stream_table_inner",
+        stream_table_inner::APPLICATION_ID,
+        stream_table_inner::topology,
+        ORDERS_AND_USERS,
+        &["out"],
+        |d, _| key_value_entries("users", stream_table_inner::stores::Users::all(d)?),
+    ));
 }
 
 #[test]
 fn stream_table_left_join() {
-    oracle::check(&Spec {
-        name: "stream_table_left",
-        application_id: stream_table_left::APPLICATION_ID,
-        topology: stream_table_left::topology,
-        inputs: ORDERS_AND_USERS,
-        outputs: &["out"],
-        windowed: false,
-        disorder_ms: DISORDER_MS,
-        origin_ms: 0,
-        normalize: oracle::exact,
-        flush: None,
-        stores: |d, _| key_value_entries("users", stream_table_left::stores::Users::all(d)?),
-    });
+    oracle::check(&Spec::new(
+        "stream_table_left",
+        stream_table_left::APPLICATION_ID,
+        stream_table_left::topology,
+        ORDERS_AND_USERS,
+        &["out"],
+        |d, _| key_value_entries("users", stream_table_left::stores::Users::all(d)?),
+    ));
 }
 
 const TWO_TABLES: &[Input] = &[
@@ -552,53 +529,38 @@ pub mod table_outer {
 
 #[test]
 fn table_table_inner_join() {
-    oracle::check(&Spec {
-        name: "table_inner",
-        application_id: table_inner::APPLICATION_ID,
-        topology: table_inner::topology,
-        inputs: TWO_TABLES,
-        outputs: &["out"],
-        windowed: false,
-        disorder_ms: DISORDER_MS,
-        origin_ms: 0,
-        normalize: oracle::exact,
-        flush: None,
-        stores: |d, _| key_value_entries("joined", table_inner::stores::Joined::all(d)?),
-    });
+    oracle::check(&Spec::new(
+        "table_inner",
+        table_inner::APPLICATION_ID,
+        table_inner::topology,
+        TWO_TABLES,
+        &["out"],
+        |d, _| key_value_entries("joined", table_inner::stores::Joined::all(d)?),
+    ));
 }
 
 #[test]
 fn table_table_left_join() {
-    oracle::check(&Spec {
-        name: "table_left",
-        application_id: table_left::APPLICATION_ID,
-        topology: table_left::topology,
-        inputs: TWO_TABLES,
-        outputs: &["out"],
-        windowed: false,
-        disorder_ms: DISORDER_MS,
-        origin_ms: 0,
-        normalize: oracle::exact,
-        flush: None,
-        stores: |d, _| key_value_entries("joined", table_left::stores::Joined::all(d)?),
-    });
+    oracle::check(&Spec::new(
+        "table_left",
+        table_left::APPLICATION_ID,
+        table_left::topology,
+        TWO_TABLES,
+        &["out"],
+        |d, _| key_value_entries("joined", table_left::stores::Joined::all(d)?),
+    ));
 }
 
 #[test]
 fn table_table_outer_join() {
-    oracle::check(&Spec {
-        name: "table_outer",
-        application_id: table_outer::APPLICATION_ID,
-        topology: table_outer::topology,
-        inputs: TWO_TABLES,
-        outputs: &["out"],
-        windowed: false,
-        disorder_ms: DISORDER_MS,
-        origin_ms: 0,
-        normalize: oracle::exact,
-        flush: None,
-        stores: |d, _| key_value_entries("joined", table_outer::stores::Joined::all(d)?),
-    });
+    oracle::check(&Spec::new(
+        "table_outer",
+        table_outer::APPLICATION_ID,
+        table_outer::topology,
+        TWO_TABLES,
+        &["out"],
+        |d, _| key_value_entries("joined", table_outer::stores::Joined::all(d)?),
+    ));
 }
 
 const ORDERS_AND_PRODUCTS: &[Input] = &[
@@ -670,34 +632,30 @@ pub mod fk_left {
 #[test]
 fn foreign_key_inner_join() {
     oracle::check(&Spec {
-        name: "fk_inner",
-        application_id: fk_inner::APPLICATION_ID,
-        topology: fk_inner::topology,
-        inputs: ORDERS_AND_PRODUCTS,
-        outputs: &["out"],
-        windowed: false,
-        disorder_ms: DISORDER_MS,
-        origin_ms: 0,
         normalize: oracle::without_redundant_tombstones,
-        flush: None,
-        stores: |d, _| key_value_entries("lines", fk_inner::stores::Lines::all(d)?),
+        ..Spec::new(
+            "fk_inner",
+            fk_inner::APPLICATION_ID,
+            fk_inner::topology,
+            ORDERS_AND_PRODUCTS,
+            &["out"],
+            |d, _| key_value_entries("lines", fk_inner::stores::Lines::all(d)?),
+        )
     });
 }
 
 #[test]
 fn foreign_key_left_join() {
     oracle::check(&Spec {
-        name: "fk_left",
-        application_id: fk_left::APPLICATION_ID,
-        topology: fk_left::topology,
-        inputs: ORDERS_AND_PRODUCTS,
-        outputs: &["out"],
-        windowed: false,
-        disorder_ms: DISORDER_MS,
-        origin_ms: 0,
         normalize: oracle::without_redundant_tombstones,
-        flush: None,
-        stores: |d, _| key_value_entries("lines", fk_left::stores::Lines::all(d)?),
+        ..Spec::new(
+            "fk_left",
+            fk_left::APPLICATION_ID,
+            fk_left::topology,
+            ORDERS_AND_PRODUCTS,
+            &["out"],
+            |d, _| key_value_entries("lines", fk_left::stores::Lines::all(d)?),
+        )
     });
 }
 
@@ -728,24 +686,19 @@ pub mod table_aggregate {
 
 #[test]
 fn table_aggregation_with_a_subtractor() {
-    oracle::check(&Spec {
-        name: "table_aggregate",
-        application_id: table_aggregate::APPLICATION_ID,
-        topology: table_aggregate::topology,
-        inputs: &[Input {
+    oracle::check(&Spec::new(
+        "table_aggregate",
+        table_aggregate::APPLICATION_ID,
+        table_aggregate::topology,
+        &[Input {
             topic: "regions",
             keys: 5,
             value: region,
             tombstones: 0.2,
         }],
-        outputs: &["out"],
-        windowed: false,
-        disorder_ms: DISORDER_MS,
-        origin_ms: 0,
-        normalize: oracle::exact,
-        flush: None,
-        stores: |d, _| key_value_entries("per-region", table_aggregate::stores::PerRegion::all(d)?),
-    });
+        &["out"],
+        |d, _| key_value_entries("per-region", table_aggregate::stores::PerRegion::all(d)?),
+    ));
 }
 
 #[streams_runtime::topology(application_id = "oracle-split")]
@@ -776,22 +729,17 @@ pub mod split {
 
 #[test]
 fn split_by_first_matching_branch() {
-    oracle::check(&Spec {
-        name: "split",
-        application_id: split::APPLICATION_ID,
-        topology: split::topology,
-        inputs: &[Input {
+    oracle::check(&Spec::new(
+        "split",
+        split::APPLICATION_ID,
+        split::topology,
+        &[Input {
             topic: "payments",
             keys: 4,
             value: amount,
             tombstones: 0.0,
         }],
-        outputs: &["large", "small"],
-        windowed: false,
-        disorder_ms: DISORDER_MS,
-        origin_ms: 0,
-        normalize: oracle::exact,
-        flush: None,
-        stores: no_stores,
-    });
+        &["large", "small"],
+        no_stores,
+    ));
 }

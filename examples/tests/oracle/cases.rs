@@ -1,6 +1,10 @@
 //! Seeded random inputs: few keys (so they collide), event time mostly moving forward with
 //! out-of-order and late records, tombstones, and bursts on one input (one side of a join).
 
+/// How far back out-of-order records go by default: past every window's grace, so late records
+/// are dropped on both sides.
+pub(crate) const DISORDER_MS: i64 = 12_000;
+
 /// A null value (a tombstone) in the oracle's files.
 pub(crate) const NULL: &str = "~";
 

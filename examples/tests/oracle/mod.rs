@@ -63,6 +63,33 @@ pub(crate) struct Spec {
     pub stores: fn(&TestDriver, &BTreeSet<String>) -> streams_runtime::Result<Vec<String>>,
 }
 
+impl Spec {
+    /// A topology compared as it is: keys not windowed, out of order by up to
+    /// [`cases::DISORDER_MS`] from time 0, the lines compared [`exact`]ly, no flush record.
+    pub(crate) fn new(
+        name: &'static str,
+        application_id: &'static str,
+        topology: fn() -> Result<Topology, TopologyError>,
+        inputs: &'static [Input],
+        outputs: &'static [&'static str],
+        stores: fn(&TestDriver, &BTreeSet<String>) -> streams_runtime::Result<Vec<String>>,
+    ) -> Self {
+        Self {
+            name,
+            application_id,
+            topology,
+            inputs,
+            outputs,
+            windowed: false,
+            disorder_ms: cases::DISORDER_MS,
+            origin_ms: 0,
+            normalize: exact,
+            flush: None,
+            stores,
+        }
+    }
+}
+
 /// Runs every seed on both sides and fails with the first differences, each with its input.
 pub(crate) fn check(spec: &Spec) {
     let cases: Vec<Case> = seeds()

@@ -145,15 +145,7 @@ pub(super) fn encode_value<T: Serialize + DeserializeOwned>(
     store: impl std::fmt::Display,
     value: &T,
 ) -> Result<Vec<u8>> {
-    let mut out = vec![VALUE_FORMAT_VERSION];
-    Binary.encode(value, &mut out).map_err(|e| {
-        Error::new(
-            ErrorKind::Codec,
-            format!("failed to encode a value for store `{store}`"),
-        )
-        .with_source(e)
-    })?;
-    Ok(out)
+    encode_after(store, vec![VALUE_FORMAT_VERSION], value)
 }
 
 /// A stored value's encoding with its timestamp: [`TIMESTAMPED_VALUE_FORMAT_VERSION`], the
@@ -163,17 +155,26 @@ pub(super) fn encode_timestamped_value<T: Serialize + DeserializeOwned>(
     value: &T,
     timestamp: i64,
 ) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(16);
-    out.push(TIMESTAMPED_VALUE_FORMAT_VERSION);
-    out.extend_from_slice(&timestamp.to_be_bytes());
-    Binary.encode(value, &mut out).map_err(|e| {
+    let mut header = Vec::with_capacity(16);
+    header.push(TIMESTAMPED_VALUE_FORMAT_VERSION);
+    header.extend_from_slice(&timestamp.to_be_bytes());
+    encode_after(store, header, value)
+}
+
+/// `header`, then the value's [`Binary`] encoding.
+fn encode_after<T: Serialize + DeserializeOwned>(
+    store: impl std::fmt::Display,
+    mut header: Vec<u8>,
+    value: &T,
+) -> Result<Vec<u8>> {
+    Binary.encode(value, &mut header).map_err(|e| {
         Error::new(
             ErrorKind::Codec,
             format!("failed to encode a value for store `{store}`"),
         )
         .with_source(e)
     })?;
-    Ok(out)
+    Ok(header)
 }
 
 pub(super) fn decode_value<T: Serialize + DeserializeOwned>(store: impl std::fmt::Display, bytes: &[u8]) -> Result<T> {
