@@ -10,9 +10,14 @@
 //! `benches/results/vs-kafka-streams.md` (`BENCH_RECORDS`, default 1 000 000; `BENCH_ROUNDS`,
 //! default 3; `BENCH_PIPELINES`, a comma-separated subset; `BENCH_LATENCY_RATE` and
 //! `BENCH_LATENCY_SECS`, the live stream of the latency runs, default 5 000 records/s for 20 s).
-//! Under `cargo test` it runs each pipeline once on 2 000 records at-least-once and one live
-//! latency run, and writes nothing: both sides must finish. `BENCH_RUST_CONFIG=k=v,k=v` adds
-//! properties to the Rust side, for experiments (the results file is measured without).
+//! A restore phase then has each side process 100 000 blobs of 1 KiB into a latest-value store
+//! (`BENCH_RESTORE_KEYS`), start again on an empty state directory and restore it from its
+//! changelog: restore MB/s and the time until it runs again.
+//! Under `cargo test` it runs each pipeline once on 2 000 records at-least-once, one live
+//! latency run and a restore of 2 000 blobs, and writes nothing: both sides must finish. `BENCH_RUST_CONFIG=k=v,k=v` adds
+//! properties to the Rust side, for experiments (the results file is measured without);
+//! `BENCH_LOG=filter` shows the children's logs; `BENCH_PHASES`, a subset of
+//! `throughput,latency,restore`, runs only those (and writes nothing).
 //! Needs what `scripts/setup.sh` installs (the broker and the Java build).
 
 use std::path::PathBuf;
@@ -20,7 +25,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use streams_benches::cpu::CpuSnapshot;
-use streams_benches::data::{Click, USERS, WINDOW_MS, produce_clicks};
+use streams_benches::data::{Click, START_MS, USERS, WINDOW_MS, produce_clicks};
 use streams_runtime::KafkaStreams;
 use streams_runtime::codec::{Json, Utf8};
 use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
@@ -40,6 +45,11 @@ const CACHE_BYTES: u64 = 10 * 1024 * 1024;
 const PIPELINES: [&str; 4] = ["stateless", "windowed-count", "stream-table-join", "rekeyed-count"];
 /// JVM flags of the Java side (written in the result file).
 const JVM_FLAGS: [&str; 3] = ["-Xms512m", "-Xmx2g", "-XX:+UseG1GC"];
+/// The input of the restore runs (see [`blob`]).
+const BLOBS: &str = "vs-blobs";
+const BLOB_BYTES: usize = 1_024;
+/// Length of a blob's key, `blob-NNNNNNNN`.
+const BLOB_KEY_BYTES: usize = 13;
 
 /// What one child process reports.
 #[derive(Clone, Debug)]
@@ -51,6 +61,8 @@ struct Outcome {
     cpu_ms: u64,
     /// Its peak resident set (VmHWM).
     rss_kb: u64,
+    /// A restore run's changelog records restored and the time restoring took.
+    restored: Option<(u64, u64)>,
 }
 
 impl Outcome {
@@ -66,6 +78,7 @@ impl Outcome {
             done_ms: field("done_ms")?,
             cpu_ms: field("cpu_ms")?,
             rss_kb: field("rss_kb")?,
+            restored: field("restored").zip(field("restore_ms")),
         })
     }
 
@@ -100,6 +113,12 @@ fn topology(pipeline: &str, input: &str, output: &str) -> Topology {
                 .join(&users, |_, c: &Click, user: &String| format!("{} by {user}", c.url))
                 .to_with(output, Utf8, Utf8);
         }
+        "latest-blob" => {
+            builder
+                .stream_with(input, Consumed::new(Utf8, Utf8))
+                .group_by_key()
+                .reduce(|_, latest: String| latest, Materialized::named("latest-blobs"));
+        }
         "rekeyed-count" => clicks(&builder)
             .select_key(|_, c| c.url.clone())
             .group_by_key()
@@ -132,7 +151,10 @@ fn child(args: &[String]) {
         panic!("--child PIPELINE GUARANTEE BOOTSTRAP APP_ID INPUT OUTPUT STATE_DIR RECORDS COMMIT_MS");
     };
     let commit_ms: u64 = commit_ms.parse().expect("commit interval");
-    let records: u64 = records.parse().expect("records");
+    // `restore=N`: a fresh state directory of an application that processed its input already;
+    // report once its N changelog records are restored and its tasks run.
+    let restoring = records.starts_with("restore=");
+    let records: u64 = records.trim_start_matches("restore=").parse().expect("records");
     // The table's rows are input records too on this side; Java counts clicks only.
     let expected = records + if pipeline == "stream-table-join" { USERS } else { 0 };
     let guarantee = match guarantee.as_str() {
@@ -157,11 +179,36 @@ fn child(args: &[String]) {
         .cache_max_bytes_buffering(CACHE_BYTES as usize)
         .build()
         .expect("config");
+    if let Ok(filter) = std::env::var("BENCH_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let streams = KafkaStreams::start(topology(pipeline, input, output), config)
             .await
             .expect("start");
+        if restoring {
+            loop {
+                let metrics = streams.metrics();
+                if metrics.records_restored >= records && streams.active_tasks().len() >= PARTITIONS as usize {
+                    let running_ms = started.elapsed().as_millis();
+                    let cpu = CpuSnapshot::now().since(&CpuSnapshot::default()).total;
+                    println!(
+                        "first_ms={running_ms} done_ms={running_ms} cpu_ms={} rss_kb={} restored={} restore_ms={}",
+                        cpu.as_millis(),
+                        peak_rss_kb(),
+                        metrics.records_restored,
+                        metrics.restore_time_total.as_millis()
+                    );
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            return streams.close().await.expect("close");
+        }
         let mut first_ms = None;
         let mut ready = false;
         loop {
@@ -216,6 +263,9 @@ struct Load<'a> {
     input: &'a str,
     records: u64,
     commit_ms: u64,
+    /// A restore run: the application processed `input` already; this run starts on an empty
+    /// state directory and reports once its `records` changelog records are restored.
+    restore: bool,
 }
 
 impl Side<'_> {
@@ -235,7 +285,11 @@ impl Side<'_> {
         let app = format!("vs-{run}");
         let output = format!("vs-out-{run}");
         let state_dir = state.path().display().to_string();
-        let records = load.records.to_string();
+        let records = if load.restore {
+            format!("restore={}", load.records)
+        } else {
+            load.records.to_string()
+        };
         let commit_ms = load.commit_ms.to_string();
         if live.is_some() {
             let cluster = self.cluster.clone();
@@ -286,9 +340,15 @@ impl Side<'_> {
         };
         eprintln!("  {side}: {pipeline} {guarantee}");
         let stderr = tempfile::tempfile().expect("stderr file");
+        // BENCH_LOG=filter: the Rust child logs, and both children's stderr is shown.
+        let child_stderr = if std::env::var_os("BENCH_LOG").is_some() {
+            std::process::Stdio::inherit()
+        } else {
+            stderr.try_clone().expect("stderr file").into()
+        };
         let mut child = command
             .stdout(std::process::Stdio::piped())
-            .stderr(stderr.try_clone().expect("stderr file"))
+            .stderr(child_stderr)
             .spawn()
             .expect("starting a benchmark child");
         let lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
@@ -313,6 +373,14 @@ impl Side<'_> {
             let _ = std::io::Read::read_to_string(&mut &stderr, &mut err);
             panic!("{side} {pipeline} {guarantee} reported nothing ({status}):\n{seen}\n{err}")
         });
+        if let Some((restored, restore_ms)) = outcome.restored {
+            eprintln!(
+                "    restored {restored} records in {restore_ms} ms, running after {} ms, {} MB peak RSS",
+                outcome.done_ms,
+                outcome.rss_kb / 1024
+            );
+            return outcome;
+        }
         eprintln!(
             "    {:.0} records/s, {:.2} µs CPU/record, {} MB peak RSS, first record after {} ms",
             outcome.rate(load.records),
@@ -419,6 +487,66 @@ fn median(mut runs: Vec<Outcome>, records: u64) -> Outcome {
     runs.swap_remove(runs.len() / 2)
 }
 
+/// Keys and values of the restore runs: `blob-NNNNNNNN` → BLOB_BYTES of hex digits (varied, so
+/// neither side's RocksDB gets them for free by compressing).
+fn blob(i: u64) -> (String, String) {
+    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let value = (0..BLOB_BYTES)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from_digit((x % 16) as u32, 16).unwrap_or('0')
+        })
+        .collect();
+    (format!("blob-{i:08}"), value)
+}
+
+fn produce_blobs(cluster: &KafkaCluster, n: u64) {
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+    let producer: ThreadedProducer<DefaultProducerContext> = cluster
+        .client_config()
+        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
+        .set("linger.ms", "20")
+        .create()
+        .expect("blobs producer");
+    for i in 0..n {
+        let (key, value) = blob(i);
+        let mut record = BaseRecord::to(BLOBS).key(&key).payload(&value).timestamp(START_MS);
+        while let Err((_, back)) = producer.send(record) {
+            record = back;
+            producer.poll(Duration::from_millis(5));
+        }
+    }
+    producer.flush(Duration::from_secs(120)).expect("blobs flushed");
+}
+
+/// The restore run with the median restore time.
+fn median_restore(mut runs: Vec<Outcome>) -> Outcome {
+    runs.sort_by_key(|o| o.restored.map_or(u64::MAX, |(_, ms)| ms));
+    runs.swap_remove(runs.len() / 2)
+}
+
+/// A broker creates `__consumer_offsets` when the first group asks for its coordinator, which
+/// took the first measured run 2.5 s: done here, before anything is timed.
+fn create_offsets_topic(cluster: &KafkaCluster) {
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+    let consumer: BaseConsumer = cluster
+        .client_config()
+        .set("group.id", "vs-warm-up")
+        .create()
+        .expect("warm-up consumer");
+    let mut offsets = rdkafka::TopicPartitionList::new();
+    offsets
+        .add_partition_offset(CLICKS, 0, rdkafka::Offset::Offset(0))
+        .expect("offset");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while let Err(e) = consumer.commit(&offsets, CommitMode::Sync) {
+        assert!(Instant::now() < deadline, "no group coordinator: {e}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn produce_users(cluster: &KafkaCluster) {
     use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
     let producer: ThreadedProducer<DefaultProducerContext> = cluster
@@ -448,6 +576,10 @@ fn main() {
     let pipelines: Vec<String> = std::env::var("BENCH_PIPELINES")
         .map(|v| v.split(',').map(str::to_owned).collect())
         .unwrap_or_else(|_| PIPELINES.iter().map(|p| (*p).to_owned()).collect());
+    // BENCH_PHASES: a subset of throughput,latency,restore, for experiments (nothing written).
+    let phases = std::env::var("BENCH_PHASES").unwrap_or_else(|_| "throughput,latency,restore".to_owned());
+    let phase = |name: &str| phases.split(',').any(|p| p == name);
+    let all_phases = ["throughput", "latency", "restore"].iter().all(|p| phase(p));
     let guarantees: &[&str] = if full {
         &["at_least_once", "exactly_once_v2"]
     } else {
@@ -475,6 +607,7 @@ fn main() {
     produce_users(&cluster);
     produce_clicks(&cluster, CLICKS, records);
     eprintln!("  loaded in {:?}", loading.elapsed());
+    create_offsets_topic(&cluster);
 
     let side = Side {
         bootstrap: &bootstrap,
@@ -484,9 +617,10 @@ fn main() {
         input: CLICKS,
         records,
         commit_ms: COMMIT_INTERVAL_MS,
+        restore: false,
     };
     let mut rows = Vec::new();
-    for pipeline in &pipelines {
+    for pipeline in pipelines.iter().filter(|_| phase("throughput")) {
         for guarantee in guarantees {
             let (mut ours, mut theirs) = (Vec::new(), Vec::new());
             for round in 0..rounds {
@@ -513,7 +647,7 @@ fn main() {
     let mut latency_rows = Vec::new();
     // The smoke version checks the live path on one pipeline.
     let live_pipelines = if full { &pipelines[..] } else { &pipelines[..1] };
-    for pipeline in live_pipelines {
+    for pipeline in live_pipelines.iter().filter(|_| phase("latency")) {
         let mut per_side = Vec::new();
         for java in [false, true] {
             let run = format!("live-{}-{pipeline}", if java { "java" } else { "rust" });
@@ -527,6 +661,7 @@ fn main() {
                 input: &run,
                 records: rate * seconds,
                 commit_ms: 100,
+                restore: false,
             };
             let latencies = std::cell::RefCell::new(Vec::new());
             let measure = |output: &str| {
@@ -547,9 +682,49 @@ fn main() {
         let ours = per_side.pop().unwrap_or_default();
         latency_rows.push((pipeline.clone(), ours, theirs));
     }
-    let report = report(records, rounds, &rows, (rate, seconds), &latency_rows);
+    // Restoration: each side processes the blobs once, then starts again on an empty state
+    // directory (the same application id) and restores its store from its changelog.
+    let blobs = if full {
+        env("BENCH_RESTORE_KEYS", 100_000)
+    } else {
+        2_000
+    };
+    eprintln!("pre-loading {blobs} blobs of {BLOB_BYTES} B");
+    runtime
+        .block_on(async { cluster.create_topics(&[TopicSpec::new(BLOBS, PARTITIONS)]).await })
+        .expect("blobs topic");
+    produce_blobs(&cluster, blobs);
+    let mut restore_rows = Vec::new();
+    for guarantee in guarantees.iter().filter(|_| phase("restore")) {
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for round in 0..rounds {
+            for java in [false, true] {
+                let run =
+                    format!("restore-{}-{guarantee}-{round}", if java { "java" } else { "rust" }).replace('_', "-");
+                let mut load = Load {
+                    input: BLOBS,
+                    records: blobs,
+                    commit_ms: COMMIT_INTERVAL_MS,
+                    restore: false,
+                };
+                side.run(java, "latest-blob", guarantee, &run, &load, None);
+                load.restore = true;
+                let restored = side.run(java, "latest-blob", guarantee, &run, &load, None);
+                if java { &mut theirs } else { &mut ours }.push(restored);
+            }
+        }
+        restore_rows.push(((*guarantee).to_owned(), median_restore(ours), median_restore(theirs)));
+    }
+    let report = report(
+        records,
+        rounds,
+        &rows,
+        (rate, seconds),
+        &latency_rows,
+        (blobs, &restore_rows),
+    );
     println!("{report}");
-    if full {
+    if full && all_phases {
         let path = streams_benches::report::write("vs-kafka-streams", &report).expect("write results");
         println!("written to {}", path.display());
     }
@@ -563,6 +738,7 @@ fn report(
     rows: &[(String, String, Outcome, Outcome)],
     (rate, seconds): (u64, u64),
     latency_rows: &[LatencyRow],
+    (blobs, restore_rows): (u64, &[(String, Outcome, Outcome)]),
 ) -> String {
     let mut out = String::from("# streams-runtime vs Kafka Streams (Java), side by side\n\n");
     out.push_str(&format!("Machine: {}\n\n", streams_benches::report::machine()));
@@ -622,9 +798,39 @@ fn report(
             theirs.len(),
         ));
     }
+    out.push_str(&format!(
+        "\nRestoration after deleting local state: {blobs} keys of {BLOB_BYTES} B (hex text) in a latest-value \
+         store (`groupByKey().reduce`, RocksDB) over {PARTITIONS} partitions; each side processes them once \
+         and closes, then starts again with the same application id on an empty state directory and \
+         restores the store from its changelog. MB = changelog records restored × ({BLOB_KEY_BYTES} B key + \
+         {BLOB_BYTES} B value), the same on both sides; restore time: Rust, the runtime's \
+         `restore_time_total`; Java, from the first partition's `onRestoreStart` to the last one's \
+         `onRestoreEnd`; running: from process start until all {PARTITIONS} tasks run with their state. \
+         Medians of {rounds} rounds.\n\n"
+    ));
+    out.push_str("| Guarantee | Records restored (Rust / Java) | Rust MB/s | Java MB/s | Restore ratio (Rust/Java) | Rust restore ms | Java restore ms | Rust running ms | Java running ms | Rust RSS MB | Java RSS MB |\n");
+    out.push_str("|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    let mb_per_s = |o: &Outcome| {
+        o.restored.map_or(0.0, |(records, ms)| {
+            (records * (BLOB_KEY_BYTES + BLOB_BYTES) as u64) as f64 / 1e6 / (ms.max(1) as f64 / 1000.0)
+        })
+    };
+    for (guarantee, ours, theirs) in restore_rows {
+        let (r, j) = (mb_per_s(ours), mb_per_s(theirs));
+        let (ours_restored, ours_ms) = ours.restored.unwrap_or_default();
+        let (theirs_restored, theirs_ms) = theirs.restored.unwrap_or_default();
+        out.push_str(&format!(
+            "| {guarantee} | {ours_restored} / {theirs_restored} | {r:.0} | {j:.0} | {:.2} | {ours_ms} | {theirs_ms} | {} | {} | {} | {} |\n",
+            r / j.max(f64::MIN_POSITIVE),
+            ours.done_ms,
+            theirs.done_ms,
+            ours.rss_kb / 1024,
+            theirs.rss_kb / 1024,
+        ));
+    }
     out.push_str(
         "\nTargets (issue 20): throughput per core ≥ 2× Java, RSS ≤ 1/4 of Java's, p99 latency ≤ Java's under \
-         exactly-once. Not measured yet: restore throughput after deleting local state.\n",
+         exactly-once, restore ≥ 2× Java.\n",
     );
     out
 }

@@ -41,6 +41,12 @@ pub(crate) fn run(
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .set("fetch.wait.max.ms", FETCH_WAIT_MAX_MS)
+        // The framework's default (librdkafka's 1 s pauses fetching whenever the prefetch queue
+        // is full): both sides fetch alike.
+        .set(
+            "fetch.queue.backoff.ms",
+            streams_runtime::config::defaults::FETCH_QUEUE_BACKOFF_MS.to_string(),
+        )
         .create()
         .expect("baseline consumer");
     let producer: Out = cluster

@@ -18,6 +18,13 @@ use crate::task::{ApplyRecord, PartitionReader};
 /// Give up if a partition yields nothing for this long while records are still missing.
 const STALL_TIMEOUT: Duration = Duration::from_secs(60);
 const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a read waits for the next record before asking where the consumer is. Under
+/// exactly-once a changelog ends with a transaction marker, which takes an offset but yields no
+/// record: the read learns it reached the end only from the position, so every wait here is
+/// paid once per partition restored (200 ms made a restore of six partitions 1.2 s slower).
+const READ_POLL: Duration = Duration::from_millis(5);
+/// How long the broker may hold a fetch that finds no records (see `new`).
+const RESTORE_FETCH_WAIT: &str = "fetch.wait.max.ms";
 
 pub(crate) struct KafkaPartitionReader {
     config: ClientSettings,
@@ -71,6 +78,16 @@ impl KafkaPartitionReader {
             config.set(
                 super::FETCH_QUEUE_BACKOFF,
                 crate::config::defaults::FETCH_QUEUE_BACKOFF_MS.to_string(),
+            );
+        }
+        // A read ends at a known offset, so the broker never needs to hold a fetch for data.
+        // With librdkafka's 500 ms, the fetch left waiting at the end of one partition delayed
+        // the next read (one fetch in flight per broker): 0.5 s between the stores of a
+        // restore, 2.5 s for six tasks whose restores took 2 ms each.
+        if config.get(RESTORE_FETCH_WAIT).is_none() {
+            config.set(
+                RESTORE_FETCH_WAIT,
+                crate::config::defaults::RESTORE_FETCH_WAIT_MAX_MS.to_string(),
             );
         }
         let mut uncommitted_config = config.clone();
@@ -147,7 +164,7 @@ impl PartitionReader for KafkaPartitionReader {
         let mut last_offset = from - 1;
         let mut last_progress = Instant::now();
         while last_offset + 1 < to {
-            match consumer.poll(Duration::from_millis(200)) {
+            match consumer.poll(READ_POLL) {
                 // A pooled consumer may still hand out a message fetched for its previous
                 // assignment: only this partition's records, from `from` on, count.
                 Some(Ok(message))

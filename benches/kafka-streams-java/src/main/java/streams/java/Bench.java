@@ -8,11 +8,13 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -27,6 +29,7 @@ import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.processor.StateRestoreListener;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
 
@@ -43,7 +46,9 @@ import org.apache.kafka.streams.state.WindowStore;
  * Pipelines over JSON clicks {@code {"user_id","url","timestamp_ms"}} keyed by user:
  * {@code stateless} (drop /home, keep the url), {@code windowed-count} (5-minute tumbling count
  * per user, RocksDB), {@code stream-table-join} (each click with its user's row of a table),
- * {@code rekeyed-count} (count per url: re-keyed, through a repartition topic). Guarantee:
+ * {@code rekeyed-count} (count per url: re-keyed, through a repartition topic); over string
+ * blobs, {@code latest-blob} (the latest value per key in a RocksDB store: what a restore
+ * measurement restores, RECORDS given as {@code restore=N}, see {@link Restoration}). Guarantee:
  * {@code at_least_once} or {@code exactly_once_v2}. One stream thread.
  *
  * Prints {@code ready} once running with its partitions, then
@@ -70,7 +75,10 @@ public final class Bench {
             System.exit(2);
         }
         String pipeline = args[0];
-        long records = Long.parseLong(args[7]);
+        // "restore=N": this run starts on an empty state directory of an application that already
+        // processed its input; it reports once its N changelog records are restored and it runs.
+        boolean restoring = args[7].startsWith("restore=");
+        long records = Long.parseLong(args[7].replace("restore=", ""));
         long started = System.nanoTime();
         CountDownLatch done = new CountDownLatch(1);
         long[] doneMs = {0};
@@ -84,11 +92,14 @@ public final class Bench {
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.parseLong(args[8]));
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.parseLong(args[9]));
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        // Leave the group on close, as the Rust side does: a restart (the restore runs) then
+        // rebalances at once instead of waiting for the closed member's session timeout.
+        props.put(StreamsConfig.consumerPrefix("internal.leave.group.on.close"), true);
 
         StreamsBuilder b = new StreamsBuilder();
         Serde<String> strings = Serdes.String();
         Produced<String, String> toStrings = Produced.with(strings, strings);
-        KStream<String, Click> clicks = b.stream(args[4], Consumed.with(strings, strings))
+        KStream<String, String> input = b.stream(args[4], Consumed.with(strings, strings))
             .peek((k, v) -> {
                 processed++;
                 if (processed == 1) {
@@ -98,8 +109,8 @@ public final class Bench {
                     doneMs[0] = (System.nanoTime() - started) / 1_000_000;
                     done.countDown();
                 }
-            })
-            .mapValues(Bench::click);
+            });
+        KStream<String, Click> clicks = pipeline.equals("latest-blob") ? null : input.mapValues(Bench::click);
         switch (pipeline) {
             case "stateless" -> clicks
                 .filter((user, c) -> !c.url().equals("/home"))
@@ -129,6 +140,11 @@ public final class Bench {
                 .toStream()
                 .mapValues(n -> Long.toString(n))
                 .to(args[5], toStrings);
+            case "latest-blob" -> input
+                .groupByKey(Grouped.with(strings, strings))
+                .reduce((older, latest) -> latest,
+                    Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as("latest-blobs")
+                        .withKeySerde(strings).withValueSerde(strings));
             default -> throw new IllegalArgumentException("unknown pipeline " + pipeline);
         }
 
@@ -142,7 +158,14 @@ public final class Bench {
                     System.out.flush();
                 }
             });
+            Restoration restoration = new Restoration(records);
+            streams.setGlobalStateRestoreListener(restoration);
             streams.start();
+            if (restoring) {
+                restoration.report(streams, started);
+                streams.close(Duration.ofSeconds(30));
+                return;
+            }
             if (!done.await(30, TimeUnit.MINUTES)) {
                 System.err.println("timed out after " + processed + " records");
                 System.exit(1);
@@ -151,6 +174,58 @@ public final class Bench {
                 + " rss_kb=" + peakRssKb());
             System.out.flush();
             streams.close(Duration.ofSeconds(30));
+        }
+    }
+
+    /**
+     * Restoration as the restore listener sees it: records restored, and the time from the first
+     * partition's restore start to the last one's end (the state updater restores them together).
+     */
+    static final class Restoration implements StateRestoreListener {
+        private final long expected;
+        private final AtomicLong restored = new AtomicLong();
+        private final AtomicLong firstStart = new AtomicLong(Long.MAX_VALUE);
+        private final AtomicLong lastEnd = new AtomicLong();
+        private final CountDownLatch complete = new CountDownLatch(1);
+
+        Restoration(long expected) {
+            this.expected = expected;
+        }
+
+        @Override
+        public void onRestoreStart(TopicPartition partition, String store, long from, long to) {
+            firstStart.accumulateAndGet(System.nanoTime(), Math::min);
+        }
+
+        @Override
+        public void onBatchRestored(TopicPartition partition, String store, long batchEnd, long records) {}
+
+        @Override
+        public void onRestoreEnd(TopicPartition partition, String store, long total) {
+            lastEnd.accumulateAndGet(System.nanoTime(), Math::max);
+            if (restored.addAndGet(total) >= expected) {
+                complete.countDown();
+            }
+        }
+
+        /**
+         * Waits for the whole changelog and the RUNNING state, then prints
+         * {@code first_ms=.. done_ms=.. cpu_ms=.. rss_kb=.. restored=.. restore_ms=..}: first and
+         * done both the time from process start until it runs again with its state.
+         */
+        void report(KafkaStreams streams, long started) throws Exception {
+            if (!complete.await(30, TimeUnit.MINUTES)) {
+                System.err.println("restored only " + restored.get() + " of " + expected);
+                System.exit(1);
+            }
+            while (streams.state() != KafkaStreams.State.RUNNING) {
+                Thread.sleep(1);
+            }
+            long runningMs = (System.nanoTime() - started) / 1_000_000;
+            System.out.println("first_ms=" + runningMs + " done_ms=" + runningMs + " cpu_ms=" + cpuMs()
+                + " rss_kb=" + peakRssKb() + " restored=" + restored.get()
+                + " restore_ms=" + (lastEnd.get() - firstStart.get()) / 1_000_000);
+            System.out.flush();
         }
     }
 
