@@ -3,15 +3,19 @@
 //! Use them through `streams_runtime` (`use streams_runtime::topology;`). A `#[topology]` module
 //! holds ordinary functions and type declarations; node attributes on them (`#[source]`,
 //! `#[table]`, `#[sink]`, `#[join]`, `#[state_store]`, `#[windowed]`, and `#[from(..)]` on a
-//! first parameter) make them typed processor nodes. The macro reads them (parse), checks the
-//! graph (validate) and expands into the runtime's public builder API plus
-//! `::streams_runtime::__private` — never anything else — alongside the user's items, which
-//! stay as written (minus the node attributes).
+//! first parameter) make them typed processor nodes. The macro reads them (parse, which leaves
+//! the items as they are), checks the graph (validate), expands into the runtime's public
+//! builder API plus `::streams_runtime::__private` — never anything else — and emits the
+//! user's items as written, minus the node attributes (a separate strip pass).
 //!
 //! Generated in the module: `APPLICATION_ID`, `topology()`, `describe()`, `app()` (the entry
 //! point: `fn main() -> streams_runtime::Result<()> { my_topology::app().run() }`),
 //! `topics::*` (every topic name, changelogs and repartition topics included) and
 //! `stores::<StoreName>` (typed accessors). These names are reserved inside the module.
+//!
+//! On a mistake the errors are reported and the same items are still generated, from the nodes
+//! that parsed, with functions that are never run (`expand::fallback`): one typo gives one
+//! error, not one more at every use of the module's items.
 
 mod duration;
 mod expand;
@@ -63,17 +67,22 @@ fn topology_impl(
         )
         .to_compile_error()
     })?;
-    let (application_id, error_policy) = parse::parse_topology_args(args).map_err(|e| with_module(&module, e))?;
-    let Some((_, items)) = module.content.as_mut() else {
-        return Err(with_module(
-            &module,
-            syn::Error::new(
-                module.ident.span(),
-                "`#[topology]` needs the module's items inline: `mod name { ... }`, not `mod name;`",
-            ),
-        ));
-    };
     let mut errors = parse::Errors::default();
+    let (application_id, error_policy) = parse::parse_topology_args(args).unwrap_or_else(|e| {
+        errors.push(e);
+        // Only for the fallback's stubs: the program does not compile.
+        let placeholder = syn::LitStr::new("invalid-application-id", proc_macro2::Span::call_site());
+        (placeholder, model::ErrorPolicyDef::default())
+    });
+    let Some((_, items)) = module.content.as_ref() else {
+        errors.push(syn::Error::new(
+            module.ident.span(),
+            "`#[topology]` needs the module's items inline: `mod name { ... }`, not `mod name;`",
+        ));
+        let errors = errors.into_result().err().map(|e| e.to_compile_error());
+        return Err(quote! { #module #errors });
+    };
+    let taken = parse::reserved_names_taken(items);
     let mut def = parse::parse_items(application_id, items, &mut errors);
     def.error_policy = error_policy;
     // Graph checks only on nodes that parsed: a broken declaration would cascade (a source with
@@ -85,32 +94,20 @@ fn topology_impl(
     };
     let generated = match (errors.into_result(), order) {
         (Ok(()), Some(order)) => expand::expand(&def, &order),
-        (Err(e), _) => e.to_compile_error(),
-        (Ok(()), None) => quote! {},
+        // The errors, and the module's items as stubs: one mistake, one error, not one more at
+        // every use of `app()`, `topics::*`, `stores::*` or `Client` outside the module.
+        (Err(e), _) => {
+            let error = e.to_compile_error();
+            let stubs = expand::fallback(&def, &taken);
+            quote! { #error #stubs }
+        }
+        (Ok(()), None) => expand::fallback(&def, &taken),
     };
     if let Some((_, items)) = module.content.as_mut() {
+        parse::strip_node_attributes(items);
         items.push(syn::Item::Verbatim(generated));
     }
     Ok(quote! { #module })
-}
-
-/// The module unchanged (so its items still resolve) plus the error.
-fn with_module(module: &syn::ItemMod, error: syn::Error) -> proc_macro2::TokenStream {
-    let error = error.to_compile_error();
-    let mut module = module.clone();
-    strip_node_attributes(&mut module);
-    quote! { #module #error }
-}
-
-fn strip_node_attributes(module: &mut syn::ItemMod) {
-    let mut ignored = parse::Errors::default();
-    if let Some((_, items)) = module.content.as_mut() {
-        let _ = parse::parse_items(
-            syn::LitStr::new("app", proc_macro2::Span::call_site()),
-            items,
-            &mut ignored,
-        );
-    }
 }
 
 macro_rules! node_attribute {

@@ -13,18 +13,57 @@ use crate::model::{Node, NodeKind, TopologyDef, join_store_name};
 use crate::parse::Errors;
 use streams_naming::{changelog_topic, topic_name_problem};
 
-/// Node indices in an order where every node comes after its inputs (`None` if there is a
-/// cycle, which is reported).
-pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors) -> Option<Vec<usize>> {
-    let index: HashMap<String, usize> = def
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.name.to_string(), i))
-        .collect();
-    let names: Vec<String> = def.nodes.iter().map(|n| format!("`{}`", n.name)).collect();
-    let mut ok = true;
+/// The graph's nodes by name, for the checks.
+struct Graph<'a> {
+    def: &'a TopologyDef,
+    index: HashMap<String, usize>,
+    /// "`a`, `b`, ..": the nodes, for messages naming what exists.
+    names: Vec<String>,
+}
 
+impl Graph<'_> {
+    fn node(&self, name: &proc_macro2::Ident) -> Option<&Node> {
+        self.index.get(&name.to_string()).map(|&i| &self.def.nodes[i])
+    }
+
+    /// Whether `node` reads a table of this application (not a global one).
+    fn reads_local_table(&self, node: &Node) -> bool {
+        node.from
+            .iter()
+            .any(|f| self.node(f).is_some_and(|n| n.kind.is_local_table()))
+    }
+}
+
+/// Node indices in an order where every node comes after its inputs (`None` if a check failed
+/// or there is a cycle; each problem is reported).
+pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors) -> Option<Vec<usize>> {
+    let graph = Graph {
+        def,
+        index: def
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.to_string(), i))
+            .collect(),
+        names: def.nodes.iter().map(|n| format!("`{}`", n.name)).collect(),
+    };
+    // `&`, not `&&`: every rule runs, so one compilation reports every mistake.
+    let mut ok = check_has_source(def, module_span, errors);
+    for node in &def.nodes {
+        ok &= check_inputs(&graph, node, errors)
+            & check_join_shape(&graph, node, errors)
+            & check_join_partner(&graph, node, errors);
+    }
+    ok &= check_splits(def, errors) & check_names(&graph, errors);
+    if !ok {
+        return None;
+    }
+    order(def, &graph.index, errors)
+}
+
+/// A topology reads at least one topic.
+fn check_has_source(def: &TopologyDef, module_span: Span, errors: &mut Errors) -> bool {
+    let mut ok = true;
     if !def
         .nodes
         .iter()
@@ -37,175 +76,75 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
         );
         ok = false;
     }
+    ok
+}
 
-    for node in &def.nodes {
-        for upstream in &node.from {
-            match index.get(&upstream.to_string()).map(|&i| &def.nodes[i]) {
-                None => {
+/// Each `#[from(..)]` names a node that emits something this node can read: not a sink, a
+/// table only where a table is read, a stream where a stream is aggregated.
+fn check_inputs(graph: &Graph<'_>, node: &Node, errors: &mut Errors) -> bool {
+    let mut ok = true;
+    for upstream in &node.from {
+        match graph.node(upstream) {
+            None => {
+                errors.at(
+                    upstream.span(),
+                    format!(
+                        "no node named `{upstream}` in this topology; its nodes are {}",
+                        graph.names.join(", ")
+                    ),
+                );
+                ok = false;
+            }
+            Some(Node {
+                kind: NodeKind::Sink { .. },
+                ..
+            }) => {
+                errors.at(
+                    upstream.span(),
+                    format!("`{upstream}` is a sink: it writes to a topic and emits nothing to read from"),
+                );
+                ok = false;
+            }
+            Some(Node { kind, .. }) if kind.is_local_table() || matches!(kind, NodeKind::Table { .. }) => {
+                let global = &matches!(kind, NodeKind::Table { global: true, .. });
+                let reads_tables = matches!(
+                    node.kind,
+                    NodeKind::Join {
+                        window: None,
+                        global_key: None,
+                        ..
+                    } | NodeKind::Aggregate { regroup: Some(_), .. }
+                ) || node.kind.is_table_derivation()
+                    || matches!(node.kind, NodeKind::Sink { .. });
+                if *global || !reads_tables || node.from.len() > 1 {
                     errors.at(
                         upstream.span(),
                         format!(
-                            "no node named `{upstream}` in this topology; its nodes are {}",
-                            names.join(", ")
+                            "`{upstream}` is a table: join a stream with it via `#[join(table = {upstream})]`, \
+                             or read it (alone) with `#[join(table = other_table)]` (a table-table join), \
+                             `#[state_store(name = .., group_by = f, subtract = g)]` (a table aggregation), \
+                             `#[table(store = ..)]` on a filter (`-> bool`) or value mapping (`-> V2`) \
+                             (a table derived from it), or `#[sink(.., from = {upstream})]` (its updates){}",
+                            if *global {
+                                "; a global table is only looked up by `#[join(global = ..)]`"
+                            } else {
+                                ""
+                            }
                         ),
                     );
                     ok = false;
                 }
-                Some(Node {
-                    kind: NodeKind::Sink { .. },
-                    ..
-                }) => {
-                    errors.at(
-                        upstream.span(),
-                        format!("`{upstream}` is a sink: it writes to a topic and emits nothing to read from"),
-                    );
-                    ok = false;
-                }
-                Some(Node { kind, .. }) if kind.is_local_table() || matches!(kind, NodeKind::Table { .. }) => {
-                    let global = &matches!(kind, NodeKind::Table { global: true, .. });
-                    let reads_tables = matches!(
-                        node.kind,
-                        NodeKind::Join {
-                            window: None,
-                            global_key: None,
-                            ..
-                        } | NodeKind::Aggregate { regroup: Some(_), .. }
-                    ) || node.kind.is_table_derivation()
-                        || matches!(node.kind, NodeKind::Sink { .. });
-                    if *global || !reads_tables || node.from.len() > 1 {
-                        errors.at(
-                            upstream.span(),
-                            format!(
-                                "`{upstream}` is a table: join a stream with it via `#[join(table = {upstream})]`, \
-                                 or read it (alone) with `#[join(table = other_table)]` (a table-table join), \
-                                 `#[state_store(name = .., group_by = f, subtract = g)]` (a table aggregation), \
-                                 `#[table(store = ..)]` on a filter (`-> bool`) or value mapping (`-> V2`) \
-                                 (a table derived from it), or `#[sink(.., from = {upstream})]` (its updates){}",
-                                if *global {
-                                    "; a global table is only looked up by `#[join(global = ..)]`"
-                                } else {
-                                    ""
-                                }
-                            ),
-                        );
-                        ok = false;
-                    }
-                }
-                Some(_) => {
-                    if let NodeKind::Aggregate {
-                        regroup: Some(regroup), ..
-                    } = &node.kind
-                    {
-                        errors.at(
-                            regroup.by.span(),
-                            format!(
-                                "`group_by` and `subtract` aggregate a table, but `{upstream}` is a stream; aggregate \
-                                 a stream without them"
-                            ),
-                        );
-                        ok = false;
-                    }
-                }
             }
-        }
-        if let NodeKind::Join {
-            window: None,
-            global_key: None,
-            key,
-            outer,
-            foreign_key,
-            ..
-        } = &node.kind
-        {
-            let reads_table = node.from.iter().any(|f| {
-                index
-                    .get(&f.to_string())
-                    .is_some_and(|&i| def.nodes[i].kind.is_local_table())
-            });
-            if reads_table && let Some(key) = key {
-                errors.at(
-                    key.span,
-                    "a join of two tables gets the two values: `(value: &V, other: &V2)` (inner), \
-                     `(.., other: Option<&V2>)` (left) or `(value: Option<&V>, other: Option<&V2>)` (outer)",
-                );
-                ok = false;
-            }
-            if !reads_table && *outer {
-                errors.at(
-                    node.name.span(),
-                    "an outer join needs two tables (`#[from(table)]` + `#[join(table = ..)]`) or two streams \
-                     (`#[join(stream = .., within = ..)]`); a stream-table join is inner or left",
-                );
-                ok = false;
-            }
-            if let Some(path) = foreign_key {
-                if !reads_table {
-                    errors.at(
-                        path.span(),
-                        "`foreign_key` joins two tables: read a `#[table]` with `#[from(..)]`",
-                    );
-                    ok = false;
-                } else if *outer {
-                    errors.at(
-                        node.name.span(),
-                        "a foreign-key join is inner `(value: &V, other: &VO)` or left `(value: &V, other: Option<&VO>)`",
-                    );
-                    ok = false;
-                }
-            }
-        }
-        if let NodeKind::Join {
-            table,
-            window,
-            global_key,
-            ..
-        } = &node.kind
-        {
-            match index.get(&table.to_string()).map(|&i| &def.nodes[i].kind) {
-                Some(kind @ (NodeKind::Table { .. } | NodeKind::ToTable { .. }))
-                    if matches!(kind, NodeKind::Table { global: true, .. }) != global_key.is_some() =>
+            Some(_) => {
+                if let NodeKind::Aggregate {
+                    regroup: Some(regroup), ..
+                } = &node.kind
                 {
-                    let global = &matches!(kind, NodeKind::Table { global: true, .. });
                     errors.at(
-                        table.span(),
-                        if *global {
-                            format!("`{table}` is a global table: join it with `#[join(global = {table}, key = fn)]`")
-                        } else {
-                            format!("`{table}` is not a global table: join it with `#[join(table = {table})]`")
-                        },
-                    );
-                    ok = false;
-                }
-                Some(kind) if kind.is_local_table() && window.is_none() => {}
-                Some(NodeKind::Table { global: true, .. }) => {}
-                Some(kind) if kind.is_local_table() => {
-                    errors.at(
-                        table.span(),
-                        format!("`{table}` is a table: join it with `#[join(table = {table})]` (no window)"),
-                    );
-                    ok = false;
-                }
-                Some(NodeKind::Sink { .. }) if window.is_some() => {
-                    errors.at(
-                        table.span(),
-                        format!("`{table}` is a sink and emits nothing; join a stream node"),
-                    );
-                    ok = false;
-                }
-                Some(_) if window.is_some() => {}
-                Some(_) => {
-                    errors.at(
-                        table.span(),
-                        format!("`{table}` is not a `#[table]`; a join reads a table by key"),
-                    );
-                    ok = false;
-                }
-                None => {
-                    errors.at(
-                        table.span(),
+                        regroup.by.span(),
                         format!(
-                            "no node named `{table}` in this topology; its nodes are {}",
-                            names.join(", ")
+                            "`group_by` and `subtract` aggregate a table, but `{upstream}` is a stream; aggregate \
+                             a stream without them"
                         ),
                     );
                     ok = false;
@@ -213,8 +152,126 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
             }
         }
     }
+    ok
+}
 
-    // The branches of one split read the same single stream.
+/// A join's parameters fit what it joins: two tables take the two values, an outer join needs
+/// two tables or two streams, a foreign key joins two tables.
+fn check_join_shape(graph: &Graph<'_>, node: &Node, errors: &mut Errors) -> bool {
+    let mut ok = true;
+    if let NodeKind::Join {
+        window: None,
+        global_key: None,
+        key,
+        outer,
+        foreign_key,
+        ..
+    } = &node.kind
+    {
+        let reads_table = graph.reads_local_table(node);
+        if reads_table && let Some(key) = key {
+            errors.at(
+                key.span,
+                "a join of two tables gets the two values: `(value: &V, other: &V2)` (inner), \
+                 `(.., other: Option<&V2>)` (left) or `(value: Option<&V>, other: Option<&V2>)` (outer)",
+            );
+            ok = false;
+        }
+        if !reads_table && *outer {
+            errors.at(
+                node.name.span(),
+                "an outer join needs two tables (`#[from(table)]` + `#[join(table = ..)]`) or two streams \
+                 (`#[join(stream = .., within = ..)]`); a stream-table join is inner or left",
+            );
+            ok = false;
+        }
+        if let Some(path) = foreign_key {
+            if !reads_table {
+                errors.at(
+                    path.span(),
+                    "`foreign_key` joins two tables: read a `#[table]` with `#[from(..)]`",
+                );
+                ok = false;
+            } else if *outer {
+                errors.at(
+                    node.name.span(),
+                    "a foreign-key join is inner `(value: &V, other: &VO)` or left `(value: &V, other: Option<&VO>)`",
+                );
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// A join's partner exists and is what the join reads it as: a table (local or global, as
+/// declared) or, within a window, a stream.
+fn check_join_partner(graph: &Graph<'_>, node: &Node, errors: &mut Errors) -> bool {
+    let mut ok = true;
+    if let NodeKind::Join {
+        table,
+        window,
+        global_key,
+        ..
+    } = &node.kind
+    {
+        match graph.node(table).map(|n| &n.kind) {
+            Some(kind @ (NodeKind::Table { .. } | NodeKind::ToTable { .. }))
+                if matches!(kind, NodeKind::Table { global: true, .. }) != global_key.is_some() =>
+            {
+                let global = &matches!(kind, NodeKind::Table { global: true, .. });
+                errors.at(
+                    table.span(),
+                    if *global {
+                        format!("`{table}` is a global table: join it with `#[join(global = {table}, key = fn)]`")
+                    } else {
+                        format!("`{table}` is not a global table: join it with `#[join(table = {table})]`")
+                    },
+                );
+                ok = false;
+            }
+            Some(kind) if kind.is_local_table() && window.is_none() => {}
+            Some(NodeKind::Table { global: true, .. }) => {}
+            Some(kind) if kind.is_local_table() => {
+                errors.at(
+                    table.span(),
+                    format!("`{table}` is a table: join it with `#[join(table = {table})]` (no window)"),
+                );
+                ok = false;
+            }
+            Some(NodeKind::Sink { .. }) if window.is_some() => {
+                errors.at(
+                    table.span(),
+                    format!("`{table}` is a sink and emits nothing; join a stream node"),
+                );
+                ok = false;
+            }
+            Some(_) if window.is_some() => {}
+            Some(_) => {
+                errors.at(
+                    table.span(),
+                    format!("`{table}` is not a `#[table]`; a join reads a table by key"),
+                );
+                ok = false;
+            }
+            None => {
+                errors.at(
+                    table.span(),
+                    format!(
+                        "no node named `{table}` in this topology; its nodes are {}",
+                        graph.names.join(", ")
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// The branches of one split read the same single stream.
+fn check_splits(def: &TopologyDef, errors: &mut Errors) -> bool {
+    let mut ok = true;
     let mut splits: BTreeMap<String, &Node> = BTreeMap::new();
     for node in &def.nodes {
         let NodeKind::Transform(f) = &node.kind else { continue };
@@ -251,7 +308,13 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
             Some(_) => {}
         }
     }
+    ok
+}
 
+/// Store names are unique and make legal changelog topic names; no topic is read twice.
+fn check_names(graph: &Graph<'_>, errors: &mut Errors) -> bool {
+    let def = graph.def;
+    let mut ok = true;
     let mut stores: BTreeMap<String, Span> = BTreeMap::new();
     let mut topics: BTreeMap<String, Span> = BTreeMap::new();
     let app = def.application_id.value();
@@ -266,12 +329,7 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
                 global_key: None,
                 store,
                 ..
-            } if node.from.iter().any(|f| {
-                index
-                    .get(&f.to_string())
-                    .is_some_and(|&i| def.nodes[i].kind.is_local_table())
-            }) =>
-            {
+            } if graph.reads_local_table(node) => {
                 let span = store.as_ref().map_or_else(|| node.name.span(), LitStr::span);
                 (Some((join_store_name(&node.name, store.as_ref()), span)), None)
             }
@@ -310,10 +368,7 @@ pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors
             ok = false;
         }
     }
-    if !ok {
-        return None;
-    }
-    order(def, &index, errors)
+    ok
 }
 
 /// Kahn's algorithm over `from` and join-table edges; reports a cycle at one of its edges.

@@ -1,0 +1,82 @@
+//! The codecs of topics: explicit formats, or picked by type; and the `Consumed` of a source
+//! with its timestamp extractor.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::{Expr, Type};
+
+use crate::model::{Format, Formats};
+use crate::parse::single_generic;
+
+pub(super) fn consumed(
+    key: &Type,
+    value: &Type,
+    key_codec: &TokenStream,
+    value_codec: &TokenStream,
+    timestamp: Option<&Expr>,
+) -> TokenStream {
+    let base = quote! { ::streams_runtime::topology::Consumed::<#key, #value>::new(#key_codec, #value_codec) };
+    let Some(timestamp) = timestamp else {
+        return base;
+    };
+    let call = match timestamp {
+        Expr::Closure(c) if c.inputs.len() == 2 => quote! { __extract(k, v) },
+        Expr::Closure(c) if c.inputs.len() == 3 => quote! { __extract(k, v, ts) },
+        _ => quote! { __extract(v) },
+    };
+    quote! {
+        #base.with_timestamp({
+            let __extract = #timestamp;
+            move |k: &#key, v: &#value, ts: i64| -> i64 {
+                let _ = (&k, &ts);
+                #call
+            }
+        })
+    }
+}
+
+/// Codecs for a topic: the explicit format, or by type (String → UTF-8, `Vec<u8>` → bytes,
+/// anything else JSON).
+pub(super) fn codecs(formats: &Formats, key: Option<&Type>, value: Option<&Type>) -> (TokenStream, TokenStream) {
+    let key_format = formats
+        .key
+        .map(|(f, _)| f)
+        .unwrap_or_else(|| key.map_or(Format::Json, default_format));
+    let value_format = formats
+        .value
+        .map(|(f, _)| f)
+        .unwrap_or_else(|| value.map_or(Format::Json, default_format));
+    let key_span = formats
+        .key
+        .map(|(_, s)| s)
+        .or_else(|| key.map(syn::spanned::Spanned::span));
+    let value_span = formats
+        .value
+        .map(|(_, s)| s)
+        .or_else(|| value.map(syn::spanned::Spanned::span));
+    (codec(key_format, key_span), codec(value_format, value_span))
+}
+
+pub(super) fn default_format(ty: &Type) -> Format {
+    let Type::Path(path) = ty else { return Format::Json };
+    let Some(last) = path.path.segments.last() else {
+        return Format::Json;
+    };
+    if last.ident == "String" {
+        Format::Utf8
+    } else if single_generic(ty, "Vec").is_some_and(|inner| quote!(#inner).to_string() == "u8") {
+        Format::Bytes
+    } else {
+        Format::Json
+    }
+}
+
+pub(super) fn codec(format: Format, span: Option<Span>) -> TokenStream {
+    let span = span.unwrap_or_else(Span::call_site);
+    match format {
+        Format::Json => quote_spanned! {span=> ::streams_runtime::codec::Json },
+        Format::Utf8 => quote_spanned! {span=> ::streams_runtime::codec::Utf8 },
+        Format::Binary => quote_spanned! {span=> ::streams_runtime::codec::Binary },
+        Format::Bytes => quote_spanned! {span=> ::streams_runtime::codec::Bytes },
+    }
+}

@@ -1,0 +1,40 @@
+//! `#[sink]`: a node's output (a stream, or a table's updates), maybe transformed, to a topic.
+
+use quote::quote;
+
+use super::calls::stateless_op;
+use super::codecs::codecs;
+use super::edges::{declared_or, edge_input, reads_table, shaped_output, table_input};
+use super::{Expansion, Upstream};
+use crate::model::{Node, NodeKind};
+
+pub(super) fn expand(x: &mut Expansion<'_>, node: &Node, upstream: &Upstream) {
+    let NodeKind::Sink {
+        topic,
+        formats,
+        transform,
+    } = &node.kind
+    else {
+        unreachable!("sink::expand on a sink");
+    };
+    x.items.sink_topic(topic);
+    let input = if reads_table(node, x.nodes()) {
+        // A table's updates, deletes included (value-mapping sinks pass them on).
+        let table = table_input(node, transform);
+        quote! { #table.to_stream() }
+    } else {
+        edge_input(node, x.nodes(), transform.key.as_ref(), &transform.value)
+    };
+    let op = stateless_op(&node.name, transform);
+    let out = shaped_output(
+        transform,
+        &declared_or(upstream.output.as_ref(), transform.key.as_ref(), &transform.value),
+    );
+    let (key_codec, value_codec) = codecs(formats, out.key.as_ref(), out.value.as_ref());
+    x.statements.push(quote! {
+        {
+            let __in = #input;
+            __in #op .to_with(#topic, #key_codec, #value_codec);
+        }
+    });
+}
