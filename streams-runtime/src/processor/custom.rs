@@ -11,7 +11,7 @@ use super::{Data, Record, TaskContext};
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::{KeyValueStore, SharedStore, WindowStore};
 use crate::task::TaskId;
-use crate::topology::node::Forward;
+use crate::topology::graph::node::Forward;
 
 /// A processor written by hand. One instance runs per task (created by the supplier given to
 /// `KStream::process`), so fields are per-partition state; durable state belongs in stores.

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::state::{Backend, MemoryBackend, RocksBackend, RocksResources, SharedStore, Store, layout};
 use crate::task::TaskEnv;
 use crate::topology::Topology;
-use crate::topology::global_table::GlobalSpec;
+use crate::topology::ops::join::global::GlobalSpec;
 
 /// Where global stores live: on disk for an instance, in memory for the test driver.
 pub(crate) enum GlobalStorage<'a> {

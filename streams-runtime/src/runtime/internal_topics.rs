@@ -10,7 +10,7 @@ use crate::kafka::{ClientSettings, KafkaCluster, TopicSpec};
 use crate::naming;
 use crate::state::StoreKind;
 use crate::topology::Topology;
-use crate::topology::topic::TopicName;
+use crate::topology::graph::topic::TopicName;
 
 /// Extra time a window changelog keeps records beyond the store's retention (Kafka Streams'
 /// `windowstore.changelog.additional.retention.ms`).

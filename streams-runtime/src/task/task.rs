@@ -14,7 +14,7 @@ use crate::runtime::transport::InputRecord;
 use crate::state::{
     Backend, ChangelogPartition, MemoryBackend, RocksBackend, SharedStore, Store, StoreBackend, StoreSpec, layout,
 };
-use crate::topology::node::{RawProcessor, SharedPunctuator, TaskBuild};
+use crate::topology::graph::node::{RawProcessor, SharedPunctuator, TaskBuild};
 use crate::topology::{ErrorPolicies, ErrorPolicy, Subtopology};
 
 /// One sub-topology instance over one partition: processors, stores, stream time, positions.

@@ -1,60 +1,44 @@
 //! The typed builder API (`StreamsBuilder`, `KStream`, `KTable`, …) and the built `Topology`.
 //!
 //! The macros expand into exactly this API; a topology can also be written by hand with it.
+//!
+//! Three layers: `graph` is the topology under construction (nodes, edges, topics, stores,
+//! sub-topologies); `dsl` the typed API users write (`StreamsBuilder`, `KStream`, `KTable`,
+//! grouped and windowed streams, `Materialized`, `Repartitioned`); `ops` the processors each
+//! operation adds to the graph: `source`, `stateless`, `process`, the table operations,
+//! `aggregate` (per key, and of a table's re-keyed rows), `join/` (`stream_table`,
+//! `stream_stream`, `table_table`, `foreign_key`, `global`) and `windowed/` (`time`, `sliding`,
+//! `session` and the windows' `lifecycle`). An operation's DSL method is written next to its
+//! processor (`impl KStream` blocks in the `ops` files), so one file holds one operation.
 
-mod aggregate;
-mod branch;
-mod builder;
-mod error_policy;
-mod fk_join;
-pub(crate) mod global_table;
-mod graph;
-mod grouped;
-mod grouped_table;
-mod join;
-mod kstream;
-mod ktable;
-mod materialized;
-pub(crate) mod node;
-mod process;
-mod repartition;
-mod session_aggregate;
-mod sliding_aggregate;
-mod source;
-mod stateless;
-mod stream_join;
-mod table_join;
-mod table_ops;
-mod table_source;
-mod to_table;
-pub(crate) mod topic;
-mod window_lifecycle;
-mod windowed_aggregate;
+mod dsl;
+pub(crate) mod graph;
+pub(crate) mod ops;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-pub use aggregate::StoreData;
-pub use branch::BranchedKStream;
-pub use builder::{Consumed, StreamsBuilder};
-pub use error_policy::{ErrorPolicies, ErrorPolicy};
-pub use global_table::GlobalKTable;
-pub use grouped::{KGroupedStream, TimeWindowedKStream};
-pub use grouped_table::KGroupedTable;
-pub use kstream::KStream;
-pub use ktable::KTable;
-pub use materialized::Materialized;
-pub use process::{StoreBuilder, Stores};
-pub use repartition::Repartitioned;
-pub use session_aggregate::SessionWindowedKStream;
-pub use sliding_aggregate::SlidingWindowedKStream;
-pub use source::TimestampExtractor;
+pub use dsl::branch::BranchedKStream;
+pub use dsl::builder::{Consumed, StreamsBuilder};
+pub use dsl::error_policy::{ErrorPolicies, ErrorPolicy};
+pub use dsl::grouped::{KGroupedStream, TimeWindowedKStream};
+pub use dsl::kstream::KStream;
+pub use dsl::ktable::KTable;
+pub use dsl::materialized::Materialized;
+pub use dsl::repartition::Repartitioned;
+pub use ops::aggregate::StoreData;
+pub use ops::aggregate::table::KGroupedTable;
+pub use ops::join::global::GlobalKTable;
+pub use ops::process::{StoreBuilder, Stores};
+pub use ops::source::TimestampExtractor;
+pub use ops::windowed::session::SessionWindowedKStream;
+pub use ops::windowed::sliding::SlidingWindowedKStream;
 
 use crate::state::StoreSpec;
 use graph::Graph;
-use node::RawNodeFactory;
-use topic::TopicName;
+use graph::node::RawNodeFactory;
+use graph::topic::TopicName;
 
 /// A topology that failed its checks; every problem found is listed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,7 +74,7 @@ pub struct Topology {
     pub(crate) queries: std::collections::HashMap<String, Arc<dyn crate::query::StoreQuery>>,
     pub(crate) error_policies: ErrorPolicies,
     /// Global tables: replicated on every instance by the global thread.
-    pub(crate) globals: Vec<global_table::GlobalSpec>,
+    pub(crate) globals: Vec<ops::join::global::GlobalSpec>,
 }
 
 impl Topology {

@@ -1,15 +1,17 @@
 //! Grouped aggregations (`count`, `reduce`, `aggregate`) per key; the windowed ones are in
 //! `windowed_aggregate`.
 
+pub(crate) mod table;
+
 use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::KeyValueStore;
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 
 /// `(key, value, aggregate so far) → new aggregate`; `None` so far means the first record.
 pub(crate) type AggregateFn<K, V, A> = dyn Fn(&K, V, Option<A>) -> A + Send + Sync;

@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
-use super::graph;
-use super::grouped::repartition_if_needed;
-use super::kstream::KStream;
-use super::ktable::KTable;
-use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::KeyValueStore;
-use crate::topology::aggregate::StoreData;
+use crate::topology::dsl::grouped::repartition_if_needed;
+use crate::topology::dsl::kstream::KStream;
+use crate::topology::dsl::ktable::KTable;
+use crate::topology::graph;
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::ops::aggregate::StoreData;
 
 /// `(key, stream value, table value if any) → joined value, or nothing` (inner joins drop
 /// records whose key is not in the table).

@@ -8,16 +8,16 @@
 
 use std::sync::Arc;
 
-use super::aggregate::StoreData;
-use super::graph;
-use super::grouped::{register_query, register_store};
-use super::kstream::KStream;
-use super::ktable::KTable;
-use super::materialized::Materialized;
-use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use crate::error::Result;
 use crate::processor::{Record, TaskContext};
 use crate::state::{KeyValueStore, StoreKind};
+use crate::topology::dsl::grouped::{register_query, register_store};
+use crate::topology::dsl::kstream::KStream;
+use crate::topology::dsl::ktable::KTable;
+use crate::topology::dsl::materialized::Materialized;
+use crate::topology::graph;
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::ops::aggregate::StoreData;
 
 /// `(key, left value, right value) → joined value`, `None` when the join kind emits nothing.
 type Joiner<K, V1, V2, VR> = dyn Fn(&K, Option<&V1>, Option<&V2>) -> Option<VR> + Send + Sync;

@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use super::aggregate::{AggregateFn, StoreData};
-use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
-use super::window_lifecycle::WindowLifecycle;
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::{StreamClock, WindowStore};
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::ops::aggregate::{AggregateFn, StoreData};
+use crate::topology::ops::windowed::lifecycle::WindowLifecycle;
 use crate::window::{EmitStrategy, TimeWindow, TimeWindows, Windowed};
 
 pub(crate) struct WindowedAggregate<K, V, A> {

@@ -11,17 +11,17 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::StoreData;
-use super::grouped::{register_query, register_store};
-use super::kstream::KStream;
-use super::ktable::KTable;
-use super::materialized::Materialized;
-use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
-use super::repartition::through_topic;
 use crate::codec::{Binary, Codec};
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::{KeyValueStore, StoreKind};
+use crate::topology::dsl::grouped::{register_query, register_store};
+use crate::topology::dsl::kstream::KStream;
+use crate::topology::dsl::ktable::KTable;
+use crate::topology::dsl::materialized::Materialized;
+use crate::topology::dsl::repartition::through_topic;
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::ops::aggregate::StoreData;
 
 /// One side of a row change, on its way to the group's task.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -150,7 +150,7 @@ impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> KGroupedTable<K, 
         KTable {
             stream,
             store: name,
-            key_codec: super::kstream::key_codec_of::<K2>(input.partition_codec.as_ref()),
+            key_codec: crate::topology::dsl::kstream::key_codec_of::<K2>(input.partition_codec.as_ref()),
         }
     }
 }

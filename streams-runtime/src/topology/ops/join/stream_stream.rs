@@ -14,15 +14,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::aggregate::StoreData;
-use super::graph;
-use super::grouped::repartition_if_needed;
-use super::kstream::{KStream, key_codec_of};
-use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use crate::codec::{Binary, Codec};
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::{JoinBuffer, StoreBackend, StoreKind, StoreSpec, StreamClock, Unmatched, UnmatchedBuffer};
+use crate::topology::dsl::grouped::repartition_if_needed;
+use crate::topology::dsl::kstream::{KStream, key_codec_of};
+use crate::topology::graph;
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::ops::aggregate::StoreData;
 use crate::window::JoinWindows;
 
 /// `(key, left value, right value) → result`; `None` from an inner join's missing side.

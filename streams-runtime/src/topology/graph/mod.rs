@@ -1,11 +1,14 @@
 //! The topology under construction: node descriptions, sub-topology grouping, sources, stores.
 
+pub(crate) mod node;
+pub(crate) mod topic;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::node::RawNodeFactory;
-use super::topic::TopicName;
 use crate::naming;
 use crate::state::StoreSpec;
+use crate::topology::graph::node::RawNodeFactory;
+use crate::topology::graph::topic::TopicName;
 
 pub(crate) type SharedGraph = Arc<Mutex<Graph>>;
 
@@ -48,8 +51,8 @@ pub(crate) struct Graph {
     /// Typed query access per store, for the HTTP query server.
     pub(crate) queries: Vec<(String, Arc<dyn crate::query::StoreQuery>)>,
     pub(crate) errors: Vec<String>,
-    pub(crate) error_policies: super::ErrorPolicies,
-    pub(crate) globals: Vec<super::global_table::GlobalSpec>,
+    pub(crate) error_policies: crate::topology::ErrorPolicies,
+    pub(crate) globals: Vec<crate::topology::ops::join::global::GlobalSpec>,
 }
 
 impl Graph {

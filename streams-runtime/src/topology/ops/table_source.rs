@@ -1,13 +1,13 @@
 //! Table sources: a topic read as a table — every record upserts its key in a store, a
 //! tombstone deletes it — with the updates (and deletes of present keys) passed on.
 
-use super::node::{Children, Forward, RawNodeFactory, RawProcessor, TaskBuild};
-use super::source::Decoding;
-use super::topic::TopicName;
 use crate::error::{Error, ErrorKind, Result};
 use crate::processor::{Record, TaskContext};
 use crate::state::KeyValueStore;
-use crate::topology::aggregate::StoreData;
+use crate::topology::graph::node::{Children, Forward, RawNodeFactory, RawProcessor, TaskBuild};
+use crate::topology::graph::topic::TopicName;
+use crate::topology::ops::aggregate::StoreData;
+use crate::topology::ops::source::Decoding;
 
 pub(crate) struct TableSource<K, V> {
     pub(crate) topic: TopicName,

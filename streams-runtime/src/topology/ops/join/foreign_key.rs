@@ -25,18 +25,18 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::StoreData;
-use super::graph;
-use super::grouped::{register_query, register_store};
-use super::ktable::KTable;
-use super::materialized::Materialized;
-use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
-use super::repartition::through_topic;
-use super::table_join::set_row;
 use crate::codec::{Binary, Codec};
 use crate::error::Result;
 use crate::processor::{Record, TaskContext};
 use crate::state::{KeyValueStore, StoreKind, SubscriptionStore};
+use crate::topology::dsl::grouped::{register_query, register_store};
+use crate::topology::dsl::ktable::KTable;
+use crate::topology::dsl::materialized::Materialized;
+use crate::topology::dsl::repartition::through_topic;
+use crate::topology::graph;
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::ops::aggregate::StoreData;
+use crate::topology::ops::join::table_table::set_row;
 
 /// What the left task tells the right task about one left row.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use super::aggregate::{Aggregate, AggregateFn, StoreData, counting, folding, reducing};
-use super::graph;
-use super::kstream::KStream;
-use super::ktable::KTable;
-use super::materialized::Materialized;
-use super::windowed_aggregate::WindowedAggregate;
 use crate::codec::{Binary, Codec};
 use crate::state::{StoreKind, StoreSpec};
+use crate::topology::dsl::kstream::KStream;
+use crate::topology::dsl::ktable::KTable;
+use crate::topology::dsl::materialized::Materialized;
+use crate::topology::graph;
+use crate::topology::ops::aggregate::{Aggregate, AggregateFn, StoreData, counting, folding, reducing};
+use crate::topology::ops::windowed::time::WindowedAggregate;
 use crate::window::{EmitStrategy, TimeWindows, Windowed};
 
 /// A stream grouped by key, ready to aggregate.
@@ -82,7 +82,7 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
             stream: table,
             store: materialized.name,
             // How the table's task reads its keys (joins and foreign-key joins route by it).
-            key_codec: super::kstream::key_codec_of::<K>(input.partition_codec.as_ref()),
+            key_codec: crate::topology::dsl::kstream::key_codec_of::<K>(input.partition_codec.as_ref()),
         }
     }
 }
@@ -210,7 +210,7 @@ pub(crate) fn register_query_as<K: StoreData, V: StoreData, S>(
     name: &str,
     layout: crate::query::QueryLayout,
 ) {
-    let codec = super::kstream::key_codec_of::<K>(stream.partition_codec.as_ref())
+    let codec = crate::topology::dsl::kstream::key_codec_of::<K>(stream.partition_codec.as_ref())
         .unwrap_or_else(|| Arc::new(Binary) as Arc<dyn Codec<K>>);
     let query = crate::query::TypedStoreQuery::<K, V>::new(codec, layout);
     graph::lock(&stream.graph)
@@ -230,5 +230,5 @@ pub(crate) fn repartition_if_needed<K: StoreData, V: StoreData>(
     if !stream.key_changed {
         return stream.clone_handle();
     }
-    super::repartition::through_topic(stream, name, key_codec, None)
+    crate::topology::dsl::repartition::through_topic(stream, name, key_codec, None)
 }

@@ -8,14 +8,14 @@
 
 use std::sync::Arc;
 
-use super::aggregate::StoreData;
-use super::grouped::{register_query, register_store};
-use super::ktable::KTable;
-use super::materialized::Materialized;
-use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use crate::error::Result;
 use crate::processor::{Record, TaskContext};
 use crate::state::{KeyValueStore, StoreKind};
+use crate::topology::dsl::grouped::{register_query, register_store};
+use crate::topology::dsl::ktable::KTable;
+use crate::topology::dsl::materialized::Materialized;
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::ops::aggregate::StoreData;
 
 /// A row's new value in the result table; `None`: the row is not in it.
 type RowFn<K, V, V2> = dyn Fn(&K, V) -> Option<V2> + Send + Sync;

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use super::graph;
-use super::kstream::KStream;
-use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
+use crate::topology::dsl::kstream::KStream;
+use crate::topology::graph;
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 
 type Predicate<K, V> = Arc<dyn Fn(&K, &V) -> bool + Send + Sync>;
 

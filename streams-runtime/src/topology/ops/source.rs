@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use super::node::{Children, Forward, RawNodeFactory, RawProcessor, TaskBuild};
-use super::topic::TopicName;
 use crate::codec::Codec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::processor::{Data, Record, TaskContext};
+use crate::topology::graph::node::{Children, Forward, RawNodeFactory, RawProcessor, TaskBuild};
+use crate::topology::graph::topic::TopicName;
 
 /// Picks a record's event time from its key, value and broker timestamp.
 pub type TimestampExtractor<K, V> = dyn Fn(&K, &V, i64) -> i64 + Send + Sync;

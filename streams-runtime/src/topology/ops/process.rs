@@ -4,17 +4,17 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::aggregate::StoreData;
-use super::graph;
-use super::grouped::register_query;
-use super::kstream::KStream;
-use super::materialized::Materialized;
-use super::node::{Children, Forward, Node, NodeFactory, Punctuate, SharedPunctuator, TaskBuild};
 use crate::error::Result;
 use crate::processor::{
     Data, InitContext, Processor, ProcessorContext, Punctuation, PunctuationType, Record, Schedule, TaskContext,
 };
 use crate::state::{StoreKind, StoreSpec};
+use crate::topology::dsl::grouped::register_query;
+use crate::topology::dsl::kstream::KStream;
+use crate::topology::dsl::materialized::Materialized;
+use crate::topology::graph;
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, Punctuate, SharedPunctuator, TaskBuild};
+use crate::topology::ops::aggregate::StoreData;
 
 /// A store declared for a hand-written processor: `Stores::key_value::<K, V>("name")`.
 ///
@@ -33,7 +33,7 @@ struct QueryTarget<'a> {
     graph: &'a graph::SharedGraph,
     node: usize,
     sub: usize,
-    partition_codec: Option<super::kstream::PartitionCodec>,
+    partition_codec: Option<crate::topology::dsl::kstream::PartitionCodec>,
 }
 
 /// Declares the stores hand-written processors use.

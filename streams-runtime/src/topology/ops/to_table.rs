@@ -2,16 +2,16 @@
 
 use std::sync::Arc;
 
-use super::aggregate::StoreData;
-use super::grouped::{register_query, register_store, repartition_if_needed};
-use super::kstream::KStream;
-use super::ktable::KTable;
-use super::materialized::Materialized;
-use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use crate::codec::Binary;
 use crate::error::Result;
 use crate::processor::{Record, TaskContext};
 use crate::state::{KeyValueStore, StoreKind};
+use crate::topology::dsl::grouped::{register_query, register_store, repartition_if_needed};
+use crate::topology::dsl::kstream::KStream;
+use crate::topology::dsl::ktable::KTable;
+use crate::topology::dsl::materialized::Materialized;
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::ops::aggregate::StoreData;
 
 impl<K: StoreData, V: StoreData> KStream<K, V> {
     /// The latest value per key, kept in the store `materialized` names (changelogged and
@@ -24,7 +24,7 @@ impl<K: StoreData, V: StoreData> KStream<K, V> {
         let name = materialized.name.clone();
         // How the table's task reads its keys: a stream joined with the table is repartitioned
         // with the same encoding, so equal keys meet in one partition.
-        let key_codec = super::kstream::key_codec_of::<K>(input.partition_codec.as_ref());
+        let key_codec = crate::topology::dsl::kstream::key_codec_of::<K>(input.partition_codec.as_ref());
         let stream = input.attach("TOTABLE", format!("stores: [{name}]"), false, |children| {
             Arc::new(ToTable { store: name, children })
         });

@@ -12,11 +12,11 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use super::aggregate::StoreData;
-use super::node::Forward;
 use crate::error::Result;
 use crate::processor::{Record, TaskContext};
 use crate::state::WindowStore;
+use crate::topology::graph::node::Forward;
+use crate::topology::ops::aggregate::StoreData;
 use crate::window::{EmitStrategy, Windowed};
 
 /// Marker: the largest close bound (stream time − grace) up to which windows were emitted.

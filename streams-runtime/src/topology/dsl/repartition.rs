@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use super::aggregate::StoreData;
-use super::graph::{self, RepartitionEntry};
-use super::kstream::KStream;
-use super::stateless::Sink;
-use super::topic::TopicName;
 use crate::codec::{Binary, Codec};
+use crate::topology::dsl::kstream::KStream;
+use crate::topology::graph::topic::TopicName;
+use crate::topology::graph::{self, RepartitionEntry};
+use crate::topology::ops::aggregate::StoreData;
+use crate::topology::ops::stateless::Sink;
 
 /// Name and partition count of an explicit repartition topic.
 #[derive(Clone, Debug)]

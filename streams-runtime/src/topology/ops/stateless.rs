@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
-use super::topic::TopicName;
 use crate::codec::Codec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::processor::{Data, Record, TaskContext};
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::graph::topic::TopicName;
 
 /// A record-at-a-time function; `Err` is a processing error of the record (the topology's error
 /// policy decides what happens to it), `Ok(None)` drops it.

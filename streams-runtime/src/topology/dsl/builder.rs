@@ -2,20 +2,20 @@
 
 use std::sync::Arc;
 
-use super::aggregate::StoreData;
-use super::graph::{self, SharedGraph};
-use super::grouped::register_store;
-use super::kstream::KStream;
-use super::ktable::KTable;
-use super::materialized::Materialized;
-use super::node::Children;
-use super::source::TimestampExtractor;
-use super::table_source::TableSource;
-use super::topic::TopicName;
-use super::{ErrorPolicy, Topology, TopologyError};
 use crate::codec::{Codec, Json};
 use crate::processor::Data;
 use crate::state::StoreKind;
+use crate::topology::dsl::grouped::register_store;
+use crate::topology::dsl::kstream::KStream;
+use crate::topology::dsl::ktable::KTable;
+use crate::topology::dsl::materialized::Materialized;
+use crate::topology::graph::node::Children;
+use crate::topology::graph::topic::TopicName;
+use crate::topology::graph::{self, SharedGraph};
+use crate::topology::ops::aggregate::StoreData;
+use crate::topology::ops::source::TimestampExtractor;
+use crate::topology::ops::table_source::TableSource;
+use crate::topology::{ErrorPolicy, Topology, TopologyError};
 
 /// Builds a [`Topology`] from streams and the operations applied to them.
 ///
@@ -72,8 +72,8 @@ impl<K: Data, V: Data> Consumed<K, V> {
 }
 
 impl<K, V> Consumed<K, V> {
-    pub(crate) fn into_decoding(self) -> super::source::Decoding<K, V> {
-        super::source::Decoding {
+    pub(crate) fn into_decoding(self) -> crate::topology::ops::source::Decoding<K, V> {
+        crate::topology::ops::source::Decoding {
             key_codec: self.key_codec,
             value_codec: self.value_codec,
             timestamp: self.timestamp,
@@ -133,7 +133,7 @@ impl StreamsBuilder {
         let factory = TableSource {
             topic: topic.clone(),
             store: materialized.name.clone(),
-            decoding: super::source::Decoding {
+            decoding: crate::topology::ops::source::Decoding {
                 key_codec: Arc::clone(&consumed.key_codec),
                 value_codec: consumed.value_codec,
                 timestamp: consumed.timestamp,
@@ -147,10 +147,10 @@ impl StreamsBuilder {
             "TABLE-SOURCE",
             Arc::new(factory),
             children,
-            super::kstream::partition_codec(&consumed.key_codec),
+            crate::topology::dsl::kstream::partition_codec(&consumed.key_codec),
         );
         register_store(&stream, &materialized, StoreKind::KeyValue);
-        super::grouped::register_query::<K, V, _>(&stream, &materialized.name, None);
+        crate::topology::dsl::grouped::register_query::<K, V, _>(&stream, &materialized.name, None);
         KTable {
             stream,
             store: materialized.name,
@@ -172,7 +172,7 @@ impl StreamsBuilder {
     fn set_policy(
         &self,
         policy: ErrorPolicy,
-        slot: impl FnOnce(&mut super::ErrorPolicies) -> &mut ErrorPolicy,
+        slot: impl FnOnce(&mut crate::topology::ErrorPolicies) -> &mut ErrorPolicy,
     ) -> &Self {
         let mut g = graph::lock(&self.graph);
         if let Some(problem) = policy.dead_letter_topic().and_then(crate::naming::topic_name_problem) {

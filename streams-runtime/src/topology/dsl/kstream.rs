@@ -5,14 +5,14 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::graph::{self, SharedGraph, SourceEntry};
-use super::grouped::KGroupedStream;
-use super::node::{Children, NodeFactory, RawNodeFactory};
-use super::source::{Decoding, Source, TimestampExtractor};
-use super::stateless::{OneToMany, OneToOne, Sink};
-use super::topic::TopicName;
 use crate::codec::{Codec, Json};
 use crate::processor::{Data, Record};
+use crate::topology::dsl::grouped::KGroupedStream;
+use crate::topology::graph::node::{Children, NodeFactory, RawNodeFactory};
+use crate::topology::graph::topic::TopicName;
+use crate::topology::graph::{self, SharedGraph, SourceEntry};
+use crate::topology::ops::source::{Decoding, Source, TimestampExtractor};
+use crate::topology::ops::stateless::{OneToMany, OneToOne, Sink};
 
 /// A stream of records; every record is an independent event.
 pub struct KStream<K, V> {
@@ -286,7 +286,7 @@ impl<K: Data, V: Data> KStream<K, V> {
     }
 
     /// `map`, for a function that can fail: an `Err` is a processing error of the record, handled
-    /// by the topology's error policy (see [`ErrorPolicy`](super::ErrorPolicy)).
+    /// by the topology's error policy (see [`ErrorPolicy`](crate::topology::ErrorPolicy)).
     pub fn try_map<K2: Data, V2: Data, E: std::fmt::Display>(
         &self,
         f: impl Fn(K, V) -> Result<(K2, V2), E> + Send + Sync + 'static,

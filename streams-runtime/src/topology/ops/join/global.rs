@@ -9,14 +9,14 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::aggregate::StoreData;
-use super::builder::{Consumed, StreamsBuilder};
-use super::graph;
-use super::kstream::KStream;
-use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use crate::error::{Error, ErrorKind, Result};
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::{KeyValueStore, SharedStore};
+use crate::topology::dsl::builder::{Consumed, StreamsBuilder};
+use crate::topology::dsl::kstream::KStream;
+use crate::topology::graph;
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::ops::aggregate::StoreData;
 
 /// Applies one raw record of a global topic to its store (a tombstone deletes the key).
 pub(crate) type GlobalApply = dyn Fn(&SharedStore, Option<&[u8]>, Option<&[u8]>) -> Result<()> + Send + Sync;

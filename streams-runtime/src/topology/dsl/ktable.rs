@@ -5,9 +5,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::kstream::KStream;
 use crate::codec::Codec;
 use crate::processor::Data;
+use crate::topology::dsl::kstream::KStream;
 
 /// A changelog stream: each record updates the value of its key. Backed by a named store.
 pub struct KTable<K, V> {

@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::topic::TopicName;
 use crate::error::{Error, ErrorKind, Result};
 use crate::processor::{Data, PunctuationType, Record, TaskContext};
 use crate::state::SharedStore;
 use crate::task::TaskId;
+use crate::topology::graph::topic::TopicName;
 
 /// A processor instance of one task, receiving typed records.
 pub(crate) trait Node<K, V>: Send {

@@ -21,17 +21,19 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::aggregate::{AggregateFn, StoreData, counting, folding, reducing};
-use super::grouped::{KGroupedStream, register_query, register_store, repartition_if_needed, window_retention};
-use super::kstream::KStream;
-use super::ktable::KTable;
-use super::materialized::Materialized;
-use super::node::{Children, Forward, Node, NodeFactory, TaskBuild};
-use super::window_lifecycle::WindowLifecycle;
 use crate::codec::Binary;
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::{StoreKind, StreamClock, WindowStore};
+use crate::topology::dsl::grouped::{
+    KGroupedStream, register_query, register_store, repartition_if_needed, window_retention,
+};
+use crate::topology::dsl::kstream::KStream;
+use crate::topology::dsl::ktable::KTable;
+use crate::topology::dsl::materialized::Materialized;
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::ops::aggregate::{AggregateFn, StoreData, counting, folding, reducing};
+use crate::topology::ops::windowed::lifecycle::WindowLifecycle;
 use crate::window::{EmitStrategy, SlidingWindows, Windowed};
 
 /// A grouped stream cut into sliding windows.
