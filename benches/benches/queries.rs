@@ -15,8 +15,7 @@ use streams_runtime::config::StreamsConfig;
 use streams_runtime::testing::TestBroker;
 
 fn free_port() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr")
+    streams_runtime::testing::free_loopback_address().expect("a free port")
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

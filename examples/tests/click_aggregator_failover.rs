@@ -12,10 +12,10 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_examples::click_aggregator::{Click, DemoClicks, INPUT_TOPIC, OUTPUT_TOPIC, PARTITIONS, WINDOW_SIZE};
+use streams_runtime::codec::{Json, Utf8};
 use streams_runtime::kafka::KafkaCluster;
-use streams_runtime::testing::{TestBroker, read_topic};
+use streams_runtime::testing::{TestBroker, TopicWriter, read_topic};
 use streams_runtime::window::TumblingWindows;
 
 const CLICKS: usize = 6_000;
@@ -57,27 +57,11 @@ fn log_of(dir: &Path, name: &str) -> String {
 }
 
 async fn produce(cluster: &KafkaCluster, clicks: &[Click]) {
-    let producer: FutureProducer = cluster
-        .client_config()
-        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
-        .create()
-        .expect("producer");
-    let mut deliveries = Vec::new();
-    for click in clicks {
-        let payload = serde_json::to_vec(click).expect("json");
-        let record = FutureRecord::to(INPUT_TOPIC)
-            .key(&click.user_id)
-            .payload(&payload)
-            .timestamp(click.event_time_ms());
-        deliveries.push(producer.send_result(record).map_err(|(e, _)| e).expect("queued"));
-    }
-    for delivery in deliveries {
-        delivery
-            .await
-            .expect("delivery")
-            .map_err(|(e, _)| e)
-            .expect("delivered");
-    }
+    TopicWriter::new(cluster, INPUT_TOPIC, Utf8, Json)
+        .expect("writer")
+        .send_all(clicks.iter().map(|c| (&c.user_id, Some(c), Some(c.event_time_ms()))))
+        .await
+        .expect("clicks written");
 }
 
 async fn latest_counts(cluster: &KafkaCluster) -> BTreeMap<String, u64> {

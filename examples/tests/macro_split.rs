@@ -36,9 +36,7 @@ pub mod payments {
 #[test]
 fn each_record_goes_to_the_first_branch_that_accepts_it() -> streams_runtime::Result<()> {
     let config = StreamsConfig::builder(payments::APPLICATION_ID).build()?;
-    let driver = TestDriver::builder(payments::topology()?, config)
-        .partitions(1)
-        .build()?;
+    let driver = TestDriver::new(payments::topology()?, config)?;
     let input = driver.input_topic_with::<String, i64>(payments::topics::PAYMENTS, Utf8, Json)?;
     for (id, amount) in [("a", 5_000), ("b", 20), ("c", -3), ("d", 1_000)] {
         input.pipe(id.to_owned(), amount)?;

@@ -32,9 +32,7 @@ pub mod attribution {
 #[test]
 fn an_outer_stream_join_declared_with_the_macros() -> streams_runtime::Result<()> {
     let config = StreamsConfig::builder(attribution::APPLICATION_ID).build()?;
-    let driver = TestDriver::builder(attribution::topology()?, config)
-        .partitions(1)
-        .build()?;
+    let driver = TestDriver::new(attribution::topology()?, config)?;
     let impressions = driver.input_topic_with::<String, String>(attribution::topics::IMPRESSIONS, Utf8, Utf8)?;
     let clicks = driver.input_topic_with::<String, String>(attribution::topics::CLICKS, Utf8, Utf8)?;
     impressions.pipe_at("ad-1".into(), "imp-1".into(), 1_000)?;

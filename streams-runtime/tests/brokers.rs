@@ -93,3 +93,48 @@ async fn produce_and_consume_through_an_apache_kafka_process_across_a_restart() 
         .expect("read after restart");
     assert_eq!(records.len(), RECORDS, "every record survives the broker's restart");
 }
+
+/// `TopicWriter`, the test-input helper: each record lands in the partition Kafka's partitioner
+/// gives its encoded key, with its timestamp, and `None` is written as a tombstone. The mock
+/// cluster: partitioning and tombstones are the client's work, the same on every broker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_writer_partitions_like_kafka_and_writes_tombstones() {
+    use streams_runtime::codec::{Json, Utf8};
+    use streams_runtime::testing::{TopicWriter, read_topic};
+    let broker = TestBroker::mock().expect("mock cluster");
+    broker.create_topic("written", PARTITIONS).await.expect("topic");
+    let writer = TopicWriter::new(&broker.cluster(), "written", Utf8, Json).expect("writer");
+    let keys: Vec<String> = (0..20).map(|i| format!("key-{i}")).collect();
+    let values: Vec<u64> = (0..20).collect();
+    writer
+        .send_all(
+            keys.iter()
+                .zip(&values)
+                .map(|(k, v)| (k, Some(v), Some(1_000 + *v as i64))),
+        )
+        .await
+        .expect("written");
+    writer.send(&keys[0], None, Some(5_000)).await.expect("tombstone");
+    let records = read_topic(&broker.cluster(), "written").await.expect("read back");
+    assert_eq!(records.len(), 21);
+    for record in &records {
+        let expected = partition_for_key(&record.key, PARTITIONS as u32) as i32;
+        assert_eq!(
+            record.partition,
+            expected,
+            "{} in the wrong partition",
+            record.key_str()
+        );
+    }
+    let tombstone = records
+        .iter()
+        .find(|r| r.value.is_none())
+        .expect("a tombstone was written");
+    assert_eq!(
+        (tombstone.key_str(), tombstone.timestamp),
+        ("key-0".to_owned(), Some(5_000))
+    );
+    let seven = records.iter().find(|r| r.key_str() == "key-7").expect("key-7");
+    assert_eq!(seven.value.as_deref(), Some(&b"7"[..]));
+    assert_eq!(seven.timestamp, Some(1_007));
+}

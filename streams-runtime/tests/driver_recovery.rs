@@ -360,10 +360,7 @@ fn commits_that_keep_failing_fail_the_thread_after_the_task_timeout() {
         .task_timeout(Duration::from_secs(1))
         .build()
         .expect("config");
-    let driver = TestDriver::builder(click_count_topology(INPUT, OUTPUT, STORE), config)
-        .partitions(1)
-        .build()
-        .expect("driver");
+    let driver = TestDriver::new(click_count_topology(INPUT, OUTPUT, STORE), config).expect("driver");
     let input = clicks(0, 50);
     pipe_clicks(&driver, INPUT, &input);
     let mut failure = None;

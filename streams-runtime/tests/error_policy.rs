@@ -38,10 +38,7 @@ fn driver(topology: Topology, guarantee: ProcessingGuarantee) -> TestDriver {
         .processing_guarantee(guarantee)
         .build()
         .expect("config");
-    TestDriver::builder(topology, config)
-        .partitions(1)
-        .build()
-        .expect("driver")
+    TestDriver::new(topology, config).expect("driver")
 }
 
 /// Pipes a good order, a record that is not JSON, an order that fails, and another good one.

@@ -10,9 +10,9 @@ use std::time::Duration;
 use common::{app_config, init_logging, read_all, wait_for};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_runtime::KafkaStreams;
-use streams_runtime::codec::{Json, Utf8};
+use streams_runtime::codec::{Bytes, Json, Utf8};
 use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::testing::{TestBroker, TestDriver, TestRecord};
+use streams_runtime::testing::{TestBroker, TestDriver, TestRecord, TopicWriter};
 use streams_runtime::topology::{Consumed, StreamsBuilder, Topology};
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -157,12 +157,11 @@ async fn start_shop(
 }
 
 async fn produce(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str, key: &str, value: &[u8]) {
-    let producer: FutureProducer = cluster.client_config().create().expect("producer");
-    producer
-        .send(FutureRecord::to(topic).key(key).payload(value), Duration::from_secs(10))
+    TopicWriter::new(cluster, topic, Utf8, Bytes)
+        .expect("writer")
+        .send(&key.to_owned(), Some(&value.to_vec()), None)
         .await
-        .map_err(|(e, _)| e)
-        .expect("delivered");
+        .expect("record written");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,36 +10,21 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{init_logging, read_all, wait_for};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_runtime::KafkaStreams;
 use streams_runtime::codec::{Json, Utf8};
 use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::partitioner::RDKAFKA_PARTITIONER;
-use streams_runtime::testing::TestBroker;
+use streams_runtime::testing::{TestBroker, TopicWriter};
 use streams_runtime::topology::{Consumed, StreamsBuilder};
 use streams_runtime::window::JoinWindows;
 
 const ADS: u32 = 30;
 
 async fn produce(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str, records: &[(String, String, i64)]) {
-    let producer: FutureProducer = cluster
-        .client_config()
-        .set("partitioner", RDKAFKA_PARTITIONER)
-        .create()
-        .expect("producer");
-    let mut deliveries = Vec::new();
-    for (key, value, ts) in records {
-        let payload = serde_json::to_vec(value).expect("json");
-        let record = FutureRecord::to(topic).key(key).payload(&payload).timestamp(*ts);
-        deliveries.push(producer.send_result(record).map_err(|(e, _)| e).expect("queued"));
-    }
-    for delivery in deliveries {
-        delivery
-            .await
-            .expect("delivery future")
-            .map_err(|(e, _)| e)
-            .expect("delivered");
-    }
+    TopicWriter::new(cluster, topic, Utf8, Json)
+        .expect("writer")
+        .send_all(records.iter().map(|(k, v, ts)| (k, Some(v), Some(*ts))))
+        .await
+        .expect("records written");
 }
 
 /// The values of `topic` as text.

@@ -13,7 +13,7 @@ use common::{init_logging, read_all, record_states, wait_for};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_runtime::codec::Utf8;
 use streams_runtime::config::{StreamsConfig, ThreadFailurePolicy};
-use streams_runtime::testing::TestBroker;
+use streams_runtime::testing::{TestBroker, TopicWriter};
 use streams_runtime::topology::{Consumed, ErrorPolicy, StreamsBuilder, Topology};
 use streams_runtime::{KafkaStreams, State};
 
@@ -58,14 +58,12 @@ async fn start(
 }
 
 async fn produce(broker: &TestBroker, values: &[&str]) {
-    let producer: FutureProducer = broker.cluster().client_config().create().expect("producer");
-    for value in values {
-        producer
-            .send(FutureRecord::to("in").key("k").payload(*value), Duration::from_secs(10))
-            .await
-            .map_err(|(e, _)| e)
-            .expect("delivered");
-    }
+    let writer = TopicWriter::new(&broker.cluster(), "in", Utf8, Utf8).expect("writer");
+    let (key, values): (String, Vec<String>) = ("k".to_owned(), values.iter().map(|v| (*v).to_owned()).collect());
+    writer
+        .send_all(values.iter().map(|v| (&key, Some(v), None)))
+        .await
+        .expect("records written");
 }
 
 /// (HTTP status, `state` field) of a probe.

@@ -34,10 +34,7 @@ fn topology(grace: Duration, emit: EmitStrategy) -> Topology {
 
 fn driver(topology: Topology) -> TestDriver {
     let config = StreamsConfig::builder("sessions").build().expect("config");
-    TestDriver::builder(topology, config)
-        .partitions(1)
-        .build()
-        .expect("driver")
+    TestDriver::new(topology, config).expect("driver")
 }
 
 fn s(v: &str) -> String {

@@ -40,10 +40,7 @@ fn topology(grace_ms: u64, emit: EmitStrategy) -> Topology {
 
 fn driver(topology: Topology) -> TestDriver {
     let config = StreamsConfig::builder("sliding").build().expect("config");
-    TestDriver::builder(topology, config)
-        .partitions(1)
-        .build()
-        .expect("driver")
+    TestDriver::new(topology, config).expect("driver")
 }
 
 fn s(v: &str) -> String {

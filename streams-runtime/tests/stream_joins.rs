@@ -43,10 +43,7 @@ fn driver(kind: Kind, guarantee: ProcessingGuarantee) -> TestDriver {
         .build()
         .expect("config");
     // One partition: stream time is per task, and these cases follow one task's clock.
-    TestDriver::builder(topology(kind), config)
-        .partitions(1)
-        .build()
-        .expect("driver")
+    TestDriver::new(topology(kind), config).expect("driver")
 }
 
 struct Feed<'a> {

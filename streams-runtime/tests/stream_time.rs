@@ -31,10 +31,7 @@ fn out_of_order_clicks() -> Vec<Click> {
 
 fn one_partition_driver(app: &str, topology: Topology) -> TestDriver {
     init_logging();
-    TestDriver::builder(topology, driver_config(app, ExactlyOnceV2))
-        .partitions(1)
-        .build()
-        .expect("driver")
+    TestDriver::new(topology, driver_config(app, ExactlyOnceV2)).expect("driver")
 }
 
 /// Every committed output record in order, and the final store.

@@ -117,10 +117,7 @@ fn reduce_sums_each_group_and_takes_out_rows_that_leave() {
         .to_stream()
         .to_with("region-balances", Utf8, Json);
     let config = StreamsConfig::builder("balances").build().expect("config");
-    let driver = TestDriver::builder(builder.build().expect("topology"), config)
-        .partitions(1)
-        .build()
-        .expect("driver");
+    let driver = TestDriver::new(builder.build().expect("topology"), config).expect("driver");
     let input = driver
         .input_topic_with::<String, String>("balances", Utf8, Utf8)
         .expect("input");

@@ -36,10 +36,7 @@ fn driver(topology: Topology, guarantee: ProcessingGuarantee) -> TestDriver {
         .processing_guarantee(guarantee)
         .build()
         .expect("config");
-    TestDriver::builder(topology, config)
-        .partitions(1)
-        .build()
-        .expect("driver")
+    TestDriver::new(topology, config).expect("driver")
 }
 
 fn s(v: &str) -> String {

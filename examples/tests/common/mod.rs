@@ -7,14 +7,13 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_examples::word_count::pipeline;
-use streams_runtime::testing::TestBroker;
+use streams_runtime::codec::Utf8;
+use streams_runtime::testing::{TestBroker, TopicWriter};
 
 /// A free loopback address (for `application.server`).
 pub fn free_port() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr")
+    streams_runtime::testing::free_loopback_address().expect("a free port")
 }
 
 /// Creates word count's source and sink topics (3 partitions), produces `lines` to
@@ -28,22 +27,19 @@ pub async fn word_count_input(broker: &TestBroker, lines: impl IntoIterator<Item
 
 /// Produces `lines` to the (existing) word-count input topic; returns the expected counts.
 pub async fn produce_lines(broker: &TestBroker, lines: impl IntoIterator<Item = String>) -> BTreeMap<String, u64> {
-    let producer: FutureProducer = broker.cluster().client_config().create().expect("producer");
+    let writer = TopicWriter::new(&broker.cluster(), pipeline::topics::TEXT_LINES, Utf8, Utf8).expect("writer");
     let mut expected = BTreeMap::new();
+    let mut records = Vec::new();
     for (i, text) in lines.into_iter().enumerate() {
         for word in text.split(' ') {
             *expected.entry(word.to_owned()).or_default() += 1;
         }
-        producer
-            .send(
-                FutureRecord::to(pipeline::topics::TEXT_LINES)
-                    .key(&format!("l{i}"))
-                    .payload(&text),
-                Duration::from_secs(10),
-            )
-            .await
-            .expect("produce");
+        records.push((format!("l{i}"), text));
     }
+    writer
+        .send_all(records.iter().map(|(key, text)| (key, Some(text), None)))
+        .await
+        .expect("lines written");
     expected
 }
 

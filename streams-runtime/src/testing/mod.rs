@@ -13,16 +13,21 @@
 //!   supports fault injection ([`EmbeddedCluster::inject_request_errors`]), but cannot show
 //!   exactly-once outcomes (aborted records stay visible to `read_committed`, `TxnOffsetCommit`
 //!   stores nothing) and ignores topic configs. The embedded default of `cargo run` demos.
+//!
+//! On either broker, [`TopicWriter`] writes test input (the runtime's codecs, Kafka's
+//! partitioner) and [`read_topic`] reads output back.
 
 mod driver;
 mod kafka_broker;
 mod topic_reader;
+mod topic_writer;
 
 use std::sync::Arc;
 
 pub use driver::{CommitFault, InputTopic, OutputTopic, TestDriver, TestDriverBuilder, TestRecord};
 pub use kafka_broker::{KafkaBroker, SaslSslListener, unsecured_token};
 pub use topic_reader::{PartitionOffsets, RawRecord, partition_offsets, read_topic, read_topic_uncommitted};
+pub use topic_writer::{TopicWriter, free_loopback_address};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::kafka::{EmbeddedCluster, KafkaCluster, TopicSpec};

@@ -4,11 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::{Deserialize, Serialize};
 use streams_runtime::codec::{Json, Utf8};
 use streams_runtime::kafka::KafkaCluster;
-use streams_runtime::partitioner::RDKAFKA_PARTITIONER;
+use streams_runtime::testing::TopicWriter;
 use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
 use streams_runtime::window::TumblingWindows;
 
@@ -87,27 +86,11 @@ pub async fn produce_clicks(cluster: &KafkaCluster, topic: &str, clicks: &[Click
 
 /// [`produce_clicks`] with the producer's `compression.type` set to `compression`.
 pub async fn produce_clicks_compressed(cluster: &KafkaCluster, topic: &str, clicks: &[Click], compression: &str) {
-    let producer: FutureProducer = cluster
-        .client_config()
-        .set("partitioner", RDKAFKA_PARTITIONER)
-        .set("compression.type", compression)
-        .create()
-        .expect("producer");
-    let mut deliveries = Vec::new();
-    for click in clicks {
-        let payload = serde_json::to_vec(click).expect("json");
-        let record = FutureRecord::to(topic)
-            .key(&click.user_id)
-            .payload(&payload)
-            .timestamp(click.timestamp_ms);
-        deliveries.push(producer.send_result(record).map_err(|(e, _)| e).expect("queued"));
-    }
-    for d in deliveries {
-        d.await
-            .expect("delivery future")
-            .map_err(|(e, _)| e)
-            .expect("delivered");
-    }
+    TopicWriter::with_properties(cluster, topic, Utf8, Json, &[("compression.type", compression)])
+        .expect("writer")
+        .send_all(clicks.iter().map(|c| (&c.user_id, Some(c), Some(c.timestamp_ms))))
+        .await
+        .expect("clicks written");
 }
 
 /// Every state `streams` passes through from now on, as a watcher of its state changes sees them.
