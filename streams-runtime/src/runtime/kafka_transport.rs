@@ -1,7 +1,6 @@
 //! The production [`Transport`]: an rdkafka producer (transactional under exactly-once v2) and
 //! the thread's group consumer.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -49,19 +48,19 @@ pub(crate) struct KafkaTransport {
     /// when: a task with an empty partition asks for every record it considers (a stream and its
     /// caught-up table), or on every poll while it waits (a stream not fetched yet), and the
     /// consumer's position list costs a round trip to librdkafka's main thread (tens of µs).
-    known_lags: std::sync::Mutex<HashMap<(String, i32), KnownLag>>,
+    known_lags: std::sync::Mutex<super::partition_map::PartitionMap<KnownLag>>,
 }
 
-/// A partition's lag, the reported end it was measured against, and when.
-type KnownLag = (i64, i64, Instant);
+/// A partition's lag, the reported end it was measured against, and when (thread clock, ms).
+type KnownLag = (i64, i64, i64);
 
 /// How long a partition found caught up is taken to stay so while its reported end does not
 /// move (positions only move forward, except by a seek or an assignment, which forget every
 /// known lag).
-const CAUGHT_UP_FOR: Duration = Duration::from_millis(50);
+const CAUGHT_UP_FOR_MS: i64 = 50;
 /// How long a partition found behind is taken to stay so: a task waits for it at most this much
 /// longer than needed (its records arriving end the wait at once, without asking).
-const BEHIND_FOR: Duration = Duration::from_millis(10);
+const BEHIND_FOR_MS: i64 = 10;
 
 impl KafkaTransport {
     /// The producer of stream thread `name` (number `index`, from 0).
@@ -300,13 +299,12 @@ impl Transport for KafkaTransport {
         Ok(())
     }
 
-    fn fetched_lag(&self, consumer: &ThreadConsumer, topic: &str, partition: i32) -> Option<i64> {
+    fn fetched_lag(&self, consumer: &ThreadConsumer, topic: &str, partition: i32, now_ms: i64) -> Option<i64> {
         let end = consumer.context().reported_end(topic, partition)?;
         let mut known = self.known_lags.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (topic.to_owned(), partition);
-        if let Some(&(at_end, lag, when)) = known.get(&key) {
-            let fresh_for = if lag == 0 { CAUGHT_UP_FOR } else { BEHIND_FOR };
-            if at_end == end && when.elapsed() < fresh_for {
+        if let Some(&(at_end, lag, when_ms)) = known.get(topic, partition) {
+            let fresh_for = if lag == 0 { CAUGHT_UP_FOR_MS } else { BEHIND_FOR_MS };
+            if at_end == end && (0..fresh_for).contains(&(now_ms - when_ms)) {
                 return Some(lag);
             }
         }
@@ -316,7 +314,7 @@ impl Transport for KafkaTransport {
             Offset::Offset(position) => (end - position).max(0),
             _ => return None,
         };
-        known.insert(key, (end, lag, Instant::now()));
+        known.insert(topic, partition, (end, lag, now_ms));
         Some(lag)
     }
 

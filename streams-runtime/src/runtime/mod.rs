@@ -9,6 +9,7 @@ mod kafka_transport;
 mod lifecycle;
 pub(crate) mod local_stores;
 mod metrics;
+mod partition_map;
 mod process_id;
 mod producer;
 mod rebalance;

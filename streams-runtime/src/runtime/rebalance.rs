@@ -4,13 +4,13 @@
 //! librdkafka calls these from inside `poll`, on the stream thread itself, while the thread's
 //! loop does not hold its state lock.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::{ClientContext, TopicPartitionList};
 
 use super::lifecycle::{Lifecycle, ThreadPhase};
+use super::partition_map::PartitionMap;
 use super::thread::KafkaThreadState;
 
 pub(crate) struct RebalanceHandler {
@@ -20,7 +20,7 @@ pub(crate) struct RebalanceHandler {
     /// The end of each assigned partition as of the last statistics: the last stable offset
     /// under `read_committed` (records of open transactions cannot be read yet), else the high
     /// watermark.
-    pub(crate) ends: Mutex<HashMap<(String, i32), i64>>,
+    pub(crate) ends: Mutex<PartitionMap<i64>>,
     pub(crate) read_committed: bool,
     /// Where this thread (number `index`) reports rebalancing and running.
     pub(crate) lifecycle: Arc<Lifecycle>,
@@ -41,7 +41,7 @@ impl RebalanceHandler {
         self.ends
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&(topic.to_owned(), partition))
+            .get(topic, partition)
             .copied()
     }
 }
@@ -62,7 +62,7 @@ impl ClientContext for RebalanceHandler {
             .collect();
         lags.sort();
         *self.lags.lock().unwrap_or_else(|e| e.into_inner()) = lags;
-        let ends: HashMap<(String, i32), i64> = statistics
+        let ends: PartitionMap<i64> = statistics
             .topics
             .iter()
             .flat_map(|(topic, t)| {

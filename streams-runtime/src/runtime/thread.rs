@@ -138,7 +138,9 @@ pub(crate) fn run(
             None => {}
         }
         // Also without a new record: a task waiting for an empty partition may go on now.
-        if let Err(e) = s.process_merged(&consumer) {
+        // One clock read per loop: the merge, its lag cache and the commit check share it.
+        let now_ms = s.env.clock.now_ms();
+        if let Err(e) = s.process_merged(&consumer, now_ms) {
             break Err(e);
         }
         if let Err(e) = s.punctuate_wall_clock(&consumer) {
@@ -165,7 +167,7 @@ pub(crate) fn run(
             let mut st = status.lock().unwrap_or_else(|e| e.into_inner());
             st.tasks = s.task_ids();
         }
-        if s.commit_due() {
+        if s.commit_due(now_ms) {
             if let Err(e) = s.commit(&consumer) {
                 tracing::warn!(thread = %s.name, error = %e, "commit failed; work since the last commit will be redone");
             }

@@ -193,17 +193,17 @@ impl<T: Transport> ThreadState<T> {
 
     /// Processes the queued records of multi-partition tasks that may go now, lowest timestamp
     /// first (see [`RecordMerge`] for when a task waits for an empty partition).
-    pub(crate) fn process_merged(&mut self, consumer: &T::Consumer) -> Result<()> {
+    /// `now` is the thread's clock (`env.clock`), read once per loop.
+    pub(crate) fn process_merged(&mut self, consumer: &T::Consumer, now: i64) -> Result<()> {
         let tasks = self.merge.waiting_tasks();
         if tasks.is_empty() {
             return Ok(());
         }
-        let now = self.env.clock.now_ms();
         for id in tasks {
             loop {
                 let transport = &self.transport;
                 let Some((topic, record)) = self.merge.next(id, now, |topic, partition| {
-                    transport.fetched_lag(consumer, topic, partition)
+                    transport.fetched_lag(consumer, topic, partition, now)
                 }) else {
                     break;
                 };
@@ -287,9 +287,10 @@ impl<T: Transport> ThreadState<T> {
         Ok(())
     }
 
-    /// Whether the commit interval elapsed or uncommitted state outgrew the cache.
-    pub(crate) fn commit_due(&mut self) -> bool {
-        self.env.clock.now_ms() - self.last_commit_ms >= self.commit_interval_ms || self.cache_full()
+    /// Whether the commit interval elapsed by `now` (`env.clock`) or uncommitted state outgrew
+    /// the cache.
+    pub(crate) fn commit_due(&mut self, now: i64) -> bool {
+        now - self.last_commit_ms >= self.commit_interval_ms || self.cache_full()
     }
 
     /// Whether uncommitted state outgrew the cache (checked every few hundred records).

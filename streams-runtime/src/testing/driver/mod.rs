@@ -315,7 +315,11 @@ impl TestDriver {
         if let Some(instance) = core.instance.as_mut() {
             instance.state.punctuate_wall_clock(&instance.consumer)?;
         }
-        if core.instance.as_mut().is_some_and(|i| i.state.commit_due()) {
+        if core
+            .instance
+            .as_mut()
+            .is_some_and(|i| i.state.commit_due(i.state.env.clock.now_ms()))
+        {
             return core.commit_and_settle();
         }
         core.run()

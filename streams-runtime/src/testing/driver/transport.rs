@@ -204,7 +204,7 @@ impl Transport for MemoryTransport {
         Ok(())
     }
 
-    fn fetched_lag(&self, consumer: &MemoryConsumer, topic: &str, partition: i32) -> Option<i64> {
+    fn fetched_lag(&self, consumer: &MemoryConsumer, topic: &str, partition: i32, _now_ms: i64) -> Option<i64> {
         let end = lock(&self.log).high_watermark(topic, partition).ok()?;
         Some((end - consumer.position(topic, partition)).max(0))
     }
