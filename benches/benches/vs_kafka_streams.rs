@@ -503,22 +503,14 @@ fn blob(i: u64) -> (String, String) {
 }
 
 fn produce_blobs(cluster: &KafkaCluster, n: u64) {
-    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-    let producer: ThreadedProducer<DefaultProducerContext> = cluster
-        .client_config()
-        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
-        .set("linger.ms", "20")
-        .create()
-        .expect("blobs producer");
-    for i in 0..n {
-        let (key, value) = blob(i);
-        let mut record = BaseRecord::to(BLOBS).key(&key).payload(&value).timestamp(START_MS);
-        while let Err((_, back)) = producer.send(record) {
-            record = back;
-            producer.poll(Duration::from_millis(5));
-        }
-    }
-    producer.flush(Duration::from_secs(120)).expect("blobs flushed");
+    streams_benches::data::produce(
+        cluster,
+        BLOBS,
+        (0..n).map(|i| {
+            let (key, value) = blob(i);
+            (key, value, START_MS)
+        }),
+    );
 }
 
 /// The restore run with the median restore time.
@@ -548,20 +540,11 @@ fn create_offsets_topic(cluster: &KafkaCluster) {
 }
 
 fn produce_users(cluster: &KafkaCluster) {
-    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-    let producer: ThreadedProducer<DefaultProducerContext> = cluster
-        .client_config()
-        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
-        .create()
-        .expect("users producer");
-    for u in 0..USERS {
-        let (key, value) = (format!("user-{u}"), format!("region-{}", u % 7));
-        producer
-            .send(BaseRecord::to(USERS_TOPIC).key(&key).payload(&value).timestamp(0))
-            .map_err(|(e, _)| e)
-            .expect("user row");
-    }
-    producer.flush(Duration::from_secs(30)).expect("users flushed");
+    streams_benches::data::produce(
+        cluster,
+        USERS_TOPIC,
+        (0..USERS).map(|u| (format!("user-{u}"), format!("region-{}", u % 7), 0)),
+    );
 }
 
 fn main() {

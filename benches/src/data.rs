@@ -38,6 +38,24 @@ pub fn click(i: u64) -> Click {
 
 /// Produces clicks `0..n` to `topic` (keys partitioned with murmur2) and waits for all of them.
 pub fn produce_clicks(cluster: &KafkaCluster, topic: &str, n: u64) {
+    produce(
+        cluster,
+        topic,
+        (0..n).map(|i| {
+            let c = click(i);
+            let payload = serde_json::to_vec(&c).expect("json");
+            (c.user_id, payload, c.timestamp_ms)
+        }),
+    );
+}
+
+/// Produces `records` — (key, payload, timestamp) — to `topic` (keys partitioned with murmur2),
+/// waiting for room whenever the producer's queue is full, then for every delivery.
+pub fn produce(
+    cluster: &KafkaCluster,
+    topic: &str,
+    records: impl IntoIterator<Item = (String, impl AsRef<[u8]>, i64)>,
+) {
     let producer: ThreadedProducer<DefaultProducerContext> = cluster
         .client_config()
         .set("partitioner", RDKAFKA_PARTITIONER)
@@ -45,21 +63,14 @@ pub fn produce_clicks(cluster: &KafkaCluster, topic: &str, n: u64) {
         .set("queue.buffering.max.messages", "1000000")
         .create()
         .expect("input producer");
-    for i in 0..n {
-        let c = click(i);
-        let payload = serde_json::to_vec(&c).expect("json");
+    for (key, payload, timestamp) in records {
         let mut record = BaseRecord::to(topic)
-            .key(&c.user_id)
-            .payload(&payload)
-            .timestamp(c.timestamp_ms);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((_, back)) => {
-                    record = back;
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                }
-            }
+            .key(&key)
+            .payload(payload.as_ref())
+            .timestamp(timestamp);
+        while let Err((_, back)) = producer.send(record) {
+            record = back;
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
     producer

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::Type;
 
-use super::calls::aggregate_args;
+use super::calls::accumulator;
 use super::edges::{Output, edge_input, node_var};
 use super::stores::{StoreLayout, materialized};
 use super::windows::{window_expr, window_size_ms};
@@ -75,7 +75,6 @@ fn table(x: &mut Expansion<'_>, i: usize, a: &Aggregation<'_>, regroup: &Regroup
     let name = &node.name;
     let key_ty = &key.ty;
     let value_ty = &value.ty;
-    let (key_arg, value_arg) = aggregate_args(key, value);
     let (by, subtract) = (&regroup.by, &regroup.subtract);
     let rows = quote_spanned! {node.from[0].span()=>
         ::streams_runtime::__private::table_rows::<#row_key, #row_value, _>(&#table)
@@ -85,19 +84,17 @@ fn table(x: &mut Expansion<'_>, i: usize, a: &Aggregation<'_>, regroup: &Regroup
     };
     let materialized = materialized(store);
     let default = initializer(aggregate);
+    let (adder, subtractor) = (
+        accumulator(name, key, value, aggregate),
+        accumulator(subtract, key, value, aggregate),
+    );
     x.statements.push(quote! {
         let #var = #rows
             .group_by(#selector)
             .aggregate(
                 #default,
-                move |k: &#key_ty, v: #value_ty, mut acc: #aggregate| -> #aggregate {
-                    #name(#key_arg, #value_arg, &mut acc);
-                    acc
-                },
-                move |k: &#key_ty, v: #value_ty, mut acc: #aggregate| -> #aggregate {
-                    #subtract(#key_arg, #value_arg, &mut acc);
-                    acc
-                },
+                #adder,
+                #subtractor,
                 #materialized,
             )
             .to_stream();
@@ -123,8 +120,6 @@ fn stream(x: &mut Expansion<'_>, i: usize, a: &Aggregation<'_>, window: Option<&
     let input = edge_input(node, x.nodes(), Some(key), value);
     let name = &node.name;
     let key_ty = &key.ty;
-    let value_ty = &value.ty;
-    let (key_arg, value_arg) = aggregate_args(key, value);
     let session = window.is_some_and(|w| matches!(w.kind, WindowKind::Session { .. }));
     let sliding = window.is_some_and(|w| matches!(w.kind, WindowKind::Sliding { .. }));
     let emit = window
@@ -150,6 +145,7 @@ fn stream(x: &mut Expansion<'_>, i: usize, a: &Aggregation<'_>, window: Option<&
     let materialized = materialized(store);
     let materialized = quote! { #materialized #retention };
     let default = initializer(aggregate);
+    let adder = accumulator(name, key, value, aggregate);
     x.statements.push(quote! {
         let #var = {
             let __in = #input;
@@ -157,10 +153,7 @@ fn stream(x: &mut Expansion<'_>, i: usize, a: &Aggregation<'_>, window: Option<&
                 #windowed_by
                 .aggregate(
                     #default,
-                    move |k: &#key_ty, v: #value_ty, mut acc: #aggregate| -> #aggregate {
-                        #name(#key_arg, #value_arg, &mut acc);
-                        acc
-                    },
+                    #adder,
                     #merger
                     #materialized,
                 )

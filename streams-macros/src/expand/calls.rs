@@ -2,8 +2,8 @@
 //! shape needs, and whether each argument is passed borrowed, cloned or owned.
 
 use proc_macro2::TokenStream;
-use quote::quote;
-use syn::Ident;
+use quote::{ToTokens, quote};
+use syn::{Ident, Type};
 
 use crate::model::{Param, Shape, StatelessFn};
 
@@ -104,14 +104,21 @@ pub(super) fn table_op(name: &Ident, f: &StatelessFn, materialized: &TokenStream
     }
 }
 
-/// How an aggregation closure `(k: &K, v: V, ..)` passes its key and value to the user's
-/// function, by its parameter types.
-pub(super) fn aggregate_args(key: &Param, value: &Param) -> (TokenStream, TokenStream) {
+/// An aggregation closure `(k: &K, v: V, acc: A) -> A` calling the user's `f(key, value, &mut
+/// acc)` (the adder, or a table aggregation's subtractor), passing the key and value as its
+/// parameter types take them.
+pub(super) fn accumulator(f: &impl ToTokens, key: &Param, value: &Param, aggregate: &Type) -> TokenStream {
     let key_arg = if key.by_ref {
         quote!(k)
     } else {
         quote!(::core::clone::Clone::clone(k))
     };
     let value_arg = if value.by_ref { quote!(&v) } else { quote!(v) };
-    (key_arg, value_arg)
+    let (key_ty, value_ty) = (&key.ty, &value.ty);
+    quote! {
+        move |k: &#key_ty, v: #value_ty, mut acc: #aggregate| -> #aggregate {
+            #f(#key_arg, #value_arg, &mut acc);
+            acc
+        }
+    }
 }

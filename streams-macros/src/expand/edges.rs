@@ -67,8 +67,14 @@ pub(super) fn node_var(name: &Ident) -> Ident {
     format_ident!("__node_{}", name)
 }
 
+/// What stateless function `f` emits: its shape applied to its declared input types, or
+/// `upstream`'s output types where a parameter is absent.
+pub(super) fn output_of(f: &StatelessFn, upstream: Option<&Output>) -> Output {
+    shaped_output(f, &declared_or(upstream, f.key.as_ref(), &f.value))
+}
+
 /// The declared input types, falling back to the upstream's output where a parameter is absent.
-pub(super) fn declared_or(upstream: Option<&Output>, key: Option<&Param>, value: &Param) -> Output {
+fn declared_or(upstream: Option<&Output>, key: Option<&Param>, value: &Param) -> Output {
     Output {
         key: key
             .map(|k| k.ty.clone())

@@ -4,7 +4,7 @@ use quote::quote;
 
 use super::calls::stateless_op;
 use super::codecs::codecs;
-use super::edges::{declared_or, edge_input, reads_table, shaped_output, table_input};
+use super::edges::{edge_input, output_of, reads_table, table_input};
 use super::{Expansion, Upstream};
 use crate::model::{Node, NodeKind};
 
@@ -26,10 +26,7 @@ pub(super) fn expand(x: &mut Expansion<'_>, node: &Node, upstream: &Upstream) {
         edge_input(node, x.nodes(), transform.key.as_ref(), &transform.value)
     };
     let op = stateless_op(&node.name, transform);
-    let out = shaped_output(
-        transform,
-        &declared_or(upstream.output.as_ref(), transform.key.as_ref(), &transform.value),
-    );
+    let out = output_of(transform, upstream.output.as_ref());
     let (key_codec, value_codec) = codecs(formats, out.key.as_ref(), out.value.as_ref());
     x.statements.push(quote! {
         {

@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use syn::{Ident, LitStr};
 
 use super::calls::{stateless_op, table_op};
-use super::edges::{declared_or, edge_input, node_var, reads_table, shaped_output, table_input};
+use super::edges::{edge_input, node_var, output_of, reads_table, table_input};
 use super::stores::{StoreLayout, materialized};
 use super::{Expansion, Upstream};
 use crate::model::{Node, NodeKind, StatelessFn, Store};
@@ -31,7 +31,7 @@ pub(super) fn expand(x: &mut Expansion<'_>, i: usize, node: &Node, f: &Stateless
     });
     x.statements
         .push(quote! { let #var = { let __in = #input; __in #op #repartition }; });
-    let output = shaped_output(f, &declared_or(upstream.output.as_ref(), f.key.as_ref(), &f.value));
+    let output = output_of(f, upstream.output.as_ref());
     x.emits(
         i,
         output,
@@ -70,7 +70,7 @@ pub(super) fn branch(x: &mut Expansion<'_>, i: usize, node: &Node, f: &Stateless
             };
         });
     }
-    let output = shaped_output(f, &declared_or(upstream.output.as_ref(), f.key.as_ref(), &f.value));
+    let output = output_of(f, upstream.output.as_ref());
     x.emits(i, output, upstream.rekeyed);
 }
 
@@ -85,10 +85,7 @@ pub(super) fn to_table(
     upstream: &Upstream,
 ) {
     let var = node_var(&node.name);
-    let out = shaped_output(
-        transform,
-        &declared_or(upstream.output.as_ref(), transform.key.as_ref(), &transform.value),
-    );
+    let out = output_of(transform, upstream.output.as_ref());
     let materialized = materialized(store);
     if reads_table(node, x.nodes()) {
         // Validation let only a filter or a value mapping read a table.

@@ -73,22 +73,22 @@ impl KafkaPartitionReader {
             // jumped to the end: the restore applied nothing and still recorded the end as
             // reached, silently dropping the whole tail.
             .set("auto.offset.reset", "earliest");
-        // A restore drains its queue fast: no 1 s pause between fetches (see the default).
-        if config.get(super::FETCH_QUEUE_BACKOFF).is_none() {
-            config.set(
+        // Defaults where the user set nothing. A restore drains its queue fast: no 1 s pause
+        // between fetches (see `FETCH_QUEUE_BACKOFF_MS`). And a read ends at a known offset, so
+        // the broker never needs to hold a fetch for data: with librdkafka's 500 ms, the fetch
+        // left waiting at the end of one partition delayed the next read (one fetch in flight
+        // per broker): 0.5 s between the stores of a restore, 2.5 s for six tasks whose
+        // restores took 2 ms each.
+        for (key, value) in [
+            (
                 super::FETCH_QUEUE_BACKOFF,
-                crate::config::defaults::FETCH_QUEUE_BACKOFF_MS.to_string(),
-            );
-        }
-        // A read ends at a known offset, so the broker never needs to hold a fetch for data.
-        // With librdkafka's 500 ms, the fetch left waiting at the end of one partition delayed
-        // the next read (one fetch in flight per broker): 0.5 s between the stores of a
-        // restore, 2.5 s for six tasks whose restores took 2 ms each.
-        if config.get(RESTORE_FETCH_WAIT).is_none() {
-            config.set(
-                RESTORE_FETCH_WAIT,
-                crate::config::defaults::RESTORE_FETCH_WAIT_MAX_MS.to_string(),
-            );
+                crate::config::defaults::FETCH_QUEUE_BACKOFF_MS,
+            ),
+            (RESTORE_FETCH_WAIT, crate::config::defaults::RESTORE_FETCH_WAIT_MAX_MS),
+        ] {
+            if config.get(key).is_none() {
+                config.set(key, value.to_string());
+            }
         }
         let mut uncommitted_config = config.clone();
         uncommitted_config.set("isolation.level", "read_uncommitted");
