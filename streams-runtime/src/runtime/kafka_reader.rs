@@ -255,4 +255,30 @@ mod tests {
         .expect("read");
         assert_eq!(seen, [6, 7, 8, 9]);
     }
+
+    /// The restore consumers' librdkafka defaults: no broker-held fetch at a partition's end
+    /// (it delayed the next store's read by librdkafka's 500 ms) and no 1 s fetch pause; a value
+    /// the user set wins. Settings only: no broker.
+    #[test]
+    fn restore_consumers_default_to_short_fetch_waits_unless_the_user_set_them() {
+        let settings = |properties: &[(&str, &str)]| {
+            let mut config = rdkafka::ClientConfig::new();
+            for (key, value) in properties {
+                config.set(*key, *value);
+            }
+            crate::kafka::ClientSettings::new(config, crate::kafka::OAuth::default())
+        };
+        let defaulted = KafkaPartitionReader::new(&settings(&[]), "app", ProcessingGuarantee::ExactlyOnceV2);
+        for config in [&defaulted.config, &defaulted.uncommitted_config] {
+            assert_eq!(config.get("fetch.wait.max.ms"), Some("10"));
+            assert_eq!(config.get("fetch.queue.backoff.ms"), Some("10"));
+        }
+        let chosen = KafkaPartitionReader::new(
+            &settings(&[("fetch.wait.max.ms", "250"), ("fetch.queue.backoff.ms", "100")]),
+            "app",
+            ProcessingGuarantee::AtLeastOnce,
+        );
+        assert_eq!(chosen.config.get("fetch.wait.max.ms"), Some("250"));
+        assert_eq!(chosen.config.get("fetch.queue.backoff.ms"), Some("100"));
+    }
 }
