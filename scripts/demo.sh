@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --no-kafka
 . scripts/env.sh
-exec cargo run --quiet -p streams-examples --bin click-aggregator -- "$@"
+exec cargo run --quiet -p kafka-streams-examples --bin click-aggregator -- "$@"

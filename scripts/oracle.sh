@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 . scripts/env.sh
 ORACLE_SEEDS="${1:-2000}" ORACLE_FIRST_SEED="${2:-1}" \
-  cargo test -p streams-examples --test kafka_streams_oracle -- --test-threads 2
+  cargo test -p kafka-streams-examples --test kafka_streams_oracle -- --test-threads 2

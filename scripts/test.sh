@@ -10,7 +10,7 @@ scripts/setup.sh
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 # The runtime as a production binary gets it: without the `test-util` test support.
-cargo clippy -p streams-runtime --lib -- -D warnings
+cargo clippy -p kafka-streams --lib -- -D warnings
 RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
 # Licenses, duplicate crates and sources (deny.toml). Advisories need the RustSec database from
 # GitHub, which these machines cannot reach: run `cargo deny check advisories` where it can.
@@ -20,6 +20,6 @@ cargo deny check licenses bans sources
 msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
 rocksdb_lib="$(dirname "$(ls -t "$CARGO_TARGET_DIR"/debug/build/librocksdb-sys-*/out/librocksdb.a | head -1)")"
 ROCKSDB_LIB_DIR="$rocksdb_lib" ROCKSDB_STATIC=1 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/msrv" \
-  cargo "+$msrv" check --locked --quiet -p streams-naming -p streams-runtime -p streams-macros --features streams-runtime/ssl
+  cargo "+$msrv" check --locked --quiet -p kafka-streams-naming -p kafka-streams -p kafka-streams-macros --features kafka-streams/ssl
 cargo test --workspace --all-targets
 cargo test --workspace --doc

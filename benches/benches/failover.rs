@@ -11,14 +11,14 @@
 
 use std::time::{Duration, Instant};
 
+use kafka_streams::KafkaStreams;
+use kafka_streams::codec::{Bytes, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::kafka::KafkaCluster;
+use kafka_streams::testing::TestBroker;
+use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_benches::report::{machine, write};
-use streams_runtime::KafkaStreams;
-use streams_runtime::codec::{Bytes, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::kafka::KafkaCluster;
-use streams_runtime::testing::TestBroker;
-use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
 
 const PARTITIONS: i32 = 6;
 const VALUE_BYTES: usize = 1_024;
@@ -61,7 +61,7 @@ async fn wait(what: &str, mut done: impl FnMut() -> bool) {
 async fn produce(cluster: &KafkaCluster, keys: usize) {
     let producer: FutureProducer = cluster
         .client_config()
-        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
+        .set("partitioner", kafka_streams::partitioner::RDKAFKA_PARTITIONER)
         .set("linger.ms", "20")
         .create()
         .expect("producer");
@@ -125,7 +125,7 @@ async fn failover(
         // The survivors mirror each of A's tasks up to the end of its changelog.
         let a_tasks = a.active_tasks();
         let ends: std::collections::BTreeMap<i32, i64> =
-            streams_runtime::testing::read_topic(cluster, "failover-bench-latest-blobs-changelog")
+            kafka_streams::testing::read_topic(cluster, "failover-bench-latest-blobs-changelog")
                 .await
                 .expect("changelog")
                 .into_iter()
@@ -163,7 +163,7 @@ async fn failover(
     for s in survivors {
         s.close().await.expect("close");
     }
-    let delta = |f: &dyn Fn(&streams_runtime::runtime::MetricsSnapshot) -> u64| {
+    let delta = |f: &dyn Fn(&kafka_streams::runtime::MetricsSnapshot) -> u64| {
         after.iter().zip(&before).map(|(x, y)| f(x) - f(y)).sum::<u64>()
     };
     let restore_time = after

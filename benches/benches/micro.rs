@@ -6,10 +6,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use kafka_streams::codec::{Binary, Codec, Json};
+use kafka_streams::partitioner::partition_for_key;
+use kafka_streams::window::{TimeWindows, TumblingWindows};
 use serde::{Deserialize, Serialize};
-use streams_runtime::codec::{Binary, Codec, Json};
-use streams_runtime::partitioner::partition_for_key;
-use streams_runtime::window::{TimeWindows, TumblingWindows};
 
 #[derive(Serialize, Deserialize)]
 struct Click {
@@ -73,9 +73,9 @@ fn hopping_windows(c: &mut Criterion) {
 
 /// Get and put through a task's store: the uncommitted overlay (record cache) over RocksDB.
 fn store(c: &mut Criterion) {
-    use streams_runtime::config::StreamsConfig;
-    use streams_runtime::testing::TestDriver;
-    use streams_runtime::topology::{Materialized, StreamsBuilder};
+    use kafka_streams::config::StreamsConfig;
+    use kafka_streams::testing::TestDriver;
+    use kafka_streams::topology::{Materialized, StreamsBuilder};
 
     let builder = StreamsBuilder::new();
     builder

@@ -18,24 +18,24 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use kafka_streams::KafkaStreams;
+use kafka_streams::codec::{Bytes, Json, Utf8};
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::kafka::{KafkaCluster, TopicSpec};
+use kafka_streams::testing::{TestBroker, TestDriver, TestRecord};
+use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
+use kafka_streams::window::TimeWindows;
 use streams_benches::baseline::{rocksdb_get_put, stateless_passthrough, windowed_count};
 use streams_benches::cpu::{CpuSnapshot, CpuUsage};
 use streams_benches::data::{Click, USERS, WINDOW_MS, click, produce_clicks};
 use streams_benches::report::{Comparison, Run, markdown, write};
-use streams_runtime::KafkaStreams;
-use streams_runtime::codec::{Bytes, Json, Utf8};
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::kafka::{KafkaCluster, TopicSpec};
-use streams_runtime::testing::{TestBroker, TestDriver, TestRecord};
-use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
-use streams_runtime::window::TimeWindows;
 
 const INPUT: &str = "clicks";
 /// Six, so each partition stays under the mock cluster's ~5 MB per-partition log limit.
 const PARTITIONS: i32 = 6;
 const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+use kafka_streams::config::defaults::FETCH_QUEUE_BACKOFF_MS;
 use streams_benches::baseline::FETCH_WAIT_MAX_MS;
-use streams_runtime::config::defaults::FETCH_QUEUE_BACKOFF_MS;
 
 fn stateless_topology(input: &str, output: &str) -> Topology {
     let builder = StreamsBuilder::new();

@@ -7,15 +7,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use kafka_streams::KafkaStreams;
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestBroker;
+use kafka_streams_examples::word_count::pipeline;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_benches::report::{machine, write};
-use streams_examples::word_count::pipeline;
-use streams_runtime::KafkaStreams;
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestBroker;
 
 fn free_port() -> SocketAddr {
-    streams_runtime::testing::free_loopback_address().expect("a free port")
+    kafka_streams::testing::free_loopback_address().expect("a free port")
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -53,7 +53,7 @@ fn main() {
                     .await
                     .expect("start"),
             );
-            streams_runtime::server::serve(Arc::clone(&streams), addr, std::future::pending())
+            kafka_streams::server::serve(Arc::clone(&streams), addr, std::future::pending())
                 .await
                 .expect("serve");
             instances.push((addr, streams));

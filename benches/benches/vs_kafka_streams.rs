@@ -24,15 +24,15 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use kafka_streams::KafkaStreams;
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::kafka::{KafkaCluster, TopicSpec};
+use kafka_streams::testing::TestBroker;
+use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
+use kafka_streams::window::TimeWindows;
 use streams_benches::cpu::CpuSnapshot;
 use streams_benches::data::{Click, START_MS, USERS, WINDOW_MS, produce_clicks};
-use streams_runtime::KafkaStreams;
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::kafka::{KafkaCluster, TopicSpec};
-use streams_runtime::testing::TestBroker;
-use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
-use streams_runtime::window::TimeWindows;
 
 const PARTITIONS: i32 = 6;
 const CLICKS: &str = "vs-clicks";
@@ -333,11 +333,7 @@ impl Side<'_> {
             c.arg("--child").args(args);
             c
         };
-        let side = if java {
-            "Kafka Streams (Java)"
-        } else {
-            "streams-runtime"
-        };
+        let side = if java { "Kafka Streams (Java)" } else { "kafka-streams" };
         eprintln!("  {side}: {pipeline} {guarantee}");
         let stderr = tempfile::tempfile().expect("stderr file");
         // BENCH_LOG=filter: the Rust child logs, and both children's stderr is shown.
@@ -436,7 +432,7 @@ fn live_latencies(cluster: &KafkaCluster, input: &str, output: &str, records: u6
     };
     let producer: ThreadedProducer<DefaultProducerContext> = cluster
         .client_config()
-        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
+        .set("partitioner", kafka_streams::partitioner::RDKAFKA_PARTITIONER)
         .set("linger.ms", "1")
         .create()
         .expect("live producer");
@@ -723,7 +719,7 @@ fn report(
     latency_rows: &[LatencyRow],
     (blobs, restore_rows): (u64, &[(String, Outcome, Outcome)]),
 ) -> String {
-    let mut out = String::from("# streams-runtime vs Kafka Streams (Java), side by side\n\n");
+    let mut out = String::from("# kafka-streams vs Kafka Streams (Java), side by side\n\n");
     out.push_str(&format!("Machine: {}\n\n", streams_benches::report::machine()));
     out.push_str(&format!(
         "{records} JSON clicks of {USERS} users pre-loaded in {PARTITIONS} partitions of one Apache Kafka \

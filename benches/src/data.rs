@@ -1,9 +1,9 @@
 //! The benchmark input: clicks keyed by user, as JSON, with advancing event time.
 
+use kafka_streams::kafka::KafkaCluster;
+use kafka_streams::partitioner::RDKAFKA_PARTITIONER;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use serde::{Deserialize, Serialize};
-use streams_runtime::kafka::KafkaCluster;
-use streams_runtime::partitioner::RDKAFKA_PARTITIONER;
 
 /// One click, as JSON on the input topic.
 #[derive(Clone, Debug, Serialize, Deserialize)]

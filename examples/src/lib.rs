@@ -1,4 +1,4 @@
-//! Example applications for streams-runtime. Each has a binary in `src/bin/` and tests in `tests/`.
+//! Example applications for kafka-streams. Each has a binary in `src/bin/` and tests in `tests/`.
 
 pub mod click_aggregator;
 pub mod event_counter;

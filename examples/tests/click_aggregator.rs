@@ -5,12 +5,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use kafka_streams::config::ProcessingGuarantee;
+use kafka_streams::window::TumblingWindows;
+use kafka_streams::{TimeWindow, Windowed};
+use kafka_streams_examples::click_aggregator::{
+    AppOptions, DemoClicks, OUTPUT_TOPIC, RunningApp, WINDOW_SIZE, WindowCount,
+};
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use streams_examples::click_aggregator::{AppOptions, DemoClicks, OUTPUT_TOPIC, RunningApp, WINDOW_SIZE, WindowCount};
-use streams_runtime::config::ProcessingGuarantee;
-use streams_runtime::window::TumblingWindows;
-use streams_runtime::{TimeWindow, Windowed};
 
 const CLICKS: u64 = 1_500;
 const USERS: u64 = 5;

@@ -9,8 +9,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use streams_examples::click_aggregator::{DemoClicks, SeedCount, WINDOW_SIZE};
-use streams_runtime::window::TumblingWindows;
+use kafka_streams::window::TumblingWindows;
+use kafka_streams_examples::click_aggregator::{DemoClicks, SeedCount, WINDOW_SIZE};
 
 const CLICKS: usize = 600;
 const USERS: u64 = 5;
@@ -51,7 +51,7 @@ async fn the_demo_binary_serves_the_standard_routes_and_the_seed_count() {
         }
     };
     // The routes it announces follow: the standard ones and the demo's own.
-    for _ in 0..streams_runtime::server::ROUTES.len() + 1 {
+    for _ in 0..kafka_streams::server::ROUTES.len() + 1 {
         printed.push(lines_rx.recv_timeout(Duration::from_secs(10)).expect("a route line"));
     }
     let printed_text = printed.join("\n");

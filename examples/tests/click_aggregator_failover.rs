@@ -12,11 +12,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use streams_examples::click_aggregator::{Click, DemoClicks, INPUT_TOPIC, OUTPUT_TOPIC, PARTITIONS, WINDOW_SIZE};
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::kafka::KafkaCluster;
-use streams_runtime::testing::{TestBroker, TopicWriter, read_topic};
-use streams_runtime::window::TumblingWindows;
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::kafka::KafkaCluster;
+use kafka_streams::testing::{TestBroker, TopicWriter, read_topic};
+use kafka_streams::window::TumblingWindows;
+use kafka_streams_examples::click_aggregator::{Click, DemoClicks, INPUT_TOPIC, OUTPUT_TOPIC, PARTITIONS, WINDOW_SIZE};
 
 const CLICKS: usize = 6_000;
 const USERS: u64 = 20;
@@ -108,7 +108,7 @@ async fn survivor_takes_over_after_kill_9(broker: TestBroker, standbys: usize) {
         let window = windows.window_for(click.event_time_ms());
         *expected
             .entry(
-                streams_runtime::Windowed {
+                kafka_streams::Windowed {
                     key: click.user_id.clone(),
                     window,
                 }

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use streams_examples::click_aggregator::{Click, pipeline};
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::testing::{TestDriver, TestRecord};
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::testing::{TestDriver, TestRecord};
+use kafka_streams_examples::click_aggregator::{Click, pipeline};
 
 /// 2024-01-05 10:00:00 UTC, epoch seconds.
 const TEN_AM: i64 = 1_704_448_800;
@@ -24,7 +24,7 @@ fn click(user: &str, url: &str, seconds_after_ten: i64) -> TestRecord<String, Cl
 }
 
 #[test]
-fn the_seed_walkthrough_on_the_test_driver() -> streams_runtime::Result<()> {
+fn the_seed_walkthrough_on_the_test_driver() -> kafka_streams::Result<()> {
     let config = StreamsConfig::builder(pipeline::APPLICATION_ID)
         .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
         .commit_interval(Duration::from_secs(1))

@@ -19,8 +19,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::event_counter::*;
-use streams_examples::event_counter::pipeline;
-use streams_runtime::testing::TestBroker;
+use kafka_streams::testing::TestBroker;
+use kafka_streams_examples::event_counter::pipeline;
 
 /// The tests share the machine's two cores: one at a time.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

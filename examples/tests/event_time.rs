@@ -3,13 +3,13 @@
 //! broker's). Kafka Streams is the reference: a window `[start, end)` accepts a record while
 //! stream time (the highest event time seen) is below `end + grace`, and closes at `end + grace`.
 
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestDriver;
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestDriver;
 
-#[streams_runtime::topology(application_id = "strict-minutes")]
+#[kafka_streams::topology(application_id = "strict-minutes")]
 pub mod strict {
-    use streams_runtime::Windowed;
+    use kafka_streams::Windowed;
 
     #[source(topic = "readings", key_format = "utf8", value_format = "utf8")]
     pub type Readings = (String, String);
@@ -28,13 +28,13 @@ pub mod strict {
     }
 }
 
-fn strict_driver() -> streams_runtime::Result<TestDriver> {
+fn strict_driver() -> kafka_streams::Result<TestDriver> {
     let config = StreamsConfig::builder(strict::APPLICATION_ID).build()?;
     TestDriver::builder(strict::topology()?, config).build()
 }
 
 /// (window start, count) of every window in the `strict-minutes` store, sorted.
-fn strict_windows(driver: &TestDriver) -> streams_runtime::Result<Vec<(i64, u64)>> {
+fn strict_windows(driver: &TestDriver) -> kafka_streams::Result<Vec<(i64, u64)>> {
     let mut windows: Vec<(i64, u64)> = strict::stores::StrictMinutes::all(driver)?
         .into_iter()
         .map(|(key, count)| (key.window.start_ms, count))
@@ -46,7 +46,7 @@ fn strict_windows(driver: &TestDriver) -> streams_runtime::Result<Vec<(i64, u64)
 /// Grace zero: the window closes the moment stream time reaches its end; a record for it after
 /// that is dropped, and the final count is emitted then.
 #[test]
-fn zero_grace_closes_a_window_at_its_end() -> streams_runtime::Result<()> {
+fn zero_grace_closes_a_window_at_its_end() -> kafka_streams::Result<()> {
     const MIN: i64 = 60_000;
     let driver = strict_driver()?;
     let readings = driver.input_topic_with::<String, String>(strict::topics::READINGS, Utf8, Utf8)?;
@@ -66,9 +66,9 @@ fn zero_grace_closes_a_window_at_its_end() -> streams_runtime::Result<()> {
     Ok(())
 }
 
-#[streams_runtime::topology(application_id = "closing-minutes")]
+#[kafka_streams::topology(application_id = "closing-minutes")]
 pub mod closing {
-    use streams_runtime::Windowed;
+    use kafka_streams::Windowed;
 
     #[source(topic = "readings", key_format = "utf8", value_format = "utf8")]
     pub type Readings = (String, String);
@@ -120,7 +120,7 @@ pub mod closing {
 /// node (handled by the error policy, here log-and-continue) does not take the others' final
 /// results with it, and none is emitted twice when stream time moves on.
 #[test]
-fn a_failing_final_result_does_not_lose_the_other_windows_closing_with_it() -> streams_runtime::Result<()> {
+fn a_failing_final_result_does_not_lose_the_other_windows_closing_with_it() -> kafka_streams::Result<()> {
     const MIN: i64 = 60_000;
     let config = StreamsConfig::builder(closing::APPLICATION_ID).build()?;
     let driver = TestDriver::builder(closing::topology()?, config).build()?;
@@ -161,7 +161,7 @@ fn a_failing_final_result_does_not_lose_the_other_windows_closing_with_it() -> s
 /// through the error policy (skipped and counted by default) and it moves neither stream time nor
 /// a window.
 #[test]
-fn a_record_without_timestamp_is_skipped_not_counted_at_the_epoch() -> streams_runtime::Result<()> {
+fn a_record_without_timestamp_is_skipped_not_counted_at_the_epoch() -> kafka_streams::Result<()> {
     let driver = strict_driver()?;
     let readings = driver.input_topic_with::<String, String>(strict::topics::READINGS, Utf8, Utf8)?;
     readings.pipe_at("s1".into(), "no time".into(), -1)?;

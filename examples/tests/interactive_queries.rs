@@ -11,12 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{every_client_answers, free_port, produce_lines};
+use kafka_streams::KafkaStreams;
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestBroker;
+use kafka_streams_examples::click_aggregator;
+use kafka_streams_examples::word_count::pipeline;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use streams_examples::click_aggregator;
-use streams_examples::word_count::pipeline;
-use streams_runtime::KafkaStreams;
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestBroker;
 
 const LINES: usize = 400;
 
@@ -49,7 +49,7 @@ async fn every_instance_answers_every_key() {
                 .await
                 .expect("start"),
         );
-        streams_runtime::server::serve(Arc::clone(&streams), addr, std::future::pending())
+        kafka_streams::server::serve(Arc::clone(&streams), addr, std::future::pending())
             .await
             .expect("serve");
         instances.push((addr, streams));
@@ -193,7 +193,7 @@ async fn window_store_queries_and_bad_window_arguments() {
     // Keys are routed with Java's partitioner (murmur2); producers of the input must use it too.
     let producer: FutureProducer = cluster
         .client_config()
-        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
+        .set("partitioner", kafka_streams::partitioner::RDKAFKA_PARTITIONER)
         .create()
         .expect("producer");
     // 2024-01-05 10:00:00 UTC, seconds.
@@ -227,7 +227,7 @@ async fn window_store_queries_and_bad_window_arguments() {
             .await
             .expect("start"),
     );
-    streams_runtime::server::serve(Arc::clone(&streams), addr, std::future::pending())
+    kafka_streams::server::serve(Arc::clone(&streams), addr, std::future::pending())
         .await
         .expect("serve");
     // Before the group has assigned any partition nobody owns the key: 503 with a retry hint,
@@ -292,7 +292,7 @@ async fn window_store_queries_and_bad_window_arguments() {
 }
 
 /// Pages per reading session, served over HTTP like any store.
-#[streams_runtime::topology(application_id = "reading-sessions-served")]
+#[kafka_streams::topology(application_id = "reading-sessions-served")]
 pub mod reading {
     #[source(topic = "page-views", key_format = "utf8", value_format = "utf8")]
     pub type PageViews = (String, String);
@@ -318,7 +318,7 @@ async fn session_store_queries_through_the_generated_client() {
     let cluster = broker.cluster();
     let producer: FutureProducer = cluster
         .client_config()
-        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
+        .set("partitioner", kafka_streams::partitioner::RDKAFKA_PARTITIONER)
         .create()
         .expect("producer");
     let minute = 60_000;
@@ -348,7 +348,7 @@ async fn session_store_queries_through_the_generated_client() {
             .await
             .expect("start"),
     );
-    streams_runtime::server::serve(Arc::clone(&streams), addr, std::future::pending())
+    kafka_streams::server::serve(Arc::clone(&streams), addr, std::future::pending())
         .await
         .expect("serve");
     let client = reading::Client::new(addr.to_string());

@@ -14,8 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{every_client_answers, free_port, produce_lines};
-use streams_examples::word_count::pipeline;
-use streams_runtime::testing::TestBroker;
+use kafka_streams::testing::TestBroker;
+use kafka_streams_examples::word_count::pipeline;
 
 const LINES: usize = 300;
 

@@ -13,11 +13,11 @@ mod oracle;
 
 use std::collections::BTreeSet;
 
+use kafka_streams::testing::TestDriver;
 use oracle::cases::{Rng, letter};
 use oracle::{Input, Spec, entry, window};
-use streams_runtime::testing::TestDriver;
 
-type Stores = streams_runtime::Result<Vec<String>>;
+type Stores = kafka_streams::Result<Vec<String>>;
 
 fn amount(rng: &mut Rng) -> String {
     (rng.below(3_000) as i64 - 500).to_string()
@@ -53,7 +53,7 @@ const STREAM: &[Input] = &[Input {
     tombstones: 0.0,
 }];
 
-#[streams_runtime::topology(application_id = "oracle-tumbling")]
+#[kafka_streams::topology(application_id = "oracle-tumbling")]
 pub mod tumbling {
     #[source(topic = "in", key_format = "utf8", value_format = "utf8")]
     pub type In = (String, String);
@@ -71,7 +71,7 @@ pub mod tumbling {
     }
 }
 
-fn window_counts(driver: &TestDriver, all: Vec<(streams_runtime::Windowed<String>, u64)>) -> Stores {
+fn window_counts(driver: &TestDriver, all: Vec<(kafka_streams::Windowed<String>, u64)>) -> Stores {
     let _ = driver;
     Ok(all
         .into_iter()
@@ -94,7 +94,7 @@ fn tumbling_count_with_grace() {
     });
 }
 
-#[streams_runtime::topology(application_id = "oracle-hopping")]
+#[kafka_streams::topology(application_id = "oracle-hopping")]
 pub mod hopping {
     #[source(topic = "in", key_format = "utf8", value_format = "utf8")]
     pub type In = (String, String);
@@ -127,7 +127,7 @@ fn hopping_count_with_grace() {
     });
 }
 
-#[streams_runtime::topology(application_id = "oracle-tumbling-final")]
+#[kafka_streams::topology(application_id = "oracle-tumbling-final")]
 pub mod tumbling_final {
     #[source(topic = "in", key_format = "utf8", value_format = "utf8")]
     pub type In = (String, String);
@@ -160,7 +160,7 @@ fn tumbling_count_emitted_when_windows_close() {
     });
 }
 
-#[streams_runtime::topology(application_id = "oracle-session")]
+#[kafka_streams::topology(application_id = "oracle-session")]
 pub mod session {
     #[source(topic = "in", key_format = "utf8", value_format = "utf8")]
     pub type In = (String, String);
@@ -206,7 +206,7 @@ fn session_windows_that_merge() {
     });
 }
 
-#[streams_runtime::topology(application_id = "oracle-sliding")]
+#[kafka_streams::topology(application_id = "oracle-sliding")]
 pub mod sliding {
     #[source(topic = "in", key_format = "utf8", value_format = "utf8")]
     pub type In = (String, String);
@@ -263,7 +263,7 @@ fn pair(left: Option<&String>, right: Option<&String>) -> String {
     )
 }
 
-#[streams_runtime::topology(application_id = "oracle-inner-join")]
+#[kafka_streams::topology(application_id = "oracle-inner-join")]
 pub mod inner_join {
     #[source(topic = "left", key_format = "utf8", value_format = "utf8")]
     pub type Left = (String, String);
@@ -282,7 +282,7 @@ pub mod inner_join {
     }
 }
 
-#[streams_runtime::topology(application_id = "oracle-left-join")]
+#[kafka_streams::topology(application_id = "oracle-left-join")]
 pub mod left_join {
     #[source(topic = "left", key_format = "utf8", value_format = "utf8")]
     pub type Left = (String, String);
@@ -301,7 +301,7 @@ pub mod left_join {
     }
 }
 
-#[streams_runtime::topology(application_id = "oracle-outer-join")]
+#[kafka_streams::topology(application_id = "oracle-outer-join")]
 pub mod outer_join {
     #[source(topic = "left", key_format = "utf8", value_format = "utf8")]
     pub type Left = (String, String);
@@ -389,7 +389,7 @@ const ORDERS_AND_USERS: &[Input] = &[
     },
 ];
 
-#[streams_runtime::topology(application_id = "oracle-stream-table-inner")]
+#[kafka_streams::topology(application_id = "oracle-stream-table-inner")]
 pub mod stream_table_inner {
     #[source(topic = "orders", key_format = "utf8", value_format = "utf8")]
     pub type Orders = (String, String);
@@ -408,7 +408,7 @@ pub mod stream_table_inner {
     }
 }
 
-#[streams_runtime::topology(application_id = "oracle-stream-table-left")]
+#[kafka_streams::topology(application_id = "oracle-stream-table-left")]
 pub mod stream_table_left {
     #[source(topic = "orders", key_format = "utf8", value_format = "utf8")]
     pub type Orders = (String, String);
@@ -470,7 +470,7 @@ const TWO_TABLES: &[Input] = &[
     },
 ];
 
-#[streams_runtime::topology(application_id = "oracle-table-inner")]
+#[kafka_streams::topology(application_id = "oracle-table-inner")]
 pub mod table_inner {
     #[table(topic = "left", store = "left", key_format = "utf8", value_format = "utf8")]
     pub type Left = (String, String);
@@ -489,7 +489,7 @@ pub mod table_inner {
     }
 }
 
-#[streams_runtime::topology(application_id = "oracle-table-left")]
+#[kafka_streams::topology(application_id = "oracle-table-left")]
 pub mod table_left {
     #[table(topic = "left", store = "left", key_format = "utf8", value_format = "utf8")]
     pub type Left = (String, String);
@@ -508,7 +508,7 @@ pub mod table_left {
     }
 }
 
-#[streams_runtime::topology(application_id = "oracle-table-outer")]
+#[kafka_streams::topology(application_id = "oracle-table-outer")]
 pub mod table_outer {
     #[table(topic = "left", store = "left", key_format = "utf8", value_format = "utf8")]
     pub type Left = (String, String);
@@ -583,7 +583,7 @@ fn product_of(order: &str) -> String {
     order.split(':').next().unwrap_or_default().to_owned()
 }
 
-#[streams_runtime::topology(application_id = "oracle-fk-inner")]
+#[kafka_streams::topology(application_id = "oracle-fk-inner")]
 pub mod fk_inner {
     #[table(topic = "orders", store = "orders", key_format = "utf8", value_format = "utf8")]
     pub type Orders = (String, String);
@@ -606,7 +606,7 @@ pub mod fk_inner {
     }
 }
 
-#[streams_runtime::topology(application_id = "oracle-fk-left")]
+#[kafka_streams::topology(application_id = "oracle-fk-left")]
 pub mod fk_left {
     #[table(topic = "orders", store = "orders", key_format = "utf8", value_format = "utf8")]
     pub type Orders = (String, String);
@@ -659,7 +659,7 @@ fn foreign_key_left_join() {
     });
 }
 
-#[streams_runtime::topology(application_id = "oracle-table-aggregate")]
+#[kafka_streams::topology(application_id = "oracle-table-aggregate")]
 pub mod table_aggregate {
     #[table(topic = "regions", store = "regions", key_format = "utf8", value_format = "utf8")]
     pub type Regions = (String, String);
@@ -701,7 +701,7 @@ fn table_aggregation_with_a_subtractor() {
     ));
 }
 
-#[streams_runtime::topology(application_id = "oracle-split")]
+#[kafka_streams::topology(application_id = "oracle-split")]
 pub mod split {
     #[source(topic = "payments", key_format = "utf8", value_format = "utf8")]
     pub type Payments = (String, String);

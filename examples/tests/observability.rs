@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::word_count_input;
-use streams_examples::word_count::pipeline;
-use streams_runtime::KafkaStreams;
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestBroker;
+use kafka_streams::KafkaStreams;
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestBroker;
+use kafka_streams_examples::word_count::pipeline;
 
 /// The value of the sample of `name` whose labels contain `labels`.
 fn sample(metrics: &str, name: &str, labels: &str) -> Option<f64> {
@@ -39,7 +39,7 @@ async fn metrics_and_topology_over_http() {
             .await
             .expect("start"),
     );
-    let addr = streams_runtime::server::serve(
+    let addr = kafka_streams::server::serve(
         Arc::clone(&streams),
         "127.0.0.1:0".parse().expect("addr"),
         std::future::pending(),

@@ -1,10 +1,10 @@
 //! Order enrichment (a stream-table join) on the broker-free test driver: known and unknown
 //! customers, table updates and deletes, re-keying through the join's repartition topic.
 
-use streams_examples::order_enrichment::{Customer, EnrichedOrder, Order, pipeline};
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::{TestDriver, TestRecord};
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::{TestDriver, TestRecord};
+use kafka_streams_examples::order_enrichment::{Customer, EnrichedOrder, Order, pipeline};
 
 fn order(id: &str, customer: &str, amount_cents: u64) -> Order {
     Order {
@@ -15,7 +15,7 @@ fn order(id: &str, customer: &str, amount_cents: u64) -> Order {
 }
 
 #[test]
-fn orders_are_joined_with_the_current_customer() -> streams_runtime::Result<()> {
+fn orders_are_joined_with_the_current_customer() -> kafka_streams::Result<()> {
     let config = StreamsConfig::builder(pipeline::APPLICATION_ID).build()?;
     let driver = TestDriver::builder(pipeline::topology()?, config)
         .partitions(2)
@@ -74,7 +74,7 @@ fn orders_are_joined_with_the_current_customer() -> streams_runtime::Result<()> 
 }
 
 #[test]
-fn the_join_repartition_topic_follows_the_table_partitions() -> streams_runtime::Result<()> {
+fn the_join_repartition_topic_follows_the_table_partitions() -> kafka_streams::Result<()> {
     // Orders on 4 partitions, customers on 2: the re-keyed orders are repartitioned into 2, so
     // every order meets its customer in the same task.
     let config = StreamsConfig::builder(pipeline::APPLICATION_ID).build()?;

@@ -4,13 +4,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::process::Command;
 
-use streams_examples::word_count::pipeline;
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestDriver;
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestDriver;
+use kafka_streams_examples::word_count::pipeline;
 
 #[test]
-fn counts_words_across_partitions() -> streams_runtime::Result<()> {
+fn counts_words_across_partitions() -> kafka_streams::Result<()> {
     let config = StreamsConfig::builder(pipeline::APPLICATION_ID).build()?;
     let driver = TestDriver::builder(pipeline::topology()?, config)
         .partitions(3)

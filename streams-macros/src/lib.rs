@@ -1,15 +1,15 @@
-//! Attribute macros for streams-runtime: `#[topology]` and the node attributes inside it.
+//! Attribute macros for kafka-streams: `#[topology]` and the node attributes inside it.
 //!
-//! Use them through `streams_runtime` (`use streams_runtime::topology;`). A `#[topology]` module
+//! Use them through `kafka_streams` (`use kafka_streams::topology;`). A `#[topology]` module
 //! holds ordinary functions and type declarations; node attributes on them (`#[source]`,
 //! `#[table]`, `#[sink]`, `#[join]`, `#[state_store]`, `#[windowed]`, and `#[from(..)]` on a
 //! first parameter) make them typed processor nodes. The macro reads them (parse, which leaves
 //! the items as they are), checks the graph (validate), expands into the runtime's public
-//! builder API plus `::streams_runtime::__private` — never anything else — and emits the
+//! builder API plus `::kafka_streams::__private` — never anything else — and emits the
 //! user's items as written, minus the node attributes (a separate strip pass).
 //!
 //! Generated in the module: `APPLICATION_ID`, `topology()`, `describe()`, `app()` (the entry
-//! point: `fn main() -> streams_runtime::Result<()> { my_topology::app().run() }`),
+//! point: `fn main() -> kafka_streams::Result<()> { my_topology::app().run() }`),
 //! `topics::*` (every topic name, changelogs and repartition topics included) and
 //! `stores::<StoreName>` (typed accessors). These names are reserved inside the module.
 //!
@@ -30,7 +30,7 @@ use quote::quote;
 /// Turns a module into a topology; see the crate docs for the node attributes.
 ///
 /// ```ignore
-/// #[streams_runtime::topology(application_id = "click-aggregator")]
+/// #[kafka_streams::topology(application_id = "click-aggregator")]
 /// pub mod clicks {
 ///     use super::*;
 ///
@@ -49,6 +49,12 @@ use quote::quote;
 ///     }
 /// }
 /// ```
+///
+/// Arguments: `application_id` (required), `on_error = "continue" | "fail" | "dead_letter"`
+/// with `dead_letter_topic`, and `crate = "::path"`: where generated code finds the runtime
+/// when the `kafka-streams` dependency is renamed (`streams = { package = "kafka-streams" }`
+/// → `crate = "::streams"`) or re-exported by another crate. The path must resolve inside the
+/// module and in nested modules, so give it absolute (`::name` or `crate::..`).
 #[proc_macro_attribute]
 pub fn topology(args: TokenStream, input: TokenStream) -> TokenStream {
     match topology_impl(args.into(), input.into()) {
@@ -68,11 +74,14 @@ fn topology_impl(
         .to_compile_error()
     })?;
     let mut errors = parse::Errors::default();
-    let (application_id, error_policy) = parse::parse_topology_args(args).unwrap_or_else(|e| {
+    let args = parse::parse_topology_args(args).unwrap_or_else(|e| {
         errors.push(e);
         // Only for the fallback's stubs: the program does not compile.
-        let placeholder = syn::LitStr::new("invalid-application-id", proc_macro2::Span::call_site());
-        (placeholder, model::ErrorPolicyDef::default())
+        parse::TopologyArgs {
+            application_id: syn::LitStr::new("invalid-application-id", proc_macro2::Span::call_site()),
+            error_policy: model::ErrorPolicyDef::default(),
+            runtime: parse::default_runtime_path(),
+        }
     });
     let Some((_, items)) = module.content.as_ref() else {
         errors.push(syn::Error::new(
@@ -83,8 +92,7 @@ fn topology_impl(
         return Err(quote! { #module #errors });
     };
     let taken = parse::reserved_names_taken(items);
-    let mut def = parse::parse_items(application_id, items, &mut errors);
-    def.error_policy = error_policy;
+    let def = parse::parse_items(args, items, &mut errors);
     // Graph checks only on nodes that parsed: a broken declaration would cascade (a source with
     // a typo must not also be reported as "no source").
     let order = if errors.is_empty() {
@@ -155,3 +163,60 @@ node_attribute!(
     "Windows an aggregation: `#[windowed(tumbling = \"5m\", grace = \"30s\")]`; `emit = \"final\"` sends \
      each window once when it closes, `retention = \"7d\"` keeps windows that long."
 );
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    /// `crate = ".."` is the only runtime path in the expansion: a renamed dependency works
+    /// only if no generated token still says `kafka_streams`.
+    #[test]
+    fn generated_code_names_the_runtime_by_the_given_crate_path() {
+        let args = quote!(application_id = "app", crate = "::renamed");
+        let module = quote! {
+            mod app {
+                #[source(topic = "in")]
+                pub type Input = (String, String);
+
+                #[windowed(tumbling = "5m")]
+                #[state_store(name = "counts")]
+                pub fn count(#[from(Input)] _key: &String, _value: &String, count: &mut u64) {
+                    *count += 1;
+                }
+
+                #[sink(topic = "out", from = count)]
+                pub fn publish(key: Windowed<String>, count: u64) -> (String, u64) {
+                    (key.to_string(), count)
+                }
+            }
+        };
+        let expanded = super::topology_impl(args, module)
+            .expect("a valid topology")
+            .to_string();
+        assert!(
+            expanded.contains(":: renamed :: topology :: StreamsBuilder"),
+            "{expanded}"
+        );
+        assert!(expanded.contains(":: renamed :: app :: App"), "{expanded}");
+        assert!(!expanded.contains("kafka_streams"), "{expanded}");
+    }
+
+    #[test]
+    fn without_a_crate_path_generated_code_names_kafka_streams() {
+        let module = quote! {
+            mod app {
+                #[source(topic = "in")]
+                pub type Input = (String, String);
+
+                #[sink(topic = "out", from = Input)]
+                pub fn publish(value: String) -> String {
+                    value
+                }
+            }
+        };
+        let expanded = super::topology_impl(quote!(application_id = "app"), module)
+            .expect("a valid topology")
+            .to_string();
+        assert!(expanded.contains(":: kafka_streams :: app :: App"), "{expanded}");
+    }
+}

@@ -7,6 +7,8 @@ use syn::{Expr, Ident, LitStr, Type};
 pub(crate) struct TopologyDef {
     pub(crate) application_id: LitStr,
     pub(crate) error_policy: ErrorPolicyDef,
+    /// The runtime crate's path in generated code (`#[topology(crate = "..")]`).
+    pub(crate) runtime: syn::Path,
     pub(crate) nodes: Vec<Node>,
 }
 

@@ -1,5 +1,5 @@
 //! Rust identifiers the macros derive from names (topic names and their rules are
-//! `streams_naming`'s, shared with the runtime).
+//! `kafka_streams_naming`'s, shared with the runtime).
 
 /// `click-counts` → `ClickCounts`.
 pub(crate) fn camel_case(name: &str) -> String {

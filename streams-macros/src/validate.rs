@@ -11,7 +11,7 @@ use syn::spanned::Spanned;
 
 use crate::model::{Node, NodeKind, TopologyDef, join_store_name};
 use crate::parse::Errors;
-use streams_naming::{changelog_topic, topic_name_problem};
+use kafka_streams_naming::{changelog_topic, topic_name_problem};
 
 /// The graph's nodes by name, for the checks.
 struct Graph<'a> {

@@ -14,9 +14,9 @@ pub mod codec;
 pub mod config;
 mod error;
 pub mod kafka;
-/// Internal topic names and Kafka's topic-name rules (the `streams-naming` crate, which the
+/// Internal topic names and Kafka's topic-name rules (the `kafka-streams-naming` crate, which the
 /// macros use too).
-pub use streams_naming as naming;
+pub use kafka_streams_naming as naming;
 pub mod partitioner;
 pub mod processor;
 pub mod query;
@@ -34,6 +34,6 @@ pub mod window;
 pub mod __private;
 
 pub use error::{Error, ErrorKind, Result};
+pub use kafka_streams_macros::{join, sink, source, state_store, table, topology, windowed};
 pub use runtime::{KafkaStreams, State};
-pub use streams_macros::{join, sink, source, state_store, table, topology, windowed};
 pub use window::{TimeWindow, Windowed};

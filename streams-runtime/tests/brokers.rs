@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use kafka_streams::partitioner::{RDKAFKA_PARTITIONER, partition_for_key};
+use kafka_streams::testing::TestBroker;
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use streams_runtime::partitioner::{RDKAFKA_PARTITIONER, partition_for_key};
-use streams_runtime::testing::TestBroker;
 
 const PARTITIONS: i32 = 3;
 const RECORDS: usize = 90;
@@ -88,7 +88,7 @@ async fn produce_and_consume_through_an_apache_kafka_process_across_a_restart() 
         "a stopped broker must not answer"
     );
     broker.start().expect("start again");
-    let records = streams_runtime::testing::read_topic(&broker.cluster(), "round-trip")
+    let records = kafka_streams::testing::read_topic(&broker.cluster(), "round-trip")
         .await
         .expect("read after restart");
     assert_eq!(records.len(), RECORDS, "every record survives the broker's restart");
@@ -99,8 +99,8 @@ async fn produce_and_consume_through_an_apache_kafka_process_across_a_restart() 
 /// cluster: partitioning and tombstones are the client's work, the same on every broker.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_topic_writer_partitions_like_kafka_and_writes_tombstones() {
-    use streams_runtime::codec::{Json, Utf8};
-    use streams_runtime::testing::{TopicWriter, read_topic};
+    use kafka_streams::codec::{Json, Utf8};
+    use kafka_streams::testing::{TopicWriter, read_topic};
     let broker = TestBroker::mock().expect("mock cluster");
     broker.create_topic("written", PARTITIONS).await.expect("topic");
     let writer = TopicWriter::new(&broker.cluster(), "written", Utf8, Json).expect("writer");

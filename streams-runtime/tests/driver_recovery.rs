@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
-use streams_runtime::config::ProcessingGuarantee::{self, AtLeastOnce, ExactlyOnceV2};
-use streams_runtime::testing::{CommitFault, TestDriver, TestRecord};
-use streams_runtime::topology::Topology;
+use kafka_streams::config::ProcessingGuarantee::{self, AtLeastOnce, ExactlyOnceV2};
+use kafka_streams::testing::{CommitFault, TestDriver, TestRecord};
+use kafka_streams::topology::Topology;
 
 const INPUT: &str = "clicks";
 const OUTPUT: &str = "counts";
@@ -48,7 +48,7 @@ fn windowed() -> Topology {
 }
 
 /// The windowed count on a driver with three partitions per topic, configured by `config`.
-fn windowed_on_three_partitions(config: streams_runtime::config::StreamsConfig) -> TestDriver {
+fn windowed_on_three_partitions(config: kafka_streams::config::StreamsConfig) -> TestDriver {
     TestDriver::builder(windowed(), config)
         .partitions(3)
         .build()
@@ -125,8 +125,8 @@ fn crash_after_the_broker_committed_replays_only_the_changelog_tail() {
     pipe_clicks(&driver, INPUT, &second);
     let changelog = driver.output_topic_with::<Vec<u8>, Vec<u8>>(
         "crash-after-commit-click-counts-changelog",
-        streams_runtime::codec::Bytes,
-        streams_runtime::codec::Bytes,
+        kafka_streams::codec::Bytes,
+        kafka_streams::codec::Bytes,
     );
     assert!(!changelog.read_records().expect("changelog").is_empty());
     // The transaction commits on the broker, then the process dies before the local stores
@@ -212,7 +212,7 @@ fn wall_clock_time_drives_commits() {
 
 #[test]
 fn a_full_record_cache_forces_a_commit() {
-    let config = streams_runtime::config::StreamsConfig::builder("cache")
+    let config = kafka_streams::config::StreamsConfig::builder("cache")
         .processing_guarantee(ExactlyOnceV2)
         .cache_max_bytes_buffering(0)
         .build()
@@ -303,7 +303,7 @@ impl Drop for SmallDisk {
 #[test]
 fn a_full_disk_after_the_broker_commit_redoes_nothing() {
     let disk = SmallDisk::mount(16 * 1024 * 1024);
-    let config = streams_runtime::config::StreamsConfig::builder("full-disk")
+    let config = kafka_streams::config::StreamsConfig::builder("full-disk")
         .processing_guarantee(ExactlyOnceV2)
         .state_dir(disk.path().join("state"))
         .build()
@@ -355,7 +355,7 @@ fn a_full_disk_after_the_broker_commit_redoes_nothing() {
 /// failure is injected into every commit and its clock is the driver's.
 #[test]
 fn commits_that_keep_failing_fail_the_thread_after_the_task_timeout() {
-    let config = streams_runtime::config::StreamsConfig::builder("task-timeout")
+    let config = kafka_streams::config::StreamsConfig::builder("task-timeout")
         .processing_guarantee(ExactlyOnceV2)
         .task_timeout(Duration::from_secs(1))
         .build()

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
+use kafka_streams::KafkaStreams;
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::testing::TestBroker;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
-use streams_runtime::KafkaStreams;
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::testing::TestBroker;
 
 const INPUT: &str = "clicks";
 const OUTPUT: &str = "counts";
@@ -37,7 +37,7 @@ fn store_counts(streams: &KafkaStreams) -> BTreeMap<String, u64> {
 }
 
 /// Largest count ever emitted per window, aborted transactions included.
-async fn max_emitted(cluster: &streams_runtime::kafka::KafkaCluster) -> BTreeMap<String, u64> {
+async fn max_emitted(cluster: &kafka_streams::kafka::KafkaCluster) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for (key, value) in read_all(cluster, OUTPUT).await {
         let count: u64 = serde_json::from_slice(&value.expect("value")).expect("count");
@@ -52,7 +52,7 @@ struct Outcome {
     expected: BTreeMap<String, u64>,
     store: BTreeMap<String, u64>,
     max_emitted: BTreeMap<String, u64>,
-    metrics: streams_runtime::runtime::MetricsSnapshot,
+    metrics: kafka_streams::runtime::MetricsSnapshot,
 }
 
 /// Processes a first batch and commits it, produces a second batch with `inject` run just after
@@ -240,7 +240,7 @@ async fn crash_under_exactly_once_keeps_the_local_store() {
 /// directory is free again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_instance_on_the_same_state_dir_is_refused() {
-    let start = |cluster: &streams_runtime::kafka::KafkaCluster, dir: &std::path::Path| {
+    let start = |cluster: &kafka_streams::kafka::KafkaCluster, dir: &std::path::Path| {
         KafkaStreams::start_on(
             click_count_topology(INPUT, OUTPUT, STORE),
             eos_config("shared-dir", dir),
@@ -256,7 +256,7 @@ async fn a_second_instance_on_the_same_state_dir_is_refused() {
         .await
         .err()
         .expect("the second instance is refused");
-    assert_eq!(refused.kind(), streams_runtime::ErrorKind::Config);
+    assert_eq!(refused.kind(), kafka_streams::ErrorKind::Config);
     assert!(
         refused.to_string().contains("is in use by another instance"),
         "{refused}"
@@ -277,8 +277,8 @@ async fn a_second_instance_on_the_same_state_dir_is_refused() {
 /// into the broker's answer to AddOffsetsToTxn.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_waiting_in_a_merge_survive_a_rolled_back_commit() {
-    use streams_runtime::codec::{Json, Utf8};
-    use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder};
+    use kafka_streams::codec::{Json, Utf8};
+    use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder};
 
     init_logging();
     let broker = TestBroker::mock().expect("mock cluster");

@@ -2,11 +2,11 @@
 //! which a user function fails, are skipped (the default), sent to a dead-letter topic with
 //! headers describing the failure, or stop the stream thread — per topology.
 
-use streams_runtime::ErrorKind;
-use streams_runtime::codec::{Bytes, Json, Utf8};
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::testing::{TestDriver, TestRecord};
-use streams_runtime::topology::{ErrorPolicy, StreamsBuilder, Topology};
+use kafka_streams::ErrorKind;
+use kafka_streams::codec::{Bytes, Json, Utf8};
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::testing::{TestDriver, TestRecord};
+use kafka_streams::topology::{ErrorPolicy, StreamsBuilder, Topology};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Order {
@@ -42,7 +42,7 @@ fn driver(topology: Topology, guarantee: ProcessingGuarantee) -> TestDriver {
 }
 
 /// Pipes a good order, a record that is not JSON, an order that fails, and another good one.
-fn pipe_mixed(driver: &TestDriver) -> streams_runtime::Result<()> {
+fn pipe_mixed(driver: &TestDriver) -> kafka_streams::Result<()> {
     let raw = driver.input_topic_with::<String, Vec<u8>>("orders", Utf8, Bytes)?;
     let json = |o: &Order| serde_json::to_vec(o).expect("json");
     raw.pipe_record(TestRecord::new("\"a\"".to_owned(), json(&Order { id: 1, amount: 5 })).at(1))?;
@@ -55,7 +55,7 @@ fn pipe_mixed(driver: &TestDriver) -> streams_runtime::Result<()> {
     raw.pipe_record(TestRecord::new("\"d\"".to_owned(), json(&Order { id: 4, amount: 2 })).at(4))
 }
 
-fn header<'a>(headers: &'a [streams_runtime::processor::Header], name: &str) -> &'a str {
+fn header<'a>(headers: &'a [kafka_streams::processor::Header], name: &str) -> &'a str {
     headers
         .iter()
         .find(|(n, _)| n == name)

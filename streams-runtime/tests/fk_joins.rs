@@ -6,11 +6,11 @@
 
 use std::collections::BTreeMap;
 
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::{TestDriver, TestRecord};
+use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
 use serde::{Deserialize, Serialize};
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::{TestDriver, TestRecord};
-use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Order {
@@ -290,9 +290,9 @@ fn a_windowed_table_cannot_be_joined_by_key() {
     let counts = builder
         .stream::<String, String>("clicks")
         .group_by_key()
-        .windowed_by(streams_runtime::window::TimeWindows::of(
-            std::time::Duration::from_secs(60),
-        ))
+        .windowed_by(kafka_streams::window::TimeWindows::of(std::time::Duration::from_secs(
+            60,
+        )))
         .count(Materialized::named("click-counts"));
     let products = builder.table_with("products", Consumed::new(Utf8, Utf8), Materialized::named("products"));
     counts.join_foreign_key(

@@ -8,12 +8,12 @@ mod common;
 use std::time::Duration;
 
 use common::{app_config, init_logging, read_all, wait_for};
+use kafka_streams::KafkaStreams;
+use kafka_streams::codec::{Bytes, Json, Utf8};
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::testing::{TestBroker, TestDriver, TestRecord, TopicWriter};
+use kafka_streams::topology::{Consumed, StreamsBuilder, Topology};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use streams_runtime::KafkaStreams;
-use streams_runtime::codec::{Bytes, Json, Utf8};
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::testing::{TestBroker, TestDriver, TestRecord, TopicWriter};
-use streams_runtime::topology::{Consumed, StreamsBuilder, Topology};
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Order {
@@ -124,7 +124,7 @@ fn global_products(streams: &KafkaStreams) -> Vec<(String, String)> {
 /// The values of `topic` (`read_committed`), sorted, once there are `at_least` of them or after
 /// `attempts` reads 250 ms apart.
 async fn sorted_values(
-    cluster: &streams_runtime::kafka::KafkaCluster,
+    cluster: &kafka_streams::kafka::KafkaCluster,
     topic: &str,
     at_least: usize,
     attempts: usize,
@@ -147,16 +147,16 @@ async fn sorted_values(
 
 /// Starts the shop topology as `app` on `cluster` with its state in `state` (commit every 200 ms).
 async fn start_shop(
-    cluster: &streams_runtime::kafka::KafkaCluster,
+    cluster: &kafka_streams::kafka::KafkaCluster,
     app: &str,
     state: &std::path::Path,
     guarantee: ProcessingGuarantee,
-) -> streams_runtime::Result<KafkaStreams> {
+) -> kafka_streams::Result<KafkaStreams> {
     let config = app_config(app, state, guarantee, Duration::from_millis(200));
     KafkaStreams::start_on(topology(), config, cluster.clone()).await
 }
 
-async fn produce(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str, key: &str, value: &[u8]) {
+async fn produce(cluster: &kafka_streams::kafka::KafkaCluster, topic: &str, key: &str, value: &[u8]) {
     TopicWriter::new(cluster, topic, Utf8, Bytes)
         .expect("writer")
         .send(&key.to_owned(), Some(&value.to_vec()), None)
@@ -235,11 +235,7 @@ async fn the_global_thread_bootstraps_then_follows_the_topic() {
 }
 
 /// Products in one producer transaction, committed or aborted (a transactional writer's rollback).
-async fn produce_in_transaction(
-    cluster: &streams_runtime::kafka::KafkaCluster,
-    records: &[(&str, &str)],
-    commit: bool,
-) {
+async fn produce_in_transaction(cluster: &kafka_streams::kafka::KafkaCluster, records: &[(&str, &str)], commit: bool) {
     use rdkafka::producer::Producer;
     let producer: FutureProducer = cluster
         .client_config()

@@ -11,14 +11,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::*;
+use kafka_streams::KafkaStreams;
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::kafka::KafkaCluster;
+use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
+use kafka_streams::window::TumblingWindows;
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use streams_runtime::KafkaStreams;
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::kafka::KafkaCluster;
-use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
-use streams_runtime::window::TumblingWindows;
 
 /// Clicks counted per minute (re-keyed: through a repartition topic) and per user in 5-minute
 /// windows (a window store kept for an hour).
@@ -26,21 +26,21 @@ fn topology() -> Topology {
     let builder = StreamsBuilder::new();
     let clicks = builder.stream_with(
         "clicks",
-        Consumed::new(streams_runtime::codec::Utf8, streams_runtime::codec::Json)
+        Consumed::new(kafka_streams::codec::Utf8, kafka_streams::codec::Json)
             .with_timestamp(|_, c: &Click, _| c.timestamp_ms),
     );
     clicks
         .group_by(|_, click| (click.timestamp_ms / 60_000).to_string())
         .count(Materialized::named("minute-counts"))
         .to_stream()
-        .to_with("per-minute", streams_runtime::codec::Utf8, streams_runtime::codec::Json);
+        .to_with("per-minute", kafka_streams::codec::Utf8, kafka_streams::codec::Json);
     clicks
         .group_by_key()
         .windowed_by(TumblingWindows::of(WINDOW))
         .count(Materialized::named("user-windows").with_retention(Duration::from_secs(3_600)))
         .to_stream()
         .map(|w, n| (w.to_string(), n))
-        .to_with("per-user", streams_runtime::codec::Utf8, streams_runtime::codec::Json);
+        .to_with("per-user", kafka_streams::codec::Utf8, kafka_streams::codec::Json);
     builder.build().expect("valid topology")
 }
 

@@ -10,16 +10,16 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{init_logging, read_all, wait_for};
-use streams_runtime::KafkaStreams;
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::testing::{TestBroker, TopicWriter};
-use streams_runtime::topology::{Consumed, StreamsBuilder};
-use streams_runtime::window::JoinWindows;
+use kafka_streams::KafkaStreams;
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::testing::{TestBroker, TopicWriter};
+use kafka_streams::topology::{Consumed, StreamsBuilder};
+use kafka_streams::window::JoinWindows;
 
 const ADS: u32 = 30;
 
-async fn produce(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str, records: &[(String, String, i64)]) {
+async fn produce(cluster: &kafka_streams::kafka::KafkaCluster, topic: &str, records: &[(String, String, i64)]) {
     TopicWriter::new(cluster, topic, Utf8, Json)
         .expect("writer")
         .send_all(records.iter().map(|(k, v, ts)| (k, Some(v), Some(*ts))))
@@ -28,7 +28,7 @@ async fn produce(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str, re
 }
 
 /// The values of `topic` as text.
-async fn values(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str) -> Vec<String> {
+async fn values(cluster: &kafka_streams::kafka::KafkaCluster, topic: &str) -> Vec<String> {
     read_all(cluster, topic)
         .await
         .into_iter()
@@ -40,7 +40,7 @@ async fn values(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str) -> 
 async fn start_exactly_once(
     app: &str,
     builder: StreamsBuilder,
-    cluster: &streams_runtime::kafka::KafkaCluster,
+    cluster: &kafka_streams::kafka::KafkaCluster,
     state_dir: &std::path::Path,
 ) -> KafkaStreams {
     let config = StreamsConfig::builder(app)
@@ -124,12 +124,12 @@ async fn orders_joined_with_products_by_foreign_key_on_apache_kafka() {
     let orders = builder.table_with(
         "orders",
         Consumed::new(Utf8, Json),
-        streams_runtime::topology::Materialized::named("orders"),
+        kafka_streams::topology::Materialized::named("orders"),
     );
     let products = builder.table_with(
         "products",
         Consumed::new(Utf8, Json),
-        streams_runtime::topology::Materialized::named("products"),
+        kafka_streams::topology::Materialized::named("products"),
     );
     orders
         .join_foreign_key(

@@ -10,12 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{init_logging, read_all, record_states, wait_for};
+use kafka_streams::codec::Utf8;
+use kafka_streams::config::{StreamsConfig, ThreadFailurePolicy};
+use kafka_streams::testing::{TestBroker, TopicWriter};
+use kafka_streams::topology::{Consumed, ErrorPolicy, StreamsBuilder, Topology};
+use kafka_streams::{KafkaStreams, State};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use streams_runtime::codec::Utf8;
-use streams_runtime::config::{StreamsConfig, ThreadFailurePolicy};
-use streams_runtime::testing::{TestBroker, TopicWriter};
-use streams_runtime::topology::{Consumed, ErrorPolicy, StreamsBuilder, Topology};
-use streams_runtime::{KafkaStreams, State};
 
 /// `in` → upper-cased → `out`; the value `boom` fails (only the first time if `once` is given).
 fn topology(once: Option<Arc<AtomicBool>>) -> Topology {
@@ -90,7 +90,7 @@ async fn wait_for_state(streams: &KafkaStreams, wanted: State) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_thread_stops_the_instance_and_fails_the_probes() {
     let (broker, streams, _dir) = start(ThreadFailurePolicy::ShutdownClient, None).await;
-    let server = streams_runtime::server::serve(
+    let server = kafka_streams::server::serve(
         Arc::clone(&streams),
         "127.0.0.1:0".parse().unwrap(),
         std::future::pending(),

@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use streams_runtime::KafkaStreams;
-use streams_runtime::config::ProcessingGuarantee;
+use kafka_streams::KafkaStreams;
+use kafka_streams::config::ProcessingGuarantee;
 
 const INPUT: &str = "clicks";
 const OUTPUT: &str = "counts";

@@ -5,14 +5,14 @@
 
 use std::time::Duration;
 
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::processor::{
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::processor::{
     InitContext, Processor, ProcessorContext, Punctuation, PunctuationType, Record, ScheduleId,
 };
-use streams_runtime::state::KeyValueStore;
-use streams_runtime::testing::TestDriver;
-use streams_runtime::topology::{Stores, StreamsBuilder, Topology};
-use streams_runtime::{Error, ErrorKind, Result};
+use kafka_streams::state::KeyValueStore;
+use kafka_streams::testing::TestDriver;
+use kafka_streams::topology::{Stores, StreamsBuilder, Topology};
+use kafka_streams::{Error, ErrorKind, Result};
 
 /// Counts clicks per user in a store; every `interval` (of `kind`) emits every user's count,
 /// stamped with the punctuation time. A user named `poison` makes `process` fail.
@@ -138,7 +138,7 @@ fn stream_time_punctuation_fires_with_the_first_record_then_each_interval_once()
 }
 
 /// (key, value, timestamp) of what the sink received since the last read.
-fn read(out: &streams_runtime::testing::OutputTopic<String, u64>) -> Vec<(String, u64, i64)> {
+fn read(out: &kafka_streams::testing::OutputTopic<String, u64>) -> Vec<(String, u64, i64)> {
     out.read_records()
         .expect("read")
         .into_iter()

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::testing::{TestDriver, TestRecord};
+use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
+use kafka_streams::window::TumblingWindows;
 use serde::{Deserialize, Serialize};
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::testing::{TestDriver, TestRecord};
-use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
-use streams_runtime::window::TumblingWindows;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Click {
@@ -35,7 +35,7 @@ fn clicks_per_window() -> Topology {
 }
 
 #[test]
-fn counts_survive_a_crash_between_commits() -> streams_runtime::Result<()> {
+fn counts_survive_a_crash_between_commits() -> kafka_streams::Result<()> {
     let config = StreamsConfig::builder("clicks-app")
         .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
         .build()?;

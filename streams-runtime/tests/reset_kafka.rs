@@ -8,9 +8,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use streams_runtime::KafkaStreams;
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::runtime::reset::{plan_reset, reset};
+use kafka_streams::KafkaStreams;
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::runtime::reset::{plan_reset, reset};
 
 const INPUT: &str = "clicks";
 const OUTPUT: &str = "per-minute";

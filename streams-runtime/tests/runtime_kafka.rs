@@ -11,9 +11,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use streams_runtime::KafkaStreams;
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::testing::{PartitionOffsets, TestBroker, partition_offsets};
+use kafka_streams::KafkaStreams;
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::testing::{PartitionOffsets, TestBroker, partition_offsets};
 
 const INPUT: &str = "clicks";
 const OUTPUT: &str = "counts";
@@ -278,7 +278,7 @@ async fn consumed_repartition_records_are_deleted_from_the_broker() {
 }
 
 /// The offsets of every partition of `topic`, as the broker reports them.
-fn offsets(cluster: &streams_runtime::kafka::KafkaCluster, topic: &str) -> Vec<PartitionOffsets> {
+fn offsets(cluster: &kafka_streams::kafka::KafkaCluster, topic: &str) -> Vec<PartitionOffsets> {
     partition_offsets(cluster, topic).expect("partition offsets")
 }
 
@@ -337,33 +337,33 @@ async fn local_state_from_another_cluster_is_wiped_not_served() {
 /// Forwards one `tick` record per wall-clock punctuation, numbering them.
 struct Ticker(u64);
 
-impl streams_runtime::processor::Processor<String, Vec<u8>> for Ticker {
+impl kafka_streams::processor::Processor<String, Vec<u8>> for Ticker {
     type KeyOut = String;
     type ValueOut = u64;
 
-    fn init(&mut self, ctx: &mut streams_runtime::processor::InitContext<'_>) -> streams_runtime::Result<()> {
+    fn init(&mut self, ctx: &mut kafka_streams::processor::InitContext<'_>) -> kafka_streams::Result<()> {
         ctx.schedule(
             Duration::from_millis(100),
-            streams_runtime::processor::PunctuationType::WallClockTime,
+            kafka_streams::processor::PunctuationType::WallClockTime,
         );
         Ok(())
     }
 
     fn process(
         &mut self,
-        _: &mut streams_runtime::processor::ProcessorContext<'_, String, u64>,
-        _: streams_runtime::processor::Record<String, Vec<u8>>,
-    ) -> streams_runtime::Result<()> {
+        _: &mut kafka_streams::processor::ProcessorContext<'_, String, u64>,
+        _: kafka_streams::processor::Record<String, Vec<u8>>,
+    ) -> kafka_streams::Result<()> {
         Ok(())
     }
 
     fn punctuate(
         &mut self,
-        ctx: &mut streams_runtime::processor::ProcessorContext<'_, String, u64>,
-        p: streams_runtime::processor::Punctuation,
-    ) -> streams_runtime::Result<()> {
+        ctx: &mut kafka_streams::processor::ProcessorContext<'_, String, u64>,
+        p: kafka_streams::processor::Punctuation,
+    ) -> kafka_streams::Result<()> {
         self.0 += 1;
-        ctx.forward(streams_runtime::processor::Record::new(
+        ctx.forward(kafka_streams::processor::Record::new(
             format!("tick-{}", ctx.task()),
             self.0,
             p.timestamp,
@@ -375,14 +375,14 @@ impl streams_runtime::processor::Processor<String, Vec<u8>> for Ticker {
 async fn wall_clock_punctuations_run_on_the_stream_thread_without_input() {
     let broker = setup().await;
     let cluster = broker.cluster();
-    let builder = streams_runtime::topology::StreamsBuilder::new();
+    let builder = kafka_streams::topology::StreamsBuilder::new();
     builder
         .stream_with(
             INPUT,
-            streams_runtime::topology::Consumed::new(streams_runtime::codec::Utf8, streams_runtime::codec::Bytes),
+            kafka_streams::topology::Consumed::new(kafka_streams::codec::Utf8, kafka_streams::codec::Bytes),
         )
         .process(|| Ticker(0), [])
-        .to_with(OUTPUT, streams_runtime::codec::Utf8, streams_runtime::codec::Json);
+        .to_with(OUTPUT, kafka_streams::codec::Utf8, kafka_streams::codec::Json);
     let state = tempfile::tempdir().expect("tempdir");
     let streams = KafkaStreams::start_on(
         builder.build().expect("topology"),
@@ -483,8 +483,8 @@ async fn a_task_whose_store_is_still_held_waits_for_it_and_loses_nothing() {
 /// transaction coordinator.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_thread_aborts_its_open_transaction_at_once() {
-    use streams_runtime::codec::{Json, Utf8};
-    use streams_runtime::topology::{Consumed, ErrorPolicy, StreamsBuilder};
+    use kafka_streams::codec::{Json, Utf8};
+    use kafka_streams::topology::{Consumed, ErrorPolicy, StreamsBuilder};
     let broker = setup().await;
     let cluster = broker.cluster();
     let builder = StreamsBuilder::new();
@@ -630,10 +630,10 @@ async fn a_restore_waits_for_an_open_transaction_below_its_checkpoint() {
 /// Starts `builder`'s topology as `app` (commits every 200 ms) with the producer's
 /// `message.max.bytes` at 10 000, so that a few KiB is "too large".
 async fn start_with_small_messages(
-    builder: streams_runtime::topology::StreamsBuilder,
+    builder: kafka_streams::topology::StreamsBuilder,
     app: &str,
     dir: &std::path::Path,
-    cluster: &streams_runtime::kafka::KafkaCluster,
+    cluster: &kafka_streams::kafka::KafkaCluster,
 ) -> KafkaStreams {
     let config = StreamsConfig::builder(app)
         .state_dir(dir)
@@ -653,8 +653,8 @@ async fn start_with_small_messages(
 /// the refusal is librdkafka's against a real producer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_output_kafka_refuses_is_skipped_by_the_error_policy_not_redone() {
-    use streams_runtime::codec::{Json, Utf8};
-    use streams_runtime::topology::{Consumed, StreamsBuilder};
+    use kafka_streams::codec::{Json, Utf8};
+    use kafka_streams::topology::{Consumed, StreamsBuilder};
     let broker = setup().await;
     let cluster = broker.cluster();
     let builder = StreamsBuilder::new();
@@ -693,8 +693,8 @@ async fn an_output_kafka_refuses_is_skipped_by_the_error_policy_not_redone() {
 /// Kafka, as above.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_value_kafka_refuses_stops_the_thread_clearly() {
-    use streams_runtime::codec::{Json, Utf8};
-    use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder};
+    use kafka_streams::codec::{Json, Utf8};
+    use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder};
     let broker = setup().await;
     let cluster = broker.cluster();
     let builder = StreamsBuilder::new();
@@ -727,14 +727,14 @@ async fn a_store_value_kafka_refuses_stops_the_thread_clearly() {
 /// Kafka: the claim is about what the broker stores and returns.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn null_and_empty_headers_reach_the_output_as_they_came() {
+    use kafka_streams::codec::{Bytes, Utf8};
     use rdkafka::message::{Header, OwnedHeaders};
     use rdkafka::producer::{FutureProducer, FutureRecord};
-    use streams_runtime::codec::{Bytes, Utf8};
     let broker = setup().await;
     let cluster = broker.cluster();
-    let builder = streams_runtime::topology::StreamsBuilder::new();
+    let builder = kafka_streams::topology::StreamsBuilder::new();
     builder
-        .stream_with(INPUT, streams_runtime::topology::Consumed::new(Utf8, Bytes))
+        .stream_with(INPUT, kafka_streams::topology::Consumed::new(Utf8, Bytes))
         .map_values(|v: Vec<u8>| v)
         .to_with(OUTPUT, Utf8, Bytes);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -767,7 +767,7 @@ async fn null_and_empty_headers_reach_the_output_as_they_came() {
         .await
         .expect("produce");
     run_until_processed_and_committed(&streams, 1).await;
-    let output = streams_runtime::testing::read_topic(&cluster, OUTPUT)
+    let output = kafka_streams::testing::read_topic(&cluster, OUTPUT)
         .await
         .expect("read");
     assert_eq!(output.len(), 1, "{output:?}");

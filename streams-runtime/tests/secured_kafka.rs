@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
-use streams_runtime::KafkaStreams;
-use streams_runtime::config::ProcessingGuarantee;
-use streams_runtime::kafka::KafkaCluster;
+use kafka_streams::KafkaStreams;
+use kafka_streams::config::ProcessingGuarantee;
+use kafka_streams::kafka::KafkaCluster;
 #[cfg(feature = "ssl")]
-use streams_runtime::testing::TestBroker;
+use kafka_streams::testing::TestBroker;
 
 const INPUT: &str = "clicks";
 const OUTPUT: &str = "counts";
@@ -109,7 +109,7 @@ async fn the_app_runs_over_sasl_ssl_with_scram() {
 const TOKEN_LIFETIME: Duration = Duration::from_secs(6);
 
 /// The whole application over `SASL_SSL` with SASL/OAUTHBEARER tokens from the application's
-/// [`streams_runtime::kafka::TokenProvider`] (the hook MSK IAM and OIDC providers plug into).
+/// [`kafka_streams::kafka::TokenProvider`] (the hook MSK IAM and OIDC providers plug into).
 /// Apache Kafka, because token validation and session expiry are the broker's: its unsecured
 /// validator checks each token's expiry, and `connections.max.reauth.ms` ends a session when its
 /// token expires, so a client that does not get fresh tokens from the provider loses its
@@ -119,10 +119,10 @@ const TOKEN_LIFETIME: Duration = Duration::from_secs(6);
 #[cfg(feature = "ssl")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_runs_over_sasl_ssl_with_oauthbearer_tokens_it_refreshes() {
+    use kafka_streams::kafka::{OAuthToken, TokenError};
+    use kafka_streams::testing::unsecured_token;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use streams_runtime::kafka::{OAuthToken, TokenError};
-    use streams_runtime::testing::unsecured_token;
 
     init_logging();
     let broker = TestBroker::kafka_sasl_ssl(&[]).expect("Apache Kafka broker (scripts/setup.sh)");
@@ -192,6 +192,6 @@ async fn the_app_runs_over_sasl_ssl_with_oauthbearer_tokens_it_refreshes() {
         .await
         .err()
         .expect("a provider without OAUTHBEARER is a configuration error");
-    assert_eq!(error.kind(), streams_runtime::ErrorKind::Config, "{error}");
+    assert_eq!(error.kind(), kafka_streams::ErrorKind::Config, "{error}");
     assert!(error.to_string().contains("OAUTHBEARER"), "{error}");
 }

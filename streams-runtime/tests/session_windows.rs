@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestDriver;
-use streams_runtime::topology::{Materialized, StreamsBuilder, Topology};
-use streams_runtime::window::{EmitStrategy, SessionWindows};
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestDriver;
+use kafka_streams::topology::{Materialized, StreamsBuilder, Topology};
+use kafka_streams::window::{EmitStrategy, SessionWindows};
 
 const MIN: i64 = 60_000;
 
@@ -141,7 +141,7 @@ fn session_aggregate_uses_the_merger() {
 
 #[test]
 fn sessions_merged_away_are_deleted_downstream() {
-    use streams_runtime::Windowed;
+    use kafka_streams::Windowed;
     let builder = StreamsBuilder::new();
     builder
         .stream::<String, String>("clicks")

@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestDriver;
-use streams_runtime::topology::{Materialized, StreamsBuilder, Topology};
-use streams_runtime::window::{EmitStrategy, SlidingWindows};
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestDriver;
+use kafka_streams::topology::{Materialized, StreamsBuilder, Topology};
+use kafka_streams::window::{EmitStrategy, SlidingWindows};
 
 /// Values concatenated per key and sliding window of 10 ms; results as `key@start-end`.
 fn topology(grace_ms: u64, emit: EmitStrategy) -> Topology {

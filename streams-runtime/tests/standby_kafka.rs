@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
-use streams_runtime::KafkaStreams;
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::testing::read_topic;
+use kafka_streams::KafkaStreams;
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::testing::read_topic;
 
 const INPUT: &str = "clicks";
 const OUTPUT: &str = "counts";
@@ -142,7 +142,7 @@ async fn stale_reads_come_from_the_standby(b: &std::sync::Arc<KafkaStreams>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     drop(listener);
-    streams_runtime::server::serve(std::sync::Arc::clone(b), addr, std::future::pending())
+    kafka_streams::server::serve(std::sync::Arc::clone(b), addr, std::future::pending())
         .await
         .expect("serve");
     let http = reqwest::Client::new();

@@ -8,9 +8,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::testing::TestBroker;
-use streams_runtime::{KafkaStreams, State};
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::testing::TestBroker;
+use kafka_streams::{KafkaStreams, State};
 
 const INPUT: &str = "clicks";
 const OUTPUT: &str = "counts";
@@ -29,7 +29,7 @@ fn config(instance: &str, dir: &std::path::Path) -> StreamsConfig {
         .expect("config")
 }
 
-async fn start(cluster: &streams_runtime::kafka::KafkaCluster, instance: &str, dir: &std::path::Path) -> KafkaStreams {
+async fn start(cluster: &kafka_streams::kafka::KafkaCluster, instance: &str, dir: &std::path::Path) -> KafkaStreams {
     KafkaStreams::start_on(
         click_count_topology(INPUT, OUTPUT, STORE),
         config(instance, dir),

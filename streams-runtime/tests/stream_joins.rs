@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use streams_runtime::codec::{Bytes, Utf8};
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::testing::{OutputTopic, TestDriver};
-use streams_runtime::topology::{StreamsBuilder, Topology};
-use streams_runtime::window::JoinWindows;
+use kafka_streams::codec::{Bytes, Utf8};
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::testing::{OutputTopic, TestDriver};
+use kafka_streams::topology::{StreamsBuilder, Topology};
+use kafka_streams::window::JoinWindows;
 
 #[derive(Clone, Copy)]
 enum Kind {

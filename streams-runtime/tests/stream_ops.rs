@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestDriver;
-use streams_runtime::topology::{Materialized, Repartitioned, StreamsBuilder, Topology};
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestDriver;
+use kafka_streams::topology::{Materialized, Repartitioned, StreamsBuilder, Topology};
 
 fn driver(topology: Topology, partitions: i32) -> TestDriver {
     let config = StreamsConfig::builder("ops").build().expect("config");
@@ -163,7 +163,7 @@ fn to_table_keeps_the_latest_value_per_key() {
 /// stream joined with it is repartitioned with the same key encoding and finds every key.
 #[test]
 fn a_re_keyed_stream_finds_every_key_of_a_to_table_table() {
-    use streams_runtime::topology::Consumed;
+    use kafka_streams::topology::Consumed;
     let builder = StreamsBuilder::new();
     let names = builder
         .stream_with::<String, String>("names", Consumed::new(Utf8, Utf8))

@@ -7,11 +7,11 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::ProcessingGuarantee::ExactlyOnceV2;
-use streams_runtime::testing::TestDriver;
-use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
-use streams_runtime::window::TumblingWindows;
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::ProcessingGuarantee::ExactlyOnceV2;
+use kafka_streams::testing::TestDriver;
+use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
+use kafka_streams::window::TumblingWindows;
 
 const INPUT: &str = "clicks";
 const OUTPUT: &str = "counts";

@@ -1,10 +1,10 @@
 //! Table aggregations with a subtractor on the broker-free test driver: when a row changes
 //! group, its old value leaves the old group and its new value joins the new one.
 
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestDriver;
-use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder};
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestDriver;
+use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder};
 
 #[test]
 fn rows_moving_between_groups_are_subtracted_and_added() {
@@ -66,7 +66,7 @@ fn rows_moving_between_groups_are_subtracted_and_added() {
     );
     // A row deleted from the table leaves its group.
     input
-        .pipe_record(streams_runtime::testing::TestRecord::tombstone("bob".to_owned()))
+        .pipe_record(kafka_streams::testing::TestRecord::tombstone("bob".to_owned()))
         .expect("pipe");
     let counts = driver
         .output_topic_with::<String, i64>("region-counts", Utf8, Json)
@@ -125,7 +125,7 @@ fn reduce_sums_each_group_and_takes_out_rows_that_leave() {
         input.pipe(account.to_owned(), row.to_owned()).expect("pipe");
     }
     input
-        .pipe_record(streams_runtime::testing::TestRecord::tombstone("bob".to_owned()))
+        .pipe_record(kafka_streams::testing::TestRecord::tombstone("bob".to_owned()))
         .expect("pipe");
     let output = driver
         .output_topic_with::<String, i64>("region-balances", Utf8, Json)

@@ -1,10 +1,10 @@
 //! Table-table joins on the broker-free test driver: an update on either side re-joins its key
 //! with the other table's current value; the joined table is materialized and queryable.
 
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestDriver;
-use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestDriver;
+use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -113,7 +113,7 @@ fn outer_join_has_rows_for_every_key_of_either_table() {
 /// Pipes `ann`/10 for u1, then the tombstones; returns what the joined table emitted after the
 /// first join (`None` = a delete, written as a tombstone) and its rows at the end.
 fn deletes(kind: Kind, tombstones: &[&str]) -> (Vec<Option<String>>, Rows) {
-    use streams_runtime::testing::TestRecord;
+    use kafka_streams::testing::TestRecord;
     let config = StreamsConfig::builder("profiles").build().expect("config");
     let driver = TestDriver::builder(topology(kind), config)
         .partitions(2)

@@ -3,10 +3,10 @@
 //! the result (a tombstone downstream), a row deleted upstream is deleted from every derived
 //! table, and a derived table can be joined like any other.
 
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::{TestDriver, TestRecord};
-use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder};
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::{TestDriver, TestRecord};
+use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder};
 
 /// item → units in stock; `in-stock` keeps the items with units, `sold-out` the others,
 /// `stock-labels` a label per item; orders are joined with `in-stock` (inner join: an order for
@@ -37,7 +37,7 @@ fn driver() -> TestDriver {
         .expect("driver")
 }
 
-fn rows<V: streams_runtime::topology::StoreData + Ord>(driver: &TestDriver, store: &str) -> Vec<(String, V)> {
+fn rows<V: kafka_streams::topology::StoreData + Ord>(driver: &TestDriver, store: &str) -> Vec<(String, V)> {
     let store = driver.key_value_store::<String, V>(store).expect("store");
     let mut all: Vec<(String, V)> = store.iter().flat_map(|(_, s)| s.all().expect("all")).collect();
     all.sort();

@@ -7,10 +7,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::ProcessingGuarantee::{AtLeastOnce, ExactlyOnceV2};
-use streams_runtime::testing::{TestDriver, TestRecord};
-use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::ProcessingGuarantee::{AtLeastOnce, ExactlyOnceV2};
+use kafka_streams::testing::{TestDriver, TestRecord};
+use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
 
 const INPUT: &str = "clicks";
 const OUTPUT: &str = "counts";
@@ -91,7 +91,7 @@ fn re_keyed_aggregation_reads_through_the_repartition_topic() {
 /// the user's and is never purged. Before, repartition topics grew forever.
 #[test]
 fn consumed_repartition_records_are_purged_after_the_commit() {
-    let config = streams_runtime::config::StreamsConfig::builder("purged")
+    let config = kafka_streams::config::StreamsConfig::builder("purged")
         .processing_guarantee(AtLeastOnce)
         .repartition_purge_interval(std::time::Duration::from_secs(5))
         .build()
@@ -323,7 +323,7 @@ fn headers_are_forwarded_and_chosen_partitions_respected() {
         ]
     );
     // The output is partitioned by its key with murmur2, as a Java producer would.
-    let expected_partition = streams_runtime::partitioner::partition_for_key(b"k", 3) as i32;
+    let expected_partition = kafka_streams::partitioner::partition_for_key(b"k", 3) as i32;
     assert_eq!(out[0].partition, Some(expected_partition));
     // The record was read from partition 2: task 0_2 counted it.
     let stores = driver.key_value_store::<String, u64>("word-counts").expect("store");
@@ -362,7 +362,7 @@ fn bad_input_gets_a_clear_error_or_is_skipped() {
 
 #[test]
 fn hopping_windows_count_each_record_in_every_window_holding_it() {
-    use streams_runtime::window::TimeWindows;
+    use kafka_streams::window::TimeWindows;
     let builder = StreamsBuilder::new();
     builder
         .stream_with(

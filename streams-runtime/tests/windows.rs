@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::testing::{CommitFault, TestDriver};
-use streams_runtime::topology::{Materialized, StreamsBuilder, Topology};
-use streams_runtime::window::{EmitStrategy, TimeWindows};
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::testing::{CommitFault, TestDriver};
+use kafka_streams::topology::{Materialized, StreamsBuilder, Topology};
+use kafka_streams::window::{EmitStrategy, TimeWindows};
 
 const MINUTE: i64 = 60_000;
 
@@ -44,7 +44,7 @@ fn s(v: &str) -> String {
 }
 
 /// (key, count, timestamp) of what the sink received since the last read.
-fn read(driver: &TestDriver, out: &streams_runtime::testing::OutputTopic<String, u64>) -> Vec<(String, u64, i64)> {
+fn read(driver: &TestDriver, out: &kafka_streams::testing::OutputTopic<String, u64>) -> Vec<(String, u64, i64)> {
     driver.commit().expect("commit");
     out.read_records()
         .expect("read")

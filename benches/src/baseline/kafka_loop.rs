@@ -4,14 +4,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use kafka_streams::kafka::KafkaCluster;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
-use streams_runtime::kafka::KafkaCluster;
 
 use crate::cpu::CpuSnapshot;
-use streams_runtime::partitioner::RDKAFKA_PARTITIONER;
+use kafka_streams::partitioner::RDKAFKA_PARTITIONER;
 
 /// `fetch.wait.max.ms` of every consumer in the benchmarks (framework and baselines alike).
 /// The embedded broker holds a fetch that finds no new data for this long even when records
@@ -45,7 +45,7 @@ pub(crate) fn run(
         // is full): both sides fetch alike.
         .set(
             "fetch.queue.backoff.ms",
-            streams_runtime::config::defaults::FETCH_QUEUE_BACKOFF_MS.to_string(),
+            kafka_streams::config::defaults::FETCH_QUEUE_BACKOFF_MS.to_string(),
         )
         .create()
         .expect("baseline consumer");

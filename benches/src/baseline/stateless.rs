@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use kafka_streams::kafka::KafkaCluster;
 use rdkafka::message::Message;
-use streams_runtime::kafka::KafkaCluster;
 
 use super::kafka_loop::{run, send};
 use crate::data::Click;

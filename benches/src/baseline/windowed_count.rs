@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use kafka_streams::Windowed;
+use kafka_streams::kafka::KafkaCluster;
+use kafka_streams::window::TimeWindows;
 use rdkafka::message::Message;
-use streams_runtime::Windowed;
-use streams_runtime::kafka::KafkaCluster;
-use streams_runtime::window::TimeWindows;
 
 use super::kafka_loop::{run, send};
 use crate::data::{Click, WINDOW_MS};

@@ -1,4 +1,4 @@
-//! `cargo run -p streams-examples --bin click-aggregator [-- --help]`: the seed's click
+//! `cargo run -p kafka-streams-examples --bin click-aggregator [-- --help]`: the seed's click
 //! aggregation, end to end — the generated `pipeline::app()` with its standard server
 //! (`/stores/..`, `/metadata`, `/metrics`, `/topology`), the seed's `/count/{user}?window=` and
 //! `/counts/{user}` routes, and a demo input producer.
@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use clap::Parser;
-use streams_examples::click_aggregator::{DemoInput, ROUTES, pipeline, produce_demo_clicks, routes};
-use streams_runtime::app::AppFlags;
+use kafka_streams::app::AppFlags;
+use kafka_streams_examples::click_aggregator::{DemoInput, ROUTES, pipeline, produce_demo_clicks, routes};
 
 /// Counts clicks per user in 5-minute tumbling windows and serves the counts over HTTP.
 #[derive(Debug, Parser)]
@@ -27,7 +27,7 @@ struct Cli {
     demo_users: u64,
 }
 
-fn main() -> streams_runtime::Result<()> {
+fn main() -> kafka_streams::Result<()> {
     // Logs go to stderr through the app's subscriber: `RUST_LOG` filters, `--log-format json`.
     let mut cli = Cli::parse();
     // The demo serves queries on :8080 unless told otherwise, and commits every second as the

@@ -1,6 +1,6 @@
-//! `cargo run -p streams-examples --bin order-enrichment [-- --help]`: joins `orders` with the
+//! `cargo run -p kafka-streams-examples --bin order-enrichment [-- --help]`: joins `orders` with the
 //! `customers` table into `enriched-orders`.
 
-fn main() -> streams_runtime::Result<()> {
-    streams_examples::order_enrichment::pipeline::app().run()
+fn main() -> kafka_streams::Result<()> {
+    kafka_streams_examples::order_enrichment::pipeline::app().run()
 }

@@ -1,5 +1,5 @@
-//! `cargo run -p streams-examples --bin word-count [-- --help]`: counts words of `text-lines`.
+//! `cargo run -p kafka-streams-examples --bin word-count [-- --help]`: counts words of `text-lines`.
 
-fn main() -> streams_runtime::Result<()> {
-    streams_examples::word_count::pipeline::app().run()
+fn main() -> kafka_streams::Result<()> {
+    kafka_streams_examples::word_count::pipeline::app().run()
 }

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
+use kafka_streams::kafka::{KafkaCluster, TopicSpec};
+use kafka_streams::{KafkaStreams, Result};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
-use streams_runtime::kafka::{KafkaCluster, TopicSpec};
-use streams_runtime::{KafkaStreams, Result};
 use tokio::sync::watch;
 
 use super::{APPLICATION_ID, DemoClicks, INPUT_TOPIC, OUTPUT_TOPIC, PARTITIONS};
@@ -81,7 +81,7 @@ impl RunningApp {
         let (stop, stopped) = watch::channel(false);
         let mut http_stop = stopped.clone();
         let http_addr =
-            streams_runtime::server::serve_with(Arc::clone(&streams), options.http_addr, super::routes, async move {
+            kafka_streams::server::serve_with(Arc::clone(&streams), options.http_addr, super::routes, async move {
                 let _ = http_stop.changed().await;
             })
             .await?;
@@ -149,7 +149,7 @@ pub async fn produce_demo_clicks(
 ) {
     let producer: FutureProducer = match cluster
         .client_config()
-        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
+        .set("partitioner", kafka_streams::partitioner::RDKAFKA_PARTITIONER)
         .set("client.id", format!("{APPLICATION_ID}-demo-input"))
         .create()
     {

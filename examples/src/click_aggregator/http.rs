@@ -13,8 +13,8 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
+use kafka_streams::KafkaStreams;
 use serde::{Deserialize, Serialize};
-use streams_runtime::KafkaStreams;
 
 use super::{STORE, WINDOW_SIZE, pipeline};
 
@@ -79,16 +79,16 @@ async fn count_of_user(
     Path(user_id): Path<String>,
     Query(query): Query<SeedQuery>,
 ) -> Result<Json<SeedCount>, (StatusCode, String)> {
-    let unavailable = |e: streams_runtime::Error| (StatusCode::SERVICE_UNAVAILABLE, format!("{e}; retry\n"));
+    let unavailable = |e: kafka_streams::Error| (StatusCode::SERVICE_UNAVAILABLE, format!("{e}; retry\n"));
     let found = match &query.window {
         Some(text) => {
-            let at = streams_runtime::window::parse_utc_ms(text).ok_or_else(|| {
+            let at = kafka_streams::window::parse_utc_ms(text).ok_or_else(|| {
                 (
                     StatusCode::BAD_REQUEST,
                     format!("`window={text}` is not an ISO 8601 time such as 2024-01-05T10:00:00\n"),
                 )
             })?;
-            let window = streams_runtime::window::TumblingWindows::of(WINDOW_SIZE).window_for(at);
+            let window = kafka_streams::window::TumblingWindows::of(WINDOW_SIZE).window_for(at);
             let count = client
                 .click_counts()
                 .get(&user_id, window.start_ms)
@@ -131,7 +131,7 @@ async fn counts_of_user(
             format!("invalid query: {e}; expected `window_start=<epoch milliseconds>`\n"),
         )
     })?;
-    let internal = |e: streams_runtime::Error| (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n"));
+    let internal = |e: kafka_streams::Error| (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n"));
     let (from, to) = filter.window_start.map_or((i64::MIN, i64::MAX), |start| (start, start));
     let mut windows = Vec::new();
     for (_, store) in streams

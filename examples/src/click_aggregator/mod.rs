@@ -7,8 +7,8 @@ mod http;
 
 use std::time::Duration;
 
+use kafka_streams::topology::Topology;
 use serde::{Deserialize, Serialize};
-use streams_runtime::topology::Topology;
 
 pub use app::{AppOptions, DemoInput, RunningApp, produce_demo_clicks};
 pub use demo_input::DemoClicks;
@@ -50,10 +50,10 @@ impl Click {
 /// The pipeline: count clicks per user in 5-minute tumbling windows (event time from the
 /// payload, 30 s grace), keep the counts in the `click-counts` window store, and publish every
 /// update to `aggregated-clicks` as `user@window-start → count`.
-#[streams_runtime::topology(application_id = "click-aggregator")]
+#[kafka_streams::topology(application_id = "click-aggregator")]
 pub mod pipeline {
     use super::Click;
-    use streams_runtime::Windowed;
+    use kafka_streams::Windowed;
 
     /// Clicks keyed by user id; event time comes from the payload (epoch seconds).
     #[source(topic = "user-clicks", timestamp = |click: &Click| click.event_time_ms())]

@@ -29,10 +29,10 @@ pub struct Event {
 pub const WINDOW_MS: i64 = 10_000;
 
 /// The pipeline.
-#[streams_runtime::topology(application_id = "event-counter")]
+#[kafka_streams::topology(application_id = "event-counter")]
 pub mod pipeline {
     use super::Event;
-    use streams_runtime::Windowed;
+    use kafka_streams::Windowed;
 
     /// Events keyed by user; event time from the payload.
     #[source(topic = "events", timestamp = |event: &Event| event.at_ms)]

@@ -40,7 +40,7 @@ pub struct EnrichedOrder {
 }
 
 /// The pipeline.
-#[streams_runtime::topology(application_id = "order-enrichment")]
+#[kafka_streams::topology(application_id = "order-enrichment")]
 pub mod pipeline {
     use super::{Customer, EnrichedOrder, Order};
 

@@ -2,7 +2,7 @@
 //! repartition topic (words are re-keyed), declared with the `#[topology]` macros.
 
 /// The pipeline.
-#[streams_runtime::topology(application_id = "word-count")]
+#[kafka_streams::topology(application_id = "word-count")]
 pub mod pipeline {
     /// Lines of text; the key is not used.
     #[source(topic = "text-lines")]

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use kafka_streams::kafka::{KafkaCluster, TopicSpec};
+use kafka_streams::testing::{partition_offsets, read_topic, read_topic_uncommitted};
+use kafka_streams_examples::event_counter::{Event, WINDOW_MS, pipeline};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use streams_examples::event_counter::{Event, WINDOW_MS, pipeline};
-use streams_runtime::kafka::{KafkaCluster, TopicSpec};
-use streams_runtime::testing::{partition_offsets, read_topic, read_topic_uncommitted};
 
 /// Partitions of the input and output topics (and so of the repartition and changelog topics).
 pub const PARTITIONS: i32 = 6;
@@ -261,7 +261,7 @@ fn collapsed_tail(log: &str, keep: usize) -> String {
 pub async fn produce(cluster: &KafkaCluster, range: std::ops::Range<u64>, per_second: u64) {
     let producer: FutureProducer = cluster
         .client_config()
-        .set("partitioner", streams_runtime::partitioner::RDKAFKA_PARTITIONER)
+        .set("partitioner", kafka_streams::partitioner::RDKAFKA_PARTITIONER)
         .set("enable.idempotence", "true")
         .set("linger.ms", "5")
         .set("message.timeout.ms", "300000")
@@ -301,11 +301,11 @@ pub fn oracle(n: u64) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
         let e = event(seq);
         *groups.entry(e.group.clone()).or_insert(0) += 1;
         let start_ms = e.at_ms - e.at_ms.rem_euclid(WINDOW_MS);
-        let window = streams_runtime::window::TimeWindow {
+        let window = kafka_streams::window::TimeWindow {
             start_ms,
             end_ms: start_ms + WINDOW_MS,
         };
-        let key = streams_runtime::Windowed { key: e.user, window }.to_string();
+        let key = kafka_streams::Windowed { key: e.user, window }.to_string();
         *windows.entry(key).or_insert(0) += 1;
     }
     (groups, windows)
@@ -400,7 +400,7 @@ pub async fn wait_for_final_counts(
 ) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
     let deadline = Instant::now() + timeout;
     loop {
-        let latest = |records: Vec<streams_runtime::testing::RawRecord>| {
+        let latest = |records: Vec<kafka_streams::testing::RawRecord>| {
             let mut map = BTreeMap::new();
             for r in records {
                 if let Some(v) = &r.value {
@@ -536,7 +536,7 @@ pub async fn store_mismatches(
             .into_iter()
             .map(|(window, count)| {
                 (
-                    streams_runtime::Windowed {
+                    kafka_streams::Windowed {
                         key: user.clone(),
                         window,
                     }

@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use streams_examples::word_count::pipeline;
-use streams_runtime::codec::Utf8;
-use streams_runtime::testing::{TestBroker, TopicWriter};
+use kafka_streams::codec::Utf8;
+use kafka_streams::testing::{TestBroker, TopicWriter};
+use kafka_streams_examples::word_count::pipeline;
 
 /// A free loopback address (for `application.server`).
 pub fn free_port() -> SocketAddr {
-    streams_runtime::testing::free_loopback_address().expect("a free port")
+    kafka_streams::testing::free_loopback_address().expect("a free port")
 }
 
 /// Creates word count's source and sink topics (3 partitions), produces `lines` to

@@ -13,11 +13,11 @@ pub(crate) mod java;
 
 use std::collections::{BTreeSet, HashMap};
 
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::{InputTopic, TestDriver, TestRecord};
-use streams_runtime::topology::{Topology, TopologyError};
-use streams_runtime::{TimeWindow, Windowed};
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::{InputTopic, TestDriver, TestRecord};
+use kafka_streams::topology::{Topology, TopologyError};
+use kafka_streams::{TimeWindow, Windowed};
 
 pub(crate) use cases::{Case, Input};
 
@@ -60,7 +60,7 @@ pub(crate) struct Spec {
     /// so that both sides emit what waits for stream time (lone join results).
     pub flush: Option<&'static str>,
     /// `store NAME ENTRY VALUE` lines of its stores, given the keys the case used.
-    pub stores: fn(&TestDriver, &BTreeSet<String>) -> streams_runtime::Result<Vec<String>>,
+    pub stores: fn(&TestDriver, &BTreeSet<String>) -> kafka_streams::Result<Vec<String>>,
 }
 
 impl Spec {
@@ -72,7 +72,7 @@ impl Spec {
         topology: fn() -> Result<Topology, TopologyError>,
         inputs: &'static [Input],
         outputs: &'static [&'static str],
-        stores: fn(&TestDriver, &BTreeSet<String>) -> streams_runtime::Result<Vec<String>>,
+        stores: fn(&TestDriver, &BTreeSet<String>) -> kafka_streams::Result<Vec<String>>,
     ) -> Self {
         Self {
             name,
@@ -127,7 +127,7 @@ pub(crate) fn check(spec: &Spec) {
 }
 
 /// The case on our `TestDriver`, as lines in the Java oracle's format.
-fn run(spec: &Spec, case: &Case) -> streams_runtime::Result<Vec<String>> {
+fn run(spec: &Spec, case: &Case) -> kafka_streams::Result<Vec<String>> {
     let config = StreamsConfig::builder(spec.application_id)
         .cache_max_bytes_buffering(0)
         .build()?;

@@ -54,6 +54,7 @@ fn initializer(aggregate: &Type) -> TokenStream {
 
 /// A table aggregation: rows re-keyed by `group_by`, added and subtracted.
 fn table(x: &mut Expansion<'_>, i: usize, a: &Aggregation<'_>, regroup: &Regroup, upstream: &Upstream) {
+    let rt = x.rt();
     let Aggregation {
         node,
         store,
@@ -77,12 +78,12 @@ fn table(x: &mut Expansion<'_>, i: usize, a: &Aggregation<'_>, regroup: &Regroup
     let value_ty = &value.ty;
     let (by, subtract) = (&regroup.by, &regroup.subtract);
     let rows = quote_spanned! {node.from[0].span()=>
-        ::streams_runtime::__private::table_rows::<#row_key, #row_value, _>(&#table)
+        #rt::__private::table_rows::<#row_key, #row_value, _>(&#table)
     };
     let selector = quote_spanned! {syn::spanned::Spanned::span(by)=>
         move |k: &#row_key, v: &#row_value| -> (#key_ty, #value_ty) { #by(k, v) }
     };
-    let materialized = materialized(store);
+    let materialized = materialized(x.rt(), store);
     let default = initializer(aggregate);
     let (adder, subtractor) = (
         accumulator(name, key, value, aggregate),
@@ -109,6 +110,7 @@ fn table(x: &mut Expansion<'_>, i: usize, a: &Aggregation<'_>, regroup: &Regroup
 
 /// A stream aggregation per key, maybe windowed.
 fn stream(x: &mut Expansion<'_>, i: usize, a: &Aggregation<'_>, window: Option<&Window>, upstream: &Upstream) {
+    let rt = x.rt();
     let Aggregation {
         node,
         store,
@@ -117,15 +119,15 @@ fn stream(x: &mut Expansion<'_>, i: usize, a: &Aggregation<'_>, window: Option<&
         aggregate,
     } = a;
     let var = node_var(&node.name);
-    let input = edge_input(node, x.nodes(), Some(key), value);
+    let input = edge_input(x.rt(), node, x.nodes(), Some(key), value);
     let name = &node.name;
     let key_ty = &key.ty;
     let session = window.is_some_and(|w| matches!(w.kind, WindowKind::Session { .. }));
     let sliding = window.is_some_and(|w| matches!(w.kind, WindowKind::Sliding { .. }));
     let emit = window
         .filter(|w| w.emit_final)
-        .map(|_| quote! { .emit_strategy(::streams_runtime::window::EmitStrategy::OnWindowClose) });
-    let windowed_by = window.map(window_expr).map(|w| {
+        .map(|_| quote! { .emit_strategy(#rt::window::EmitStrategy::OnWindowClose) });
+    let windowed_by = window.map(|w| window_expr(rt, w)).map(|w| {
         if session {
             quote! { .windowed_by_session(#w) #emit }
         } else if sliding {
@@ -142,7 +144,7 @@ fn stream(x: &mut Expansion<'_>, i: usize, a: &Aggregation<'_>, window: Option<&
     let retention = window
         .and_then(|w| w.retention_ms)
         .map(|ms| quote! { .with_retention(::std::time::Duration::from_millis(#ms)) });
-    let materialized = materialized(store);
+    let materialized = materialized(x.rt(), store);
     let materialized = quote! { #materialized #retention };
     let default = initializer(aggregate);
     let adder = accumulator(name, key, value, aggregate);
@@ -167,7 +169,7 @@ fn stream(x: &mut Expansion<'_>, i: usize, a: &Aggregation<'_>, window: Option<&
     };
     x.store(store, key_ty, aggregate, layout, upstream.rekeyed, true);
     let out_key: Type = if window.is_some() {
-        syn::parse_quote!(::streams_runtime::Windowed<#key_ty>)
+        syn::parse_quote!(#rt::Windowed<#key_ty>)
     } else {
         key_ty.clone()
     };

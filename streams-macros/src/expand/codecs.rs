@@ -9,13 +9,14 @@ use crate::model::{Format, Formats};
 use crate::parse::single_generic;
 
 pub(super) fn consumed(
+    rt: &syn::Path,
     key: &Type,
     value: &Type,
     key_codec: &TokenStream,
     value_codec: &TokenStream,
     timestamp: Option<&Expr>,
 ) -> TokenStream {
-    let base = quote! { ::streams_runtime::topology::Consumed::<#key, #value>::new(#key_codec, #value_codec) };
+    let base = quote! { #rt::topology::Consumed::<#key, #value>::new(#key_codec, #value_codec) };
     let Some(timestamp) = timestamp else {
         return base;
     };
@@ -37,7 +38,12 @@ pub(super) fn consumed(
 
 /// Codecs for a topic: the explicit format, or by type (String → UTF-8, `Vec<u8>` → bytes,
 /// anything else JSON).
-pub(super) fn codecs(formats: &Formats, key: Option<&Type>, value: Option<&Type>) -> (TokenStream, TokenStream) {
+pub(super) fn codecs(
+    rt: &syn::Path,
+    formats: &Formats,
+    key: Option<&Type>,
+    value: Option<&Type>,
+) -> (TokenStream, TokenStream) {
     let key_format = formats
         .key
         .map(|(f, _)| f)
@@ -54,7 +60,7 @@ pub(super) fn codecs(formats: &Formats, key: Option<&Type>, value: Option<&Type>
         .value
         .map(|(_, s)| s)
         .or_else(|| value.map(syn::spanned::Spanned::span));
-    (codec(key_format, key_span), codec(value_format, value_span))
+    (codec(rt, key_format, key_span), codec(rt, value_format, value_span))
 }
 
 pub(super) fn default_format(ty: &Type) -> Format {
@@ -71,12 +77,26 @@ pub(super) fn default_format(ty: &Type) -> Format {
     }
 }
 
-pub(super) fn codec(format: Format, span: Option<Span>) -> TokenStream {
+/// The codec of a format, spanned at the type (or format) it was chosen for: a value type that
+/// does not implement serde's traits is reported there, not on the `#[topology]` attribute.
+pub(super) fn codec(rt: &syn::Path, format: Format, span: Option<Span>) -> TokenStream {
     let span = span.unwrap_or_else(Span::call_site);
+    let rt = respanned(rt, span);
     match format {
-        Format::Json => quote_spanned! {span=> ::streams_runtime::codec::Json },
-        Format::Utf8 => quote_spanned! {span=> ::streams_runtime::codec::Utf8 },
-        Format::Binary => quote_spanned! {span=> ::streams_runtime::codec::Binary },
-        Format::Bytes => quote_spanned! {span=> ::streams_runtime::codec::Bytes },
+        Format::Json => quote_spanned! {span=> #rt::codec::Json },
+        Format::Utf8 => quote_spanned! {span=> #rt::codec::Utf8 },
+        Format::Binary => quote_spanned! {span=> #rt::codec::Binary },
+        Format::Bytes => quote_spanned! {span=> #rt::codec::Bytes },
     }
+}
+
+/// The runtime path with every token at `span` (interpolated tokens keep their own span).
+fn respanned(path: &syn::Path, span: Span) -> TokenStream {
+    quote::ToTokens::to_token_stream(path)
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
 }

@@ -16,7 +16,13 @@ pub(super) struct Output {
 
 /// The node's input stream: its upstream node(s) with the declared key and value types
 /// checked, merged if there are several.
-pub(super) fn edge_input(node: &Node, nodes: &[Node], key: Option<&Param>, value: &Param) -> TokenStream {
+pub(super) fn edge_input(
+    rt: &syn::Path,
+    node: &Node,
+    nodes: &[Node],
+    key: Option<&Param>,
+    value: &Param,
+) -> TokenStream {
     let key_ty = key.map_or_else(
         || quote!(_),
         |k| {
@@ -30,7 +36,7 @@ pub(super) fn edge_input(node: &Node, nodes: &[Node], key: Option<&Param>, value
         let is_node = nodes.iter().any(|n| n.name == *upstream);
         debug_assert!(is_node);
         quote_spanned! {upstream.span()=>
-            ::streams_runtime::__private::edge::<#key_ty, #value_ty, _>(&#upstream_var)
+            #rt::__private::edge::<#key_ty, #value_ty, _>(&#upstream_var)
         }
     });
     let first = streams.next().unwrap_or_default();
@@ -39,7 +45,7 @@ pub(super) fn edge_input(node: &Node, nodes: &[Node], key: Option<&Param>, value
 
 /// The table a node reads row by row (a `#[table(store = ..)]` filter or value mapping, a
 /// sink), checked against its parameter types at the `#[from(..)]` ident.
-pub(super) fn table_input(node: &Node, f: &StatelessFn) -> TokenStream {
+pub(super) fn table_input(rt: &syn::Path, node: &Node, f: &StatelessFn) -> TokenStream {
     let key_ty = f.key.as_ref().map_or_else(
         || quote!(_),
         |k| {
@@ -51,7 +57,7 @@ pub(super) fn table_input(node: &Node, f: &StatelessFn) -> TokenStream {
     let upstream = node.from.first();
     let upstream_var = upstream.map(node_var);
     quote_spanned! {upstream.map_or_else(Span::call_site, Ident::span)=>
-        ::streams_runtime::__private::table_rows::<#key_ty, #value_ty, _>(&#upstream_var)
+        #rt::__private::table_rows::<#key_ty, #value_ty, _>(&#upstream_var)
     }
 }
 

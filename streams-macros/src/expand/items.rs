@@ -50,11 +50,12 @@ pub(super) enum Mode<'a> {
 /// The module's items.
 pub(super) fn module(def: &TopologyDef, mut items: Items, mode: Mode<'_>) -> TokenStream {
     let id = &def.application_id;
+    let rt = &def.runtime;
     let taken: &[String] = match &mode {
         Mode::Build(_) => &[],
         Mode::Fallback { taken } => taken,
     };
-    let error_policy = error_policy(&def.error_policy, &mut items);
+    let error_policy = error_policy(rt, &def.error_policy, &mut items);
     let Items {
         stores,
         client_methods,
@@ -67,7 +68,7 @@ pub(super) fn module(def: &TopologyDef, mut items: Items, mode: Mode<'_>) -> Tok
     let (topology, describe, app) = match mode {
         Mode::Build(statements) => (
             quote! {
-                let __builder = ::streams_runtime::topology::StreamsBuilder::new();
+                let __builder = #rt::topology::StreamsBuilder::new();
                 #error_policy
                 #(#statements)*
                 __builder.build()
@@ -79,7 +80,7 @@ pub(super) fn module(def: &TopologyDef, mut items: Items, mode: Mode<'_>) -> Tok
                 }
             },
             quote! {
-                ::streams_runtime::app::App::new(APPLICATION_ID, topology)
+                #rt::app::App::new(APPLICATION_ID, topology)
                     .source_topics(&[#(#source_topics),*])
                     .sink_topics(&[#(#sink_topics),*])
             },
@@ -109,8 +110,8 @@ pub(super) fn module(def: &TopologyDef, mut items: Items, mode: Mode<'_>) -> Tok
             /// Builds the topology with the typed builder API.
             #[allow(non_snake_case, clippy::redundant_clone)]
             pub fn topology() -> ::core::result::Result<
-                ::streams_runtime::topology::Topology,
-                ::streams_runtime::topology::TopologyError,
+                #rt::topology::Topology,
+                #rt::topology::TopologyError,
             > {
                 #topology
             }
@@ -130,12 +131,12 @@ pub(super) fn module(def: &TopologyDef, mut items: Items, mode: Mode<'_>) -> Tok
         quote! {
             /// The runnable application: `app().run()` starts it with configuration from command-line
             /// flags and environment variables (`--help` lists them).
-            pub fn app() -> ::streams_runtime::app::App {
+            pub fn app() -> #rt::app::App {
                 #app
             }
         },
     );
-    let client = unless_taken("Client", client(&client_methods));
+    let client = unless_taken("Client", client(rt, &client_methods));
     let topics = unless_taken(
         "topics",
         quote! {
@@ -161,29 +162,29 @@ pub(super) fn module(def: &TopologyDef, mut items: Items, mode: Mode<'_>) -> Tok
 }
 
 /// `Client`: the typed query client, a method per served store.
-fn client(client_methods: &[TokenStream]) -> TokenStream {
+fn client(rt: &syn::Path, client_methods: &[TokenStream]) -> TokenStream {
     quote! {
         /// A typed client of the application's query servers: ask any instance, it routes to
         /// the one that owns the key. Store, key and value types are checked at compile time.
         #[derive(Clone, Debug)]
         pub struct Client {
-            inner: ::streams_runtime::query::QueryClient,
+            inner: #rt::query::QueryClient,
         }
 
         impl Client {
             /// A client of the instance at `base_url` (e.g. `http://127.0.0.1:8080`).
             pub fn new(base_url: impl ::core::convert::Into<::std::string::String>) -> Self {
-                Self { inner: ::streams_runtime::query::QueryClient::new(base_url) }
+                Self { inner: #rt::query::QueryClient::new(base_url) }
             }
 
-            /// A client over a configured [`QueryClient`](::streams_runtime::query::QueryClient)
+            /// A client over a configured `QueryClient`
             /// (your own `reqwest::Client` for TLS or auth, timeouts, retries, stale reads).
-            pub fn with(inner: ::streams_runtime::query::QueryClient) -> Self {
+            pub fn with(inner: #rt::query::QueryClient) -> Self {
                 Self { inner }
             }
 
             /// The instances, their endpoints, tasks and lags.
-            pub async fn metadata(&self) -> ::streams_runtime::Result<::streams_runtime::__private::serde_json::Value> {
+            pub async fn metadata(&self) -> #rt::Result<#rt::__private::serde_json::Value> {
                 self.inner.metadata().await
             }
 
@@ -193,13 +194,13 @@ fn client(client_methods: &[TokenStream]) -> TokenStream {
 }
 
 /// The builder calls of `#[topology(on_error = ..)]`; a dead-letter topic is a sink topic too.
-fn error_policy(policy: &ErrorPolicyDef, items: &mut Items) -> TokenStream {
+fn error_policy(rt: &syn::Path, policy: &ErrorPolicyDef, items: &mut Items) -> TokenStream {
     match policy {
         ErrorPolicyDef::Continue => quote! {},
         ErrorPolicyDef::Fail => quote! {
             __builder
-                .on_deserialization_error(::streams_runtime::topology::ErrorPolicy::LogAndFail)
-                .on_processing_error(::streams_runtime::topology::ErrorPolicy::LogAndFail);
+                .on_deserialization_error(#rt::topology::ErrorPolicy::LogAndFail)
+                .on_processing_error(#rt::topology::ErrorPolicy::LogAndFail);
         },
         ErrorPolicyDef::DeadLetter(topic) => {
             items.sink_topics.push(topic.clone());
@@ -209,8 +210,8 @@ fn error_policy(policy: &ErrorPolicyDef, items: &mut Items) -> TokenStream {
             });
             quote! {
                 __builder
-                    .on_deserialization_error(::streams_runtime::topology::ErrorPolicy::dead_letter(#topic))
-                    .on_processing_error(::streams_runtime::topology::ErrorPolicy::dead_letter(#topic));
+                    .on_deserialization_error(#rt::topology::ErrorPolicy::dead_letter(#topic))
+                    .on_processing_error(#rt::topology::ErrorPolicy::dead_letter(#topic));
             }
         }
     }

@@ -30,6 +30,7 @@ fn joiner_arg(by_ref: bool, optional: bool, var: TokenStream) -> TokenStream {
 
 /// Two tables: by key (inner, left, outer) or by a foreign key (inner, left).
 fn tables(x: &mut Expansion<'_>, i: usize, node: &Node, upstream: &Upstream) {
+    let rt = x.rt();
     let NodeKind::Join {
         table,
         value,
@@ -73,9 +74,9 @@ fn tables(x: &mut Expansion<'_>, i: usize, node: &Node, upstream: &Upstream) {
         in_memory: false,
         logged: true,
     };
-    let materialized = materialized(&result_store);
+    let materialized = materialized(x.rt(), &result_store);
     let rows_check = quote_spanned! {node.from[0].span()=>
-        ::streams_runtime::__private::table_rows::<#row_key, #value_ty, _>(&#rows)
+        #rt::__private::table_rows::<#row_key, #value_ty, _>(&#rows)
     };
     let joiner = quote! { move |v: #value_param, o: #other_param| -> #output { #name(#value_arg, #other_arg) } };
     let join = match foreign_key {
@@ -95,7 +96,7 @@ fn tables(x: &mut Expansion<'_>, i: usize, node: &Node, upstream: &Upstream) {
                 (false, false) => quote!(join),
             };
             let other_check = quote_spanned! {table.span()=>
-                ::streams_runtime::__private::table_rows::<#row_key, #other_ty, _>(&#other)
+                #rt::__private::table_rows::<#row_key, #other_ty, _>(&#other)
             };
             quote! { .#method(#other_check, #joiner, #materialized) }
         }
@@ -118,6 +119,7 @@ fn tables(x: &mut Expansion<'_>, i: usize, node: &Node, upstream: &Upstream) {
 
 /// A stream joined with a global table, another stream or a table.
 fn stream(x: &mut Expansion<'_>, i: usize, node: &Node, upstream: &Upstream) {
+    let rt = x.rt();
     let NodeKind::Join {
         table,
         window,
@@ -134,7 +136,7 @@ fn stream(x: &mut Expansion<'_>, i: usize, node: &Node, upstream: &Upstream) {
         unreachable!("join::stream on a join");
     };
     let var = node_var(&node.name);
-    let input = edge_input(node, x.nodes(), key.as_ref(), value);
+    let input = edge_input(x.rt(), node, x.nodes(), key.as_ref(), value);
     let table_var = node_var(table);
     let name = &node.name;
     let table_ty = &table_value.ty;
@@ -184,7 +186,7 @@ fn stream(x: &mut Expansion<'_>, i: usize, node: &Node, upstream: &Upstream) {
             (false, false) => quote!(join_stream),
         };
         let other = quote_spanned! {table.span()=>
-            ::streams_runtime::__private::edge::<_, #table_ty, _>(&#table_var)
+            #rt::__private::edge::<_, #table_ty, _>(&#table_var)
         };
         let (within, grace) = (window.within_ms, window.grace_ms);
         let join_name = name.to_string().replace('_', "-");
@@ -193,7 +195,7 @@ fn stream(x: &mut Expansion<'_>, i: usize, node: &Node, upstream: &Upstream) {
                 let __in = #input;
                 __in.#method(
                     #other,
-                    ::streams_runtime::window::JoinWindows::of(::std::time::Duration::from_millis(#within))
+                    #rt::window::JoinWindows::of(::std::time::Duration::from_millis(#within))
                         .grace(::std::time::Duration::from_millis(#grace)),
                     #join_name,
                     move |#k, v, o| -> #output { #name(#key_arg #value_arg, #other_arg) },
@@ -202,7 +204,7 @@ fn stream(x: &mut Expansion<'_>, i: usize, node: &Node, upstream: &Upstream) {
         });
     } else {
         let join_check = quote_spanned! {table.span()=>
-            ::streams_runtime::__private::join_table::<_, _, #table_ty, _>(&__in, &#table_var)
+            #rt::__private::join_table::<_, _, #table_ty, _>(&__in, &#table_var)
         };
         let (method, table_arg) = lookup(quote!(join), quote!(left_join));
         x.statements.push(quote! {

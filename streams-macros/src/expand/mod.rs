@@ -1,7 +1,7 @@
 //! Code generation: the builder calls for every node (in dependency order), store accessors,
 //! topic-name constants, `describe()` and the app entry point.
 //!
-//! Generated code names only `::streams_runtime`'s public API and `::streams_runtime::__private`.
+//! Generated code names only `::kafka_streams`'s public API and `::kafka_streams::__private`.
 //! Edge checks are spanned at the user's tokens, so a type mismatch between two nodes is
 //! reported on the `#[from(..)]` that connects them.
 //!
@@ -69,6 +69,11 @@ impl<'a> Expansion<'a> {
         &self.def.application_id
     }
 
+    /// The runtime crate's path in generated code.
+    fn rt(&self) -> &'a syn::Path {
+        &self.def.runtime
+    }
+
     fn nodes(&self) -> &'a [Node] {
         &self.def.nodes
     }
@@ -111,10 +116,10 @@ impl<'a> Expansion<'a> {
         if served {
             self.items
                 .client_methods
-                .push(stores::client_method(store, key, value, &layout));
+                .push(stores::client_method(self.rt(), store, key, value, &layout));
         }
         let accessor = stores::store_accessor(
-            self.app(),
+            self.def,
             store,
             key,
             value,

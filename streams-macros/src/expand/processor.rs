@@ -16,23 +16,24 @@ pub(super) fn expand(
     stores: &[ProcessorStore],
     upstream: &Upstream,
 ) {
+    let rt = x.rt();
     let var = node_var(&node.name);
     let mut inputs = node.from.iter().map(|upstream| {
         let upstream_var = node_var(upstream);
-        quote_spanned! {upstream.span()=> ::streams_runtime::__private::edge::<_, _, _>(&#upstream_var) }
+        quote_spanned! {upstream.span()=> #rt::__private::edge::<_, _, _>(&#upstream_var) }
     });
     let first = inputs.next().unwrap_or_default();
     let input = inputs.fold(first, |acc, next| quote! { #acc.merge(#next) });
     let mut builders = Vec::new();
     for s in stores {
         let (key, value) = (&s.key, &s.value);
-        let materialized = materialized(&s.store);
+        let materialized = materialized(x.rt(), &s.store);
         builders.push(match s.window {
             None => {
-                quote! { ::streams_runtime::topology::Stores::key_value::<#key, #value>(#materialized) }
+                quote! { #rt::topology::Stores::key_value::<#key, #value>(#materialized) }
             }
             Some((size_ms, retention_ms)) => quote! {
-                ::streams_runtime::topology::Stores::window::<#key, #value>(
+                #rt::topology::Stores::window::<#key, #value>(
                     #materialized,
                     ::std::time::Duration::from_millis(#size_ms),
                     ::std::time::Duration::from_millis(#retention_ms),
@@ -58,7 +59,7 @@ pub(super) fn expand(
         let (k, v) = (o.key.as_ref()?, o.value.as_ref()?);
         let projection = |item: &str| -> Type {
             let item = format_ident!("{item}");
-            syn::parse_quote!(<#processor as ::streams_runtime::processor::Processor<#k, #v>>::#item)
+            syn::parse_quote!(<#processor as #rt::processor::Processor<#k, #v>>::#item)
         };
         Some(Output {
             key: Some(projection("KeyOut")),

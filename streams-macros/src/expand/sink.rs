@@ -20,14 +20,14 @@ pub(super) fn expand(x: &mut Expansion<'_>, node: &Node, upstream: &Upstream) {
     x.items.sink_topic(topic);
     let input = if reads_table(node, x.nodes()) {
         // A table's updates, deletes included (value-mapping sinks pass them on).
-        let table = table_input(node, transform);
+        let table = table_input(x.rt(), node, transform);
         quote! { #table.to_stream() }
     } else {
-        edge_input(node, x.nodes(), transform.key.as_ref(), &transform.value)
+        edge_input(x.rt(), node, x.nodes(), transform.key.as_ref(), &transform.value)
     };
     let op = stateless_op(&node.name, transform);
     let out = output_of(transform, upstream.output.as_ref());
-    let (key_codec, value_codec) = codecs(formats, out.key.as_ref(), out.value.as_ref());
+    let (key_codec, value_codec) = codecs(x.rt(), formats, out.key.as_ref(), out.value.as_ref());
     x.statements.push(quote! {
         {
             let __in = #input;

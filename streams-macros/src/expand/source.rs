@@ -22,8 +22,8 @@ pub(super) fn expand(x: &mut Expansion<'_>, i: usize, node: &Node) {
             transform,
         } => {
             x.items.source_topic(topic);
-            let (key_codec, value_codec) = codecs(formats, Some(key), Some(value));
-            let consumed = consumed(key, value, &key_codec, &value_codec, timestamp.as_ref());
+            let (key_codec, value_codec) = codecs(x.rt(), formats, Some(key), Some(value));
+            let consumed = consumed(x.rt(), key, value, &key_codec, &value_codec, timestamp.as_ref());
             let source = quote! { __builder.stream_with::<#key, #value>(#topic, #consumed) };
             let read = Output {
                 key: Some(key.clone()),
@@ -48,15 +48,15 @@ pub(super) fn expand(x: &mut Expansion<'_>, i: usize, node: &Node) {
             global,
         } => {
             x.items.source_topic(topic);
-            let (key_codec, value_codec) = codecs(formats, Some(key), Some(value));
-            let consumed = consumed(key, value, &key_codec, &value_codec, None);
+            let (key_codec, value_codec) = codecs(x.rt(), formats, Some(key), Some(value));
+            let consumed = consumed(x.rt(), key, value, &key_codec, &value_codec, None);
             if *global {
                 let name = &store.name;
                 x.statements.push(quote! {
                     let #var = __builder.global_table_with::<#key, #value>(#topic, #consumed, #name);
                 });
             } else {
-                let materialized = materialized(store);
+                let materialized = materialized(x.rt(), store);
                 x.statements.push(quote! {
                     let #var = __builder.table_with::<#key, #value>(#topic, #consumed, #materialized);
                 });

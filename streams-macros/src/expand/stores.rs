@@ -3,16 +3,16 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::{Ident, LitStr, Type};
+use syn::{Ident, Type};
 
-use crate::model::Store;
+use crate::model::{Store, TopologyDef};
 use crate::names::{camel_case, screaming_snake_case};
 
-pub(super) fn materialized(store: &Store) -> TokenStream {
+pub(super) fn materialized(rt: &syn::Path, store: &Store) -> TokenStream {
     let name = &store.name;
     let in_memory = store.in_memory.then(|| quote!(.in_memory()));
     let without_logging = (!store.logged).then(|| quote!(.without_logging()));
-    quote! { ::streams_runtime::topology::Materialized::named(#name) #in_memory #without_logging }
+    quote! { #rt::topology::Materialized::named(#name) #in_memory #without_logging }
 }
 
 /// How an aggregation's store is laid out (what its generated accessor offers).
@@ -26,7 +26,7 @@ pub(super) enum StoreLayout {
 /// `stores::<CamelName>` with the store's name, changelog (and repartition) topic and typed
 /// accessors.
 pub(super) fn store_accessor(
-    app: &LitStr,
+    def: &TopologyDef,
     store: &Store,
     key: &Type,
     value: &Type,
@@ -34,16 +34,17 @@ pub(super) fn store_accessor(
     repartitioned: bool,
     topic_consts: &mut Vec<TokenStream>,
 ) -> TokenStream {
+    let (rt, app) = (&def.runtime, &def.application_id);
     let name = store.name.value();
     let ident = format_ident!("{}", camel_case(&name));
-    let changelog = streams_naming::changelog_topic(&app.value(), &name);
+    let changelog = kafka_streams_naming::changelog_topic(&app.value(), &name);
     let const_base = screaming_snake_case(&name);
     if store.logged {
         let c = format_ident!("{const_base}_CHANGELOG");
         let doc = format!("Changelog topic of store `{name}`.");
         topic_consts.push(quote! { #[doc = #doc] pub const #c: &str = #changelog; });
     }
-    let repartition = streams_naming::repartition_topic(&app.value(), &name);
+    let repartition = kafka_streams_naming::repartition_topic(&app.value(), &name);
     let repartition_const = repartitioned.then(|| {
         let c = format_ident!("{const_base}_REPARTITION");
         let doc = format!("Repartition topic feeding store `{name}`.");
@@ -61,15 +62,22 @@ pub(super) fn store_accessor(
     });
     let topics = quote! { #changelog_const #repartition_const };
     match layout {
-        StoreLayout::Session => session_accessor(&ident, &name, key, value, &topics),
-        StoreLayout::Window(size) => window_accessor(&ident, &name, key, value, &topics, size),
-        StoreLayout::KeyValue => key_value_accessor(&ident, &name, key, value, &topics),
+        StoreLayout::Session => session_accessor(rt, &ident, &name, key, value, &topics),
+        StoreLayout::Window(size) => window_accessor(rt, &ident, &name, key, value, &topics, size),
+        StoreLayout::KeyValue => key_value_accessor(rt, &ident, &name, key, value, &topics),
     }
 }
 
 /// A session store's accessor: its partitions, the sessions of a key.
-fn session_accessor(ident: &Ident, name: &str, key: &Type, value: &Type, topics: &TokenStream) -> TokenStream {
-    let result = quote!(::streams_runtime::Result);
+fn session_accessor(
+    rt: &syn::Path,
+    ident: &Ident,
+    name: &str,
+    key: &Type,
+    value: &Type,
+    topics: &TokenStream,
+) -> TokenStream {
+    let result = quote!(#rt::Result);
     let doc = format!(
         "Session store `{name}`: `{}` → `{}` per session.",
         quote!(#key),
@@ -86,17 +94,17 @@ fn session_accessor(ident: &Ident, name: &str, key: &Type, value: &Type, topics:
 
             /// The local partitions of the store.
             pub fn partitions(
-                app: &impl ::streams_runtime::state::QueryableStores,
-            ) -> #result<::std::vec::Vec<(i32, ::streams_runtime::state::SessionStore<#key, #value>)>> {
+                app: &impl #rt::state::QueryableStores,
+            ) -> #result<::std::vec::Vec<(i32, #rt::state::SessionStore<#key, #value>)>> {
                 app.session_store::<#key, #value>(Self::NAME)
             }
 
             /// The sessions of `key` (window end = its last record's time), from whichever local
             /// partition holds the key.
             pub fn fetch(
-                app: &impl ::streams_runtime::state::QueryableStores,
+                app: &impl #rt::state::QueryableStores,
                 key: &#key,
-            ) -> #result<::std::vec::Vec<(::streams_runtime::TimeWindow, #value)>> {
+            ) -> #result<::std::vec::Vec<(#rt::TimeWindow, #value)>> {
                 let mut out = ::std::vec::Vec::new();
                 for (_, partition) in Self::partitions(app)? {
                     out.extend(partition.fetch(key)?);
@@ -109,6 +117,7 @@ fn session_accessor(ident: &Ident, name: &str, key: &Type, value: &Type, topics:
 
 /// A window store's accessor: its partitions, a key's window, every entry.
 fn window_accessor(
+    rt: &syn::Path,
     ident: &Ident,
     name: &str,
     key: &Type,
@@ -116,7 +125,7 @@ fn window_accessor(
     topics: &TokenStream,
     size: u64,
 ) -> TokenStream {
-    let result = quote!(::streams_runtime::Result);
+    let result = quote!(#rt::Result);
     let size = size as i64;
     let doc = format!(
         "Window store `{name}`: `{}` → `{}` per window of {size} ms.",
@@ -136,15 +145,15 @@ fn window_accessor(
 
             /// The local partitions of the store.
             pub fn partitions(
-                app: &impl ::streams_runtime::state::QueryableStores,
-            ) -> #result<::std::vec::Vec<(i32, ::streams_runtime::state::WindowStore<#key, #value>)>> {
+                app: &impl #rt::state::QueryableStores,
+            ) -> #result<::std::vec::Vec<(i32, #rt::state::WindowStore<#key, #value>)>> {
                 app.window_store::<#key, #value>(Self::NAME, Self::WINDOW_SIZE_MS)
             }
 
             /// The value of `key` in the window starting at `window_start_ms`, from whichever
             /// local partition holds the key.
             pub fn fetch(
-                app: &impl ::streams_runtime::state::QueryableStores,
+                app: &impl #rt::state::QueryableStores,
                 key: &#key,
                 window_start_ms: i64,
             ) -> #result<::core::option::Option<#value>> {
@@ -158,8 +167,8 @@ fn window_accessor(
 
             /// Every entry of every local partition.
             pub fn all(
-                app: &impl ::streams_runtime::state::QueryableStores,
-            ) -> #result<::std::vec::Vec<(::streams_runtime::Windowed<#key>, #value)>> {
+                app: &impl #rt::state::QueryableStores,
+            ) -> #result<::std::vec::Vec<(#rt::Windowed<#key>, #value)>> {
                 let mut out = ::std::vec::Vec::new();
                 for (_, partition) in Self::partitions(app)? {
                     out.extend(partition.all()?);
@@ -171,8 +180,15 @@ fn window_accessor(
 }
 
 /// A key-value store's accessor: its partitions, a key's value, every entry.
-fn key_value_accessor(ident: &Ident, name: &str, key: &Type, value: &Type, topics: &TokenStream) -> TokenStream {
-    let result = quote!(::streams_runtime::Result);
+fn key_value_accessor(
+    rt: &syn::Path,
+    ident: &Ident,
+    name: &str,
+    key: &Type,
+    value: &Type,
+    topics: &TokenStream,
+) -> TokenStream {
+    let result = quote!(#rt::Result);
     let doc = format!("Key-value store `{name}`: `{}` → `{}`.", quote!(#key), quote!(#value));
     quote! {
         #[doc = #doc]
@@ -185,14 +201,14 @@ fn key_value_accessor(ident: &Ident, name: &str, key: &Type, value: &Type, topic
 
             /// The local partitions of the store.
             pub fn partitions(
-                app: &impl ::streams_runtime::state::QueryableStores,
-            ) -> #result<::std::vec::Vec<(i32, ::streams_runtime::state::KeyValueStore<#key, #value>)>> {
+                app: &impl #rt::state::QueryableStores,
+            ) -> #result<::std::vec::Vec<(i32, #rt::state::KeyValueStore<#key, #value>)>> {
                 app.key_value_store::<#key, #value>(Self::NAME)
             }
 
             /// The value of `key`, from whichever local partition holds it.
             pub fn get(
-                app: &impl ::streams_runtime::state::QueryableStores,
+                app: &impl #rt::state::QueryableStores,
                 key: &#key,
             ) -> #result<::core::option::Option<#value>> {
                 for (_, partition) in Self::partitions(app)? {
@@ -205,7 +221,7 @@ fn key_value_accessor(ident: &Ident, name: &str, key: &Type, value: &Type, topic
 
             /// Every entry of every local partition.
             pub fn all(
-                app: &impl ::streams_runtime::state::QueryableStores,
+                app: &impl #rt::state::QueryableStores,
             ) -> #result<::std::vec::Vec<(#key, #value)>> {
                 let mut out = ::std::vec::Vec::new();
                 for (_, partition) in Self::partitions(app)? {
@@ -218,7 +234,13 @@ fn key_value_accessor(ident: &Ident, name: &str, key: &Type, value: &Type, topic
 }
 
 /// `Client::<store_name>()`: the typed query handle of one store.
-pub(super) fn client_method(store: &Store, key: &Type, value: &Type, layout: &StoreLayout) -> TokenStream {
+pub(super) fn client_method(
+    rt: &syn::Path,
+    store: &Store,
+    key: &Type,
+    value: &Type,
+    layout: &StoreLayout,
+) -> TokenStream {
     let name = store.name.value();
     let mut method = name
         .chars()
@@ -238,19 +260,19 @@ pub(super) fn client_method(store: &Store, key: &Type, value: &Type, layout: &St
     match layout {
         StoreLayout::Window(_) => quote! {
             #[doc = #doc]
-            pub fn #method(&self) -> ::streams_runtime::query::WindowClient<'_, #key, #value> {
+            pub fn #method(&self) -> #rt::query::WindowClient<'_, #key, #value> {
                 self.inner.window(#name)
             }
         },
         StoreLayout::Session => quote! {
             #[doc = #doc]
-            pub fn #method(&self) -> ::streams_runtime::query::SessionClient<'_, #key, #value> {
+            pub fn #method(&self) -> #rt::query::SessionClient<'_, #key, #value> {
                 self.inner.session(#name)
             }
         },
         StoreLayout::KeyValue => quote! {
             #[doc = #doc]
-            pub fn #method(&self) -> ::streams_runtime::query::KeyValueClient<'_, #key, #value> {
+            pub fn #method(&self) -> #rt::query::KeyValueClient<'_, #key, #value> {
                 self.inner.key_value(#name)
             }
         },

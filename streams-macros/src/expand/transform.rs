@@ -15,19 +15,20 @@ use crate::names::screaming_snake_case;
 
 /// A transform, maybe followed by `#[repartition]`.
 pub(super) fn expand(x: &mut Expansion<'_>, i: usize, node: &Node, f: &StatelessFn, upstream: &Upstream) {
+    let rt = x.rt();
     let var = node_var(&node.name);
-    let input = edge_input(node, x.nodes(), f.key.as_ref(), &f.value);
+    let input = edge_input(x.rt(), node, x.nodes(), f.key.as_ref(), &f.value);
     let op = stateless_op(&node.name, f);
     let repartition = f.repartition.map(|partitions| {
         let name = node.name.to_string().replace('_', "-");
         let partitions = partitions.map(|n| quote!(.with_partitions(#n)));
-        let topic = streams_naming::repartition_topic(&x.app().value(), &name);
+        let topic = kafka_streams_naming::repartition_topic(&x.app().value(), &name);
         let constant = format_ident!("{}_REPARTITION", screaming_snake_case(&name));
         let doc = format!("Repartition topic of node `{}`.", node.name);
         x.items
             .topic_consts
             .push(quote! { #[doc = #doc] pub const #constant: &str = #topic; });
-        quote! { .repartition(::streams_runtime::topology::Repartitioned::named(#name) #partitions) }
+        quote! { .repartition(#rt::topology::Repartitioned::named(#name) #partitions) }
     });
     x.statements
         .push(quote! { let #var = { let __in = #input; __in #op #repartition }; });
@@ -49,7 +50,7 @@ pub(super) fn branch(x: &mut Expansion<'_>, i: usize, node: &Node, f: &Stateless
     };
     if !x.nodes().iter().take(i).any(branch_of) {
         let branches: Vec<&Node> = x.nodes().iter().filter(|n| branch_of(n)).collect();
-        let input = edge_input(node, x.nodes(), f.key.as_ref(), &f.value);
+        let input = edge_input(x.rt(), node, x.nodes(), f.key.as_ref(), &f.value);
         let vars: Vec<Ident> = branches.iter().map(|n| node_var(&n.name)).collect();
         let predicates = branches.iter().map(|n| {
             let NodeKind::Transform(g) = &n.kind else {
@@ -86,14 +87,14 @@ pub(super) fn to_table(
 ) {
     let var = node_var(&node.name);
     let out = output_of(transform, upstream.output.as_ref());
-    let materialized = materialized(store);
+    let materialized = materialized(x.rt(), store);
     if reads_table(node, x.nodes()) {
         // Validation let only a filter or a value mapping read a table.
-        let table = table_input(node, transform);
+        let table = table_input(x.rt(), node, transform);
         let op = table_op(&node.name, transform, &materialized);
         x.statements.push(quote! { let #var = #table #op; });
     } else {
-        let input = edge_input(node, x.nodes(), transform.key.as_ref(), &transform.value);
+        let input = edge_input(x.rt(), node, x.nodes(), transform.key.as_ref(), &transform.value);
         let op = stateless_op(&node.name, transform);
         x.statements
             .push(quote! { let #var = { let __in = #input; __in #op .to_table(#materialized) }; });

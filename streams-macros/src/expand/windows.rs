@@ -5,25 +5,25 @@ use quote::quote;
 
 use crate::model::{Window, WindowKind};
 
-pub(super) fn window_expr(window: &Window) -> TokenStream {
+pub(super) fn window_expr(rt: &syn::Path, window: &Window) -> TokenStream {
     let grace = window
         .grace_ms
         .map(|ms| quote! { .grace(::std::time::Duration::from_millis(#ms)) });
     match &window.kind {
         WindowKind::Tumbling { size_ms } => quote! {
-            ::streams_runtime::window::TimeWindows::of(::std::time::Duration::from_millis(#size_ms)) #grace
+            #rt::window::TimeWindows::of(::std::time::Duration::from_millis(#size_ms)) #grace
         },
         WindowKind::Hopping { size_ms, advance_ms } => quote! {
-            ::streams_runtime::window::TimeWindows::of(::std::time::Duration::from_millis(#size_ms))
+            #rt::window::TimeWindows::of(::std::time::Duration::from_millis(#size_ms))
                 .advance_by(::std::time::Duration::from_millis(#advance_ms))
                 #grace
         },
         WindowKind::Session { inactivity_gap_ms } => quote! {
-            ::streams_runtime::window::SessionWindows::with_inactivity_gap(::std::time::Duration::from_millis(#inactivity_gap_ms))
+            #rt::window::SessionWindows::with_inactivity_gap(::std::time::Duration::from_millis(#inactivity_gap_ms))
                 #grace
         },
         WindowKind::Sliding { time_difference_ms } => quote! {
-            ::streams_runtime::window::SlidingWindows::with_time_difference(::std::time::Duration::from_millis(#time_difference_ms))
+            #rt::window::SlidingWindows::with_time_difference(::std::time::Duration::from_millis(#time_difference_ms))
                 #grace
         },
     }

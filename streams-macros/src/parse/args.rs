@@ -30,7 +30,7 @@ pub(super) fn parse_format(lit: &LitStr) -> syn::Result<Format> {
 }
 
 pub(super) fn check_topic(lit: &LitStr, errors: &mut Errors) {
-    if let Some(problem) = streams_naming::topic_name_problem(&lit.value()) {
+    if let Some(problem) = kafka_streams_naming::topic_name_problem(&lit.value()) {
         errors.at(lit.span(), format!("not a legal topic name: {problem}"));
     }
 }

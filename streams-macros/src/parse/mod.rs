@@ -18,9 +18,9 @@ mod window;
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{Attribute, Ident, Item, LitStr};
+use syn::{Attribute, Ident, Item};
 
-use crate::model::{ErrorPolicyDef, TopologyDef};
+use crate::model::TopologyDef;
 
 /// The attributes that make an item a node; `from` goes on parameters.
 const NODE_ATTRIBUTES: &[&str] = &[
@@ -37,7 +37,7 @@ const NODE_ATTRIBUTES: &[&str] = &[
 
 /// Reads the topology the module's items declare (the items stay as they are: see
 /// [`strip_node_attributes`]).
-pub(crate) fn parse_items(application_id: LitStr, items: &[Item], errors: &mut Errors) -> TopologyDef {
+pub(crate) fn parse_items(args: TopologyArgs, items: &[Item], errors: &mut Errors) -> TopologyDef {
     let mut nodes = Vec::new();
     for item in items.iter() {
         if let Some(ident) = item_ident(item)
@@ -68,8 +68,9 @@ pub(crate) fn parse_items(application_id: LitStr, items: &[Item], errors: &mut E
         nodes.extend(node);
     }
     TopologyDef {
-        application_id,
-        error_policy: ErrorPolicyDef::default(),
+        application_id: args.application_id,
+        error_policy: args.error_policy,
+        runtime: args.runtime,
         nodes,
     }
 }
@@ -153,4 +154,4 @@ pub(crate) use errors::Errors;
 use nodes::{parse_fn, parse_type_alias};
 pub(crate) use signature::single_generic;
 pub(crate) use strip::strip_node_attributes;
-pub(crate) use topology_args::parse_topology_args;
+pub(crate) use topology_args::{TopologyArgs, default_runtime_path, parse_topology_args};

@@ -103,14 +103,14 @@ impl StreamsConfig {
     /// the prefix of its internal topics).
     ///
     /// ```
-    /// use streams_runtime::config::{ProcessingGuarantee, StreamsConfig};
+    /// use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
     ///
     /// let config = StreamsConfig::builder("click-aggregator")
     ///     .bootstrap_servers("localhost:9092")
     ///     .processing_guarantee(ProcessingGuarantee::ExactlyOnceV2)
     ///     .build()?;
     /// assert_eq!(config.commit_interval().as_millis(), 100);
-    /// # Ok::<_, streams_runtime::config::ConfigError>(())
+    /// # Ok::<_, kafka_streams::config::ConfigError>(())
     /// ```
     pub fn builder(application_id: impl Into<String>) -> StreamsConfigBuilder {
         StreamsConfigBuilder {

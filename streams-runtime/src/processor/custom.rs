@@ -18,8 +18,8 @@ use crate::topology::graph::node::Forward;
 ///
 /// ```
 /// use std::time::Duration;
-/// use streams_runtime::processor::{InitContext, Processor, ProcessorContext, Punctuation, PunctuationType, Record};
-/// use streams_runtime::state::KeyValueStore;
+/// use kafka_streams::processor::{InitContext, Processor, ProcessorContext, Punctuation, PunctuationType, Record};
+/// use kafka_streams::state::KeyValueStore;
 ///
 /// /// Emits each user's latest page once a minute of stream time, instead of on every click.
 /// #[derive(Default)]
@@ -31,18 +31,18 @@ use crate::topology::graph::node::Forward;
 ///     type KeyOut = String;
 ///     type ValueOut = String;
 ///
-///     fn init(&mut self, ctx: &mut InitContext<'_>) -> streams_runtime::Result<()> {
+///     fn init(&mut self, ctx: &mut InitContext<'_>) -> kafka_streams::Result<()> {
 ///         self.latest = Some(ctx.key_value_store("latest-page")?);
 ///         ctx.schedule(Duration::from_secs(60), PunctuationType::StreamTime);
 ///         Ok(())
 ///     }
 ///
-///     fn process(&mut self, _: &mut ProcessorContext<'_, String, String>, r: Record<String, String>) -> streams_runtime::Result<()> {
+///     fn process(&mut self, _: &mut ProcessorContext<'_, String, String>, r: Record<String, String>) -> kafka_streams::Result<()> {
 ///         let Some(latest) = &self.latest else { return Ok(()) };
 ///         latest.put(&r.key, &r.value)
 ///     }
 ///
-///     fn punctuate(&mut self, ctx: &mut ProcessorContext<'_, String, String>, p: Punctuation) -> streams_runtime::Result<()> {
+///     fn punctuate(&mut self, ctx: &mut ProcessorContext<'_, String, String>, p: Punctuation) -> kafka_streams::Result<()> {
 ///         let Some(latest) = &self.latest else { return Ok(()) };
 ///         for (user, page) in latest.all()? {
 ///             ctx.forward(Record::new(user.clone(), page, p.timestamp))?;

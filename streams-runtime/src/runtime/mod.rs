@@ -60,9 +60,9 @@ pub struct StandbyTaskStatus {
 /// A running streams application instance.
 ///
 /// ```no_run
-/// # async fn run(topology: streams_runtime::topology::Topology) -> streams_runtime::Result<()> {
-/// use streams_runtime::KafkaStreams;
-/// use streams_runtime::config::StreamsConfig;
+/// # async fn run(topology: kafka_streams::topology::Topology) -> kafka_streams::Result<()> {
+/// use kafka_streams::KafkaStreams;
+/// use kafka_streams::config::StreamsConfig;
 ///
 /// let config = StreamsConfig::builder("click-aggregator").bootstrap_servers("localhost:9092").build()?;
 /// let streams = KafkaStreams::start(topology, config).await?;

@@ -207,7 +207,7 @@ pub(super) fn decode_timestamped_value<T: Serialize + DeserializeOwned>(
             format!(
                 "store `{store}` holds a value in format version {version}; this build reads versions \
                  {VALUE_FORMAT_VERSION} and {TIMESTAMPED_VALUE_FORMAT_VERSION} (written by another version of \
-                 streams-runtime: run the version that wrote it, or reset the application)"
+                 kafka-streams: run the version that wrote it, or reset the application)"
             ),
         )),
         None => Err(Error::new(

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::kafka::KafkaCluster;
+use kafka_streams::testing::TopicWriter;
+use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
+use kafka_streams::window::TumblingWindows;
 use serde::{Deserialize, Serialize};
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::kafka::KafkaCluster;
-use streams_runtime::testing::TopicWriter;
-use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder, Topology};
-use streams_runtime::window::TumblingWindows;
 
 pub const WINDOW: Duration = Duration::from_secs(300);
 /// 2024-01-05T10:00:00Z.
@@ -70,7 +70,7 @@ pub fn expected_counts(clicks: &[Click]) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for c in clicks {
         let w = windows.window_for(c.timestamp_ms);
-        let key = streams_runtime::Windowed {
+        let key = kafka_streams::Windowed {
             key: c.user_id.clone(),
             window: w,
         }
@@ -95,8 +95,8 @@ pub async fn produce_clicks_compressed(cluster: &KafkaCluster, topic: &str, clic
 
 /// Every state `streams` passes through from now on, as a watcher of its state changes sees them.
 pub fn record_states(
-    streams: &streams_runtime::KafkaStreams,
-) -> std::sync::Arc<std::sync::Mutex<Vec<streams_runtime::State>>> {
+    streams: &kafka_streams::KafkaStreams,
+) -> std::sync::Arc<std::sync::Mutex<Vec<kafka_streams::State>>> {
     let seen = std::sync::Arc::new(std::sync::Mutex::new(vec![streams.state()]));
     let mut changes = streams.state_changes();
     let sink = std::sync::Arc::clone(&seen);
@@ -111,7 +111,7 @@ pub fn record_states(
 
 /// Every record of `topic` as (key, value).
 pub async fn read_all(cluster: &KafkaCluster, topic: &str) -> Vec<(String, Option<Vec<u8>>)> {
-    let records = streams_runtime::testing::read_topic(cluster, topic)
+    let records = kafka_streams::testing::read_topic(cluster, topic)
         .await
         .expect("read topic");
     records.into_iter().map(|r| (r.key_str(), r.value)).collect()
@@ -132,10 +132,10 @@ pub fn latest_counts(records: &[(String, Option<Vec<u8>>)]) -> BTreeMap<String, 
 pub fn app_config(
     app: &str,
     dir: &std::path::Path,
-    guarantee: streams_runtime::config::ProcessingGuarantee,
+    guarantee: kafka_streams::config::ProcessingGuarantee,
     interval: Duration,
-) -> streams_runtime::config::StreamsConfig {
-    streams_runtime::config::StreamsConfig::builder(app)
+) -> kafka_streams::config::StreamsConfig {
+    kafka_streams::config::StreamsConfig::builder(app)
         .state_dir(dir)
         .processing_guarantee(guarantee)
         .commit_interval(interval)
@@ -147,26 +147,25 @@ pub fn app_config(
 }
 
 /// A mock cluster with 3-partition `input` and `output` topics.
-pub async fn mock_with_topics(input: &str, output: &str) -> streams_runtime::testing::TestBroker {
+pub async fn mock_with_topics(input: &str, output: &str) -> kafka_streams::testing::TestBroker {
     init_logging();
-    let broker = streams_runtime::testing::TestBroker::mock().expect("mock cluster");
+    let broker = kafka_streams::testing::TestBroker::mock().expect("mock cluster");
     broker.create_topic(input, 3).await.expect("input topic");
     broker.create_topic(output, 3).await.expect("output topic");
     broker
 }
 
 /// An Apache Kafka broker process with 3-partition `input` and `output` topics.
-pub async fn kafka_with_topics(input: &str, output: &str) -> streams_runtime::testing::TestBroker {
+pub async fn kafka_with_topics(input: &str, output: &str) -> kafka_streams::testing::TestBroker {
     init_logging();
-    let broker =
-        streams_runtime::testing::TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
+    let broker = kafka_streams::testing::TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
     broker.create_topic(input, 3).await.expect("input topic");
     broker.create_topic(output, 3).await.expect("output topic");
     broker
 }
 
 /// Every (key@window → count) in the local partitions of window store `store`.
-pub fn window_store_counts(streams: &streams_runtime::KafkaStreams, store: &str) -> BTreeMap<String, u64> {
+pub fn window_store_counts(streams: &kafka_streams::KafkaStreams, store: &str) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for (_, partition) in streams
         .window_store::<String, u64>(store, WINDOW.as_millis() as i64)
@@ -180,7 +179,7 @@ pub fn window_store_counts(streams: &streams_runtime::KafkaStreams, store: &str)
 }
 
 /// Waits until `n` records were processed and a commit after that made their outputs durable.
-pub async fn run_until_processed_and_committed(streams: &streams_runtime::KafkaStreams, n: u64) {
+pub async fn run_until_processed_and_committed(streams: &kafka_streams::KafkaStreams, n: u64) {
     wait_for("all records processed", Duration::from_secs(60), || {
         streams.metrics().records_processed >= n
     })
@@ -212,9 +211,9 @@ pub fn init_logging() {
 /// A configuration for the broker-free test driver (temporary state directory).
 pub fn driver_config(
     app: &str,
-    guarantee: streams_runtime::config::ProcessingGuarantee,
-) -> streams_runtime::config::StreamsConfig {
-    streams_runtime::config::StreamsConfig::builder(app)
+    guarantee: kafka_streams::config::ProcessingGuarantee,
+) -> kafka_streams::config::StreamsConfig {
+    kafka_streams::config::StreamsConfig::builder(app)
         .processing_guarantee(guarantee)
         .build()
         .expect("config")
@@ -224,17 +223,17 @@ pub fn driver_config(
 pub fn driver(
     topology: Topology,
     app: &str,
-    guarantee: streams_runtime::config::ProcessingGuarantee,
-) -> streams_runtime::testing::TestDriver {
+    guarantee: kafka_streams::config::ProcessingGuarantee,
+) -> kafka_streams::testing::TestDriver {
     init_logging();
-    streams_runtime::testing::TestDriver::builder(topology, driver_config(app, guarantee))
+    kafka_streams::testing::TestDriver::builder(topology, driver_config(app, guarantee))
         .partitions(3)
         .build()
         .expect("driver")
 }
 
 /// Pipes `clicks` keyed by user into `topic`, stamped with their event time.
-pub fn pipe_clicks(driver: &streams_runtime::testing::TestDriver, topic: &str, clicks: &[Click]) {
+pub fn pipe_clicks(driver: &kafka_streams::testing::TestDriver, topic: &str, clicks: &[Click]) {
     let input = driver
         .input_topic_with::<String, Click>(topic, Utf8, Json)
         .expect("input topic");
@@ -242,21 +241,21 @@ pub fn pipe_clicks(driver: &streams_runtime::testing::TestDriver, topic: &str, c
         .pipe_records(
             clicks
                 .iter()
-                .map(|c| streams_runtime::testing::TestRecord::new(c.user_id.clone(), c.clone()).at(c.timestamp_ms)),
+                .map(|c| kafka_streams::testing::TestRecord::new(c.user_id.clone(), c.clone()).at(c.timestamp_ms)),
         )
         .expect("pipe");
 }
 
 /// An output topic of `key → JSON u64` records.
 pub fn count_output(
-    driver: &streams_runtime::testing::TestDriver,
+    driver: &kafka_streams::testing::TestDriver,
     topic: &str,
-) -> streams_runtime::testing::OutputTopic<String, u64> {
+) -> kafka_streams::testing::OutputTopic<String, u64> {
     driver.output_topic_with(topic, Utf8, Json)
 }
 
 /// Every (key@window → count) in all partitions of window store `store` of the driver.
-pub fn driver_window_counts(driver: &streams_runtime::testing::TestDriver, store: &str) -> BTreeMap<String, u64> {
+pub fn driver_window_counts(driver: &kafka_streams::testing::TestDriver, store: &str) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for (_, partition) in driver
         .window_store::<String, u64>(store, WINDOW.as_millis() as i64)

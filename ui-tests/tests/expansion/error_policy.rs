@@ -2,10 +2,10 @@
 //! the broker-free test driver: bad records go to the dead-letter topic with what failed, the
 //! good ones go on.
 
+use kafka_streams::codec::{Bytes, Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::{TestDriver, TestRecord};
 use serde::{Deserialize, Serialize};
-use streams_runtime::codec::{Bytes, Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::{TestDriver, TestRecord};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Payment {
@@ -13,7 +13,7 @@ pub struct Payment {
     pub cents: i64,
 }
 
-#[streams_runtime::topology(application_id = "payments", dead_letter_topic = "payments-rejected")]
+#[kafka_streams::topology(application_id = "payments", dead_letter_topic = "payments-rejected")]
 pub mod payments {
     use super::Payment;
 
@@ -36,7 +36,7 @@ pub mod payments {
 }
 
 #[test]
-fn undecodable_and_failing_records_go_to_the_dead_letter_topic() -> streams_runtime::Result<()> {
+fn undecodable_and_failing_records_go_to_the_dead_letter_topic() -> kafka_streams::Result<()> {
     assert_eq!(payments::topics::DEAD_LETTER, "payments-rejected");
     let config = StreamsConfig::builder(payments::APPLICATION_ID).build()?;
     let driver = TestDriver::builder(payments::topology()?, config)

@@ -2,10 +2,10 @@
 //! declared with the macros, on the broker-free test driver — orders enriched with product names
 //! looked up by a key computed from each order.
 
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestDriver;
 use serde::{Deserialize, Serialize};
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestDriver;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Order {
@@ -13,7 +13,7 @@ pub struct Order {
     pub qty: u32,
 }
 
-#[streams_runtime::topology(application_id = "shop")]
+#[kafka_streams::topology(application_id = "shop")]
 pub mod shop {
     use super::Order;
 
@@ -46,7 +46,7 @@ pub mod shop {
 }
 
 #[test]
-fn a_global_table_join_declared_with_the_macros() -> streams_runtime::Result<()> {
+fn a_global_table_join_declared_with_the_macros() -> kafka_streams::Result<()> {
     let config = StreamsConfig::builder(shop::APPLICATION_ID).build()?;
     let driver = TestDriver::builder(shop::topology()?, config)
         .partitions(3)

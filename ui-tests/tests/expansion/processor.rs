@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use streams_runtime::codec::Utf8;
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::processor::{InitContext, Processor, ProcessorContext, Punctuation, PunctuationType, Record};
-use streams_runtime::state::KeyValueStore;
-use streams_runtime::testing::TestDriver;
+use kafka_streams::codec::Utf8;
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::processor::{InitContext, Processor, ProcessorContext, Punctuation, PunctuationType, Record};
+use kafka_streams::state::KeyValueStore;
+use kafka_streams::testing::TestDriver;
 
 /// Forwards a user's page view only the first time that user views that page, and once a
 /// minute of stream time the number of distinct pages seen per user.
@@ -20,7 +20,7 @@ impl Processor<String, String> for FirstViews {
     type KeyOut = String;
     type ValueOut = String;
 
-    fn init(&mut self, ctx: &mut InitContext<'_>) -> streams_runtime::Result<()> {
+    fn init(&mut self, ctx: &mut InitContext<'_>) -> kafka_streams::Result<()> {
         self.seen = Some(ctx.key_value_store("seen-views")?);
         ctx.schedule(Duration::from_secs(60), PunctuationType::StreamTime);
         Ok(())
@@ -30,7 +30,7 @@ impl Processor<String, String> for FirstViews {
         &mut self,
         ctx: &mut ProcessorContext<'_, String, String>,
         record: Record<String, String>,
-    ) -> streams_runtime::Result<()> {
+    ) -> kafka_streams::Result<()> {
         let Some(seen) = &self.seen else { return Ok(()) };
         let view = format!("{}|{}", record.key, record.value);
         if seen.get(&view)?.is_none() {
@@ -44,12 +44,12 @@ impl Processor<String, String> for FirstViews {
         &mut self,
         _ctx: &mut ProcessorContext<'_, String, String>,
         _punctuation: Punctuation,
-    ) -> streams_runtime::Result<()> {
+    ) -> kafka_streams::Result<()> {
         Ok(())
     }
 }
 
-#[streams_runtime::topology(application_id = "first-views")]
+#[kafka_streams::topology(application_id = "first-views")]
 pub mod views {
     #[source(topic = "page-views", key_format = "utf8", value_format = "utf8")]
     pub type PageViews = (String, String);
@@ -65,7 +65,7 @@ pub mod views {
 }
 
 #[test]
-fn a_processor_declared_with_the_macros() -> streams_runtime::Result<()> {
+fn a_processor_declared_with_the_macros() -> kafka_streams::Result<()> {
     let config = StreamsConfig::builder(views::APPLICATION_ID).build()?;
     let driver = TestDriver::builder(views::topology()?, config).partitions(2).build()?;
     let input = driver.input_topic_with::<String, String>(views::topics::PAGE_VIEWS, Utf8, Utf8)?;

@@ -1,11 +1,11 @@
 //! `#[repartition(partitions = n)]`: a transform's output written to its own repartition topic
 //! and read back partitioned by the new key, so the aggregation after it needs no other.
 
-use streams_runtime::codec::Utf8;
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestDriver;
+use kafka_streams::codec::Utf8;
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestDriver;
 
-#[streams_runtime::topology(application_id = "page-popularity")]
+#[kafka_streams::topology(application_id = "page-popularity")]
 pub mod popularity {
     #[source(topic = "page-views", key_format = "utf8", value_format = "utf8")]
     pub type PageViews = (String, String);
@@ -24,7 +24,7 @@ pub mod popularity {
 }
 
 #[test]
-fn a_repartition_declared_with_the_macros() -> streams_runtime::Result<()> {
+fn a_repartition_declared_with_the_macros() -> kafka_streams::Result<()> {
     let config = StreamsConfig::builder(popularity::APPLICATION_ID).build()?;
     let driver = TestDriver::builder(popularity::topology()?, config)
         .partitions(2)

@@ -1,11 +1,11 @@
 //! `#[windowed(session(..), merge = ..)]`: session windows declared with the macros, on the
 //! broker-free test driver, read back through the generated store accessor.
 
-use streams_runtime::codec::Utf8;
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestDriver;
+use kafka_streams::codec::Utf8;
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestDriver;
 
-#[streams_runtime::topology(application_id = "reading-sessions")]
+#[kafka_streams::topology(application_id = "reading-sessions")]
 pub mod reading {
     #[source(topic = "page-views", key_format = "utf8", value_format = "utf8")]
     pub type PageViews = (String, String);
@@ -25,7 +25,7 @@ pub mod reading {
 }
 
 #[test]
-fn session_windows_declared_with_the_macros() -> streams_runtime::Result<()> {
+fn session_windows_declared_with_the_macros() -> kafka_streams::Result<()> {
     const MIN: i64 = 60_000;
     let config = StreamsConfig::builder(reading::APPLICATION_ID).build()?;
     let driver = TestDriver::builder(reading::topology()?, config)

@@ -2,11 +2,11 @@
 //! the broker-free test driver, read back through the generated store accessor and checked
 //! against Kafka Streams' sliding-window semantics.
 
-use streams_runtime::codec::Utf8;
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestDriver;
+use kafka_streams::codec::Utf8;
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestDriver;
 
-#[streams_runtime::topology(application_id = "login-bursts")]
+#[kafka_streams::topology(application_id = "login-bursts")]
 pub mod bursts {
     #[source(topic = "logins", key_format = "utf8", value_format = "utf8")]
     pub type Logins = (String, String);
@@ -22,7 +22,7 @@ pub mod bursts {
 }
 
 #[test]
-fn sliding_windows_declared_with_the_macros() -> streams_runtime::Result<()> {
+fn sliding_windows_declared_with_the_macros() -> kafka_streams::Result<()> {
     const MIN: i64 = 60_000;
     let config = StreamsConfig::builder(bursts::APPLICATION_ID).build()?;
     let driver = TestDriver::builder(bursts::topology()?, config).partitions(2).build()?;

@@ -1,11 +1,11 @@
 //! `#[branch(split = "..")]`: a first-match split declared with the macros — each record goes to
 //! the first branch (in declaration order) whose predicate accepts it — on the test driver.
 
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestDriver;
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestDriver;
 
-#[streams_runtime::topology(application_id = "payments-by-size")]
+#[kafka_streams::topology(application_id = "payments-by-size")]
 pub mod payments {
     #[source(topic = "payments", key_format = "utf8", value_format = "json")]
     pub type Payments = (String, i64);
@@ -34,7 +34,7 @@ pub mod payments {
 }
 
 #[test]
-fn each_record_goes_to_the_first_branch_that_accepts_it() -> streams_runtime::Result<()> {
+fn each_record_goes_to_the_first_branch_that_accepts_it() -> kafka_streams::Result<()> {
     let config = StreamsConfig::builder(payments::APPLICATION_ID).build()?;
     let driver = TestDriver::new(payments::topology()?, config)?;
     let input = driver.input_topic_with::<String, i64>(payments::topics::PAYMENTS, Utf8, Json)?;

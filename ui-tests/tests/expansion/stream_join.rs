@@ -1,11 +1,11 @@
 //! `#[join(stream = .., within = "..")]`: a windowed stream-stream join declared with the macros,
 //! on the broker-free test driver — an outer join of impressions and clicks by ad id.
 
-use streams_runtime::codec::Utf8;
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::TestDriver;
+use kafka_streams::codec::Utf8;
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::TestDriver;
 
-#[streams_runtime::topology(application_id = "ad-attribution")]
+#[kafka_streams::topology(application_id = "ad-attribution")]
 pub mod attribution {
     #[source(topic = "impressions", key_format = "utf8", value_format = "utf8")]
     pub type Impressions = (String, String);
@@ -30,7 +30,7 @@ pub mod attribution {
 }
 
 #[test]
-fn an_outer_stream_join_declared_with_the_macros() -> streams_runtime::Result<()> {
+fn an_outer_stream_join_declared_with_the_macros() -> kafka_streams::Result<()> {
     let config = StreamsConfig::builder(attribution::APPLICATION_ID).build()?;
     let driver = TestDriver::new(attribution::topology()?, config)?;
     let impressions = driver.input_topic_with::<String, String>(attribution::topics::IMPRESSIONS, Utf8, Utf8)?;

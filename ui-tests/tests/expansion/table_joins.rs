@@ -2,10 +2,10 @@
 //! by foreign key) and a table aggregation with a subtractor, on the broker-free test driver,
 //! read back through the generated store accessors.
 
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::{TestDriver, TestRecord};
 use serde::{Deserialize, Serialize};
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::{TestDriver, TestRecord};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Order {
@@ -13,7 +13,7 @@ pub struct Order {
     pub quantity: u32,
 }
 
-#[streams_runtime::topology(application_id = "shop-tables")]
+#[kafka_streams::topology(application_id = "shop-tables")]
 pub mod shop {
     use super::Order;
 
@@ -100,7 +100,7 @@ fn s(v: &str) -> String {
 }
 
 #[test]
-fn tables_joined_and_aggregated_with_the_macros() -> streams_runtime::Result<()> {
+fn tables_joined_and_aggregated_with_the_macros() -> kafka_streams::Result<()> {
     let config = StreamsConfig::builder(shop::APPLICATION_ID).build()?;
     let driver = TestDriver::builder(shop::topology()?, config)
         .topic_partitions(shop::topics::PRODUCTS, 3)

@@ -4,11 +4,11 @@
 //! table, and a sink reading a table writes its deletes as tombstones — on the broker-free test
 //! driver, read through the generated store accessors.
 
-use streams_runtime::codec::{Json, Utf8};
-use streams_runtime::config::StreamsConfig;
-use streams_runtime::testing::{TestDriver, TestRecord};
+use kafka_streams::codec::{Json, Utf8};
+use kafka_streams::config::StreamsConfig;
+use kafka_streams::testing::{TestDriver, TestRecord};
 
-#[streams_runtime::topology(application_id = "stock-tables")]
+#[kafka_streams::topology(application_id = "stock-tables")]
 pub mod stock {
     /// Units in stock per item.
     #[table(topic = "stock", store = "stock")]
@@ -38,7 +38,7 @@ fn s(v: &str) -> String {
 }
 
 #[test]
-fn derived_tables_follow_their_source_rows() -> streams_runtime::Result<()> {
+fn derived_tables_follow_their_source_rows() -> kafka_streams::Result<()> {
     let config = StreamsConfig::builder(stock::APPLICATION_ID).build()?;
     let driver = TestDriver::builder(stock::topology()?, config).partitions(2).build()?;
     let input = driver.input_topic_with::<String, i64>(stock::topics::STOCK, Utf8, Json)?;

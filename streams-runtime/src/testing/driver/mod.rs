@@ -20,11 +20,11 @@
 //! makes the next commit fail, be fenced, or crash right after the broker committed.
 //!
 //! ```
-//! use streams_runtime::config::StreamsConfig;
-//! use streams_runtime::testing::TestDriver;
-//! use streams_runtime::topology::StreamsBuilder;
+//! use kafka_streams::config::StreamsConfig;
+//! use kafka_streams::testing::TestDriver;
+//! use kafka_streams::topology::StreamsBuilder;
 //!
-//! # fn main() -> streams_runtime::Result<()> {
+//! # fn main() -> kafka_streams::Result<()> {
 //! let mut builder = StreamsBuilder::new();
 //! builder
 //!     .stream::<String, String>("words")

@@ -22,7 +22,7 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// Splits the stream by predicates (see [`BranchedKStream`]).
     ///
     /// ```
-    /// # use streams_runtime::topology::StreamsBuilder;
+    /// # use kafka_streams::topology::StreamsBuilder;
     /// let builder = StreamsBuilder::new();
     /// let [large, small, rest] = builder
     ///     .stream::<String, i64>("amounts")

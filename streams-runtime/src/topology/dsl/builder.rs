@@ -21,9 +21,9 @@ use crate::topology::{ErrorPolicy, Topology, TopologyError};
 ///
 /// ```
 /// use std::time::Duration;
-/// use streams_runtime::codec::{Json, Utf8};
-/// use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder};
-/// use streams_runtime::window::TumblingWindows;
+/// use kafka_streams::codec::{Json, Utf8};
+/// use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder};
+/// use kafka_streams::window::TumblingWindows;
 ///
 /// #[derive(Clone, serde::Serialize, serde::Deserialize)]
 /// struct Click { user_id: String, timestamp: i64 }
@@ -39,7 +39,7 @@ use crate::topology::{ErrorPolicy, Topology, TopologyError};
 ///     .to_with("aggregated-clicks", Utf8, Json);
 /// let topology = builder.build()?;
 /// assert!(topology.describe().contains("click-counts"));
-/// # Ok::<_, streams_runtime::topology::TopologyError>(())
+/// # Ok::<_, kafka_streams::topology::TopologyError>(())
 /// ```
 #[derive(Default)]
 pub struct StreamsBuilder {

@@ -92,12 +92,12 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// may have new keys, so grouping or joining it repartitions first.
     ///
     /// ```
-    /// # use streams_runtime::processor::{Processor, ProcessorContext, Record};
-    /// # use streams_runtime::topology::{Stores, StreamsBuilder};
+    /// # use kafka_streams::processor::{Processor, ProcessorContext, Record};
+    /// # use kafka_streams::topology::{Stores, StreamsBuilder};
     /// # #[derive(Default)] struct Dedup;
     /// # impl Processor<String, String> for Dedup {
     /// #     type KeyOut = String; type ValueOut = String;
-    /// #     fn process(&mut self, ctx: &mut ProcessorContext<'_, String, String>, r: Record<String, String>) -> streams_runtime::Result<()> { ctx.forward(r) }
+    /// #     fn process(&mut self, ctx: &mut ProcessorContext<'_, String, String>, r: Record<String, String>) -> kafka_streams::Result<()> { ctx.forward(r) }
     /// # }
     /// let builder = StreamsBuilder::new();
     /// builder

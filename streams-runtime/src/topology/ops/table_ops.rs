@@ -25,8 +25,8 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
     /// A row that no longer holds after an update is deleted from the result.
     ///
     /// ```no_run
-    /// # use streams_runtime::codec::Utf8;
-    /// # use streams_runtime::topology::{Consumed, Materialized, StreamsBuilder};
+    /// # use kafka_streams::codec::Utf8;
+    /// # use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder};
     /// let builder = StreamsBuilder::new();
     /// let stock = builder.table_with("stock", Consumed::new(Utf8, Utf8), Materialized::named("stock"));
     /// let sold_out = stock.filter(|_item, count| count == "0", Materialized::named("sold-out"));

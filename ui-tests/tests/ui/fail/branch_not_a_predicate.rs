@@ -1,4 +1,4 @@
-#[streams_runtime::topology(application_id = "app")]
+#[kafka_streams::topology(application_id = "app")]
 mod app {
     #[source(topic = "payments")]
     pub type Payments = (String, i64);

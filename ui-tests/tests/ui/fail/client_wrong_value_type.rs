@@ -6,7 +6,7 @@ pub struct Click {
     pub timestamp: i64,
 }
 
-#[streams_runtime::topology(application_id = "app")]
+#[kafka_streams::topology(application_id = "app")]
 mod app {
     use super::Click;
 
@@ -21,7 +21,7 @@ mod app {
 }
 
 async fn query(client: &app::Client) {
-    let _: streams_runtime::Result<Option<String>> = client.click_counts().get(&"user-1".to_owned(), 0).await;
+    let _: kafka_streams::Result<Option<String>> = client.click_counts().get(&"user-1".to_owned(), 0).await;
 }
 
 fn main() {}

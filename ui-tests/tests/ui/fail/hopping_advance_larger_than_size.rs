@@ -6,7 +6,7 @@ pub struct Click {
     pub timestamp: i64,
 }
 
-#[streams_runtime::topology(application_id = "app")]
+#[kafka_streams::topology(application_id = "app")]
 mod app {
     use super::Click;
 

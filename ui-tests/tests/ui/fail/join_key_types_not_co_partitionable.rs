@@ -11,7 +11,7 @@ pub struct User {
     pub name: String,
 }
 
-#[streams_runtime::topology(application_id = "app")]
+#[kafka_streams::topology(application_id = "app")]
 mod app {
     use super::{Click, User};
 

@@ -6,7 +6,7 @@ pub struct Click {
     pub timestamp: i64,
 }
 
-#[streams_runtime::windowed(tumbling = "5m")]
+#[kafka_streams::windowed(tumbling = "5m")]
 pub fn count(_user: &String, _click: &Click, n: &mut u64) {
     *n += 1;
 }

@@ -9,7 +9,7 @@ pub struct Click {
     pub timestamp: i64,
 }
 
-#[streams_runtime::topology(application_id = "click-aggregator")]
+#[kafka_streams::topology(application_id = "click-aggregator")]
 pub mod clicks {
     use super::*;
 
@@ -25,13 +25,13 @@ pub mod clicks {
     }
 
     #[sink(topic = "aggregated-clicks", from = count_clickz)]
-    pub fn publish(key: streams_runtime::Windowed<String>, count: u64) -> (String, u64) {
+    pub fn publish(key: kafka_streams::Windowed<String>, count: u64) -> (String, u64) {
         (key.to_string(), count)
     }
 }
 
 fn main() {
-    let _app: streams_runtime::app::App = clicks::app();
+    let _app: kafka_streams::app::App = clicks::app();
     let _topic: &str = clicks::topics::USER_CLICKS;
     let _changelog: &str = clicks::stores::ClickCounts::CHANGELOG_TOPIC;
     let _queries = clicks::Client::new("http://127.0.0.1:8080").click_counts();

@@ -1,4 +1,4 @@
-use streams_runtime::processor::{Processor, ProcessorContext, Record};
+use kafka_streams::processor::{Processor, ProcessorContext, Record};
 
 #[derive(Default)]
 pub struct Passthrough;
@@ -7,12 +7,12 @@ impl Processor<String, String> for Passthrough {
     type KeyOut = String;
     type ValueOut = String;
 
-    fn process(&mut self, ctx: &mut ProcessorContext<'_, String, String>, r: Record<String, String>) -> streams_runtime::Result<()> {
+    fn process(&mut self, ctx: &mut ProcessorContext<'_, String, String>, r: Record<String, String>) -> kafka_streams::Result<()> {
         ctx.forward(r)
     }
 }
 
-#[streams_runtime::topology(application_id = "app")]
+#[kafka_streams::topology(application_id = "app")]
 mod app {
     #[source(topic = "in")]
     pub type In = (String, String);

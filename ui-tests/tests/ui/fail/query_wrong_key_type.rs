@@ -6,7 +6,7 @@ pub struct Click {
     pub timestamp: i64,
 }
 
-#[streams_runtime::topology(application_id = "app")]
+#[kafka_streams::topology(application_id = "app")]
 mod app {
     use super::Click;
 
@@ -19,7 +19,7 @@ mod app {
     }
 }
 
-fn query(driver: &streams_runtime::testing::TestDriver) -> streams_runtime::Result<Option<u64>> {
+fn query(driver: &kafka_streams::testing::TestDriver) -> kafka_streams::Result<Option<u64>> {
     app::stores::ClickCounts::get(driver, &42_u32)
 }
 

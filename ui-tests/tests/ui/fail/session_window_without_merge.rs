@@ -6,7 +6,7 @@ pub struct Click {
     pub user_id: String,
 }
 
-#[streams_runtime::topology(application_id = "app")]
+#[kafka_streams::topology(application_id = "app")]
 mod app {
     use super::Click;
 

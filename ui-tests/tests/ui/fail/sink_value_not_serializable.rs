@@ -12,7 +12,7 @@ pub struct Summary {
     pub clicks: u64,
 }
 
-#[streams_runtime::topology(application_id = "app")]
+#[kafka_streams::topology(application_id = "app")]
 mod app {
     use super::{Click, Summary};
 

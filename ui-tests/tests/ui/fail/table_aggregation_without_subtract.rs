@@ -1,4 +1,4 @@
-#[streams_runtime::topology(application_id = "app")]
+#[kafka_streams::topology(application_id = "app")]
 mod app {
     #[table(topic = "user-regions", store = "user-regions")]
     pub type Regions = (String, String);

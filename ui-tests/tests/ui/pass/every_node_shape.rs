@@ -13,7 +13,7 @@ pub struct User {
     pub name: String,
 }
 
-#[streams_runtime::topology(application_id = "shapes", on_error = "fail")]
+#[kafka_streams::topology(application_id = "shapes", on_error = "fail")]
 pub mod shapes {
     use super::{Click, User};
 

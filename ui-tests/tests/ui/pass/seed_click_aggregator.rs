@@ -8,10 +8,10 @@ pub struct Click {
     pub timestamp: i64,
 }
 
-#[streams_runtime::topology(application_id = "click-aggregator")]
+#[kafka_streams::topology(application_id = "click-aggregator")]
 pub mod clicks {
     use super::*;
-    use streams_runtime::Windowed;
+    use kafka_streams::Windowed;
 
     /// Clicks keyed by user id; event time comes from the payload.
     #[source(topic = "user-clicks", timestamp = |c: &Click| c.timestamp * 1000)]
@@ -38,5 +38,5 @@ fn main() {
     assert_eq!(clicks::stores::ClickCounts::CHANGELOG_TOPIC, "click-aggregator-click-counts-changelog");
     assert_eq!(clicks::stores::ClickCounts::REPARTITION_TOPIC, "click-aggregator-click-counts-repartition");
     assert_eq!(clicks::topics::USER_CLICKS, "user-clicks");
-    let _app: streams_runtime::app::App = clicks::app();
+    let _app: kafka_streams::app::App = clicks::app();
 }
