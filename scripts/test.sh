@@ -11,6 +11,12 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 # The runtime as a production binary gets it: without the `test-util` test support.
 cargo clippy -p kafka-streams --lib -- -D warnings
+# Without its default features (RocksDB, HTTP server and client, clap, embedded broker) the
+# runtime builds warning-free, and a #[topology] app on it compiles: its own workspace, so
+# feature unification cannot turn them back on; the lock file is the workspace's.
+cargo clippy -p kafka-streams --no-default-features --lib -- -D warnings
+cp Cargo.lock ui-tests/without-default-features/Cargo.lock
+cargo clippy --manifest-path ui-tests/without-default-features/Cargo.toml --offline -- -D warnings
 RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
 # Licenses, duplicate crates and sources (deny.toml). Advisories need the RustSec database from
 # GitHub, which these machines cannot reach: run `cargo deny check advisories` where it can.

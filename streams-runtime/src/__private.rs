@@ -7,6 +7,25 @@
 pub use serde;
 pub use serde_json;
 
+/// The generated query `Client` and its methods: emitted when this crate has the `http`
+/// feature (a `#[cfg]` in generated code would test the features of the user's crate, not this
+/// one's), so the macros expand the same either way.
+pub use crate::__with_http as with_http;
+
+#[cfg(feature = "http")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_http {
+    ($($item:item)*) => { $($item)* };
+}
+
+#[cfg(not(feature = "http"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_http {
+    ($($item:item)*) => {};
+}
+
 use crate::topology::{KStream, KTable};
 
 /// A node output that a node taking `(K, V)` records can read.

@@ -2,6 +2,11 @@
 //!
 //! [`Error`] is opaque: match on [`Error::kind`] rather than on its internals, so new failure
 //! causes can be added without breaking users.
+//!
+//! Its `Display` is its own message only; the cause is in [`std::error::Error::source`], so
+//! reporters that walk the chain (anyhow, eyre, tracing) do not print it twice. `Debug` (what
+//! `main() -> Result<()>` prints) and [`Error::report`] give the whole chain; the runtime's
+//! logs use it too.
 
 use std::fmt;
 
@@ -72,6 +77,11 @@ impl Error {
         self.kind
     }
 
+    /// The message with its causes: `"<message>: <cause>: <cause of the cause>"`, for logs.
+    pub fn report(&self) -> Report<'_, Self> {
+        report(self)
+    }
+
     /// Prefixes the message with what was being attempted (`"<context>: <message>"`), keeping
     /// the kind and the cause.
     pub(crate) fn context(mut self, context: impl Into<String>) -> Self {
@@ -90,18 +100,35 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.context)?;
-        if let Some(source) = &self.source {
-            write!(f, ": {source}")?;
-        }
-        Ok(())
+        f.write_str(&self.context)
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `main() -> Result<()>` prints Debug; keep it as readable as Display.
-        write!(f, "{self} ({:?} error)", self.kind)
+        // `main() -> Result<()>` prints Debug: the message, its causes and the kind.
+        write!(f, "{} ({:?} error)", self.report(), self.kind)
+    }
+}
+
+/// An error and its causes, displayed as `"<error>: <cause>: <cause of the cause>"`.
+pub struct Report<'a, E: ?Sized>(&'a E);
+
+/// Displays `error` with its causes (see [`Report`]); for logs and messages that end up before
+/// a person, where the cause is the useful part.
+pub(crate) fn report<E: std::error::Error + ?Sized>(error: &E) -> Report<'_, E> {
+    Report(error)
+}
+
+impl<E: std::error::Error + ?Sized> fmt::Display for Report<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
+        }
+        Ok(())
     }
 }
 
@@ -120,5 +147,36 @@ impl From<ConfigError> for Error {
 impl From<crate::topology::TopologyError> for Error {
     fn from(err: crate::topology::TopologyError) -> Self {
         Self::new(ErrorKind::Config, "the topology was rejected").with_source(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reporter that walks `source()` (anyhow, eyre, tracing) prints each cause once: the
+    /// message does not repeat it; `report()` and `Debug` (what `main` prints) give all of it.
+    #[test]
+    fn the_message_leaves_the_cause_to_source_and_the_report_gives_the_chain() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "disk says no");
+        let error = Error::io("cannot write the checkpoint", io).context("committing task 0_1");
+        assert_eq!(error.to_string(), "committing task 0_1: cannot write the checkpoint");
+        assert_eq!(
+            std::error::Error::source(&error).map(ToString::to_string).as_deref(),
+            Some("disk says no")
+        );
+        assert_eq!(
+            error.report().to_string(),
+            "committing task 0_1: cannot write the checkpoint: disk says no"
+        );
+        assert_eq!(
+            format!("{error:?}"),
+            "committing task 0_1: cannot write the checkpoint: disk says no (Io error)"
+        );
+        let config = Error::from(ConfigError::Missing { key: "application.id" });
+        assert_eq!(
+            config.report().to_string(),
+            "invalid streams configuration: `application.id` is required but was not set"
+        );
     }
 }

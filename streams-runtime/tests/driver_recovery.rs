@@ -371,7 +371,10 @@ fn commits_that_keep_failing_fail_the_thread_after_the_task_timeout() {
             break;
         }
     }
-    let error = failure.expect("the thread gives up after task.timeout.ms").to_string();
+    let error = failure
+        .expect("the thread gives up after task.timeout.ms")
+        .report()
+        .to_string();
     assert!(error.contains("task.timeout.ms is 1000 ms"), "{error}");
     assert!(!driver.is_running(), "the thread is gone");
     assert!(driver.metrics().aborted_commits >= 5, "{:?}", driver.metrics());

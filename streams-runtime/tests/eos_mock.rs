@@ -258,7 +258,7 @@ async fn a_second_instance_on_the_same_state_dir_is_refused() {
         .expect("the second instance is refused");
     assert_eq!(refused.kind(), kafka_streams::ErrorKind::Config);
     assert!(
-        refused.to_string().contains("is in use by another instance"),
+        refused.report().to_string().contains("is in use by another instance"),
         "{refused}"
     );
     run_until_processed_and_committed(&first, 50).await;

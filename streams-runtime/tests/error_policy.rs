@@ -134,7 +134,7 @@ fn log_and_fail_stops_at_the_record_and_keeps_it_uncommitted() {
     );
     let err = pipe_mixed(&driver).expect_err("the failing record stops the thread");
     assert_eq!(err.kind(), ErrorKind::Processing);
-    let message = err.to_string();
+    let message = err.report().to_string();
     assert!(
         message.contains("record orders-0@2") && message.contains("order 3 has a negative amount"),
         "{message}"

@@ -110,7 +110,7 @@ async fn a_failed_thread_stops_the_instance_and_fails_the_probes() {
         .await
         .expect("returns without a signal");
     let error = ended.expect_err("the thread's failure is the instance's result");
-    assert!(error.to_string().contains("boom refused"), "{error}");
+    assert!(error.report().to_string().contains("boom refused"), "{error}");
     assert_eq!(streams.metrics().failed_stream_threads, 1);
     assert!(streams.is_stopped());
 }

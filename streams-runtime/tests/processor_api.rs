@@ -222,7 +222,7 @@ fn a_store_not_connected_to_the_processor_is_a_clear_error() {
     .build();
     let err = result.err().expect("opening the task fails");
     assert_eq!(err.kind(), ErrorKind::State);
-    let message = err.to_string();
+    let message = err.report().to_string();
     assert!(message.contains("no access to store `other`"), "{message}");
     assert!(message.contains("\"mine\""), "{message}");
 }

@@ -60,13 +60,16 @@ async fn a_reset_application_starts_over_from_the_first_record() {
     let running = reset(&cluster, &config(dir.path()), &topology())
         .await
         .expect_err("refused while running");
-    assert!(running.to_string().contains("stop every instance"), "{running}");
+    assert!(
+        running.report().to_string().contains("stop every instance"),
+        "{running}"
+    );
     // From elsewhere (no local state here): the group still has a member.
     let elsewhere = tempfile::tempdir().expect("tempdir");
     let remote = reset(&cluster, &config(elsewhere.path()), &topology())
         .await
         .expect_err("refused while running");
-    assert!(remote.to_string().contains("still has members"), "{remote}");
+    assert!(remote.report().to_string().contains("still has members"), "{remote}");
     assert!(
         !plan_reset(&cluster, &config(dir.path()), &topology())
             .await

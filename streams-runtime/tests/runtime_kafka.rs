@@ -292,7 +292,7 @@ async fn a_missing_source_topic_is_a_clear_error() {
         broker.cluster(),
     )
     .await;
-    let err = result.err().expect("start must fail").to_string();
+    let err = result.err().expect("start must fail").report().to_string();
     assert!(err.contains("source topic `no-such-topic` does not exist"), "{err}");
 }
 
@@ -541,7 +541,7 @@ async fn a_failed_thread_aborts_its_open_transaction_at_once() {
         "nothing of the failed transaction is visible"
     );
     let failed = streams.close().await.expect_err("the thread failed");
-    assert!(failed.to_string().contains("a poisoned click"), "{failed}");
+    assert!(failed.report().to_string().contains("a poisoned click"), "{failed}");
 }
 
 /// Another producer's transaction is still open on a changelog (a crashed instance's, until the
@@ -715,7 +715,7 @@ async fn a_store_value_kafka_refuses_stops_the_thread_clearly() {
     produce_clicks(&cluster, INPUT, &clicks(0, 7 * 20)).await;
     wait_for("the thread stops", Duration::from_secs(60), || streams.is_stopped()).await;
     let failed = streams.close().await.expect_err("the thread failed");
-    let message = failed.to_string();
+    let message = failed.report().to_string();
     assert!(
         message.contains("too-large-lists-changelog") && message.contains("refused"),
         "{message}"

@@ -99,7 +99,7 @@ async fn the_app_runs_over_sasl_ssl_with_scram() {
     )
     .await
     .expect("a wrong password fails the start, it does not hang");
-    let error = started.err().expect("refused").to_string();
+    let error = started.err().expect("refused").report().to_string();
     assert!(error.to_lowercase().contains("authentication"), "{error}");
 }
 
@@ -182,6 +182,7 @@ async fn the_app_runs_over_sasl_ssl_with_oauthbearer_tokens_it_refreshes() {
         .await
         .err()
         .expect("no token, no start")
+        .report()
         .to_string();
     assert!(error.contains("identity provider unreachable"), "{error}");
 
@@ -193,5 +194,5 @@ async fn the_app_runs_over_sasl_ssl_with_oauthbearer_tokens_it_refreshes() {
         .err()
         .expect("a provider without OAUTHBEARER is a configuration error");
     assert_eq!(error.kind(), kafka_streams::ErrorKind::Config, "{error}");
-    assert!(error.to_string().contains("OAUTHBEARER"), "{error}");
+    assert!(error.report().to_string().contains("OAUTHBEARER"), "{error}");
 }

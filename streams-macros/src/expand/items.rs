@@ -161,9 +161,10 @@ pub(super) fn module(def: &TopologyDef, mut items: Items, mode: Mode<'_>) -> Tok
     quote! { #application_id #topology #describe #app #client #topics #stores }
 }
 
-/// `Client`: the typed query client, a method per served store.
+/// `Client`: the typed query client, a method per served store; only when the runtime has its
+/// `http` feature (`with_http!` decides in the runtime crate, where that feature is known).
 fn client(rt: &syn::Path, client_methods: &[TokenStream]) -> TokenStream {
-    quote! {
+    quote! { #rt::__private::with_http! {
         /// A typed client of the application's query servers: ask any instance, it routes to
         /// the one that owns the key. Store, key and value types are checked at compile time.
         #[derive(Clone, Debug)]
@@ -190,7 +191,7 @@ fn client(rt: &syn::Path, client_methods: &[TokenStream]) -> TokenStream {
 
             #(#client_methods)*
         }
-    }
+    } }
 }
 
 /// The builder calls of `#[topology(on_error = ..)]`; a dead-letter topic is a sink topic too.

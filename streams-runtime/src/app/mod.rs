@@ -2,11 +2,13 @@
 //! environment variables, connects (or starts the embedded broker), runs until SIGINT/SIGTERM
 //! and closes gracefully.
 
+#[cfg(feature = "http")]
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "cli")]
 use clap::Parser;
 
 mod logging;
@@ -22,6 +24,7 @@ pub type TopologyFn = fn() -> std::result::Result<Topology, TopologyError>;
 
 /// The app's own HTTP routes, served beside the standard ones; gets the streams handle and the
 /// server's bound address.
+#[cfg(feature = "http")]
 pub type RoutesFn = fn(Arc<KafkaStreams>, SocketAddr) -> axum::Router;
 
 /// Runs once the streams are started (e.g. to spawn a demo input producer on the runtime).
@@ -34,6 +37,7 @@ pub struct App {
     topology: TopologyFn,
     source_topics: &'static [&'static str],
     sink_topics: &'static [&'static str],
+    #[cfg(feature = "http")]
     routes: Option<(&'static [&'static str], RoutesFn)>,
     on_start: Option<StartHook>,
     token_provider: Option<Arc<dyn TokenProvider>>,
@@ -41,18 +45,20 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("application_id", &self.application_id)
+        let mut app = f.debug_struct("App");
+        app.field("application_id", &self.application_id)
             .field("source_topics", &self.source_topics)
-            .field("sink_topics", &self.sink_topics)
-            .field("routes", &self.routes.map(|(paths, _)| paths))
-            .field("on_start", &self.on_start.is_some())
+            .field("sink_topics", &self.sink_topics);
+        #[cfg(feature = "http")]
+        app.field("routes", &self.routes.map(|(paths, _)| paths));
+        app.field("on_start", &self.on_start.is_some())
             .field("token_provider", &self.token_provider.is_some())
             .finish_non_exhaustive()
     }
 }
 
 /// The command line of a generated app.
+#[cfg(feature = "cli")]
 #[derive(Debug, Parser)]
 #[command(about = "A Kafka Streams for Rust application.")]
 struct Cli {
@@ -66,49 +72,108 @@ struct Cli {
 /// Settings come from, lowest precedence first: defaults, `--config-file`, `STREAMS_*`
 /// environment variables (see [`properties::env_setting`]), then `--config key=value` and the
 /// named flags. Its `Debug` redacts secret values.
-#[derive(Clone, clap::Args)]
+///
+/// Without the `cli` feature (no clap) the app reads no command line: [`AppFlags::from_env`]
+/// takes what the environment gives, and [`AppFlags::default`] is the command line's defaults.
+#[derive(Clone)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct AppFlags {
     /// Kafka cluster, `host:port[,host:port…]`. Unset: an embedded in-process broker, with the
     /// app's topics created on it.
-    #[arg(long, env = "STREAMS_BOOTSTRAP_SERVERS")]
+    #[cfg_attr(feature = "cli", arg(long, env = "STREAMS_BOOTSTRAP_SERVERS"))]
     pub bootstrap_servers: Option<String>,
     /// `state.dir` (default: `<tmp>/kafka-streams`; a fresh directory per run on the embedded broker).
-    #[arg(long, env = "STREAMS_STATE_DIR")]
+    #[cfg_attr(feature = "cli", arg(long, env = "STREAMS_STATE_DIR"))]
     pub state_dir: Option<PathBuf>,
     /// `processing.guarantee`: `at_least_once` or `exactly_once_v2`.
-    #[arg(long, env = "STREAMS_PROCESSING_GUARANTEE")]
+    #[cfg_attr(feature = "cli", arg(long, env = "STREAMS_PROCESSING_GUARANTEE"))]
     pub processing_guarantee: Option<String>,
     /// Any Kafka Streams or librdkafka property, `key=value`; repeatable.
-    #[arg(long = "config", value_name = "KEY=VALUE")]
+    #[cfg_attr(feature = "cli", arg(long = "config", value_name = "KEY=VALUE"))]
     pub properties: Vec<String>,
     /// A Java `.properties` file of settings (overridden by the environment and the flags).
-    #[arg(long, env = "STREAMS_CONFIG_FILE", value_name = "PATH")]
+    #[cfg_attr(feature = "cli", arg(long, env = "STREAMS_CONFIG_FILE", value_name = "PATH"))]
     pub config_file: Option<PathBuf>,
     /// Partitions of the topics created on the embedded broker.
-    #[arg(long, default_value_t = 3)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 3))]
     pub partitions: i32,
     /// Print the topology and exit: `text` (Kafka Streams style), `mermaid` or `dot` (Graphviz).
-    #[arg(long, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "text")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "text"))]
     pub describe: Option<String>,
     /// Serve `/metrics` (Prometheus) and `/topology` over HTTP on this address (default: the
     /// `application.server` setting, if any).
-    #[arg(long, env = "STREAMS_HTTP_ADDR")]
+    #[cfg_attr(feature = "cli", arg(long, env = "STREAMS_HTTP_ADDR"))]
     pub http_addr: Option<std::net::SocketAddr>,
     /// Stop (gracefully) after this many seconds instead of waiting for a signal.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub run_for_secs: Option<u64>,
     /// Reset the application instead of running it (Kafka Streams' reset tool): delete its
     /// internal topics, its consumer groups' committed offsets and its local state, so the next
     /// run starts over from the first input record. Prints the plan; deletes with `--yes`.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub reset: bool,
     /// Confirms `--reset`.
-    #[arg(long, requires = "reset")]
+    #[cfg_attr(feature = "cli", arg(long, requires = "reset"))]
     pub yes: bool,
     /// Log lines to stderr as `text` or `json` (one object per line); `RUST_LOG` filters
     /// (default `info`). Not installed when the program set a `tracing` subscriber itself.
-    #[arg(long, env = "STREAMS_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    #[cfg_attr(feature = "cli", arg(long, env = "STREAMS_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"]))]
     pub log_format: String,
+}
+
+impl Default for AppFlags {
+    /// The command line's defaults: nothing set, 3 partitions on the embedded broker, text logs.
+    fn default() -> Self {
+        Self {
+            bootstrap_servers: None,
+            state_dir: None,
+            processing_guarantee: None,
+            properties: Vec::new(),
+            config_file: None,
+            partitions: 3,
+            describe: None,
+            http_addr: None,
+            run_for_secs: None,
+            reset: false,
+            yes: false,
+            log_format: "text".to_owned(),
+        }
+    }
+}
+
+impl AppFlags {
+    /// The flags the environment gives (`STREAMS_CONFIG_FILE`, `STREAMS_HTTP_ADDR`,
+    /// `STREAMS_LOG_FORMAT`; settings such as `STREAMS_BOOTSTRAP_SERVERS` are read with the
+    /// configuration), the defaults otherwise: what an app without the `cli` feature runs with.
+    pub fn from_env() -> Result<Self> {
+        Self::from_vars(std::env::vars())
+    }
+
+    fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
+        let mut flags = Self::default();
+        for (name, value) in vars {
+            match name.as_str() {
+                "STREAMS_CONFIG_FILE" => flags.config_file = Some(value.into()),
+                "STREAMS_HTTP_ADDR" => {
+                    flags.http_addr = Some(value.parse().map_err(|_| {
+                        Error::new(
+                            ErrorKind::Config,
+                            format!("`STREAMS_HTTP_ADDR` `{value}` is not an `ip:port` address"),
+                        )
+                    })?);
+                }
+                "STREAMS_LOG_FORMAT" if value == "text" || value == "json" => flags.log_format = value,
+                "STREAMS_LOG_FORMAT" => {
+                    return Err(Error::new(
+                        ErrorKind::Config,
+                        format!("`STREAMS_LOG_FORMAT` `{value}`: use text or json"),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(flags)
+    }
 }
 
 impl std::fmt::Debug for AppFlags {
@@ -146,6 +211,7 @@ impl App {
             topology,
             source_topics: &[],
             sink_topics: &[],
+            #[cfg(feature = "http")]
             routes: None,
             on_start: None,
             token_provider: None,
@@ -172,6 +238,7 @@ impl App {
 
     /// Serves the app's own `routes` (their `paths`, e.g. `"GET /count/{user}"`, are printed at
     /// start) beside the standard ones, when the HTTP server runs (`--http-addr`).
+    #[cfg(feature = "http")]
     #[must_use]
     pub fn routes(mut self, paths: &'static [&'static str], routes: RoutesFn) -> Self {
         self.routes = Some((paths, routes));
@@ -202,10 +269,11 @@ impl App {
     /// Runs with the process's arguments and environment (`--help` lists the flags), on a
     /// runtime of its own. Inside an async runtime use [`run_async`](Self::run_async) instead.
     pub fn run(self) -> Result<()> {
-        self.run_with_args(std::env::args_os())
+        self.run_with_flags(process_flags()?)
     }
 
     /// Runs with `args` (the first is the program name) and the environment.
+    #[cfg(feature = "cli")]
     pub fn run_with_args<I, T>(self, args: I) -> Result<()>
     where
         I: IntoIterator<Item = T>,
@@ -233,8 +301,7 @@ impl App {
     /// [`run`](Self::run) inside the caller's tokio runtime (multi-threaded: the stream threads
     /// are OS threads, the HTTP server and the hooks run on the runtime).
     pub async fn run_async(self) -> Result<()> {
-        let flags = parse_flags(std::env::args_os())?;
-        self.run_with_flags_async(flags).await
+        self.run_with_flags_async(process_flags()?).await
     }
 
     /// [`run_with_flags`](Self::run_with_flags) inside the caller's tokio runtime.
@@ -320,20 +387,23 @@ impl App {
                 })
                 .transpose()?,
         };
+        // Without the `http` feature there is no server: asking for one is an error, not ignored.
+        #[cfg(not(feature = "http"))]
+        if let Some(addr) = http_addr {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("serving on {addr} needs the `http` feature of kafka-streams (on by default)"),
+            ));
+        }
         let guarantee = config.processing_guarantee();
         let streams = Arc::new(KafkaStreams::start_on(topology, config, cluster).await?);
         let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+        #[cfg(feature = "http")]
         if let Some(addr) = http_addr {
-            let (own_paths, own_routes) = self.routes.unwrap_or((&[], |_, _| axum::Router::new()));
-            let bound = crate::server::serve_with(Arc::clone(&streams), addr, own_routes, async move {
-                let _ = http_stopped.await;
-            })
-            .await?;
-            println!("[{}] serving on http://{bound}:", self.application_id);
-            for route in crate::server::ROUTES.iter().chain(own_paths) {
-                println!("[{}]   {route}", self.application_id);
-            }
+            self.serve_http(&streams, addr, http_stopped).await?;
         }
+        #[cfg(not(feature = "http"))]
+        drop(http_stopped);
         if let Some(hook) = &self.on_start {
             hook(&streams);
         }
@@ -358,6 +428,27 @@ impl App {
             if result.is_ok() { "" } else { " with an error" }
         );
         result
+    }
+
+    /// Serves queries, `/metrics`, `/topology` and the app's own routes on `addr` until
+    /// `stopped`.
+    #[cfg(feature = "http")]
+    async fn serve_http(
+        &self,
+        streams: &Arc<KafkaStreams>,
+        addr: SocketAddr,
+        stopped: tokio::sync::oneshot::Receiver<()>,
+    ) -> Result<()> {
+        let (own_paths, own_routes) = self.routes.unwrap_or((&[], |_, _| axum::Router::new()));
+        let bound = crate::server::serve_with(Arc::clone(streams), addr, own_routes, async move {
+            let _ = stopped.await;
+        })
+        .await?;
+        println!("[{}] serving on http://{bound}:", self.application_id);
+        for route in crate::server::ROUTES.iter().chain(own_paths) {
+            println!("[{}]   {route}", self.application_id);
+        }
+        Ok(())
     }
 
     /// The configuration from `flags`, their config file and the `STREAMS_*` variables among
@@ -399,7 +490,20 @@ impl App {
     }
 }
 
+/// The flags of this process: its command line (and environment).
+#[cfg(feature = "cli")]
+fn process_flags() -> Result<AppFlags> {
+    parse_flags(std::env::args_os())
+}
+
+/// The flags of this process: without the `cli` feature, its environment only.
+#[cfg(not(feature = "cli"))]
+fn process_flags() -> Result<AppFlags> {
+    AppFlags::from_env()
+}
+
 /// Parses a generated app's command line (`--help` and `--version` print and exit).
+#[cfg(feature = "cli")]
 fn parse_flags<I, T>(args: I) -> Result<AppFlags>
 where
     I: IntoIterator<Item = T>,

@@ -72,16 +72,22 @@ fn a_bad_config_file_is_named_with_its_line() {
     let error = app()
         .config(&flags(&["--config-file", &file_arg]), env(&[]))
         .unwrap_err();
-    assert!(error.to_string().contains("`commit.interval.ms` must be"), "{error}");
+    assert!(
+        error.report().to_string().contains("`commit.interval.ms` must be"),
+        "{error}"
+    );
     let missing = app()
         .config(&flags(&["--config-file", "/nonexistent/app.properties"]), env(&[]))
         .unwrap_err();
-    assert!(missing.to_string().contains("/nonexistent/app.properties"), "{missing}");
+    assert!(
+        missing.report().to_string().contains("/nonexistent/app.properties"),
+        "{missing}"
+    );
     std::fs::write(&file, "a=1\nb=\\u00\n").expect("write");
     let unparsable = app()
         .config(&flags(&["--config-file", &file_arg]), env(&[]))
         .unwrap_err();
-    assert!(unparsable.to_string().contains("line 2"), "{unparsable}");
+    assert!(unparsable.report().to_string().contains("line 2"), "{unparsable}");
 }
 
 /// A password given any way never shows in `Debug` output (what logs and panics print).
@@ -103,7 +109,7 @@ fn secrets_are_redacted_in_debug_output() {
 #[tokio::test]
 async fn run_inside_a_runtime_is_an_error_not_a_panic() {
     let error = app().run_with_flags(flags(&[])).unwrap_err();
-    assert!(error.to_string().contains("run_async"), "{error}");
+    assert!(error.report().to_string().contains("run_async"), "{error}");
 }
 
 /// `run_with_flags_async` runs the app inside the caller's runtime (on the embedded broker:
@@ -124,7 +130,35 @@ async fn reset_needs_a_real_cluster_and_yes_needs_reset() {
     assert!(parse_flags(["app", "--yes"]).is_err(), "--yes confirms --reset only");
     let error = app().run_with_flags_async(flags(&["--reset"])).await.unwrap_err();
     assert!(
-        error.to_string().contains("`--reset` needs `bootstrap.servers`"),
+        error
+            .report()
+            .to_string()
+            .contains("`--reset` needs `bootstrap.servers`"),
         "{error}"
     );
+}
+
+/// Without the `cli` feature an app runs with `AppFlags::from_env`: the environment's flag
+/// variables, the command line's defaults otherwise (the same defaults clap gives), and a bad
+/// value is a configuration error naming the variable.
+#[test]
+fn flags_from_the_environment_default_like_the_command_line() {
+    let defaults = AppFlags::from_vars(env(&[("PATH", "/bin")])).expect("defaults");
+    let parsed = flags(&[]);
+    assert_eq!(format!("{defaults:?}"), format!("{parsed:?}"));
+    let set = AppFlags::from_vars(env(&[
+        ("STREAMS_HTTP_ADDR", "127.0.0.1:8081"),
+        ("STREAMS_LOG_FORMAT", "json"),
+        ("STREAMS_CONFIG_FILE", "/etc/app.properties"),
+    ]))
+    .expect("flags");
+    assert_eq!(set.http_addr, Some(([127, 0, 0, 1], 8081).into()));
+    assert_eq!(set.log_format, "json");
+    assert_eq!(
+        set.config_file.as_deref(),
+        Some(std::path::Path::new("/etc/app.properties"))
+    );
+    let bad = AppFlags::from_vars(env(&[("STREAMS_HTTP_ADDR", "localhost")])).unwrap_err();
+    assert_eq!(bad.kind(), ErrorKind::Config);
+    assert!(bad.to_string().contains("STREAMS_HTTP_ADDR"), "{bad}");
 }

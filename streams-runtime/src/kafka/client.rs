@@ -20,7 +20,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 
 use super::oauth::OAuth;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, report};
 
 /// A consumer with the runtime's plain context.
 pub(crate) type StreamsConsumer = BaseConsumer<StreamsContext>;
@@ -167,7 +167,7 @@ impl ClientContext for StreamsContext {
     super::answer_token_refreshes!(oauth);
 
     fn error(&self, error: KafkaError, reason: &str) {
-        tracing::warn!(target: "librdkafka", %error, reason, "client error");
+        tracing::warn!(target: "librdkafka", error = %report(&error), reason, "client error");
         *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason.to_owned());
     }
 }

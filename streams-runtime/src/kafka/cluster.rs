@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rdkafka::config::ClientConfig;
 
 use super::client::ClientSettings;
+#[cfg(feature = "embedded")]
 use super::embedded::EmbeddedCluster;
 use super::oauth::{OAuth, TokenProvider};
 use super::topics::{self, TopicSpec};
@@ -17,6 +18,7 @@ use crate::error::Result;
 #[derive(Clone)]
 pub struct KafkaCluster {
     bootstrap_servers: String,
+    #[cfg(feature = "embedded")]
     embedded: Option<Arc<EmbeddedCluster>>,
     properties: Arc<BTreeMap<String, String>>,
     oauth: OAuth,
@@ -26,7 +28,7 @@ impl std::fmt::Debug for KafkaCluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KafkaCluster")
             .field("bootstrap_servers", &self.bootstrap_servers)
-            .field("embedded", &self.embedded.is_some())
+            .field("embedded", &self.is_embedded())
             .field("properties", &crate::config::redact::Redacted(&self.properties))
             .field("token_provider", &self.oauth)
             .finish()
@@ -38,6 +40,7 @@ impl KafkaCluster {
     pub fn remote(bootstrap_servers: impl Into<String>) -> Self {
         Self {
             bootstrap_servers: bootstrap_servers.into(),
+            #[cfg(feature = "embedded")]
             embedded: None,
             properties: Arc::default(),
             oauth: OAuth::default(),
@@ -72,9 +75,21 @@ impl KafkaCluster {
         self.oauth.is_set()
     }
 
-    /// Starts an embedded single-broker cluster in this process.
+    /// Starts an embedded single-broker cluster in this process (librdkafka's mock cluster:
+    /// for demos and tests, its data dies with the process).
+    #[cfg(feature = "embedded")]
     pub fn embedded() -> Result<Self> {
         Ok(Self::from(Arc::new(EmbeddedCluster::start(1)?)))
+    }
+
+    /// Without the `embedded` feature there is no in-process broker: a clear error.
+    #[cfg(not(feature = "embedded"))]
+    pub fn embedded() -> Result<Self> {
+        Err(crate::Error::new(
+            crate::ErrorKind::Config,
+            "no `bootstrap.servers` given (`--bootstrap-servers`, `STREAMS_BOOTSTRAP_SERVERS`), and the \
+             embedded demo broker needs the `embedded` feature of kafka-streams (on by default)",
+        ))
     }
 
     /// Uses `bootstrap_servers` when given, otherwise starts the embedded cluster.
@@ -85,12 +100,21 @@ impl KafkaCluster {
         }
     }
 
+    /// Whether this is the embedded in-process cluster.
+    pub fn is_embedded(&self) -> bool {
+        #[cfg(feature = "embedded")]
+        return self.embedded.is_some();
+        #[cfg(not(feature = "embedded"))]
+        false
+    }
+
     /// The `bootstrap.servers` string.
     pub fn bootstrap_servers(&self) -> &str {
         &self.bootstrap_servers
     }
 
     /// The embedded cluster, if this is one (for fault injection in tests).
+    #[cfg(feature = "embedded")]
     pub fn as_embedded(&self) -> Option<&EmbeddedCluster> {
         self.embedded.as_deref()
     }
@@ -115,15 +139,17 @@ impl KafkaCluster {
     ///
     /// On the embedded cluster topic configs are ignored: the mock has no log cleaner.
     pub async fn create_topics(&self, specs: &[TopicSpec]) -> Result<()> {
-        match &self.embedded {
-            Some(embedded) => specs
+        #[cfg(feature = "embedded")]
+        if let Some(embedded) = &self.embedded {
+            return specs
                 .iter()
-                .try_for_each(|s| embedded.create_topic(&s.name, s.partitions)),
-            None => topics::create_topics(&self.client_settings(), specs).await,
+                .try_for_each(|s| embedded.create_topic(&s.name, s.partitions));
         }
+        topics::create_topics(&self.client_settings(), specs).await
     }
 }
 
+#[cfg(feature = "embedded")]
 impl From<Arc<EmbeddedCluster>> for KafkaCluster {
     fn from(embedded: Arc<EmbeddedCluster>) -> Self {
         Self {

@@ -3,6 +3,7 @@
 
 mod client;
 mod cluster;
+#[cfg(feature = "embedded")]
 mod embedded;
 mod headers;
 mod oauth;
@@ -10,6 +11,7 @@ mod topics;
 
 pub(crate) use client::{ClientSettings, PlainProducer, StreamsAdmin, StreamsConsumer};
 pub use cluster::KafkaCluster;
+#[cfg(feature = "embedded")]
 pub use embedded::EmbeddedCluster;
 pub(crate) use headers::headers_of;
 pub(crate) use oauth::{OAuth, answer_token_refreshes, uses_oauthbearer};

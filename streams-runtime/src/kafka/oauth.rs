@@ -118,9 +118,12 @@ impl OAuth {
         if !self.is_set() || !uses_oauthbearer(config) {
             return Ok(());
         }
-        let token = self
-            .generate(config.get("sasl.oauthbearer.config"))
-            .map_err(|e| Error::new(ErrorKind::Kafka, format!("the OAUTHBEARER token provider failed: {e}")))?;
+        let token = self.generate(config.get("sasl.oauthbearer.config")).map_err(|e| {
+            Error::new(
+                ErrorKind::Kafka,
+                format!("the OAUTHBEARER token provider failed: {}", crate::error::report(&*e)),
+            )
+        })?;
         client.set_oauthbearer_token(&token).map_err(|e| {
             Error::new(
                 ErrorKind::Kafka,

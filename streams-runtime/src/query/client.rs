@@ -363,7 +363,7 @@ mod tests {
             .get(&"k".to_owned())
             .await
             .expect_err("still unavailable");
-        assert!(error.to_string().contains("503"), "{error}");
+        assert!(error.report().to_string().contains("503"), "{error}");
         assert_eq!(calls.load(Ordering::SeqCst), 2, "one try and one retry");
     }
 }

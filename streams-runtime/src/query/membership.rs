@@ -14,7 +14,7 @@ use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, report};
 use crate::kafka::{ClientSettings, PlainProducer, StreamsConsumer};
 use crate::naming;
 use crate::task::TaskId;
@@ -238,10 +238,10 @@ fn publish(topic: &str, process_id: &str, producer: &PlainProducer, mut info: Me
         Ok(payload) => {
             let record = BaseRecord::to(topic).key(process_id).payload(&payload);
             if let Err((e, _)) = producer.send(record) {
-                tracing::warn!(error = %e, "failed to publish membership");
+                tracing::warn!(error = %report(&e), "failed to publish membership");
             }
         }
-        Err(e) => tracing::warn!(error = %e, "failed to encode membership"),
+        Err(e) => tracing::warn!(error = %report(&e), "failed to encode membership"),
     }
     info
 }
@@ -290,13 +290,13 @@ fn run(
                             shutdown.check(process_id, &info);
                             members.insert(key.to_owned(), Heard::now(info));
                         }
-                        Some(Err(e)) => tracing::debug!(error = %e, "ignoring an unreadable membership entry"),
+                        Some(Err(e)) => tracing::debug!(error = %report(&e), "ignoring an unreadable membership entry"),
                         None => {
                             members.remove(key);
                         }
                     }
                 }
-                Some(Err(e)) => tracing::debug!(error = %e, "membership read failed; retrying"),
+                Some(Err(e)) => tracing::debug!(error = %report(&e), "membership read failed; retrying"),
                 None => break,
             }
         }

@@ -6,13 +6,17 @@
 
 pub(crate) mod adapter;
 mod answer;
+#[cfg(feature = "http")]
 mod client;
 mod membership;
+#[cfg(feature = "http")]
 mod page;
+#[cfg(feature = "http")]
 pub(crate) mod routes;
 
 pub(crate) use adapter::{QueryLayout, StoreQuery, TypedStoreQuery};
 pub use answer::{Answer, StandbyLag};
+#[cfg(feature = "http")]
 pub use client::{
     DEFAULT_RETRIES, DEFAULT_TIMEOUT, KeyValueClient, MAX_RETRY_WAIT, QueryClient, SessionClient, WindowClient,
 };

@@ -30,6 +30,7 @@ use serde_json::{Value, json};
 use super::adapter::{QueryLayout, key_text};
 use super::page::{KeyFilter, Page, PageEntry};
 use crate::KafkaStreams;
+use crate::error::report;
 use crate::state::SharedStore;
 use crate::task::StandbyRead;
 use crate::task::TaskId;
@@ -111,7 +112,7 @@ async fn standby_marker(streams: &Arc<KafkaStreams>, read: StandbyRead) -> (Shar
         .await
         .ok()
         .and_then(|lag| {
-            lag.inspect_err(|e| tracing::warn!(error = %e, "cannot tell a standby's lag"))
+            lag.inspect_err(|e| tracing::warn!(error = %report(&e), "cannot tell a standby's lag"))
                 .ok()
         });
     (store, json!({ "changelog_offset": offset, "offset_lag": lag }))
@@ -141,7 +142,10 @@ async fn proxy(state: &QueryState, endpoint: &str, path: &str, query: Option<&st
             }
             (status, headers, body).into_response()
         }
-        Err(e) => unavailable(format!("the owner at {endpoint} did not answer ({e}); retry")),
+        Err(e) => unavailable(format!(
+            "the owner at {endpoint} did not answer ({}); retry",
+            report(&e)
+        )),
     }
 }
 
@@ -232,7 +236,7 @@ pub(crate) async fn get_key(
                 .into_response(),
                 Ok(Ok(None)) => error(StatusCode::NOT_FOUND, format!("no value for key `{key}` in `{store}`")),
                 Ok(Err(bad)) => error(StatusCode::BAD_REQUEST, bad),
-                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.report().to_string()),
             }
         }
         QueryLayout::Window(_) | QueryLayout::Session => {
@@ -263,7 +267,7 @@ pub(crate) async fn get_key(
                 ))
                 .into_response(),
                 Ok(Err(bad)) => error(StatusCode::BAD_REQUEST, bad),
-                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.report().to_string()),
             }
         }
     }
@@ -371,7 +375,7 @@ pub(crate) async fn scan(
     .await;
     let mut page = match scanned {
         Ok(Ok(page)) => page,
-        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.report().to_string()),
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("the store scan failed: {e}")),
     };
     if !local_only {
@@ -402,7 +406,7 @@ pub(crate) async fn scan(
                 Ok(answer) => {
                     return unavailable(format!("instance {endpoint} answered {}; retry", answer.status()));
                 }
-                Err(e) => return unavailable(format!("instance {endpoint} did not answer ({e}); retry")),
+                Err(e) => return unavailable(format!("instance {endpoint} did not answer ({}); retry", report(&e))),
             };
             let Ok(answer) = answer else {
                 return unavailable(format!("instance {endpoint} sent an unreadable answer; retry"));

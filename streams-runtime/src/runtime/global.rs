@@ -18,7 +18,7 @@ use rdkafka::consumer::Consumer;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::thread::Stop;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, report};
 use crate::state::{Backend, MemoryBackend, RocksBackend, RocksResources, SharedStore, Store, layout};
 use crate::task::TaskEnv;
 use crate::topology::Topology;
@@ -48,14 +48,14 @@ impl GlobalStorage<'_> {
                 match RocksBackend::open(&dir, rocks) {
                     Ok(backend) => Box::new(backend),
                     // Another instance (of this process) has it open: never delete its files.
-                    Err(e) if e.to_string().contains("lock") => {
+                    Err(e) if e.kind() == crate::ErrorKind::Locked => {
                         return Err(e.context(format!(
                             "global store `{store}` is in use: is another instance running on state directory `{}`?",
                             state_dir.display()
                         )));
                     }
                     Err(e) => {
-                        tracing::warn!(store, error = %e, "global store is unreadable; rebuilding it from its topic");
+                        tracing::warn!(store, error = %report(&e), "global store is unreadable; rebuilding it from its topic");
                         let _ = std::fs::remove_dir_all(&dir);
                         Box::new(RocksBackend::open(&dir, rocks)?)
                     }
@@ -158,7 +158,7 @@ pub(crate) fn bootstrap(
 /// Applies one record; a record that does not decode is logged and skipped, as on streams.
 pub(crate) fn apply(global: &GlobalSpec, store: &SharedStore, key: Option<&[u8]>, value: Option<&[u8]>) {
     if let Err(e) = (global.apply)(store, key, value) {
-        tracing::warn!(topic = %global.topic, error = %e, "skipping a global table record that could not be applied");
+        tracing::warn!(topic = %global.topic, error = %report(&e), "skipping a global table record that could not be applied");
     }
 }
 
@@ -227,7 +227,7 @@ pub(crate) fn run(
                         }
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "global consumer error; retrying"),
+                Err(e) => tracing::warn!(error = %report(&e), "global consumer error; retrying"),
             }
             next = consumer.poll(Duration::ZERO);
         }

@@ -11,7 +11,7 @@ use rdkafka::consumer::Consumer;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::config::ProcessingGuarantee;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, report};
 use crate::kafka::{ClientSettings, StreamsConsumer};
 use crate::task::{ApplyRecord, PartitionReader};
 
@@ -177,7 +177,7 @@ impl PartitionReader for KafkaPartitionReader {
                     }
                     apply(last_offset, message.key().unwrap_or_default(), message.payload())?;
                 }
-                Some(Err(e)) => tracing::warn!(topic, partition, error = %e, "read failed; retrying"),
+                Some(Err(e)) => tracing::warn!(topic, partition, error = %report(&e), "read failed; retrying"),
                 None => {
                     // Transaction markers and aborted records take offsets but yield no message.
                     let position = consumer

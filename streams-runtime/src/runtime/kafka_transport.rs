@@ -15,7 +15,7 @@ use super::producer::{DeliveryTracker, StreamsProducer, TrackingContext};
 use super::thread_state::ThreadConsumer;
 use super::transport::{OutgoingRecord, Positions, Transport};
 use crate::config::ProcessingGuarantee;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, report};
 use crate::kafka::{ClientSettings, StreamsAdmin};
 use crate::partitioner;
 use crate::task::TaskEnv;
@@ -224,7 +224,7 @@ impl Transport for KafkaTransport {
                     .map_err(|e| Error::kafka("failed to commit the transaction", e))?;
                 self.in_transaction = false;
                 if let Some(e) = self.tracker.take_error() {
-                    tracing::warn!(error = %e, "delivery error reported after a committed transaction");
+                    tracing::warn!(error = %report(&e), "delivery error reported after a committed transaction");
                 }
             }
         }
@@ -281,7 +281,7 @@ impl Transport for KafkaTransport {
                     e.rdkafka_error_code(),
                     Some(RDKafkaErrorCode::UnsupportedFeature | RDKafkaErrorCode::UnsupportedVersion)
                 ) {
-                    tracing::info!(error = %e, "the cluster cannot delete records; repartition topics are not purged");
+                    tracing::info!(error = %report(&e), "the cluster cannot delete records; repartition topics are not purged");
                     self.purge_unsupported = true;
                     return Ok(());
                 }

@@ -33,7 +33,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::config::{StreamsConfig, ThreadFailurePolicy, defaults};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, report};
 use crate::kafka::KafkaCluster;
 use crate::state::{KeyValueStore, RocksResources, WindowStore};
 use crate::task::{StandbyRead, TaskEnv, TaskId};
@@ -168,7 +168,7 @@ impl KafkaStreams {
                     if let Err(e) = &result {
                         // Without its global tables no task can go on: the instance stops.
                         env.metrics.record_failed_thread();
-                        tracing::error!(error = %e, "global stream thread stopped; stopping the instance");
+                        tracing::error!(error = %report(&e), "global stream thread stopped; stopping the instance");
                         lifecycle.fail();
                         stop.graceful.store(true, Ordering::Relaxed);
                     }
@@ -604,18 +604,18 @@ fn run_stream_thread(
         let stopping = stop.graceful.load(Ordering::Relaxed) || stop.crash.load(Ordering::Relaxed);
         let policy = config.thread_failure_policy();
         if policy == ThreadFailurePolicy::ReplaceThread && !stopping {
-            tracing::error!(error = %e, "stream thread failed; replacing it");
+            tracing::error!(error = %report(&e), "stream thread failed; replacing it");
             std::thread::sleep(REPLACE_PAUSE);
             continue;
         }
         if policy == ThreadFailurePolicy::ShutdownApplication && !stopping {
-            tracing::error!(error = %e, "stream thread failed; asking every instance of the application to stop");
+            tracing::error!(error = %report(&e), "stream thread failed; asking every instance of the application to stop");
             // Wall time, as the membership thread that publishes it stamps entries.
             failed
                 .shutdown_requested
                 .store(clock::Clock::now_ms(&clock::SystemClock), Ordering::Relaxed);
         } else {
-            tracing::error!(error = %e, "stream thread failed; stopping the instance");
+            tracing::error!(error = %report(&e), "stream thread failed; stopping the instance");
         }
         lifecycle.set_phase(index, ThreadPhase::Failed);
         lifecycle.fail();

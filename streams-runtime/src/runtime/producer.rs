@@ -8,6 +8,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{DeliveryResult, ProducerContext, ThreadedProducer};
 
+use crate::error::report;
 use crate::kafka::OAuth;
 
 /// Delivery outcomes: the last offset per partition (changelog offsets for store checkpoints)
@@ -66,7 +67,7 @@ impl ProducerContext for TrackingContext {
                 }
             }
             Err((error, message)) => {
-                tracing::warn!(topic = message.topic(), partition = message.partition(), %error, "record not delivered");
+                tracing::warn!(topic = message.topic(), partition = message.partition(), error = %report(&error), "record not delivered");
                 state.error.get_or_insert_with(|| error.clone());
             }
         }

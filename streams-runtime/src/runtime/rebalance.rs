@@ -13,6 +13,8 @@ use super::lifecycle::{Lifecycle, ThreadPhase};
 use super::partition_map::PartitionMap;
 use super::thread::KafkaThreadState;
 
+use crate::error::report;
+
 pub(crate) struct RebalanceHandler {
     pub(crate) state: Arc<Mutex<KafkaThreadState>>,
     /// Consumer lag per assigned partition, from librdkafka's periodic statistics.
@@ -89,7 +91,7 @@ impl ConsumerContext for RebalanceHandler {
             }
             tracing::info!(thread = %state.name, partitions = revoked.count(), "rebalance: committing before revocation");
             if let Err(e) = state.commit(consumer) {
-                tracing::warn!(thread = %state.name, error = %e, "commit before revocation failed; uncommitted work will be redone by the next owner");
+                tracing::warn!(thread = %state.name, error = %report(&e), "commit before revocation failed; uncommitted work will be redone by the next owner");
             }
             state.suspend(revoked.elements().iter().map(|e| (e.topic(), e.partition())));
         }
@@ -108,7 +110,7 @@ impl ConsumerContext for RebalanceHandler {
                 if !pending.is_empty()
                     && let Err(e) = consumer.pause(&partition_list(&pending))
                 {
-                    tracing::warn!(thread = %state.name, error = %e, "failed to pause the partitions of pending tasks");
+                    tracing::warn!(thread = %state.name, error = %report(&e), "failed to pause the partitions of pending tasks");
                 }
                 // Restored and processing, unless a task still waits for its stores.
                 if pending.is_empty() {
@@ -116,7 +118,7 @@ impl ConsumerContext for RebalanceHandler {
                 }
             }
             Rebalance::Revoke(_) => {}
-            Rebalance::Error(e) => tracing::warn!(thread = %state.name, error = %e, "rebalance error"),
+            Rebalance::Error(e) => tracing::warn!(thread = %state.name, error = %report(&e), "rebalance error"),
         }
     }
 }

@@ -131,8 +131,9 @@ pub async fn reset(cluster: &KafkaCluster, config: &StreamsConfig, topology: &To
             super::state_dir_lock::acquire(config.state_dir(), config.application_id()).map_err(|e| {
                 Error::new(
                     ErrorKind::State,
-                    format!("stop every instance of the application before resetting it: {e}"),
+                    "stop every instance of the application before resetting it",
                 )
+                .with_source(e)
             })?,
         ),
         None => None,

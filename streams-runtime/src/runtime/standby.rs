@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::thread::{Stop, ThreadStatus};
-use crate::error::{ErrorKind, Result};
+use crate::error::{ErrorKind, Result, report};
 use crate::partitioner::murmur2;
 use crate::query::{MemberInfo, Membership};
 use crate::task::{StandbyTask, TaskEnv, TaskId};
@@ -86,7 +86,7 @@ impl StandbyRunner {
         let tasks = tasks_with_logged_stores(&self.topology, &self.partitions);
         while !self.stop.graceful.load(Ordering::Relaxed) && !self.stop.crash.load(Ordering::Relaxed) {
             if let Err(e) = self.round(&tasks) {
-                tracing::warn!(error = %e, "standby maintenance failed; retrying");
+                tracing::warn!(error = %report(&e), "standby maintenance failed; retrying");
             }
             std::thread::sleep(INTERVAL);
         }

@@ -11,7 +11,7 @@ use std::io::{Read, Seek, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, report};
 
 const FILE: &str = ".lock";
 
@@ -62,7 +62,7 @@ fn acquire_within(state_dir: &Path, application_id: &str, wait: Duration) -> Res
         .and_then(|()| file.rewind())
         .and_then(|()| file.write_all(pid.as_bytes()));
     if let Err(e) = written {
-        tracing::warn!(path = %path.display(), error = %e, "could not record this process in the state directory lock");
+        tracing::warn!(path = %path.display(), error = %report(&e), "could not record this process in the state directory lock");
     }
     Ok(StateDirLock { _file: file })
 }
@@ -96,7 +96,7 @@ mod tests {
         let first = acquire(dir.path(), "app").expect("first lock");
         let refused = acquire_within(dir.path(), "app", Duration::ZERO).expect_err("second lock");
         assert_eq!(refused.kind(), ErrorKind::Config);
-        let message = refused.to_string();
+        let message = refused.report().to_string();
         assert!(message.contains("is in use by another instance"), "{message}");
         assert!(
             message.contains(&format!("process {}", std::process::id())),

@@ -13,7 +13,7 @@ use super::rebalance::{RebalanceHandler, partition_list};
 use super::thread_state::{ThreadConsumer, ThreadState};
 use super::transport::{InputRecord, Transport};
 use crate::config::StreamsConfig;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, report};
 use crate::task::TaskEnv;
 use crate::topology::Topology;
 
@@ -131,7 +131,7 @@ pub(crate) fn run(
             }
             // Kafka unreachable or similar: librdkafka keeps retrying; state stays intact.
             Some(Err(e)) if last_error_log.is_none_or(|t| t.elapsed() > ERROR_LOG_INTERVAL) => {
-                tracing::warn!(thread = %s.name, error = %e, "consumer error; processing paused until Kafka answers");
+                tracing::warn!(thread = %s.name, error = %report(&e), "consumer error; processing paused until Kafka answers");
                 last_error_log = Some(Instant::now());
             }
             Some(Err(_)) => {}
@@ -169,7 +169,7 @@ pub(crate) fn run(
         }
         if s.commit_due(now_ms) {
             if let Err(e) = s.commit(&consumer) {
-                tracing::warn!(thread = %s.name, error = %e, "commit failed; work since the last commit will be redone");
+                tracing::warn!(thread = %s.name, error = %report(&e), "commit failed; work since the last commit will be redone");
             }
             *status.lock().unwrap_or_else(|e| e.into_inner()) = ThreadStatus {
                 tasks: s.task_ids(),
@@ -199,12 +199,12 @@ pub(crate) fn run(
         let mut s = lock(&state);
         s.crashed = true;
         if let Err(e) = s.transport_mut().abort() {
-            tracing::warn!(thread = %s.name, error = %e, "failed to abort the failed thread's transaction; the broker aborts it at its timeout");
+            tracing::warn!(thread = %s.name, error = %report(&e), "failed to abort the failed thread's transaction; the broker aborts it at its timeout");
         }
     } else {
         let mut s = lock(&state);
         if let Err(e) = s.commit(&consumer) {
-            tracing::warn!(thread = %s.name, error = %e, "final commit failed");
+            tracing::warn!(thread = %s.name, error = %report(&e), "final commit failed");
         }
     }
     // Leave the group explicitly before closing: the revoke callback runs (committing nothing

@@ -38,7 +38,7 @@ use super::rebalance::RebalanceHandler;
 use super::record_merge::RecordMerge;
 use super::transport::{InputRecord, OutgoingRecord, Transport};
 use crate::config::StreamsConfig;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, report};
 use crate::state::Store;
 use crate::task::{Outcome, Task, TaskEnv, TaskId};
 use crate::topology::Topology;
@@ -248,7 +248,7 @@ impl<T: Transport> ThreadState<T> {
                 self.env.metrics.record_skipped();
             }
             if let Some(e) = send_outputs(&mut self.transport, task)? {
-                tracing::warn!(thread = %self.name, task = %id, error = %e, "the dead-letter record was refused too; skipped");
+                tracing::warn!(thread = %self.name, task = %id, error = %report(&e), "the dead-letter record was refused too; skipped");
             }
         }
         self.records_since_check += 1;
@@ -275,7 +275,7 @@ impl<T: Transport> ThreadState<T> {
                 }
                 Err(e) if e.kind() == ErrorKind::State => return Err(e),
                 Err(e) => {
-                    tracing::warn!(thread = %self.name, task = %task.id(), error = %e, "wall-clock punctuation failed; skipped")
+                    tracing::warn!(thread = %self.name, task = %task.id(), error = %report(&e), "wall-clock punctuation failed; skipped")
                 }
                 Ok(()) => {}
             }
@@ -334,8 +334,8 @@ impl<T: Transport> ThreadState<T> {
                     task.roll_back();
                 }
                 let e = e.context("a record Kafka refuses for good cannot be committed");
-                tracing::error!(thread = %self.name, error = %e, "stopping the stream thread");
-                self.fail(Error::new(ErrorKind::State, e.to_string()));
+                tracing::error!(thread = %self.name, error = %report(&e), "stopping the stream thread");
+                self.fail(Error::new(ErrorKind::State, e.report().to_string()));
                 Err(e)
             }
             Err(e) => {
@@ -420,7 +420,7 @@ impl<T: Transport> ThreadState<T> {
     /// cannot be reopened the thread fails: its tasks then move on, restored from the
     /// changelogs, and nothing committed is redone.
     fn reopen_unapplied(&mut self, id: TaskId, error: &Error) {
-        tracing::warn!(thread = %self.name, task = %id, %error, "a store could not apply a committed batch; reopening the task from its changelog");
+        tracing::warn!(thread = %self.name, task = %id, error = %report(&error), "a store could not apply a committed batch; reopening the task from its changelog");
         if let Some(mut task) = self.tasks.remove(&id) {
             task.roll_back();
             task.close(&self.env);
@@ -461,7 +461,7 @@ impl<T: Transport> ThreadState<T> {
             return;
         }
         if let Err(e) = self.transport.purge(&committed) {
-            tracing::warn!(thread = %self.name, error = %e, "failed to purge consumed repartition records; retried at a later commit");
+            tracing::warn!(thread = %self.name, error = %report(&e), "failed to purge consumed repartition records; retried at a later commit");
         }
     }
 
@@ -471,10 +471,10 @@ impl<T: Transport> ThreadState<T> {
         let mut fatal = self.transport.is_fatal(error);
         if !fatal && let Err(e) = self.transport.abort() {
             // A producer that cannot abort cannot be trusted with the next transaction either.
-            tracing::warn!(thread = %self.name, error = %e, "failed to abort the transaction; replacing the producer");
+            tracing::warn!(thread = %self.name, error = %report(&e), "failed to abort the transaction; replacing the producer");
             fatal = true;
         }
-        tracing::warn!(thread = %self.name, %error, fatal, "commit failed; rolling back to the last commit");
+        tracing::warn!(thread = %self.name, error = %report(&error), fatal, "commit failed; rolling back to the last commit");
         let mut seeks = Vec::new();
         for task in self.tasks.values_mut() {
             seeks.extend(task.roll_back());
@@ -494,9 +494,10 @@ impl<T: Transport> ThreadState<T> {
             self.fail(Error::new(
                 error.kind(),
                 format!(
-                    "no commit succeeded for {} ms (task.timeout.ms is {} ms); the last failure: {error}",
+                    "no commit succeeded for {} ms (task.timeout.ms is {} ms); the last failure: {}",
                     now - failing_since,
-                    self.task_timeout_ms
+                    self.task_timeout_ms,
+                    report(error)
                 ),
             ));
             return;
@@ -514,7 +515,7 @@ impl<T: Transport> ThreadState<T> {
         }
         for (topic, partition, offset) in seeks {
             if let Err(e) = self.transport.seek(consumer, &topic, partition, offset) {
-                tracing::warn!(thread = %self.name, error = %e, "failed to seek back; rejoining");
+                tracing::warn!(thread = %self.name, error = %report(&e), "failed to seek back; rejoining");
                 self.needs_rejoin = true;
             }
         }
@@ -532,7 +533,7 @@ impl<T: Transport> ThreadState<T> {
         self.pending.clear();
         self.merge.take_all();
         if let Err(e) = self.transport.abort() {
-            tracing::warn!(thread = %self.name, error = %e, "failed to abort the lost assignment's transaction; replacing the producer");
+            tracing::warn!(thread = %self.name, error = %report(&e), "failed to abort the lost assignment's transaction; replacing the producer");
             if let Err(e) = self.transport.replace() {
                 self.fatal = Some(e);
             }
@@ -592,7 +593,7 @@ impl<T: Transport> ThreadState<T> {
                     // Its state no longer fits its changelog: reopened (rebuilt) below.
                     Ok(false) => task.close(&self.env),
                     Err(e) => {
-                        tracing::warn!(thread = %self.name, task = %id, error = %e, "could not check a reused task against its changelog; reusing it as it is");
+                        tracing::warn!(thread = %self.name, task = %id, error = %report(&e), "could not check a reused task against its changelog; reusing it as it is");
                         self.tasks.insert(*id, task);
                     }
                 }
@@ -626,7 +627,7 @@ impl<T: Transport> ThreadState<T> {
             }
             Err(e) if e.kind() == ErrorKind::Locked => {
                 if self.pending.insert(id) {
-                    tracing::warn!(thread = %self.name, task = %id, error = %e, "task pending: a store is held by another handle; retrying");
+                    tracing::warn!(thread = %self.name, task = %id, error = %report(&e), "task pending: a store is held by another handle; retrying");
                 }
                 Ok(())
             }

@@ -21,7 +21,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::KafkaStreams;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, report};
 
 struct AppState {
     streams: Arc<KafkaStreams>,
@@ -141,7 +141,7 @@ pub async fn serve_with(
     let app = router(Arc::clone(&streams)).merge(extra(streams, bound));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-            tracing::error!(error = %e, "HTTP server failed");
+            tracing::error!(error = %report(&e), "HTTP server failed");
         }
     });
     Ok(bound)

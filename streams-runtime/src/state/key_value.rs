@@ -233,7 +233,7 @@ mod tests {
         assert_eq!(decode_value::<u64>("counts", &value).unwrap(), 7);
         let error = decode_value::<u64>("counts", &[3, 7]).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Codec);
-        assert!(error.to_string().contains("format version 3"), "{error}");
+        assert!(error.report().to_string().contains("format version 3"), "{error}");
         assert!(decode_value::<u64>("counts", &[]).is_err());
         assert!(
             decode_value::<u64>("counts", &[2, 7]).is_err(),

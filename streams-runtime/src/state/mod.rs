@@ -1,5 +1,5 @@
-//! State stores: typed key-value and window stores over a byte-level backend (RocksDB or memory),
-//! with an in-memory overlay of uncommitted writes.
+//! State stores: typed key-value and window stores over a byte-level backend (RocksDB or memory;
+//! memory only without the `rocksdb` feature), with an in-memory overlay of uncommitted writes.
 //!
 //! Write path: a processor's `put` lands in the store's overlay (the record cache). At commit the
 //! overlay is produced to the store's changelog partition and, only after the commit succeeded
@@ -15,7 +15,10 @@ mod key_layout;
 mod key_value;
 pub(crate) mod layout;
 mod memory;
+#[cfg(not(feature = "rocksdb"))]
+mod memory_only;
 mod queryable;
+#[cfg(feature = "rocksdb")]
 mod rocks;
 mod session;
 mod spec;
@@ -35,6 +38,9 @@ pub(crate) use backend::Backend;
 pub(crate) use checkpoint::Checkpoint;
 pub(crate) use join_buffer::JoinBuffer;
 pub(crate) use memory::MemoryBackend;
+#[cfg(not(feature = "rocksdb"))]
+pub(crate) use memory_only::{RocksBackend, RocksResources};
+#[cfg(feature = "rocksdb")]
 pub(crate) use rocks::{RocksBackend, RocksResources};
 pub(crate) use store::{ChangelogPartition, SharedStore, Store};
 pub(crate) use stream_clock::StreamClock;

@@ -231,7 +231,7 @@ mod tests {
             .err()
             .expect("the second open must fail while the first handle lives");
         assert_eq!(error.kind(), ErrorKind::Locked, "{error}");
-        assert!(error.to_string().contains("locked"), "{error}");
+        assert!(error.report().to_string().contains("locked"), "{error}");
         assert_eq!(holder.db.get(b"k").expect("get").as_deref(), Some(&b"v"[..]));
     }
 }

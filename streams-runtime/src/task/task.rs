@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 
 use super::restore::{self, Restored};
 use super::{TaskEnv, TaskId};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, report};
 use crate::naming;
 use crate::processor::{OutputRecord, PunctuationType, TaskContext};
 use crate::runtime::Metrics;
@@ -200,10 +200,10 @@ impl Task {
         };
         match policy {
             ErrorPolicy::LogAndContinue => {
-                tracing::warn!(task = %self.id, topic, partition, offset, error = %error, "skipping a record that could not be processed");
+                tracing::warn!(task = %self.id, topic, partition, offset, error = %report(&error), "skipping a record that could not be processed");
             }
             ErrorPolicy::DeadLetter { topic: dead_letter } => {
-                tracing::warn!(task = %self.id, topic, partition, offset, error = %error, dead_letter, "sending a record that could not be processed to the dead-letter topic");
+                tracing::warn!(task = %self.id, topic, partition, offset, error = %report(&error), dead_letter, "sending a record that could not be processed to the dead-letter topic");
                 let Some(dead_letter) = self.dead_letter_topics.get(dead_letter).cloned() else {
                     return Ok(Outcome::Skipped);
                 };
@@ -211,7 +211,7 @@ impl Task {
                 headers.extend(
                     [
                         ("__streams.errors.exception", format!("{:?}", error.kind())),
-                        ("__streams.errors.message", error.to_string()),
+                        ("__streams.errors.message", error.report().to_string()),
                         ("__streams.errors.topic", topic.to_owned()),
                         ("__streams.errors.partition", partition.to_string()),
                         ("__streams.errors.offset", offset.to_string()),
@@ -228,16 +228,17 @@ impl Task {
                 self.metrics.record_dead_lettered();
             }
             ErrorPolicy::LogAndFail => {
-                tracing::error!(task = %self.id, topic, partition, offset, error = %error, "stopping: a record could not be processed and the error policy is to fail");
+                tracing::error!(task = %self.id, topic, partition, offset, error = %report(&error), "stopping: a record could not be processed and the error policy is to fail");
                 // Not committed: the next run starts at this record again.
                 self.positions.insert(topic.to_owned(), offset);
                 return Err(Error::new(
                     ErrorKind::Processing,
                     format!(
                         "record {topic}-{partition}@{offset} could not be processed and the topology's error policy \
-                         is LogAndFail: {error}"
+                         is LogAndFail"
                     ),
-                ));
+                )
+                .with_source(error));
             }
         }
         Ok(Outcome::Skipped)
@@ -432,7 +433,7 @@ pub(crate) fn open_store(
             StoreBackend::RocksDb => match RocksBackend::open(&dir, &env.rocks) {
                 Ok(backend) => Box::new(backend),
                 Err(e) if spec.logged && e.kind() == ErrorKind::State => {
-                    tracing::warn!(task = %id, store = %spec.name, error = %e, "local store is unreadable; rebuilding it from the changelog");
+                    tracing::warn!(task = %id, store = %spec.name, error = %report(&e), "local store is unreadable; rebuilding it from the changelog");
                     let _ = std::fs::remove_dir_all(&dir);
                     Box::new(RocksBackend::open(&dir, &env.rocks)?)
                 }

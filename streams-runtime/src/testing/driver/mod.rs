@@ -67,7 +67,7 @@ use self::log::{LogRecord, Payload, Status};
 use self::transport::{MemoryConsumer, MemoryReader, MemoryTransport, SIMULATED_CRASH, SharedLog, lock};
 use crate::codec::{Codec, Json};
 use crate::config::{ProcessingGuarantee, StreamsConfig};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, report};
 use crate::partitioner;
 use crate::runtime::clock::{Clock, ManualClock};
 use crate::runtime::internal_topics;
@@ -639,7 +639,7 @@ impl Core {
                     self.crash();
                     return Err(fatal);
                 }
-                tracing::warn!(error = %e, "test driver: commit failed and was rolled back");
+                tracing::warn!(error = %report(&e), "test driver: commit failed and was rolled back");
                 Ok(())
             }
         }

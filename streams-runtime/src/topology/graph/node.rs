@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, report};
 use crate::processor::{Data, PunctuationType, Record, TaskContext};
 use crate::state::SharedStore;
 use crate::task::TaskId;
@@ -148,7 +148,7 @@ impl<K: Data, V: Data> Forward<K, V> {
     ) -> Result<()> {
         match self.forward(ctx, record) {
             Err(e) if matches!(e.kind(), ErrorKind::Codec | ErrorKind::Processing) => {
-                tracing::warn!(error = %e, "a record emitted downstream failed; emitting the others");
+                tracing::warn!(error = %report(&e), "a record emitted downstream failed; emitting the others");
                 failed.get_or_insert(e);
                 Ok(())
             }
