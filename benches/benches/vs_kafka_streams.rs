@@ -333,7 +333,11 @@ impl Side<'_> {
             c.arg("--child").args(args);
             c
         };
-        let side = if java { "Kafka Streams (Java)" } else { "kafka-streams" };
+        let side = if java {
+            "Kafka Streams (Java)"
+        } else {
+            "kafka-streams (Rust)"
+        };
         eprintln!("  {side}: {pipeline} {guarantee}");
         let stderr = tempfile::tempfile().expect("stderr file");
         // BENCH_LOG=filter: the Rust child logs, and both children's stderr is shown.
@@ -719,7 +723,7 @@ fn report(
     latency_rows: &[LatencyRow],
     (blobs, restore_rows): (u64, &[(String, Outcome, Outcome)]),
 ) -> String {
-    let mut out = String::from("# kafka-streams vs Kafka Streams (Java), side by side\n\n");
+    let mut out = String::from("# kafka-streams (Rust) vs Kafka Streams (Java), side by side\n\n");
     out.push_str(&format!("Machine: {}\n\n", streams_benches::report::machine()));
     out.push_str(&format!(
         "{records} JSON clicks of {USERS} users pre-loaded in {PARTITIONS} partitions of one Apache Kafka \

@@ -17,7 +17,7 @@ fn sample(metrics: &str, name: &str, labels: &str) -> Option<f64> {
     metrics
         .lines()
         .filter(|l| !l.starts_with('#'))
-        .find(|l| l.starts_with(&format!("{name}{{")) && l.contains(labels))
+        .find(|l| (l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} "))) && l.contains(labels))
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|v| v.parse().ok())
 }
@@ -46,6 +46,10 @@ async fn metrics_and_topology_over_http() {
     )
     .await
     .expect("serve");
+    // The app's own metric, served beside the runtime's.
+    let orders = kafka_streams::prometheus_client::metrics::counter::Counter::<u64>::default();
+    streams.with_metrics_registry(|registry| registry.register("app_orders", "Orders seen by the app", orders.clone()));
+    orders.inc_by(7);
     let http = reqwest::Client::new();
     let get = |path: &str| {
         let http = http.clone();
@@ -57,7 +61,12 @@ async fn metrics_and_topology_over_http() {
     // statistics (every 5 s).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let metrics = loop {
-        let text = get("/metrics").await.text().await.expect("body");
+        let answer = get("/metrics").await;
+        assert_eq!(
+            answer.headers()["content-type"],
+            "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        );
+        let text = answer.text().await.expect("body");
         let processed = sample(&text, "kafka_streams_records_processed_total", "word-count").unwrap_or(0.0);
         if processed >= 1_500.0 && text.contains("kafka_streams_consumer_lag{") {
             break text;
@@ -78,10 +87,39 @@ async fn metrics_and_topology_over_http() {
         "{metrics}"
     );
     assert_eq!(sample(&metrics, "kafka_streams_failed_stream_threads", ""), Some(0.0));
-    assert!(metrics.contains("# TYPE kafka_streams_commit_latency_max_seconds gauge"));
-    assert!(metrics.contains("# TYPE kafka_streams_punctuation_latency_max_seconds gauge"));
+    // Latencies are histograms per stream thread (per task for punctuations), which a scraper
+    // can sum across instances; the snapshot's commit count is the histogram's.
+    assert!(
+        metrics.contains("# TYPE kafka_streams_commit_latency_seconds histogram"),
+        "{metrics}"
+    );
+    let committed = sample(&metrics, "kafka_streams_commit_latency_seconds_count", "thread=");
+    assert!(committed.is_some_and(|c| c >= 1.0), "{metrics}");
+    assert!(
+        metrics.contains("kafka_streams_commit_latency_seconds_bucket{"),
+        "{metrics}"
+    );
     assert!(metrics.contains("kafka_streams_punctuations_total{"));
     assert!(metrics.contains("topic=\"text-lines\""), "{metrics}");
+    // From librdkafka's statistics, with the lag: queue depth per partition, broker round trips.
+    assert!(
+        sample(&metrics, "kafka_streams_fetch_queue_records", "topic=\"text-lines\"").is_some(),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("# TYPE kafka_streams_broker_rtt_seconds gauge"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("# HELP kafka_streams_fetch_queue_records "),
+        "{metrics}"
+    );
+    assert_eq!(sample(&metrics, "app_orders_total", ""), Some(7.0), "{metrics}");
+    assert!(
+        !metrics.contains("records_processed_rate"),
+        "rates are PromQL's: {metrics}"
+    );
+    assert!(metrics.ends_with("# EOF\n"), "{metrics}");
 
     let mermaid = get("/topology?format=mermaid").await.text().await.expect("body");
     assert!(

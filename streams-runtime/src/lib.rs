@@ -39,5 +39,8 @@ pub mod __private;
 
 pub use error::{Error, ErrorKind, Report, Result};
 pub use kafka_streams_macros::{join, sink, source, state_store, table, topology, windowed};
+/// The `prometheus-client` the metrics registry is of
+/// ([`KafkaStreams::with_metrics_registry`]): the app's own metrics use this version.
+pub use prometheus_client;
 pub use runtime::{KafkaStreams, State};
 pub use window::{TimeWindow, Windowed};

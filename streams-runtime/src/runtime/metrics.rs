@@ -1,26 +1,68 @@
-//! Counters and timings the runtime keeps (exported over HTTP in a later issue).
+//! The runtime's metrics, kept in a `prometheus-client` registry: counters, and latency
+//! histograms labelled by stream thread (commits) and task (punctuations), which a scraper can
+//! aggregate across instances. `/metrics` encodes the registry (with the `http` feature), the
+//! app registers its own metrics in it ([`KafkaStreams::with_metrics_registry`]), and
+//! [`Metrics::snapshot`] reads the same values back as a typed [`MetricsSnapshot`].
+//!
+//! Rates are left to PromQL (`rate(kafka_streams_records_processed_total[1m])`): a rate
+//! computed between scrapes is wrong as soon as two scrapers poll.
+//!
+//! [`KafkaStreams::with_metrics_registry`]: crate::KafkaStreams::with_metrics_registry
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-/// Instance-wide metrics, updated lock-free by stream threads.
-#[derive(Debug, Default)]
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::{Registry, Unit};
+
+/// Label sets: `[("thread", name)]`, `[("task", id)]`.
+type Labels = Vec<(&'static str, String)>;
+type LatencyFamily = Family<Labels, Histogram, fn() -> Histogram>;
+
+/// 0.5 ms to ~16 s, doubling: commit and punctuation latencies from local to stalled.
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+/// Instance-wide metrics, updated lock-free by stream threads (a labelled histogram takes a
+/// read lock to find its series, once per commit or punctuation).
 pub struct Metrics {
-    records_processed: AtomicU64,
-    records_skipped: AtomicU64,
-    records_dead_lettered: AtomicU64,
-    commits: AtomicU64,
+    registry: Mutex<Registry>,
+    records_processed: Counter,
+    records_skipped: Counter,
+    records_dead_lettered: Counter,
+    dropped_late_records: Counter,
+    commits: Counter,
+    aborted_commits: Counter,
+    commit_latency: LatencyFamily,
+    punctuations: Counter,
+    punctuation_latency: LatencyFamily,
+    records_restored: Counter,
+    bytes_restored: Counter,
+    restore_time: Counter<f64, AtomicU64>,
+    failed_stream_threads: Gauge,
+    /// For the snapshot's averages and maxima (histograms keep neither exactly).
     commit_latency_total_us: AtomicU64,
     commit_latency_max_us: AtomicU64,
-    aborted_commits: AtomicU64,
-    records_restored: AtomicU64,
-    bytes_restored: AtomicU64,
-    restore_time_total_us: AtomicU64,
-    dropped_late_records: AtomicU64,
-    failed_stream_threads: AtomicU64,
-    punctuations: AtomicU64,
     punctuation_latency_total_us: AtomicU64,
     punctuation_latency_max_us: AtomicU64,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Metrics").field(&self.snapshot()).finish()
+    }
+}
+
+impl Default for Metrics {
+    /// Metrics without an `application_id` label (the test driver's).
+    fn default() -> Self {
+        Self::labelled(None)
+    }
 }
 
 /// A point-in-time copy of [`Metrics`].
@@ -60,70 +102,185 @@ pub struct MetricsSnapshot {
 }
 
 impl Metrics {
+    /// The metrics of the application `application_id`, every series labelled with it.
+    pub(crate) fn new(application_id: &str) -> Self {
+        Self::labelled(Some(application_id))
+    }
+
+    fn labelled(application_id: Option<&str>) -> Self {
+        let metrics = Self {
+            registry: Mutex::new(Registry::default()),
+            records_processed: Counter::default(),
+            records_skipped: Counter::default(),
+            records_dead_lettered: Counter::default(),
+            dropped_late_records: Counter::default(),
+            commits: Counter::default(),
+            aborted_commits: Counter::default(),
+            commit_latency: Family::new_with_constructor(latency_histogram),
+            punctuations: Counter::default(),
+            punctuation_latency: Family::new_with_constructor(latency_histogram),
+            records_restored: Counter::default(),
+            bytes_restored: Counter::default(),
+            restore_time: Counter::default(),
+            failed_stream_threads: Gauge::default(),
+            commit_latency_total_us: AtomicU64::new(0),
+            commit_latency_max_us: AtomicU64::new(0),
+            punctuation_latency_total_us: AtomicU64::new(0),
+            punctuation_latency_max_us: AtomicU64::new(0),
+        };
+        metrics.register_own(application_id);
+        metrics
+    }
+
+    /// Registers the runtime's metrics (clones share their values) as `kafka_streams_*`, in a
+    /// sub-registry: the app's own metrics at the root keep their names.
+    fn register_own(&self, application_id: Option<&str>) {
+        let mut root = self.registry();
+        let mut r = root.sub_registry_with_prefix("kafka_streams");
+        if let Some(id) = application_id {
+            r = r.sub_registry_with_label(("application_id".into(), id.to_owned().into()));
+        }
+        let m = self;
+        r.register(
+            "records_processed",
+            "Records consumed and run through the topology",
+            m.records_processed.clone(),
+        );
+        r.register(
+            "records_skipped",
+            "Records skipped because they could not be decoded or processed",
+            m.records_skipped.clone(),
+        );
+        r.register(
+            "records_dead_lettered",
+            "Skipped records sent to a dead-letter topic",
+            m.records_dead_lettered.clone(),
+        );
+        r.register(
+            "dropped_late_records",
+            "Records dropped because their window had closed",
+            m.dropped_late_records.clone(),
+        );
+        r.register("commits", "Successful commits", m.commits.clone());
+        r.register(
+            "aborted_commits",
+            "Commits that failed and were rolled back",
+            m.aborted_commits.clone(),
+        );
+        r.register_with_unit(
+            "commit_latency",
+            "Time a commit took (flush, offsets or transaction), per stream thread",
+            Unit::Seconds,
+            m.commit_latency.clone(),
+        );
+        r.register(
+            "punctuations",
+            "Punctuations run by hand-written processors",
+            m.punctuations.clone(),
+        );
+        r.register_with_unit(
+            "punctuation_latency",
+            "Time a punctuation took, per task",
+            Unit::Seconds,
+            m.punctuation_latency.clone(),
+        );
+        r.register(
+            "records_restored",
+            "Changelog records replayed into local stores",
+            m.records_restored.clone(),
+        );
+        r.register(
+            "bytes_restored",
+            "Key and value bytes replayed into local stores",
+            m.bytes_restored.clone(),
+        );
+        r.register_with_unit(
+            "restore_time",
+            "Time spent restoring stores",
+            Unit::Seconds,
+            m.restore_time.clone(),
+        );
+        r.register(
+            "failed_stream_threads",
+            "Stream threads stopped by an unrecoverable error",
+            m.failed_stream_threads.clone(),
+        );
+    }
+
+    /// The registry: the runtime's metrics, and the app's own once registered.
+    pub(crate) fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub(crate) fn record_processed(&self) {
-        self.records_processed.fetch_add(1, Ordering::Relaxed);
+        self.records_processed.inc();
     }
 
     pub(crate) fn record_dead_lettered(&self) {
-        self.records_dead_lettered.fetch_add(1, Ordering::Relaxed);
+        self.records_dead_lettered.inc();
     }
 
     pub(crate) fn record_skipped(&self) {
-        self.records_skipped.fetch_add(1, Ordering::Relaxed);
+        self.records_skipped.inc();
     }
 
-    pub(crate) fn record_commit(&self, latency: Duration) {
+    pub(crate) fn record_commit(&self, thread: &str, latency: Duration) {
+        self.commits.inc();
+        self.commit_latency
+            .get_or_create(&vec![("thread", thread.to_owned())])
+            .observe(latency.as_secs_f64());
         let us = latency.as_micros() as u64;
-        self.commits.fetch_add(1, Ordering::Relaxed);
         self.commit_latency_total_us.fetch_add(us, Ordering::Relaxed);
         self.commit_latency_max_us.fetch_max(us, Ordering::Relaxed);
     }
 
-    pub(crate) fn record_punctuation(&self, latency: Duration) {
+    pub(crate) fn record_punctuation(&self, task: &str, latency: Duration) {
+        self.punctuations.inc();
+        self.punctuation_latency
+            .get_or_create(&vec![("task", task.to_owned())])
+            .observe(latency.as_secs_f64());
         let us = latency.as_micros() as u64;
-        self.punctuations.fetch_add(1, Ordering::Relaxed);
         self.punctuation_latency_total_us.fetch_add(us, Ordering::Relaxed);
         self.punctuation_latency_max_us.fetch_max(us, Ordering::Relaxed);
     }
 
     pub(crate) fn record_aborted_commit(&self) {
-        self.aborted_commits.fetch_add(1, Ordering::Relaxed);
+        self.aborted_commits.inc();
     }
 
     pub(crate) fn record_restore(&self, records: u64, bytes: u64, took: Duration) {
-        self.records_restored.fetch_add(records, Ordering::Relaxed);
-        self.bytes_restored.fetch_add(bytes, Ordering::Relaxed);
-        self.restore_time_total_us
-            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        self.records_restored.inc_by(records);
+        self.bytes_restored.inc_by(bytes);
+        self.restore_time.inc_by(took.as_secs_f64());
     }
 
     pub(crate) fn record_late_drops(&self, dropped: u64) {
-        self.dropped_late_records.fetch_add(dropped, Ordering::Relaxed);
+        self.dropped_late_records.inc_by(dropped);
     }
 
     pub(crate) fn record_failed_thread(&self) {
-        self.failed_stream_threads.fetch_add(1, Ordering::Relaxed);
+        self.failed_stream_threads.inc();
     }
 
     /// Reads every metric.
     pub fn snapshot(&self) -> MetricsSnapshot {
-        let commits = self.commits.load(Ordering::Relaxed);
+        let commits = self.commits.get();
         let total = self.commit_latency_total_us.load(Ordering::Relaxed);
-        let punctuations = self.punctuations.load(Ordering::Relaxed);
+        let punctuations = self.punctuations.get();
         let punctuation_total = self.punctuation_latency_total_us.load(Ordering::Relaxed);
         MetricsSnapshot {
-            records_processed: self.records_processed.load(Ordering::Relaxed),
-            records_skipped: self.records_skipped.load(Ordering::Relaxed),
-            records_dead_lettered: self.records_dead_lettered.load(Ordering::Relaxed),
+            records_processed: self.records_processed.get(),
+            records_skipped: self.records_skipped.get(),
+            records_dead_lettered: self.records_dead_lettered.get(),
             commits,
             commit_latency_avg: Duration::from_micros(total.checked_div(commits).unwrap_or(0)),
             commit_latency_max: Duration::from_micros(self.commit_latency_max_us.load(Ordering::Relaxed)),
-            aborted_commits: self.aborted_commits.load(Ordering::Relaxed),
-            records_restored: self.records_restored.load(Ordering::Relaxed),
-            bytes_restored: self.bytes_restored.load(Ordering::Relaxed),
-            restore_time_total: Duration::from_micros(self.restore_time_total_us.load(Ordering::Relaxed)),
-            dropped_late_records: self.dropped_late_records.load(Ordering::Relaxed),
-            failed_stream_threads: self.failed_stream_threads.load(Ordering::Relaxed),
+            aborted_commits: self.aborted_commits.get(),
+            records_restored: self.records_restored.get(),
+            bytes_restored: self.bytes_restored.get(),
+            restore_time_total: Duration::from_secs_f64(self.restore_time.get()),
+            dropped_late_records: self.dropped_late_records.get(),
+            failed_stream_threads: self.failed_stream_threads.get().unsigned_abs(),
             punctuations,
             punctuation_latency_avg: Duration::from_micros(punctuation_total.checked_div(punctuations).unwrap_or(0)),
             punctuation_latency_max: Duration::from_micros(self.punctuation_latency_max_us.load(Ordering::Relaxed)),

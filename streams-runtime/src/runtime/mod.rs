@@ -2,6 +2,7 @@
 //! tasks, keep state and commit; it also answers local store queries.
 
 pub(crate) mod clock;
+mod consumer_stats;
 pub(crate) mod global;
 pub(crate) mod internal_topics;
 mod kafka_reader;
@@ -141,7 +142,7 @@ impl KafkaStreams {
             consumer_config,
             producer_config,
             registry: Arc::new(RwLock::new(HashMap::new())),
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::new(Metrics::new(config.application_id())),
             reader,
             clock: Arc::new(clock::SystemClock),
             globals,
@@ -234,7 +235,7 @@ impl KafkaStreams {
                     active_tasks,
                     standby_tasks,
                     standby_lags,
-                    lags: snapshot.into_iter().flat_map(|s| s.lags).collect(),
+                    lags: snapshot.into_iter().flat_map(|s| s.consumer.lags).collect(),
                     updated_ms: 0,
                     shutdown_requested_ms: Some(requested.load(Ordering::Relaxed)).filter(|&ms| ms > 0),
                 }
@@ -377,6 +378,13 @@ impl KafkaStreams {
         self.env.metrics.snapshot()
     }
 
+    /// Runs `f` on the metrics registry `/metrics` serves: register the app's own metrics
+    /// there (with [`prometheus_client`], the version this crate
+    /// uses), beside the runtime's `kafka_streams_*` ones.
+    pub fn with_metrics_registry<R>(&self, f: impl FnOnce(&mut prometheus_client::registry::Registry) -> R) -> R {
+        f(&mut self.env.metrics.registry())
+    }
+
     /// The tasks of each stream thread (Kafka Streams' `metadataForLocalThreads`), as last
     /// reported by the threads.
     pub fn tasks_per_thread(&self) -> Vec<Vec<TaskId>> {
@@ -399,7 +407,7 @@ impl KafkaStreams {
     /// Consumer lag per assigned input partition (topic, partition, records behind the high
     /// watermark), as of the threads' last commits.
     pub fn consumer_lags(&self) -> Vec<(String, i32, i64)> {
-        let mut lags: Vec<_> = self.statuses().flat_map(|s| s.lags).collect();
+        let mut lags: Vec<_> = self.statuses().flat_map(|s| s.consumer.lags).collect();
         lags.sort();
         lags
     }
@@ -412,6 +420,11 @@ impl KafkaStreams {
     /// Bytes the local stores occupy on disk, as of the threads' last commits.
     pub fn state_store_size_bytes(&self) -> u64 {
         self.statuses().map(|s| s.store_size_bytes).sum()
+    }
+
+    /// Per stream thread: its name and its consumer's last statistics (for `/metrics`).
+    pub(crate) fn consumer_stats(&self) -> Vec<(String, consumer_stats::ConsumerStats)> {
+        self.statuses().map(|s| (s.name, s.consumer)).collect()
     }
 
     fn statuses(&self) -> impl Iterator<Item = thread::ThreadStatus> + '_ {

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::{ClientContext, TopicPartitionList};
 
+use super::consumer_stats::{ConsumerStats, partition_ends};
 use super::lifecycle::{Lifecycle, ThreadPhase};
 use super::partition_map::PartitionMap;
 use super::thread::KafkaThreadState;
@@ -17,8 +18,8 @@ use crate::error::report;
 
 pub(crate) struct RebalanceHandler {
     pub(crate) state: Arc<Mutex<KafkaThreadState>>,
-    /// Consumer lag per assigned partition, from librdkafka's periodic statistics.
-    pub(crate) lags: Mutex<Vec<(String, i32, i64)>>,
+    /// Lags, queue depths and round trips, from librdkafka's periodic statistics.
+    pub(crate) stats: Mutex<ConsumerStats>,
     /// The end of each assigned partition as of the last statistics: the last stable offset
     /// under `read_committed` (records of open transactions cannot be read yet), else the high
     /// watermark.
@@ -32,9 +33,9 @@ pub(crate) struct RebalanceHandler {
 }
 
 impl RebalanceHandler {
-    /// The latest consumer lags: (topic, partition, records behind the high watermark).
-    pub(crate) fn lags(&self) -> Vec<(String, i32, i64)> {
-        self.lags.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    /// The consumer's latest statistics.
+    pub(crate) fn stats(&self) -> ConsumerStats {
+        self.stats.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The end offset of `topic`/`partition` librdkafka last reported (at most one statistics
@@ -52,30 +53,8 @@ impl ClientContext for RebalanceHandler {
     crate::kafka::answer_token_refreshes!(oauth);
 
     fn stats(&self, statistics: rdkafka::Statistics) {
-        let mut lags: Vec<(String, i32, i64)> = statistics
-            .topics
-            .iter()
-            .flat_map(|(topic, t)| {
-                t.partitions
-                    .iter()
-                    .filter(|(p, s)| **p >= 0 && s.consumer_lag >= 0 && s.fetch_state == "active")
-                    .map(move |(p, s)| (topic.clone(), *p, s.consumer_lag))
-            })
-            .collect();
-        lags.sort();
-        *self.lags.lock().unwrap_or_else(|e| e.into_inner()) = lags;
-        let ends: PartitionMap<i64> = statistics
-            .topics
-            .iter()
-            .flat_map(|(topic, t)| {
-                t.partitions
-                    .iter()
-                    .map(|(p, s)| (*p, if self.read_committed { s.ls_offset } else { s.hi_offset }))
-                    .filter(|&(p, end)| p >= 0 && end >= 0)
-                    .map(move |(p, end)| ((topic.clone(), p), end))
-            })
-            .collect();
-        *self.ends.lock().unwrap_or_else(|e| e.into_inner()) = ends;
+        *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = ConsumerStats::from_statistics(&statistics);
+        *self.ends.lock().unwrap_or_else(|e| e.into_inner()) = partition_ends(&statistics, self.read_committed);
     }
 }
 

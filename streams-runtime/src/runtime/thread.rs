@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use rdkafka::Message;
 use rdkafka::consumer::Consumer;
 
+use super::consumer_stats::ConsumerStats;
 use super::kafka_transport::KafkaTransport;
 use super::lifecycle::{Lifecycle, ThreadPhase};
 use super::rebalance::{RebalanceHandler, partition_list};
@@ -37,8 +38,10 @@ pub(crate) struct Stop {
 pub(crate) struct ThreadStatus {
     pub(crate) tasks: Vec<crate::task::TaskId>,
     pub(crate) store_size_bytes: u64,
-    /// Consumer lag per assigned input partition: (topic, partition, records behind).
-    pub(crate) lags: Vec<(String, i32, i64)>,
+    /// The thread's name (the `thread` label of its metrics).
+    pub(crate) name: String,
+    /// Its consumer's lags, queue depths and broker round trips.
+    pub(crate) consumer: ConsumerStats,
 }
 
 pub(crate) type KafkaThreadState = ThreadState<KafkaTransport>;
@@ -85,7 +88,7 @@ pub(crate) fn run(
         "the consumer",
         RebalanceHandler {
             state: Arc::clone(&state),
-            lags: Mutex::default(),
+            stats: Mutex::default(),
             ends: Mutex::default(),
             read_committed: env.guarantee == crate::config::ProcessingGuarantee::ExactlyOnceV2,
             lifecycle: Arc::clone(&lifecycle),
@@ -174,7 +177,8 @@ pub(crate) fn run(
             *status.lock().unwrap_or_else(|e| e.into_inner()) = ThreadStatus {
                 tasks: s.task_ids(),
                 store_size_bytes: s.store_size_bytes(),
-                lags: consumer.context().lags(),
+                name: s.name.clone(),
+                consumer: consumer.context().stats(),
             };
         }
         if s.needs_rejoin {

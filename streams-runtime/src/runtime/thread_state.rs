@@ -318,7 +318,7 @@ impl<T: Transport> ThreadState<T> {
         match self.try_commit(consumer) {
             Ok(()) => {
                 self.failing_since_ms = None;
-                self.env.metrics.record_commit(started.elapsed());
+                self.env.metrics.record_commit(&self.name, started.elapsed());
                 self.purge_repartition_topics();
                 Ok(())
             }

@@ -1,5 +1,5 @@
 //! The instance's HTTP server: interactive queries (`/stores/..`, `/metadata`; see
-//! [`query`](crate::query)), `/metrics` (Prometheus text format), `/topology` (text,
+//! [`query`](crate::query)), `/metrics` (OpenMetrics text, which Prometheus scrapes), `/topology` (text,
 //! `?format=mermaid` or `?format=dot`) and the probes `/health/live` and `/health/ready`.
 //!
 //! Probes (for Kubernetes): live unless the instance stopped or failed
@@ -25,7 +25,6 @@ use crate::error::{Error, ErrorKind, Result, report};
 
 struct AppState {
     streams: Arc<KafkaStreams>,
-    exporter: prometheus::Exporter,
 }
 
 /// The routes, for embedding in a larger axum app.
@@ -37,10 +36,7 @@ pub fn router(streams: Arc<KafkaStreams>) -> Router {
             .build()
             .unwrap_or_default(),
     });
-    let state = Arc::new(AppState {
-        streams,
-        exporter: prometheus::Exporter::new(),
-    });
+    let state = Arc::new(AppState { streams });
     let query_routes = Router::new()
         .route("/stores/{store}", get(crate::query::routes::scan))
         .route("/stores/{store}/keys/{key}", get(crate::query::routes::get_key))
@@ -57,8 +53,8 @@ pub fn router(streams: Arc<KafkaStreams>) -> Router {
 
 async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.exporter.render(&state.streams),
+        [(header::CONTENT_TYPE, prometheus::CONTENT_TYPE)],
+        prometheus::render(&state.streams),
     )
 }
 
