@@ -4,8 +4,10 @@
 //! holds ordinary functions and type declarations; node attributes on them (`#[source]`,
 //! `#[table]`, `#[sink]`, `#[join]`, `#[state_store]`, `#[windowed]`, and `#[from(..)]` on a
 //! first parameter) make them typed processor nodes. The macro reads them (parse, which leaves
-//! the items as they are), checks the graph (validate), expands into the runtime's public
-//! builder API plus `::kafka_streams::__private` — never anything else — and emits the
+//! the items as they are), settles each node's kind once (resolve: does it read a table, which
+//! join is it), checks the graph (validate), expands into the runtime's public builder API
+//! plus `__private` of the runtime path (`::kafka_streams`, or `crate = ".."`) — never
+//! anything else — and emits the
 //! user's items as written, minus the node attributes (a separate strip pass).
 //!
 //! Generated in the module: `APPLICATION_ID`, `topology()`, `describe()`, `app()` (the entry
@@ -22,6 +24,7 @@ mod expand;
 mod model;
 mod names;
 mod parse;
+mod resolve;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -93,23 +96,25 @@ fn topology_impl(
     };
     let taken = parse::reserved_names_taken(items);
     let def = parse::parse_items(args, items, &mut errors);
+    // Each node's kind (reads a table? which join?), settled once for the checks and the expansion.
+    let resolved = resolve::resolve(&def);
     // Graph checks only on nodes that parsed: a broken declaration would cascade (a source with
     // a typo must not also be reported as "no source").
     let order = if errors.is_empty() {
-        validate::validate(&def, module.ident.span(), &mut errors)
+        validate::validate(&def, &resolved, module.ident.span(), &mut errors)
     } else {
         None
     };
     let generated = match (errors.into_result(), order) {
-        (Ok(()), Some(order)) => expand::expand(&def, &order),
+        (Ok(()), Some(order)) => expand::expand(&def, &resolved, &order),
         // The errors, and the module's items as stubs: one mistake, one error, not one more at
         // every use of `app()`, `topics::*`, `stores::*` or `Client` outside the module.
         (Err(e), _) => {
             let error = e.to_compile_error();
-            let stubs = expand::fallback(&def, &taken);
+            let stubs = expand::fallback(&def, &resolved, &taken);
             quote! { #error #stubs }
         }
-        (Ok(()), None) => expand::fallback(&def, &taken),
+        (Ok(()), None) => expand::fallback(&def, &resolved, &taken),
     };
     if let Some((_, items)) = module.content.as_mut() {
         parse::strip_node_attributes(items);

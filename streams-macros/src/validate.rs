@@ -11,11 +11,14 @@ use syn::spanned::Spanned;
 
 use crate::model::{Node, NodeKind, TopologyDef, join_store_name};
 use crate::parse::Errors;
+use crate::resolve::Resolved;
 use kafka_streams_naming::{changelog_topic, topic_name_problem};
 
 /// The graph's nodes by name, for the checks.
 struct Graph<'a> {
     def: &'a TopologyDef,
+    /// Per node (in `def`'s order): its settled kind.
+    resolved: &'a [Resolved],
     index: HashMap<String, usize>,
     /// "`a`, `b`, ..": the nodes, for messages naming what exists.
     names: Vec<String>,
@@ -28,17 +31,23 @@ impl Graph<'_> {
 
     /// Whether `node` reads a table of this application (not a global one).
     fn reads_local_table(&self, node: &Node) -> bool {
-        node.from
-            .iter()
-            .any(|f| self.node(f).is_some_and(|n| n.kind.is_local_table()))
+        self.index
+            .get(&node.name.to_string())
+            .is_some_and(|&i| self.resolved[i].reads_table)
     }
 }
 
 /// Node indices in an order where every node comes after its inputs (`None` if a check failed
 /// or there is a cycle; each problem is reported).
-pub(crate) fn validate(def: &TopologyDef, module_span: Span, errors: &mut Errors) -> Option<Vec<usize>> {
+pub(crate) fn validate(
+    def: &TopologyDef,
+    resolved: &[Resolved],
+    module_span: Span,
+    errors: &mut Errors,
+) -> Option<Vec<usize>> {
     let graph = Graph {
         def,
+        resolved,
         index: def
             .nodes
             .iter()

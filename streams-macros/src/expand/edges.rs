@@ -61,14 +61,6 @@ pub(super) fn table_input(rt: &syn::Path, node: &Node, f: &StatelessFn) -> Token
     }
 }
 
-/// Whether a node reads a table (a table-table join, a derived table, a sink of a table's
-/// updates) rather than a stream.
-pub(super) fn reads_table(node: &Node, nodes: &[Node]) -> bool {
-    node.from
-        .iter()
-        .any(|f| nodes.iter().any(|n| n.name == *f && n.kind.is_local_table()))
-}
-
 pub(super) fn node_var(name: &Ident) -> Ident {
     format_ident!("__node_{}", name)
 }

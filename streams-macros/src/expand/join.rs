@@ -5,16 +5,19 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::{LitStr, Type};
 
-use super::edges::{Output, edge_input, node_var, reads_table};
+use super::edges::{Output, edge_input, node_var};
 use super::stores::{StoreLayout, materialized};
 use super::{Expansion, Upstream};
 use crate::model::{Node, NodeKind, Store, join_store_name};
+use crate::resolve::JoinKind;
 
 pub(super) fn expand(x: &mut Expansion<'_>, i: usize, node: &Node, upstream: &Upstream) {
-    if reads_table(node, x.nodes()) {
-        tables(x, i, node, upstream);
-    } else {
-        stream(x, i, node, upstream);
+    match x.join_kind(i) {
+        Some(JoinKind::TableTable | JoinKind::ForeignKey) => tables(x, i, node, upstream),
+        Some(JoinKind::StreamTable | JoinKind::StreamStream | JoinKind::StreamGlobal) => {
+            stream(x, i, node, upstream);
+        }
+        None => unreachable!("join::expand on a join"),
     }
 }
 

@@ -30,6 +30,7 @@ use proc_macro2::TokenStream;
 use syn::{LitStr, Type};
 
 use crate::model::{Node, NodeKind, Store, TopologyDef};
+use crate::resolve::{JoinKind, Resolved};
 use edges::Output;
 use items::Items;
 use stores::StoreLayout;
@@ -37,6 +38,8 @@ use stores::StoreLayout;
 /// The expansion so far: per node what it emits, the builder statements, the module items.
 struct Expansion<'a> {
     def: &'a TopologyDef,
+    /// Per node: its settled kind.
+    resolved: &'a [Resolved],
     /// Per node: its output types, once expanded.
     outputs: Vec<Option<Output>>,
     /// Per node: whether its records were re-keyed and not yet repartitioned (a store fed by it
@@ -52,12 +55,15 @@ struct Upstream {
     output: Option<Output>,
     /// Any upstream re-keyed.
     rekeyed: bool,
+    /// An upstream is a table of this application.
+    reads_table: bool,
 }
 
 impl<'a> Expansion<'a> {
-    fn new(def: &'a TopologyDef) -> Self {
+    fn new(def: &'a TopologyDef, resolved: &'a [Resolved]) -> Self {
         Self {
             def,
+            resolved,
             outputs: vec![None; def.nodes.len()],
             rekeyed: vec![false; def.nodes.len()],
             statements: Vec::new(),
@@ -78,7 +84,7 @@ impl<'a> Expansion<'a> {
         &self.def.nodes
     }
 
-    fn upstream(&self, node: &Node) -> Upstream {
+    fn upstream(&self, i: usize, node: &Node) -> Upstream {
         let upstream: Vec<usize> = node
             .from
             .iter()
@@ -87,6 +93,7 @@ impl<'a> Expansion<'a> {
         Upstream {
             output: upstream.first().and_then(|&u| self.outputs[u].clone()),
             rekeyed: upstream.iter().any(|&u| self.rekeyed[u]),
+            reads_table: self.resolved[i].reads_table,
         }
     }
 
@@ -130,10 +137,15 @@ impl<'a> Expansion<'a> {
         self.items.stores.push(accessor);
     }
 
+    /// Which join node `i` is (`None` if it is not a join).
+    fn join_kind(&self, i: usize) -> Option<JoinKind> {
+        self.resolved[i].join
+    }
+
     /// Expands node `i` (its upstream nodes are expanded already).
     fn node(&mut self, i: usize) {
         let node = &self.def.nodes[i];
-        let upstream = self.upstream(node);
+        let upstream = self.upstream(i, node);
         match &node.kind {
             NodeKind::Source { .. } | NodeKind::Table { .. } => source::expand(self, i, node),
             NodeKind::Transform(f) if f.split.is_some() => transform::branch(self, i, node, f, &upstream),
@@ -148,8 +160,8 @@ impl<'a> Expansion<'a> {
 }
 
 /// The module's generated items for a valid topology; `order` lists every node after its inputs.
-pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
-    let mut expansion = Expansion::new(def);
+pub(crate) fn expand(def: &TopologyDef, resolved: &[Resolved], order: &[usize]) -> TokenStream {
+    let mut expansion = Expansion::new(def, resolved);
     for &i in order {
         expansion.node(i);
     }
@@ -160,8 +172,8 @@ pub(crate) fn expand(def: &TopologyDef, order: &[usize]) -> TokenStream {
 /// expanded (for their store accessors, client methods and topic names) where their inputs
 /// resolve; `topology()`, `describe()` and `app()` are stubs that are never run, since the
 /// program does not compile; names in `taken` (the user's own items) are left out.
-pub(crate) fn fallback(def: &TopologyDef, taken: &[String]) -> TokenStream {
-    let mut expansion = Expansion::new(def);
+pub(crate) fn fallback(def: &TopologyDef, resolved: &[Resolved], taken: &[String]) -> TokenStream {
+    let mut expansion = Expansion::new(def, resolved);
     for i in lenient_order(def) {
         expansion.node(i);
     }

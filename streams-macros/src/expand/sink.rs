@@ -4,7 +4,7 @@ use quote::quote;
 
 use super::calls::stateless_op;
 use super::codecs::codecs;
-use super::edges::{edge_input, output_of, reads_table, table_input};
+use super::edges::{edge_input, output_of, table_input};
 use super::{Expansion, Upstream};
 use crate::model::{Node, NodeKind};
 
@@ -18,7 +18,7 @@ pub(super) fn expand(x: &mut Expansion<'_>, node: &Node, upstream: &Upstream) {
         unreachable!("sink::expand on a sink");
     };
     x.items.sink_topic(topic);
-    let input = if reads_table(node, x.nodes()) {
+    let input = if upstream.reads_table {
         // A table's updates, deletes included (value-mapping sinks pass them on).
         let table = table_input(x.rt(), node, transform);
         quote! { #table.to_stream() }

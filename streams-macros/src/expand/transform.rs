@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use syn::{Ident, LitStr};
 
 use super::calls::{stateless_op, table_op};
-use super::edges::{edge_input, node_var, output_of, reads_table, table_input};
+use super::edges::{edge_input, node_var, output_of, table_input};
 use super::stores::{StoreLayout, materialized};
 use super::{Expansion, Upstream};
 use crate::model::{Node, NodeKind, StatelessFn, Store};
@@ -88,7 +88,7 @@ pub(super) fn to_table(
     let var = node_var(&node.name);
     let out = output_of(transform, upstream.output.as_ref());
     let materialized = materialized(x.rt(), store);
-    if reads_table(node, x.nodes()) {
+    if upstream.reads_table {
         // Validation let only a filter or a value mapping read a table.
         let table = table_input(x.rt(), node, transform);
         let op = table_op(&node.name, transform, &materialized);

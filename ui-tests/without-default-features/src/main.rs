@@ -6,16 +6,16 @@ mod counts {
     use kafka_streams::Windowed;
 
     #[source(topic = "events")]
-    pub type Events = (String, String);
+    pub(crate) type Events = (String, String);
 
     #[windowed(tumbling = "1m")]
     #[state_store(name = "counts")]
-    pub fn count(#[from(Events)] _key: &String, _event: &String, count: &mut u64) {
+    pub(crate) fn count(#[from(Events)] _key: &String, _event: &String, count: &mut u64) {
         *count += 1;
     }
 
     #[sink(topic = "counts", from = count)]
-    pub fn publish(key: Windowed<String>, count: u64) -> (String, u64) {
+    pub(crate) fn publish(key: Windowed<String>, count: u64) -> (String, u64) {
         (key.to_string(), count)
     }
 }
