@@ -83,7 +83,12 @@ async fn metrics_and_topology_over_http() {
     );
     assert!(sample(&metrics, "kafka_streams_commits_total", "").is_some_and(|c| c >= 1.0));
     assert!(
-        sample(&metrics, "kafka_streams_state_store_size_bytes", "").is_some_and(|b| b > 0.0),
+        sample(
+            &metrics,
+            "kafka_streams_state_store_size_bytes",
+            "store=\"word-counts\""
+        )
+        .is_some_and(|b| b > 0.0),
         "{metrics}"
     );
     assert_eq!(sample(&metrics, "kafka_streams_failed_stream_threads", ""), Some(0.0));

@@ -419,7 +419,16 @@ impl KafkaStreams {
 
     /// Bytes the local stores occupy on disk, as of the threads' last commits.
     pub fn state_store_size_bytes(&self) -> u64 {
-        self.statuses().map(|s| s.store_size_bytes).sum()
+        self.statuses()
+            .flat_map(|s| s.store_sizes)
+            .map(|(_, bytes)| bytes)
+            .sum()
+    }
+
+    /// Bytes each store occupies on disk (over this instance's tasks), as of the threads' last
+    /// commits: (store name, bytes).
+    pub fn state_store_sizes(&self) -> Vec<(String, u64)> {
+        thread::sum_by_store(self.statuses().flat_map(|s| s.store_sizes))
     }
 
     /// Per stream thread: its name and its consumer's last statistics (for `/metrics`).

@@ -37,11 +37,22 @@ pub(crate) struct Stop {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ThreadStatus {
     pub(crate) tasks: Vec<crate::task::TaskId>,
-    pub(crate) store_size_bytes: u64,
+    /// Bytes each store occupies locally, over the thread's tasks: (store name, bytes).
+    pub(crate) store_sizes: Vec<(String, u64)>,
     /// The thread's name (the `thread` label of its metrics).
     pub(crate) name: String,
     /// Its consumer's lags, queue depths and broker round trips.
     pub(crate) consumer: ConsumerStats,
+}
+
+/// Store sizes summed per store name (a store has a partition in each task): (store, bytes),
+/// sorted by store.
+pub(crate) fn sum_by_store(sizes: impl IntoIterator<Item = (String, u64)>) -> Vec<(String, u64)> {
+    let mut sums = std::collections::BTreeMap::<String, u64>::new();
+    for (store, bytes) in sizes {
+        *sums.entry(store).or_default() += bytes;
+    }
+    sums.into_iter().collect()
 }
 
 pub(crate) type KafkaThreadState = ThreadState<KafkaTransport>;
@@ -176,7 +187,7 @@ pub(crate) fn run(
             }
             *status.lock().unwrap_or_else(|e| e.into_inner()) = ThreadStatus {
                 tasks: s.task_ids(),
-                store_size_bytes: s.store_size_bytes(),
+                store_sizes: s.store_sizes(),
                 name: s.name.clone(),
                 consumer: consumer.context().stats(),
             };

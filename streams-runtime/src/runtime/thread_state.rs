@@ -692,7 +692,8 @@ impl<T: Transport> ThreadState<T> {
         self.tasks.keys().copied().collect()
     }
 
-    pub(crate) fn store_size_bytes(&self) -> u64 {
-        self.tasks.values().map(Task::store_size_bytes).sum()
+    /// Bytes each store occupies locally, summed over this thread's tasks: (store name, bytes).
+    pub(crate) fn store_sizes(&self) -> Vec<(String, u64)> {
+        super::thread::sum_by_store(self.tasks.values().flat_map(Task::store_sizes))
     }
 }

@@ -34,9 +34,12 @@ fn scraped(streams: &KafkaStreams) -> Registry {
         "kafka_streams",
         [("application_id".into(), streams.application_id().to_owned().into())].into_iter(),
     );
-    let size = Gauge::<i64>::default();
-    size.set(i64::try_from(streams.state_store_size_bytes()).unwrap_or(i64::MAX));
-    registry.register_with_unit("state_store_size", "Bytes the local stores occupy", Unit::Bytes, size);
+    let size = Family::<Labels, Gauge>::default();
+    for (store, bytes) in streams.state_store_sizes() {
+        size.get_or_create(&vec![("store", store)])
+            .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    }
+    registry.register_with_unit("state_store_size", "Bytes each local store occupies", Unit::Bytes, size);
     let lag = Family::<Labels, Gauge>::default();
     for (topic, partition, records) in streams.consumer_lags() {
         lag.get_or_create(&vec![("topic", topic), ("partition", partition.to_string())])

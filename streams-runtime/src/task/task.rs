@@ -284,9 +284,14 @@ impl Task {
         self.ctx.outputs.drain(..)
     }
 
-    /// Bytes the task's stores occupy locally.
-    pub(crate) fn store_size_bytes(&self) -> u64 {
-        self.stores().map(|s| Store::lock(s).size_bytes()).sum()
+    /// Bytes each of the task's stores occupies locally: (store name, bytes).
+    pub(crate) fn store_sizes(&self) -> Vec<(String, u64)> {
+        self.stores()
+            .map(|s| {
+                let store = Store::lock(s);
+                (store.name().to_owned(), store.size_bytes())
+            })
+            .collect()
     }
 
     pub(crate) fn stores(&self) -> impl Iterator<Item = &SharedStore> {
