@@ -234,10 +234,10 @@ impl Metrics {
         self.commit_latency_max_us.fetch_max(us, Ordering::Relaxed);
     }
 
-    pub(crate) fn record_punctuation(&self, task: &str, latency: Duration) {
+    pub(crate) fn record_punctuation(&self, task: &impl std::fmt::Display, latency: Duration) {
         self.punctuations.inc();
         self.punctuation_latency
-            .get_or_create(&vec![("task", task.to_owned())])
+            .get_or_create(&vec![("task", task.to_string())])
             .observe(latency.as_secs_f64());
         let us = latency.as_micros() as u64;
         self.punctuation_latency_total_us.fetch_add(us, Ordering::Relaxed);

@@ -40,19 +40,15 @@ fn scraped(streams: &KafkaStreams) -> Registry {
             .set(i64::try_from(bytes).unwrap_or(i64::MAX));
     }
     registry.register_with_unit("state_store_size", "Bytes each local store occupies", Unit::Bytes, size);
+    // One read of the threads' statistics for the three families.
     let lag = Family::<Labels, Gauge>::default();
-    for (topic, partition, records) in streams.consumer_lags() {
-        lag.get_or_create(&vec![("topic", topic), ("partition", partition.to_string())])
-            .set(records);
-    }
-    registry.register(
-        "consumer_lag",
-        "Records behind the high watermark per input partition",
-        lag,
-    );
     let queued = Family::<Labels, Gauge>::default();
     let rtt = Family::<Labels, Gauge<f64, AtomicU64>>::default();
     for (thread, stats) in streams.consumer_stats() {
+        for (topic, partition, records) in stats.lags {
+            lag.get_or_create(&vec![("topic", topic), ("partition", partition.to_string())])
+                .set(records);
+        }
         for (topic, partition, records) in stats.fetch_queue {
             queued
                 .get_or_create(&vec![("topic", topic), ("partition", partition.to_string())])
@@ -63,6 +59,11 @@ fn scraped(streams: &KafkaStreams) -> Registry {
                 .set(seconds);
         }
     }
+    registry.register(
+        "consumer_lag",
+        "Records behind the high watermark per input partition",
+        lag,
+    );
     registry.register(
         "fetch_queue_records",
         "Records fetched and not yet polled per input partition, the consumer queue depth",

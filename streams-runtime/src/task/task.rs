@@ -263,7 +263,7 @@ impl Task {
                 .unwrap_or_else(|e| e.into_inner())
                 .punctuate(&mut self.ctx, kind, now_ms)?;
             for latency in took {
-                self.metrics.record_punctuation(&self.id.to_string(), latency);
+                self.metrics.record_punctuation(&self.id, latency);
             }
         }
         Ok(())
