@@ -89,10 +89,6 @@ impl Error {
         self
     }
 
-    pub(crate) fn kafka(context: impl Into<String>, source: rdkafka::error::KafkaError) -> Self {
-        Self::new(ErrorKind::Kafka, context).with_source(source)
-    }
-
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Self::new(ErrorKind::Io, context).with_source(source)
     }

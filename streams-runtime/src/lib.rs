@@ -32,6 +32,7 @@ pub mod task;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 pub mod topology;
+mod txn;
 pub mod window;
 
 #[doc(hidden)]

@@ -14,17 +14,6 @@ pub enum ProcessingGuarantee {
     ExactlyOnceV2,
 }
 
-impl ProcessingGuarantee {
-    /// Makes a consumer read only committed records under exactly-once (every consumer of an
-    /// instance: the group's, the restore and standby reader's, the global thread's), so no
-    /// aborted record reaches a task, a store or a global table.
-    pub(crate) fn set_isolation(self, consumer: &mut rdkafka::ClientConfig) {
-        if self == Self::ExactlyOnceV2 {
-            consumer.set("isolation.level", "read_committed");
-        }
-    }
-}
-
 impl FromStr for ProcessingGuarantee {
     type Err = ConfigError;
 

@@ -20,17 +20,26 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 
 use super::oauth::OAuth;
+use crate::config::ProcessingGuarantee;
 use crate::error::{Error, Result, report};
 
 /// A consumer with the runtime's plain context.
+/// librdkafka's consumer property whose default starves a fast consumer (see
+/// [`defaults::FETCH_QUEUE_BACKOFF_MS`](crate::config::defaults::FETCH_QUEUE_BACKOFF_MS)).
+pub(crate) const FETCH_QUEUE_BACKOFF: &str = "fetch.queue.backoff.ms";
+
 pub(crate) type StreamsConsumer = BaseConsumer<StreamsContext>;
 /// A producer with the runtime's plain context.
 pub(crate) type PlainProducer = BaseProducer<StreamsContext>;
 /// An admin client with the runtime's plain context.
 pub(crate) type StreamsAdmin = AdminClient<StreamsContext>;
 
+/// librdkafka properties for one kind of client only (the `consumer.`/`producer.`-prefixed
+/// application properties, prefix stripped), applied over the common [`ClientSettings`].
+pub(crate) type ClientProperties = std::collections::BTreeMap<String, String>;
+
 /// librdkafka properties and the token provider every client of a cluster gets.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct ClientSettings {
     config: ClientConfig,
     oauth: OAuth,
@@ -53,17 +62,22 @@ impl ClientSettings {
     }
 
     /// These settings with every property of `overrides` applied on top.
-    pub(crate) fn with_overrides(&self, overrides: &ClientConfig) -> Self {
+    pub(crate) fn with_overrides(&self, overrides: &ClientProperties) -> Self {
         let mut settings = self.clone();
-        for (key, value) in overrides.config_map() {
+        for (key, value) in overrides {
             settings.config.set(key, value);
         }
         settings
     }
 
-    /// The properties alone (to edit them, e.g. [`crate::config::ProcessingGuarantee::set_isolation`]).
-    pub(crate) fn config_mut(&mut self) -> &mut ClientConfig {
-        &mut self.config
+    /// Makes a consumer read only committed records under exactly-once (every consumer of an
+    /// instance: the group's, the restore and standby reader's, the global thread's), so no
+    /// aborted record reaches a task, a store or a global table.
+    pub(crate) fn set_isolation(&mut self, guarantee: ProcessingGuarantee) -> &mut Self {
+        if guarantee == ProcessingGuarantee::ExactlyOnceV2 {
+            self.config.set("isolation.level", "read_committed");
+        }
+        self
     }
 
     // Each constructor takes `what` the client is for ("the global consumer"): its errors say

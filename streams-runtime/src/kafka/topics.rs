@@ -143,3 +143,31 @@ pub(crate) async fn existing_topics(client_config: &ClientSettings) -> Result<st
     .await
     .map_err(|e| Error::new(ErrorKind::Kafka, "the metadata request panicked").with_source(e))?
 }
+
+/// Partitions of `topic`, or `None` if it does not exist.
+pub(crate) async fn partition_count(config: &ClientSettings, topic: &str) -> Result<Option<i32>> {
+    let (config, name) = (config.clone(), topic.to_owned());
+    let metadata = tokio::task::spawn_blocking(move || {
+        // The first request of the application: if the cluster cannot be reached, say why.
+        let consumer = config.consumer("a client")?;
+        consumer
+            .fetch_metadata(Some(&name), Duration::from_secs(30))
+            .map_err(|e| {
+                // librdkafka delivers the cause as an event: serve the client's queue for it.
+                let _ = consumer.poll(Duration::from_millis(500));
+                (e, consumer.context().last_error())
+            })
+            .map_err(|(e, cause)| match cause {
+                Some(cause) => Error::kafka(format!("failed to read metadata of `{name}`: {cause}"), e),
+                None => Error::kafka(format!("failed to read metadata of `{name}`"), e),
+            })
+    })
+    .await
+    .map_err(|e| Error::new(ErrorKind::Kafka, "the metadata request panicked").with_source(e))??;
+    Ok(metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic && t.error().is_none())
+        .map(|t| t.partitions().len() as i32)
+        .filter(|&n| n > 0))
+}

@@ -9,13 +9,10 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::Consumer;
-use rdkafka::producer::{BaseRecord, Producer};
-use rdkafka::{Message, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, report};
-use crate::kafka::{ClientSettings, PlainProducer, StreamsConsumer};
+use crate::kafka::{AssignedConsumer, ClientSettings, RecordProducer, StartAt};
 use crate::naming;
 use crate::task::TaskId;
 
@@ -104,21 +101,14 @@ impl Membership {
     ) -> Result<Self> {
         let started_ms = now_ms();
         let topic = naming::membership_topic(application_id);
-        let producer = client_config
-            .clone()
-            .set("linger.ms", "0")
-            .producer("the membership producer")?;
-        let consumer = client_config
-            .clone()
-            .set("group.id", format!("{application_id}-membership-reader"))
-            .set("enable.auto.commit", "false")
-            .set("enable.partition.eof", "false")
-            .consumer("the membership reader")?;
-        let mut assignment = TopicPartitionList::new();
-        assignment
-            .add_partition_offset(&topic, 0, Offset::Beginning)
-            .and_then(|()| consumer.assign(&assignment))
-            .map_err(|e| Error::kafka(format!("failed to read `{topic}`"), e))?;
+        let producer = RecordProducer::new(client_config.clone().set("linger.ms", "0"), "the membership producer")?;
+        let consumer = AssignedConsumer::assign(
+            client_config
+                .clone()
+                .set("group.id", format!("{application_id}-membership-reader")),
+            "the membership reader",
+            &[(topic.clone(), 0, StartAt::Beginning)],
+        )?;
         let members = Arc::new(RwLock::new(HashMap::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let leave = Arc::new(AtomicBool::new(true));
@@ -154,8 +144,7 @@ impl Membership {
                             publish(&topic, &process_id, &producer, info);
                         }
                         // Others stop routing here at once instead of after the staleness timeout.
-                        let record = BaseRecord::<str, [u8]>::to(&topic).key(&process_id);
-                        let _ = producer.send(record);
+                        let _ = producer.send(&topic, &process_id, None);
                         let _ = producer.flush(Duration::from_secs(5));
                     }
                 })
@@ -232,12 +221,11 @@ impl ShutdownWatch {
 }
 
 /// Sends `info` as this instance's entry, stamped now.
-fn publish(topic: &str, process_id: &str, producer: &PlainProducer, mut info: MemberInfo) -> MemberInfo {
+fn publish(topic: &str, process_id: &str, producer: &RecordProducer, mut info: MemberInfo) -> MemberInfo {
     info.updated_ms = now_ms();
     match serde_json::to_vec(&info) {
         Ok(payload) => {
-            let record = BaseRecord::to(topic).key(process_id).payload(&payload);
-            if let Err((e, _)) = producer.send(record) {
+            if let Err(e) = producer.send(topic, process_id, Some(&payload)) {
                 tracing::warn!(error = %report(&e), "failed to publish membership");
             }
         }
@@ -250,8 +238,8 @@ fn publish(topic: &str, process_id: &str, producer: &PlainProducer, mut info: Me
 fn run(
     topic: &str,
     process_id: &str,
-    producer: &PlainProducer,
-    consumer: &StreamsConsumer,
+    producer: &RecordProducer,
+    consumer: &AssignedConsumer,
     members: &RwLock<HashMap<String, Heard>>,
     stop: &AtomicBool,
     me: &SelfInfo,
@@ -276,7 +264,7 @@ fn run(
                 .insert(process_id.to_owned(), Heard::now(info.clone()));
             published = Some((info, Instant::now()));
         }
-        producer.poll(Duration::ZERO);
+        producer.serve();
         let deadline = Instant::now() + CHECK;
         while Instant::now() < deadline {
             match consumer.poll(Duration::from_millis(50)) {
@@ -285,7 +273,7 @@ fn run(
                         continue;
                     };
                     let mut members = members.write().unwrap_or_else(|e| e.into_inner());
-                    match message.payload().map(serde_json::from_slice::<MemberInfo>) {
+                    match message.value().map(serde_json::from_slice::<MemberInfo>) {
                         Some(Ok(info)) => {
                             shutdown.check(process_id, &info);
                             members.insert(key.to_owned(), Heard::now(info));

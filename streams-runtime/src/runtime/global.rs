@@ -14,11 +14,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::Consumer;
-use rdkafka::{Message, Offset, TopicPartitionList};
-
 use super::thread::Stop;
 use crate::error::{Error, Result, report};
+use crate::kafka::{AssignedConsumer, StartAt};
 use crate::state::{Backend, MemoryBackend, RocksBackend, RocksResources, SharedStore, Store, layout};
 use crate::task::TaskEnv;
 use crate::topology::Topology;
@@ -191,19 +189,12 @@ pub(crate) fn run(
     let mut config = env.client_settings_with(&env.consumer_config);
     config
         .set("group.id", format!("{}-global", env.application_id))
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false");
-    env.guarantee.set_isolation(config.config_mut());
-    let consumer = config.consumer("the global consumer")?;
-    let mut assignment = TopicPartitionList::new();
-    for (topic, partition, offset) in &positions {
-        assignment
-            .add_partition_offset(topic, *partition, Offset::Offset(*offset))
-            .map_err(|e| Error::kafka("failed to build the global assignment", e))?;
-    }
-    consumer
-        .assign(&assignment)
-        .map_err(|e| Error::kafka("failed to assign the global topics", e))?;
+        .set_isolation(env.guarantee);
+    let assignment: Vec<(String, i32, StartAt)> = positions
+        .into_iter()
+        .map(|(topic, partition, offset)| (topic, partition, StartAt::Offset(offset)))
+        .collect();
+    let consumer = AssignedConsumer::assign(&config, "the global consumer", &assignment)?;
     let by_topic: HashMap<&str, (&GlobalSpec, SharedStore)> = topology
         .globals
         .iter()
@@ -217,7 +208,7 @@ pub(crate) fn run(
             match polled {
                 Ok(message) => {
                     if let Some((global, store)) = by_topic.get(message.topic()) {
-                        apply(global, store, message.key(), message.payload());
+                        apply(global, store, message.key(), message.value());
                         let at = position_key(message.topic(), message.partition());
                         match touched.iter_mut().find(|(s, _)| Arc::ptr_eq(s, store)) {
                             Some((_, reached)) => {

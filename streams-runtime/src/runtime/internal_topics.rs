@@ -1,12 +1,9 @@
 //! Start-up checks of source topics and creation of changelog and repartition topics.
 
 use std::collections::HashMap;
-use std::time::Duration;
-
-use rdkafka::consumer::Consumer;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::kafka::{ClientSettings, KafkaCluster, TopicSpec};
+use crate::kafka::{KafkaCluster, TopicSpec, partition_count};
 use crate::naming;
 use crate::state::StoreKind;
 use crate::topology::Topology;
@@ -145,32 +142,4 @@ pub(crate) fn plan(
         }
     }
     Ok((partitions, specs))
-}
-
-/// Partitions of `topic`, or `None` if it does not exist.
-async fn partition_count(config: &ClientSettings, topic: &str) -> Result<Option<i32>> {
-    let (config, name) = (config.clone(), topic.to_owned());
-    let metadata = tokio::task::spawn_blocking(move || {
-        // The first request of the application: if the cluster cannot be reached, say why.
-        let consumer = config.consumer("a client")?;
-        consumer
-            .fetch_metadata(Some(&name), Duration::from_secs(30))
-            .map_err(|e| {
-                // librdkafka delivers the cause as an event: serve the client's queue for it.
-                let _ = consumer.poll(Duration::from_millis(500));
-                (e, consumer.context().last_error())
-            })
-            .map_err(|(e, cause)| match cause {
-                Some(cause) => Error::kafka(format!("failed to read metadata of `{name}`: {cause}"), e),
-                None => Error::kafka(format!("failed to read metadata of `{name}`"), e),
-            })
-    })
-    .await
-    .map_err(|e| Error::new(ErrorKind::Kafka, "the metadata request panicked").with_source(e))??;
-    Ok(metadata
-        .topics()
-        .iter()
-        .find(|t| t.name() == topic && t.error().is_none())
-        .map(|t| t.partitions().len() as i32)
-        .filter(|&n| n > 0))
 }

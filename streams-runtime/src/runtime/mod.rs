@@ -2,25 +2,16 @@
 //! tasks, keep state and commit; it also answers local store queries.
 
 pub(crate) mod clock;
-mod consumer_stats;
 pub(crate) mod global;
 pub(crate) mod internal_topics;
-mod kafka_reader;
-mod kafka_transport;
 mod lifecycle;
 pub(crate) mod local_stores;
 mod metrics;
-mod partition_map;
 mod process_id;
-mod producer;
-mod rebalance;
-mod record_merge;
 pub mod reset;
 mod standby;
 mod state_dir_lock;
 mod thread;
-pub(crate) mod thread_state;
-pub(crate) mod transport;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -35,15 +26,11 @@ use serde::de::DeserializeOwned;
 
 use crate::config::{StreamsConfig, ThreadFailurePolicy, defaults};
 use crate::error::{Error, ErrorKind, Result, report};
-use crate::kafka::KafkaCluster;
+use crate::kafka::{ClientProperties, FETCH_QUEUE_BACKOFF, KafkaCluster};
 use crate::state::{KeyValueStore, RocksResources, WindowStore};
 use crate::task::{StandbyRead, TaskEnv, TaskId};
 use crate::topology::Topology;
 use local_stores::LocalStores;
-
-/// librdkafka's consumer property whose default starves a fast consumer (see
-/// [`defaults::FETCH_QUEUE_BACKOFF_MS`]).
-pub(crate) const FETCH_QUEUE_BACKOFF: &str = "fetch.queue.backoff.ms";
 
 /// A standby task of this instance (see `num.standby.replicas`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,15 +85,18 @@ impl KafkaStreams {
         let state_dir_lock = Arc::new(state_dir_lock::acquire(config.state_dir(), config.application_id())?);
         // `consumer.`/`producer.`-prefixed properties go to that client only, as in Kafka Streams;
         // the others (security, credentials) to every client, the admin client included.
-        let (mut consumer_config, mut producer_config) = (rdkafka::ClientConfig::new(), rdkafka::ClientConfig::new());
+        let (mut consumer_config, mut producer_config) = (ClientProperties::new(), ClientProperties::new());
         if !config.kafka_properties().contains_key(FETCH_QUEUE_BACKOFF) {
-            consumer_config.set(FETCH_QUEUE_BACKOFF, defaults::FETCH_QUEUE_BACKOFF_MS.to_string());
+            consumer_config.insert(
+                FETCH_QUEUE_BACKOFF.to_owned(),
+                defaults::FETCH_QUEUE_BACKOFF_MS.to_string(),
+            );
         }
         for (key, value) in config.kafka_properties() {
             if let Some(key) = key.strip_prefix("consumer.") {
-                consumer_config.set(key, value);
+                consumer_config.insert(key.to_owned(), value.clone());
             } else if let Some(key) = key.strip_prefix("producer.") {
-                producer_config.set(key, value);
+                producer_config.insert(key.to_owned(), value.clone());
             }
         }
         let cluster = with_client_properties(cluster, &config);
@@ -120,7 +110,7 @@ impl KafkaStreams {
         let client_settings = cluster.client_settings();
         let partitions = internal_topics::prepare(&cluster, config.application_id(), &topology).await?;
         let process_id = process_id::load_or_create(config.state_dir(), config.application_id())?;
-        let reader = Arc::new(kafka_reader::KafkaPartitionReader::new(
+        let reader = Arc::new(crate::kafka::KafkaPartitionReader::new(
             &client_settings,
             config.application_id(),
             config.processing_guarantee(),
@@ -428,11 +418,11 @@ impl KafkaStreams {
     /// Bytes each store occupies on disk (over this instance's tasks), as of the threads' last
     /// commits: (store name, bytes).
     pub fn state_store_sizes(&self) -> Vec<(String, u64)> {
-        thread::sum_by_store(self.statuses().flat_map(|s| s.store_sizes))
+        crate::state::sum_by_store(self.statuses().flat_map(|s| s.store_sizes))
     }
 
     /// Per stream thread: its name and its consumer's last statistics (for `/metrics`).
-    pub(crate) fn consumer_stats(&self) -> Vec<(String, consumer_stats::ConsumerStats)> {
+    pub(crate) fn consumer_stats(&self) -> Vec<(String, crate::kafka::ConsumerStats)> {
         self.statuses().map(|s| (s.name, s.consumer)).collect()
     }
 

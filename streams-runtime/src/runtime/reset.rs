@@ -16,19 +16,12 @@
 //! of a store since removed) are listed in [`ResetPlan::not_deleted`] for you to check.
 
 use std::path::PathBuf;
-use std::time::Duration;
-
-use rdkafka::admin::AdminOptions;
-use rdkafka::consumer::Consumer;
-use rdkafka::error::RDKafkaErrorCode;
 
 use crate::config::StreamsConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::kafka::{self, KafkaCluster};
 use crate::naming;
 use crate::topology::Topology;
-
-const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What a reset deletes (or, from [`plan_reset`], would delete).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -96,21 +89,11 @@ pub async fn plan_reset(cluster: &KafkaCluster, config: &StreamsConfig, topology
         .filter(|name| naming::is_internal_topic(&application_id, name))
         .collect();
     found.sort();
-    let groups = tokio::task::spawn_blocking(move || -> Result<Vec<String>> {
-        let consumer = client.consumer("a client for the reset")?;
-        let mut groups = Vec::new();
-        for group in [application_id.clone(), format!("{application_id}-global")] {
-            let listed = consumer
-                .fetch_group_list(Some(&group), METADATA_TIMEOUT)
-                .map_err(|e| Error::kafka(format!("failed to look up consumer group `{group}`"), e))?;
-            if listed.groups().iter().any(|g| g.name() == group && g.state() != "Dead") {
-                groups.push(group);
-            }
-        }
-        Ok(groups)
-    })
-    .await
-    .map_err(|e| Error::new(ErrorKind::Kafka, "the reset's group lookups panicked").with_source(e))??;
+    let groups = kafka::live_groups(
+        &client,
+        vec![application_id.clone(), format!("{application_id}-global")],
+    )
+    .await?;
     let (topics, not_deleted) = found.into_iter().partition(|t| own.contains(t));
     let dir = config.state_dir().join(config.application_id());
     Ok(ResetPlan {
@@ -139,34 +122,7 @@ pub async fn reset(cluster: &KafkaCluster, config: &StreamsConfig, topology: &To
         None => None,
     };
     let client = super::with_client_properties(cluster.clone(), config).client_settings();
-    let admin = client.admin("the admin client for the reset")?;
-    let options = AdminOptions::new().operation_timeout(Some(METADATA_TIMEOUT));
-    if !plan.groups.is_empty() {
-        let names: Vec<&str> = plan.groups.iter().map(String::as_str).collect();
-        let results = admin
-            .delete_groups(&names, &options)
-            .await
-            .map_err(|e| Error::kafka("failed to delete the application's consumer groups", e))?;
-        for result in results {
-            match result {
-                Ok(_) | Err((_, RDKafkaErrorCode::GroupIdNotFound)) => {}
-                Err((group, RDKafkaErrorCode::NonEmptyGroup)) => {
-                    return Err(Error::new(
-                        ErrorKind::State,
-                        format!(
-                            "consumer group `{group}` still has members: stop every instance of the application before resetting it"
-                        ),
-                    ));
-                }
-                Err((group, code)) => {
-                    return Err(Error::new(
-                        ErrorKind::Kafka,
-                        format!("failed to delete consumer group `{group}`: {code}"),
-                    ));
-                }
-            }
-        }
-    }
+    kafka::delete_groups(&client, &plan.groups).await?;
     kafka::delete_topics(&client, &plan.topics).await?;
     if let Some(dir) = &plan.local_state {
         drop(local_lock);

@@ -246,9 +246,9 @@ mod tests {
             state_dir: dir.path().to_owned(),
             guarantee: crate::config::ProcessingGuarantee::AtLeastOnce,
             rocks: crate::state::RocksResources::new(&crate::config::RocksDbConfig::default()),
-            client_settings: crate::kafka::ClientSettings::new(rdkafka::ClientConfig::new(), Default::default()),
-            consumer_config: rdkafka::ClientConfig::new(),
-            producer_config: rdkafka::ClientConfig::new(),
+            client_settings: Default::default(),
+            consumer_config: Default::default(),
+            producer_config: Default::default(),
             registry: Arc::default(),
             metrics: Arc::default(),
             reader: Arc::new(GatedReader {

@@ -4,19 +4,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use rdkafka::Message;
-use rdkafka::consumer::Consumer;
-
-use super::consumer_stats::ConsumerStats;
-use super::kafka_transport::KafkaTransport;
 use super::lifecycle::{Lifecycle, ThreadPhase};
-use super::rebalance::{RebalanceHandler, partition_list};
-use super::thread_state::{ThreadConsumer, ThreadState};
-use super::transport::{InputRecord, Transport};
 use crate::config::StreamsConfig;
-use crate::error::{Error, Result, report};
+use crate::error::{Result, report};
+use crate::kafka::{ConsumerStats, GroupConsumer, KafkaTransport, RebalanceListener, ThreadConsumer};
 use crate::task::TaskEnv;
 use crate::topology::Topology;
+use crate::txn::{ThreadState, Transport};
 
 const POLL_TIMEOUT: Duration = Duration::from_millis(50);
 /// Broker errors while Kafka is unreachable repeat fast; log them at most this often.
@@ -45,20 +39,51 @@ pub(crate) struct ThreadStatus {
     pub(crate) consumer: ConsumerStats,
 }
 
-/// Store sizes summed per store name (a store has a partition in each task): (store, bytes),
-/// sorted by store.
-pub(crate) fn sum_by_store(sizes: impl IntoIterator<Item = (String, u64)>) -> Vec<(String, u64)> {
-    let mut sums = std::collections::BTreeMap::<String, u64>::new();
-    for (store, bytes) in sizes {
-        *sums.entry(store).or_default() += bytes;
-    }
-    sums.into_iter().collect()
-}
-
 pub(crate) type KafkaThreadState = ThreadState<KafkaTransport>;
 
 fn lock(state: &Mutex<KafkaThreadState>) -> MutexGuard<'_, KafkaThreadState> {
     state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The thread's part in rebalances: commit before partitions are revoked (close without
+/// committing when the assignment was lost), open tasks when assigned.
+struct ThreadRebalance {
+    state: Arc<Mutex<KafkaThreadState>>,
+    /// Where this thread (number `index`) reports rebalancing and running.
+    lifecycle: Arc<Lifecycle>,
+    index: usize,
+}
+
+impl RebalanceListener for ThreadRebalance {
+    fn revoking(&self, consumer: &ThreadConsumer, partitions: &[(String, i32)], lost: bool) {
+        self.lifecycle.set_phase(self.index, ThreadPhase::Rebalancing);
+        let mut state = lock(&self.state);
+        if lost {
+            tracing::warn!(thread = %state.name, partitions = partitions.len(), "rebalance: assignment lost (session expired); closing its tasks without committing");
+            state.lose_all();
+            return;
+        }
+        tracing::info!(thread = %state.name, partitions = partitions.len(), "rebalance: committing before revocation");
+        if let Err(e) = state.commit(consumer) {
+            tracing::warn!(thread = %state.name, error = %report(&e), "commit before revocation failed; uncommitted work will be redone by the next owner");
+        }
+        state.suspend(partitions.iter().map(|(t, p)| (t.as_str(), *p)));
+    }
+
+    fn assigned(&self, _consumer: &ThreadConsumer, partitions: &[(String, i32)]) -> Vec<(String, i32)> {
+        let mut state = lock(&self.state);
+        tracing::info!(thread = %state.name, partitions = partitions.len(), "rebalance: partitions assigned");
+        if let Err(e) = state.assign(partitions.iter().map(|(t, p)| (t.as_str(), *p))) {
+            state.fatal = Some(e);
+        }
+        // Nothing is fetched for a pending task until it opens (the thread resumes it).
+        let pending = state.pending_partitions();
+        // Restored and processing, unless a task still waits for its stores.
+        if pending.is_empty() {
+            self.lifecycle.set_phase(self.index, ThreadPhase::Running);
+        }
+        pending
+    }
 }
 
 /// Runs stream thread `index` until `shutdown` is set or an unrecoverable error occurs.
@@ -90,28 +115,19 @@ pub(crate) fn run(
         // librdkafka's statistics carry the consumer lag per partition (for metrics) and the
         // partition ends that tell a multi-partition task whether to wait (record merge).
         .set("statistics.interval.ms", "500");
-    env.guarantee.set_isolation(consumer_config.config_mut());
+    consumer_config.set_isolation(env.guarantee);
     let static_member = config.group_instance_id().is_some();
     if let Some(id) = config.group_instance_id() {
         consumer_config.set("group.instance.id", format!("{id}-{}", index + 1));
     }
-    let consumer: ThreadConsumer = consumer_config.create_with(
-        "the consumer",
-        RebalanceHandler {
-            state: Arc::clone(&state),
-            stats: Mutex::default(),
-            ends: Mutex::default(),
-            read_committed: env.guarantee == crate::config::ProcessingGuarantee::ExactlyOnceV2,
-            lifecycle: Arc::clone(&lifecycle),
-            index,
-            oauth: consumer_config.oauth(),
-        },
-    )?;
+    let listener = Arc::new(ThreadRebalance {
+        state: Arc::clone(&state),
+        lifecycle: Arc::clone(&lifecycle),
+        index,
+    });
     let topics: Vec<String> = lock(&state).source_topics.keys().cloned().collect();
-    let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
-    consumer
-        .subscribe(&topic_refs)
-        .map_err(|e| Error::kafka("failed to subscribe to the source topics", e))?;
+    let read_committed = env.guarantee == crate::config::ProcessingGuarantee::ExactlyOnceV2;
+    let consumer = GroupConsumer::subscribe(&consumer_config, listener, read_committed, topics)?;
 
     let mut last_error_log: Option<Instant> = None;
     let mut reported_version = 0;
@@ -126,20 +142,8 @@ pub(crate) fn run(
             break Err(e);
         }
         match polled {
-            Some(Ok(message)) => {
-                let headers = crate::kafka::headers_of(&message);
-                let record = InputRecord {
-                    topic: message.topic(),
-                    partition: message.partition(),
-                    offset: message.offset(),
-                    key: message.key(),
-                    value: message.payload(),
-                    // No timestamp is Kafka's -1: the source refuses it (through the error policy) unless
-                    // the topology's timestamp extractor assigns one; it is never taken for 1970.
-                    timestamp: message.timestamp().to_millis().unwrap_or(-1),
-                    headers: &headers,
-                };
-                if let Err(e) = s.enqueue(&consumer, record) {
+            Some(Ok(polled)) => {
+                if let Err(e) = s.enqueue(consumer.handle(), polled.input()) {
                     break Err(e);
                 }
             }
@@ -154,18 +158,18 @@ pub(crate) fn run(
         // Also without a new record: a task waiting for an empty partition may go on now.
         // One clock read per loop: the merge, its lag cache and the commit check share it.
         let now_ms = s.env.clock.now_ms();
-        if let Err(e) = s.process_merged(&consumer, now_ms) {
+        if let Err(e) = s.process_merged(consumer.handle(), now_ms) {
             break Err(e);
         }
-        if let Err(e) = s.punctuate_wall_clock(&consumer) {
+        if let Err(e) = s.punctuate_wall_clock(consumer.handle()) {
             break Err(e);
         }
         if s.has_pending() && last_pending_retry.elapsed() >= PENDING_RETRY_INTERVAL {
             last_pending_retry = Instant::now();
             match s.open_pending() {
                 Ok(opened) if !opened.is_empty() => {
-                    if let Err(e) = consumer.resume(&partition_list(&opened)) {
-                        break Err(Error::kafka("failed to resume the partitions of opened tasks", e));
+                    if let Err(e) = consumer.resume(&opened) {
+                        break Err(e);
                     }
                     if !s.has_pending() {
                         lifecycle.set_phase(index, ThreadPhase::Running);
@@ -182,23 +186,22 @@ pub(crate) fn run(
             st.tasks = s.task_ids();
         }
         if s.commit_due(now_ms) {
-            if let Err(e) = s.commit(&consumer) {
+            if let Err(e) = s.commit(consumer.handle()) {
                 tracing::warn!(thread = %s.name, error = %report(&e), "commit failed; work since the last commit will be redone");
             }
             *status.lock().unwrap_or_else(|e| e.into_inner()) = ThreadStatus {
                 tasks: s.task_ids(),
                 store_sizes: s.store_sizes(),
                 name: s.name.clone(),
-                consumer: consumer.context().stats(),
+                consumer: consumer.stats(),
             };
         }
         if s.needs_rejoin {
             s.needs_rejoin = false;
             drop(s);
             tracing::info!("rejoining the consumer group");
-            consumer.unsubscribe();
-            if let Err(e) = consumer.subscribe(&topic_refs) {
-                break Err(Error::kafka("failed to resubscribe", e));
+            if let Err(e) = consumer.rejoin() {
+                break Err(e.context("failed to rejoin the consumer group"));
             }
         }
     };
@@ -218,7 +221,7 @@ pub(crate) fn run(
         }
     } else {
         let mut s = lock(&state);
-        if let Err(e) = s.commit(&consumer) {
+        if let Err(e) = s.commit(consumer.handle()) {
             tracing::warn!(thread = %s.name, error = %report(&e), "final commit failed");
         }
     }
@@ -227,11 +230,7 @@ pub(crate) fn run(
     // leave (KIP-345): its tasks wait for it, unassigned, until its session times out, so a
     // restart within it gets them back without a rebalance.
     if !static_member {
-        consumer.unsubscribe();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while consumer.assignment().is_ok_and(|a| a.count() > 0) && Instant::now() < deadline {
-            let _ = consumer.poll(POLL_TIMEOUT);
-        }
+        consumer.leave(POLL_TIMEOUT, Duration::from_secs(5));
     }
     drop(consumer);
     lock(&state).close_all();

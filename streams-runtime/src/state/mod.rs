@@ -46,3 +46,13 @@ pub(crate) use store::{ChangelogPartition, SharedStore, Store};
 pub(crate) use stream_clock::StreamClock;
 pub(crate) use subscription_store::SubscriptionStore;
 pub(crate) use unmatched_buffer::{Unmatched, UnmatchedBuffer};
+
+/// Store sizes summed per store name (a store has a partition in each task): (store, bytes),
+/// sorted by store.
+pub(crate) fn sum_by_store(sizes: impl IntoIterator<Item = (String, u64)>) -> Vec<(String, u64)> {
+    let mut sums = std::collections::BTreeMap::<String, u64>::new();
+    for (store, bytes) in sizes {
+        *sums.entry(store).or_default() += bytes;
+    }
+    sums.into_iter().collect()
+}

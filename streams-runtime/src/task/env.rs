@@ -2,11 +2,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use rdkafka::ClientConfig;
-
 use super::PartitionReader;
 use crate::config::ProcessingGuarantee;
-use crate::kafka::ClientSettings;
+use crate::kafka::{ClientProperties, ClientSettings};
 use crate::runtime::clock::Clock;
 use crate::state::{RocksResources, SharedStore};
 
@@ -24,9 +22,9 @@ pub(crate) struct TaskEnv {
     /// `bootstrap.servers` plus passthrough properties, and the token provider.
     pub(crate) client_settings: ClientSettings,
     /// Properties for the group consumer only (`consumer.` prefix stripped).
-    pub(crate) consumer_config: ClientConfig,
+    pub(crate) consumer_config: ClientProperties,
     /// Properties for the producer only (`producer.` prefix stripped).
-    pub(crate) producer_config: ClientConfig,
+    pub(crate) producer_config: ClientProperties,
     pub(crate) registry: StoreRegistry,
     /// Reads changelogs (restore) and input watermarks outside the consumer group.
     pub(crate) reader: Arc<dyn PartitionReader>,
@@ -44,7 +42,7 @@ pub(crate) struct TaskEnv {
 
 impl TaskEnv {
     /// The common properties with `overrides` applied on top.
-    pub(crate) fn client_settings_with(&self, overrides: &ClientConfig) -> ClientSettings {
+    pub(crate) fn client_settings_with(&self, overrides: &ClientProperties) -> ClientSettings {
         self.client_settings.with_overrides(overrides)
     }
 }

@@ -3,7 +3,9 @@
 
 mod env;
 mod id;
+mod input_record;
 mod partition_reader;
+mod record_merge;
 mod restore;
 mod standby;
 #[allow(clippy::module_inception)]
@@ -11,6 +13,8 @@ mod task;
 
 pub(crate) use env::{StoreRegistry, TaskEnv};
 pub use id::TaskId;
+pub(crate) use input_record::InputRecord;
 pub(crate) use partition_reader::{ApplyRecord, PartitionReader};
+pub(crate) use record_merge::RecordMerge;
 pub(crate) use standby::{StandbyRead, StandbyTask};
 pub(crate) use task::{Outcome, Task};

@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use super::InputRecord;
 use super::restore::{self, Restored};
 use super::{TaskEnv, TaskId};
 use crate::error::{Error, ErrorKind, Result, report};
 use crate::naming;
 use crate::processor::{OutputRecord, PunctuationType, TaskContext};
 use crate::runtime::Metrics;
-use crate::runtime::transport::InputRecord;
 use crate::state::{
     Backend, ChangelogPartition, MemoryBackend, RocksBackend, SharedStore, Store, StoreBackend, StoreSpec, layout,
 };

@@ -26,9 +26,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-
 use crate::error::{Error, ErrorKind, Result};
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(90);
@@ -384,14 +381,7 @@ impl KafkaBroker {
     }
 
     fn answers_metadata(&self) -> bool {
-        let consumer: Option<BaseConsumer> = ClientConfig::new()
-            .set("bootstrap.servers", self.bootstrap_servers())
-            .create()
-            .ok();
-        consumer.is_some_and(|c| {
-            c.fetch_metadata(None, Duration::from_secs(2))
-                .is_ok_and(|m| !m.brokers().is_empty())
-        })
+        crate::kafka::answers_metadata(self.bootstrap_servers())
     }
 }
 

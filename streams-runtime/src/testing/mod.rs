@@ -19,14 +19,15 @@
 
 mod driver;
 mod kafka_broker;
-mod topic_reader;
 mod topic_writer;
 
 use std::sync::Arc;
 
+pub use crate::kafka::topic_reader::{
+    PartitionOffsets, RawRecord, partition_offsets, read_topic, read_topic_uncommitted,
+};
 pub use driver::{CommitFault, InputTopic, OutputTopic, TestDriver, TestDriverBuilder, TestRecord};
 pub use kafka_broker::{KafkaBroker, SaslSslListener, unsecured_token};
-pub use topic_reader::{PartitionOffsets, RawRecord, partition_offsets, read_topic, read_topic_uncommitted};
 pub use topic_writer::{TopicWriter, free_loopback_address};
 
 use crate::error::{Error, ErrorKind, Result};

@@ -5,21 +5,15 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::time::Duration;
-
-use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use crate::codec::Codec;
 use crate::error::{Error, ErrorKind, Result};
-use crate::kafka::KafkaCluster;
+use crate::kafka::{AckedProducer, KafkaCluster};
 use crate::partitioner::RDKAFKA_PARTITIONER;
-
-/// How long a record may wait for its acknowledgement.
-const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Writes keyed records to one topic and waits until the broker acknowledged them.
 pub struct TopicWriter<K, V> {
-    producer: FutureProducer,
+    producer: AckedProducer,
     topic: String,
     key_codec: Arc<dyn Codec<K>>,
     value_codec: Arc<dyn Codec<V>>,
@@ -49,9 +43,7 @@ impl<K: 'static, V: 'static> TopicWriter<K, V> {
         for (key, value) in properties {
             config.set(*key, *value);
         }
-        let producer = config
-            .create()
-            .map_err(|e| Error::kafka(format!("failed to create a producer for `{topic}`"), e))?;
+        let producer = AckedProducer::new(&config, topic)?;
         Ok(Self {
             producer,
             topic: topic.to_owned(),
@@ -75,30 +67,14 @@ impl<K: 'static, V: 'static> TopicWriter<K, V> {
         K: 'a,
         V: 'a,
     {
-        let mut deliveries = Vec::new();
-        for (key, value, timestamp_ms) in records {
-            let (key, value) = (self.encode_key(key)?, value.map(|v| self.encode_value(v)).transpose()?);
-            let mut record = FutureRecord::<Vec<u8>, Vec<u8>>::to(&self.topic).key(&key);
-            if let Some(value) = &value {
-                record = record.payload(value);
-            }
-            if let Some(ts) = timestamp_ms {
-                record = record.timestamp(ts);
-            }
-            let delivery = self
-                .producer
-                .send_result(record)
-                .map_err(|(e, _)| Error::kafka(format!("failed to queue a record for `{}`", self.topic), e))?;
-            deliveries.push(delivery);
-        }
-        for delivery in deliveries {
-            let outcome = tokio::time::timeout(DELIVERY_TIMEOUT, delivery)
-                .await
-                .map_err(|_| self.failed(format!("no acknowledgement within {DELIVERY_TIMEOUT:?}")))?
-                .map_err(|_| self.failed("the producer was dropped".to_owned()))?;
-            outcome.map_err(|(e, _)| Error::kafka(format!("failed to write a record to `{}`", self.topic), e))?;
-        }
-        Ok(())
+        let encoded = records
+            .into_iter()
+            .map(|(key, value, timestamp_ms)| {
+                let value = value.map(|v| self.encode_value(v)).transpose()?;
+                Ok((self.encode_key(key)?, value, timestamp_ms))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.producer.send_all(&self.topic, encoded).await
     }
 
     fn encode_key(&self, key: &K) -> Result<Vec<u8>> {

@@ -64,7 +64,7 @@ pub use topics::{InputTopic, OutputTopic};
 pub use transport::CommitFault;
 
 use self::log::{LogRecord, Payload, Status};
-use self::transport::{MemoryConsumer, MemoryReader, MemoryTransport, SIMULATED_CRASH, SharedLog, lock};
+use self::transport::{MemoryConsumer, MemoryReader, MemoryTransport, SharedLog, lock};
 use crate::codec::{Codec, Json};
 use crate::config::{ProcessingGuarantee, StreamsConfig};
 use crate::error::{Error, ErrorKind, Result, report};
@@ -72,12 +72,12 @@ use crate::partitioner;
 use crate::runtime::clock::{Clock, ManualClock};
 use crate::runtime::internal_topics;
 use crate::runtime::local_stores::LocalStores;
-use crate::runtime::thread_state::ThreadState;
-use crate::runtime::transport::InputRecord;
 use crate::runtime::{Metrics, MetricsSnapshot};
 use crate::state::{KeyValueStore, RocksResources, WindowStore};
+use crate::task::InputRecord;
 use crate::task::{TaskEnv, TaskId};
 use crate::topology::Topology;
+use crate::txn::ThreadState;
 
 type SharedCore = Arc<Mutex<Core>>;
 
@@ -170,9 +170,9 @@ impl TestDriverBuilder {
             state_dir: state_dir.path.clone(),
             guarantee,
             rocks: RocksResources::new(self.config.rocksdb()),
-            client_settings: crate::kafka::ClientSettings::new(rdkafka::ClientConfig::new(), Default::default()),
-            consumer_config: rdkafka::ClientConfig::new(),
-            producer_config: rdkafka::ClientConfig::new(),
+            client_settings: Default::default(),
+            consumer_config: Default::default(),
+            producer_config: Default::default(),
             registry: Arc::new(RwLock::new(HashMap::new())),
             metrics: Arc::new(Metrics::default()),
             reader: Arc::new(MemoryReader {
@@ -629,7 +629,7 @@ impl Core {
         };
         match instance.state.commit(&instance.consumer) {
             Ok(()) => Ok(()),
-            Err(e) if e.to_string() == SIMULATED_CRASH => {
+            Err(_) if instance.state.transport_mut().crashed_after_commit => {
                 self.crash();
                 Ok(())
             }
@@ -649,7 +649,7 @@ impl Core {
         if let Some(mut instance) = self.instance.take() {
             instance.state.crashed = true;
             // The broker aborts the dead producer's transaction (timeout or fencing).
-            let _ = crate::runtime::transport::Transport::abort(instance.state.transport_mut());
+            let _ = crate::txn::Transport::abort(instance.state.transport_mut());
             instance.state.close_all();
         }
     }
@@ -852,9 +852,9 @@ mod tests {
                 state_dir: other_dir.path().to_owned(),
                 guarantee,
                 rocks: RocksResources::new(config.rocksdb()),
-                client_settings: crate::kafka::ClientSettings::new(rdkafka::ClientConfig::new(), Default::default()),
-                consumer_config: rdkafka::ClientConfig::new(),
-                producer_config: rdkafka::ClientConfig::new(),
+                client_settings: Default::default(),
+                consumer_config: Default::default(),
+                producer_config: Default::default(),
                 registry: Arc::new(RwLock::new(HashMap::new())),
                 metrics: Arc::new(Metrics::default()),
                 reader: Arc::clone(&core.env.reader),

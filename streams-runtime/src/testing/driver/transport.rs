@@ -10,8 +10,8 @@ use super::log::{LogRecord, MemoryLog, Payload, Status};
 use crate::config::ProcessingGuarantee;
 use crate::error::{Error, ErrorKind, Result};
 use crate::partitioner;
-use crate::runtime::transport::{OutgoingRecord, Positions, Transport};
 use crate::task::{ApplyRecord, PartitionReader};
+use crate::txn::{CommitError, OutgoingRecord, Positions, Transport};
 
 pub(crate) type SharedLog = Arc<Mutex<MemoryLog>>;
 
@@ -33,9 +33,6 @@ pub enum CommitFault {
     CrashAfterCommit,
 }
 
-/// The error [`CommitFault::CrashAfterCommit`] raises to stop the thread after the commit.
-pub(crate) const SIMULATED_CRASH: &str = "simulated crash right after the commit";
-
 /// Sink outputs, changelog writes and commits of the driver's stream thread.
 pub(crate) struct MemoryTransport {
     log: SharedLog,
@@ -47,6 +44,8 @@ pub(crate) struct MemoryTransport {
     last_offsets: HashMap<String, HashMap<i32, i64>>,
     uncommitted: bool,
     pub(crate) fault: Option<CommitFault>,
+    /// A [`CommitFault::CrashAfterCommit`] happened: the driver's instance must die now.
+    pub(crate) crashed_after_commit: bool,
 }
 
 impl MemoryTransport {
@@ -59,6 +58,7 @@ impl MemoryTransport {
             last_offsets: HashMap::new(),
             uncommitted: false,
             fault: None,
+            crashed_after_commit: false,
         }
     }
 
@@ -103,12 +103,13 @@ impl MemoryConsumer {
 impl Transport for MemoryTransport {
     type Consumer = MemoryConsumer;
 
-    fn send(&mut self, out: OutgoingRecord<'_>) -> Result<()> {
+    fn send(&mut self, out: OutgoingRecord<'_>) -> Result<(), CommitError> {
         let mut log = lock(&self.log);
         let partitions = match log.partitions(out.topic) {
             Some(n) => n,
             None => {
-                log.create_topic(out.topic, self.default_partitions)?;
+                log.create_topic(out.topic, self.default_partitions)
+                    .map_err(CommitError::Abortable)?;
                 self.default_partitions
             }
         };
@@ -120,20 +121,22 @@ impl Transport for MemoryTransport {
         } else {
             Status::Visible
         };
-        let offset = log.append(
-            out.topic,
-            partition,
-            LogRecord {
-                payload: Arc::new(Payload {
-                    key: Some(out.key.to_vec()),
-                    value: out.value.map(<[u8]>::to_vec),
-                    timestamp: out.timestamp,
-                    headers: out.headers.to_vec(),
-                }),
-                status,
-                sequence: 0,
-            },
-        )?;
+        let offset = log
+            .append(
+                out.topic,
+                partition,
+                LogRecord {
+                    payload: Arc::new(Payload {
+                        key: Some(out.key.to_vec()),
+                        value: out.value.map(<[u8]>::to_vec),
+                        timestamp: out.timestamp,
+                        headers: out.headers.to_vec(),
+                    }),
+                    status,
+                    sequence: 0,
+                },
+            )
+            .map_err(CommitError::Abortable)?;
         match self.last_offsets.get_mut(out.topic) {
             Some(partitions) => {
                 partitions.insert(partition, offset);
@@ -151,12 +154,20 @@ impl Transport for MemoryTransport {
         self.uncommitted
     }
 
-    fn commit(&mut self, _consumer: &MemoryConsumer, positions: &Positions) -> Result<()> {
+    fn commit(&mut self, _consumer: &MemoryConsumer, positions: &Positions) -> Result<(), CommitError> {
         let crash = match self.fault.take() {
             Some(CommitFault::Abort) => {
-                return Err(Error::new(ErrorKind::Kafka, "injected abortable commit failure"));
+                return Err(CommitError::Abortable(Error::new(
+                    ErrorKind::Kafka,
+                    "injected abortable commit failure",
+                )));
             }
-            Some(CommitFault::Fence) => return Err(Error::new(ErrorKind::Kafka, FENCED)),
+            Some(CommitFault::Fence) => {
+                return Err(CommitError::Fenced(Error::new(
+                    ErrorKind::Kafka,
+                    "injected fencing: another producer took over this transactional id",
+                )));
+            }
             Some(CommitFault::CrashAfterCommit) => true,
             None => false,
         };
@@ -167,7 +178,14 @@ impl Transport for MemoryTransport {
         log.commit_offsets(positions);
         self.uncommitted = false;
         if crash {
-            return Err(Error::new(ErrorKind::Kafka, SIMULATED_CRASH));
+            // Committed on the broker, and the process dies before its stores apply it: the
+            // commit protocol sees a failure (nothing is applied), the driver then kills the
+            // instance.
+            self.crashed_after_commit = true;
+            return Err(CommitError::Abortable(Error::new(
+                ErrorKind::Kafka,
+                "simulated crash right after the commit",
+            )));
         }
         Ok(())
     }
@@ -182,10 +200,6 @@ impl Transport for MemoryTransport {
             lock(&self.log).end_transaction(self.producer, false);
         }
         Ok(())
-    }
-
-    fn is_fatal(&self, error: &Error) -> bool {
-        error.to_string() == FENCED
     }
 
     fn replace(&mut self) -> Result<()> {
@@ -214,8 +228,6 @@ impl Transport for MemoryTransport {
         Ok(())
     }
 }
-
-const FENCED: &str = "injected fencing: another producer took over this transactional id";
 
 /// Restores stores from the in-memory changelogs.
 pub(crate) struct MemoryReader {

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::Consumer;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
+use super::{ClientSettings, StreamsConsumer};
 use crate::config::ProcessingGuarantee;
 use crate::error::{Error, ErrorKind, Result, report};
-use crate::kafka::{ClientSettings, StreamsConsumer};
 use crate::task::{ApplyRecord, PartitionReader};
 
 /// Give up if a partition yields nothing for this long while records are still missing.
@@ -92,7 +92,7 @@ impl KafkaPartitionReader {
         }
         let mut uncommitted_config = config.clone();
         uncommitted_config.set("isolation.level", "read_uncommitted");
-        guarantee.set_isolation(config.config_mut());
+        config.set_isolation(guarantee);
         Self {
             config,
             uncommitted_config,

@@ -3,8 +3,8 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::Consumer;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
+use super::{ClientSettings, KafkaCluster};
 use crate::error::{Error, ErrorKind, Result};
-use crate::kafka::{ClientSettings, KafkaCluster};
 
 /// One record read back from a topic.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,7 +154,7 @@ fn read_blocking(mut config: ClientSettings, topic: &str) -> Result<Vec<RawRecor
                     key: m.key().unwrap_or_default().to_vec(),
                     value: m.payload().map(<[u8]>::to_vec),
                     timestamp: m.timestamp().to_millis(),
-                    headers: crate::kafka::headers_of(&m),
+                    headers: super::headers_of(&m),
                 });
                 if highs.get(&partition).is_some_and(|high| m.offset() + 1 >= *high) {
                     highs.remove(&partition);

@@ -8,8 +8,8 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{DeliveryResult, ProducerContext, ThreadedProducer};
 
+use super::OAuth;
 use crate::error::report;
-use crate::kafka::OAuth;
 
 /// Delivery outcomes: the last offset per partition (changelog offsets for store checkpoints)
 /// and the first failure since it was last taken.

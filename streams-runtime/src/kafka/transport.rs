@@ -11,14 +11,15 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::group_consumer::ThreadConsumer;
+use super::partition_map::PartitionMap;
 use super::producer::{DeliveryTracker, StreamsProducer, TrackingContext};
-use super::thread_state::ThreadConsumer;
-use super::transport::{OutgoingRecord, Positions, Transport};
+use super::{ClientSettings, StreamsAdmin};
 use crate::config::ProcessingGuarantee;
 use crate::error::{Error, ErrorKind, Result, report};
-use crate::kafka::{ClientSettings, StreamsAdmin};
 use crate::partitioner;
 use crate::task::TaskEnv;
+use crate::txn::{CommitError, OutgoingRecord, Positions, Transport};
 
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a commit waits for the broker to confirm a repartition purge (it goes on anyway).
@@ -48,7 +49,7 @@ pub(crate) struct KafkaTransport {
     /// when: a task with an empty partition asks for every record it considers (a stream and its
     /// caught-up table), or on every poll while it waits (a stream not fetched yet), and the
     /// consumer's position list costs a round trip to librdkafka's main thread (tens of µs).
-    known_lags: std::sync::Mutex<super::partition_map::PartitionMap<KnownLag>>,
+    known_lags: std::sync::Mutex<PartitionMap<KnownLag>>,
 }
 
 /// A partition's lag, the reported end it was measured against, and when (thread clock, ms).
@@ -115,11 +116,11 @@ impl KafkaTransport {
         Ok(self.purger.as_ref().expect("created above if it was not"))
     }
 
-    fn ensure_transaction(&mut self) -> Result<()> {
+    fn ensure_transaction(&mut self) -> Result<(), CommitError> {
         if self.guarantee == ProcessingGuarantee::ExactlyOnceV2 && !self.in_transaction {
             self.producer
                 .begin_transaction()
-                .map_err(|e| Error::kafka("failed to begin a transaction", e))?;
+                .map_err(|e| classify("failed to begin a transaction", e))?;
             self.in_transaction = true;
         }
         Ok(())
@@ -127,7 +128,7 @@ impl KafkaTransport {
 
     /// Waits until every produced record is acknowledged. rdkafka's own `flush` sleeps in 100 ms
     /// polls that race the producer's delivery thread, which made every commit take 100 ms.
-    fn flush(&self) -> Result<()> {
+    fn flush(&self) -> Result<(), CommitError> {
         let deadline = Instant::now() + KAFKA_TIMEOUT;
         loop {
             match self.producer.flush(Duration::ZERO) {
@@ -135,7 +136,7 @@ impl KafkaTransport {
                 Err(KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut)) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_micros(200));
                 }
-                Err(e) => return Err(Error::kafka("failed to flush the producer", e)),
+                Err(e) => return Err(classify("failed to flush the producer", e)),
             }
         }
     }
@@ -144,7 +145,7 @@ impl KafkaTransport {
 impl Transport for KafkaTransport {
     type Consumer = ThreadConsumer;
 
-    fn send(&mut self, out: OutgoingRecord<'_>) -> Result<()> {
+    fn send(&mut self, out: OutgoingRecord<'_>) -> Result<(), CommitError> {
         self.ensure_transaction()?;
         self.sent = true;
         let mut record = BaseRecord::to(out.topic).key(out.key).timestamp(out.timestamp);
@@ -173,13 +174,15 @@ impl Transport for KafkaTransport {
                 }
                 Err((e, _)) if is_permanent_rejection(&e) => {
                     let size = out.key.len() + out.value.map_or(0, <[u8]>::len);
-                    return Err(Error::new(
-                        ErrorKind::Rejected,
-                        format!("`{}` refused a record of {size} bytes for good", out.topic),
-                    )
-                    .with_source(e));
+                    return Err(CommitError::Rejected(
+                        Error::new(
+                            ErrorKind::Rejected,
+                            format!("`{}` refused a record of {size} bytes for good", out.topic),
+                        )
+                        .with_source(e),
+                    ));
                 }
-                Err((e, _)) => return Err(Error::kafka(format!("failed to produce to `{}`", out.topic), e)),
+                Err((e, _)) => return Err(classify(format!("failed to produce to `{}`", out.topic), e)),
             }
         }
     }
@@ -188,8 +191,8 @@ impl Transport for KafkaTransport {
         self.sent || self.in_transaction
     }
 
-    fn commit(&mut self, consumer: &ThreadConsumer, positions: &Positions) -> Result<()> {
-        let offsets = offset_list(positions, "commit")?;
+    fn commit(&mut self, consumer: &ThreadConsumer, positions: &Positions) -> Result<(), CommitError> {
+        let offsets = offset_list(positions, "commit").map_err(CommitError::Abortable)?;
         match self.guarantee {
             ProcessingGuarantee::AtLeastOnce => {
                 self.flush()?;
@@ -199,7 +202,7 @@ impl Transport for KafkaTransport {
                 if offsets.count() > 0 {
                     consumer
                         .commit(&offsets, CommitMode::Sync)
-                        .map_err(|e| Error::kafka("failed to commit consumer offsets", e))?;
+                        .map_err(|e| classify("failed to commit consumer offsets", e))?;
                 }
             }
             ProcessingGuarantee::ExactlyOnceV2 => {
@@ -213,15 +216,18 @@ impl Transport for KafkaTransport {
                 }
                 if offsets.count() > 0 {
                     let group = consumer.group_metadata().ok_or_else(|| {
-                        Error::new(ErrorKind::Kafka, "the consumer has no group metadata to commit with")
+                        CommitError::Abortable(Error::new(
+                            ErrorKind::Kafka,
+                            "the consumer has no group metadata to commit with",
+                        ))
                     })?;
                     self.producer
                         .send_offsets_to_transaction(&offsets, &group, KAFKA_TIMEOUT)
-                        .map_err(|e| Error::kafka("failed to add offsets to the transaction", e))?;
+                        .map_err(|e| classify("failed to add offsets to the transaction", e))?;
                 }
                 self.producer
                     .commit_transaction(KAFKA_TIMEOUT)
-                    .map_err(|e| Error::kafka("failed to commit the transaction", e))?;
+                    .map_err(|e| classify("failed to commit the transaction", e))?;
                 self.in_transaction = false;
                 if let Some(e) = self.tracker.take_error() {
                     tracing::warn!(error = %report(&e), "delivery error reported after a committed transaction");
@@ -245,10 +251,6 @@ impl Transport for KafkaTransport {
         self.producer
             .abort_transaction(KAFKA_TIMEOUT)
             .map_err(|e| Error::kafka("failed to abort the transaction", e))
-    }
-
-    fn is_fatal(&self, error: &Error) -> bool {
-        kafka_error_is_fatal(error)
     }
 
     fn replace(&mut self) -> Result<()> {
@@ -373,30 +375,31 @@ fn is_permanent_rejection(error: &KafkaError) -> bool {
     )
 }
 
-/// A delivery failure reported after the send: [`ErrorKind::Rejected`] when permanent.
-fn undelivered(error: KafkaError) -> Error {
-    let kind = if is_permanent_rejection(&error) {
-        ErrorKind::Rejected
+/// A delivery failure reported after the send: rejected when permanent, else classified.
+fn undelivered(error: KafkaError) -> CommitError {
+    if is_permanent_rejection(&error) {
+        CommitError::Rejected(Error::new(ErrorKind::Rejected, "a produced record was not delivered").with_source(error))
     } else {
-        ErrorKind::Kafka
-    };
-    Error::new(kind, "a produced record was not delivered").with_source(error)
+        classify("a produced record was not delivered", error)
+    }
 }
 
-/// Fenced or fatal: the producer cannot continue and must be replaced.
-fn kafka_error_is_fatal(error: &Error) -> bool {
-    let mut source = std::error::Error::source(error);
-    while let Some(e) = source {
-        if let Some(kafka) = e.downcast_ref::<KafkaError>() {
-            return match kafka {
-                KafkaError::Transaction(e) => e.is_fatal() || !e.txn_requires_abort() && !e.is_retriable(),
-                other => matches!(
-                    other.rdkafka_error_code(),
-                    Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced | RDKafkaErrorCode::Fatal)
-                ),
-            };
-        }
-        source = e.source();
+/// What a producer or commit failure means for the producer, from librdkafka's own verdict: a
+/// transactional error says whether it is fatal or requires an abort; a fenced producer is
+/// named by its code; everything else (timeouts, an unreachable broker) is abortable.
+fn classify(context: impl Into<String>, error: KafkaError) -> CommitError {
+    let code = error.rdkafka_error_code();
+    let fenced = matches!(code, Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced));
+    let fatal = match &error {
+        KafkaError::Transaction(e) => e.is_fatal() || !e.txn_requires_abort() && !e.is_retriable(),
+        _ => code == Some(RDKafkaErrorCode::Fatal),
+    };
+    let error = Error::kafka(context, error);
+    if fenced {
+        CommitError::Fenced(error)
+    } else if fatal {
+        CommitError::Fatal(error)
+    } else {
+        CommitError::Abortable(error)
     }
-    false
 }

@@ -1,19 +1,6 @@
-//! What a stream thread owns — tasks and its transport — and the commit protocol over them.
+//! What a stream thread owns — its tasks and its transport — and records through them.
 //!
-//! Commit (both guarantees): produce each store's uncommitted writes to its changelog partition
-//! → make outputs, changelog records and input positions durable together (at-least-once:
-//! flush the producer, then commit offsets; exactly-once v2: `send_offsets_to_transaction` with
-//! the consumer's group metadata, then `commit_transaction`) → only then apply the writes to the
-//! local stores, in one batch with the changelog offset they reach. A failed commit rolls every
-//! task back to its last commit: overlays discarded, stream time reset, consumer seeked back.
-//! Failures are retried this way for at most `task.timeout.ms` without a successful commit (a
-//! broker unreachable, a transaction that keeps aborting); then the thread fails with the last
-//! error and the thread-failure policy decides (Kafka Streams bounds retries the same way).
-//!
-//! Repartition topics are purged as in Kafka Streams: at a commit at least
-//! `repartition.purge.interval.ms` after the last purge, the records below the committed
-//! offsets of the repartition partitions this thread reads are deleted on the broker (they
-//! were consumed and will never be read again), so those topics do not grow forever.
+//! Commit, rollback and recovery over these tasks are in [`commit`](super::commit).
 //!
 //! Assignment: revoked tasks are suspended and reused if handed back; the rest are closed
 //! *before* new tasks open, so a task moving between two threads of this process finds its
@@ -32,28 +19,19 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use rdkafka::consumer::BaseConsumer;
-
-use super::rebalance::RebalanceHandler;
-use super::record_merge::RecordMerge;
-use super::transport::{InputRecord, OutgoingRecord, Transport};
+use super::{CommitError, OutgoingRecord, Transport};
 use crate::config::StreamsConfig;
 use crate::error::{Error, ErrorKind, Result, report};
-use crate::state::Store;
-use crate::task::{Outcome, Task, TaskEnv, TaskId};
+use crate::task::{InputRecord, Outcome, RecordMerge, Task, TaskEnv, TaskId};
 use crate::topology::Topology;
 
 /// Uncommitted store writes never wait for more than this many bytes, even with a smaller cache.
 const MIN_OVERLAY_BYTES: usize = 64 * 1024;
-/// Records between two checks of the uncommitted bytes against the cache size.
-const CACHE_CHECK_INTERVAL: u32 = 256;
-
-pub(crate) type ThreadConsumer = BaseConsumer<RebalanceHandler>;
 
 /// Produces what `task`'s processors forwarded to sinks. A record Kafka refuses for good (too
 /// large, invalid) does not stop the others: the first such refusal is returned for the
-/// caller's error policy; any other failure is an error.
-fn send_outputs<T: Transport>(transport: &mut T, task: &mut Task) -> Result<Option<Error>> {
+/// caller's error policy; any other failure is returned as it is.
+fn send_outputs<T: Transport>(transport: &mut T, task: &mut Task) -> Result<Option<Error>, CommitError> {
     let mut rejected = None;
     for out in task.drain_outputs() {
         let sent = transport.send(OutgoingRecord {
@@ -66,7 +44,7 @@ fn send_outputs<T: Transport>(transport: &mut T, task: &mut Task) -> Result<Opti
         });
         match sent {
             Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::Rejected => {
+            Err(CommitError::Rejected(e)) => {
                 rejected.get_or_insert(e);
             }
             Err(e) => return Err(e),
@@ -75,27 +53,45 @@ fn send_outputs<T: Transport>(transport: &mut T, task: &mut Task) -> Result<Opti
     Ok(rejected)
 }
 
+/// What stopped a record: the transport (the commit protocol recovers) or the task itself.
+enum Step {
+    Transport(CommitError),
+    Task(Error),
+}
+
+impl From<CommitError> for Step {
+    fn from(e: CommitError) -> Self {
+        Self::Transport(e)
+    }
+}
+
+impl From<Error> for Step {
+    fn from(e: Error) -> Self {
+        Self::Task(e)
+    }
+}
+
 pub(crate) struct ThreadState<T: Transport> {
     pub(crate) name: String,
     pub(crate) env: Arc<TaskEnv>,
-    topology: Arc<Topology>,
+    pub(super) topology: Arc<Topology>,
     /// Resolved source topic → sub-topology id.
     pub(crate) source_topics: HashMap<String, u32>,
     /// The resolved repartition topics among the sources (purged after commits).
-    repartition_sources: HashSet<String>,
-    purge_interval_ms: i64,
-    last_purge_ms: i64,
-    tasks: BTreeMap<TaskId, Task>,
-    suspended: BTreeMap<TaskId, Task>,
+    pub(super) repartition_sources: HashSet<String>,
+    pub(super) purge_interval_ms: i64,
+    pub(super) last_purge_ms: i64,
+    pub(super) tasks: BTreeMap<TaskId, Task>,
+    pub(super) suspended: BTreeMap<TaskId, Task>,
     /// Assigned tasks whose stores were locked by another handle: not open yet, partitions paused.
-    pending: BTreeSet<TaskId>,
+    pub(super) pending: BTreeSet<TaskId>,
     /// Polled records of multi-partition tasks, not processed yet.
-    merge: RecordMerge,
-    transport: T,
-    commit_interval_ms: i64,
-    overlay_limit: usize,
-    last_commit_ms: i64,
-    records_since_check: u32,
+    pub(super) merge: RecordMerge,
+    pub(super) transport: T,
+    pub(super) commit_interval_ms: i64,
+    pub(super) overlay_limit: usize,
+    pub(super) last_commit_ms: i64,
+    pub(super) records_since_check: u32,
     /// Set from rebalance callbacks, which cannot return errors.
     pub(crate) fatal: Option<Error>,
     /// The producer was fenced or failed fatally: tasks were closed and the group must be rejoined.
@@ -105,8 +101,8 @@ pub(crate) struct ThreadState<T: Transport> {
     /// Bumped whenever the set of tasks changes (status and membership refresh on it).
     pub(crate) assignment_version: u64,
     /// Wall-clock ms of the first rollback since the last successful commit.
-    failing_since_ms: Option<i64>,
-    task_timeout_ms: i64,
+    pub(super) failing_since_ms: Option<i64>,
+    pub(super) task_timeout_ms: i64,
 }
 
 impl<T: Transport> ThreadState<T> {
@@ -164,12 +160,13 @@ impl<T: Transport> ThreadState<T> {
     /// commit; only state-store failures are returned.
     pub(crate) fn process(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<()> {
         match self.process_one(consumer, record) {
-            Err(e) if e.kind() == ErrorKind::Kafka => {
+            Ok(()) => Ok(()),
+            Err(Step::Transport(e)) => {
                 self.env.metrics.record_aborted_commit();
                 self.recover_from_failed_commit(consumer, &e);
                 Ok(())
             }
-            other => other,
+            Err(Step::Task(e)) => Err(e),
         }
     }
 
@@ -213,7 +210,7 @@ impl<T: Transport> ThreadState<T> {
         Ok(())
     }
 
-    fn process_one(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<()> {
+    fn process_one(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<(), Step> {
         let Some(&sub) = self.source_topics.get(record.topic) else {
             return Ok(());
         };
@@ -224,9 +221,11 @@ impl<T: Transport> ThreadState<T> {
         let Some(task) = self.tasks.get_mut(&id) else {
             if self.pending.contains(&id) {
                 // Fetched before its partition was paused: read it again once the task opens.
+                // If the consumer cannot be moved back, everything since the last commit is redone.
                 return self
                     .transport
-                    .seek(consumer, record.topic, record.partition, record.offset);
+                    .seek(consumer, record.topic, record.partition, record.offset)
+                    .map_err(|e| Step::Transport(CommitError::Abortable(e)));
             }
             tracing::warn!(thread = %self.name, task = %id, "record for a task this thread does not own; skipping");
             return Ok(());
@@ -267,12 +266,14 @@ impl<T: Transport> ThreadState<T> {
         let mut result = Ok(());
         for task in self.tasks.values_mut() {
             let punctuated = task.punctuate(crate::processor::PunctuationType::WallClockTime, now);
-            let sent = send_outputs(&mut self.transport, task).and_then(|rejected| rejected.map_or(Ok(()), Err));
-            match punctuated.and(sent) {
-                Err(e) if e.kind() == ErrorKind::Kafka => {
+            let sent = match send_outputs(&mut self.transport, task) {
+                Ok(rejected) => rejected.map_or(Ok(()), Err),
+                Err(e) => {
                     result = Err(e);
                     break;
                 }
+            };
+            match punctuated.and(sent) {
                 Err(e) if e.kind() == ErrorKind::State => return Err(e),
                 Err(e) => {
                     tracing::warn!(thread = %self.name, task = %task.id(), error = %report(&e), "wall-clock punctuation failed; skipped")
@@ -285,240 +286,6 @@ impl<T: Transport> ThreadState<T> {
             self.recover_from_failed_commit(consumer, &e);
         }
         Ok(())
-    }
-
-    /// Whether the commit interval elapsed by `now` (`env.clock`) or uncommitted state outgrew
-    /// the cache.
-    pub(crate) fn commit_due(&mut self, now: i64) -> bool {
-        now - self.last_commit_ms >= self.commit_interval_ms || self.cache_full()
-    }
-
-    /// Whether uncommitted state outgrew the cache (checked every few hundred records).
-    pub(crate) fn cache_full(&mut self) -> bool {
-        if self.records_since_check < CACHE_CHECK_INTERVAL {
-            return false;
-        }
-        self.records_since_check = 0;
-        self.tasks.values().map(Task::dirty_bytes).sum::<usize>() > self.overlay_limit
-    }
-
-    /// Commits every task; on failure rolls them back to their last commit (see module docs).
-    pub(crate) fn commit(&mut self, consumer: &T::Consumer) -> Result<()> {
-        if self.crashed {
-            return Ok(());
-        }
-        self.last_commit_ms = self.env.clock.now_ms();
-        self.records_since_check = 0;
-        if self.tasks.is_empty() && !self.transport.has_uncommitted() {
-            // Nothing to make durable, so nothing is failing.
-            self.failing_since_ms = None;
-            return Ok(());
-        }
-        let started = std::time::Instant::now();
-        match self.try_commit(consumer) {
-            Ok(()) => {
-                self.failing_since_ms = None;
-                self.env.metrics.record_commit(&self.name, started.elapsed());
-                self.purge_repartition_topics();
-                Ok(())
-            }
-            Err(e) if e.kind() == ErrorKind::Rejected => {
-                // A changelog record (a store value too large) or a delivered-then-refused output
-                // that Kafka refuses for good: redoing the commit would fail the same way
-                // forever. Roll back and stop the thread, saying which record.
-                self.env.metrics.record_aborted_commit();
-                if let Err(abort) = self.transport.abort() {
-                    tracing::warn!(thread = %self.name, error = %abort, "failed to abort the transaction");
-                }
-                for task in self.tasks.values_mut() {
-                    task.roll_back();
-                }
-                let e = e.context("a record Kafka refuses for good cannot be committed");
-                tracing::error!(thread = %self.name, error = %report(&e), "stopping the stream thread");
-                self.fail(Error::new(ErrorKind::State, e.report().to_string()));
-                Err(e)
-            }
-            Err(e) => {
-                self.env.metrics.record_aborted_commit();
-                self.recover_from_failed_commit(consumer, &e);
-                Err(e)
-            }
-        }
-    }
-
-    fn try_commit(&mut self, consumer: &T::Consumer) -> Result<()> {
-        // 1. Uncommitted store writes go to their changelogs.
-        let mut pending = Vec::new();
-        let now = self.env.clock.now_ms();
-        let stores: Vec<_> = self
-            .tasks
-            .iter()
-            .flat_map(|(&id, t)| {
-                let positions = t.checkpoint_positions();
-                t.stores()
-                    .map(move |s| (id, s.clone(), positions.clone()))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        for (id, store, positions) in stores {
-            let (writes, changelog) = {
-                let mut s = Store::lock(&store);
-                (s.pending_writes(), s.changelog().cloned())
-            };
-            if let Some(changelog) = &changelog {
-                for (key, value) in &writes {
-                    self.transport.send(OutgoingRecord {
-                        topic: &changelog.topic,
-                        partition: Some(changelog.partition),
-                        key,
-                        value: value.as_deref(),
-                        timestamp: now,
-                        headers: &[],
-                    })?;
-                }
-            }
-            // Every store gets the new positions, written or not, so its checkpoint stays current.
-            pending.push((id, store, writes, changelog, positions));
-        }
-        // 2. Outputs, changelog records and input positions become durable together.
-        let positions: Vec<(String, i32, i64)> = self
-            .tasks
-            .values()
-            .flat_map(|t| t.positions().map(|(topic, p, o)| (topic.to_owned(), p, o)))
-            .collect();
-        self.transport.commit(consumer, &positions)?;
-        // 3. Only now does local state move forward, with the changelog offset it reflects.
-        // The broker has committed: from here nothing is rolled back (see `reopen_unapplied`).
-        let mut unapplied: BTreeMap<TaskId, Error> = BTreeMap::new();
-        for (id, store, writes, changelog, positions) in pending {
-            if unapplied.contains_key(&id) {
-                continue;
-            }
-            let offset = changelog
-                .as_ref()
-                .filter(|_| !writes.is_empty())
-                .and_then(|c| self.transport.last_offset(&c.topic, c.partition));
-            if let Err(e) = Store::lock(&store).apply_committed(&writes, offset, &positions) {
-                unapplied.insert(id, e);
-            }
-        }
-        for (id, task) in &mut self.tasks {
-            if !unapplied.contains_key(id) {
-                task.mark_committed();
-            }
-        }
-        for (id, error) in unapplied {
-            self.reopen_unapplied(id, &error);
-        }
-        Ok(())
-    }
-
-    /// A store of task `id` failed to apply a batch the broker had already committed (a full
-    /// disk, an I/O error). Rolling back would redo committed input — duplicate outputs and
-    /// double-counted state — so the task is closed dirty and reopened from its changelog,
-    /// which holds the committed batch (Kafka Streams closes such a task dirty too). If it
-    /// cannot be reopened the thread fails: its tasks then move on, restored from the
-    /// changelogs, and nothing committed is redone.
-    fn reopen_unapplied(&mut self, id: TaskId, error: &Error) {
-        tracing::warn!(thread = %self.name, task = %id, error = %report(&error), "a store could not apply a committed batch; reopening the task from its changelog");
-        if let Some(mut task) = self.tasks.remove(&id) {
-            task.roll_back();
-            task.close(&self.env);
-        }
-        self.assignment_version += 1;
-        if let Err(e) = self.open_task(id) {
-            self.fail(e.context(format!("task {id} could not be reopened after a failed store write")));
-        } else if self.pending.remove(&id) {
-            self.fail(Error::new(
-                ErrorKind::State,
-                format!("task {id} could not be reopened after a failed store write: its store is locked"),
-            ));
-        }
-    }
-
-    /// Stops the thread on `error`: nothing more is committed, and the loop exits with it.
-    fn fail(&mut self, error: Error) {
-        self.crashed = true;
-        self.fatal.get_or_insert(error);
-    }
-
-    /// Deletes the consumed records of the repartition partitions this thread reads, below the
-    /// offsets just committed, when the purge interval has passed. A failure only delays it.
-    fn purge_repartition_topics(&mut self) {
-        let now = self.env.clock.now_ms();
-        if self.repartition_sources.is_empty() || now - self.last_purge_ms < self.purge_interval_ms {
-            return;
-        }
-        self.last_purge_ms = now;
-        let committed: Vec<(String, i32, i64)> = self
-            .tasks
-            .values()
-            .flat_map(|t| t.positions())
-            .filter(|(topic, _, _)| self.repartition_sources.contains(*topic))
-            .map(|(topic, partition, offset)| (topic.to_owned(), partition, offset))
-            .collect();
-        if committed.is_empty() {
-            return;
-        }
-        if let Err(e) = self.transport.purge(&committed) {
-            tracing::warn!(thread = %self.name, error = %report(&e), "failed to purge consumed repartition records; retried at a later commit");
-        }
-    }
-
-    /// Rolls every task back to its last commit and, where the producer is unusable, closes the
-    /// tasks and asks the thread to rejoin the group.
-    fn recover_from_failed_commit(&mut self, consumer: &T::Consumer, error: &Error) {
-        let mut fatal = self.transport.is_fatal(error);
-        if !fatal && let Err(e) = self.transport.abort() {
-            // A producer that cannot abort cannot be trusted with the next transaction either.
-            tracing::warn!(thread = %self.name, error = %report(&e), "failed to abort the transaction; replacing the producer");
-            fatal = true;
-        }
-        tracing::warn!(thread = %self.name, error = %report(&error), fatal, "commit failed; rolling back to the last commit");
-        let mut seeks = Vec::new();
-        for task in self.tasks.values_mut() {
-            seeks.extend(task.roll_back());
-        }
-        // Queued records were never processed: read them again from the first one, unless the
-        // rollback already moves that partition further back.
-        for (topic, partition, first) in self.merge.take_all() {
-            if !seeks.iter().any(|(t, p, _)| *t == topic && *p == partition) {
-                seeks.push((topic, partition, first));
-            }
-        }
-        let now = self.env.clock.now_ms();
-        let failing_since = *self.failing_since_ms.get_or_insert(now);
-        if now - failing_since >= self.task_timeout_ms {
-            // Redoing the same work keeps failing: stop, with the last error, instead of
-            // rolling back forever.
-            self.fail(Error::new(
-                error.kind(),
-                format!(
-                    "no commit succeeded for {} ms (task.timeout.ms is {} ms); the last failure: {}",
-                    now - failing_since,
-                    self.task_timeout_ms,
-                    report(error)
-                ),
-            ));
-            return;
-        }
-        if fatal {
-            self.assignment_version += 1;
-            for (_, task) in std::mem::take(&mut self.tasks) {
-                task.close(&self.env);
-            }
-            if let Err(e) = self.transport.replace() {
-                self.fatal = Some(e);
-            }
-            self.needs_rejoin = true;
-            return;
-        }
-        for (topic, partition, offset) in seeks {
-            if let Err(e) = self.transport.seek(consumer, &topic, partition, offset) {
-                tracing::warn!(thread = %self.name, error = %report(&e), "failed to seek back; rejoining");
-                self.needs_rejoin = true;
-            }
-        }
     }
 
     /// Rebalance: this member's assignment was lost rather than revoked — its session expired
@@ -613,7 +380,7 @@ impl<T: Transport> ThreadState<T> {
     }
 
     /// Opens task `id`; a store held by another handle leaves it pending instead of failing.
-    fn open_task(&mut self, id: TaskId) -> Result<()> {
+    pub(super) fn open_task(&mut self, id: TaskId) -> Result<()> {
         let Some(sub) = self.topology.subtopologies.iter().find(|s| s.id == id.subtopology) else {
             return Ok(());
         };
@@ -694,6 +461,6 @@ impl<T: Transport> ThreadState<T> {
 
     /// Bytes each store occupies locally, summed over this thread's tasks: (store name, bytes).
     pub(crate) fn store_sizes(&self) -> Vec<(String, u64)> {
-        super::thread::sum_by_store(self.tasks.values().flat_map(Task::store_sizes))
+        crate::state::sum_by_store(self.tasks.values().flat_map(Task::store_sizes))
     }
 }

@@ -34,7 +34,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
-use super::transport::InputRecord;
+use super::InputRecord;
 use crate::processor::Header;
 use crate::task::TaskId;
 
@@ -147,7 +147,7 @@ impl RecordMerge {
     /// (or has nothing). `lag` tells how far a partition is behind (see [`fetched lag`]);
     /// `now_ms` is the wall clock.
     ///
-    /// [`fetched lag`]: super::transport::Transport::fetched_lag
+    /// [`fetched lag`]: crate::txn::Transport::fetched_lag
     pub(crate) fn next(
         &mut self,
         id: TaskId,

@@ -1,24 +1,13 @@
 //! The seam between the commit protocol and the broker.
 //!
-//! [`ThreadState`](super::thread_state::ThreadState) owns tasks and runs the commit protocol; a
-//! [`Transport`] is what it produces through and commits with. Production uses rdkafka
-//! ([`KafkaTransport`](super::kafka_transport::KafkaTransport)); the broker-free test driver uses an
-//! in-memory log. Both run the very same task, store and commit code.
+//! [`ThreadState`](super::ThreadState) owns tasks and runs the commit protocol; a [`Transport`]
+//! is what it produces through and commits with. Production uses rdkafka
+//! ([`KafkaTransport`](crate::kafka::KafkaTransport)); the broker-free test driver uses an
+//! in-memory log. Both run the very same task, store and commit code. Failures to produce or
+//! commit come back as a [`CommitError`], already classified.
 
-use crate::error::{Error, Result};
-
-/// A record consumed from a source topic partition.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct InputRecord<'a> {
-    pub(crate) topic: &'a str,
-    pub(crate) partition: i32,
-    pub(crate) offset: i64,
-    pub(crate) key: Option<&'a [u8]>,
-    pub(crate) value: Option<&'a [u8]>,
-    /// Broker timestamp, epoch milliseconds.
-    pub(crate) timestamp: i64,
-    pub(crate) headers: &'a [crate::processor::Header],
-}
+use super::CommitError;
+use crate::error::Result;
 
 /// A record to produce: a sink output or a changelog write.
 #[derive(Clone, Copy, Debug)]
@@ -42,14 +31,14 @@ pub(crate) trait Transport {
     type Consumer: ?Sized;
 
     /// Queues a record (inside the open transaction under exactly-once, starting one if needed).
-    fn send(&mut self, record: OutgoingRecord<'_>) -> Result<()>;
+    fn send(&mut self, record: OutgoingRecord<'_>) -> Result<(), CommitError>;
 
     /// Whether records were sent since the last commit or abort.
     fn has_uncommitted(&self) -> bool;
 
     /// Makes everything sent since the last commit durable together with `positions`
     /// (at-least-once: all delivered, then offsets committed; exactly-once: one transaction).
-    fn commit(&mut self, consumer: &Self::Consumer, positions: &Positions) -> Result<()>;
+    fn commit(&mut self, consumer: &Self::Consumer, positions: &Positions) -> Result<(), CommitError>;
 
     /// Offset of the last record delivered to `topic`/`partition` by this transport.
     fn last_offset(&self, topic: &str, partition: i32) -> Option<i64>;
@@ -57,9 +46,6 @@ pub(crate) trait Transport {
     /// Abandons what was sent since the last commit (aborts the transaction, if any). An error
     /// means the producer cannot be trusted any more and must be [replaced](Self::replace).
     fn abort(&mut self) -> Result<()>;
-
-    /// Whether `error` left the producer unusable (fenced or fatal).
-    fn is_fatal(&self, error: &Error) -> bool;
 
     /// Replaces an unusable producer with a fresh one.
     fn replace(&mut self) -> Result<()>;
