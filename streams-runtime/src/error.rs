@@ -140,12 +140,6 @@ impl From<ConfigError> for Error {
     }
 }
 
-impl From<crate::topology::TopologyError> for Error {
-    fn from(err: crate::topology::TopologyError) -> Self {
-        Self::new(ErrorKind::Config, "the topology was rejected").with_source(err)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ pub mod codec;
 pub mod config;
 mod error;
 pub mod kafka;
+mod metrics;
 /// Internal topic names and Kafka's topic-name rules (the `kafka-streams-naming` crate, which the
 /// macros use too).
 pub use kafka_streams_naming as naming;

@@ -403,3 +403,45 @@ fn classify(context: impl Into<String>, error: KafkaError) -> CommitError {
         CommitError::Abortable(error)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The classification the commit protocol acts on, from errors as librdkafka reports them
+    /// (transactional errors need a live producer; their fenced/fatal codes take this path too).
+    #[test]
+    fn failures_are_classified_by_what_they_mean_for_the_producer() {
+        let kind = |e: CommitError| match e {
+            CommitError::Abortable(_) => "abortable",
+            CommitError::Fenced(_) => "fenced",
+            CommitError::Fatal(_) => "fatal",
+            CommitError::Rejected(_) => "rejected",
+        };
+        let produce = |code| KafkaError::MessageProduction(code);
+        assert_eq!(
+            kind(classify("send", produce(RDKafkaErrorCode::ProducerFenced))),
+            "fenced"
+        );
+        assert_eq!(kind(classify("send", produce(RDKafkaErrorCode::Fenced))), "fenced");
+        assert_eq!(kind(classify("send", produce(RDKafkaErrorCode::Fatal))), "fatal");
+        assert_eq!(
+            kind(classify("flush", KafkaError::Flush(RDKafkaErrorCode::MessageTimedOut))),
+            "abortable"
+        );
+        assert_eq!(
+            kind(classify("send", produce(RDKafkaErrorCode::AllBrokersDown))),
+            "abortable"
+        );
+        assert_eq!(
+            kind(undelivered(produce(RDKafkaErrorCode::MessageSizeTooLarge))),
+            "rejected"
+        );
+        assert_eq!(
+            kind(undelivered(produce(RDKafkaErrorCode::RequestTimedOut))),
+            "abortable"
+        );
+        assert!(classify("send", produce(RDKafkaErrorCode::ProducerFenced)).is_fatal());
+        assert!(!classify("send", produce(RDKafkaErrorCode::AllBrokersDown)).is_fatal());
+    }
+}

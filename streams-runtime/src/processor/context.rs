@@ -1,4 +1,4 @@
-use crate::runtime::clock::Clock;
+use crate::processor::clock::Clock;
 use crate::task::TaskId;
 
 /// A record a processor wants produced; the stream thread sends it after the processor returns.

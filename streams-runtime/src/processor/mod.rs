@@ -1,6 +1,7 @@
 //! Records, the per-task context processors run in, and the Processor API (hand-written
 //! processors with stores and punctuators).
 
+pub(crate) mod clock;
 mod context;
 mod custom;
 mod punctuation;

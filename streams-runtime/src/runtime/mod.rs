@@ -1,12 +1,10 @@
 //! Running a topology: `KafkaStreams` starts stream threads that join the consumer group, own
 //! tasks, keep state and commit; it also answers local store queries.
 
-pub(crate) mod clock;
 pub(crate) mod global;
 pub(crate) mod internal_topics;
 mod lifecycle;
 pub(crate) mod local_stores;
-mod metrics;
 mod process_id;
 pub mod reset;
 mod standby;
@@ -18,9 +16,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
+pub use crate::metrics::{Metrics, MetricsSnapshot};
 pub use lifecycle::State;
 use lifecycle::{Lifecycle, ThreadPhase};
-pub use metrics::{Metrics, MetricsSnapshot};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -134,7 +132,7 @@ impl KafkaStreams {
             registry: Arc::new(RwLock::new(HashMap::new())),
             metrics: Arc::new(Metrics::new(config.application_id())),
             reader,
-            clock: Arc::new(clock::SystemClock),
+            clock: Arc::new(crate::processor::clock::SystemClock),
             globals,
             standbys: Mutex::default(),
             opening: Mutex::default(),
@@ -623,9 +621,10 @@ fn run_stream_thread(
         if policy == ThreadFailurePolicy::ShutdownApplication && !stopping {
             tracing::error!(error = %report(&e), "stream thread failed; asking every instance of the application to stop");
             // Wall time, as the membership thread that publishes it stamps entries.
-            failed
-                .shutdown_requested
-                .store(clock::Clock::now_ms(&clock::SystemClock), Ordering::Relaxed);
+            failed.shutdown_requested.store(
+                crate::processor::clock::Clock::now_ms(&crate::processor::clock::SystemClock),
+                Ordering::Relaxed,
+            );
         } else {
             tracing::error!(error = %report(&e), "stream thread failed; stopping the instance");
         }

@@ -255,7 +255,7 @@ mod tests {
                 entered: Mutex::new(entered_tx),
                 release: Mutex::new(release_rx),
             }),
-            clock: Arc::new(crate::runtime::clock::ManualClock::new(0)),
+            clock: Arc::new(crate::processor::clock::ManualClock::new(0)),
             globals: HashMap::new(),
             standbys: Mutex::default(),
             opening: Mutex::default(),

@@ -17,7 +17,7 @@ pub(crate) mod layout;
 mod memory;
 #[cfg(not(feature = "rocksdb"))]
 mod memory_only;
-mod queryable;
+pub(crate) mod queryable;
 #[cfg(feature = "rocksdb")]
 mod rocks;
 mod session;

@@ -59,4 +59,4 @@ macro_rules! queryable_by_inherent_methods {
 
 queryable_by_inherent_methods!(crate::KafkaStreams);
 #[cfg(any(test, feature = "test-util"))]
-queryable_by_inherent_methods!(crate::testing::TestDriver);
+pub(crate) use queryable_by_inherent_methods;

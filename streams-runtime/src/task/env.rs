@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 use super::PartitionReader;
 use crate::config::ProcessingGuarantee;
 use crate::kafka::{ClientProperties, ClientSettings};
-use crate::runtime::clock::Clock;
+use crate::processor::clock::Clock;
 use crate::state::{RocksResources, SharedStore};
 
 /// Stores of the tasks this instance runs, by (store name, partition), for local queries.
@@ -30,7 +30,7 @@ pub(crate) struct TaskEnv {
     pub(crate) reader: Arc<dyn PartitionReader>,
     /// Wall-clock time (commit intervals, changelog timestamps).
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) metrics: Arc<crate::runtime::Metrics>,
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
     /// Global tables' stores by name (filled by [`crate::runtime::global`] before tasks run).
     pub(crate) globals: HashMap<String, SharedStore>,
     /// Standby tasks this instance keeps warm (see `runtime::standby`).

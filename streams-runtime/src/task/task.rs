@@ -8,9 +8,9 @@ use super::InputRecord;
 use super::restore::{self, Restored};
 use super::{TaskEnv, TaskId};
 use crate::error::{Error, ErrorKind, Result, report};
+use crate::metrics::Metrics;
 use crate::naming;
 use crate::processor::{OutputRecord, PunctuationType, TaskContext};
-use crate::runtime::Metrics;
 use crate::state::{
     Backend, ChangelogPartition, MemoryBackend, RocksBackend, SharedStore, Store, StoreBackend, StoreSpec, layout,
 };

@@ -47,6 +47,12 @@ pub struct TopologyError {
     problems: Vec<String>,
 }
 
+impl From<TopologyError> for crate::Error {
+    fn from(err: TopologyError) -> Self {
+        Self::new(crate::ErrorKind::Config, "the topology was rejected").with_source(err)
+    }
+}
+
 /// One connected piece of a topology: its source topics and stores. Tasks are instances of a
 /// sub-topology for one partition.
 pub(crate) struct Subtopology {

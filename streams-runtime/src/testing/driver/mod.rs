@@ -69,7 +69,7 @@ use crate::codec::{Codec, Json};
 use crate::config::{ProcessingGuarantee, StreamsConfig};
 use crate::error::{Error, ErrorKind, Result, report};
 use crate::partitioner;
-use crate::runtime::clock::{Clock, ManualClock};
+use crate::processor::clock::{Clock, ManualClock};
 use crate::runtime::internal_topics;
 use crate::runtime::local_stores::LocalStores;
 use crate::runtime::{Metrics, MetricsSnapshot};
@@ -789,6 +789,18 @@ impl Drop for StateDir {
             let _ = std::fs::remove_dir_all(&self.path);
         }
     }
+}
+
+/// The generated store accessors take a driver as they take a running instance.
+mod queryable {
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+
+    use super::TestDriver;
+    use crate::error::Result;
+    use crate::state::{KeyValueStore, QueryableStores, SessionStore, WindowStore};
+
+    crate::state::queryable::queryable_by_inherent_methods!(TestDriver);
 }
 
 #[cfg(test)]
