@@ -2,10 +2,17 @@
 //! `#[topology]` macros call it while expanding (the topic constants they generate, the errors
 //! they report) and the runtime when it runs, so both always agree.
 //!
+//! It also owns [`TaskId`], whose `<subtopology>_<partition>` form names tasks, their state
+//! directories and their entries in the membership topic.
+//!
 //! Names derive from the application id and a user-given store or operation name, never from a
 //! node's position in the topology, so editing a topology never orphans state.
 
 #![warn(missing_docs)]
+
+mod task_id;
+
+pub use task_id::TaskId;
 
 /// The compacted changelog topic backing `store`: `<application.id>-<store>-changelog`.
 pub fn changelog_topic(application_id: &str, store: &str) -> String {

@@ -34,9 +34,56 @@ pub(crate) type PlainProducer = BaseProducer<StreamsContext>;
 /// An admin client with the runtime's plain context.
 pub(crate) type StreamsAdmin = AdminClient<StreamsContext>;
 
-/// librdkafka properties for one kind of client only (the `consumer.`/`producer.`-prefixed
-/// application properties, prefix stripped), applied over the common [`ClientSettings`].
-pub(crate) type ClientProperties = std::collections::BTreeMap<String, String>;
+/// librdkafka properties for one kind of client only, applied over the common [`ClientSettings`].
+type ClientProperties = std::collections::BTreeMap<String, String>;
+
+/// The clients of one application instance: what every client gets (bootstrap servers,
+/// security, credentials, the token provider), and the properties for its consumers or its
+/// producers only.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct InstanceClients {
+    /// What every client gets, the admin client included.
+    pub(crate) common: ClientSettings,
+    consumer: ClientProperties,
+    producer: ClientProperties,
+}
+
+impl InstanceClients {
+    /// `common`, with the application's `consumer.`/`producer.`-prefixed `properties` (prefix
+    /// stripped) for that kind of client only, as in Kafka Streams. Consumers also get the
+    /// runtime's `fetch.queue.backoff.ms` unless the application sets it.
+    pub(crate) fn new(common: ClientSettings, properties: &std::collections::BTreeMap<String, String>) -> Self {
+        let (mut consumer, mut producer) = (ClientProperties::new(), ClientProperties::new());
+        if !properties.contains_key(FETCH_QUEUE_BACKOFF) {
+            consumer.insert(
+                FETCH_QUEUE_BACKOFF.to_owned(),
+                crate::config::defaults::FETCH_QUEUE_BACKOFF_MS.to_string(),
+            );
+        }
+        for (key, value) in properties {
+            if let Some(key) = key.strip_prefix("consumer.") {
+                consumer.insert(key.to_owned(), value.clone());
+            } else if let Some(key) = key.strip_prefix("producer.") {
+                producer.insert(key.to_owned(), value.clone());
+            }
+        }
+        Self {
+            common,
+            consumer,
+            producer,
+        }
+    }
+
+    /// The settings of a consumer.
+    pub(crate) fn consumer(&self) -> ClientSettings {
+        self.common.with_overrides(&self.consumer)
+    }
+
+    /// The settings of a producer.
+    pub(crate) fn producer(&self) -> ClientSettings {
+        self.common.with_overrides(&self.producer)
+    }
+}
 
 /// librdkafka properties and the token provider every client of a cluster gets.
 #[derive(Clone, Debug, Default)]

@@ -30,7 +30,7 @@ mod transport;
 
 pub(crate) use assigned_consumer::{AssignedConsumer, StartAt};
 pub(crate) use client::{
-    ClientProperties, ClientSettings, FETCH_QUEUE_BACKOFF, PlainProducer, StreamsAdmin, StreamsConsumer,
+    ClientSettings, FETCH_QUEUE_BACKOFF, InstanceClients, PlainProducer, StreamsAdmin, StreamsConsumer,
 };
 pub use cluster::KafkaCluster;
 pub(crate) use consumer_stats::ConsumerStats;

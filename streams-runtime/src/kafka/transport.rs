@@ -14,7 +14,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::group_consumer::ThreadConsumer;
 use super::partition_map::PartitionMap;
 use super::producer::{DeliveryTracker, StreamsProducer, TrackingContext};
-use super::{ClientSettings, StreamsAdmin};
+use super::{ClientSettings, InstanceClients, StreamsAdmin};
 use crate::config::ProcessingGuarantee;
 use crate::error::{Error, ErrorKind, Result, report};
 use crate::partitioner;
@@ -65,8 +65,8 @@ const BEHIND_FOR_MS: i64 = 10;
 
 impl KafkaTransport {
     /// The producer of stream thread `name` (number `index`, from 0).
-    pub(crate) fn new(env: &TaskEnv, name: &str, index: usize) -> Result<Self> {
-        let mut config = env.client_settings_with(&env.producer_config);
+    pub(crate) fn new(env: &TaskEnv, clients: &InstanceClients, name: &str, index: usize) -> Result<Self> {
+        let mut config = clients.producer();
         config
             .set("partitioner", partitioner::RDKAFKA_PARTITIONER)
             .set("client.id", name)
@@ -92,7 +92,7 @@ impl KafkaTransport {
             guarantee: env.guarantee,
             in_transaction: false,
             sent: false,
-            admin_config: env.client_settings.clone(),
+            admin_config: clients.common.clone(),
             purger: None,
             purge_unsupported: false,
             known_lags: std::sync::Mutex::default(),

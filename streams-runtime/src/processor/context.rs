@@ -1,5 +1,5 @@
+use crate::naming::TaskId;
 use crate::processor::clock::Clock;
-use crate::task::TaskId;
 
 /// A record a processor wants produced; the stream thread sends it after the processor returns.
 #[derive(Debug)]

@@ -9,9 +9,8 @@ use serde::de::DeserializeOwned;
 use super::punctuation::{Punctuation, PunctuationType, Schedule, ScheduleId};
 use super::{Data, Record, TaskContext};
 use crate::error::{Error, ErrorKind, Result};
+use crate::naming::TaskId;
 use crate::state::{KeyValueStore, SharedStore, WindowStore};
-use crate::task::TaskId;
-use crate::topology::graph::node::Forward;
 
 /// A processor written by hand. One instance runs per task (created by the supplier given to
 /// `KStream::process`), so fields are per-partition state; durable state belongs in stores.
@@ -156,10 +155,16 @@ fn wrong_kind(name: &str, kind: &str, asked: &str, instead: &str) -> Error {
     )
 }
 
+/// Where a processor's forwarded records go: the node's children in the topology.
+pub(crate) trait Downstream<K, V> {
+    /// Runs `record` through every child.
+    fn forward(&mut self, task: &mut TaskContext, record: Record<K, V>) -> Result<()>;
+}
+
 /// What a processor can do while handling a record or a punctuation.
 pub struct ProcessorContext<'a, K, V> {
     pub(crate) task: &'a mut TaskContext,
-    pub(crate) next: &'a mut Forward<K, V>,
+    pub(crate) next: &'a mut dyn Downstream<K, V>,
     pub(crate) wall_clock_ms: i64,
 }
 

@@ -9,6 +9,7 @@ mod record;
 
 pub(crate) use context::OutputRecord;
 pub use context::TaskContext;
+pub(crate) use custom::Downstream;
 pub use custom::{InitContext, Processor, ProcessorContext};
 pub(crate) use punctuation::Schedule;
 pub use punctuation::{Punctuation, PunctuationType, ScheduleId};

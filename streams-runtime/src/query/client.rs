@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::answer::Answer;
-use super::routes::encode;
+use super::page::encode;
 use crate::error::{Error, ErrorKind, Result};
 use crate::window::TimeWindow;
 

@@ -1,20 +1,19 @@
 //! Interactive queries: every instance answers for every key, from its local stores or by
 //! asking the instance that owns the key's partition.
 //!
-//! - `adapter`: typed store reads behind JSON, registered per store when the topology is built;
-//! - `membership`: which instance runs which task and where it answers, over a compacted topic.
+//! - the store adapters: typed store reads behind JSON, registered per store when the topology
+//!   is built (`state::query_adapter`, below the topology that registers them);
+//! - `membership`: which instance runs which task and where it answers, over a compacted topic;
+//! - the typed client and the pages it reads; the HTTP routes that answer it are the server's
+//!   (`server::query_routes`).
 
-pub(crate) mod adapter;
 mod answer;
 #[cfg(feature = "http")]
 mod client;
 mod membership;
 #[cfg(feature = "http")]
-mod page;
-#[cfg(feature = "http")]
-pub(crate) mod routes;
+pub(crate) mod page;
 
-pub(crate) use adapter::{QueryLayout, StoreQuery, TypedStoreQuery};
 pub use answer::{Answer, StandbyLag};
 #[cfg(feature = "http")]
 pub use client::{

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::thread::Stop;
 use crate::error::{Error, Result, report};
-use crate::kafka::{AssignedConsumer, StartAt};
+use crate::kafka::{AssignedConsumer, InstanceClients, StartAt};
 use crate::state::{Backend, MemoryBackend, RocksBackend, RocksResources, SharedStore, Store, layout};
 use crate::task::TaskEnv;
 use crate::topology::Topology;
@@ -182,11 +182,12 @@ pub(crate) fn store_of(env: &TaskEnv, global: &GlobalSpec) -> Result<SharedStore
 /// The global thread: follows every global topic from where the bootstrap stopped until `stop`.
 pub(crate) fn run(
     env: Arc<TaskEnv>,
+    clients: &InstanceClients,
     topology: Arc<Topology>,
     positions: Vec<(String, i32, i64)>,
     stop: Arc<Stop>,
 ) -> Result<()> {
-    let mut config = env.client_settings_with(&env.consumer_config);
+    let mut config = clients.consumer();
     config
         .set("group.id", format!("{}-global", env.application_id))
         .set_isolation(env.guarantee);

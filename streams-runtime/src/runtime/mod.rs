@@ -22,9 +22,9 @@ use lifecycle::{Lifecycle, ThreadPhase};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::config::{StreamsConfig, ThreadFailurePolicy, defaults};
+use crate::config::{StreamsConfig, ThreadFailurePolicy};
 use crate::error::{Error, ErrorKind, Result, report};
-use crate::kafka::{ClientProperties, FETCH_QUEUE_BACKOFF, KafkaCluster};
+use crate::kafka::{InstanceClients, KafkaCluster};
 use crate::state::{KeyValueStore, RocksResources, WindowStore};
 use crate::task::{StandbyRead, TaskEnv, TaskId};
 use crate::topology::Topology;
@@ -81,22 +81,6 @@ impl KafkaStreams {
     /// Like [`start`](Self::start), on an already connected cluster (e.g. a test broker).
     pub async fn start_on(topology: Topology, config: StreamsConfig, cluster: KafkaCluster) -> Result<Self> {
         let state_dir_lock = Arc::new(state_dir_lock::acquire(config.state_dir(), config.application_id())?);
-        // `consumer.`/`producer.`-prefixed properties go to that client only, as in Kafka Streams;
-        // the others (security, credentials) to every client, the admin client included.
-        let (mut consumer_config, mut producer_config) = (ClientProperties::new(), ClientProperties::new());
-        if !config.kafka_properties().contains_key(FETCH_QUEUE_BACKOFF) {
-            consumer_config.insert(
-                FETCH_QUEUE_BACKOFF.to_owned(),
-                defaults::FETCH_QUEUE_BACKOFF_MS.to_string(),
-            );
-        }
-        for (key, value) in config.kafka_properties() {
-            if let Some(key) = key.strip_prefix("consumer.") {
-                consumer_config.insert(key.to_owned(), value.clone());
-            } else if let Some(key) = key.strip_prefix("producer.") {
-                producer_config.insert(key.to_owned(), value.clone());
-            }
-        }
         let cluster = with_client_properties(cluster, &config);
         if cluster.has_token_provider() && !crate::kafka::uses_oauthbearer(&cluster.client_config()) {
             return Err(Error::new(
@@ -105,11 +89,14 @@ impl KafkaStreams {
                  (and security.protocol=SASL_SSL) or drop the provider",
             ));
         }
-        let client_settings = cluster.client_settings();
+        let clients = Arc::new(InstanceClients::new(
+            cluster.client_settings(),
+            config.kafka_properties(),
+        ));
         let partitions = internal_topics::prepare(&cluster, config.application_id(), &topology).await?;
         let process_id = process_id::load_or_create(config.state_dir(), config.application_id())?;
         let reader = Arc::new(crate::kafka::KafkaPartitionReader::new(
-            &client_settings,
+            &clients.common,
             config.application_id(),
             config.processing_guarantee(),
         ));
@@ -126,9 +113,6 @@ impl KafkaStreams {
             state_dir: config.state_dir().to_owned(),
             guarantee: config.processing_guarantee(),
             rocks: rocks.clone(),
-            client_settings,
-            consumer_config,
-            producer_config,
             registry: Arc::new(RwLock::new(HashMap::new())),
             metrics: Arc::new(Metrics::new(config.application_id())),
             reader,
@@ -147,13 +131,14 @@ impl KafkaStreams {
             // Global tables are complete before any task reads them.
             let positions = global::bootstrap(&env, &topology, &global_storage)?;
             let (env, topology, stop) = (Arc::clone(&env), Arc::clone(&topology), Arc::clone(&stop));
+            let clients = Arc::clone(&clients);
             let lock = Arc::clone(&state_dir_lock);
             let lifecycle = Arc::clone(&lifecycle);
             let handle = std::thread::Builder::new()
                 .name(format!("{}-GlobalStreamThread", env.application_id))
                 .spawn(move || {
                     let _lock = lock;
-                    let result = global::run(Arc::clone(&env), topology, positions, Arc::clone(&stop));
+                    let result = global::run(Arc::clone(&env), &clients, topology, positions, Arc::clone(&stop));
                     if let Err(e) = &result {
                         // Without its global tables no task can go on: the instance stops.
                         env.metrics.record_failed_thread();
@@ -168,8 +153,9 @@ impl KafkaStreams {
         }
         let mut statuses = Vec::new();
         for index in 0..config.num_stream_threads() {
-            let (env, topology, config, stop) = (
+            let (env, clients, topology, config, stop) = (
                 Arc::clone(&env),
+                Arc::clone(&clients),
                 Arc::clone(&topology),
                 config.clone(),
                 Arc::clone(&stop),
@@ -188,7 +174,8 @@ impl KafkaStreams {
                         stop: &stop,
                         shutdown_requested: &shutdown_requested,
                     };
-                    run_stream_thread(index, &env, &topology, &config, &status, &failed)
+                    let instance = thread::Instance { env, clients, topology };
+                    run_stream_thread(index, &instance, &config, &status, &failed)
                 })
                 .map_err(|e| Error::io("failed to spawn a stream thread", e))?;
             threads.push(handle);
@@ -235,7 +222,7 @@ impl KafkaStreams {
                 stop.graceful.store(true, Ordering::Relaxed);
             };
             Arc::new(crate::query::Membership::start(
-                &env.client_settings,
+                &clients.common,
                 &env.application_id,
                 &env.process_id,
                 Box::new(me),
@@ -586,8 +573,7 @@ struct FailureWiring<'a> {
 /// replacements; reports its phases to the lifecycle.
 fn run_stream_thread(
     index: usize,
-    env: &Arc<TaskEnv>,
-    topology: &Arc<Topology>,
+    instance: &thread::Instance,
     config: &StreamsConfig,
     status: &Arc<Mutex<thread::ThreadStatus>>,
     failed: &FailureWiring<'_>,
@@ -599,8 +585,7 @@ fn run_stream_thread(
         lifecycle.set_phase(index, ThreadPhase::Starting);
         let result = thread::run(
             index,
-            Arc::clone(env),
-            Arc::clone(topology),
+            instance,
             config,
             Arc::clone(stop),
             Arc::clone(status),
@@ -610,7 +595,7 @@ fn run_stream_thread(
             lifecycle.set_phase(index, ThreadPhase::Stopped);
             return Ok(());
         };
-        env.metrics.record_failed_thread();
+        instance.env.metrics.record_failed_thread();
         let stopping = stop.graceful.load(Ordering::Relaxed) || stop.crash.load(Ordering::Relaxed);
         let policy = config.thread_failure_policy();
         if policy == ThreadFailurePolicy::ReplaceThread && !stopping {
@@ -660,4 +645,16 @@ pub async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         () = terminated => {}
     }
+}
+
+/// The generated store accessors take a running instance.
+mod queryable {
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+
+    use super::KafkaStreams;
+    use crate::error::Result;
+    use crate::state::{KeyValueStore, QueryableStores, SessionStore, WindowStore};
+
+    crate::state::queryable::queryable_by_inherent_methods!(KafkaStreams);
 }

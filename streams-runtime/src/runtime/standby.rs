@@ -246,9 +246,6 @@ mod tests {
             state_dir: dir.path().to_owned(),
             guarantee: crate::config::ProcessingGuarantee::AtLeastOnce,
             rocks: crate::state::RocksResources::new(&crate::config::RocksDbConfig::default()),
-            client_settings: Default::default(),
-            consumer_config: Default::default(),
-            producer_config: Default::default(),
             registry: Arc::default(),
             metrics: Arc::default(),
             reader: Arc::new(GatedReader {

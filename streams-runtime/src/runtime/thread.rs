@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::lifecycle::{Lifecycle, ThreadPhase};
 use crate::config::StreamsConfig;
 use crate::error::{Result, report};
-use crate::kafka::{ConsumerStats, GroupConsumer, KafkaTransport, RebalanceListener, ThreadConsumer};
+use crate::kafka::{ConsumerStats, GroupConsumer, InstanceClients, KafkaTransport, RebalanceListener, ThreadConsumer};
 use crate::task::TaskEnv;
 use crate::topology::Topology;
 use crate::txn::{ThreadState, Transport};
@@ -86,26 +86,33 @@ impl RebalanceListener for ThreadRebalance {
     }
 }
 
+/// What every stream thread of an instance shares.
+pub(crate) struct Instance {
+    pub(crate) env: Arc<TaskEnv>,
+    pub(crate) clients: Arc<InstanceClients>,
+    pub(crate) topology: Arc<Topology>,
+}
+
 /// Runs stream thread `index` until `shutdown` is set or an unrecoverable error occurs.
 pub(crate) fn run(
     index: usize,
-    env: Arc<TaskEnv>,
-    topology: Arc<Topology>,
+    instance: &Instance,
     config: &StreamsConfig,
     stop: Arc<Stop>,
     status: Arc<Mutex<ThreadStatus>>,
     lifecycle: Arc<Lifecycle>,
 ) -> Result<()> {
+    let env = &instance.env;
     let name = format!("{}-StreamThread-{}", env.application_id, index + 1);
-    let transport = KafkaTransport::new(&env, &name, index)?;
+    let transport = KafkaTransport::new(env, &instance.clients, &name, index)?;
     let state = Arc::new(Mutex::new(ThreadState::new(
         name,
-        Arc::clone(&env),
-        topology,
+        Arc::clone(env),
+        Arc::clone(&instance.topology),
         config,
         transport,
     )));
-    let mut consumer_config = env.client_settings_with(&env.consumer_config);
+    let mut consumer_config = instance.clients.consumer();
     consumer_config
         .set("group.id", &env.application_id)
         .set("client.id", format!("{}-consumer", lock(&state).name))

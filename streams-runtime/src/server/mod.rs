@@ -9,6 +9,7 @@
 //! answer `{"state": "<STATE>"}` with 200 or 503.
 
 mod prometheus;
+mod query_routes;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,7 +30,7 @@ struct AppState {
 
 /// The routes, for embedding in a larger axum app.
 pub fn router(streams: Arc<KafkaStreams>) -> Router {
-    let queries = Arc::new(crate::query::routes::QueryState {
+    let queries = Arc::new(query_routes::QueryState {
         streams: Arc::clone(&streams),
         http: reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
@@ -38,9 +39,9 @@ pub fn router(streams: Arc<KafkaStreams>) -> Router {
     });
     let state = Arc::new(AppState { streams });
     let query_routes = Router::new()
-        .route("/stores/{store}", get(crate::query::routes::scan))
-        .route("/stores/{store}/keys/{key}", get(crate::query::routes::get_key))
-        .route("/metadata", get(crate::query::routes::metadata))
+        .route("/stores/{store}", get(query_routes::scan))
+        .route("/stores/{store}/keys/{key}", get(query_routes::get_key))
+        .route("/metadata", get(query_routes::metadata))
         .with_state(queries);
     Router::new()
         .route("/health/live", get(live))

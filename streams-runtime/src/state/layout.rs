@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::task::TaskId;
+use crate::naming::TaskId;
 
 /// `<state.dir>/<application.id>/<task>`.
 pub(crate) fn task_dir(state_dir: &Path, application_id: &str, task: TaskId) -> PathBuf {

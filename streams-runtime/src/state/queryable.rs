@@ -57,6 +57,6 @@ macro_rules! queryable_by_inherent_methods {
     };
 }
 
-queryable_by_inherent_methods!(crate::KafkaStreams);
-#[cfg(any(test, feature = "test-util"))]
+/// Implements [`QueryableStores`] for a type with inherent methods of the same names (a running
+/// instance, the test driver), where that type is defined.
 pub(crate) use queryable_by_inherent_methods;

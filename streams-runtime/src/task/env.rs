@@ -4,7 +4,6 @@ use std::sync::{Arc, RwLock};
 
 use super::PartitionReader;
 use crate::config::ProcessingGuarantee;
-use crate::kafka::{ClientProperties, ClientSettings};
 use crate::processor::clock::Clock;
 use crate::state::{RocksResources, SharedStore};
 
@@ -19,12 +18,6 @@ pub(crate) struct TaskEnv {
     pub(crate) state_dir: PathBuf,
     pub(crate) guarantee: ProcessingGuarantee,
     pub(crate) rocks: RocksResources,
-    /// `bootstrap.servers` plus passthrough properties, and the token provider.
-    pub(crate) client_settings: ClientSettings,
-    /// Properties for the group consumer only (`consumer.` prefix stripped).
-    pub(crate) consumer_config: ClientProperties,
-    /// Properties for the producer only (`producer.` prefix stripped).
-    pub(crate) producer_config: ClientProperties,
     pub(crate) registry: StoreRegistry,
     /// Reads changelogs (restore) and input watermarks outside the consumer group.
     pub(crate) reader: Arc<dyn PartitionReader>,
@@ -38,11 +31,4 @@ pub(crate) struct TaskEnv {
     /// Tasks a stream thread is opening as active here: the standby thread neither opens nor
     /// keeps a standby of them. Changed only while `standbys` is locked, so the two agree.
     pub(crate) opening: std::sync::Mutex<std::collections::HashSet<super::TaskId>>,
-}
-
-impl TaskEnv {
-    /// The common properties with `overrides` applied on top.
-    pub(crate) fn client_settings_with(&self, overrides: &ClientProperties) -> ClientSettings {
-        self.client_settings.with_overrides(overrides)
-    }
 }

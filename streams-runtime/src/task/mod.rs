@@ -2,7 +2,6 @@
 //! processors, stores and stream time.
 
 mod env;
-mod id;
 mod input_record;
 mod partition_reader;
 mod record_merge;
@@ -11,8 +10,8 @@ mod standby;
 #[allow(clippy::module_inception)]
 mod task;
 
+pub use crate::naming::TaskId;
 pub(crate) use env::{StoreRegistry, TaskEnv};
-pub use id::TaskId;
 pub(crate) use input_record::InputRecord;
 pub(crate) use partition_reader::{ApplyRecord, PartitionReader};
 pub(crate) use record_merge::RecordMerge;

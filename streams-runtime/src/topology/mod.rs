@@ -22,18 +22,19 @@ use std::sync::Arc;
 pub use dsl::branch::BranchedKStream;
 pub use dsl::builder::{Consumed, StreamsBuilder};
 pub use dsl::error_policy::{ErrorPolicies, ErrorPolicy};
-pub use dsl::grouped::{KGroupedStream, TimeWindowedKStream};
+pub use dsl::grouped::KGroupedStream;
 pub use dsl::kstream::KStream;
 pub use dsl::ktable::KTable;
 pub use dsl::materialized::Materialized;
 pub use dsl::repartition::Repartitioned;
+pub use dsl::windowed::{
+    FixedWindows, SessionWindowedKStream, SlidingWindowedKStream, TimeWindowedKStream, WindowKind, WindowedKStream,
+};
 pub use ops::aggregate::StoreData;
 pub use ops::aggregate::table::KGroupedTable;
 pub use ops::join::global::GlobalKTable;
 pub use ops::process::{StoreBuilder, Stores};
 pub use ops::source::TimestampExtractor;
-pub use ops::windowed::session::SessionWindowedKStream;
-pub use ops::windowed::sliding::SlidingWindowedKStream;
 
 use crate::state::StoreSpec;
 use graph::Graph;
@@ -77,7 +78,7 @@ pub struct Topology {
     /// Nodes with their resolved sub-topology, for the diagram renderings.
     nodes: Vec<(graph::NodeInfo, u32)>,
     /// Typed query access per store name.
-    pub(crate) queries: std::collections::HashMap<String, Arc<dyn crate::query::StoreQuery>>,
+    pub(crate) queries: std::collections::HashMap<String, Arc<dyn crate::state::query_adapter::StoreQuery>>,
     pub(crate) error_policies: ErrorPolicies,
     /// Global tables: replicated on every instance by the global thread.
     pub(crate) globals: Vec<ops::join::global::GlobalSpec>,

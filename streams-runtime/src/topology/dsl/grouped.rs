@@ -9,19 +9,10 @@ use crate::topology::dsl::ktable::KTable;
 use crate::topology::dsl::materialized::Materialized;
 use crate::topology::graph;
 use crate::topology::ops::aggregate::{Aggregate, AggregateFn, StoreData, counting, folding, reducing};
-use crate::topology::ops::windowed::time::WindowedAggregate;
-use crate::window::{EmitStrategy, TimeWindows, Windowed};
 
 /// A stream grouped by key, ready to aggregate.
 pub struct KGroupedStream<K, V> {
     pub(crate) stream: KStream<K, V>,
-}
-
-/// A grouped stream cut into time windows.
-pub struct TimeWindowedKStream<K, V> {
-    stream: KStream<K, V>,
-    windows: TimeWindows,
-    emit: EmitStrategy,
 }
 
 impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
@@ -49,15 +40,6 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
         self.aggregate_with(materialized.into(), folding(initializer, aggregator))
     }
 
-    /// Cuts the groups into windows.
-    pub fn windowed_by(&self, windows: TimeWindows) -> TimeWindowedKStream<K, V> {
-        TimeWindowedKStream {
-            stream: self.stream.clone_handle(),
-            windows,
-            emit: EmitStrategy::OnWindowUpdate,
-        }
-    }
-
     fn aggregate_with<A: StoreData>(
         &self,
         materialized: Materialized,
@@ -83,80 +65,6 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
             store: materialized.name,
             // How the table's task reads its keys (joins and foreign-key joins route by it).
             key_codec: crate::topology::dsl::kstream::key_codec_of::<K>(input.partition_codec.as_ref()),
-        }
-    }
-}
-
-impl<K: StoreData, V: StoreData> TimeWindowedKStream<K, V> {
-    /// When results go downstream: on every update (the default) or once per window when it
-    /// closes ([`EmitStrategy::OnWindowClose`], final results only).
-    #[must_use]
-    pub fn emit_strategy(mut self, emit: EmitStrategy) -> Self {
-        self.emit = emit;
-        self
-    }
-
-    /// Counts records per key and window.
-    pub fn count(&self, materialized: impl Into<Materialized>) -> KTable<Windowed<K>, u64> {
-        self.aggregate_with(materialized.into(), counting())
-    }
-
-    /// Combines the values of each key and window.
-    pub fn reduce(
-        &self,
-        reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
-        materialized: impl Into<Materialized>,
-    ) -> KTable<Windowed<K>, V> {
-        self.aggregate_with(materialized.into(), reducing(reducer))
-    }
-
-    /// Folds the values of each key and window, starting from `initializer()` per window.
-    pub fn aggregate<A: StoreData>(
-        &self,
-        initializer: impl Fn() -> A + Send + Sync + 'static,
-        aggregator: impl Fn(&K, V, A) -> A + Send + Sync + 'static,
-        materialized: impl Into<Materialized>,
-    ) -> KTable<Windowed<K>, A> {
-        self.aggregate_with(materialized.into(), folding(initializer, aggregator))
-    }
-
-    fn aggregate_with<A: StoreData>(
-        &self,
-        materialized: Materialized,
-        f: impl Fn(&K, V, Option<A>) -> A + Send + Sync + 'static,
-    ) -> KTable<Windowed<K>, A> {
-        let input = repartition_if_needed(&self.stream, &materialized.name, Arc::new(Binary));
-        let (size_ms, grace_ms) = (self.windows.size_ms(), self.windows.grace_ms());
-        // Kafka Streams' default retention: at least one day, and never less than size + grace.
-        let retention_ms = window_retention(
-            &input,
-            &materialized,
-            size_ms.saturating_add(grace_ms),
-            "the window size plus the grace period",
-            "windows would be deleted before they close",
-        );
-        register_store(&input, &materialized, StoreKind::Window { retention_ms });
-        register_query::<K, A, _>(&input, &materialized.name, Some(size_ms));
-        let (windows, emit) = (self.windows, self.emit);
-        let table = input.attach(
-            "WINDOWED-AGGREGATE",
-            format!("stores: [{}], windows: {windows:?}, emit: {emit:?}", materialized.name),
-            false,
-            |children| {
-                Arc::new(WindowedAggregate {
-                    store: materialized.name.clone(),
-                    windows,
-                    emit,
-                    retention_ms,
-                    f: Arc::new(f) as Arc<AggregateFn<K, V, A>>,
-                    children,
-                })
-            },
-        );
-        KTable {
-            stream: table,
-            store: materialized.name,
-            key_codec: None,
         }
     }
 }
@@ -200,7 +108,10 @@ pub(crate) fn register_query<K: StoreData, V: StoreData, S>(
     name: &str,
     window_size_ms: Option<i64>,
 ) {
-    let layout = window_size_ms.map_or(crate::query::QueryLayout::KeyValue, crate::query::QueryLayout::Window);
+    let layout = window_size_ms.map_or(
+        crate::state::query_adapter::QueryLayout::KeyValue,
+        crate::state::query_adapter::QueryLayout::Window,
+    );
     register_query_as::<K, V, S>(stream, name, layout);
 }
 
@@ -208,11 +119,11 @@ pub(crate) fn register_query<K: StoreData, V: StoreData, S>(
 pub(crate) fn register_query_as<K: StoreData, V: StoreData, S>(
     stream: &KStream<K, S>,
     name: &str,
-    layout: crate::query::QueryLayout,
+    layout: crate::state::query_adapter::QueryLayout,
 ) {
     let codec = crate::topology::dsl::kstream::key_codec_of::<K>(stream.partition_codec.as_ref())
         .unwrap_or_else(|| Arc::new(Binary) as Arc<dyn Codec<K>>);
-    let query = crate::query::TypedStoreQuery::<K, V>::new(codec, layout);
+    let query = crate::state::query_adapter::TypedStoreQuery::<K, V>::new(codec, layout);
     graph::lock(&stream.graph)
         .queries
         .push((name.to_owned(), Arc::new(query)));

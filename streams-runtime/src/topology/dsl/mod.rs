@@ -10,3 +10,4 @@ pub(crate) mod kstream;
 pub(crate) mod ktable;
 pub(crate) mod materialized;
 pub(crate) mod repartition;
+pub(crate) mod windowed;

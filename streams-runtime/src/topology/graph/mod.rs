@@ -49,7 +49,7 @@ pub(crate) struct Graph {
     pub(crate) stores: Vec<(StoreSpec, usize)>,
     pub(crate) repartitions: Vec<RepartitionEntry>,
     /// Typed query access per store, for the HTTP query server.
-    pub(crate) queries: Vec<(String, Arc<dyn crate::query::StoreQuery>)>,
+    pub(crate) queries: Vec<(String, Arc<dyn crate::state::query_adapter::StoreQuery>)>,
     pub(crate) errors: Vec<String>,
     pub(crate) error_policies: crate::topology::ErrorPolicies,
     pub(crate) globals: Vec<crate::topology::ops::join::global::GlobalSpec>,

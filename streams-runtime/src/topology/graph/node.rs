@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result, report};
+use crate::naming::TaskId;
 use crate::processor::{Data, PunctuationType, Record, TaskContext};
 use crate::state::SharedStore;
-use crate::task::TaskId;
 use crate::topology::graph::topic::TopicName;
 
 /// A processor instance of one task, receiving typed records.
@@ -123,6 +123,12 @@ impl<K: Data, V: Data> Children<K, V> {
 /// Sends a record to every child of a node; the last child gets it without a clone.
 pub(crate) struct Forward<K, V> {
     children: Vec<Box<dyn Node<K, V>>>,
+}
+
+impl<K: Data, V: Data> crate::processor::Downstream<K, V> for Forward<K, V> {
+    fn forward(&mut self, task: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        Forward::forward(self, task, record)
+    }
 }
 
 impl<K: Data, V: Data> Forward<K, V> {

@@ -16,6 +16,9 @@ use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBui
 /// `(key, value, aggregate so far) → new aggregate`; `None` so far means the first record.
 pub(crate) type AggregateFn<K, V, A> = dyn Fn(&K, V, Option<A>) -> A + Send + Sync;
 
+/// `(key, aggregate, aggregate) → aggregate`: combines two sessions that merge.
+pub(crate) type MergeFn<K, A> = dyn Fn(&K, A, A) -> A + Send + Sync;
+
 /// `count`: one more per record.
 pub(crate) fn counting<K, V>() -> impl Fn(&K, V, Option<u64>) -> u64 + Send + Sync + 'static {
     |_, _, count| count.unwrap_or(0) + 1

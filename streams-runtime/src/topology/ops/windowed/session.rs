@@ -14,132 +14,53 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::codec::Binary;
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
+use crate::state::query_adapter::QueryLayout;
 use crate::state::{SessionStore, StoreKind, StreamClock};
-use crate::topology::dsl::grouped::{
-    KGroupedStream, register_query_as, register_store, repartition_if_needed, window_retention,
-};
-use crate::topology::dsl::kstream::KStream;
-use crate::topology::dsl::ktable::KTable;
-use crate::topology::dsl::materialized::Materialized;
+use crate::topology::dsl::windowed::{WindowedOperator, Windowing};
 use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
-use crate::topology::ops::aggregate::{AggregateFn, StoreData, counting, folding, reducing};
+use crate::topology::ops::aggregate::{AggregateFn, MergeFn, StoreData};
 use crate::window::{EmitStrategy, SessionWindows, TimeWindow, Windowed};
-
-/// `(key, aggregate, aggregate) → aggregate`: combines two sessions that merge.
-type MergeFn<K, A> = dyn Fn(&K, A, A) -> A + Send + Sync;
 
 const EMITTED_MARKER: &str = "emitted-close";
 
-/// A grouped stream cut into session windows.
-pub struct SessionWindowedKStream<K, V> {
-    stream: KStream<K, V>,
-    windows: SessionWindows,
-    emit: EmitStrategy,
-}
+#[allow(private_interfaces)] // the sealed trait's methods name crate types (see `Windowing`)
+impl Windowing for SessionWindows {
+    const NODE: &'static str = "SESSION-WINDOWED-AGGREGATE";
 
-impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
-    /// Cuts the groups into sessions of activity.
-    pub fn windowed_by_session(&self, windows: SessionWindows) -> SessionWindowedKStream<K, V> {
-        SessionWindowedKStream {
-            stream: self.stream.clone_handle(),
-            windows,
-            emit: EmitStrategy::OnWindowUpdate,
-        }
-    }
-}
-
-impl<K: StoreData, V: StoreData> SessionWindowedKStream<K, V> {
-    /// On every update (the default) or once per session when it closes.
-    #[must_use]
-    pub fn emit_strategy(mut self, emit: EmitStrategy) -> Self {
-        self.emit = emit;
-        self
-    }
-
-    /// Counts records per key and session.
-    pub fn count(&self, materialized: impl Into<Materialized>) -> KTable<Windowed<K>, u64> {
-        self.aggregate_with(materialized.into(), counting(), |_, a, b| a + b)
-    }
-
-    /// Combines the values of each session with `reducer` (also used to merge sessions).
-    pub fn reduce(
-        &self,
-        reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
-        materialized: impl Into<Materialized>,
-    ) -> KTable<Windowed<K>, V> {
-        let reducer = Arc::new(reducer);
-        let merge = Arc::clone(&reducer);
-        self.aggregate_with(
-            materialized.into(),
-            reducing(move |a, b| reducer(a, b)),
-            move |_, a, b| merge(a, b),
+    fn needed_retention(&self) -> (i64, &'static str, &'static str) {
+        (
+            self.gap_ms.saturating_add(self.grace_ms),
+            "the inactivity gap plus the grace period",
+            "sessions would be deleted before they close",
         )
     }
 
-    /// Folds the values of each session from `initializer()`; `merger` combines the aggregates
-    /// of two sessions that a record brings together.
-    pub fn aggregate<A: StoreData>(
-        &self,
-        initializer: impl Fn() -> A + Send + Sync + 'static,
-        aggregator: impl Fn(&K, V, A) -> A + Send + Sync + 'static,
-        merger: impl Fn(&K, A, A) -> A + Send + Sync + 'static,
-        materialized: impl Into<Materialized>,
-    ) -> KTable<Windowed<K>, A> {
-        self.aggregate_with(materialized.into(), folding(initializer, aggregator), merger)
+    fn store_kind(&self, retention_ms: i64) -> StoreKind {
+        StoreKind::Session { retention_ms }
     }
 
-    fn aggregate_with<A: StoreData>(
-        &self,
-        materialized: Materialized,
-        f: impl Fn(&K, V, Option<A>) -> A + Send + Sync + 'static,
-        merge: impl Fn(&K, A, A) -> A + Send + Sync + 'static,
-    ) -> KTable<Windowed<K>, A> {
-        let input = repartition_if_needed(&self.stream, &materialized.name, Arc::new(Binary));
-        let (gap, grace) = (self.windows.gap_ms, self.windows.grace_ms);
-        let retention_ms = window_retention(
-            &input,
-            &materialized,
-            gap.saturating_add(grace),
-            "the inactivity gap plus the grace period",
-            "sessions would be deleted before they close",
-        );
-        register_store(&input, &materialized, StoreKind::Session { retention_ms });
-        register_query_as::<K, A, _>(&input, &materialized.name, crate::query::QueryLayout::Session);
-        let (windows, emit) = (self.windows, self.emit);
-        let table = input.attach(
-            "SESSION-WINDOWED-AGGREGATE",
-            format!("stores: [{}], windows: {windows:?}, emit: {emit:?}", materialized.name),
-            false,
-            |children| {
-                Arc::new(SessionAggregate {
-                    store: materialized.name.clone(),
-                    windows,
-                    emit,
-                    retention_ms,
-                    f: Arc::new(f) as Arc<AggregateFn<K, V, A>>,
-                    merge: Arc::new(merge) as Arc<MergeFn<K, A>>,
-                    children,
-                })
-            },
-        );
-        KTable {
-            stream: table,
-            store: materialized.name,
-            key_codec: None,
-        }
+    fn query_layout(&self) -> QueryLayout {
+        QueryLayout::Session
+    }
+
+    fn operator<K: StoreData, V: StoreData, A: StoreData>(
+        self,
+        spec: WindowedOperator<K, V, A>,
+        children: Children<Windowed<K>, A>,
+    ) -> Arc<dyn NodeFactory<K, V>> {
+        Arc::new(SessionAggregate {
+            windows: self,
+            spec,
+            children,
+        })
     }
 }
 
 struct SessionAggregate<K, V, A> {
-    store: String,
     windows: SessionWindows,
-    emit: EmitStrategy,
-    retention_ms: i64,
-    f: Arc<AggregateFn<K, V, A>>,
-    merge: Arc<MergeFn<K, A>>,
+    spec: WindowedOperator<K, V, A>,
     children: Children<Windowed<K>, A>,
 }
 
@@ -166,16 +87,16 @@ struct SessionAggregateProcessor<K, V, A> {
 
 impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for SessionAggregate<K, V, A> {
     fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        let store = build.store(&self.store)?;
+        let store = build.store(&self.spec.store)?;
         Ok(Box::new(SessionAggregateProcessor {
             clock: StreamClock::new(&store),
             now: i64::MIN,
             store: SessionStore::new(store),
             windows: self.windows,
-            emit: self.emit,
-            retention_ms: self.retention_ms,
-            f: Arc::clone(&self.f),
-            merge: Arc::clone(&self.merge),
+            emit: self.spec.emit,
+            retention_ms: self.spec.retention_ms,
+            f: Arc::clone(&self.spec.f),
+            merge: Arc::clone(&self.spec.merge),
             next: self.children.instantiate(build)?,
             index: None,
         }))

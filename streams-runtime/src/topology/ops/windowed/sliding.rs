@@ -21,137 +21,76 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::codec::Binary;
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
+use crate::state::query_adapter::QueryLayout;
 use crate::state::{StoreKind, StreamClock, WindowStore};
-use crate::topology::dsl::grouped::{
-    KGroupedStream, register_query, register_store, repartition_if_needed, window_retention,
-};
-use crate::topology::dsl::kstream::KStream;
-use crate::topology::dsl::ktable::KTable;
-use crate::topology::dsl::materialized::Materialized;
+use crate::topology::dsl::windowed::{WindowedOperator, Windowing};
 use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
-use crate::topology::ops::aggregate::{AggregateFn, StoreData, counting, folding, reducing};
+use crate::topology::ops::aggregate::{AggregateFn, StoreData};
 use crate::topology::ops::windowed::lifecycle::WindowLifecycle;
 use crate::window::{EmitStrategy, SlidingWindows, Windowed};
 
-/// A grouped stream cut into sliding windows.
-pub struct SlidingWindowedKStream<K, V> {
-    stream: KStream<K, V>,
-    windows: SlidingWindows,
-    emit: EmitStrategy,
-}
+#[allow(private_interfaces)] // the sealed trait's methods name crate types (see `Windowing`)
+impl Windowing for SlidingWindows {
+    const NODE: &'static str = "SLIDING-WINDOWED-AGGREGATE";
 
-impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
-    /// Cuts the groups into sliding windows.
-    pub fn windowed_by_sliding(&self, windows: SlidingWindows) -> SlidingWindowedKStream<K, V> {
-        SlidingWindowedKStream {
-            stream: self.stream.clone_handle(),
-            windows,
-            emit: EmitStrategy::OnWindowUpdate,
-        }
-    }
-}
-
-impl<K: StoreData, V: StoreData> SlidingWindowedKStream<K, V> {
-    /// On every update (the default) or once per window when it closes.
-    #[must_use]
-    pub fn emit_strategy(mut self, emit: EmitStrategy) -> Self {
-        self.emit = emit;
-        self
-    }
-
-    /// Counts records per key and window.
-    pub fn count(&self, materialized: impl Into<Materialized>) -> KTable<Windowed<K>, u64> {
-        self.aggregate_with(materialized.into(), counting())
-    }
-
-    /// Combines the values of each key and window.
-    pub fn reduce(
-        &self,
-        reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
-        materialized: impl Into<Materialized>,
-    ) -> KTable<Windowed<K>, V> {
-        self.aggregate_with(materialized.into(), reducing(reducer))
-    }
-
-    /// Folds the values of each key and window, starting from `initializer()` per window.
-    pub fn aggregate<A: StoreData>(
-        &self,
-        initializer: impl Fn() -> A + Send + Sync + 'static,
-        aggregator: impl Fn(&K, V, A) -> A + Send + Sync + 'static,
-        materialized: impl Into<Materialized>,
-    ) -> KTable<Windowed<K>, A> {
-        self.aggregate_with(materialized.into(), folding(initializer, aggregator))
-    }
-
-    fn aggregate_with<A: StoreData>(
-        &self,
-        materialized: Materialized,
-        f: impl Fn(&K, V, Option<A>) -> A + Send + Sync + 'static,
-    ) -> KTable<Windowed<K>, A> {
-        let input = repartition_if_needed(&self.stream, &materialized.name, Arc::new(Binary));
-        let (d, grace) = (self.windows.time_difference_ms, self.windows.grace_ms);
-        // A record looks back at windows starting up to 2d before it (a window is open through its
-        // end, so one more millisecond); late ones up to grace more.
-        let needed = d.saturating_mul(2).saturating_add(grace).saturating_add(1);
-        let retention_ms = window_retention(
-            &input,
-            &materialized,
+    fn needed_retention(&self) -> (i64, &'static str, &'static str) {
+        // A record looks back at windows starting up to 2d before it (a window is open through
+        // its end, so one more millisecond); late ones up to grace more.
+        let needed = self
+            .time_difference_ms
+            .saturating_mul(2)
+            .saturating_add(self.grace_ms)
+            .saturating_add(1);
+        (
             needed,
             "twice the time difference plus the grace period plus 1 ms",
             "records of sliding windows look back that far",
-        );
-        register_store(&input, &materialized, StoreKind::Window { retention_ms });
-        register_query::<K, A, _>(&input, &materialized.name, Some(d));
-        let (windows, emit) = (self.windows, self.emit);
-        let table = input.attach(
-            "SLIDING-WINDOWED-AGGREGATE",
-            format!("stores: [{}], windows: {windows:?}, emit: {emit:?}", materialized.name),
-            false,
-            |children| {
-                Arc::new(SlidingAggregate {
-                    store: materialized.name.clone(),
-                    windows,
-                    emit,
-                    retention_ms,
-                    f: Arc::new(f) as Arc<AggregateFn<K, V, A>>,
-                    children,
-                })
-            },
-        );
-        KTable {
-            stream: table,
-            store: materialized.name,
-            key_codec: None,
-        }
+        )
+    }
+
+    fn store_kind(&self, retention_ms: i64) -> StoreKind {
+        StoreKind::Window { retention_ms }
+    }
+
+    fn query_layout(&self) -> QueryLayout {
+        QueryLayout::Window(self.time_difference_ms)
+    }
+
+    fn operator<K: StoreData, V: StoreData, A: StoreData>(
+        self,
+        spec: WindowedOperator<K, V, A>,
+        children: Children<Windowed<K>, A>,
+    ) -> Arc<dyn NodeFactory<K, V>> {
+        Arc::new(SlidingAggregate {
+            windows: self,
+            spec,
+            children,
+        })
     }
 }
 
 struct SlidingAggregate<K, V, A> {
-    store: String,
     windows: SlidingWindows,
-    emit: EmitStrategy,
-    retention_ms: i64,
-    f: Arc<AggregateFn<K, V, A>>,
+    spec: WindowedOperator<K, V, A>,
     children: Children<Windowed<K>, A>,
 }
 
 impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for SlidingAggregate<K, V, A> {
     fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
         let d = self.windows.time_difference_ms;
-        let store = build.store(&self.store)?;
+        let store = build.store(&self.spec.store)?;
         Ok(Box::new(SlidingAggregateProcessor {
             clock: StreamClock::new(&store),
             now: i64::MIN,
             store: WindowStore::new(store, d),
             d,
             grace_ms: self.windows.grace_ms,
-            emit: self.emit,
+            emit: self.spec.emit,
             // Both ends inclusive: open while start + d ≥ stream time − grace.
-            lifecycle: WindowLifecycle::new(d + 1, self.windows.grace_ms, self.emit, self.retention_ms),
-            f: Arc::clone(&self.f),
+            lifecycle: WindowLifecycle::new(d + 1, self.windows.grace_ms, self.spec.emit, self.spec.retention_ms),
+            f: Arc::clone(&self.spec.f),
             next: self.children.instantiate(build)?,
         }))
     }

@@ -6,36 +6,68 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
-use crate::state::{StreamClock, WindowStore};
+use crate::state::query_adapter::QueryLayout;
+use crate::state::{StoreKind, StreamClock, WindowStore};
+use crate::topology::dsl::windowed::{WindowedOperator, Windowing};
 use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
 use crate::topology::ops::aggregate::{AggregateFn, StoreData};
 use crate::topology::ops::windowed::lifecycle::WindowLifecycle;
 use crate::window::{EmitStrategy, TimeWindow, TimeWindows, Windowed};
 
-pub(crate) struct WindowedAggregate<K, V, A> {
-    pub(crate) store: String,
-    pub(crate) windows: TimeWindows,
-    pub(crate) emit: EmitStrategy,
-    pub(crate) retention_ms: i64,
-    pub(crate) f: Arc<AggregateFn<K, V, A>>,
-    pub(crate) children: Children<Windowed<K>, A>,
+#[allow(private_interfaces)] // the sealed trait's methods name crate types (see `Windowing`)
+impl Windowing for TimeWindows {
+    const NODE: &'static str = "WINDOWED-AGGREGATE";
+
+    fn needed_retention(&self) -> (i64, &'static str, &'static str) {
+        (
+            self.size_ms().saturating_add(self.grace_ms()),
+            "the window size plus the grace period",
+            "windows would be deleted before they close",
+        )
+    }
+
+    fn store_kind(&self, retention_ms: i64) -> StoreKind {
+        StoreKind::Window { retention_ms }
+    }
+
+    fn query_layout(&self) -> QueryLayout {
+        QueryLayout::Window(self.size_ms())
+    }
+
+    fn operator<K: StoreData, V: StoreData, A: StoreData>(
+        self,
+        spec: WindowedOperator<K, V, A>,
+        children: Children<Windowed<K>, A>,
+    ) -> Arc<dyn NodeFactory<K, V>> {
+        Arc::new(WindowedAggregate {
+            windows: self,
+            spec,
+            children,
+        })
+    }
+}
+
+struct WindowedAggregate<K, V, A> {
+    windows: TimeWindows,
+    spec: WindowedOperator<K, V, A>,
+    children: Children<Windowed<K>, A>,
 }
 
 impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for WindowedAggregate<K, V, A> {
     fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        let store = build.store(&self.store)?;
+        let store = build.store(&self.spec.store)?;
         Ok(Box::new(WindowedAggregateProcessor {
             clock: StreamClock::new(&store),
             store: WindowStore::new(store, self.windows.size_ms()),
             windows: self.windows,
-            emit: self.emit,
+            emit: self.spec.emit,
             lifecycle: WindowLifecycle::new(
                 self.windows.size_ms(),
                 self.windows.grace_ms(),
-                self.emit,
-                self.retention_ms,
+                self.spec.emit,
+                self.spec.retention_ms,
             ),
-            f: Arc::clone(&self.f),
+            f: Arc::clone(&self.spec.f),
             next: self.children.instantiate(build)?,
         }))
     }

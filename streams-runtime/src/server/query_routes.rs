@@ -27,11 +27,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::adapter::{QueryLayout, key_text};
-use super::page::{KeyFilter, Page, PageEntry};
 use crate::KafkaStreams;
 use crate::error::report;
+use crate::query::page::{KeyFilter, Page, PageEntry, encode};
 use crate::state::SharedStore;
+use crate::state::query_adapter::{QueryLayout, StoreQuery, key_text};
 use crate::task::StandbyRead;
 use crate::task::TaskId;
 
@@ -163,7 +163,7 @@ pub(crate) struct KeyQuery {
 
 /// The store's query adapter and its sub-topology, or a 404 naming the stores there are.
 #[allow(clippy::result_large_err)] // the error is the response itself, built once per request
-fn store_info(streams: &KafkaStreams, store: &str) -> Result<(Arc<dyn super::StoreQuery>, u32), Response> {
+fn store_info(streams: &KafkaStreams, store: &str) -> Result<(Arc<dyn StoreQuery>, u32), Response> {
     let topology = streams.topology();
     let Some(query) = topology.queries.get(store) else {
         let mut known: Vec<&String> = topology.queries.keys().collect();
@@ -461,17 +461,4 @@ pub(crate) async fn metadata(State(state): State<Arc<QueryState>>) -> Response {
         "stores": stores,
     }))
     .into_response()
-}
-
-/// Percent-encodes a path segment.
-pub(crate) fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }

@@ -1,7 +1,9 @@
+//! Task ids: how tasks, their state directories and their entries in the membership topic are named.
+
 use std::fmt;
 use std::str::FromStr;
 
-/// A task: sub-topology `subtopology` over partition `partition` of its source topics.
+/// A task of Kafka Streams: sub-topology `subtopology` over partition `partition` of its source topics.
 /// Displays as Kafka Streams does, `<subtopology>_<partition>` (also its state directory name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TaskId {
