@@ -11,11 +11,10 @@
 
 use std::time::{Duration, Instant};
 
-use kafka_streams::KafkaStreams;
 use kafka_streams::codec::{Bytes, Utf8};
 use kafka_streams::config::StreamsConfig;
 use kafka_streams::kafka::KafkaCluster;
-use kafka_streams::testing::TestBroker;
+use kafka_streams::testing::{TestBroker, TestInstances};
 use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_benches::report::{machine, write};
@@ -97,22 +96,15 @@ async fn failover(
     standbys: usize,
 ) -> (Duration, u64, u64, Duration) {
     let instances = if broker == Broker::Kafka { 3 } else { 2 };
-    let dirs: Vec<tempfile::TempDir> = (0..instances).map(|_| tempfile::tempdir().expect("dir")).collect();
-    let mut apps = Vec::new();
-    for dir in &dirs {
-        apps.push(
-            KafkaStreams::start_on(topology(), config(dir.path(), standbys, broker), cluster.clone())
-                .await
-                .expect("start"),
-        );
-        let n = apps.len();
-        wait("the tasks split", || {
-            apps.iter().all(|a| !a.active_tasks().is_empty())
-                && apps.iter().map(|a| a.active_tasks().len()).sum::<usize>() == PARTITIONS as usize
-                || (n == 1 && apps[0].active_tasks().len() == PARTITIONS as usize)
-        })
-        .await;
+    let mut group = TestInstances::new(cluster, topology, move |dir| Ok(config(dir, standbys, broker)));
+    for _ in 0..instances {
+        group.start().await.expect("start");
+        group
+            .wait_for_tasks_spread(PARTITIONS as usize, Duration::from_secs(300))
+            .await
+            .expect("the tasks split");
     }
+    let apps: Vec<_> = group.instances().cloned().collect();
     produce(cluster, keys).await;
     wait("every record processed", || {
         apps.iter().map(|a| a.metrics().records_processed).sum::<u64>() >= keys as u64
@@ -147,7 +139,7 @@ async fn failover(
         })
         .await;
     }
-    let before: Vec<_> = survivors.iter().map(KafkaStreams::metrics).collect();
+    let before: Vec<_> = survivors.iter().map(|s| s.metrics()).collect();
     let started = Instant::now();
     match broker {
         Broker::Embedded => a.close().await.expect("close a"),
@@ -159,7 +151,7 @@ async fn failover(
     })
     .await;
     let took = started.elapsed();
-    let after: Vec<_> = survivors.iter().map(KafkaStreams::metrics).collect();
+    let after: Vec<_> = survivors.iter().map(|s| s.metrics()).collect();
     for s in survivors {
         s.close().await.expect("close");
     }

@@ -9,14 +9,10 @@ use std::time::{Duration, Instant};
 
 use kafka_streams::KafkaStreams;
 use kafka_streams::config::StreamsConfig;
-use kafka_streams::testing::TestBroker;
+use kafka_streams::testing::{TestBroker, TestInstances, free_loopback_address};
 use kafka_streams_examples::word_count::pipeline;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use streams_benches::report::{machine, write};
-
-fn free_port() -> SocketAddr {
-    kafka_streams::testing::free_loopback_address().expect("a free port")
-}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -37,43 +33,35 @@ fn main() {
             .await
             .expect("topic");
         let cluster = broker.cluster();
-        let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().expect("dir")).collect();
-        let mut instances = Vec::new();
-        for dir in &dirs {
-            let addr = free_port();
-            let config = StreamsConfig::builder(pipeline::APPLICATION_ID)
-                .state_dir(dir.path())
-                .application_server(addr.to_string())
-                .commit_interval(Duration::from_millis(200))
-                .kafka_property("consumer.session.timeout.ms", "6000")
-                .build()
-                .expect("config");
-            let streams = Arc::new(
-                KafkaStreams::start_on(pipeline::topology().expect("topology"), config, cluster.clone())
-                    .await
-                    .expect("start"),
-            );
-            kafka_streams::server::serve(Arc::clone(&streams), addr, std::future::pending())
-                .await
-                .expect("serve");
-            instances.push((addr, streams));
+        let mut group = TestInstances::new(
+            &cluster,
+            || pipeline::topology().expect("topology"),
+            |dir| {
+                Ok(StreamsConfig::builder(pipeline::APPLICATION_ID)
+                    .state_dir(dir)
+                    .application_server(free_loopback_address()?.to_string())
+                    .commit_interval(Duration::from_millis(200))
+                    .kafka_property("consumer.session.timeout.ms", "6000")
+                    .build()?)
+            },
+        );
+        for _ in 0..2 {
+            group.start_serving().await.expect("start");
         }
         // Input flows once the group is stable: under at-least-once, records of a commit that a
         // rebalance interrupted are counted again, and the lookups below check exact counts.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let views: Vec<usize> = instances
-                .iter()
-                .map(|(_, s)| s.members().iter().map(|m| m.active_tasks.len()).sum())
-                .collect();
-            let owned = instances.iter().all(|(_, s)| !s.active_tasks().is_empty());
-            let total: usize = instances.iter().map(|(_, s)| s.active_tasks().len()).sum();
-            if owned && views.iter().all(|&v| v == total) && instances.iter().all(|(_, s)| s.members().len() == 2) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the group never settled: {views:?}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        group
+            .wait_for_tasks_spread(8, Duration::from_secs(60))
+            .await
+            .expect("the group settled");
+        group
+            .wait_for_membership(8, Duration::from_secs(60))
+            .await
+            .expect("the group settled");
+        let instances: Vec<(SocketAddr, Arc<KafkaStreams>)> = group
+            .instances()
+            .map(|s| (s.endpoint().expect("endpoint").parse().expect("address"), Arc::clone(s)))
+            .collect();
         let producer: FutureProducer = cluster.client_config().create().expect("producer");
         let words: Vec<String> = (0..200).map(|i| format!("word{i}")).collect();
         for (i, word) in words.iter().enumerate() {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::{every_client_answers, free_port, produce_lines};
 use kafka_streams::KafkaStreams;
 use kafka_streams::config::StreamsConfig;
-use kafka_streams::testing::TestBroker;
+use kafka_streams::testing::{TestBroker, TestInstances, free_loopback_address};
 use kafka_streams_examples::click_aggregator;
 use kafka_streams_examples::word_count::pipeline;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -32,50 +32,35 @@ async fn every_instance_answers_every_key() {
     }
     let cluster = broker.cluster();
 
-    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().expect("tempdir")).collect();
-    let mut instances = Vec::new();
-    for dir in &dirs {
-        let addr = free_port();
-        let config = StreamsConfig::builder(pipeline::APPLICATION_ID)
-            .state_dir(dir.path())
-            .application_server(addr.to_string())
-            .commit_interval(Duration::from_millis(200))
-            .kafka_property("consumer.session.timeout.ms", "6000")
-            .kafka_property("consumer.heartbeat.interval.ms", "500")
-            .build()
-            .expect("config");
-        let streams = Arc::new(
-            KafkaStreams::start_on(pipeline::topology().expect("topology"), config, cluster.clone())
-                .await
-                .expect("start"),
-        );
-        kafka_streams::server::serve(Arc::clone(&streams), addr, std::future::pending())
-            .await
-            .expect("serve");
-        instances.push((addr, streams));
+    let mut group = TestInstances::new(
+        &cluster,
+        || pipeline::topology().expect("topology"),
+        |dir| {
+            Ok(StreamsConfig::builder(pipeline::APPLICATION_ID)
+                .state_dir(dir)
+                .application_server(free_loopback_address()?.to_string())
+                .commit_interval(Duration::from_millis(200))
+                .kafka_property("consumer.session.timeout.ms", "6000")
+                .kafka_property("consumer.heartbeat.interval.ms", "500")
+                .build()?)
+        },
+    );
+    for _ in 0..3 {
+        group.start_serving().await.expect("start");
     }
-
     // Converged: each of the 6 tasks run by exactly one instance, every instance seeing all three.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let views: Vec<Vec<String>> = instances
-            .iter()
-            .map(|(_, s)| {
-                let mut tasks: Vec<String> = s.members().into_iter().flat_map(|m| m.active_tasks).collect();
-                tasks.sort();
-                tasks
-            })
-            .collect();
-        let complete = ["0_0", "0_1", "0_2", "1_0", "1_1", "1_2"];
-        if views.iter().all(|v| v == &complete) && instances.iter().all(|(_, s)| s.members().len() == 3) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "membership never converged: {views:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    group
+        .wait_for_tasks_spread(6, Duration::from_secs(90))
+        .await
+        .expect("tasks spread");
+    group
+        .wait_for_membership(6, Duration::from_secs(90))
+        .await
+        .expect("membership");
+    let instances: Vec<(String, Arc<KafkaStreams>)> = group
+        .instances()
+        .map(|s| (s.endpoint().expect("endpoint").to_owned(), Arc::clone(s)))
+        .collect();
     // Input flows once the group is stable (at-least-once may count records of a commit that a
     // rebalance interrupted twice; this test checks exact counts).
     let expected = produce_lines(&broker, (0..LINES).map(line)).await;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use kafka_streams::config::ProcessingGuarantee::{self, AtLeastOnce, ExactlyOnceV2};
+use kafka_streams::state::QueryableStores;
 use kafka_streams::testing::{CommitFault, TestDriver, TestRecord};
 use kafka_streams::topology::Topology;
 
@@ -60,15 +61,11 @@ fn repartitioned() -> Topology {
 }
 
 fn window_store(driver: &TestDriver) -> BTreeMap<String, u64> {
-    driver_window_counts(driver, STORE)
+    window_counts(driver, STORE)
 }
 
 fn key_value_store(driver: &TestDriver) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for (_, partition) in driver.key_value_store::<String, u64>(STORE).expect("store") {
-        out.extend(partition.all().expect("scan"));
-    }
-    out
+    driver.key_value_entries(STORE).expect("store")
 }
 
 /// The acceptance check: a crash between two commits, then a restart, yields exactly the
@@ -145,10 +142,7 @@ fn crash_after_the_broker_committed_replays_only_the_changelog_tail() {
 
     let output = count_output(&driver, OUTPUT).read_records().expect("read");
     assert!(output == expected, "output differs from the uninterrupted run");
-    assert_eq!(
-        driver_window_counts(&driver, STORE),
-        driver_window_counts(&reference, STORE)
-    );
+    assert_eq!(window_counts(&driver, STORE), window_counts(&reference, STORE));
 }
 
 #[test]
@@ -169,7 +163,7 @@ fn at_least_once_crash_reprocesses_uncommitted_records() {
     let all: Vec<Click> = first.iter().chain(&second).cloned().collect();
     let latest: BTreeMap<String, u64> = output.into_iter().map(|r| (r.key, r.value.expect("count"))).collect();
     assert_eq!(latest, expected_counts(&all));
-    assert_eq!(driver_window_counts(&driver, STORE), expected_counts(&all));
+    assert_eq!(window_counts(&driver, STORE), expected_counts(&all));
 }
 
 #[test]
@@ -243,7 +237,7 @@ fn restart_uses_the_same_state_directory_and_keeps_committed_state() {
     driver.restart().expect("restart");
     // Everything was committed and applied locally: nothing to restore.
     assert_eq!(driver.metrics().records_restored, restored_before);
-    assert_eq!(driver_window_counts(&driver, STORE), expected_counts(&input));
+    assert_eq!(window_counts(&driver, STORE), expected_counts(&input));
 }
 
 /// A tmpfs of `bytes` mounted on a fresh directory, unmounted on drop: a disk that really fills.
@@ -382,7 +376,7 @@ fn commits_that_keep_failing_fail_the_thread_after_the_task_timeout() {
     driver.restart().expect("restart");
     driver.commit().expect("commit");
     assert_eq!(
-        driver_window_counts(&driver, STORE),
+        window_counts(&driver, STORE),
         expected_counts(&input),
         "done once after the restart"
     );

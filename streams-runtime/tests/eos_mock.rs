@@ -33,7 +33,7 @@ async fn setup() -> TestBroker {
 }
 
 fn store_counts(streams: &KafkaStreams) -> BTreeMap<String, u64> {
-    window_store_counts(streams, STORE)
+    window_counts(streams, STORE)
 }
 
 /// Largest count ever emitted per window, aborted transactions included.

@@ -9,7 +9,7 @@ use kafka_streams::config::StreamsConfig;
 use kafka_streams::processor::{
     InitContext, Processor, ProcessorContext, Punctuation, PunctuationType, Record, ScheduleId,
 };
-use kafka_streams::state::KeyValueStore;
+use kafka_streams::state::{KeyValueStore, QueryableStores};
 use kafka_streams::testing::TestDriver;
 use kafka_streams::topology::{Stores, StreamsBuilder, Topology};
 use kafka_streams::{Error, ErrorKind, Result};
@@ -131,9 +131,7 @@ fn stream_time_punctuation_fires_with_the_first_record_then_each_interval_once()
     assert_eq!(m.punctuations, 4);
     assert!(m.punctuation_latency_max >= m.punctuation_latency_avg);
     // The store is the processor's, queryable like any other.
-    let stores = driver.key_value_store::<String, u64>("counts").expect("store");
-    let mut all: Vec<(String, u64)> = stores.iter().flat_map(|(_, s)| s.all().expect("all")).collect();
-    all.sort();
+    let all: Vec<(String, u64)> = driver.key_value_entries("counts").expect("store").into_iter().collect();
     assert_eq!(all, [(s("a"), 2), (s("b"), 1), (s("c"), 2), (s("d"), 2)]);
 }
 

@@ -74,7 +74,7 @@ async fn windowed_count_matches_the_input_in_output_and_store() {
         .window_store::<String, u64>(STORE, WINDOW.as_millis() as i64)
         .expect("store");
     assert_eq!(stores.len(), 3);
-    assert_eq!(window_store_counts(&streams, STORE), expected);
+    assert_eq!(window_counts(&streams, STORE), expected);
     streams.close().await.expect("close");
 
     // On disk as Kafka Streams lays it out.
@@ -173,7 +173,7 @@ async fn restart_restores_only_the_changelog_tail_and_a_lost_state_dir_is_rebuil
         changelog.len() as u64,
         "full rebuild from the changelog"
     );
-    let in_store = window_store_counts(&c, STORE);
+    let in_store = window_counts(&c, STORE);
     assert_eq!(in_store, expected_counts(&all));
     c.close().await.expect("close c");
 }
@@ -328,7 +328,7 @@ async fn local_state_from_another_cluster_is_wiped_not_served() {
     .await
     .expect("start");
     run_until_processed_and_committed(&streams, 200).await;
-    let in_store = window_store_counts(&streams, STORE);
+    let in_store = window_counts(&streams, STORE);
     streams.close().await.expect("close");
     assert_eq!(in_store, expected_counts(&new), "nothing from the old cluster survives");
     assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&new));
@@ -468,7 +468,7 @@ async fn a_task_whose_store_is_still_held_waits_for_it_and_loses_nothing() {
     })
     .await;
     wait_for("every count final", Duration::from_secs(60), || {
-        window_store_counts(&a, STORE) == expected_counts(&all)
+        window_counts(&a, STORE) == expected_counts(&all)
     })
     .await;
     run_until_processed_and_committed(&a, 0).await;
@@ -577,7 +577,7 @@ async fn a_restore_waits_for_an_open_transaction_below_its_checkpoint() {
             .await;
             produce_clicks(&cluster, INPUT, &batch).await;
             run_until_processed_and_committed(&streams, batch.len() as u64).await;
-            let store = window_store_counts(&streams, STORE);
+            let store = window_counts(&streams, STORE);
             streams.close().await.expect("close");
             store
         }

@@ -33,7 +33,7 @@ async fn count_over(cluster: &KafkaCluster, app: &str, clicks: &[Click]) -> BTre
         .await
         .expect("start");
     run_until_processed_and_committed(&streams, clicks.len() as u64).await;
-    let store = window_store_counts(&streams, STORE);
+    let store = window_counts(&streams, STORE);
     assert_eq!(
         streams.metrics().records_skipped,
         0,
@@ -158,7 +158,7 @@ async fn the_app_runs_over_sasl_ssl_with_oauthbearer_tokens_it_refreshes() {
         produce_clicks(&broker.cluster(), INPUT, batch).await;
         run_until_processed_and_committed(&streams, (i as u64 + 1) * 100).await;
     }
-    assert_eq!(window_store_counts(&streams, STORE), expected_counts(&all));
+    assert_eq!(window_counts(&streams, STORE), expected_counts(&all));
     let refreshed = issued.load(Ordering::SeqCst) - issued_at_start;
     streams.close().await.expect("close");
     assert!(

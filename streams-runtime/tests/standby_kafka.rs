@@ -130,7 +130,7 @@ async fn failover(standbys: usize) -> (u64, BTreeMap<String, u64>, BTreeMap<Stri
     })
     .await;
     let restored = b.metrics().records_restored - restored_before;
-    let counts = window_store_counts(&b, STORE);
+    let counts = window_counts(b.as_ref(), STORE);
     b.close().await.expect("close b");
     (restored, counts, expected_counts(&input))
 }

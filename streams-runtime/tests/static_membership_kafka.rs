@@ -77,8 +77,8 @@ async fn a_restart_within_the_session_timeout_causes_no_rebalance() {
     produce_clicks(&cluster, INPUT, &second).await;
     let all = clicks(0, 600);
     wait_for("every click counted", Duration::from_secs(60), || {
-        let mut store = window_store_counts(&a, STORE);
-        store.extend(window_store_counts(&b, STORE));
+        let mut store = window_counts(&a, STORE);
+        store.extend(window_counts(&b, STORE));
         store == expected_counts(&all)
     })
     .await;

@@ -45,7 +45,7 @@ fn finish(driver: &TestDriver) -> Run {
         .into_iter()
         .map(|r| (r.key, r.value))
         .collect();
-    (output, driver_window_counts(driver, STORE))
+    (output, window_counts(driver, STORE))
 }
 
 /// Pipes `input` in batches with a commit after each; after batch `crash_after` two more
@@ -121,5 +121,5 @@ fn a_filtered_out_record_does_not_close_windows() {
     };
     pipe_clicks(&driver, INPUT, &[bot, user.clone()]);
     assert_eq!(driver.metrics().dropped_late_records, 0);
-    assert_eq!(driver_window_counts(&driver, STORE), expected_counts(&[user]));
+    assert_eq!(window_counts(&driver, STORE), expected_counts(&[user]));
 }

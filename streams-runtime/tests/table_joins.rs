@@ -3,6 +3,7 @@
 
 use kafka_streams::codec::{Json, Utf8};
 use kafka_streams::config::StreamsConfig;
+use kafka_streams::state::QueryableStores;
 use kafka_streams::testing::TestDriver;
 use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
 
@@ -67,9 +68,11 @@ fn run(kind: Kind) -> (Rows, Rows) {
         .read_key_values()
         .expect("read");
     updates.sort();
-    let stores = driver.key_value_store::<String, String>("profiles").expect("store");
-    let mut rows: Vec<(String, String)> = stores.iter().flat_map(|(_, s)| s.all().expect("all")).collect();
-    rows.sort();
+    let rows = driver
+        .key_value_entries("profiles")
+        .expect("store")
+        .into_iter()
+        .collect();
     (updates, rows)
 }
 
@@ -138,8 +141,11 @@ fn deletes(kind: Kind, tombstones: &[&str]) -> (Vec<Option<String>>, Rows) {
         .expect("pipe");
     }
     let emitted = out.read_records().expect("read").into_iter().map(|r| r.value).collect();
-    let stores = driver.key_value_store::<String, String>("profiles").expect("store");
-    let rows = stores.iter().flat_map(|(_, s)| s.all().expect("all")).collect();
+    let rows = driver
+        .key_value_entries("profiles")
+        .expect("store")
+        .into_iter()
+        .collect();
     (emitted, rows)
 }
 

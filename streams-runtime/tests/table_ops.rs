@@ -5,6 +5,7 @@
 
 use kafka_streams::codec::{Json, Utf8};
 use kafka_streams::config::StreamsConfig;
+use kafka_streams::state::QueryableStores;
 use kafka_streams::testing::{TestDriver, TestRecord};
 use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder};
 
@@ -37,11 +38,8 @@ fn driver() -> TestDriver {
         .expect("driver")
 }
 
-fn rows<V: kafka_streams::topology::StoreData + Ord>(driver: &TestDriver, store: &str) -> Vec<(String, V)> {
-    let store = driver.key_value_store::<String, V>(store).expect("store");
-    let mut all: Vec<(String, V)> = store.iter().flat_map(|(_, s)| s.all().expect("all")).collect();
-    all.sort();
-    all
+fn rows<V: kafka_streams::topology::StoreData>(driver: &TestDriver, store: &str) -> Vec<(String, V)> {
+    driver.key_value_entries(store).expect("store").into_iter().collect()
 }
 
 /// Every record written to `topic`: key and value, `None` for a tombstone.

@@ -28,7 +28,7 @@ fn windowed_count_is_exact_in_output_and_store_on_three_partitions() {
     assert_eq!(output.len(), input.len());
     let latest: BTreeMap<String, u64> = output.into_iter().map(|r| (r.key, r.value.expect("count"))).collect();
     assert_eq!(latest, expected);
-    assert_eq!(driver_window_counts(&driver, STORE), expected);
+    assert_eq!(window_counts(&driver, STORE), expected);
     assert_eq!(
         driver
             .active_tasks()
@@ -179,7 +179,7 @@ fn stream_time_advanced_by_the_driver_closes_windows() {
         .expect("advance");
     pipe_clicks(&driver, INPUT, std::slice::from_ref(&click));
     assert_eq!(driver.metrics().dropped_late_records, 1);
-    assert_eq!(driver_window_counts(&driver, STORE), expected_counts(&[click]));
+    assert_eq!(window_counts(&driver, STORE), expected_counts(&[click]));
 }
 
 #[test]
@@ -357,7 +357,7 @@ fn bad_input_gets_a_clear_error_or_is_skipped() {
     pipe_clicks(&driver, INPUT, &clicks(0, 1));
     let metrics = driver.metrics();
     assert_eq!((metrics.records_skipped, metrics.records_processed), (1, 1));
-    assert_eq!(driver_window_counts(&driver, STORE), expected_counts(&clicks(0, 1)));
+    assert_eq!(window_counts(&driver, STORE), expected_counts(&clicks(0, 1)));
 }
 
 #[test]

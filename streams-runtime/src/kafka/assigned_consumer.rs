@@ -52,11 +52,6 @@ impl AssignedConsumer {
     /// The next record, or the consumer's error (librdkafka keeps retrying), or `None` after
     /// `timeout`.
     pub(crate) fn poll(&self, timeout: Duration) -> Option<Result<Polled<'_>>> {
-        Some(
-            self.consumer
-                .poll(timeout)?
-                .map(Polled::new)
-                .map_err(|e| Error::kafka("the consumer failed", e)),
-        )
+        super::polled::poll(&self.consumer, timeout)
     }
 }

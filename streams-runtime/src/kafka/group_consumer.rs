@@ -143,12 +143,7 @@ impl GroupConsumer {
     /// The next record, or the consumer's error (Kafka unreachable: librdkafka keeps retrying),
     /// or `None` after `timeout`. Rebalance callbacks run inside.
     pub(crate) fn poll(&self, timeout: Duration) -> Option<Result<Polled<'_>>> {
-        Some(
-            self.consumer
-                .poll(timeout)?
-                .map(Polled::new)
-                .map_err(|e| Error::kafka("the consumer failed", e)),
-        )
+        super::polled::poll(&self.consumer, timeout)
     }
 
     /// Fetches `partitions` again (their tasks opened).

@@ -1,8 +1,12 @@
 //! A consumed record, borrowed from the consumer that returned it.
 
+use std::time::Duration;
+
 use rdkafka::Message;
+use rdkafka::consumer::{BaseConsumer, ConsumerContext};
 use rdkafka::message::BorrowedMessage;
 
+use crate::error::{Error, Result};
 use crate::processor::Header;
 use crate::task::InputRecord;
 
@@ -59,4 +63,15 @@ impl<'a> Polled<'a> {
             headers: &self.headers,
         }
     }
+}
+
+/// The next record of `consumer`, or its error (librdkafka keeps retrying), or `None` after
+/// `timeout`.
+pub(super) fn poll<C: ConsumerContext>(consumer: &BaseConsumer<C>, timeout: Duration) -> Option<Result<Polled<'_>>> {
+    Some(
+        consumer
+            .poll(timeout)?
+            .map(Polled::new)
+            .map_err(|e| Error::kafka("the consumer failed", e)),
+    )
 }

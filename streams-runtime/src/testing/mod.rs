@@ -18,7 +18,9 @@
 //! partitioner) and [`read_topic`] reads output back.
 
 mod driver;
+mod instances;
 mod kafka_broker;
+mod temp_dir;
 mod topic_writer;
 
 use std::sync::Arc;
@@ -27,6 +29,7 @@ pub use crate::kafka::topic_reader::{
     PartitionOffsets, RawRecord, partition_offsets, read_topic, read_topic_uncommitted,
 };
 pub use driver::{CommitFault, InputTopic, OutputTopic, TestDriver, TestDriverBuilder, TestRecord};
+pub use instances::TestInstances;
 pub use kafka_broker::{KafkaBroker, SaslSslListener, unsecured_token};
 pub use topic_writer::{TopicWriter, free_loopback_address};
 

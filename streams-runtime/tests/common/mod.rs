@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use kafka_streams::codec::{Json, Utf8};
 use kafka_streams::kafka::KafkaCluster;
+use kafka_streams::state::QueryableStores;
 use kafka_streams::testing::TopicWriter;
 use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
 use kafka_streams::window::TumblingWindows;
@@ -164,18 +165,15 @@ pub async fn kafka_with_topics(input: &str, output: &str) -> kafka_streams::test
     broker
 }
 
-/// Every (key@window → count) in the local partitions of window store `store`.
-pub fn window_store_counts(streams: &kafka_streams::KafkaStreams, store: &str) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for (_, partition) in streams
-        .window_store::<String, u64>(store, WINDOW.as_millis() as i64)
+/// Every (key@window → count) in the local partitions of window store `store`, of a running
+/// instance or a test driver.
+pub fn window_counts(stores: &impl QueryableStores, store: &str) -> BTreeMap<String, u64> {
+    stores
+        .window_entries::<String, u64>(store, WINDOW.as_millis() as i64)
         .expect("store")
-    {
-        for (windowed, count) in partition.all().expect("scan") {
-            out.insert(windowed.to_string(), count);
-        }
-    }
-    out
+        .into_iter()
+        .map(|(windowed, count)| (windowed.to_string(), count))
+        .collect()
 }
 
 /// Waits until `n` records were processed and a commit after that made their outputs durable.
@@ -252,18 +250,4 @@ pub fn count_output(
     topic: &str,
 ) -> kafka_streams::testing::OutputTopic<String, u64> {
     driver.output_topic_with(topic, Utf8, Json)
-}
-
-/// Every (key@window → count) in all partitions of window store `store` of the driver.
-pub fn driver_window_counts(driver: &kafka_streams::testing::TestDriver, store: &str) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for (_, partition) in driver
-        .window_store::<String, u64>(store, WINDOW.as_millis() as i64)
-        .expect("store")
-    {
-        for (windowed, count) in partition.all().expect("scan") {
-            out.insert(windowed.to_string(), count);
-        }
-    }
-    out
 }

@@ -52,7 +52,7 @@ mod topics;
 mod transport;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -65,6 +65,7 @@ pub use transport::CommitFault;
 
 use self::log::{LogRecord, Payload, Status};
 use self::transport::{MemoryConsumer, MemoryReader, MemoryTransport, SharedLog, lock};
+use super::temp_dir::TempDir;
 use crate::codec::{Codec, Json};
 use crate::config::{ProcessingGuarantee, StreamsConfig};
 use crate::error::{Error, ErrorKind, Result, report};
@@ -167,7 +168,7 @@ impl TestDriverBuilder {
         let env = Arc::new(TaskEnv {
             application_id,
             process_id: "test-driver".to_owned(),
-            state_dir: state_dir.path.clone(),
+            state_dir: state_dir.path().to_owned(),
             guarantee,
             rocks: RocksResources::new(self.config.rocksdb()),
             registry: Arc::new(RwLock::new(HashMap::new())),
@@ -751,39 +752,23 @@ impl Core {
 }
 
 /// The driver's state directory: the configured one, or a temporary one removed on drop.
-struct StateDir {
-    path: PathBuf,
-    temporary: bool,
+enum StateDir {
+    Configured(PathBuf),
+    Temporary(TempDir),
 }
 
 impl StateDir {
     fn for_config(config: &StreamsConfig) -> Result<Self> {
         if config.state_dir() != crate::config::defaults::state_dir() {
-            return Ok(Self {
-                path: config.state_dir().to_owned(),
-                temporary: false,
-            });
+            return Ok(Self::Configured(config.state_dir().to_owned()));
         }
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let unique = format!(
-            "streams-test-driver-{}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        );
-        let path = std::env::temp_dir().join(unique);
-        std::fs::create_dir_all(&path)
-            .map_err(|e| Error::io(format!("failed to create the state directory `{}`", path.display()), e))?;
-        Ok(Self { path, temporary: true })
+        Ok(Self::Temporary(TempDir::new("streams-test-driver")?))
     }
-}
 
-impl Drop for StateDir {
-    fn drop(&mut self) {
-        if self.temporary {
-            let _ = std::fs::remove_dir_all(&self.path);
+    fn path(&self) -> &Path {
+        match self {
+            Self::Configured(path) => path,
+            Self::Temporary(dir) => dir.path(),
         }
     }
 }

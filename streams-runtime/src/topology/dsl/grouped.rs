@@ -8,7 +8,7 @@ use crate::topology::dsl::kstream::KStream;
 use crate::topology::dsl::ktable::KTable;
 use crate::topology::dsl::materialized::Materialized;
 use crate::topology::graph;
-use crate::topology::ops::aggregate::{Aggregate, AggregateFn, StoreData, counting, folding, reducing};
+use crate::topology::ops::aggregate::{StoreData, aggregate, counting, folding, reducing};
 
 /// A stream grouped by key, ready to aggregate.
 pub struct KGroupedStream<K, V> {
@@ -52,13 +52,7 @@ impl<K: StoreData, V: StoreData> KGroupedStream<K, V> {
             "AGGREGATE",
             format!("stores: [{}]", materialized.name),
             false,
-            |children| {
-                Arc::new(Aggregate {
-                    store: materialized.name.clone(),
-                    f: Arc::new(f) as Arc<AggregateFn<K, V, A>>,
-                    children,
-                })
-            },
+            |children| aggregate(materialized.name.clone(), Arc::new(f), children),
         );
         KTable {
             stream: table,

@@ -12,7 +12,7 @@ use crate::topology::graph::node::{Children, NodeFactory, RawNodeFactory};
 use crate::topology::graph::topic::TopicName;
 use crate::topology::graph::{self, SharedGraph, SourceEntry};
 use crate::topology::ops::source::{Decoding, Source, TimestampExtractor};
-use crate::topology::ops::stateless::{OneToMany, OneToOne, Sink};
+use crate::topology::ops::stateless::{Sink, one_to_many, one_to_one};
 
 /// A stream of records; every record is an independent event.
 pub struct KStream<K, V> {
@@ -140,11 +140,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         f: impl Fn(Record<K, V>) -> crate::Result<Option<Record<K2, V2>>> + Send + Sync + 'static,
     ) -> KStream<K2, V2> {
         self.attach(kind, String::new(), key_changed, |children| {
-            Arc::new(OneToOne {
-                f: Arc::new(f),
-                deletes: None,
-                children,
-            })
+            one_to_one(Arc::new(f), None, children)
         })
     }
 
@@ -155,11 +151,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         f: impl Fn(Record<K, V>) -> crate::Result<Option<Record<K, V2>>> + Send + Sync + 'static,
     ) -> KStream<K, V2> {
         self.attach("MAPVALUES", String::new(), false, |children| {
-            Arc::new(OneToOne {
-                f: Arc::new(f),
-                deletes: Some(Arc::new(|key: K| key)),
-                children,
-            })
+            one_to_one(Arc::new(f), Some(Arc::new(|key: K| key)), children)
         })
     }
 
@@ -226,8 +218,8 @@ impl<K: Data, V: Data> KStream<K, V> {
         I: IntoIterator<Item = (K2, V2)>,
     {
         self.attach("FLATMAP", String::new(), true, |children| {
-            Arc::new(OneToMany {
-                f: Arc::new(move |r: Record<K, V>| {
+            one_to_many(
+                Arc::new(move |r: Record<K, V>| {
                     let timestamp = r.timestamp;
                     Ok(f(r.key, r.value)
                         .into_iter()
@@ -235,7 +227,7 @@ impl<K: Data, V: Data> KStream<K, V> {
                         .collect())
                 }),
                 children,
-            })
+            )
         })
     }
 
@@ -267,8 +259,8 @@ impl<K: Data, V: Data> KStream<K, V> {
         I: IntoIterator<Item = V2>,
     {
         self.attach("FLATMAPVALUES", String::new(), false, |children| {
-            Arc::new(OneToMany {
-                f: Arc::new(move |r: Record<K, V>| {
+            one_to_many(
+                Arc::new(move |r: Record<K, V>| {
                     let Record { key, value, timestamp } = r;
                     Ok(f(&key, value)
                         .map_err(|e| failed("flat_map_values", &e))?
@@ -281,7 +273,7 @@ impl<K: Data, V: Data> KStream<K, V> {
                         .collect())
                 }),
                 children,
-            })
+            )
         })
     }
 
@@ -337,8 +329,8 @@ impl<K: Data, V: Data> KStream<K, V> {
         I: IntoIterator<Item = (K2, V2)>,
     {
         self.attach("FLATMAP", String::new(), true, |children| {
-            Arc::new(OneToMany {
-                f: Arc::new(move |r: Record<K, V>| {
+            one_to_many(
+                Arc::new(move |r: Record<K, V>| {
                     let timestamp = r.timestamp;
                     Ok(f(r.key, r.value)
                         .map_err(|e| failed("flat_map", &e))?
@@ -347,7 +339,7 @@ impl<K: Data, V: Data> KStream<K, V> {
                         .collect())
                 }),
                 children,
-            })
+            )
         })
     }
 
@@ -390,11 +382,11 @@ impl<K: Data, V: Data> KStream<K, V> {
     pub fn merge(&self, other: &KStream<K, V>) -> KStream<K, V> {
         let children = Children::default();
         for input in [self, other] {
-            input.children.add(Arc::new(OneToOne {
-                f: Arc::new(|r| Ok(Some(r))),
-                deletes: Some(Arc::new(|key: K| key)),
-                children: children.clone(),
-            }));
+            input.children.add(one_to_one(
+                Arc::new(|r| Ok(Some(r))),
+                Some(Arc::new(|key: K| key)),
+                children.clone(),
+            ));
         }
         let mut g = graph::lock(&self.graph);
         let sub = g.union(self.sub, other.sub);

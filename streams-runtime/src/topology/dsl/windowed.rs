@@ -58,22 +58,25 @@ pub trait Windowing: sealed::Sealed + Copy + std::fmt::Debug + Send + Sync + 'st
     /// a shorter configured one.
     fn needed_retention(&self) -> (i64, &'static str, &'static str);
 
-    /// The store the aggregation keeps, given its retention.
-    fn store_kind(&self, retention_ms: i64) -> StoreKind;
+    /// The store the aggregation keeps, given its retention: a window store unless the kind
+    /// says otherwise.
+    fn store_kind(&self, retention_ms: i64) -> StoreKind {
+        StoreKind::Window { retention_ms }
+    }
 
     /// How the store answers interactive queries.
     fn query_layout(&self) -> QueryLayout;
 
-    /// The operator, aggregating with `f` (and merging sessions with `merge`).
-    fn operator<K: StoreData, V: StoreData, A: StoreData>(
+    /// The operator that aggregates with `spec.f` (and merges sessions with `spec.merge`).
+    fn aggregator<K: StoreData, V: StoreData, A: StoreData>(
         self,
-        spec: WindowedOperator<K, V, A>,
+        spec: WindowedAggregation<K, V, A>,
         children: Children<Windowed<K>, A>,
     ) -> Arc<dyn NodeFactory<K, V>>;
 }
 
 /// What every windowed operator is built from.
-pub(crate) struct WindowedOperator<K, V, A> {
+pub(crate) struct WindowedAggregation<K, V, A> {
     pub(crate) store: String,
     pub(crate) emit: EmitStrategy,
     pub(crate) retention_ms: i64,
@@ -148,7 +151,7 @@ impl<K: StoreData, V: StoreData, W: WindowKind> WindowedKStream<K, V, W> {
         register_store(&input, &materialized, self.windows.store_kind(retention_ms));
         register_query_as::<K, A, _>(&input, &materialized.name, self.windows.query_layout());
         let (windows, emit) = (self.windows, self.emit);
-        let spec = WindowedOperator {
+        let spec = WindowedAggregation {
             store: materialized.name.clone(),
             emit,
             retention_ms,
@@ -159,7 +162,7 @@ impl<K: StoreData, V: StoreData, W: WindowKind> WindowedKStream<K, V, W> {
             W::NODE,
             format!("stores: [{}], windows: {windows:?}, emit: {emit:?}", materialized.name),
             false,
-            |children| windows.operator(spec, children),
+            |children| windows.aggregator(spec, children),
         );
         KTable {
             stream: table,

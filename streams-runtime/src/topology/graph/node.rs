@@ -33,6 +33,47 @@ pub(crate) trait NodeFactory<K, V>: Send + Sync {
     fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>>;
 }
 
+/// A node factory from a closure, the shape of most operators: for each task, `make(build,
+/// next)` builds the task's processor from the operator's settings (cloned into it), the
+/// task's stores (`build`) and what it forwards to (`next`). An operator is then its processor
+/// type plus one function returning `operator(children, |build, next| ..)`, without a factory
+/// type of its own (timely's `unary` beside its `filter`).
+pub(crate) fn operator<K, V, K2, V2, P, F>(children: Children<K2, V2>, make: F) -> Arc<dyn NodeFactory<K, V>>
+where
+    K: 'static,
+    V: 'static,
+    K2: Data,
+    V2: Data,
+    P: Node<K, V> + 'static,
+    F: Fn(&TaskBuild<'_>, Forward<K2, V2>) -> Result<P> + Send + Sync + 'static,
+{
+    Arc::new(Operator {
+        children,
+        make,
+        types: std::marker::PhantomData,
+    })
+}
+
+/// The factory [`operator`] returns.
+struct Operator<K, V, K2, V2, F> {
+    children: Children<K2, V2>,
+    make: F,
+    types: std::marker::PhantomData<fn(K, V)>,
+}
+
+impl<K, V, K2, V2, P, F> NodeFactory<K, V> for Operator<K, V, K2, V2, F>
+where
+    K2: Data,
+    V2: Data,
+    P: Node<K, V> + 'static,
+    F: Fn(&TaskBuild<'_>, Forward<K2, V2>) -> Result<P> + Send + Sync,
+{
+    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
+        let next = self.children.instantiate(build)?;
+        Ok(Box::new((self.make)(build, next)?))
+    }
+}
+
 /// A source processor receiving raw bytes from a topic partition.
 pub(crate) trait RawProcessor: Send {
     fn process(

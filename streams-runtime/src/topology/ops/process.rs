@@ -13,7 +13,7 @@ use crate::topology::dsl::grouped::register_query;
 use crate::topology::dsl::kstream::KStream;
 use crate::topology::dsl::materialized::Materialized;
 use crate::topology::graph;
-use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, Punctuate, SharedPunctuator, TaskBuild};
+use crate::topology::graph::node::{Children, Forward, Node, Punctuate, SharedPunctuator, operator};
 use crate::topology::ops::aggregate::StoreData;
 
 /// A store declared for a hand-written processor: `Stores::key_value::<K, V>("name")`.
@@ -135,19 +135,34 @@ impl<K: Data, V: Data> KStream<K, V> {
             });
         }
         self.attach("PROCESSOR", detail, true, |children| {
-            Arc::new(ProcessFactory {
-                supplier: Arc::new(supplier),
-                stores: connected,
-                children,
+            operator(children, move |build, next| {
+                let mut processor = supplier();
+                let mut schedules = Vec::new();
+                let stores = connected
+                    .iter()
+                    .map(|(name, size)| Ok((name.as_str(), build.store(name)?, *size)))
+                    .collect::<Result<Vec<_>>>()?;
+                processor.init(&mut InitContext {
+                    task: build.task,
+                    stores,
+                    schedules: &mut schedules,
+                    wall_clock_ms: build.wall_clock_ms,
+                })?;
+                let has_schedules = !schedules.is_empty();
+                let running = Arc::new(Mutex::new(Running {
+                    processor,
+                    next,
+                    schedules,
+                    _input: std::marker::PhantomData,
+                }));
+                if has_schedules {
+                    let punctuator: SharedPunctuator = running.clone();
+                    build.punctuators.borrow_mut().push(punctuator);
+                }
+                Ok(Handle(running))
             })
         })
     }
-}
-
-struct ProcessFactory<P: Processor<K, V>, K, V> {
-    supplier: Arc<dyn Fn() -> P + Send + Sync>,
-    stores: Vec<(String, Option<i64>)>,
-    children: Children<P::KeyOut, P::ValueOut>,
 }
 
 /// One task's instance of a hand-written processor with its children and schedules.
@@ -160,37 +175,6 @@ struct Running<P: Processor<K, V>, K, V> {
 
 /// The instance's place in the processor tree; shared with the task when it punctuates.
 struct Handle<P: Processor<K, V>, K, V>(Arc<Mutex<Running<P, K, V>>>);
-
-impl<P: Processor<K, V>, K: Data, V: Data> NodeFactory<K, V> for ProcessFactory<P, K, V> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        let mut processor = (self.supplier)();
-        let next = self.children.instantiate(build)?;
-        let mut schedules = Vec::new();
-        let stores = self
-            .stores
-            .iter()
-            .map(|(name, size)| Ok((name.as_str(), build.store(name)?, *size)))
-            .collect::<Result<Vec<_>>>()?;
-        processor.init(&mut InitContext {
-            task: build.task,
-            stores,
-            schedules: &mut schedules,
-            wall_clock_ms: build.wall_clock_ms,
-        })?;
-        let has_schedules = !schedules.is_empty();
-        let running = Arc::new(Mutex::new(Running {
-            processor,
-            next,
-            schedules,
-            _input: std::marker::PhantomData,
-        }));
-        if has_schedules {
-            let punctuator: SharedPunctuator = running.clone();
-            build.punctuators.borrow_mut().push(punctuator);
-        }
-        Ok(Box::new(Handle(running)))
-    }
-}
 
 fn lock<T: ?Sized>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())

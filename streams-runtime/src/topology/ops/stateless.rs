@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::codec::Codec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::processor::{Data, Record, TaskContext};
-use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild, operator};
 use crate::topology::graph::topic::TopicName;
 
 /// A record-at-a-time function; `Err` is a processing error of the record (the topology's error
@@ -19,26 +19,24 @@ pub(crate) type OneToManyFn<K, V, K2, V2> = dyn Fn(Record<K, V>) -> Result<Vec<R
 pub(crate) type DeleteFn<K, K2> = dyn Fn(K) -> K2 + Send + Sync;
 
 /// Zero or one output per input: `map`, `map_values`, `filter`, `peek`, `select_key`.
-pub(crate) struct OneToOne<K, V, K2, V2> {
-    pub(crate) f: Arc<OneToOneFn<K, V, K2, V2>>,
-    pub(crate) deletes: Option<Arc<DeleteFn<K, K2>>>,
-    pub(crate) children: Children<K2, V2>,
+pub(crate) fn one_to_one<K: Data, V: Data, K2: Data, V2: Data>(
+    f: Arc<OneToOneFn<K, V, K2, V2>>,
+    deletes: Option<Arc<DeleteFn<K, K2>>>,
+    children: Children<K2, V2>,
+) -> Arc<dyn NodeFactory<K, V>> {
+    operator(children, move |_, next| {
+        Ok(OneToOneProcessor {
+            f: Arc::clone(&f),
+            deletes: deletes.clone(),
+            next,
+        })
+    })
 }
 
 struct OneToOneProcessor<K, V, K2, V2> {
     f: Arc<OneToOneFn<K, V, K2, V2>>,
     deletes: Option<Arc<DeleteFn<K, K2>>>,
     next: Forward<K2, V2>,
-}
-
-impl<K: Data, V: Data, K2: Data, V2: Data> NodeFactory<K, V> for OneToOne<K, V, K2, V2> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        Ok(Box::new(OneToOneProcessor {
-            f: Arc::clone(&self.f),
-            deletes: self.deletes.clone(),
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for OneToOneProcessor<K, V, K2, V2> {
@@ -58,23 +56,21 @@ impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for OneToOneProcessor<K, V
 }
 
 /// Any number of outputs per input: `flat_map`, `flat_map_values`.
-pub(crate) struct OneToMany<K, V, K2, V2> {
-    pub(crate) f: Arc<OneToManyFn<K, V, K2, V2>>,
-    pub(crate) children: Children<K2, V2>,
+pub(crate) fn one_to_many<K: Data, V: Data, K2: Data, V2: Data>(
+    f: Arc<OneToManyFn<K, V, K2, V2>>,
+    children: Children<K2, V2>,
+) -> Arc<dyn NodeFactory<K, V>> {
+    operator(children, move |_, next| {
+        Ok(OneToManyProcessor {
+            f: Arc::clone(&f),
+            next,
+        })
+    })
 }
 
 struct OneToManyProcessor<K, V, K2, V2> {
     f: Arc<OneToManyFn<K, V, K2, V2>>,
     next: Forward<K2, V2>,
-}
-
-impl<K: Data, V: Data, K2: Data, V2: Data> NodeFactory<K, V> for OneToMany<K, V, K2, V2> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        Ok(Box::new(OneToManyProcessor {
-            f: Arc::clone(&self.f),
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for OneToManyProcessor<K, V, K2, V2> {

@@ -14,7 +14,7 @@ use crate::state::{KeyValueStore, StoreKind};
 use crate::topology::dsl::grouped::{register_query, register_store};
 use crate::topology::dsl::ktable::KTable;
 use crate::topology::dsl::materialized::Materialized;
-use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::graph::node::{Forward, Node, operator};
 use crate::topology::ops::aggregate::StoreData;
 
 /// A row's new value in the result table; `None`: the row is not in it.
@@ -83,10 +83,13 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
         let stream = self
             .stream
             .attach(kind, format!("stores: [{name}]"), false, |children| {
-                Arc::new(DerivedTable {
-                    store: name.clone(),
-                    row,
-                    children,
+                let store = name.clone();
+                operator(children, move |build, next| {
+                    Ok(DerivedTableProcessor {
+                        store: KeyValueStore::new(build.store(&store)?),
+                        row: Arc::clone(&row),
+                        next,
+                    })
                 })
             });
         KTable {
@@ -97,26 +100,10 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
     }
 }
 
-struct DerivedTable<K, V, V2> {
-    store: String,
-    row: Arc<RowFn<K, V, V2>>,
-    children: Children<K, V2>,
-}
-
 struct DerivedTableProcessor<K, V, V2> {
     store: KeyValueStore<K, V2>,
     row: Arc<RowFn<K, V, V2>>,
     next: Forward<K, V2>,
-}
-
-impl<K: StoreData, V: StoreData, V2: StoreData> NodeFactory<K, V> for DerivedTable<K, V, V2> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        Ok(Box::new(DerivedTableProcessor {
-            store: KeyValueStore::new(build.store(&self.store)?),
-            row: Arc::clone(&self.row),
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: StoreData, V: StoreData, V2: StoreData> DerivedTableProcessor<K, V, V2> {

@@ -10,7 +10,7 @@ use crate::topology::dsl::grouped::{register_query, register_store, repartition_
 use crate::topology::dsl::kstream::KStream;
 use crate::topology::dsl::ktable::KTable;
 use crate::topology::dsl::materialized::Materialized;
-use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::graph::node::{Forward, Node, operator};
 use crate::topology::ops::aggregate::StoreData;
 
 impl<K: StoreData, V: StoreData> KStream<K, V> {
@@ -26,7 +26,12 @@ impl<K: StoreData, V: StoreData> KStream<K, V> {
         // with the same encoding, so equal keys meet in one partition.
         let key_codec = crate::topology::dsl::kstream::key_codec_of::<K>(input.partition_codec.as_ref());
         let stream = input.attach("TOTABLE", format!("stores: [{name}]"), false, |children| {
-            Arc::new(ToTable { store: name, children })
+            operator(children, move |build, next| {
+                Ok(ToTableProcessor {
+                    store: KeyValueStore::new(build.store(&name)?),
+                    next,
+                })
+            })
         });
         KTable {
             stream,
@@ -36,23 +41,9 @@ impl<K: StoreData, V: StoreData> KStream<K, V> {
     }
 }
 
-struct ToTable<K, V> {
-    store: String,
-    children: Children<K, V>,
-}
-
 struct ToTableProcessor<K, V> {
     store: KeyValueStore<K, V>,
     next: Forward<K, V>,
-}
-
-impl<K: StoreData, V: StoreData> NodeFactory<K, V> for ToTable<K, V> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        Ok(Box::new(ToTableProcessor {
-            store: KeyValueStore::new(build.store(&self.store)?),
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: StoreData, V: StoreData> Node<K, V> for ToTableProcessor<K, V> {

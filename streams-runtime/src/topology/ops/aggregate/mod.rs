@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::KeyValueStore;
-use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, operator};
 
 /// `(key, value, aggregate so far) → new aggregate`; `None` so far means the first record.
 pub(crate) type AggregateFn<K, V, A> = dyn Fn(&K, V, Option<A>) -> A + Send + Sync;
@@ -46,26 +46,25 @@ pub(crate) fn folding<K, V, A>(
 pub trait StoreData: Data + Serialize + DeserializeOwned {}
 impl<T: Data + Serialize + DeserializeOwned> StoreData for T {}
 
-pub(crate) struct Aggregate<K, V, A> {
-    pub(crate) store: String,
-    pub(crate) f: Arc<AggregateFn<K, V, A>>,
-    pub(crate) children: Children<K, A>,
+/// Aggregates per key into key-value store `store`.
+pub(crate) fn aggregate<K: StoreData, V: Data, A: StoreData>(
+    store: String,
+    f: Arc<AggregateFn<K, V, A>>,
+    children: Children<K, A>,
+) -> Arc<dyn NodeFactory<K, V>> {
+    operator(children, move |build, next| {
+        Ok(AggregateProcessor {
+            store: KeyValueStore::new(build.store(&store)?),
+            f: Arc::clone(&f),
+            next,
+        })
+    })
 }
 
 struct AggregateProcessor<K, V, A> {
     store: KeyValueStore<K, A>,
     f: Arc<AggregateFn<K, V, A>>,
     next: Forward<K, A>,
-}
-
-impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for Aggregate<K, V, A> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        Ok(Box::new(AggregateProcessor {
-            store: KeyValueStore::new(build.store(&self.store)?),
-            f: Arc::clone(&self.f),
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for AggregateProcessor<K, V, A> {

@@ -20,7 +20,7 @@ use crate::topology::dsl::kstream::KStream;
 use crate::topology::dsl::ktable::KTable;
 use crate::topology::dsl::materialized::Materialized;
 use crate::topology::dsl::repartition::through_topic;
-use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::graph::node::{Forward, Node, operator};
 use crate::topology::ops::aggregate::StoreData;
 
 /// One side of a row change, on its way to the group's task.
@@ -130,10 +130,13 @@ impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> KGroupedTable<K, 
         let selector = Arc::clone(&self.selector);
         let changes: KStream<K2, Change<V2>> =
             table.attach("TABLE-GROUPBY", format!("stores: [{}]", prior.name), true, |children| {
-                Arc::new(GroupBy {
-                    prior: prior.name.clone(),
-                    selector,
-                    children,
+                let prior = prior.name.clone();
+                operator(children, move |build, next| {
+                    Ok(GroupByProcessor {
+                        prior: KeyValueStore::new(build.store(&prior)?),
+                        selector: Arc::clone(&selector),
+                        next,
+                    })
                 })
             });
         let input = through_topic(&changes, &name, Arc::new(Binary), None);
@@ -141,10 +144,13 @@ impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> KGroupedTable<K, 
         register_query::<K2, A, _>(&input, &name, None);
         let apply: Arc<ApplyChange<K2, V2, A>> = Arc::new(apply);
         let stream = input.attach("TABLE-AGGREGATE", format!("stores: [{name}]"), false, |children| {
-            Arc::new(TableAggregate {
-                store: name.clone(),
-                apply,
-                children,
+            let store = name.clone();
+            operator(children, move |build, next| {
+                Ok(TableAggregateProcessor {
+                    store: KeyValueStore::new(build.store(&store)?),
+                    apply: Arc::clone(&apply),
+                    next,
+                })
             })
         });
         KTable {
@@ -155,26 +161,10 @@ impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> KGroupedTable<K, 
     }
 }
 
-struct GroupBy<K, V, K2, V2> {
-    prior: String,
-    selector: Arc<Selector<K, V, K2, V2>>,
-    children: Children<K2, Change<V2>>,
-}
-
 struct GroupByProcessor<K, V, K2, V2> {
     prior: KeyValueStore<K, V>,
     selector: Arc<Selector<K, V, K2, V2>>,
     next: Forward<K2, Change<V2>>,
-}
-
-impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> NodeFactory<K, V> for GroupBy<K, V, K2, V2> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        Ok(Box::new(GroupByProcessor {
-            prior: KeyValueStore::new(build.store(&self.prior)?),
-            selector: Arc::clone(&self.selector),
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> Node<K, V> for GroupByProcessor<K, V, K2, V2> {
@@ -215,26 +205,10 @@ fn same_key<K: StoreData>(a: &K, b: &K) -> bool {
     matches!((Binary.to_bytes(a), Binary.to_bytes(b)), (Ok(a), Ok(b)) if a == b)
 }
 
-struct TableAggregate<K, V, A> {
-    store: String,
-    apply: Arc<ApplyChange<K, V, A>>,
-    children: Children<K, A>,
-}
-
 struct TableAggregateProcessor<K, V, A> {
     store: KeyValueStore<K, A>,
     apply: Arc<ApplyChange<K, V, A>>,
     next: Forward<K, A>,
-}
-
-impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, Change<V>> for TableAggregate<K, V, A> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, Change<V>>>> {
-        Ok(Box::new(TableAggregateProcessor {
-            store: KeyValueStore::new(build.store(&self.store)?),
-            apply: Arc::clone(&self.apply),
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: StoreData, V: Data, A: StoreData> Node<K, Change<V>> for TableAggregateProcessor<K, V, A> {

@@ -34,7 +34,7 @@ use crate::topology::dsl::ktable::KTable;
 use crate::topology::dsl::materialized::Materialized;
 use crate::topology::dsl::repartition::through_topic;
 use crate::topology::graph;
-use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::graph::node::{Forward, Node, operator};
 use crate::topology::ops::aggregate::StoreData;
 use crate::topology::ops::join::table_table::set_row;
 
@@ -123,10 +123,13 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
             format!("stores: [{}], right table: {}", prior.name, other.store),
             true,
             |children| {
-                Arc::new(Subscribe::<K, V, KO> {
-                    prior: prior.name.clone(),
-                    extractor: Arc::clone(&extractor),
-                    children,
+                let (prior, extractor) = (prior.name.clone(), Arc::clone(&extractor));
+                operator(children, move |build, next| {
+                    Ok(SubscribeProcessor::<K, V, KO> {
+                        prior: KeyValueStore::new(build.store(&prior)?),
+                        extractor: Arc::clone(&extractor),
+                        next,
+                    })
                 })
             },
         );
@@ -142,11 +145,15 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
             format!("stores: [{}, {}]", registry.name, other.store),
             true,
             |children| {
-                Arc::new(Register::<K, KO, VO> {
-                    registry: registry.name.clone(),
-                    right: other.store.clone(),
-                    stamp_deletions: kind != "FK-LEFTJOIN",
-                    children,
+                let (registry, right) = (registry.name.clone(), other.store.clone());
+                let stamp_deletions = kind != "FK-LEFTJOIN";
+                operator(children, move |build, next| {
+                    Ok(RegisterProcessor::<K, KO, VO> {
+                        registry: SubscriptionStore::new(build.store(&registry)?),
+                        right: KeyValueStore::new(build.store(&right)?),
+                        stamp_deletions,
+                        next,
+                    })
                 })
             },
         );
@@ -155,9 +162,12 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
             format!("stores: [{}]", registry.name),
             true,
             |children| {
-                Arc::new(Notify::<K, KO, VO> {
-                    registry: registry.name.clone(),
-                    children,
+                let registry = registry.name.clone();
+                operator(children, move |build, next| {
+                    Ok(NotifyProcessor::<K, KO, VO> {
+                        registry: SubscriptionStore::new(build.store(&registry)?),
+                        next,
+                    })
                 })
             },
         );
@@ -178,12 +188,15 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
             format!("stores: [{}, {name}]", self.store),
             false,
             |children| {
-                Arc::new(Resolve::<K, V, KO, VO, VR> {
-                    left: self.store.clone(),
-                    result: name.clone(),
-                    extractor,
-                    joiner,
-                    children,
+                let (left, result) = (self.store.clone(), name.clone());
+                operator(children, move |build, next| {
+                    Ok(ResolveProcessor::<K, V, KO, VO, VR> {
+                        left: KeyValueStore::new(build.store(&left)?),
+                        result: KeyValueStore::new(build.store(&result)?),
+                        extractor: Arc::clone(&extractor),
+                        joiner: Arc::clone(&joiner),
+                        next,
+                    })
                 })
             },
         );
@@ -213,26 +226,10 @@ fn value_hash<V: StoreData>(value: &V) -> Result<u64> {
     }))
 }
 
-struct Subscribe<K, V, KO> {
-    prior: String,
-    extractor: Arc<Extractor<V, KO>>,
-    children: Children<KO, Subscription<K>>,
-}
-
 struct SubscribeProcessor<K, V, KO> {
     prior: KeyValueStore<K, KO>,
     extractor: Arc<Extractor<V, KO>>,
     next: Forward<KO, Subscription<K>>,
-}
-
-impl<K: StoreData, V: StoreData, KO: StoreData> NodeFactory<K, V> for Subscribe<K, V, KO> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        Ok(Box::new(SubscribeProcessor {
-            prior: KeyValueStore::new(build.store(&self.prior)?),
-            extractor: Arc::clone(&self.extractor),
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: StoreData, V: StoreData, KO: StoreData> Node<K, V> for SubscribeProcessor<K, V, KO> {
@@ -266,31 +263,11 @@ impl<K: StoreData, V: StoreData, KO: StoreData> Node<K, V> for SubscribeProcesso
     }
 }
 
-struct Register<K, KO, VO> {
-    registry: String,
-    right: String,
-    /// Whether a deletion's answer takes the referenced row's time too (inner joins; a left
-    /// join's deletion keeps its own, as in Kafka Streams, which answers it on the left side).
-    stamp_deletions: bool,
-    children: Children<K, Answer<KO, VO>>,
-}
-
 struct RegisterProcessor<K, KO, VO> {
     registry: SubscriptionStore,
     right: KeyValueStore<KO, VO>,
     stamp_deletions: bool,
     next: Forward<K, Answer<KO, VO>>,
-}
-
-impl<K: StoreData, KO: StoreData, VO: StoreData> NodeFactory<KO, Subscription<K>> for Register<K, KO, VO> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<KO, Subscription<K>>>> {
-        Ok(Box::new(RegisterProcessor {
-            registry: SubscriptionStore::new(build.store(&self.registry)?),
-            right: KeyValueStore::new(build.store(&self.right)?),
-            stamp_deletions: self.stamp_deletions,
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: StoreData, KO: StoreData, VO: StoreData> Node<KO, Subscription<K>> for RegisterProcessor<K, KO, VO> {
@@ -332,23 +309,9 @@ impl<K: StoreData, KO: StoreData, VO: StoreData> Node<KO, Subscription<K>> for R
     }
 }
 
-struct Notify<K, KO, VO> {
-    registry: String,
-    children: Children<K, Answer<KO, VO>>,
-}
-
 struct NotifyProcessor<K, KO, VO> {
     registry: SubscriptionStore,
     next: Forward<K, Answer<KO, VO>>,
-}
-
-impl<K: StoreData, KO: StoreData, VO: StoreData> NodeFactory<KO, VO> for Notify<K, KO, VO> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<KO, VO>>> {
-        Ok(Box::new(NotifyProcessor {
-            registry: SubscriptionStore::new(build.store(&self.registry)?),
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: StoreData, KO: StoreData, VO: StoreData> NotifyProcessor<K, KO, VO> {
@@ -378,34 +341,12 @@ impl<K: StoreData, KO: StoreData, VO: StoreData> Node<KO, VO> for NotifyProcesso
     }
 }
 
-struct Resolve<K, V, KO, VO, VR> {
-    left: String,
-    result: String,
-    extractor: Arc<Extractor<V, KO>>,
-    joiner: Arc<Joiner<V, VO, VR>>,
-    children: Children<K, VR>,
-}
-
 struct ResolveProcessor<K, V, KO, VO, VR> {
     left: KeyValueStore<K, V>,
     result: KeyValueStore<K, VR>,
     extractor: Arc<Extractor<V, KO>>,
     joiner: Arc<Joiner<V, VO, VR>>,
     next: Forward<K, VR>,
-}
-
-impl<K: StoreData, V: StoreData, KO: StoreData, VO: StoreData, VR: StoreData> NodeFactory<K, Answer<KO, VO>>
-    for Resolve<K, V, KO, VO, VR>
-{
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, Answer<KO, VO>>>> {
-        Ok(Box::new(ResolveProcessor {
-            left: KeyValueStore::new(build.store(&self.left)?),
-            result: KeyValueStore::new(build.store(&self.result)?),
-            extractor: Arc::clone(&self.extractor),
-            joiner: Arc::clone(&self.joiner),
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: StoreData, V: StoreData, KO: StoreData, VO: StoreData, VR: StoreData> Node<K, Answer<KO, VO>>

@@ -15,7 +15,7 @@ use crate::state::{KeyValueStore, SharedStore};
 use crate::topology::dsl::builder::{Consumed, StreamsBuilder};
 use crate::topology::dsl::kstream::KStream;
 use crate::topology::graph;
-use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::graph::node::{Forward, Node, operator};
 use crate::topology::ops::aggregate::StoreData;
 
 /// Applies one raw record of a global topic to its store (a tombstone deletes the key).
@@ -131,12 +131,16 @@ impl<K: Data, V: Data> KStream<K, V> {
         joiner: impl Fn(&K, &V, Option<&GV>) -> Option<VR> + Send + Sync + 'static,
     ) -> KStream<K, VR> {
         let store = global.store.clone();
+        let key_mapper: Arc<KeyMapper<K, V, GK>> = Arc::new(key_mapper);
+        let joiner: Arc<GlobalJoiner<K, V, GV, VR>> = Arc::new(joiner);
         self.attach(kind, format!("global store: {store}"), false, |children| {
-            Arc::new(GlobalJoin {
-                store,
-                key_mapper: Arc::new(key_mapper),
-                joiner: Arc::new(joiner),
-                children,
+            operator(children, move |build, next| {
+                Ok(GlobalJoinProcessor {
+                    table: KeyValueStore::new(build.store(&store)?),
+                    key_mapper: Arc::clone(&key_mapper),
+                    joiner: Arc::clone(&joiner),
+                    next,
+                })
             })
         })
     }
@@ -145,29 +149,11 @@ impl<K: Data, V: Data> KStream<K, V> {
 type KeyMapper<K, V, GK> = dyn Fn(&K, &V) -> GK + Send + Sync;
 type GlobalJoiner<K, V, GV, VR> = dyn Fn(&K, &V, Option<&GV>) -> Option<VR> + Send + Sync;
 
-struct GlobalJoin<K, V, GK, GV, VR> {
-    store: String,
-    key_mapper: Arc<KeyMapper<K, V, GK>>,
-    joiner: Arc<GlobalJoiner<K, V, GV, VR>>,
-    children: Children<K, VR>,
-}
-
 struct GlobalJoinProcessor<K, V, GK, GV, VR> {
     table: KeyValueStore<GK, GV>,
     key_mapper: Arc<KeyMapper<K, V, GK>>,
     joiner: Arc<GlobalJoiner<K, V, GV, VR>>,
     next: Forward<K, VR>,
-}
-
-impl<K: Data, V: Data, GK: StoreData, GV: StoreData, VR: Data> NodeFactory<K, V> for GlobalJoin<K, V, GK, GV, VR> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        Ok(Box::new(GlobalJoinProcessor {
-            table: KeyValueStore::new(build.store(&self.store)?),
-            key_mapper: Arc::clone(&self.key_mapper),
-            joiner: Arc::clone(&self.joiner),
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: Data, V: Data, GK: StoreData, GV: StoreData, VR: Data> Node<K, V> for GlobalJoinProcessor<K, V, GK, GV, VR> {

@@ -10,33 +10,17 @@ use crate::topology::dsl::grouped::repartition_if_needed;
 use crate::topology::dsl::kstream::KStream;
 use crate::topology::dsl::ktable::KTable;
 use crate::topology::graph;
-use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::graph::node::{Children, Forward, Node, operator};
 use crate::topology::ops::aggregate::StoreData;
 
 /// `(key, stream value, table value if any) → joined value, or nothing` (inner joins drop
 /// records whose key is not in the table).
 pub(crate) type JoinFn<K, V, VT, VR> = dyn Fn(&K, &V, Option<&VT>) -> Option<VR> + Send + Sync;
 
-pub(crate) struct StreamTableJoin<K, V, VT, VR> {
-    pub(crate) store: String,
-    pub(crate) joiner: Arc<JoinFn<K, V, VT, VR>>,
-    pub(crate) children: Children<K, VR>,
-}
-
 struct StreamTableJoinProcessor<K, V, VT, VR> {
     table: KeyValueStore<K, VT>,
     joiner: Arc<JoinFn<K, V, VT, VR>>,
     next: Forward<K, VR>,
-}
-
-impl<K: StoreData, V: Data, VT: StoreData, VR: Data> NodeFactory<K, V> for StreamTableJoin<K, V, VT, VR> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        Ok(Box::new(StreamTableJoinProcessor {
-            table: KeyValueStore::new(build.store(&self.store)?),
-            joiner: Arc::clone(&self.joiner),
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: StoreData, V: Data, VT: StoreData, VR: Data> Node<K, V> for StreamTableJoinProcessor<K, V, VT, VR> {
@@ -91,10 +75,13 @@ impl<K: StoreData, V: StoreData> KStream<K, V> {
             .unwrap_or_else(|| Arc::new(crate::codec::Binary) as Arc<dyn crate::codec::Codec<K>>);
         let input = repartition_if_needed(self, &format!("{}-join", table.store), key_codec);
         let children = Children::default();
-        input.children.add(Arc::new(StreamTableJoin {
-            store: table.store.clone(),
-            joiner: Arc::new(joiner) as Arc<JoinFn<K, V, VT, VR>>,
-            children: children.clone(),
+        let (store, joiner): (String, Arc<JoinFn<K, V, VT, VR>>) = (table.store.clone(), Arc::new(joiner));
+        input.children.add(operator(children.clone(), move |build, next| {
+            Ok(StreamTableJoinProcessor {
+                table: KeyValueStore::new(build.store(&store)?),
+                joiner: Arc::clone(&joiner),
+                next,
+            })
         }));
         let mut g = graph::lock(&input.graph);
         g.require_key_value(&table.store, "a stream-table join");

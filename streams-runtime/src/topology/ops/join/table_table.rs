@@ -16,7 +16,7 @@ use crate::topology::dsl::kstream::KStream;
 use crate::topology::dsl::ktable::KTable;
 use crate::topology::dsl::materialized::Materialized;
 use crate::topology::graph;
-use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, operator};
 use crate::topology::ops::aggregate::StoreData;
 
 /// `(key, left value, right value) → joined value`, `None` when the join kind emits nothing.
@@ -103,18 +103,18 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
             node
         };
         let left_joiner = Arc::clone(&joiner);
-        left.children.add(Arc::new(TableJoinSide::<K, V, V2, VR> {
-            other_store: other.store.clone(),
-            result_store: materialized.name.clone(),
-            joiner: Arc::new(move |k: &K, mine: Option<&V>, theirs: Option<&V2>| left_joiner(k, mine, theirs)),
-            children: children.clone(),
-        }));
-        right.children.add(Arc::new(TableJoinSide::<K, V2, V, VR> {
-            other_store: self.store.clone(),
-            result_store: materialized.name.clone(),
-            joiner: Arc::new(move |k: &K, mine: Option<&V2>, theirs: Option<&V>| joiner(k, theirs, mine)),
-            children: children.clone(),
-        }));
+        left.children.add(join_side::<K, V, V2, VR>(
+            other.store.clone(),
+            materialized.name.clone(),
+            Arc::new(move |k: &K, mine: Option<&V>, theirs: Option<&V2>| left_joiner(k, mine, theirs)),
+            children.clone(),
+        ));
+        right.children.add(join_side::<K, V2, V, VR>(
+            self.store.clone(),
+            materialized.name.clone(),
+            Arc::new(move |k: &K, mine: Option<&V2>, theirs: Option<&V>| joiner(k, theirs, mine)),
+            children.clone(),
+        ));
         KTable {
             stream: KStream { node, ..joined },
             store: materialized.name,
@@ -123,12 +123,22 @@ impl<K: StoreData, V: StoreData> KTable<K, V> {
     }
 }
 
-/// One side: `VM` its values, `VO` the other table's.
-struct TableJoinSide<K, VM, VO, VR> {
+/// One side: `VM` its values, `VO` the other table's (in `other_store`); results go to
+/// `result_store` and downstream.
+fn join_side<K: StoreData, VM: StoreData, VO: StoreData, VR: StoreData>(
     other_store: String,
     result_store: String,
     joiner: Arc<Joiner<K, VM, VO, VR>>,
     children: Children<K, VR>,
+) -> Arc<dyn NodeFactory<K, VM>> {
+    operator(children, move |build, next| {
+        Ok(TableJoinProcessor {
+            other: KeyValueStore::new(build.store(&other_store)?),
+            result: KeyValueStore::new(build.store(&result_store)?),
+            joiner: Arc::clone(&joiner),
+            next,
+        })
+    })
 }
 
 struct TableJoinProcessor<K, VM, VO, VR> {
@@ -136,17 +146,6 @@ struct TableJoinProcessor<K, VM, VO, VR> {
     result: KeyValueStore<K, VR>,
     joiner: Arc<Joiner<K, VM, VO, VR>>,
     next: Forward<K, VR>,
-}
-
-impl<K: StoreData, VM: StoreData, VO: StoreData, VR: StoreData> NodeFactory<K, VM> for TableJoinSide<K, VM, VO, VR> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, VM>>> {
-        Ok(Box::new(TableJoinProcessor {
-            other: KeyValueStore::new(build.store(&self.other_store)?),
-            result: KeyValueStore::new(build.store(&self.result_store)?),
-            joiner: Arc::clone(&self.joiner),
-            next: self.children.instantiate(build)?,
-        }))
-    }
 }
 
 impl<K: StoreData, VM: StoreData, VO: StoreData, VR: StoreData> Node<K, VM> for TableJoinProcessor<K, VM, VO, VR> {

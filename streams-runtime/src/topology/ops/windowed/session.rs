@@ -18,8 +18,8 @@ use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::query_adapter::QueryLayout;
 use crate::state::{SessionStore, StoreKind, StreamClock};
-use crate::topology::dsl::windowed::{WindowedOperator, Windowing};
-use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::topology::dsl::windowed::{WindowedAggregation, Windowing};
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, operator};
 use crate::topology::ops::aggregate::{AggregateFn, MergeFn, StoreData};
 use crate::window::{EmitStrategy, SessionWindows, TimeWindow, Windowed};
 
@@ -45,23 +45,28 @@ impl Windowing for SessionWindows {
         QueryLayout::Session
     }
 
-    fn operator<K: StoreData, V: StoreData, A: StoreData>(
+    fn aggregator<K: StoreData, V: StoreData, A: StoreData>(
         self,
-        spec: WindowedOperator<K, V, A>,
+        spec: WindowedAggregation<K, V, A>,
         children: Children<Windowed<K>, A>,
     ) -> Arc<dyn NodeFactory<K, V>> {
-        Arc::new(SessionAggregate {
-            windows: self,
-            spec,
-            children,
+        let windows = self;
+        operator(children, move |build, next| {
+            let store = build.store(&spec.store)?;
+            Ok(SessionAggregateProcessor {
+                clock: StreamClock::new(&store),
+                now: i64::MIN,
+                store: SessionStore::new(store),
+                windows,
+                emit: spec.emit,
+                retention_ms: spec.retention_ms,
+                f: Arc::clone(&spec.f),
+                merge: Arc::clone(&spec.merge),
+                next,
+                index: None,
+            })
         })
     }
-}
-
-struct SessionAggregate<K, V, A> {
-    windows: SessionWindows,
-    spec: WindowedOperator<K, V, A>,
-    children: Children<Windowed<K>, A>,
 }
 
 /// Sessions by end time: (encoded key, start), as of one store generation.
@@ -83,24 +88,6 @@ struct SessionAggregateProcessor<K, V, A> {
     merge: Arc<MergeFn<K, A>>,
     next: Forward<Windowed<K>, A>,
     index: Option<SessionIndex>,
-}
-
-impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for SessionAggregate<K, V, A> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        let store = build.store(&self.spec.store)?;
-        Ok(Box::new(SessionAggregateProcessor {
-            clock: StreamClock::new(&store),
-            now: i64::MIN,
-            store: SessionStore::new(store),
-            windows: self.windows,
-            emit: self.spec.emit,
-            retention_ms: self.spec.retention_ms,
-            f: Arc::clone(&self.spec.f),
-            merge: Arc::clone(&self.spec.merge),
-            next: self.children.instantiate(build)?,
-            index: None,
-        }))
-    }
 }
 
 impl<K: StoreData, V: Data, A: StoreData> SessionAggregateProcessor<K, V, A> {

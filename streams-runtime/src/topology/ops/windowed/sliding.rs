@@ -24,9 +24,9 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::query_adapter::QueryLayout;
-use crate::state::{StoreKind, StreamClock, WindowStore};
-use crate::topology::dsl::windowed::{WindowedOperator, Windowing};
-use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::state::{StreamClock, WindowStore};
+use crate::topology::dsl::windowed::{WindowedAggregation, Windowing};
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, operator};
 use crate::topology::ops::aggregate::{AggregateFn, StoreData};
 use crate::topology::ops::windowed::lifecycle::WindowLifecycle;
 use crate::window::{EmitStrategy, SlidingWindows, Windowed};
@@ -50,49 +50,32 @@ impl Windowing for SlidingWindows {
         )
     }
 
-    fn store_kind(&self, retention_ms: i64) -> StoreKind {
-        StoreKind::Window { retention_ms }
-    }
-
     fn query_layout(&self) -> QueryLayout {
         QueryLayout::Window(self.time_difference_ms)
     }
 
-    fn operator<K: StoreData, V: StoreData, A: StoreData>(
+    fn aggregator<K: StoreData, V: StoreData, A: StoreData>(
         self,
-        spec: WindowedOperator<K, V, A>,
+        spec: WindowedAggregation<K, V, A>,
         children: Children<Windowed<K>, A>,
     ) -> Arc<dyn NodeFactory<K, V>> {
-        Arc::new(SlidingAggregate {
-            windows: self,
-            spec,
-            children,
+        let windows = self;
+        operator(children, move |build, next| {
+            let d = windows.time_difference_ms;
+            let store = build.store(&spec.store)?;
+            Ok(SlidingAggregateProcessor {
+                clock: StreamClock::new(&store),
+                now: i64::MIN,
+                store: WindowStore::new(store, d),
+                d,
+                grace_ms: windows.grace_ms,
+                emit: spec.emit,
+                // Both ends inclusive: open while start + d ≥ stream time − grace.
+                lifecycle: WindowLifecycle::new(d + 1, windows.grace_ms, spec.emit, spec.retention_ms),
+                f: Arc::clone(&spec.f),
+                next,
+            })
         })
-    }
-}
-
-struct SlidingAggregate<K, V, A> {
-    windows: SlidingWindows,
-    spec: WindowedOperator<K, V, A>,
-    children: Children<Windowed<K>, A>,
-}
-
-impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for SlidingAggregate<K, V, A> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        let d = self.windows.time_difference_ms;
-        let store = build.store(&self.spec.store)?;
-        Ok(Box::new(SlidingAggregateProcessor {
-            clock: StreamClock::new(&store),
-            now: i64::MIN,
-            store: WindowStore::new(store, d),
-            d,
-            grace_ms: self.windows.grace_ms,
-            emit: self.spec.emit,
-            // Both ends inclusive: open while start + d ≥ stream time − grace.
-            lifecycle: WindowLifecycle::new(d + 1, self.windows.grace_ms, self.spec.emit, self.spec.retention_ms),
-            f: Arc::clone(&self.spec.f),
-            next: self.children.instantiate(build)?,
-        }))
     }
 }
 

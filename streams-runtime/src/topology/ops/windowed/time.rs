@@ -7,9 +7,9 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::query_adapter::QueryLayout;
-use crate::state::{StoreKind, StreamClock, WindowStore};
-use crate::topology::dsl::windowed::{WindowedOperator, Windowing};
-use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild};
+use crate::state::{StreamClock, WindowStore};
+use crate::topology::dsl::windowed::{WindowedAggregation, Windowing};
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, operator};
 use crate::topology::ops::aggregate::{AggregateFn, StoreData};
 use crate::topology::ops::windowed::lifecycle::WindowLifecycle;
 use crate::window::{EmitStrategy, TimeWindow, TimeWindows, Windowed};
@@ -26,50 +26,28 @@ impl Windowing for TimeWindows {
         )
     }
 
-    fn store_kind(&self, retention_ms: i64) -> StoreKind {
-        StoreKind::Window { retention_ms }
-    }
-
     fn query_layout(&self) -> QueryLayout {
         QueryLayout::Window(self.size_ms())
     }
 
-    fn operator<K: StoreData, V: StoreData, A: StoreData>(
+    fn aggregator<K: StoreData, V: StoreData, A: StoreData>(
         self,
-        spec: WindowedOperator<K, V, A>,
+        spec: WindowedAggregation<K, V, A>,
         children: Children<Windowed<K>, A>,
     ) -> Arc<dyn NodeFactory<K, V>> {
-        Arc::new(WindowedAggregate {
-            windows: self,
-            spec,
-            children,
+        let windows = self;
+        operator(children, move |build, next| {
+            let store = build.store(&spec.store)?;
+            Ok(WindowedAggregateProcessor {
+                clock: StreamClock::new(&store),
+                store: WindowStore::new(store, windows.size_ms()),
+                windows,
+                emit: spec.emit,
+                lifecycle: WindowLifecycle::new(windows.size_ms(), windows.grace_ms(), spec.emit, spec.retention_ms),
+                f: Arc::clone(&spec.f),
+                next,
+            })
         })
-    }
-}
-
-struct WindowedAggregate<K, V, A> {
-    windows: TimeWindows,
-    spec: WindowedOperator<K, V, A>,
-    children: Children<Windowed<K>, A>,
-}
-
-impl<K: StoreData, V: Data, A: StoreData> NodeFactory<K, V> for WindowedAggregate<K, V, A> {
-    fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Box<dyn Node<K, V>>> {
-        let store = build.store(&self.spec.store)?;
-        Ok(Box::new(WindowedAggregateProcessor {
-            clock: StreamClock::new(&store),
-            store: WindowStore::new(store, self.windows.size_ms()),
-            windows: self.windows,
-            emit: self.spec.emit,
-            lifecycle: WindowLifecycle::new(
-                self.windows.size_ms(),
-                self.windows.grace_ms(),
-                self.spec.emit,
-                self.spec.retention_ms,
-            ),
-            f: Arc::clone(&self.spec.f),
-            next: self.children.instantiate(build)?,
-        }))
     }
 }
 
