@@ -3,13 +3,13 @@
 //! The macros expand into exactly this API; a topology can also be written by hand with it.
 //!
 //! Three layers: `graph` is the topology under construction (nodes, edges, topics, stores,
-//! sub-topologies); `dsl` the typed API users write (`StreamsBuilder`, `KStream`, `KTable`,
-//! grouped and windowed streams, `Materialized`, `Repartitioned`); `ops` the processors each
-//! operation adds to the graph: `source`, `stateless`, `process`, the table operations,
-//! `aggregate` (per key, and of a table's re-keyed rows), `join/` (`stream_table`,
-//! `stream_stream`, `table_table`, `foreign_key`, `global`) and `windowed/` (`time`, `sliding`,
-//! `session` and the windows' `lifecycle`). An operation's DSL method is written next to its
-//! processor (`impl KStream` blocks in the `ops` files), so one file holds one operation.
+//! sub-topologies) and the node traits with the `operator` helper; `dsl` the typed API users
+//! write (`StreamsBuilder`, `KStream`, `KTable`, grouped streams and tables, `WindowedKStream`,
+//! `GlobalKTable`, joins, `process`, `Materialized`, `Repartitioned`), which wires the graph;
+//! `ops` the operators each operation adds: `source`, `stateless`, `process`, the table
+//! operations, `aggregate` (per key, and of a table's re-keyed rows), `join/` (`stream_table`,
+//! `stream_stream`, `table_table`, `foreign_key`, `global`) and `windowed/` (`time`,
+//! `sliding`, `session` and the windows' `lifecycle`).
 
 mod dsl;
 pub(crate) mod graph;
@@ -22,18 +22,18 @@ use std::sync::Arc;
 pub use dsl::branch::BranchedKStream;
 pub use dsl::builder::{Consumed, StreamsBuilder};
 pub use dsl::error_policy::{ErrorPolicies, ErrorPolicy};
+pub use dsl::global_ktable::GlobalKTable;
 pub use dsl::grouped::KGroupedStream;
+pub use dsl::grouped_table::KGroupedTable;
 pub use dsl::kstream::KStream;
 pub use dsl::ktable::KTable;
 pub use dsl::materialized::Materialized;
+pub use dsl::process::{StoreBuilder, Stores};
 pub use dsl::repartition::Repartitioned;
 pub use dsl::windowed::{
     FixedWindows, SessionWindowedKStream, SlidingWindowedKStream, TimeWindowedKStream, WindowKind, WindowedKStream,
 };
 pub use ops::aggregate::StoreData;
-pub use ops::aggregate::table::KGroupedTable;
-pub use ops::join::global::GlobalKTable;
-pub use ops::process::{StoreBuilder, Stores};
 pub use ops::source::TimestampExtractor;
 
 use crate::state::StoreSpec;

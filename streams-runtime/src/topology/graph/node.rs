@@ -135,7 +135,7 @@ impl TaskBuild<'_> {
 /// The children of a node, appended to while the topology is being built.
 pub(crate) struct Children<K, V>(Arc<Mutex<Vec<SharedFactory<K, V>>>>);
 
-type SharedFactory<K, V> = Arc<dyn NodeFactory<K, V>>;
+pub(crate) type SharedFactory<K, V> = Arc<dyn NodeFactory<K, V>>;
 
 impl<K, V> Clone for Children<K, V> {
     fn clone(&self) -> Self {

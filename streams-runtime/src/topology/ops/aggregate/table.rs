@@ -1,11 +1,7 @@
-//! Table aggregations: `table.group_by(selector)` re-keys each row, and the aggregation keeps
-//! one aggregate per new key with an **adder and a subtractor** — when a row changes, its old
-//! value is subtracted from its old group and the new value added to its new group (Kafka
-//! Streams' `KGroupedTable`). Counts can therefore go down.
-//!
-//! The old value of a row comes from a copy of the table kept by the group-by node
-//! (`<store>-prior`, changelogged); both changes travel through `<store>-repartition` to the task
-//! owning the group. A row deleted from the table is subtracted from its group.
+//! Table aggregations at the operator level: the group-by node that turns each row change into
+//! a subtraction from its old group and an addition to its new one (keeping the table's previous
+//! rows in `<store>-prior`), and the aggregate node that applies them. The DSL
+//! (`KTable::group_by`, `KGroupedTable`) is in `dsl/grouped_table.rs`.
 
 use std::sync::Arc;
 
@@ -14,13 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::codec::{Binary, Codec};
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
-use crate::state::{KeyValueStore, StoreKind};
-use crate::topology::dsl::grouped::{register_query, register_store};
-use crate::topology::dsl::kstream::KStream;
-use crate::topology::dsl::ktable::KTable;
-use crate::topology::dsl::materialized::Materialized;
-use crate::topology::dsl::repartition::through_topic;
-use crate::topology::graph::node::{Forward, Node, operator};
+use crate::state::KeyValueStore;
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, operator};
 use crate::topology::ops::aggregate::StoreData;
 
 /// One side of a row change, on its way to the group's task.
@@ -36,129 +27,41 @@ pub(crate) enum Change<V> {
     },
 }
 
-type Selector<K, V, K2, V2> = dyn Fn(&K, &V) -> (K2, V2) + Send + Sync;
+/// `(key, value) → (group key, value to aggregate)`.
+pub(crate) type Selector<K, V, K2, V2> = dyn Fn(&K, &V) -> (K2, V2) + Send + Sync;
 /// Applies one change to a group's aggregate (`None`: the group has none); `None` back deletes
 /// the group's row.
-type ApplyChange<K, V, A> = dyn Fn(&K, Change<V>, Option<A>) -> Option<A> + Send + Sync;
+pub(crate) type ApplyChange<K, V, A> = dyn Fn(&K, Change<V>, Option<A>) -> Option<A> + Send + Sync;
 
-/// A table re-keyed for aggregation (see the module docs).
-pub struct KGroupedTable<K, V, K2, V2> {
-    table: KTable<K, V>,
+/// Re-keys every row with `selector`, keeping the table's previous rows in `prior` to send
+/// each change as a subtraction from the old group and an addition to the new one.
+pub(crate) fn group_by<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData>(
+    prior: String,
     selector: Arc<Selector<K, V, K2, V2>>,
+    children: Children<K2, Change<V2>>,
+) -> Arc<dyn NodeFactory<K, V>> {
+    operator(children, move |build, next| {
+        Ok(GroupByProcessor {
+            prior: KeyValueStore::new(build.store(&prior)?),
+            selector: Arc::clone(&selector),
+            next,
+        })
+    })
 }
 
-impl<K: StoreData, V: StoreData> KTable<K, V> {
-    /// Re-keys every row with `selector(key, value) -> (group key, value)` for an aggregation.
-    pub fn group_by<K2: StoreData, V2: StoreData>(
-        &self,
-        selector: impl Fn(&K, &V) -> (K2, V2) + Send + Sync + 'static,
-    ) -> KGroupedTable<K, V, K2, V2> {
-        KGroupedTable {
-            table: KTable {
-                stream: self.stream.clone_handle(),
-                store: self.store.clone(),
-                key_codec: self.key_codec.clone(),
-            },
-            selector: Arc::new(selector),
-        }
-    }
-}
-
-impl<K: StoreData, V: StoreData, K2: StoreData, V2: StoreData> KGroupedTable<K, V, K2, V2> {
-    /// Rows per group (a row leaving a group decrements it).
-    pub fn count(&self, materialized: impl Into<Materialized>) -> KTable<K2, i64> {
-        self.aggregate(|| 0, |_, _, n| n + 1, |_, _, n| n - 1, materialized)
-    }
-
-    /// Folds each group from `initializer()`: `adder(key, new value, aggregate)` when a row
-    /// joins the group or changes in it, `subtractor(key, old value, aggregate)` when it leaves
-    /// or changes.
-    pub fn aggregate<A: StoreData>(
-        &self,
-        initializer: impl Fn() -> A + Send + Sync + 'static,
-        adder: impl Fn(&K2, V2, A) -> A + Send + Sync + 'static,
-        subtractor: impl Fn(&K2, V2, A) -> A + Send + Sync + 'static,
-        materialized: impl Into<Materialized>,
-    ) -> KTable<K2, A> {
-        self.aggregate_with(
-            move |key, change, current| {
-                let current = current.unwrap_or_else(&initializer);
-                Some(match change {
-                    Change::Add(v) => adder(key, v, current),
-                    Change::Subtract(v) => subtractor(key, v, current),
-                    Change::Update { old, new } => adder(key, new, subtractor(key, old, current)),
-                })
-            },
-            materialized.into(),
-        )
-    }
-
-    /// Combines each group's values without an initial value, as Kafka Streams'
-    /// `KGroupedTable::reduce`: the first row of a group is its aggregate, later rows are folded
-    /// in with `adder(aggregate, new value)`, and a row leaving the group is taken out with
-    /// `subtractor(aggregate, old value)`. A group whose last row left keeps the subtracted
-    /// aggregate (as in Kafka Streams; e.g. a sum of 0).
-    pub fn reduce(
-        &self,
-        adder: impl Fn(V2, V2) -> V2 + Send + Sync + 'static,
-        subtractor: impl Fn(V2, V2) -> V2 + Send + Sync + 'static,
-        materialized: impl Into<Materialized>,
-    ) -> KTable<K2, V2> {
-        self.aggregate_with(
-            move |_, change, current| match (change, current) {
-                (Change::Add(v), None) => Some(v),
-                (Change::Add(v), Some(agg)) => Some(adder(agg, v)),
-                (Change::Subtract(v), Some(agg)) => Some(subtractor(agg, v)),
-                (Change::Update { old, new }, Some(agg)) => Some(adder(subtractor(agg, old), new)),
-                (Change::Update { new, .. }, None) => Some(new),
-                // Nothing to take the row out of (cannot happen: it was added first).
-                (Change::Subtract(_), None) => None,
-            },
-            materialized.into(),
-        )
-    }
-
-    fn aggregate_with<A: StoreData>(
-        &self,
-        apply: impl Fn(&K2, Change<V2>, Option<A>) -> Option<A> + Send + Sync + 'static,
-        materialized: Materialized,
-    ) -> KTable<K2, A> {
-        let name = materialized.name.clone();
-        let prior = Materialized::named(format!("{name}-prior"));
-        let table = &self.table.stream;
-        register_store(table, &prior, StoreKind::KeyValue);
-        let selector = Arc::clone(&self.selector);
-        let changes: KStream<K2, Change<V2>> =
-            table.attach("TABLE-GROUPBY", format!("stores: [{}]", prior.name), true, |children| {
-                let prior = prior.name.clone();
-                operator(children, move |build, next| {
-                    Ok(GroupByProcessor {
-                        prior: KeyValueStore::new(build.store(&prior)?),
-                        selector: Arc::clone(&selector),
-                        next,
-                    })
-                })
-            });
-        let input = through_topic(&changes, &name, Arc::new(Binary), None);
-        register_store(&input, &materialized, StoreKind::KeyValue);
-        register_query::<K2, A, _>(&input, &name, None);
-        let apply: Arc<ApplyChange<K2, V2, A>> = Arc::new(apply);
-        let stream = input.attach("TABLE-AGGREGATE", format!("stores: [{name}]"), false, |children| {
-            let store = name.clone();
-            operator(children, move |build, next| {
-                Ok(TableAggregateProcessor {
-                    store: KeyValueStore::new(build.store(&store)?),
-                    apply: Arc::clone(&apply),
-                    next,
-                })
-            })
-        });
-        KTable {
-            stream,
-            store: name,
-            key_codec: crate::topology::dsl::kstream::key_codec_of::<K2>(input.partition_codec.as_ref()),
-        }
-    }
+/// Applies the changes of each group to its aggregate in key-value store `store`.
+pub(crate) fn aggregate<K: StoreData, V: Data, A: StoreData>(
+    store: String,
+    apply: Arc<ApplyChange<K, V, A>>,
+    children: Children<K, A>,
+) -> Arc<dyn NodeFactory<K, Change<V>>> {
+    operator(children, move |build, next| {
+        Ok(TableAggregateProcessor {
+            store: KeyValueStore::new(build.store(&store)?),
+            apply: Arc::clone(&apply),
+            next,
+        })
+    })
 }
 
 struct GroupByProcessor<K, V, K2, V2> {

@@ -28,13 +28,8 @@ use serde::{Deserialize, Serialize};
 use crate::codec::{Binary, Codec};
 use crate::error::Result;
 use crate::processor::{Record, TaskContext};
-use crate::state::{KeyValueStore, StoreKind, SubscriptionStore};
-use crate::topology::dsl::grouped::{register_query, register_store};
-use crate::topology::dsl::ktable::KTable;
-use crate::topology::dsl::materialized::Materialized;
-use crate::topology::dsl::repartition::through_topic;
-use crate::topology::graph;
-use crate::topology::graph::node::{Forward, Node, operator};
+use crate::state::{KeyValueStore, SubscriptionStore};
+use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, operator};
 use crate::topology::ops::aggregate::StoreData;
 use crate::topology::ops::join::table_table::set_row;
 
@@ -57,155 +52,73 @@ pub(crate) struct Answer<KO, VO> {
     hash: Option<u64>,
 }
 
-type Extractor<V, KO> = dyn Fn(&V) -> KO + Send + Sync;
+/// `left value → foreign key`.
+pub(crate) type Extractor<V, KO> = dyn Fn(&V) -> KO + Send + Sync;
 /// `(left value, right value if any) → joined value`, `None` when the join has no row.
-type Joiner<V, VO, VR> = dyn Fn(&V, Option<&VO>) -> Option<VR> + Send + Sync;
+pub(crate) type Joiner<V, VO, VR> = dyn Fn(&V, Option<&VO>) -> Option<VR> + Send + Sync;
 
-impl<K: StoreData, V: StoreData> KTable<K, V> {
-    /// Inner foreign-key join: for each row of this table whose `foreign_key(value)` is a key of
-    /// `other`, a joined row `joiner(value, other value)` under this row's key.
-    pub fn join_foreign_key<KO: StoreData, VO: StoreData, VR: StoreData>(
-        &self,
-        other: &KTable<KO, VO>,
-        foreign_key: impl Fn(&V) -> KO + Send + Sync + 'static,
-        joiner: impl Fn(&V, &VO) -> VR + Send + Sync + 'static,
-        materialized: impl Into<Materialized>,
-    ) -> KTable<K, VR> {
-        self.foreign_key_join(
-            other,
-            Arc::new(foreign_key),
-            Arc::new(move |v: &V, vo: Option<&VO>| vo.map(|vo| joiner(v, vo))),
-            materialized.into(),
-            "FK-JOIN",
-        )
-    }
+/// Left task, step 1: keeps each row's foreign key in `prior` and sends subscriptions.
+pub(crate) fn subscribe<K: StoreData, V: StoreData, KO: StoreData>(
+    prior: String,
+    extractor: Arc<Extractor<V, KO>>,
+    children: Children<KO, Subscription<K>>,
+) -> Arc<dyn NodeFactory<K, V>> {
+    operator(children, move |build, next| {
+        Ok(SubscribeProcessor::<K, V, KO> {
+            prior: KeyValueStore::new(build.store(&prior)?),
+            extractor: Arc::clone(&extractor),
+            next,
+        })
+    })
+}
 
-    /// Left foreign-key join: a joined row for every row of this table, with the referred row
-    /// of `other` if there is one.
-    pub fn left_join_foreign_key<KO: StoreData, VO: StoreData, VR: StoreData>(
-        &self,
-        other: &KTable<KO, VO>,
-        foreign_key: impl Fn(&V) -> KO + Send + Sync + 'static,
-        joiner: impl Fn(&V, Option<&VO>) -> VR + Send + Sync + 'static,
-        materialized: impl Into<Materialized>,
-    ) -> KTable<K, VR> {
-        self.foreign_key_join(
-            other,
-            Arc::new(foreign_key),
-            Arc::new(move |v: &V, vo: Option<&VO>| Some(joiner(v, vo))),
-            materialized.into(),
-            "FK-LEFTJOIN",
-        )
-    }
+/// Right task, step 2: records subscriptions in `registry` and answers them from `right`.
+pub(crate) fn register<K: StoreData, KO: StoreData, VO: StoreData>(
+    registry: String,
+    right: String,
+    stamp_deletions: bool,
+    children: Children<K, Answer<KO, VO>>,
+) -> Arc<dyn NodeFactory<KO, Subscription<K>>> {
+    operator(children, move |build, next| {
+        Ok(RegisterProcessor::<K, KO, VO> {
+            registry: SubscriptionStore::new(build.store(&registry)?),
+            right: KeyValueStore::new(build.store(&right)?),
+            stamp_deletions,
+            next,
+        })
+    })
+}
 
-    fn foreign_key_join<KO: StoreData, VO: StoreData, VR: StoreData>(
-        &self,
-        other: &KTable<KO, VO>,
-        extractor: Arc<Extractor<V, KO>>,
-        joiner: Arc<Joiner<V, VO, VR>>,
-        materialized: Materialized,
-        kind: &'static str,
-    ) -> KTable<K, VR> {
-        let name = materialized.name.clone();
-        let left = &self.stream;
-        let right = &other.stream;
-        {
-            let mut g = graph::lock(&left.graph);
-            g.require_key_value(&self.store, "a foreign-key join");
-            g.require_key_value(&other.store, "a foreign-key join");
-        }
+/// Right task, step 2: sends every change of a right row to its subscribers in `registry`.
+pub(crate) fn notify<K: StoreData, KO: StoreData, VO: StoreData>(
+    registry: String,
+    children: Children<K, Answer<KO, VO>>,
+) -> Arc<dyn NodeFactory<KO, VO>> {
+    operator(children, move |build, next| {
+        Ok(NotifyProcessor::<K, KO, VO> {
+            registry: SubscriptionStore::new(build.store(&registry)?),
+            next,
+        })
+    })
+}
 
-        // 1. Left task: subscriptions, keyed by foreign key, to the right table's partitions.
-        let prior = Materialized::named(format!("{name}-fk-prior"));
-        register_store(left, &prior, StoreKind::KeyValue);
-        let subscriptions = left.attach(
-            kind,
-            format!("stores: [{}], right table: {}", prior.name, other.store),
-            true,
-            |children| {
-                let (prior, extractor) = (prior.name.clone(), Arc::clone(&extractor));
-                operator(children, move |build, next| {
-                    Ok(SubscribeProcessor::<K, V, KO> {
-                        prior: KeyValueStore::new(build.store(&prior)?),
-                        extractor: Arc::clone(&extractor),
-                        next,
-                    })
-                })
-            },
-        );
-        let right_codec: Arc<dyn Codec<KO>> = other.key_codec.clone().unwrap_or_else(|| Arc::new(Binary));
-        let subscriptions = through_topic(&subscriptions, &format!("{name}-fk-subscription"), right_codec, None);
-
-        // 2. Right task: record subscriptions, answer them and every right-row change.
-        graph::lock(&left.graph).union(subscriptions.sub, right.sub);
-        let registry = Materialized::named(format!("{name}-fk-subscriptions"));
-        register_store(&subscriptions, &registry, StoreKind::KeyValue);
-        let answers = subscriptions.attach(
-            "FK-SUBSCRIPTIONS",
-            format!("stores: [{}, {}]", registry.name, other.store),
-            true,
-            |children| {
-                let (registry, right) = (registry.name.clone(), other.store.clone());
-                let stamp_deletions = kind != "FK-LEFTJOIN";
-                operator(children, move |build, next| {
-                    Ok(RegisterProcessor::<K, KO, VO> {
-                        registry: SubscriptionStore::new(build.store(&registry)?),
-                        right: KeyValueStore::new(build.store(&right)?),
-                        stamp_deletions,
-                        next,
-                    })
-                })
-            },
-        );
-        let changes = right.attach(
-            "FK-RIGHT-CHANGES",
-            format!("stores: [{}]", registry.name),
-            true,
-            |children| {
-                let registry = registry.name.clone();
-                operator(children, move |build, next| {
-                    Ok(NotifyProcessor::<K, KO, VO> {
-                        registry: SubscriptionStore::new(build.store(&registry)?),
-                        next,
-                    })
-                })
-            },
-        );
-        let left_codec: Arc<dyn Codec<K>> = self.key_codec.clone().unwrap_or_else(|| Arc::new(Binary));
-        let answers = through_topic(
-            &answers.merge(&changes),
-            &format!("{name}-fk-response"),
-            left_codec,
-            None,
-        );
-
-        // 3. Left task again: join the row's current value with the answer.
-        graph::lock(&left.graph).union(answers.sub, left.sub);
-        register_store(&answers, &materialized, StoreKind::KeyValue);
-        register_query::<K, VR, _>(&answers, &name, None);
-        let joined = answers.attach(
-            "FK-JOIN-RESULT",
-            format!("stores: [{}, {name}]", self.store),
-            false,
-            |children| {
-                let (left, result) = (self.store.clone(), name.clone());
-                operator(children, move |build, next| {
-                    Ok(ResolveProcessor::<K, V, KO, VO, VR> {
-                        left: KeyValueStore::new(build.store(&left)?),
-                        result: KeyValueStore::new(build.store(&result)?),
-                        extractor: Arc::clone(&extractor),
-                        joiner: Arc::clone(&joiner),
-                        next,
-                    })
-                })
-            },
-        );
-        KTable {
-            stream: joined,
-            store: name,
-            key_codec: self.key_codec.clone(),
-        }
-    }
+/// Left task, step 3: joins the answer with the row's current value in `left`, into `result`.
+pub(crate) fn resolve<K: StoreData, V: StoreData, KO: StoreData, VO: StoreData, VR: StoreData>(
+    left: String,
+    result: String,
+    extractor: Arc<Extractor<V, KO>>,
+    joiner: Arc<Joiner<V, VO, VR>>,
+    children: Children<K, VR>,
+) -> Arc<dyn NodeFactory<K, Answer<KO, VO>>> {
+    operator(children, move |build, next| {
+        Ok(ResolveProcessor::<K, V, KO, VO, VR> {
+            left: KeyValueStore::new(build.store(&left)?),
+            result: KeyValueStore::new(build.store(&result)?),
+            extractor: Arc::clone(&extractor),
+            joiner: Arc::clone(&joiner),
+            next,
+        })
+    })
 }
 
 /// Bincode of a foreign key: how two foreign keys are compared (no `PartialEq` needed).

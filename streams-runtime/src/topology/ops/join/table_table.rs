@@ -10,122 +10,16 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::processor::{Record, TaskContext};
-use crate::state::{KeyValueStore, StoreKind};
-use crate::topology::dsl::grouped::{register_query, register_store};
-use crate::topology::dsl::kstream::KStream;
-use crate::topology::dsl::ktable::KTable;
-use crate::topology::dsl::materialized::Materialized;
-use crate::topology::graph;
+use crate::state::KeyValueStore;
 use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, operator};
 use crate::topology::ops::aggregate::StoreData;
 
 /// `(key, left value, right value) → joined value`, `None` when the join kind emits nothing.
-type Joiner<K, V1, V2, VR> = dyn Fn(&K, Option<&V1>, Option<&V2>) -> Option<VR> + Send + Sync;
-
-impl<K: StoreData, V: StoreData> KTable<K, V> {
-    /// Inner join with another table by key: the joined table has a row for each key present in
-    /// both, `joiner(left, right)`, updated whenever either side changes.
-    pub fn join<V2: StoreData, VR: StoreData>(
-        &self,
-        other: &KTable<K, V2>,
-        joiner: impl Fn(&V, &V2) -> VR + Send + Sync + 'static,
-        materialized: impl Into<Materialized>,
-    ) -> KTable<K, VR> {
-        self.join_tables(other, materialized.into(), "JOIN", move |_, l, r| match (l, r) {
-            (Some(l), Some(r)) => Some(joiner(l, r)),
-            _ => None,
-        })
-    }
-
-    /// Left join: a row for every key of this table, with the other table's value if any.
-    pub fn left_join<V2: StoreData, VR: StoreData>(
-        &self,
-        other: &KTable<K, V2>,
-        joiner: impl Fn(&V, Option<&V2>) -> VR + Send + Sync + 'static,
-        materialized: impl Into<Materialized>,
-    ) -> KTable<K, VR> {
-        self.join_tables(other, materialized.into(), "LEFTJOIN", move |_, l, r| {
-            l.map(|l| joiner(l, r))
-        })
-    }
-
-    /// Outer join: a row for every key of either table.
-    pub fn outer_join<V2: StoreData, VR: StoreData>(
-        &self,
-        other: &KTable<K, V2>,
-        joiner: impl Fn(Option<&V>, Option<&V2>) -> VR + Send + Sync + 'static,
-        materialized: impl Into<Materialized>,
-    ) -> KTable<K, VR> {
-        self.join_tables(other, materialized.into(), "OUTERJOIN", move |_, l, r| {
-            (l.is_some() || r.is_some()).then(|| joiner(l, r))
-        })
-    }
-
-    fn join_tables<V2: StoreData, VR: StoreData>(
-        &self,
-        other: &KTable<K, V2>,
-        materialized: Materialized,
-        kind: &'static str,
-        joiner: impl Fn(&K, Option<&V>, Option<&V2>) -> Option<VR> + Send + Sync + 'static,
-    ) -> KTable<K, VR> {
-        let joiner: Arc<Joiner<K, V, V2, VR>> = Arc::new(joiner);
-        let children: Children<K, VR> = Children::default();
-        let (left, right) = (&self.stream, &other.stream);
-        let sub = {
-            let mut g = graph::lock(&left.graph);
-            g.require_key_value(&self.store, "a table-table join");
-            g.require_key_value(&other.store, "a table-table join");
-            g.union(left.sub, right.sub)
-        };
-        let joined = KStream {
-            graph: Arc::clone(&left.graph),
-            node: left.node,
-            sub,
-            children: children.clone(),
-            key_changed: false,
-            partition_codec: left.partition_codec.clone(),
-        };
-        register_store(&joined, &materialized, StoreKind::KeyValue);
-        register_query::<K, VR, _>(&joined, &materialized.name, None);
-        let node = {
-            let mut g = graph::lock(&left.graph);
-            let node = g.add_node(
-                kind,
-                None,
-                sub,
-                Some(left.node),
-                format!(
-                    "tables: [{}, {}], stores: [{}]",
-                    self.store, other.store, materialized.name
-                ),
-            );
-            g.nodes[node].parents.push(right.node);
-            node
-        };
-        let left_joiner = Arc::clone(&joiner);
-        left.children.add(join_side::<K, V, V2, VR>(
-            other.store.clone(),
-            materialized.name.clone(),
-            Arc::new(move |k: &K, mine: Option<&V>, theirs: Option<&V2>| left_joiner(k, mine, theirs)),
-            children.clone(),
-        ));
-        right.children.add(join_side::<K, V2, V, VR>(
-            self.store.clone(),
-            materialized.name.clone(),
-            Arc::new(move |k: &K, mine: Option<&V2>, theirs: Option<&V>| joiner(k, theirs, mine)),
-            children.clone(),
-        ));
-        KTable {
-            stream: KStream { node, ..joined },
-            store: materialized.name,
-            key_codec: self.key_codec.clone(),
-        }
-    }
-}
+pub(crate) type Joiner<K, V1, V2, VR> = dyn Fn(&K, Option<&V1>, Option<&V2>) -> Option<VR> + Send + Sync;
 
 /// One side: `VM` its values, `VO` the other table's (in `other_store`); results go to
 /// `result_store` and downstream.
-fn join_side<K: StoreData, VM: StoreData, VO: StoreData, VR: StoreData>(
+pub(crate) fn join_side<K: StoreData, VM: StoreData, VO: StoreData, VR: StoreData>(
     other_store: String,
     result_store: String,
     joiner: Arc<Joiner<K, VM, VO, VR>>,
