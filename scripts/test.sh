@@ -17,6 +17,9 @@ cargo clippy -p kafka-streams --lib --features ssl -- -D warnings
 # the selected package asks for (`ssl` and `zstd`, as everywhere here: one librdkafka build).
 cargo clippy -p kafka-streams --no-default-features --features ssl,zstd --lib -- -D warnings
 cargo clippy -p without-default-features -- -D warnings
+# Its persistent stores live in memory without RocksDB: a crash must find them again through
+# their changelogs (the test driver, with only `test-util` added to those features).
+cargo test -p without-default-features
 RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
 # Licenses, duplicate crates and sources (deny.toml). Advisories need the RustSec database from
 # GitHub, which these machines cannot reach: run `cargo deny check advisories` where it can.
@@ -27,5 +30,6 @@ msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
 rocksdb_lib="$(dirname "$(ls -t "$CARGO_TARGET_DIR"/debug/build/librocksdb-sys-*/out/librocksdb.a | head -1)")"
 ROCKSDB_LIB_DIR="$rocksdb_lib" ROCKSDB_STATIC=1 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/msrv" \
   cargo "+$msrv" check --locked --quiet -p kafka-streams-naming -p kafka-streams -p kafka-streams-macros --features kafka-streams/ssl
-cargo test --workspace --all-targets
+# (without-default-features ran above, with its own features.)
+cargo test --workspace --all-targets --exclude without-default-features
 cargo test --workspace --doc
