@@ -38,7 +38,9 @@ pub struct TestInstances {
     cluster: KafkaCluster,
     topology: Box<TopologyFn>,
     config: Box<ConfigFn>,
-    instances: Vec<(TempDir, Arc<KafkaStreams>)>,
+    /// Each instance with its state directory (in this order, so the instance is released
+    /// before its directory goes).
+    instances: Vec<(Arc<KafkaStreams>, TempDir)>,
 }
 
 impl TestInstances {
@@ -60,7 +62,7 @@ impl TestInstances {
     pub async fn start(&mut self) -> Result<usize> {
         let dir = TempDir::new("streams-test-instance")?;
         let streams = self.start_in(dir.path()).await?;
-        self.instances.push((dir, Arc::new(streams)));
+        self.instances.push((Arc::new(streams), dir));
         Ok(self.instances.len() - 1)
     }
 
@@ -90,9 +92,9 @@ impl TestInstances {
 
     /// Starts instance `index` again, in its state directory (after it was closed or killed).
     pub async fn restart(&mut self, index: usize) -> Result<()> {
-        let dir = self.slot(index)?.0.path().to_owned();
+        let dir = self.slot(index)?.1.path().to_owned();
         let streams = self.start_in(&dir).await?;
-        self.instances[index].1 = Arc::new(streams);
+        self.instances[index].0 = Arc::new(streams);
         Ok(())
     }
 
@@ -101,7 +103,7 @@ impl TestInstances {
         KafkaStreams::start_on((self.topology)(), config, self.cluster.clone()).await
     }
 
-    fn slot(&self, index: usize) -> Result<&(TempDir, Arc<KafkaStreams>)> {
+    fn slot(&self, index: usize) -> Result<&(Arc<KafkaStreams>, TempDir)> {
         self.instances.get(index).ok_or_else(|| {
             Error::new(
                 ErrorKind::Config,
@@ -116,14 +118,14 @@ impl TestInstances {
     /// If fewer instances were started (a mistake in the test).
     pub fn instance(&self, index: usize) -> &Arc<KafkaStreams> {
         match self.slot(index) {
-            Ok((_, streams)) => streams,
+            Ok((streams, _)) => streams,
             Err(e) => panic!("{e}"),
         }
     }
 
     /// Every instance started, in order (stopped ones included).
     pub fn instances(&self) -> impl Iterator<Item = &Arc<KafkaStreams>> {
-        self.instances.iter().map(|(_, streams)| streams)
+        self.instances.iter().map(|(streams, _)| streams)
     }
 
     /// The instances not stopped.
@@ -133,7 +135,7 @@ impl TestInstances {
 
     /// Instance `index`'s state directory.
     pub fn state_dir(&self, index: usize) -> Result<&Path> {
-        Ok(self.slot(index)?.0.path())
+        Ok(self.slot(index)?.1.path())
     }
 
     /// Waits until every running instance sees all of them in the membership topic, with the

@@ -156,8 +156,10 @@ impl<T: Transport> ThreadState<T> {
     }
 
     /// Runs one consumed record through its task and queues the task's outputs. A failure to
-    /// produce (e.g. a transaction gone abortable) rolls back to the last commit, like a failed
-    /// commit; only state-store failures are returned.
+    /// produce (a [`CommitError`] from the transport, e.g. a transaction gone abortable) rolls
+    /// back to the last commit, like a failed commit. The task's own failures are returned: a
+    /// state store's, and a record's that the error policy says must stop the thread (a user
+    /// processor's error of any kind counts as the record's, never as the transport's).
     pub(crate) fn process(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<()> {
         match self.process_one(consumer, record) {
             Ok(()) => Ok(()),
@@ -266,19 +268,19 @@ impl<T: Transport> ThreadState<T> {
         let mut result = Ok(());
         for task in self.tasks.values_mut() {
             let punctuated = task.punctuate(crate::processor::PunctuationType::WallClockTime, now);
-            let sent = match send_outputs(&mut self.transport, task) {
-                Ok(rejected) => rejected.map_or(Ok(()), Err),
-                Err(e) => {
+            let sent = send_outputs(&mut self.transport, task);
+            match (punctuated, sent) {
+                // A store failure stops the thread, whatever else happened.
+                (Err(e), _) if e.kind() == ErrorKind::State => return Err(e),
+                (_, Err(e)) => {
                     result = Err(e);
                     break;
                 }
-            };
-            match punctuated.and(sent) {
-                Err(e) if e.kind() == ErrorKind::State => return Err(e),
-                Err(e) => {
-                    tracing::warn!(thread = %self.name, task = %task.id(), error = %report(&e), "wall-clock punctuation failed; skipped")
+                (punctuated, Ok(rejected)) => {
+                    if let Err(e) = punctuated.and(rejected.map_or(Ok(()), Err)) {
+                        tracing::warn!(thread = %self.name, task = %task.id(), error = %report(&e), "wall-clock punctuation failed; skipped")
+                    }
                 }
-                Ok(()) => {}
             }
         }
         if let Err(e) = result {

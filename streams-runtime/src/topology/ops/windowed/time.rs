@@ -1,6 +1,6 @@
 //! Windowed aggregations over time windows (tumbling, hopping): per key and window, with grace
 //! for late records, emission on every update or once at window close, and retention (see
-//! `window_lifecycle`).
+//! `lifecycle`).
 
 use std::sync::Arc;
 
