@@ -29,7 +29,8 @@ cargo deny check licenses bans sources
 msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
 rocksdb_lib="$(dirname "$(ls -t "$CARGO_TARGET_DIR"/debug/build/librocksdb-sys-*/out/librocksdb.a | head -1)")"
 ROCKSDB_LIB_DIR="$rocksdb_lib" ROCKSDB_STATIC=1 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/msrv" \
-  cargo "+$msrv" check --locked --quiet -p kafka-streams-naming -p kafka-streams -p kafka-streams-macros --features kafka-streams/ssl
+  cargo "+$msrv" check --locked --quiet -p kafka-streams-naming -p kafka-streams -p kafka-streams-macros \
+    --features kafka-streams/ssl,kafka-streams/schema-registry
 # (without-default-features ran above, with its own features.)
 cargo test --workspace --all-targets --exclude without-default-features
 cargo test --workspace --doc

@@ -93,6 +93,10 @@ pub(crate) enum Format {
     Utf8,
     Binary,
     Bytes,
+    /// The Schema Registry formats: a codec on the topology's registry, with the topic's subject.
+    Avro,
+    Protobuf,
+    JsonSchema,
 }
 
 /// Topic codecs: explicit, or picked per type (String → UTF-8, `Vec<u8>` → bytes, else JSON).

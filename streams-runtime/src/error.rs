@@ -34,6 +34,10 @@ pub enum ErrorKind {
     Locked,
     /// A record could not be encoded or decoded.
     Codec,
+    /// A service a codec needs (the Schema Registry) could not be reached. Not the record's
+    /// fault: the runtime rolls back to the last commit and processes it again (until
+    /// `task.timeout.ms`) instead of skipping it.
+    Unavailable,
     /// An operating-system level I/O failure (files, sockets, processes).
     Io,
     /// An interactive query was refused (bad request, unknown store) or could not be answered.

@@ -3,7 +3,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::{Expr, Type};
+use syn::{Expr, LitStr, Type};
 
 use crate::model::{Format, Formats};
 use crate::parse::single_generic;
@@ -41,6 +41,7 @@ pub(super) fn consumed(
 pub(super) fn codecs(
     rt: &syn::Path,
     formats: &Formats,
+    topic: &LitStr,
     key: Option<&Type>,
     value: Option<&Type>,
 ) -> (TokenStream, TokenStream) {
@@ -60,7 +61,10 @@ pub(super) fn codecs(
         .value
         .map(|(_, s)| s)
         .or_else(|| value.map(syn::spanned::Spanned::span));
-    (codec(rt, key_format, key_span), codec(rt, value_format, value_span))
+    (
+        codec(rt, key_format, key_span, Subject { topic, is_key: true }, key),
+        codec(rt, value_format, value_span, Subject { topic, is_key: false }, value),
+    )
 }
 
 pub(super) fn default_format(ty: &Type) -> Format {
@@ -77,16 +81,33 @@ pub(super) fn default_format(ty: &Type) -> Format {
     }
 }
 
+/// Whose codec it is: a Schema Registry codec registers under `<topic>-key` or `<topic>-value`.
+pub(super) struct Subject<'a> {
+    topic: &'a LitStr,
+    is_key: bool,
+}
+
 /// The codec of a format, spanned at the type (or format) it was chosen for: a value type that
 /// does not implement serde's traits is reported there, not on the `#[topology]` attribute.
-pub(super) fn codec(rt: &syn::Path, format: Format, span: Option<Span>) -> TokenStream {
+/// A Schema Registry codec is made on the builder's registry (connected when the app starts).
+fn codec(rt: &syn::Path, format: Format, span: Option<Span>, subject: Subject<'_>, ty: Option<&Type>) -> TokenStream {
     let span = span.unwrap_or_else(Span::call_site);
     let rt = respanned(rt, span);
+    let registry_codec = |name: &str| {
+        let name = syn::Ident::new(name, span);
+        let ty = ty.map(|ty| quote_spanned! {span=> ::<#ty> });
+        let constructor = syn::Ident::new(if subject.is_key { "topic_key" } else { "topic_value" }, span);
+        let topic = subject.topic;
+        quote_spanned! {span=> #rt::codec::#name #ty ::#constructor(&__builder.schema_registry(), #topic) }
+    };
     match format {
         Format::Json => quote_spanned! {span=> #rt::codec::Json },
         Format::Utf8 => quote_spanned! {span=> #rt::codec::Utf8 },
         Format::Binary => quote_spanned! {span=> #rt::codec::Binary },
         Format::Bytes => quote_spanned! {span=> #rt::codec::Bytes },
+        Format::Avro => registry_codec("Avro"),
+        Format::Protobuf => registry_codec("Protobuf"),
+        Format::JsonSchema => registry_codec("JsonSchema"),
     }
 }
 

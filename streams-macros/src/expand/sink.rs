@@ -27,7 +27,7 @@ pub(super) fn expand(x: &mut Expansion<'_>, node: &Node, upstream: &Upstream) {
     };
     let op = stateless_op(&node.name, transform);
     let out = output_of(transform, upstream.output.as_ref());
-    let (key_codec, value_codec) = codecs(x.rt(), formats, out.key.as_ref(), out.value.as_ref());
+    let (key_codec, value_codec) = codecs(x.rt(), formats, topic, out.key.as_ref(), out.value.as_ref());
     x.statements.push(quote! {
         {
             let __in = #input;

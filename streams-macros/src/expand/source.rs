@@ -22,7 +22,7 @@ pub(super) fn expand(x: &mut Expansion<'_>, i: usize, node: &Node) {
             transform,
         } => {
             x.items.source_topic(topic);
-            let (key_codec, value_codec) = codecs(x.rt(), formats, Some(key), Some(value));
+            let (key_codec, value_codec) = codecs(x.rt(), formats, topic, Some(key), Some(value));
             let consumed = consumed(x.rt(), key, value, &key_codec, &value_codec, timestamp.as_ref());
             let source = quote! { __builder.stream_with::<#key, #value>(#topic, #consumed) };
             let read = Output {
@@ -48,7 +48,7 @@ pub(super) fn expand(x: &mut Expansion<'_>, i: usize, node: &Node) {
             global,
         } => {
             x.items.source_topic(topic);
-            let (key_codec, value_codec) = codecs(x.rt(), formats, Some(key), Some(value));
+            let (key_codec, value_codec) = codecs(x.rt(), formats, topic, Some(key), Some(value));
             let consumed = consumed(x.rt(), key, value, &key_codec, &value_codec, None);
             if *global {
                 let name = &store.name;

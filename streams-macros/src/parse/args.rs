@@ -22,9 +22,15 @@ pub(super) fn parse_format(lit: &LitStr) -> syn::Result<Format> {
         "utf8" => Ok(Format::Utf8),
         "binary" => Ok(Format::Binary),
         "bytes" => Ok(Format::Bytes),
+        "avro" => Ok(Format::Avro),
+        "protobuf" => Ok(Format::Protobuf),
+        "json_schema" => Ok(Format::JsonSchema),
         other => Err(syn::Error::new(
             lit.span(),
-            format!("unknown format `{other}`; use \"json\", \"utf8\", \"binary\" or \"bytes\""),
+            format!(
+                "unknown format `{other}`; use \"json\", \"utf8\", \"binary\", \"bytes\", or with the Schema \
+                 Registry \"avro\", \"protobuf\" or \"json_schema\""
+            ),
         )),
     }
 }

@@ -2,19 +2,36 @@
 //!
 //! One [`Codec`] trait; [`Json`] (serde JSON) is the default for external topics, [`Binary`]
 //! (compact postcard) for internal topics and stores; [`Utf8`] and [`Bytes`] match Java's string and
-//! byte-array serializers.
+//! byte-array serializers. With the `schema-registry` feature, `Avro`, `Protobuf` and
+//! `JsonSchema` read and write Confluent Schema Registry's wire format (see `registry`).
 
+#[cfg(feature = "schema-registry")]
+mod avro;
 mod binary;
 mod bytes;
 mod json;
+#[cfg(feature = "schema-registry")]
+mod json_schema;
+#[cfg(feature = "schema-registry")]
+mod protobuf;
+#[cfg(feature = "schema-registry")]
+pub mod registry;
 mod utf8;
 
+#[cfg(feature = "schema-registry")]
+pub use avro::{Avro, AvroBody, AvroSchema};
 pub use binary::Binary;
 pub use bytes::Bytes;
 pub use json::Json;
+#[cfg(feature = "schema-registry")]
+pub use json_schema::{HasJsonSchema, JsonSchema, JsonSchemaBody};
+#[cfg(feature = "schema-registry")]
+pub use protobuf::{HasProtobufSchema, Protobuf, ProtobufBody};
 pub use utf8::Utf8;
 
 use thiserror::Error;
+
+use crate::error::ErrorKind;
 
 /// Encodes and decodes values of type `T`.
 #[diagnostic::on_unimplemented(
@@ -48,15 +65,45 @@ pub struct CodecError {
     direction: &'static str,
     type_name: &'static str,
     message: String,
+    retriable: bool,
 }
 
 impl CodecError {
+    /// Whether the failure was not the value's: a service the codec needs (the Schema
+    /// Registry) could not be reached, and the same bytes may decode later.
+    pub fn is_retriable(&self) -> bool {
+        self.retriable
+    }
+
+    /// The kind of runtime error this becomes: [`ErrorKind::Unavailable`] if retriable (the
+    /// record is processed again), else [`ErrorKind::Codec`] (the error policy's).
+    pub fn error_kind(&self) -> ErrorKind {
+        if self.retriable {
+            ErrorKind::Unavailable
+        } else {
+            ErrorKind::Codec
+        }
+    }
+
+    /// Why a registry request a codec made failed.
+    #[cfg(feature = "schema-registry")]
+    pub(crate) fn registry<T>(format: &'static str, direction: &'static str, err: registry::RegistryError) -> Self {
+        Self {
+            format,
+            direction,
+            type_name: std::any::type_name::<T>(),
+            retriable: err.is_retriable(),
+            message: err.to_string(),
+        }
+    }
+
     pub(crate) fn encode<T>(format: &'static str, err: impl std::fmt::Display) -> Self {
         Self {
             format,
             direction: "encoding",
             type_name: std::any::type_name::<T>(),
             message: err.to_string(),
+            retriable: false,
         }
     }
 
@@ -66,6 +113,7 @@ impl CodecError {
             direction: "decoding",
             type_name: std::any::type_name::<T>(),
             message: err.to_string(),
+            retriable: false,
         }
     }
 }

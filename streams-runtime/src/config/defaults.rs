@@ -43,3 +43,10 @@ pub const ROCKSDB_MAX_WRITE_BUFFERS: usize = 3;
 pub fn state_dir() -> PathBuf {
     std::env::temp_dir().join("kafka-streams")
 }
+
+/// How long a Schema Registry request may take before it counts as an outage (the record is
+/// retried, not skipped).
+pub const SCHEMA_REGISTRY_REQUEST_TIMEOUT_MS: u64 = 10_000;
+/// After a Schema Registry outage, the next request waits this long (a stream thread retries
+/// the record at this pace, not in a tight loop).
+pub const SCHEMA_REGISTRY_RETRY_BACKOFF_MS: u64 = 500;

@@ -9,6 +9,7 @@ mod error;
 mod guarantee;
 pub mod properties;
 pub mod redact;
+mod schema_registry;
 mod thread_failure;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 pub use error::ConfigError;
 pub use guarantee::ProcessingGuarantee;
+pub use schema_registry::SchemaRegistryConfig;
 pub use thread_failure::ThreadFailurePolicy;
 
 use crate::naming;
@@ -40,6 +42,7 @@ pub struct StreamsConfig {
     task_timeout: Duration,
     application_server: Option<String>,
     rocksdb: RocksDbConfig,
+    schema_registry: SchemaRegistryConfig,
     kafka: BTreeMap<String, String>,
 }
 
@@ -61,6 +64,7 @@ impl std::fmt::Debug for StreamsConfig {
             .field("task_timeout", &self.task_timeout)
             .field("application_server", &self.application_server)
             .field("rocksdb", &self.rocksdb)
+            .field("schema_registry", &self.schema_registry)
             .field("kafka", &redact::Redacted(&self.kafka))
             .finish()
     }
@@ -187,6 +191,10 @@ impl StreamsConfig {
     pub fn rocksdb(&self) -> &RocksDbConfig {
         &self.rocksdb
     }
+    /// The Schema Registry of the `Avro`, `Protobuf` and `JsonSchema` codecs.
+    pub fn schema_registry(&self) -> &SchemaRegistryConfig {
+        &self.schema_registry
+    }
     /// Raw librdkafka properties passed through to every client.
     pub fn kafka_properties(&self) -> &BTreeMap<String, String> {
         &self.kafka
@@ -212,6 +220,7 @@ pub struct StreamsConfigBuilder {
     task_timeout_ms: Option<u64>,
     application_server: Option<String>,
     rocksdb: RocksDbConfig,
+    schema_registry: SchemaRegistryConfig,
     kafka: BTreeMap<String, String>,
     errors: Vec<ConfigError>,
 }
@@ -303,6 +312,13 @@ impl StreamsConfigBuilder {
         self.rocksdb = rocksdb;
         self
     }
+    /// `schema.registry.url`: the Confluent Schema Registry of the `Avro`, `Protobuf` and
+    /// `JsonSchema` codecs (see [`SchemaRegistryConfig::urls`]); credentials go through
+    /// [`set`](Self::set) (`basic.auth.user.info`, `bearer.auth.token`).
+    #[must_use]
+    pub fn schema_registry_url(self, url: &str) -> Self {
+        self.set("schema.registry.url", url)
+    }
     /// Passes a raw librdkafka property (e.g. `security.protocol`) to every client; prefix it
     /// with `consumer.` or `producer.` to reach only that client (e.g. `consumer.session.timeout.ms`).
     ///
@@ -352,6 +368,7 @@ impl StreamsConfigBuilder {
             "rocksdb.max.write.buffers" => {
                 self.rocksdb.max_write_buffers = self.parse_number(key, value).unwrap_or(0);
             }
+            _ if self.schema_registry.set(key, value) => {}
             _ => {
                 self.kafka.insert(key.to_owned(), value.to_owned());
             }
@@ -449,6 +466,7 @@ impl StreamsConfigBuilder {
                 });
             }
         }
+        self.schema_registry.validate()?;
         let rocksdb = self.rocksdb;
         for (key, value) in [
             ("rocksdb.write.buffer.size", rocksdb.write_buffer_size),
@@ -499,6 +517,7 @@ impl StreamsConfigBuilder {
             task_timeout: Duration::from_millis(self.task_timeout_ms.unwrap_or(defaults::TASK_TIMEOUT_MS)),
             application_server: self.application_server,
             rocksdb,
+            schema_registry: self.schema_registry,
             kafka: self.kafka,
         })
     }

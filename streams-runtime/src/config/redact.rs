@@ -12,7 +12,7 @@ pub const REDACTED: &str = "[redacted]";
 /// (they embed credentials) and inline private keys.
 pub fn is_secret(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["password", "secret", "token", "credential"]
+    ["password", "secret", "token", "credential", "user.info"]
         .iter()
         .any(|word| key.contains(word))
         || key.ends_with("sasl.jaas.config")

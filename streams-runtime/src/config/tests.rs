@@ -116,3 +116,44 @@ fn bad_values_are_rejected_with_the_setting_named() {
         );
     }
 }
+
+#[test]
+fn schema_registry_settings_are_read_checked_and_kept_from_librdkafka() {
+    let config = StreamsConfig::builder("a")
+        .set("schema.registry.url", "http://sr-1:8081/, http://sr-2:8081")
+        .set("schema.registry.basic.auth.user.info", "user:s3cret")
+        .set("basic.auth.credentials.source", "USER_INFO")
+        .build()
+        .unwrap();
+    let registry = config.schema_registry();
+    assert_eq!(registry.urls(), ["http://sr-1:8081", "http://sr-2:8081"]);
+    assert_eq!(registry.basic_auth_user_info(), Some("user:s3cret"));
+    // librdkafka would reject them as unknown properties.
+    assert!(
+        config
+            .kafka_properties()
+            .keys()
+            .all(|k| !k.contains("schema") && !k.contains("auth"))
+    );
+    assert!(!format!("{config:?}").contains("s3cret"));
+
+    for (builder, expected) in [
+        (
+            StreamsConfig::builder("a").set("schema.registry.url", "sr:8081"),
+            "not an `http://`",
+        ),
+        (
+            StreamsConfig::builder("a").set("basic.auth.user.info", "no-colon"),
+            "`user:password`",
+        ),
+        (
+            StreamsConfig::builder("a")
+                .set("basic.auth.user.info", "u:p")
+                .set("bearer.auth.token", "t"),
+            "one kind of credentials",
+        ),
+    ] {
+        let err = builder.build().expect_err("rejected").to_string();
+        assert!(err.contains(expected), "`{err}` should contain `{expected}`");
+    }
+}

@@ -80,6 +80,15 @@ impl KafkaStreams {
 
     /// Like [`start`](Self::start), on an already connected cluster (e.g. a test broker).
     pub async fn start_on(topology: Topology, config: StreamsConfig, cluster: KafkaCluster) -> Result<Self> {
+        #[cfg(feature = "schema-registry")]
+        topology.connect_schema_registry(&config, || {
+            Err(crate::config::ConfigError::Invalid {
+                key: "schema.registry.url",
+                reason: "it is not set, but the topology has Schema Registry codecs (Avro, Protobuf, JsonSchema); \
+                         set it to the registry's URL (`mock://<scope>` for an in-process test registry)"
+                    .to_owned(),
+            })
+        })?;
         let state_dir_lock = Arc::new(state_dir_lock::acquire(config.state_dir(), config.application_id())?);
         let cluster = with_client_properties(cluster, &config);
         if cluster.has_token_provider() && !crate::kafka::uses_oauthbearer(&cluster.client_config()) {

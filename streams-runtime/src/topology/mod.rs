@@ -82,6 +82,9 @@ pub struct Topology {
     pub(crate) error_policies: ErrorPolicies,
     /// Global tables: replicated on every instance by the global thread.
     pub(crate) globals: Vec<ops::join::global::GlobalSpec>,
+    /// The registry of the topology's Schema Registry codecs, if it has any.
+    #[cfg(feature = "schema-registry")]
+    schema_registry: Option<crate::codec::registry::SchemaRegistrySlot>,
 }
 
 impl Topology {
@@ -148,7 +151,35 @@ impl Topology {
             queries: graph.queries.iter().cloned().collect(),
             error_policies: graph.error_policies.clone(),
             globals: graph.globals.clone(),
+            #[cfg(feature = "schema-registry")]
+            schema_registry: graph.schema_registry.clone(),
         })
+    }
+
+    /// Connects the topology's Schema Registry codecs to the registry `config` names; with
+    /// none named, to `fallback` (the test driver's mock), else it is a configuration error.
+    /// Nothing to do for a topology without such codecs.
+    #[cfg(feature = "schema-registry")]
+    pub(crate) fn connect_schema_registry(
+        &self,
+        config: &crate::config::StreamsConfig,
+        fallback: impl FnOnce() -> Result<crate::codec::registry::SchemaRegistry, crate::config::ConfigError>,
+    ) -> Result<(), crate::config::ConfigError> {
+        let Some(slot) = &self.schema_registry else {
+            return Ok(());
+        };
+        let registry = match crate::codec::registry::SchemaRegistry::connect(config.schema_registry())? {
+            Some(registry) => registry,
+            None => fallback()?,
+        };
+        slot.connect(registry);
+        Ok(())
+    }
+
+    /// The registry the topology's Schema Registry codecs use, once connected.
+    #[cfg(feature = "schema-registry")]
+    pub fn schema_registry(&self) -> Option<&crate::codec::registry::SchemaRegistry> {
+        self.schema_registry.as_ref().and_then(|slot| slot.registry().ok())
     }
 
     /// What happens to records that fail to decode or to process.

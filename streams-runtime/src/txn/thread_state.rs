@@ -102,6 +102,9 @@ pub(crate) struct ThreadState<T: Transport> {
     pub(crate) assignment_version: u64,
     /// Wall-clock ms of the first rollback since the last successful commit.
     pub(super) failing_since_ms: Option<i64>,
+    /// Why the last record was rolled back rather than processed, when the cause was outside
+    /// it (a Schema Registry outage); the test driver hands it to its caller.
+    pub(crate) interrupted: Option<Error>,
     pub(super) task_timeout_ms: i64,
 }
 
@@ -147,6 +150,7 @@ impl<T: Transport> ThreadState<T> {
             crashed: false,
             assignment_version: 0,
             failing_since_ms: None,
+            interrupted: None,
             task_timeout_ms: i64::try_from(config.task_timeout().as_millis()).unwrap_or(i64::MAX),
         }
     }
@@ -166,6 +170,16 @@ impl<T: Transport> ThreadState<T> {
             Err(Step::Transport(e)) => {
                 self.env.metrics.record_aborted_commit();
                 self.recover_from_failed_commit(consumer, &e);
+                Ok(())
+            }
+            Err(Step::Task(e)) if e.kind() == ErrorKind::Unavailable => {
+                // Not the record's fault (the Schema Registry is down): it is not skipped but
+                // read again after a rollback, as a failed commit's records are, until
+                // `task.timeout.ms`. The registry client paces the retries.
+                tracing::warn!(thread = %self.name, error = %report(&e), "a service the codecs need is unavailable; rolling back to process the record again");
+                let error = CommitError::Abortable(e);
+                self.recover_from_failed_commit(consumer, &error);
+                self.interrupted = Some(error.into_error());
                 Ok(())
             }
             Err(Step::Task(e)) => Err(e),

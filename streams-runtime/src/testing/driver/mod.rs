@@ -162,6 +162,12 @@ impl TestDriverBuilder {
         for spec in internal {
             lock(&log).create_topic(&spec.name, spec.partitions)?;
         }
+        #[cfg(feature = "schema-registry")]
+        self.topology.connect_schema_registry(&self.config, || {
+            Ok(crate::codec::registry::SchemaRegistry::new(
+                crate::codec::registry::MockSchemaRegistry::new(),
+            ))
+        })?;
         let state_dir = StateDir::for_config(&self.config)?;
         let clock = Arc::new(ManualClock::new(self.start_time_ms));
         let guarantee = self.config.processing_guarantee();
@@ -221,6 +227,22 @@ impl TestDriver {
 
     fn core(&self) -> MutexGuard<'_, Core> {
         lock_core(&self.core)
+    }
+
+    /// The Schema Registry the topology's codecs use: the one `schema.registry.url` names, or
+    /// else a fresh mock registry. Build the codecs of input and output topics on it, e.g.
+    /// `Avro::topic_value(&driver.schema_registry(), "orders")`.
+    #[cfg(feature = "schema-registry")]
+    pub fn schema_registry(&self) -> Result<crate::codec::registry::SchemaRegistrySlot> {
+        let core = self.core();
+        if let Some(registry) = core.topology.schema_registry() {
+            return Ok(crate::codec::registry::SchemaRegistrySlot::connected(registry.clone()));
+        }
+        let registry =
+            crate::codec::registry::SchemaRegistry::connect(core.config.schema_registry())?.unwrap_or_else(|| {
+                crate::codec::registry::SchemaRegistry::new(crate::codec::registry::MockSchemaRegistry::new())
+            });
+        Ok(crate::codec::registry::SchemaRegistrySlot::connected(registry))
     }
 
     /// Source topic `name`, written with JSON keys and values (the builder's default codecs).
@@ -713,6 +735,11 @@ impl Instance {
                 headers: &record.headers,
             },
         )?;
+        if let Some(e) = self.state.interrupted.take() {
+            // Rolled back to be read again (a registry outage): the caller hears of it now,
+            // and the next run processes the record once the cause is gone.
+            return Err(e);
+        }
         Ok(true)
     }
 }

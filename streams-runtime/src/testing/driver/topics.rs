@@ -52,8 +52,9 @@ impl<K: 'static, V: 'static> InputTopic<K, V> {
     }
 
     fn encode(&self, record: TestRecord<K, V>) -> Result<RawRecord> {
-        let codec_error =
-            |e| Error::new(ErrorKind::Codec, format!("cannot encode a record for `{}`", self.name)).with_source(e);
+        let codec_error = |e: crate::codec::CodecError| {
+            Error::new(e.error_kind(), format!("cannot encode a record for `{}`", self.name)).with_source(e)
+        };
         Ok(RawRecord {
             key: Some(self.key_codec.to_bytes(&record.key).map_err(codec_error)?),
             value: record
@@ -135,8 +136,9 @@ impl<K: 'static, V: 'static> OutputTopic<K, V> {
     }
 
     fn decode(&self, partition: i32, raw: RawRecord) -> Result<TestRecord<K, V>> {
-        let codec_error =
-            |e| Error::new(ErrorKind::Codec, format!("cannot decode a record of `{}`", self.name)).with_source(e);
+        let codec_error = |e: crate::codec::CodecError| {
+            Error::new(e.error_kind(), format!("cannot decode a record of `{}`", self.name)).with_source(e)
+        };
         let key = match &raw.key {
             Some(bytes) => self.key_codec.decode(bytes),
             None => self.key_codec.decode_absent(),

@@ -158,6 +158,18 @@ impl StreamsBuilder {
         }
     }
 
+    /// The Schema Registry for this topology's [`Avro`](crate::codec::Avro),
+    /// [`Protobuf`](crate::codec::Protobuf) and [`JsonSchema`](crate::codec::JsonSchema)
+    /// codecs: empty now, connected when the topology starts, from `schema.registry.url` (the
+    /// test driver uses a mock registry without it).
+    #[cfg(feature = "schema-registry")]
+    pub fn schema_registry(&self) -> crate::codec::registry::SchemaRegistrySlot {
+        graph::lock(&self.graph)
+            .schema_registry
+            .get_or_insert_with(Default::default)
+            .clone()
+    }
+
     /// What to do with records that do not decode (default: log and skip them).
     pub fn on_deserialization_error(&self, policy: ErrorPolicy) -> &Self {
         self.set_policy(policy, |p| &mut p.deserialization)

@@ -53,6 +53,9 @@ pub(crate) struct Graph {
     pub(crate) errors: Vec<String>,
     pub(crate) error_policies: crate::topology::ErrorPolicies,
     pub(crate) globals: Vec<crate::topology::ops::join::global::GlobalSpec>,
+    /// The registry handed to Schema Registry codecs, once one asked for it.
+    #[cfg(feature = "schema-registry")]
+    pub(crate) schema_registry: Option<crate::codec::registry::SchemaRegistrySlot>,
 }
 
 impl Graph {

@@ -31,7 +31,7 @@ impl<K, V> Clone for Decoding<K, V> {
 impl<K: 'static, V: 'static> Decoding<K, V> {
     fn codec_error(topic: &str, what: &str, e: crate::codec::CodecError) -> Error {
         Error::new(
-            ErrorKind::Codec,
+            e.error_kind(),
             format!("failed to decode the {what} of a record from `{topic}`"),
         )
         .with_source(e)

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::codec::Codec;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::processor::{Data, Record, TaskContext};
 use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild, operator};
 use crate::topology::graph::topic::TopicName;
@@ -107,9 +107,9 @@ impl<K: Data, V: Data> NodeFactory<K, V> for Sink<K, V> {
 
 impl<K: Data, V: Data> Node<K, V> for SinkProcessor<K, V> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
-        let codec_error = |e| {
+        let codec_error = |e: crate::codec::CodecError| {
             Error::new(
-                ErrorKind::Codec,
+                e.error_kind(),
                 format!("failed to encode a record for `{}`", self.topic),
             )
             .with_source(e)
@@ -124,7 +124,7 @@ impl<K: Data, V: Data> Node<K, V> for SinkProcessor<K, V> {
     fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
         let key = self.key_codec.to_bytes(&key).map_err(|e| {
             Error::new(
-                ErrorKind::Codec,
+                e.error_kind(),
                 format!("failed to encode a tombstone's key for `{}`", self.topic),
             )
             .with_source(e)
