@@ -119,6 +119,19 @@ async fn metrics_and_topology_over_http() {
         metrics.contains("# HELP kafka_streams_fetch_queue_records "),
         "{metrics}"
     );
+    // Per-record latencies (a sample of the records), and the producer's queue.
+    for histogram in ["process_latency", "record_e2e_latency"] {
+        let count = sample(&metrics, &format!("kafka_streams_{histogram}_seconds_count"), "thread=");
+        assert!(count.is_some_and(|c| c >= 1.0), "{histogram}: {metrics}");
+    }
+    assert!(
+        sample(&metrics, "kafka_streams_producer_queue_records", "thread=").is_some(),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("# TYPE kafka_streams_producer_queue_bytes gauge"),
+        "{metrics}"
+    );
     assert_eq!(sample(&metrics, "app_orders_total", ""), Some(7.0), "{metrics}");
     assert!(
         !metrics.contains("records_processed_rate"),

@@ -781,3 +781,61 @@ async fn null_and_empty_headers_reach_the_output_as_they_came() {
     );
     streams.close().await.expect("close");
 }
+
+/// `/metrics` under exactly-once on Apache Kafka: the transactional producer's state and epoch
+/// (from librdkafka's statistics) and the sampled per-record latencies. Apache Kafka, because
+/// the transaction state is what a real transaction coordinator drives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_show_the_producers_transaction_state_under_exactly_once() {
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let state = tempfile::tempdir().expect("tempdir");
+    let config = app_config(
+        "txn-metrics",
+        state.path(),
+        ProcessingGuarantee::ExactlyOnceV2,
+        Duration::from_millis(100),
+    );
+    let streams = std::sync::Arc::new(
+        KafkaStreams::start_on(click_count_topology(INPUT, OUTPUT, STORE), config, cluster.clone())
+            .await
+            .expect("start"),
+    );
+    let addr = kafka_streams::server::serve(
+        std::sync::Arc::clone(&streams),
+        "127.0.0.1:0".parse().expect("addr"),
+        std::future::pending(),
+    )
+    .await
+    .expect("serve");
+    produce_clicks(&cluster, INPUT, &clicks(0, 300)).await;
+    run_until_processed_and_committed(&streams, 300).await;
+    let http = reqwest::Client::new();
+    let line = |metrics: &str, prefix: &str| metrics.lines().find(|l| l.starts_with(prefix)).map(str::to_owned);
+    let mut metrics = String::new();
+    // librdkafka reports statistics every second; the thread publishes them at its commits.
+    for _ in 0..100 {
+        let url = format!("http://{addr}/metrics");
+        metrics = http.get(url).send().await.expect("get").text().await.expect("body");
+        if line(&metrics, "kafka_streams_producer_epoch{").is_some() {
+            break;
+        }
+        produce_clicks(&cluster, INPUT, &clicks(300, 1)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let state_line = line(&metrics, "kafka_streams_producer_transaction_state{").expect(&metrics);
+    assert!(
+        state_line.contains("state=\"") && state_line.ends_with(" 1"),
+        "{state_line}"
+    );
+    let epoch = line(&metrics, "kafka_streams_producer_epoch{").expect(&metrics);
+    let epoch: i64 = epoch.rsplit(' ').next().and_then(|v| v.parse().ok()).expect("an epoch");
+    assert!(epoch >= 0, "a transactional producer has an epoch");
+    for histogram in ["process_latency", "record_e2e_latency"] {
+        let count = line(&metrics, &format!("kafka_streams_{histogram}_seconds_count{{")).expect(&metrics);
+        let n: f64 = count.rsplit(' ').next().and_then(|v| v.parse().ok()).expect("a count");
+        // One record in 16 is timed.
+        assert!(n >= (300 / 16) as f64, "{count}");
+    }
+    streams.close().await.expect("close");
+}

@@ -91,7 +91,7 @@ fn total(orders: i64, amount: i64) -> Total {
 #[test]
 fn avro_in_avro_out_on_the_test_driver() {
     let driver = driver("avro-in-avro-out");
-    let registry = driver.schema_registry().expect("registry");
+    let registry = driver.schema_registry();
     let orders = driver
         .input_topic_with("orders", Utf8, Avro::<Order>::topic_value(&registry, "orders"))
         .expect("orders");
@@ -123,7 +123,7 @@ fn avro_in_avro_out_on_the_test_driver() {
 #[test]
 fn a_registry_outage_fails_the_pipe_and_loses_no_record() {
     let driver = driver("driver-outage");
-    let registry = driver.schema_registry().expect("registry");
+    let registry = driver.schema_registry();
     let mock = MockSchemaRegistry::scope("driver-outage");
     let orders = driver
         .input_topic_with("orders", Utf8, Avro::<Order>::topic_value(&registry, "orders"))
@@ -165,6 +165,51 @@ fn a_registry_outage_fails_the_pipe_and_loses_no_record() {
     assert_eq!(driver.metrics().records_skipped, 0);
 }
 
+/// A global table's records wait for the registry too: the pipe fails, the record is not
+/// applied, and it applies once the registry answers.
+#[test]
+fn a_global_table_record_is_not_skipped_during_an_outage() {
+    let builder = kafka_streams::topology::StreamsBuilder::new();
+    let orders = Avro::<Order>::topic_value(&builder.schema_registry(), "last-orders");
+    builder.global_table_with(
+        "last-orders",
+        kafka_streams::topology::Consumed::new(Utf8, orders),
+        "last-orders",
+    );
+    builder.stream::<String, String>("unused").to("unused-out");
+    let config = StreamsConfig::builder("globals")
+        .schema_registry_url("mock://global-outage")
+        .build()
+        .expect("config");
+    let driver = TestDriver::new(builder.build().expect("topology"), config).expect("driver");
+    let mock = MockSchemaRegistry::scope("global-outage");
+    let newer = Avro::<OrderV2>::topic_value(&driver.schema_registry(), "last-orders")
+        .to_bytes(&OrderV2 {
+            amount: 3,
+            currency: "USD".into(),
+        })
+        .expect("v2");
+    let raw = driver
+        .input_topic_with::<String, Vec<u8>>("last-orders", Utf8, Bytes)
+        .expect("raw");
+    mock.set_unavailable(true);
+    let err = raw
+        .pipe_record(TestRecord::new("alice".to_owned(), newer.clone()))
+        .expect_err("the registry is down");
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    let stored = || {
+        driver.key_value_store::<String, Order>("last-orders").expect("store")[0]
+            .1
+            .all()
+            .expect("all")
+    };
+    assert!(stored().is_empty(), "not applied while the registry is down");
+    mock.set_unavailable(false);
+    raw.pipe_record(TestRecord::new("alice".to_owned(), newer))
+        .expect("after the outage");
+    assert_eq!(stored(), [("alice".to_owned(), Order { amount: 3 })]);
+}
+
 #[test]
 fn the_app_needs_a_registry_url() {
     let config = StreamsConfig::builder("order-totals").build().expect("config");
@@ -195,7 +240,8 @@ fn an_unreachable_registry_is_an_outage() {
 }
 
 /// Confluent's REST API for what the codecs call, over a [`MockSchemaRegistry`]; `down` makes
-/// it answer 503 (as a registry that lost its Kafka store does).
+/// it answer 500 with error code 50001, as Confluent's registry does when its Kafka store is
+/// unreachable.
 async fn serve_registry(mock: Arc<MockSchemaRegistry>, down: Arc<AtomicBool>) -> String {
     use axum::extract::{Path, State};
     use axum::http::StatusCode;
@@ -205,8 +251,8 @@ async fn serve_registry(mock: Arc<MockSchemaRegistry>, down: Arc<AtomicBool>) ->
 
     type Shared = (Arc<MockSchemaRegistry>, Arc<AtomicBool>);
     fn unavailable() -> (StatusCode, Json<Value>) {
-        let body = json!({"error_code": 50301, "message": "the registry is down"});
-        (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+        let body = json!({"error_code": 50001, "message": "Error in the backend data store"});
+        (StatusCode::INTERNAL_SERVER_ERROR, Json(body))
     }
     async fn register(
         State((mock, down)): State<Shared>,

@@ -98,7 +98,9 @@ fn codec(rt: &syn::Path, format: Format, span: Option<Span>, subject: Subject<'_
         let ty = ty.map(|ty| quote_spanned! {span=> ::<#ty> });
         let constructor = syn::Ident::new(if subject.is_key { "topic_key" } else { "topic_value" }, span);
         let topic = subject.topic;
-        quote_spanned! {span=> #rt::codec::#name #ty ::#constructor(&__builder.schema_registry(), #topic) }
+        // The builder's binding is the macro's own (call-site), whatever span the format has.
+        let builder = syn::Ident::new("__builder", Span::call_site());
+        quote_spanned! {span=> #rt::codec::#name #ty ::#constructor(&#builder.schema_registry(), #topic) }
     };
     match format {
         Format::Json => quote_spanned! {span=> #rt::codec::Json },

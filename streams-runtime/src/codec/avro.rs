@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::CodecError;
-use super::registry::{Body, RegistryCodec, Schema, SchemaRegistrySlot, SchemaType};
+use super::registry::{Body, RegistryCodec, Schema, SchemaRegistrySlot, SchemaType, writer_schema};
 
 /// Avro values of `T` in Confluent's Schema Registry wire format: what Kafka Streams'
 /// `SpecificAvroSerde` / `KafkaAvroSerializer` read and write.
@@ -34,16 +34,7 @@ impl<T: 'static> AvroBody<T> {
         if let Some(writer) = self.writers.lock().unwrap_or_else(PoisonError::into_inner).get(&id) {
             return Ok(writer.clone());
         }
-        let registered = registry
-            .registry()
-            .and_then(|registry| registry.schema(id))
-            .map_err(|e| CodecError::registry::<T>(Self::NAME, "decoding", e))?;
-        if registered.schema_type != SchemaType::Avro {
-            return Err(CodecError::decode::<T>(
-                Self::NAME,
-                format!("schema {id} is a {} schema, not Avro", registered.schema_type.as_str()),
-            ));
-        }
+        let registered = writer_schema::<T>(registry, id, SchemaType::Avro, Self::NAME)?;
         let writer = if registered.text == self.registered.text {
             None
         } else {

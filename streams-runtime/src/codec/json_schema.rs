@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::CodecError;
-use super::registry::{Body, RegistryCodec, Schema, SchemaRegistrySlot, SchemaType};
+use super::registry::{Body, RegistryCodec, Schema, SchemaRegistrySlot, SchemaType, writer_schema};
 
 /// The JSON Schema a type is registered with.
 pub trait HasJsonSchema {
@@ -44,7 +44,8 @@ where
         serde_json::to_writer(out, value).map_err(|e| CodecError::encode::<T>(Self::FORMAT, e))
     }
 
-    fn decode(&self, _id: u32, body: &[u8], _registry: &SchemaRegistrySlot) -> Result<T, CodecError> {
+    fn decode(&self, id: u32, body: &[u8], registry: &SchemaRegistrySlot) -> Result<T, CodecError> {
+        writer_schema::<T>(registry, id, SchemaType::Json, Self::FORMAT)?;
         serde_json::from_slice(body).map_err(|e| CodecError::decode::<T>(Self::FORMAT, e))
     }
 }

@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 
 use super::CodecError;
-use super::registry::{Body, RegistryCodec, Schema, SchemaRegistrySlot, SchemaType, wire};
+use super::registry::{Body, RegistryCodec, Schema, SchemaRegistrySlot, SchemaType, wire, writer_schema};
 
 /// The schema a prost message type is registered with: the `.proto` file's text (usually
 /// `include_str!` of the file prost-build compiled) and the message's place in it.
@@ -45,7 +45,8 @@ where
         value.encode(out).map_err(|e| CodecError::encode::<T>(Self::FORMAT, e))
     }
 
-    fn decode(&self, _id: u32, body: &[u8], _registry: &SchemaRegistrySlot) -> Result<T, CodecError> {
+    fn decode(&self, id: u32, body: &[u8], registry: &SchemaRegistrySlot) -> Result<T, CodecError> {
+        writer_schema::<T>(registry, id, SchemaType::Protobuf, Self::FORMAT)?;
         let (indexes, message) =
             wire::read_message_indexes(body).map_err(|e| CodecError::decode::<T>(Self::FORMAT, e))?;
         if indexes != T::MESSAGE_INDEXES {

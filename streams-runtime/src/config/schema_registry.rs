@@ -10,6 +10,8 @@ pub struct SchemaRegistryConfig {
     urls: Vec<String>,
     basic_auth_user_info: Option<String>,
     bearer_auth_token: Option<String>,
+    /// `basic.auth.credentials.source` / `bearer.auth.credentials.source`, checked by `validate`.
+    credential_sources: Vec<(&'static str, String)>,
 }
 
 impl std::fmt::Debug for SchemaRegistryConfig {
@@ -49,24 +51,56 @@ impl SchemaRegistryConfig {
         };
         match key {
             "schema.registry.url" => {
-                self.urls = value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|u| !u.is_empty())
-                    .map(|u| u.trim_end_matches('/').to_owned())
-                    .collect();
+                self.urls = Vec::new();
+                for url in value.split(',').map(str::trim).filter(|u| !u.is_empty()) {
+                    // Credentials in the URL (`http://user:password@host`) move to
+                    // `basic.auth.user.info`, so URLs can be shown in logs and errors.
+                    let (url, user_info) = split_user_info(url);
+                    if let Some(user_info) = user_info {
+                        self.basic_auth_user_info.get_or_insert(user_info);
+                    }
+                    self.urls.push(url.trim_end_matches('/').to_owned());
+                }
             }
             "basic.auth.user.info" => self.basic_auth_user_info = Some(value.to_owned()),
             "bearer.auth.token" => self.bearer_auth_token = Some(value.to_owned()),
-            // Confluent's way of saying where credentials come from; only `USER_INFO` (the
-            // default) and `URL` mean anything here, and both are read as given.
-            "basic.auth.credentials.source" | "bearer.auth.credentials.source" => {}
+            "basic.auth.credentials.source" => self
+                .credential_sources
+                .push(("basic.auth.credentials.source", value.to_ascii_uppercase())),
+            "bearer.auth.credentials.source" => self
+                .credential_sources
+                .push(("bearer.auth.credentials.source", value.to_ascii_uppercase())),
             _ => return false,
         }
         true
     }
 
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        // Confluent's ways of saying where credentials come from: those given here directly.
+        for (key, source) in &self.credential_sources {
+            let known: &[&str] = if *key == "basic.auth.credentials.source" {
+                &["USER_INFO", "URL"]
+            } else {
+                &["STATIC_TOKEN"]
+            };
+            if !known.contains(&source.as_str()) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    reason: format!(
+                        "`{source}` is not supported; use {} and give the credentials directly",
+                        known.join(" or ")
+                    ),
+                });
+            }
+        }
+        if !cfg!(any(feature = "ssl", feature = "ssl-vendored"))
+            && let Some(url) = self.urls.iter().find(|u| u.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "schema.registry.url",
+                reason: format!("`{url}` needs TLS: build kafka-streams with the `ssl` (or `ssl-vendored`) feature"),
+            });
+        }
         if let Some(url) = self.urls.iter().find(|u| {
             !["http://", "https://", "mock://"]
                 .iter()
@@ -95,5 +129,20 @@ impl SchemaRegistryConfig {
             });
         }
         Ok(())
+    }
+}
+
+/// `scheme://user:password@host…` → (`scheme://host…`, `Some("user:password")`).
+fn split_user_info(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((user_info, host)) => (
+            format!("{scheme}://{host}{}", &rest[authority_end..]),
+            Some(user_info.to_owned()),
+        ),
+        None => (url.to_owned(), None),
     }
 }

@@ -137,7 +137,20 @@ fn schema_registry_settings_are_read_checked_and_kept_from_librdkafka() {
     );
     assert!(!format!("{config:?}").contains("s3cret"));
 
+    // Credentials in a URL move out of it, so it can be logged.
+    let config = StreamsConfig::builder("a")
+        .set("schema.registry.url", "http://me:pw@sr:8081/api")
+        .set("basic.auth.credentials.source", "URL")
+        .build()
+        .unwrap();
+    assert_eq!(config.schema_registry().urls(), ["http://sr:8081/api"]);
+    assert_eq!(config.schema_registry().basic_auth_user_info(), Some("me:pw"));
+
     for (builder, expected) in [
+        (
+            StreamsConfig::builder("a").set("basic.auth.credentials.source", "SASL_INHERIT"),
+            "`SASL_INHERIT` is not supported",
+        ),
         (
             StreamsConfig::builder("a").set("schema.registry.url", "sr:8081"),
             "not an `http://`",

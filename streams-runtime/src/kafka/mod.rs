@@ -20,6 +20,7 @@ mod partition_map;
 mod partition_reader;
 mod polled;
 mod producer;
+mod producer_stats;
 mod record_producer;
 #[cfg(any(test, feature = "test-util"))]
 mod test_clients;
@@ -42,6 +43,7 @@ pub(crate) use headers::headers_of;
 pub(crate) use oauth::{OAuth, answer_token_refreshes, uses_oauthbearer};
 pub use oauth::{OAuthToken, TokenError, TokenProvider};
 pub(crate) use partition_reader::KafkaPartitionReader;
+pub(crate) use producer_stats::{ProducerStats, SharedProducerStats};
 pub(crate) use record_producer::RecordProducer;
 #[cfg(any(test, feature = "test-util"))]
 pub(crate) use test_clients::{AckedProducer, answers_metadata};

@@ -8,14 +8,15 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{DeliveryResult, ProducerContext, ThreadedProducer};
 
-use super::OAuth;
+use super::{OAuth, ProducerStats, SharedProducerStats};
 use crate::error::report;
 
 /// Delivery outcomes: the last offset per partition (changelog offsets for store checkpoints)
-/// and the first failure since it was last taken.
+/// and the first failure since it was last taken; and the producer's last statistics.
 #[derive(Debug, Default)]
 pub(crate) struct DeliveryTracker {
     state: Mutex<DeliveryState>,
+    stats: SharedProducerStats,
 }
 
 #[derive(Debug, Default)]
@@ -37,6 +38,11 @@ impl DeliveryTracker {
     pub(crate) fn take_error(&self) -> Option<KafkaError> {
         self.lock().error.take()
     }
+
+    /// The producer's statistics, as of librdkafka's last report whenever read.
+    pub(crate) fn stats(&self) -> SharedProducerStats {
+        self.stats.clone()
+    }
 }
 
 /// Producer context feeding a [`DeliveryTracker`].
@@ -48,6 +54,10 @@ pub(crate) struct TrackingContext {
 
 impl ClientContext for TrackingContext {
     crate::kafka::answer_token_refreshes!(oauth);
+
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        self.tracker.stats.set(ProducerStats::from_statistics(&statistics));
+    }
 }
 
 impl ProducerContext for TrackingContext {

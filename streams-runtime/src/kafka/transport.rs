@@ -71,6 +71,10 @@ impl KafkaTransport {
             .set("partitioner", partitioner::RDKAFKA_PARTITIONER)
             .set("client.id", name)
             .set("linger.ms", "5");
+        if config.get("statistics.interval.ms").is_none() {
+            // Queue depth and transaction state for `/metrics`.
+            config.set("statistics.interval.ms", "1000");
+        }
         if env.guarantee == ProcessingGuarantee::ExactlyOnceV2 {
             // Stable across restarts of this instance (the process id lives in its state
             // directory), so a restarted instance fences its crashed predecessor's transaction
@@ -329,6 +333,14 @@ impl Transport for KafkaTransport {
         consumer
             .seek(topic, partition, Offset::Offset(offset), KAFKA_TIMEOUT)
             .map_err(|e| Error::kafka(format!("failed to seek `{topic}` partition {partition} to {offset}"), e))
+    }
+}
+
+impl KafkaTransport {
+    /// The producer's queue depth and transaction state, from librdkafka's last statistics
+    /// whenever read (the producer may be replaced; its statistics stay here).
+    pub(crate) fn producer_stats(&self) -> super::SharedProducerStats {
+        self.tracker.stats()
     }
 }
 

@@ -140,8 +140,8 @@ pub(crate) fn bootstrap(
                 .read(&global.topic, partition, from, high, &mut |_, key, value| {
                     records += 1;
                     bytes += (key.len() + value.map_or(0, <[u8]>::len)) as u64;
-                    apply(global, &store, Some(key), value);
-                    Ok(())
+                    // At start-up, nothing to stop for: the start waits for the registry.
+                    apply(global, &store, Some(key), value, &|| false)
                 })?;
             reached.insert(position_key(&global.topic, partition), high);
             positions.push((global.topic.clone(), partition, high));
@@ -153,10 +153,33 @@ pub(crate) fn bootstrap(
     Ok(positions)
 }
 
-/// Applies one record; a record that does not decode is logged and skipped, as on streams.
-pub(crate) fn apply(global: &GlobalSpec, store: &SharedStore, key: Option<&[u8]>, value: Option<&[u8]>) {
-    if let Err(e) = (global.apply)(store, key, value) {
-        tracing::warn!(topic = %global.topic, error = %report(&e), "skipping a global table record that could not be applied");
+/// Applies one record; a record that does not decode is logged and skipped, as on streams. A
+/// codec that cannot reach a service it needs (the Schema Registry) is not the record's fault:
+/// the record is tried again, every 100 ms (the registry client paces its own retries too),
+/// until it applies or `give_up()` (the thread is stopping; the test driver's caller hears of
+/// it at once), when the error is returned and the record stays unapplied.
+pub(crate) fn apply(
+    global: &GlobalSpec,
+    store: &SharedStore,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    give_up: &dyn Fn() -> bool,
+) -> Result<()> {
+    loop {
+        match (global.apply)(store, key, value) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == crate::ErrorKind::Unavailable => {
+                if give_up() {
+                    return Err(e);
+                }
+                tracing::warn!(topic = %global.topic, error = %report(&e), "a global table record waits for a service its codec needs; retrying");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => {
+                tracing::warn!(topic = %global.topic, error = %report(&e), "skipping a global table record that could not be applied");
+                return Ok(());
+            }
+        }
     }
 }
 
@@ -209,7 +232,12 @@ pub(crate) fn run(
             match polled {
                 Ok(message) => {
                     if let Some((global, store)) = by_topic.get(message.topic()) {
-                        apply(global, store, message.key(), message.value());
+                        let stopping = || stop.graceful.load(Ordering::Relaxed) || stop.crash.load(Ordering::Relaxed);
+                        if apply(global, store, message.key(), message.value(), &stopping).is_err() {
+                            // Stopping with the record unapplied: keep what was applied before
+                            // it; the next start reads on from there.
+                            break;
+                        }
                         let at = position_key(message.topic(), message.partition());
                         match touched.iter_mut().find(|(s, _)| Arc::ptr_eq(s, store)) {
                             Some((_, reached)) => {

@@ -81,14 +81,19 @@ impl KafkaStreams {
     /// Like [`start`](Self::start), on an already connected cluster (e.g. a test broker).
     pub async fn start_on(topology: Topology, config: StreamsConfig, cluster: KafkaCluster) -> Result<Self> {
         #[cfg(feature = "schema-registry")]
-        topology.connect_schema_registry(&config, || {
-            Err(crate::config::ConfigError::Invalid {
-                key: "schema.registry.url",
-                reason: "it is not set, but the topology has Schema Registry codecs (Avro, Protobuf, JsonSchema); \
-                         set it to the registry's URL (`mock://<scope>` for an in-process test registry)"
-                    .to_owned(),
-            })
-        })?;
+        if topology.uses_schema_registry() {
+            let registry =
+                crate::codec::registry::SchemaRegistry::connect(config.schema_registry())?.ok_or_else(|| {
+                    crate::config::ConfigError::Invalid {
+                        key: "schema.registry.url",
+                        reason:
+                            "it is not set, but the topology has Schema Registry codecs (Avro, Protobuf, JsonSchema); \
+                             set it to the registry's URL (`mock://<scope>` for an in-process test registry)"
+                                .to_owned(),
+                    }
+                })?;
+            topology.connect_schema_registry(registry);
+        }
         let state_dir_lock = Arc::new(state_dir_lock::acquire(config.state_dir(), config.application_id())?);
         let cluster = with_client_properties(cluster, &config);
         if cluster.has_token_provider() && !crate::kafka::uses_oauthbearer(&cluster.client_config()) {
@@ -418,6 +423,11 @@ impl KafkaStreams {
     /// Per stream thread: its name and its consumer's last statistics (for `/metrics`).
     pub(crate) fn consumer_stats(&self) -> Vec<(String, crate::kafka::ConsumerStats)> {
         self.statuses().map(|s| (s.name, s.consumer)).collect()
+    }
+
+    /// Each stream thread's producer statistics, by thread name.
+    pub(crate) fn producer_stats(&self) -> Vec<(String, crate::kafka::ProducerStats)> {
+        self.statuses().map(|s| (s.name, s.producer.get())).collect()
     }
 
     fn statuses(&self) -> impl Iterator<Item = thread::ThreadStatus> + '_ {

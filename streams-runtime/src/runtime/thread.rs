@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 use super::lifecycle::{Lifecycle, ThreadPhase};
 use crate::config::StreamsConfig;
 use crate::error::{Result, report};
-use crate::kafka::{ConsumerStats, GroupConsumer, InstanceClients, KafkaTransport, RebalanceListener, ThreadConsumer};
+use crate::kafka::{
+    ConsumerStats, GroupConsumer, InstanceClients, KafkaTransport, RebalanceListener, SharedProducerStats,
+    ThreadConsumer,
+};
 use crate::task::TaskEnv;
 use crate::topology::Topology;
 use crate::txn::{ThreadState, Transport};
@@ -37,6 +40,8 @@ pub(crate) struct ThreadStatus {
     pub(crate) name: String,
     /// Its consumer's lags, queue depths and broker round trips.
     pub(crate) consumer: ConsumerStats,
+    /// Its producer's queue depth and transaction state, read live.
+    pub(crate) producer: SharedProducerStats,
 }
 
 pub(crate) type KafkaThreadState = ThreadState<KafkaTransport>;
@@ -201,6 +206,7 @@ pub(crate) fn run(
                 store_sizes: s.store_sizes(),
                 name: s.name.clone(),
                 consumer: consumer.stats(),
+                producer: s.transport_mut().producer_stats(),
             };
         }
         if s.needs_rejoin {

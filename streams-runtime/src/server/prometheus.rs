@@ -1,7 +1,8 @@
 //! `/metrics`: the registry (the runtime's counters and histograms, and the app's own metrics)
 //! in the OpenMetrics text format, plus what is read at scrape time from the running threads
 //! (the stores' size on disk; from librdkafka's statistics, consumer lag and queue depth per
-//! input partition and the round trip to each broker).
+//! input partition, the round trip to each broker, and each producer's queue and transaction
+//! state).
 
 use std::sync::atomic::AtomicU64;
 
@@ -59,6 +60,7 @@ fn scraped(streams: &KafkaStreams) -> Registry {
                 .set(seconds);
         }
     }
+    register_producer_stats(&mut registry, streams);
     registry.register(
         "consumer_lag",
         "Records behind the high watermark per input partition",
@@ -76,4 +78,50 @@ fn scraped(streams: &KafkaStreams) -> Registry {
         rtt,
     );
     registry
+}
+
+/// Per stream thread: the producer's queue (records and bytes not yet delivered) and, under
+/// exactly-once, its transaction state (one series of value 1, labelled with librdkafka's state
+/// name) and epoch.
+fn register_producer_stats(registry: &mut Registry, streams: &KafkaStreams) {
+    let queued = Family::<Labels, Gauge>::default();
+    let queued_bytes = Family::<Labels, Gauge>::default();
+    let state = Family::<Labels, Gauge>::default();
+    let epoch = Family::<Labels, Gauge>::default();
+    for (thread, stats) in streams.producer_stats() {
+        let by_thread = vec![("thread", thread.clone())];
+        queued
+            .get_or_create(&by_thread)
+            .set(i64::try_from(stats.queued_records).unwrap_or(i64::MAX));
+        queued_bytes
+            .get_or_create(&by_thread)
+            .set(i64::try_from(stats.queued_bytes).unwrap_or(i64::MAX));
+        if let Some(name) = stats.transaction_state {
+            state.get_or_create(&vec![("thread", thread), ("state", name)]).set(1);
+        }
+        if let Some(e) = stats.producer_epoch {
+            epoch.get_or_create(&by_thread).set(e);
+        }
+    }
+    registry.register(
+        "producer_queue_records",
+        "Records produced and not yet delivered, per stream thread",
+        queued,
+    );
+    registry.register_with_unit(
+        "producer_queue",
+        "Bytes of the records produced and not yet delivered, per stream thread",
+        Unit::Bytes,
+        queued_bytes,
+    );
+    registry.register(
+        "producer_transaction_state",
+        "1 for the transactional producer's current state (librdkafka's name), per stream thread",
+        state,
+    );
+    registry.register(
+        "producer_epoch",
+        "The transactional producer's epoch, per stream thread (it moves when the producer is replaced)",
+        epoch,
+    );
 }

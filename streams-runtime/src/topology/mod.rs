@@ -156,30 +156,19 @@ impl Topology {
         })
     }
 
-    /// Connects the topology's Schema Registry codecs to the registry `config` names; with
-    /// none named, to `fallback` (the test driver's mock), else it is a configuration error.
-    /// Nothing to do for a topology without such codecs.
+    /// Whether the topology has Schema Registry codecs (a codec asked the builder for the
+    /// registry).
     #[cfg(feature = "schema-registry")]
-    pub(crate) fn connect_schema_registry(
-        &self,
-        config: &crate::config::StreamsConfig,
-        fallback: impl FnOnce() -> Result<crate::codec::registry::SchemaRegistry, crate::config::ConfigError>,
-    ) -> Result<(), crate::config::ConfigError> {
-        let Some(slot) = &self.schema_registry else {
-            return Ok(());
-        };
-        let registry = match crate::codec::registry::SchemaRegistry::connect(config.schema_registry())? {
-            Some(registry) => registry,
-            None => fallback()?,
-        };
-        slot.connect(registry);
-        Ok(())
+    pub(crate) fn uses_schema_registry(&self) -> bool {
+        self.schema_registry.is_some()
     }
 
-    /// The registry the topology's Schema Registry codecs use, once connected.
+    /// Connects the topology's Schema Registry codecs to `registry` (once: the first stays).
     #[cfg(feature = "schema-registry")]
-    pub fn schema_registry(&self) -> Option<&crate::codec::registry::SchemaRegistry> {
-        self.schema_registry.as_ref().and_then(|slot| slot.registry().ok())
+    pub(crate) fn connect_schema_registry(&self, registry: crate::codec::registry::SchemaRegistry) {
+        if let Some(slot) = &self.schema_registry {
+            slot.connect(registry);
+        }
     }
 
     /// What happens to records that fail to decode or to process.

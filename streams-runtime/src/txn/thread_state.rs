@@ -22,6 +22,7 @@ use std::sync::Arc;
 use super::{CommitError, OutgoingRecord, Transport};
 use crate::config::StreamsConfig;
 use crate::error::{Error, ErrorKind, Result, report};
+use crate::metrics::RECORD_LATENCY_SAMPLE;
 use crate::task::{InputRecord, Outcome, RecordMerge, Task, TaskEnv, TaskId};
 use crate::topology::Topology;
 
@@ -102,6 +103,8 @@ pub(crate) struct ThreadState<T: Transport> {
     pub(crate) assignment_version: u64,
     /// Wall-clock ms of the first rollback since the last successful commit.
     pub(super) failing_since_ms: Option<i64>,
+    /// Records handed to [`Self::process`]; every [`RECORD_LATENCY_SAMPLE`]th is timed.
+    records_seen: u64,
     /// Why the last record was rolled back rather than processed, when the cause was outside
     /// it (a Schema Registry outage); the test driver hands it to its caller.
     pub(crate) interrupted: Option<Error>,
@@ -150,6 +153,7 @@ impl<T: Transport> ThreadState<T> {
             crashed: false,
             assignment_version: 0,
             failing_since_ms: None,
+            records_seen: 0,
             interrupted: None,
             task_timeout_ms: i64::try_from(config.task_timeout().as_millis()).unwrap_or(i64::MAX),
         }
@@ -165,7 +169,20 @@ impl<T: Transport> ThreadState<T> {
     /// state store's, and a record's that the error policy says must stop the thread (a user
     /// processor's error of any kind counts as the record's, never as the transport's).
     pub(crate) fn process(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<()> {
-        match self.process_one(consumer, record) {
+        self.records_seen = self.records_seen.wrapping_add(1);
+        let sampled = self
+            .records_seen
+            .is_multiple_of(RECORD_LATENCY_SAMPLE)
+            .then(std::time::Instant::now);
+        let timestamp = record.timestamp;
+        let result = self.process_one(consumer, record);
+        if let Some(started) = sampled {
+            let now = self.env.clock.now_ms();
+            self.env
+                .metrics
+                .record_sampled_latency(&self.name, started.elapsed(), now.saturating_sub(timestamp));
+        }
+        match result {
             Ok(()) => Ok(()),
             Err(Step::Transport(e)) => {
                 self.env.metrics.record_aborted_commit();
@@ -271,8 +288,9 @@ impl<T: Transport> ThreadState<T> {
     }
 
     /// Runs the wall-clock punctuations that are due (called between records) and queues what
-    /// they forward. Failures are handled like a record's: a failure to produce rolls back to
-    /// the last commit; a processor's error is logged and the punctuation skipped.
+    /// they forward. Failures are handled like a record's: a failure to produce, or a codec's
+    /// unavailable registry, rolls back to the last commit; a processor's error is logged and the
+    /// punctuation skipped.
     pub(crate) fn punctuate_wall_clock(&mut self, consumer: &T::Consumer) -> Result<()> {
         // Called after every record: without punctuators, not even the clock is read.
         if !self.tasks.values().any(Task::has_punctuators) {
@@ -286,6 +304,12 @@ impl<T: Transport> ThreadState<T> {
             match (punctuated, sent) {
                 // A store failure stops the thread, whatever else happened.
                 (Err(e), _) if e.kind() == ErrorKind::State => return Err(e),
+                // A service a codec needs is down: as for a record, roll back (the
+                // punctuation's effects with everything since the last commit) and go on.
+                (Err(e), _) if e.kind() == ErrorKind::Unavailable => {
+                    result = Err(CommitError::Abortable(e));
+                    break;
+                }
                 (_, Err(e)) => {
                     result = Err(e);
                     break;

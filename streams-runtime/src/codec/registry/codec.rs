@@ -2,8 +2,9 @@
 //! around a body that [`Body`] encodes: Avro, Protobuf or JSON.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
-use super::{Registration, Schema, SchemaRegistrySlot, topic_subject, wire};
+use super::{Registration, Schema, SchemaRegistrySlot, SchemaType, topic_subject, wire};
 use crate::codec::{Codec, CodecError};
 
 /// A Schema Registry format: the schema a type registers, and its records' bodies.
@@ -64,4 +65,29 @@ impl<T: 'static, B: Body<T>> Codec<T> for RegistryCodec<T, B> {
         let (id, body) = wire::read_header(bytes).map_err(|e| CodecError::decode::<T>(B::FORMAT, e))?;
         self.body.decode(id, body, self.registration.registry())
     }
+}
+
+/// The schema a record was written with (schema `id`, fetched once per registry), which must
+/// be of the decoding format's type: a record of another format is the record's problem.
+pub(crate) fn writer_schema<T>(
+    registry: &SchemaRegistrySlot,
+    id: u32,
+    expected: SchemaType,
+    format: &'static str,
+) -> Result<Arc<Schema>, CodecError> {
+    let schema = registry
+        .registry()
+        .and_then(|registry| registry.schema(id))
+        .map_err(|e| CodecError::registry::<T>(format, "decoding", e))?;
+    if schema.schema_type != expected {
+        return Err(CodecError::decode::<T>(
+            format,
+            format!(
+                "schema {id} is a {} schema, not {}",
+                schema.schema_type.as_str(),
+                expected.as_str()
+            ),
+        ));
+    }
+    Ok(schema)
 }

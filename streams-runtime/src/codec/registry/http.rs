@@ -5,13 +5,14 @@ use std::time::{Duration, Instant};
 
 use schema_registry_converter::blocking::schema_registry::{self as rest, SrSettings};
 use schema_registry_converter::error::SRCError;
-use schema_registry_converter::schema_registry_common::{SchemaType as RestType, SuppliedSchema};
+use schema_registry_converter::schema_registry_common::{RawError, SchemaType as RestType, SuppliedSchema};
 
 use super::{RegistryClient, RegistryError, Schema, SchemaType};
 use crate::config::{ConfigError, SchemaRegistryConfig, defaults};
 
-/// A registry reached over HTTP(S). The blocking client is built on first use, and every call
-/// runs off any async runtime (reqwest's blocking client panics inside one).
+/// A registry reached over HTTP(S). The blocking client is built on first use, and a call made
+/// on an async runtime's thread runs on a helper thread (reqwest's blocking client panics
+/// inside a runtime); the caller still waits for it.
 pub(super) struct HttpRegistry {
     config: SchemaRegistryConfig,
     url: String,
@@ -62,11 +63,11 @@ impl HttpRegistry {
     /// Runs a REST call, off any async runtime, pausing first after a recent outage.
     fn call<R: Send>(&self, f: impl FnOnce(&SrSettings) -> Result<R, SRCError> + Send) -> Result<R, RegistryError> {
         let last_outage = *self.last_outage.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(at) = last_outage {
-            let backoff = Duration::from_millis(defaults::SCHEMA_REGISTRY_RETRY_BACKOFF_MS);
-            std::thread::sleep(backoff.saturating_sub(at.elapsed()));
-        }
         let result = off_runtime(|| {
+            if let Some(at) = last_outage {
+                let backoff = Duration::from_millis(defaults::SCHEMA_REGISTRY_RETRY_BACKOFF_MS);
+                std::thread::sleep(backoff.saturating_sub(at.elapsed()));
+            }
             let settings = self.settings()?;
             f(settings).map_err(|e| self.error(e))
         });
@@ -75,16 +76,24 @@ impl HttpRegistry {
         result
     }
 
+    /// A failed call as the codecs see it: `Refused` only when the registry answered that the
+    /// schema or subject does not exist (404) or refused the schema (409 incompatible, 422
+    /// invalid); anything else — no answer, a timeout, 5xx (Confluent answers 500 when its own
+    /// Kafka store is down), 401/403, 429, a body that does not parse — is `Unavailable`: the
+    /// record is not at fault and is retried, never skipped.
     fn error(&self, e: SRCError) -> RegistryError {
         let reason = match &e.cause {
             Some(cause) => format!("{}: {cause}", e.error),
             None => e.error.clone(),
         };
         let url = self.url.clone();
-        if e.retriable {
-            RegistryError::Unavailable { url, reason }
-        } else {
+        let answered = std::error::Error::source(&e)
+            .and_then(|source| source.downcast_ref::<RawError>())
+            .map(|raw| http_status(raw.error_code));
+        if matches!(answered, Some(404 | 409 | 422)) {
             RegistryError::Refused { url, reason }
+        } else {
+            RegistryError::Unavailable { url, reason }
         }
     }
 }
@@ -121,6 +130,16 @@ impl Drop for HttpRegistry {
         // reqwest's blocking client must not be dropped inside an async runtime either.
         let settings = self.settings.take();
         off_runtime(move || drop(settings));
+    }
+}
+
+/// The HTTP status of a registry error code: Confluent's codes are the status (`409`) or the
+/// status followed by two digits (`40403`, `50001`).
+fn http_status(error_code: u32) -> u32 {
+    if error_code >= 10_000 {
+        error_code / 100
+    } else {
+        error_code
     }
 }
 

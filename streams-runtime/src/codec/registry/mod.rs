@@ -6,12 +6,13 @@
 //!   a [`SchemaRegistrySlot`] from [`StreamsBuilder::schema_registry`]; the runtime (or the
 //!   test driver) fills the slot from `schema.registry.url` when it starts the topology.
 //! - Codecs are synchronous and run on stream threads, so the registry client is too: an HTTP
-//!   look-up blocks the thread, off any async runtime. Look-ups are rare: a codec registers its
-//!   schema once and caches the id; decoders cache each writer schema by id.
+//!   look-up blocks the thread. Look-ups are rare: a codec registers its schema once and caches
+//!   the id; decoders cache each writer schema by id.
 //! - A registry that cannot be reached is not a bad record: the codec's error says so
 //!   ([`CodecError::is_retriable`]), and the runtime rolls the task back to its last commit and
-//!   reads the record again (until `task.timeout.ms`) instead of skipping it. A registry that
-//!   answers "no such schema" or refuses a schema is a bad record, for the error policy.
+//!   reads the record again (until `task.timeout.ms`) instead of skipping it; a global table
+//!   waits on the record. A registry that answers "no such schema" (404) or refuses a schema
+//!   (409, 422) is a bad record, for the error policy.
 //!
 //! [`StreamsBuilder::schema_registry`]: crate::topology::StreamsBuilder::schema_registry
 //! [`CodecError::is_retriable`]: super::CodecError::is_retriable
@@ -28,6 +29,7 @@ pub(crate) mod wire;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+pub(crate) use codec::writer_schema;
 pub use codec::{Body, RegistryCodec};
 pub use mock::MockSchemaRegistry;
 pub(crate) use registration::Registration;

@@ -118,6 +118,11 @@ fn json_schema_is_framed_json() {
     assert_eq!(&bytes[5..], br#"{"id":"o1","amount":150}"#);
     assert_eq!(mock.latest("orders-key").unwrap().1.schema_type, SchemaType::Json);
     assert_eq!(codec.decode(&bytes).unwrap(), order());
+    // A record of another format (an Avro schema's id) is not read as JSON.
+    let avro = Avro::<Order>::topic_value(&slot, "orders").to_bytes(&order()).unwrap();
+    let err = codec.decode(&avro).unwrap_err();
+    assert!(err.to_string().contains("is a AVRO schema, not JSON"), "{err}");
+    assert!(!err.is_retriable());
 }
 
 #[test]

@@ -162,12 +162,15 @@ impl TestDriverBuilder {
         for spec in internal {
             lock(&log).create_topic(&spec.name, spec.partitions)?;
         }
+        // The registry of `schema.registry.url`, else a fresh mock: the topology's codecs and
+        // those `schema_registry()` hands out for the test's topics share it.
         #[cfg(feature = "schema-registry")]
-        self.topology.connect_schema_registry(&self.config, || {
-            Ok(crate::codec::registry::SchemaRegistry::new(
-                crate::codec::registry::MockSchemaRegistry::new(),
-            ))
-        })?;
+        let schema_registry = crate::codec::registry::SchemaRegistry::connect(self.config.schema_registry())?
+            .unwrap_or_else(|| {
+                crate::codec::registry::SchemaRegistry::new(crate::codec::registry::MockSchemaRegistry::new())
+            });
+        #[cfg(feature = "schema-registry")]
+        self.topology.connect_schema_registry(schema_registry.clone());
         let state_dir = StateDir::for_config(&self.config)?;
         let clock = Arc::new(ManualClock::new(self.start_time_ms));
         let guarantee = self.config.processing_guarantee();
@@ -197,6 +200,8 @@ impl TestDriverBuilder {
             default_partitions: self.default_partitions,
             instance: None,
             next_producer: 0,
+            #[cfg(feature = "schema-registry")]
+            schema_registry,
             _state_dir: state_dir,
         };
         core.start()?;
@@ -233,16 +238,8 @@ impl TestDriver {
     /// else a fresh mock registry. Build the codecs of input and output topics on it, e.g.
     /// `Avro::topic_value(&driver.schema_registry(), "orders")`.
     #[cfg(feature = "schema-registry")]
-    pub fn schema_registry(&self) -> Result<crate::codec::registry::SchemaRegistrySlot> {
-        let core = self.core();
-        if let Some(registry) = core.topology.schema_registry() {
-            return Ok(crate::codec::registry::SchemaRegistrySlot::connected(registry.clone()));
-        }
-        let registry =
-            crate::codec::registry::SchemaRegistry::connect(core.config.schema_registry())?.unwrap_or_else(|| {
-                crate::codec::registry::SchemaRegistry::new(crate::codec::registry::MockSchemaRegistry::new())
-            });
-        Ok(crate::codec::registry::SchemaRegistrySlot::connected(registry))
+    pub fn schema_registry(&self) -> crate::codec::registry::SchemaRegistrySlot {
+        crate::codec::registry::SchemaRegistrySlot::connected(self.core().schema_registry.clone())
     }
 
     /// Source topic `name`, written with JSON keys and values (the builder's default codecs).
@@ -482,6 +479,9 @@ struct Core {
     default_partitions: i32,
     instance: Option<Instance>,
     next_producer: u64,
+    /// The Schema Registry of the topology's codecs and of the test's.
+    #[cfg(feature = "schema-registry")]
+    schema_registry: crate::codec::registry::SchemaRegistry,
     _state_dir: StateDir,
 }
 
@@ -543,7 +543,10 @@ impl Core {
         if let Some(global) = self.topology.globals.iter().find(|g| g.topic == topic) {
             let store = crate::runtime::global::store_of(&self.env, global)?;
             for record in &records {
-                crate::runtime::global::apply(global, &store, record.key.as_deref(), record.value.as_deref());
+                // A registry outage fails the pipe; the record is not written.
+                crate::runtime::global::apply(global, &store, record.key.as_deref(), record.value.as_deref(), &|| {
+                    true
+                })?;
             }
             crate::runtime::global::flush(&store, &std::collections::BTreeMap::new())?;
         }
