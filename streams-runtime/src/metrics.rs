@@ -41,6 +41,22 @@ fn end_to_end_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 20))
 }
 
+/// One stream thread's per-record latency histograms (handles sharing the registry's series).
+#[derive(Clone, Debug)]
+pub(crate) struct RecordLatency {
+    processing: Histogram,
+    end_to_end: Histogram,
+}
+
+impl RecordLatency {
+    /// A sampled record's processing time and its end-to-end latency (from its timestamp to
+    /// now, `end_to_end_ms`; a record stamped in the future counts as 0).
+    pub(crate) fn observe(&self, processing: Duration, end_to_end_ms: i64) {
+        self.processing.observe(processing.as_secs_f64());
+        self.end_to_end.observe(end_to_end_ms.max(0) as f64 / 1000.0);
+    }
+}
+
 /// One record in this many is timed for the per-record latency histograms.
 pub(crate) const RECORD_LATENCY_SAMPLE: u64 = 16;
 
@@ -267,16 +283,14 @@ impl Metrics {
         self.commit_latency_max_us.fetch_max(us, Ordering::Relaxed);
     }
 
-    /// A sampled record's processing time and its end-to-end latency (from its timestamp to
-    /// now, `end_to_end_ms`; a record stamped in the future counts as 0).
-    pub(crate) fn record_sampled_latency(&self, thread: &str, processing: Duration, end_to_end_ms: i64) {
+    /// The per-record latency histograms of stream thread `thread`, held by the thread so a
+    /// sampled record costs no label lookup.
+    pub(crate) fn record_latency(&self, thread: &str) -> RecordLatency {
         let labels = vec![("thread", thread.to_owned())];
-        self.process_latency
-            .get_or_create(&labels)
-            .observe(processing.as_secs_f64());
-        self.record_e2e_latency
-            .get_or_create(&labels)
-            .observe(end_to_end_ms.max(0) as f64 / 1000.0);
+        RecordLatency {
+            processing: self.process_latency.get_or_create(&labels).clone(),
+            end_to_end: self.record_e2e_latency.get_or_create(&labels).clone(),
+        }
     }
 
     pub(crate) fn record_punctuation(&self, task: &impl std::fmt::Display, latency: Duration) {

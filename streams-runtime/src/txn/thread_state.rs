@@ -22,7 +22,7 @@ use std::sync::Arc;
 use super::{CommitError, OutgoingRecord, Transport};
 use crate::config::StreamsConfig;
 use crate::error::{Error, ErrorKind, Result, report};
-use crate::metrics::RECORD_LATENCY_SAMPLE;
+use crate::metrics::{RECORD_LATENCY_SAMPLE, RecordLatency};
 use crate::task::{InputRecord, Outcome, RecordMerge, Task, TaskEnv, TaskId};
 use crate::topology::Topology;
 
@@ -103,8 +103,10 @@ pub(crate) struct ThreadState<T: Transport> {
     pub(crate) assignment_version: u64,
     /// Wall-clock ms of the first rollback since the last successful commit.
     pub(super) failing_since_ms: Option<i64>,
-    /// Records handed to [`Self::process`]; every [`RECORD_LATENCY_SAMPLE`]th is timed.
+    /// Records handed to [`Self::process`]; every [`RECORD_LATENCY_SAMPLE`]th is timed into
+    /// `record_latency`.
     records_seen: u64,
+    record_latency: RecordLatency,
     /// Why the last record was rolled back rather than processed, when the cause was outside
     /// it (a Schema Registry outage); the test driver hands it to its caller.
     pub(crate) interrupted: Option<Error>,
@@ -131,6 +133,7 @@ impl<T: Transport> ThreadState<T> {
             .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         let merge = RecordMerge::new(&source_topics, max_idle_ms);
         let last_commit_ms = env.clock.now_ms();
+        let record_latency = env.metrics.record_latency(&name);
         Self {
             name,
             env,
@@ -154,6 +157,7 @@ impl<T: Transport> ThreadState<T> {
             assignment_version: 0,
             failing_since_ms: None,
             records_seen: 0,
+            record_latency,
             interrupted: None,
             task_timeout_ms: i64::try_from(config.task_timeout().as_millis()).unwrap_or(i64::MAX),
         }
@@ -177,10 +181,9 @@ impl<T: Transport> ThreadState<T> {
         let timestamp = record.timestamp;
         let result = self.process_one(consumer, record);
         if let Some(started) = sampled {
+            let processing = started.elapsed();
             let now = self.env.clock.now_ms();
-            self.env
-                .metrics
-                .record_sampled_latency(&self.name, started.elapsed(), now.saturating_sub(timestamp));
+            self.record_latency.observe(processing, now.saturating_sub(timestamp));
         }
         match result {
             Ok(()) => Ok(()),
