@@ -34,7 +34,8 @@ ROCKSDB_LIB_DIR="$rocksdb_lib" ROCKSDB_STATIC=1 CARGO_TARGET_DIR="$CARGO_TARGET_
 # (without-default-features ran above, with its own features.)
 cargo test --workspace --all-targets --exclude without-default-features
 cargo test --workspace --doc
-# `cargo run --example click_aggregator` (README): the test build above built the example; its
-# binary answers --help with the app's flags (running it through cargo would resolve the
-# features again and may rebuild the runtime).
+# `cargo run --example click_aggregator` (README): built as a binary (the test run built it
+# with the test harness), with the workspace's features so nothing else is rebuilt, and run:
+# it answers --help with the app's flags.
+cargo build --workspace --examples --exclude without-default-features --quiet
 "$CARGO_TARGET_DIR/debug/examples/click_aggregator" --help | grep -- '--bootstrap-servers' > /dev/null

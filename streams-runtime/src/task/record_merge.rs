@@ -97,7 +97,7 @@ pub(crate) struct RecordMerge {
 
 impl RecordMerge {
     /// `source_topics`: every resolved source topic and the sub-topology reading it.
-    pub(crate) fn new(source_topics: &HashMap<String, u32>, max_idle_ms: Option<i64>) -> Self {
+    pub(crate) fn new<S>(source_topics: &HashMap<String, u32, S>, max_idle_ms: Option<i64>) -> Self {
         let mut by_subtopology: HashMap<u32, Vec<Arc<str>>> = HashMap::new();
         for (topic, &sub) in source_topics {
             by_subtopology.entry(sub).or_default().push(Arc::from(topic.as_str()));

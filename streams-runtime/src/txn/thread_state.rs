@@ -16,8 +16,10 @@
 //! The same code runs in production (over rdkafka) and in the test driver (over an in-memory
 //! log): only the [`Transport`] differs.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use super::{CommitError, OutgoingRecord, Transport};
 use crate::config::StreamsConfig;
@@ -77,7 +79,8 @@ pub(crate) struct ThreadState<T: Transport> {
     pub(crate) env: Arc<TaskEnv>,
     pub(super) topology: Arc<Topology>,
     /// Resolved source topic → sub-topology id.
-    pub(crate) source_topics: HashMap<String, u32>,
+    /// Looked up once per record: Fx-hashed (topic names are not attacker-controlled).
+    pub(crate) source_topics: FxHashMap<String, u32>,
     /// The resolved repartition topics among the sources (purged after commits).
     pub(super) repartition_sources: HashSet<String>,
     pub(super) purge_interval_ms: i64,

@@ -29,17 +29,42 @@ impl fmt::Display for TimeWindow {
 pub(crate) struct Utc(pub(crate) i64);
 
 impl fmt::Display for Utc {
+    /// Years 0–9999 are written digit by digit into a stack buffer and out in one call (a
+    /// windowed key is formatted once per output record; `write!` with seven padded fields
+    /// cost several times more); other years take the general path.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let millis = self.0.rem_euclid(1000);
         let secs = self.0.div_euclid(1000);
         let (days, secs_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
         let (year, month, day) = civil_from_days(days);
         let (h, m, s) = (secs_of_day / 3600, secs_of_day / 60 % 60, secs_of_day % 60);
-        write!(f, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")?;
-        if millis != 0 {
-            write!(f, ".{millis:03}")?;
+        if !(0..=9999).contains(&year) {
+            write!(f, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")?;
+            if millis != 0 {
+                write!(f, ".{millis:03}")?;
+            }
+            return f.write_str("Z");
         }
-        f.write_str("Z")
+        let mut buf = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, value: i64, digits: u32| {
+            for i in 0..digits as usize {
+                buf[at + i] = b'0' + (value / 10_i64.pow(digits - 1 - i as u32) % 10) as u8;
+            }
+        };
+        put(0, year, 4);
+        put(5, month, 2);
+        put(8, day, 2);
+        put(11, h, 2);
+        put(14, m, 2);
+        put(17, s, 2);
+        let text = if millis == 0 {
+            buf[19] = b'Z';
+            &buf[..20]
+        } else {
+            put(20, millis, 3);
+            &buf[..]
+        };
+        f.write_str(std::str::from_utf8(text).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -129,5 +154,37 @@ mod tests {
         assert_eq!(w.to_string(), "2024-01-05T10:00:00Z/2024-01-05T10:05:00Z");
         assert_eq!(Utc(-1).to_string(), "1969-12-31T23:59:59.999Z");
         assert_eq!(Utc(951_782_400_000).to_string(), "2000-02-29T00:00:00Z");
+    }
+
+    /// The fast path (years 0–9999) writes what the general `write!` path writes.
+    #[test]
+    fn the_digit_path_matches_the_general_format() {
+        let general = |ms: i64| {
+            let millis = ms.rem_euclid(1000);
+            let secs = ms.div_euclid(1000);
+            let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+            let (year, month, day) = civil_from_days(days);
+            let mut out = format!(
+                "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+                sod / 3600,
+                sod / 60 % 60,
+                sod % 60
+            );
+            if millis != 0 {
+                out += &format!(".{millis:03}");
+            }
+            out + "Z"
+        };
+        // Every few hours, minutes, seconds and milliseconds over 0000–9999 and around epoch.
+        let mut ms = -62_167_219_200_000_i64; // 0000-01-01
+        while ms < 253_402_300_800_000 {
+            assert_eq!(Utc(ms).to_string(), general(ms), "{ms}");
+            ms += 7_919_993_317;
+        }
+        for ms in [-1, 0, 1, 999, 1_000, 59_999, 1_704_448_800_123, 253_402_300_799_999] {
+            assert_eq!(Utc(ms).to_string(), general(ms), "{ms}");
+        }
+        assert_eq!(Utc(253_402_300_800_000).to_string(), "10000-01-01T00:00:00Z");
+        assert_eq!(Utc(-62_167_219_200_001).to_string(), "-001-12-31T23:59:59.999Z");
     }
 }
