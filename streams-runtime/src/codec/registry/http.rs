@@ -8,7 +8,7 @@ use schema_registry_converter::error::SRCError;
 use schema_registry_converter::schema_registry_common::{RawError, SchemaType as RestType, SuppliedSchema};
 
 use super::{RegistryClient, RegistryError, Schema, SchemaType};
-use crate::config::{ConfigError, SchemaRegistryConfig, defaults};
+use crate::config::{SchemaRegistryConfig, defaults};
 
 /// A registry reached over HTTP(S). The blocking client is built on first use, and a call made
 /// on an async runtime's thread runs on a helper thread (reqwest's blocking client panics
@@ -24,19 +24,14 @@ pub(super) struct HttpRegistry {
 }
 
 impl HttpRegistry {
-    pub(super) fn new(config: &SchemaRegistryConfig) -> Result<Self, ConfigError> {
-        let url = config.urls().join(",");
-        if url.is_empty() {
-            return Err(ConfigError::Missing {
-                key: "schema.registry.url",
-            });
-        }
-        Ok(Self {
+    /// A registry at `config`'s URLs: at least one, as `SchemaRegistry::connect` checks.
+    pub(super) fn new(config: &SchemaRegistryConfig) -> Self {
+        Self {
             config: config.clone(),
-            url,
+            url: config.urls().join(","),
             settings: OnceLock::new(),
             last_outage: Mutex::new(None),
-        })
+        }
     }
 
     fn settings(&self) -> Result<&SrSettings, RegistryError> {
