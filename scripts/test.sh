@@ -32,7 +32,7 @@ ROCKSDB_LIB_DIR="$rocksdb_lib" ROCKSDB_STATIC=1 CARGO_TARGET_DIR="$CARGO_TARGET_
   cargo "+$msrv" check --locked --quiet -p kafka-streams-naming -p kafka-streams -p kafka-streams-macros \
     --features kafka-streams/ssl,kafka-streams/schema-registry
 # (without-default-features ran above, with its own features.)
-cargo test --workspace --all-targets --exclude without-default-features
+scripts/test-lanes.sh
 cargo test --workspace --doc
 # `cargo run --example click_aggregator` (README): built as a binary (the test run built it
 # with the test harness), with the workspace's features so nothing else is rebuilt, and run:
