@@ -9,9 +9,15 @@ scripts/setup.sh
 # Release gates first (seconds when the target dir is warm), warnings denied.
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+# A build of one package, or without dev-dependencies, resolves the build tools' features
+# (bindgen's syn, itertools...) apart from the one above, which builds librocksdb-sys again and
+# would compile RocksDB's C++ once more (8 minutes each): such builds link the archive the
+# workspace build made (ROCKSDB_LIB_DIR), as ui-tests do.
+rocksdb_lib="$(dirname "$(ls -t "$CARGO_TARGET_DIR"/debug/build/librocksdb-sys-*/out/librocksdb.a | head -1)")"
+with_built_rocksdb() { ROCKSDB_LIB_DIR="$rocksdb_lib" ROCKSDB_STATIC=1 "$@"; }
 # The runtime as a production binary gets it: without the `test-util` test support (with `ssl`,
 # as the examples build it, so librdkafka's build is the workspace's, not one more).
-cargo clippy -p kafka-streams --lib --features ssl -- -D warnings
+with_built_rocksdb cargo clippy -p kafka-streams --lib --features ssl -- -D warnings
 # Without its default features (RocksDB, HTTP server and client, clap, embedded broker) the
 # runtime builds warning-free, and a #[topology] app on it compiles: cargo enables only what
 # the selected package asks for (`ssl` and `zstd`, as everywhere here: one librdkafka build).
@@ -20,15 +26,13 @@ cargo clippy -p without-default-features -- -D warnings
 # Its persistent stores live in memory without RocksDB: a crash must find them again through
 # their changelogs (the test driver, with only `test-util` added to those features).
 cargo test -p without-default-features
-RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
+with_built_rocksdb env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
 # Licenses, duplicate crates and sources (deny.toml). Advisories need the RustSec database from
 # GitHub, which these machines cannot reach: run `cargo deny check advisories` where it can.
 cargo deny check licenses bans sources
-# The published crates build on their declared rust-version. RocksDB's C++ is not compiled a
-# second time: the archive the clippy build made is linked (ROCKSDB_LIB_DIR), as in ui-tests.
+# The published crates build on their declared rust-version (RocksDB's archive linked, as above).
 msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
-rocksdb_lib="$(dirname "$(ls -t "$CARGO_TARGET_DIR"/debug/build/librocksdb-sys-*/out/librocksdb.a | head -1)")"
-ROCKSDB_LIB_DIR="$rocksdb_lib" ROCKSDB_STATIC=1 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/msrv" \
+with_built_rocksdb env CARGO_TARGET_DIR="$CARGO_TARGET_DIR/msrv" \
   cargo "+$msrv" check --locked --quiet -p kafka-streams-naming -p kafka-streams -p kafka-streams-macros \
     --features kafka-streams/ssl,kafka-streams/schema-registry
 # (without-default-features ran above, with its own features.)
