@@ -58,12 +58,12 @@ trap 'rm -rf "$logs"' EXIT
 pids=()
 for i in "${!lane_args[@]}"; do
   # shellcheck disable=SC2086 # the arguments are words
-  cargo test "${packages[@]}" ${lane_args[$i]} > "$logs/$i" 2>&1 &
+  cargo test --no-fail-fast "${packages[@]}" ${lane_args[$i]} > "$logs/$i" 2>&1 &
   pids+=($!)
 done
 failed=0
 # shellcheck disable=SC2086
-cargo test "${packages[@]}" $rest || failed=1
+cargo test --no-fail-fast "${packages[@]}" $rest || failed=1
 for i in "${!pids[@]}"; do
   status=0
   wait "${pids[$i]}" || status=$?

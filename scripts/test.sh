@@ -30,13 +30,21 @@ with_built_rocksdb env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
 # Licenses, duplicate crates and sources (deny.toml). Advisories need the RustSec database from
 # GitHub, which these machines cannot reach: run `cargo deny check advisories` where it can.
 cargo deny check licenses bans sources
-# The published crates build on their declared rust-version (RocksDB's archive linked, as above).
+# The published crates build on their declared rust-version (RocksDB's archive linked, as
+# above), in a target directory of their own: it runs beside the tests, which mostly wait.
 msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
+msrv_log="$(mktemp)"
 with_built_rocksdb env CARGO_TARGET_DIR="$CARGO_TARGET_DIR/msrv" \
   cargo "+$msrv" check --locked --quiet -p kafka-streams-naming -p kafka-streams -p kafka-streams-macros \
-    --features kafka-streams/ssl,kafka-streams/schema-registry
+    --features kafka-streams/ssl,kafka-streams/schema-registry > "$msrv_log" 2>&1 &
+msrv_check=$!
 # (without-default-features ran above, with its own features.)
 scripts/test-lanes.sh
+if ! wait "$msrv_check"; then
+  cat "$msrv_log"
+  echo "the MSRV check (Rust $msrv) failed" >&2
+  exit 1
+fi
 cargo test --workspace --doc
 # `cargo run --example click_aggregator` (README): built as a binary (the test run built it
 # with the test harness), with the workspace's features so nothing else is rebuilt, and run:

@@ -187,7 +187,9 @@ async fn a_failed_thread_can_stop_every_instance_of_the_application() {
     };
     let (failing, _dir_a) = start(true).await;
     let (healthy, _dir_b) = start(false).await;
-    wait_for("one partition each", Duration::from_secs(60), || {
+    // Usually seconds; on a loaded machine the rebalance that gives the second instance its
+    // partition has been seen waiting out a session timeout (45 s) first (see issue 19's note).
+    wait_for("one partition each", Duration::from_secs(120), || {
         failing.active_tasks().len() == 1 && healthy.active_tasks().len() == 1
     })
     .await;
