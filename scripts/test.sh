@@ -30,8 +30,10 @@ with_built_rocksdb env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
 # Licenses, duplicate crates and sources (deny.toml). Advisories need the RustSec database from
 # GitHub, which these machines cannot reach: run `cargo deny check advisories` where it can.
 cargo deny check licenses bans sources
-# The published crates build on their declared rust-version (RocksDB's archive linked, as
-# above), in a target directory of their own: it runs beside the tests, which mostly wait.
+# The tests' build first (the lanes below then only run binaries)...
+cargo test --workspace --exclude without-default-features --all-targets --no-run
+# ...while the published crates build on their declared rust-version (RocksDB's archive linked,
+# as above), in a target directory of their own: beside the tests, which mostly wait.
 msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
 msrv_log="$(mktemp)"
 with_built_rocksdb env CARGO_TARGET_DIR="$CARGO_TARGET_DIR/msrv" \

@@ -122,6 +122,26 @@ where
             .transpose()
     }
 
+    /// Reads and replaces the value of an encoded key in one window under one lock of the store
+    /// (the per-record path of a windowed aggregation): `update` gets the current value with
+    /// its stored timestamp (`i64::MIN` for a value stored without one), or `None` for a new
+    /// window, and returns the new value and its timestamp. Returns them, and whether the
+    /// window is new.
+    pub(crate) fn update_encoded_timestamped(
+        &self,
+        key: &[u8],
+        window_start_ms: i64,
+        update: impl FnOnce(Option<(V, i64)>) -> (V, i64),
+    ) -> Result<(V, i64, bool)> {
+        Store::lock(&self.store).update(window_key(key, window_start_ms), |current| {
+            let current = current.map(|b| decode_timestamped_value(&self.name, b)).transpose()?;
+            let created = current.is_none();
+            let (value, timestamp) = update(current);
+            let encoded = encode_timestamped_value(&self.name, &value, timestamp)?;
+            Ok((encoded, (value, timestamp, created)))
+        })
+    }
+
     /// [`put`](Self::put) by encoded key, with the timestamp of what the value reflects (for a
     /// windowed aggregate: its latest record), which results derived from it are stamped with.
     pub(crate) fn put_encoded_timestamped(

@@ -705,13 +705,14 @@ impl Instance {
         // a tie), as a task's record merge picks among its partitions.
         let next = {
             let log = lock(log);
+            let mut positions = self.consumer.lock();
             let mut best: Option<(usize, i64, &Arc<Payload>)> = None;
             for (index, (topic, partition)) in self.inputs.iter().enumerate() {
-                let position = self.consumer.position(topic, *partition);
+                let position = positions.get(topic, *partition);
                 let (offset, record) = log.next_readable(topic, *partition, position, read_committed)?;
                 if offset != position {
                     // Past records that are never delivered (aborted, deleted), as a consumer is.
-                    self.consumer.seek(topic, *partition, offset);
+                    positions.set(topic, *partition, offset);
                 }
                 if let Some(record) = record
                     && best.is_none_or(|(_, _, b)| record.payload.timestamp < b.timestamp)
@@ -719,13 +720,17 @@ impl Instance {
                     best = Some((index, offset, &record.payload));
                 }
             }
-            best.map(|(index, offset, payload)| (index, offset, Arc::clone(payload)))
+            let next = best.map(|(index, offset, payload)| (index, offset, Arc::clone(payload)));
+            if let Some((index, offset, _)) = next {
+                let (topic, partition) = &self.inputs[index];
+                positions.set(topic, *partition, offset + 1);
+            }
+            next
         };
         let Some((index, offset, record)) = next else {
             return Ok(false);
         };
         let (topic, partition) = &self.inputs[index];
-        self.consumer.seek(topic, *partition, offset + 1);
         self.state.process(
             &self.consumer,
             InputRecord {

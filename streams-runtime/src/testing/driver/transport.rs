@@ -1,7 +1,6 @@
 //! The driver's [`Transport`] and [`PartitionReader`] over the in-memory log, so tasks, stores
 //! and the commit protocol run unchanged.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rustc_hash::FxHashMap;
@@ -41,7 +40,7 @@ pub(crate) struct MemoryTransport {
     /// Sink topics that do not exist yet are created with this many partitions.
     default_partitions: i32,
     /// Topic → partition → offset of the last record sent.
-    last_offsets: HashMap<String, HashMap<i32, i64>>,
+    last_offsets: FxHashMap<String, FxHashMap<i32, i64>>,
     uncommitted: bool,
     pub(crate) fault: Option<CommitFault>,
     /// A [`CommitFault::CrashAfterCommit`] happened: the driver's instance must die now.
@@ -55,7 +54,7 @@ impl MemoryTransport {
             guarantee,
             producer,
             default_partitions,
-            last_offsets: HashMap::new(),
+            last_offsets: FxHashMap::default(),
             uncommitted: false,
             fault: None,
             crashed_after_commit: false,
@@ -70,33 +69,43 @@ impl MemoryTransport {
 /// The stream thread's read positions (next offset per input partition).
 #[derive(Debug, Default)]
 pub(crate) struct MemoryConsumer {
-    /// Topic → partition → next offset (nested so lookups never allocate).
-    positions: Mutex<FxHashMap<String, FxHashMap<i32, i64>>>,
+    positions: Mutex<ReadPositions>,
 }
 
-impl MemoryConsumer {
-    fn lock(&self) -> MutexGuard<'_, FxHashMap<String, FxHashMap<i32, i64>>> {
-        self.positions.lock().unwrap_or_else(|e| e.into_inner())
+/// Topic → partition → next offset (nested so lookups never allocate).
+#[derive(Debug, Default)]
+pub(crate) struct ReadPositions(FxHashMap<String, FxHashMap<i32, i64>>);
+
+impl ReadPositions {
+    pub(crate) fn get(&self, topic: &str, partition: i32) -> i64 {
+        self.0.get(topic).and_then(|p| p.get(&partition)).copied().unwrap_or(0)
     }
 
-    pub(crate) fn position(&self, topic: &str, partition: i32) -> i64 {
-        self.lock()
-            .get(topic)
-            .and_then(|p| p.get(&partition))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    pub(crate) fn seek(&self, topic: &str, partition: i32, offset: i64) {
-        let mut positions = self.lock();
-        match positions.get_mut(topic) {
+    pub(crate) fn set(&mut self, topic: &str, partition: i32, offset: i64) {
+        match self.0.get_mut(topic) {
             Some(partitions) => {
                 partitions.insert(partition, offset);
             }
             None => {
-                positions.insert(topic.to_owned(), FxHashMap::from_iter([(partition, offset)]));
+                self.0
+                    .insert(topic.to_owned(), FxHashMap::from_iter([(partition, offset)]));
             }
         }
+    }
+}
+
+impl MemoryConsumer {
+    /// Every position under one lock (the driver's choice of the next record reads them all).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ReadPositions> {
+        self.positions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn position(&self, topic: &str, partition: i32) -> i64 {
+        self.lock().get(topic, partition)
+    }
+
+    pub(crate) fn seek(&self, topic: &str, partition: i32, offset: i64) {
+        self.lock().set(topic, partition, offset);
     }
 }
 
@@ -143,7 +152,7 @@ impl Transport for MemoryTransport {
             }
             None => {
                 self.last_offsets
-                    .insert(out.topic.to_owned(), HashMap::from([(partition, offset)]));
+                    .insert(out.topic.to_owned(), FxHashMap::from_iter([(partition, offset)]));
             }
         }
         self.uncommitted = true;

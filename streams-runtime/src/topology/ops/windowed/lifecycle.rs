@@ -74,7 +74,7 @@ impl WindowLifecycle {
         Ok(self.index.get_or_insert_with(|| unreachable!("just built")))
     }
 
-    /// Notes a window the aggregation just created in `store`.
+    /// Notes a window the aggregation is about to create in `store`.
     pub(crate) fn created<K: StoreData, A: StoreData>(
         &mut self,
         store: &WindowStore<K, A>,
@@ -86,6 +86,22 @@ impl WindowLifecycle {
             .entry(start)
             .or_default()
             .push(encoded.to_vec());
+        Ok(())
+    }
+
+    /// Notes a window the aggregation just created in `store` (an index rebuilt now finds it
+    /// there; a current one is told).
+    pub(crate) fn was_created<K: StoreData, A: StoreData>(
+        &mut self,
+        store: &WindowStore<K, A>,
+        encoded: &[u8],
+        start: i64,
+    ) -> Result<()> {
+        let current = self.index.as_ref().is_some_and(|i| i.generation == store.generation());
+        let index = self.index(store)?;
+        if current {
+            index.by_start.entry(start).or_default().push(encoded.to_vec());
+        }
         Ok(())
     }
 

@@ -86,18 +86,17 @@ impl<K: StoreData, V: Data, A: StoreData> WindowedAggregateProcessor<K, V, A> {
             );
             return Ok(());
         }
-        let current = self.store.fetch_encoded_timestamped(encoded, window.start_ms)?;
-        if current.is_none() {
-            self.lifecycle.created(&self.store, encoded, window.start_ms)?;
-        }
+        let f = &self.f;
         // Stamped with the window's latest record, as Kafka Streams' timestamped window stores.
-        let (current, timestamp) = match current {
-            Some((aggregate, stored)) => (Some(aggregate), stored.max(timestamp)),
-            None => (None, timestamp),
-        };
-        let updated = (self.f)(&key, value, current);
-        self.store
-            .put_encoded_timestamped(encoded, window.start_ms, &updated, timestamp)?;
+        let (updated, timestamp, created) =
+            self.store
+                .update_encoded_timestamped(encoded, window.start_ms, |current| match current {
+                    Some((aggregate, stored)) => (f(&key, value, Some(aggregate)), stored.max(timestamp)),
+                    None => (f(&key, value, None), timestamp),
+                })?;
+        if created {
+            self.lifecycle.was_created(&self.store, encoded, window.start_ms)?;
+        }
         if self.emit == EmitStrategy::OnWindowClose {
             return Ok(());
         }
