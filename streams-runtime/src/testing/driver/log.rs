@@ -76,6 +76,37 @@ pub(crate) struct MemoryLog {
     next_sequence: u64,
 }
 
+/// The partitions of one topic of the log.
+pub(crate) struct TopicLog<'a, 'n> {
+    topic: &'n str,
+    partitions: &'a [Partition],
+}
+
+impl<'a> TopicLog<'a, '_> {
+    /// Where a reader of `partition` at `from` stands once past the records it may never read
+    /// (aborted, deleted) up to the readable end, and the record there if one is readable now.
+    pub(crate) fn next_readable(
+        &self,
+        partition: i32,
+        from: i64,
+        read_committed: bool,
+    ) -> Result<(i64, Option<&'a LogRecord>)> {
+        let log = usize::try_from(partition)
+            .ok()
+            .and_then(|p| self.partitions.get(p))
+            .ok_or_else(|| unknown(self.topic, partition))?;
+        let end = log.readable_end(read_committed);
+        let mut offset = from;
+        while offset < end {
+            if let Some(record) = log.read(offset, read_committed) {
+                return Ok((offset, Some(record)));
+            }
+            offset += 1;
+        }
+        Ok((offset, None))
+    }
+}
+
 impl MemoryLog {
     /// Creates `name` with `partitions` partitions; an existing topic must have that many.
     pub(crate) fn create_topic(&mut self, name: &str, partitions: i32) -> Result<()> {
@@ -161,26 +192,9 @@ impl MemoryLog {
         self.partition(topic, partition).ok()?.read(offset, read_committed)
     }
 
-    /// Where a reader at `from` stands once past the records it may never read (aborted, deleted)
-    /// up to the readable end, and the record there if one is readable now. One lookup of the
-    /// partition, for the driver's per-record choice of the next input.
-    pub(crate) fn next_readable(
-        &self,
-        topic: &str,
-        partition: i32,
-        from: i64,
-        read_committed: bool,
-    ) -> Result<(i64, Option<&LogRecord>)> {
-        let log = self.partition(topic, partition)?;
-        let end = log.readable_end(read_committed);
-        let mut offset = from;
-        while offset < end {
-            if let Some(record) = log.read(offset, read_committed) {
-                return Ok((offset, Some(record)));
-            }
-            offset += 1;
-        }
-        Ok((offset, None))
+    /// The partitions of `topic` (one look-up of the topic for several of its partitions).
+    pub(crate) fn topic<'a, 'n>(&'a self, topic: &'n str) -> Option<TopicLog<'a, 'n>> {
+        self.topics.get(topic).map(|partitions| TopicLog { topic, partitions })
     }
 
     /// Deletes the records of `topic`/`partition` below `offset` (never past the end): the low
@@ -217,7 +231,7 @@ impl MemoryLog {
     }
 }
 
-fn unknown(topic: &str, partition: i32) -> Error {
+pub(super) fn unknown(topic: &str, partition: i32) -> Error {
     Error::new(
         ErrorKind::Kafka,
         format!("topic `{topic}` partition {partition} does not exist in the test driver"),

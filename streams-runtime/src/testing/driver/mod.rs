@@ -468,6 +468,9 @@ struct Instance {
     consumer: MemoryConsumer,
     /// Every source topic partition, in processing-tie order.
     inputs: Vec<(String, i32)>,
+    /// Per input, whether its topic differs from the previous input's (`inputs` is sorted):
+    /// the choice of the next record looks each topic up once.
+    new_topic: Vec<bool>,
 }
 
 struct Core {
@@ -527,11 +530,7 @@ impl Core {
                 .collect()
         };
         inputs.sort();
-        let mut instance = Instance {
-            state,
-            consumer: MemoryConsumer::default(),
-            inputs,
-        };
+        let mut instance = Instance::new(state, inputs);
         instance.join(&self.log)?;
         self.instance = Some(instance);
         Ok(())
@@ -687,6 +686,19 @@ impl Core {
 }
 
 impl Instance {
+    /// An instance reading `inputs` (sorted: processing-tie order) from their start.
+    fn new(state: ThreadState<MemoryTransport>, inputs: Vec<(String, i32)>) -> Self {
+        let new_topic = (0..inputs.len())
+            .map(|i| i == 0 || inputs[i].0 != inputs[i - 1].0)
+            .collect();
+        Self {
+            state,
+            consumer: MemoryConsumer::default(),
+            inputs,
+            new_topic,
+        }
+    }
+
     /// (Re)takes every input partition: opens the tasks and positions at the committed offsets.
     fn join(&mut self, log: &SharedLog) -> Result<()> {
         self.state.assign(self.inputs.iter().map(|(t, p)| (t.as_str(), *p)))?;
@@ -707,12 +719,23 @@ impl Instance {
             let log = lock(log);
             let mut positions = self.consumer.lock();
             let mut best: Option<(usize, i64, &Arc<Payload>)> = None;
+            // Readers moved past records that are never delivered (aborted, deleted), as a
+            // consumer is: rare, applied after the scan.
+            let mut skipped: Vec<(usize, i64)> = Vec::new();
+            let mut topic_log = None;
+            let mut topic_positions = None;
             for (index, (topic, partition)) in self.inputs.iter().enumerate() {
-                let position = positions.get(topic, *partition);
-                let (offset, record) = log.next_readable(topic, *partition, position, read_committed)?;
+                if self.new_topic[index] || topic_log.is_none() {
+                    topic_log = log.topic(topic);
+                    topic_positions = positions.topic(topic);
+                }
+                let Some(partitions) = &topic_log else {
+                    return Err(log::unknown(topic, *partition));
+                };
+                let position = topic_positions.and_then(|p| p.get(partition)).copied().unwrap_or(0);
+                let (offset, record) = partitions.next_readable(*partition, position, read_committed)?;
                 if offset != position {
-                    // Past records that are never delivered (aborted, deleted), as a consumer is.
-                    positions.set(topic, *partition, offset);
+                    skipped.push((index, offset));
                 }
                 if let Some(record) = record
                     && best.is_none_or(|(_, _, b)| record.payload.timestamp < b.timestamp)
@@ -721,6 +744,10 @@ impl Instance {
                 }
             }
             let next = best.map(|(index, offset, payload)| (index, offset, Arc::clone(payload)));
+            for (index, offset) in skipped {
+                let (topic, partition) = &self.inputs[index];
+                positions.set(topic, *partition, offset);
+            }
             if let Some((index, offset, _)) = next {
                 let (topic, partition) = &self.inputs[index];
                 positions.set(topic, *partition, offset + 1);
@@ -890,11 +917,10 @@ mod tests {
                 opening: std::sync::Mutex::default(),
             });
             let transport = MemoryTransport::new(Arc::clone(&log), guarantee, 1_000, 1);
-            let mut other = Instance {
-                state: ThreadState::new("other".to_owned(), env, Arc::clone(&core.topology), &config, transport),
-                consumer: MemoryConsumer::default(),
-                inputs: inputs.clone(),
-            };
+            let mut other = Instance::new(
+                ThreadState::new("other".to_owned(), env, Arc::clone(&core.topology), &config, transport),
+                inputs.clone(),
+            );
             other.join(&log).expect("the other instance takes the task");
             core.append("in", clicks(2)).expect("append");
             while other.process_next(&log).expect("process") {}

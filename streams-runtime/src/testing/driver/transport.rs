@@ -81,6 +81,11 @@ impl ReadPositions {
         self.0.get(topic).and_then(|p| p.get(&partition)).copied().unwrap_or(0)
     }
 
+    /// The positions in `topic` (one look-up of the topic for several of its partitions).
+    pub(crate) fn topic(&self, topic: &str) -> Option<&FxHashMap<i32, i64>> {
+        self.0.get(topic)
+    }
+
     pub(crate) fn set(&mut self, topic: &str, partition: i32, offset: i64) {
         match self.0.get_mut(topic) {
             Some(partitions) => {
