@@ -59,7 +59,8 @@ as_root() {
 }
 
 # Debian packages: libclang for rocksdb's bindgen, a C/C++ toolchain and make for librdkafka and
-# RocksDB (clang compiles them: scripts/env.sh; g++ for the C++ runtime it links), OpenSSL headers and pkg-config for librdkafka's TLS/SASL (the `ssl` feature).
+# RocksDB (clang compiles them: scripts/env.sh; g++ for the C++ runtime it links), OpenSSL
+# headers and pkg-config for librdkafka's TLS/SASL (the `ssl` feature).
 missing=()
 for pkg in libclang-dev clang g++ make libssl-dev pkg-config; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -35,6 +35,16 @@ pub(crate) struct Store {
     tracks_stream_time: bool,
 }
 
+/// Moves the byte count of the pending writes for one write of `value_len` bytes under a key of
+/// `key_len` bytes that had the pending write `previous` (`None`: the key was not pending yet,
+/// so it is counted too; otherwise only the value size changes).
+fn count_pending(bytes: &mut usize, key_len: usize, previous: Option<&Option<Vec<u8>>>, value_len: usize) {
+    match previous {
+        Some(old) => *bytes = *bytes + value_len - old.as_ref().map_or(0, Vec::len),
+        None => *bytes += key_len + value_len,
+    }
+}
+
 /// The marker key of an operator's stream time: `[0xff; 4]` + name, as every marker.
 const STREAM_TIME_KEY: &[u8] = b"\xff\xff\xff\xffstream-time";
 
@@ -94,11 +104,8 @@ impl Store {
 
     pub(crate) fn put(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
         let (key_len, value_len) = (key.len(), value.as_ref().map_or(0, Vec::len));
-        match self.dirty.insert(key, value) {
-            // The key was already counted; only the value size changes.
-            Some(old) => self.dirty_bytes = self.dirty_bytes + value_len - old.map_or(0, |v| v.len()),
-            None => self.dirty_bytes += key_len + value_len,
-        }
+        let previous = self.dirty.insert(key, value);
+        count_pending(&mut self.dirty_bytes, key_len, previous.as_ref(), value_len);
     }
 
     /// Replaces the value of `key` with what `update` makes of the current one (a pending write,
@@ -113,15 +120,19 @@ impl Store {
         match self.dirty.entry(key) {
             Entry::Occupied(mut pending) => {
                 let (value, result) = update(pending.get().as_deref())?;
-                let old_len = pending.get().as_ref().map_or(0, Vec::len);
-                self.dirty_bytes = self.dirty_bytes + value.len() - old_len;
+                count_pending(
+                    &mut self.dirty_bytes,
+                    pending.key().len(),
+                    Some(pending.get()),
+                    value.len(),
+                );
                 pending.insert(Some(value));
                 Ok(result)
             }
             Entry::Vacant(absent) => {
                 let committed = self.backend.get(absent.key())?;
                 let (value, result) = update(committed.as_deref())?;
-                self.dirty_bytes += absent.key().len() + value.len();
+                count_pending(&mut self.dirty_bytes, absent.key().len(), None, value.len());
                 absent.insert(Some(value));
                 Ok(result)
             }

@@ -725,7 +725,7 @@ impl Instance {
             let mut topic_log = None;
             let mut topic_positions = None;
             for (index, (topic, partition)) in self.inputs.iter().enumerate() {
-                if self.new_topic[index] || topic_log.is_none() {
+                if self.new_topic[index] {
                     topic_log = log.topic(topic);
                     topic_positions = positions.topic(topic);
                 }

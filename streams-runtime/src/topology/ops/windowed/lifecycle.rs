@@ -97,10 +97,14 @@ impl WindowLifecycle {
         encoded: &[u8],
         start: i64,
     ) -> Result<()> {
-        let current = self.index.as_ref().is_some_and(|i| i.generation == store.generation());
-        let index = self.index(store)?;
-        if current {
-            index.by_start.entry(start).or_default().push(encoded.to_vec());
+        let generation = store.generation();
+        match self.index.as_mut() {
+            Some(index) if index.generation == generation => {
+                index.by_start.entry(start).or_default().push(encoded.to_vec());
+            }
+            _ => {
+                self.index(store)?;
+            }
         }
         Ok(())
     }
