@@ -5,7 +5,7 @@
 # kills and restarts, and on timers, not on the two cores: the longest binaries (the chaos tests
 # of examples/tests/event_counter_on_kafka.rs; the differential oracle against Java Kafka
 # Streams, the benchmarks' smoke runs and the longest broker tests) run beside all the others.
-# Every test target runs in exactly one lane (or alone, after them): the last lane takes whatever
+# Every test target runs in exactly one lane: the last lane takes whatever
 # the others do not name (the list comes from `cargo metadata`, so a new test file needs no edit here). All lanes
 # select the same packages, so their features, and the one build they share, are the same.
 set -euo pipefail
@@ -17,11 +17,6 @@ lanes=(
   "event_counter_on_kafka"
   "kafka_streams_oracle runtime_kafka secured_kafka benches"
 )
-# Run alone after the lanes: kafka_joins' backlog test relies on a task's record merge waiting
-# for a lagging partition's first fetch, a wait bounded at 2 s (LAG_WAIT_LIMIT_MS in
-# task/record_merge.rs); on a machine loaded by the lanes the fetch can come later, records are
-# dropped as late and the test fails, as it should (see issue 20's note).
-alone=(kafka_joins)
 packages=(--workspace --exclude without-default-features)
 
 mapfile -t all_tests < <(cargo metadata --no-deps --format-version 1 | python3 -c '
@@ -33,7 +28,7 @@ for package in json.load(sys.stdin)["packages"]:
         if "test" in target["kind"]:
             print(target["name"])' | sort -u)
 
-named=" ${lanes[*]} ${alone[*]} "
+named=" ${lanes[*]} "
 lane_args=()
 for lane in "${lanes[@]}"; do
   args=""
@@ -75,10 +70,6 @@ for i in "${!pids[@]}"; do
   echo "---- lane: ${lanes[$i]} (exit $status) ----"
   cat "$logs/$i"
   [ "$status" -eq 0 ] || failed=1
-done
-for name in "${alone[@]}"; do
-  printf '%s\n' "${all_tests[@]}" | grep -qx -- "$name" || { echo "test-lanes: no test target is named $name" >&2; exit 1; }
-  cargo test --no-fail-fast "${packages[@]}" --test "$name" || failed=1
 done
 if [ "$failed" -ne 0 ]; then
   echo "test-lanes: a lane failed (see its output above)" >&2

@@ -210,3 +210,89 @@ async fn without_a_standby_failover_restores_the_changelog() {
     eprintln!("records restored at takeover without a standby: {restored}");
     assert!(restored > 0, "the taken-over tasks were rebuilt from their changelogs");
 }
+
+/// Three instances with two tasks each and a standby of every task: when one leaves, the group's
+/// (range) assignor hands its tasks — and those it moves along — to the instances that kept
+/// their standbys, so nothing is restored. The standbys follow the assignor's prediction from
+/// the group's member ids; placed by a hash alone, each moved task has an even chance of
+/// landing without its standby. Apache Kafka, because the prediction must match the
+/// coordinator's and librdkafka's real assignment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_three_instances_the_standbys_are_where_the_group_moves_the_tasks() {
+    init_logging();
+    let broker = kafka_streams::testing::TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
+    broker.create_topic(INPUT, 6).await.expect("input topic");
+    broker.create_topic(OUTPUT, 6).await.expect("output topic");
+    let cluster = broker.cluster();
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().expect("dir")).collect();
+    let mut instances = Vec::new();
+    for dir in &dirs {
+        instances.push(
+            KafkaStreams::start_on(
+                click_count_topology(INPUT, OUTPUT, STORE),
+                config(dir.path(), 1),
+                cluster.clone(),
+            )
+            .await
+            .expect("start"),
+        );
+    }
+    wait_for("two tasks each", Duration::from_secs(90), || {
+        instances.iter().all(|i| i.active_tasks().len() == 2)
+    })
+    .await;
+    let input = clicks(0, 900);
+    produce_clicks(&cluster, INPUT, &input).await;
+    wait_for("every click processed", Duration::from_secs(60), || {
+        instances.iter().map(|i| i.metrics().records_processed).sum::<u64>() >= input.len() as u64
+    })
+    .await;
+    let commits: Vec<u64> = instances.iter().map(|i| i.metrics().commits).collect();
+    wait_for("a commit on each instance after that", Duration::from_secs(30), || {
+        instances.iter().zip(&commits).all(|(i, c)| i.metrics().commits > *c)
+    })
+    .await;
+    // Every task has a caught-up standby; the placement settles once each instance described
+    // the formed group (every 2 s), so the check is made twice, 3 s apart.
+    let standbys_caught_up = || {
+        let mut kept: Vec<String> = instances
+            .iter()
+            .flat_map(|i| i.standby_tasks())
+            .filter(|s| s.offset_lags.iter().all(|(_, lag)| *lag == 0))
+            .map(|s| s.task.to_string())
+            .collect();
+        kept.sort();
+        kept == ["0_0", "0_1", "0_2", "0_3", "0_4", "0_5"]
+    };
+    wait_for(
+        "a caught-up standby of every task",
+        Duration::from_secs(60),
+        standbys_caught_up,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_for(
+        "the standbys still in place",
+        Duration::from_secs(60),
+        standbys_caught_up,
+    )
+    .await;
+
+    let leaving = instances.remove(0);
+    let restored_before: u64 = instances.iter().map(|i| i.metrics().records_restored).sum();
+    leaving.close().await.expect("close");
+    wait_for("the two others run every task", Duration::from_secs(60), || {
+        instances.iter().map(|i| i.active_tasks().len()).sum::<usize>() == 6
+    })
+    .await;
+    let restored = instances.iter().map(|i| i.metrics().records_restored).sum::<u64>() - restored_before;
+    let mut counts = BTreeMap::new();
+    for instance in &instances {
+        counts.extend(window_counts(instance, STORE));
+    }
+    for instance in instances {
+        instance.close().await.expect("close");
+    }
+    assert_eq!(counts, expected_counts(&input), "no record lost");
+    assert_eq!(restored, 0, "every task landed where its standby was kept");
+}

@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use rdkafka::error::{KafkaError, KafkaResult};
-use rdkafka::mocking::MockCluster;
+use rdkafka::mocking::{MockCluster, MockCoordinator};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaErrorCode, RDKafkaRespErr};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -39,6 +39,22 @@ enum Command {
     },
     ClearRequestErrors {
         api: RDKafkaApiKey,
+        reply: Reply,
+    },
+    PartitionLeader {
+        topic: String,
+        partition: i32,
+        broker: i32,
+        reply: Reply,
+    },
+    GroupCoordinator {
+        group: String,
+        broker: i32,
+        reply: Reply,
+    },
+    RoundTripTime {
+        broker: i32,
+        delay: std::time::Duration,
         reply: Reply,
     },
 }
@@ -83,6 +99,20 @@ impl EmbeddedCluster {
                         Command::ClearRequestErrors { api, reply } => {
                             cluster.clear_request_errors(api);
                             let _ = reply.send(Ok(()));
+                        }
+                        Command::PartitionLeader {
+                            topic,
+                            partition,
+                            broker,
+                            reply,
+                        } => {
+                            let _ = reply.send(cluster.partition_leader(&topic, partition, Some(broker)));
+                        }
+                        Command::GroupCoordinator { group, broker, reply } => {
+                            let _ = reply.send(cluster.coordinator(MockCoordinator::Group(group), broker));
+                        }
+                        Command::RoundTripTime { broker, delay, reply } => {
+                            let _ = reply.send(cluster.broker_round_trip_time(broker, delay));
                         }
                         Command::BrokerUp { broker, up, reply } => {
                             let _ = reply.send(if up {
@@ -151,6 +181,43 @@ impl EmbeddedCluster {
     pub fn set_broker_up(&self, broker: i32, up: bool) -> Result<()> {
         self.call(|reply| Command::BrokerUp { broker, up, reply })
             .map_err(|e| Error::kafka(format!("failed to set broker {broker} up={up}"), e))
+    }
+
+    /// Makes broker `broker` (1-based) the leader of `topic`/`partition`.
+    pub fn set_partition_leader(&self, topic: &str, partition: i32, broker: i32) -> Result<()> {
+        self.call(|reply| Command::PartitionLeader {
+            topic: topic.to_owned(),
+            partition,
+            broker,
+            reply,
+        })
+        .map_err(|e| {
+            Error::kafka(
+                format!("failed to move `{topic}` partition {partition} to broker {broker}"),
+                e,
+            )
+        })
+    }
+
+    /// Makes broker `broker` (1-based) the coordinator of consumer group `group`.
+    pub fn set_group_coordinator(&self, group: &str, broker: i32) -> Result<()> {
+        self.call(|reply| Command::GroupCoordinator {
+            group: group.to_owned(),
+            broker,
+            reply,
+        })
+        .map_err(|e| {
+            Error::kafka(
+                format!("failed to make broker {broker} the coordinator of `{group}`"),
+                e,
+            )
+        })
+    }
+
+    /// Delays every answer of broker `broker` (1-based) by `delay`: a slow or distant broker.
+    pub fn set_round_trip_time(&self, broker: i32, delay: std::time::Duration) -> Result<()> {
+        self.call(|reply| Command::RoundTripTime { broker, delay, reply })
+            .map_err(|e| Error::kafka(format!("failed to delay broker {broker}'s answers"), e))
     }
 
     fn call(&self, command: impl FnOnce(Reply) -> Command) -> KafkaResult<()> {

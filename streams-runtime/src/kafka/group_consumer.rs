@@ -11,7 +11,7 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::{ClientContext, TopicPartitionList};
 
-use super::consumer_stats::{ConsumerStats, partition_ends};
+use super::consumer_stats::{ConsumerStats, PartitionReport, partition_reports};
 use super::partition_map::PartitionMap;
 use super::polled::Polled;
 use super::{ClientSettings, OAuth};
@@ -36,10 +36,8 @@ pub(crate) struct GroupContext {
     listener: Arc<dyn RebalanceListener>,
     /// Lags, queue depths and round trips, from librdkafka's periodic statistics.
     stats: Mutex<ConsumerStats>,
-    /// The end of each assigned partition as of the last statistics: the last stable offset
-    /// under `read_committed` (records of open transactions cannot be read yet), else the high
-    /// watermark.
-    ends: Mutex<PartitionMap<i64>>,
+    /// The end and fetch progress of each assigned partition as of the last statistics.
+    partitions: Mutex<PartitionMap<PartitionReport>>,
     read_committed: bool,
     /// Answers the consumer's token refresh requests (SASL/OAUTHBEARER).
     oauth: OAuth,
@@ -51,10 +49,10 @@ impl GroupContext {
         self.stats.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// The end offset of `topic`/`partition` librdkafka last reported (at most one statistics
-    /// interval old, so never above the true end); `None` before the first report.
-    pub(crate) fn reported_end(&self, topic: &str, partition: i32) -> Option<i64> {
-        self.ends
+    /// What librdkafka last reported of `topic`/`partition` (at most one statistics interval
+    /// old, so its end is never above the true end); `None` before the first report.
+    pub(crate) fn partition_report(&self, topic: &str, partition: i32) -> Option<PartitionReport> {
+        self.partitions
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(topic, partition)
@@ -67,7 +65,8 @@ impl ClientContext for GroupContext {
 
     fn stats(&self, statistics: rdkafka::Statistics) {
         *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = ConsumerStats::from_statistics(&statistics);
-        *self.ends.lock().unwrap_or_else(|e| e.into_inner()) = partition_ends(&statistics, self.read_committed);
+        *self.partitions.lock().unwrap_or_else(|e| e.into_inner()) =
+            partition_reports(&statistics, self.read_committed);
     }
 }
 
@@ -113,7 +112,7 @@ impl GroupConsumer {
         let context = GroupContext {
             listener,
             stats: Mutex::default(),
-            ends: Mutex::default(),
+            partitions: Mutex::default(),
             read_committed,
             oauth: settings.oauth(),
         };

@@ -1,4 +1,5 @@
-//! Consumer groups as the application reset sees them: which exist, and deleting them.
+//! Consumer groups: which exist and deleting them (the application reset), and who is in the
+//! application's group (standby placement).
 
 use std::time::Duration;
 
@@ -6,7 +7,7 @@ use rdkafka::admin::AdminOptions;
 use rdkafka::consumer::Consumer;
 use rdkafka::error::RDKafkaErrorCode;
 
-use super::ClientSettings;
+use super::{ClientSettings, StreamsConsumer};
 use crate::error::{Error, ErrorKind, Result};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -64,4 +65,23 @@ pub(crate) async fn delete_groups(client: &ClientSettings, groups: &[String]) ->
         }
     }
     Ok(())
+}
+
+/// The members of consumer group `group` as its coordinator describes them: (member id,
+/// client id) each. Blocks up to `timeout`.
+pub(crate) fn group_members(
+    consumer: &StreamsConsumer,
+    group: &str,
+    timeout: Duration,
+) -> Result<Vec<(String, String)>> {
+    let listed = consumer
+        .fetch_group_list(Some(group), timeout)
+        .map_err(|e| Error::kafka(format!("failed to describe consumer group `{group}`"), e))?;
+    Ok(listed
+        .groups()
+        .iter()
+        .filter(|g| g.name() == group)
+        .flat_map(|g| g.members())
+        .map(|m| (m.id().to_owned(), m.client_id().to_owned()))
+        .collect())
 }

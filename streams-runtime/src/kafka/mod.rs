@@ -38,7 +38,7 @@ pub(crate) use consumer_stats::ConsumerStats;
 #[cfg(feature = "embedded")]
 pub use embedded::EmbeddedCluster;
 pub(crate) use group_consumer::{GroupConsumer, RebalanceListener, ThreadConsumer};
-pub(crate) use groups::{delete_groups, live_groups};
+pub(crate) use groups::{delete_groups, group_members, live_groups};
 pub(crate) use headers::headers_of;
 pub(crate) use oauth::{OAuth, answer_token_refreshes, uses_oauthbearer};
 pub use oauth::{OAuthToken, TokenError, TokenProvider};

@@ -11,6 +11,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::consumer_stats::PartitionReport;
 use super::group_consumer::ThreadConsumer;
 use super::partition_map::PartitionMap;
 use super::producer::{DeliveryTracker, StreamsProducer, TrackingContext};
@@ -18,7 +19,7 @@ use super::{ClientSettings, InstanceClients, StreamsAdmin};
 use crate::config::ProcessingGuarantee;
 use crate::error::{Error, ErrorKind, Result, report};
 use crate::partitioner;
-use crate::task::TaskEnv;
+use crate::task::{FetchedLag, TaskEnv};
 use crate::txn::{CommitError, OutgoingRecord, Positions, Transport};
 
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(30);
@@ -52,8 +53,8 @@ pub(crate) struct KafkaTransport {
     known_lags: std::sync::Mutex<PartitionMap<KnownLag>>,
 }
 
-/// A partition's lag, the reported end it was measured against, and when (thread clock, ms).
-type KnownLag = (i64, i64, i64);
+/// A partition's lag, the report it was measured against, and when (thread clock, ms).
+type KnownLag = (PartitionReport, FetchedLag, i64);
 
 /// How long a partition found caught up is taken to stay so while its reported end does not
 /// move (positions only move forward, except by a seek or an assignment, which forget every
@@ -305,23 +306,33 @@ impl Transport for KafkaTransport {
         Ok(())
     }
 
-    fn fetched_lag(&self, consumer: &ThreadConsumer, topic: &str, partition: i32, now_ms: i64) -> Option<i64> {
-        let end = consumer.context().reported_end(topic, partition)?;
+    fn fetched_lag(&self, consumer: &ThreadConsumer, topic: &str, partition: i32, now_ms: i64) -> FetchedLag {
+        let Some(report) = consumer.context().partition_report(topic, partition) else {
+            return FetchedLag::Unknown;
+        };
         let mut known = self.known_lags.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&(at_end, lag, when_ms)) = known.get(topic, partition) {
-            let fresh_for = if lag == 0 { CAUGHT_UP_FOR_MS } else { BEHIND_FOR_MS };
-            if at_end == end && (0..fresh_for).contains(&(now_ms - when_ms)) {
-                return Some(lag);
+        if let Some(&(at_report, lag, when_ms)) = known.get(topic, partition) {
+            let fresh_for = if lag == FetchedLag::CaughtUp {
+                CAUGHT_UP_FOR_MS
+            } else {
+                BEHIND_FOR_MS
+            };
+            if at_report == report && (0..fresh_for).contains(&(now_ms - when_ms)) {
+                return lag;
             }
         }
         // The position is librdkafka's (past transaction markers), read now.
-        let positions = consumer.position().ok()?;
-        let lag = match positions.find_partition(topic, partition)?.offset() {
-            Offset::Offset(position) => (end - position).max(0),
-            _ => return None,
+        let Ok(positions) = consumer.position() else {
+            return FetchedLag::Unknown;
         };
-        known.insert(topic, partition, (end, lag, now_ms));
-        Some(lag)
+        let position = match positions.find_partition(topic, partition).map(|p| p.offset()) {
+            Some(Offset::Offset(position)) => Some(position),
+            Some(_) => None,
+            None => return FetchedLag::Unknown,
+        };
+        let lag = report.lag(position);
+        known.insert(topic, partition, (report, lag, now_ms));
+        lag
     }
 
     fn forget_lags(&self) {

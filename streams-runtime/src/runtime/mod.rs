@@ -9,6 +9,7 @@ mod process_id;
 pub mod reset;
 mod standby;
 mod state_dir_lock;
+mod takeover;
 mod thread;
 
 use std::collections::HashMap;
@@ -252,6 +253,7 @@ impl KafkaStreams {
                 statuses: statuses.clone(),
                 replicas: config.num_standby_replicas(),
                 stop: Arc::clone(&stop),
+                group: takeover::watch_for_instance(&clients, &env.application_id, &config)?,
             };
             let handle = std::thread::Builder::new()
                 .name(format!("{}-StandbyThread", env.application_id))

@@ -1,10 +1,12 @@
 //! Standby replicas (`num.standby.replicas`): where they go, and the thread that keeps them warm.
 //!
 //! librdkafka has no custom assignor, so placement cannot ride on the group protocol as in Kafka
-//! Streams. Instead every instance computes it alike from the membership topic (DESIGN §3): for
-//! each task with logged stores, the live members other than the task's active owner are ranked
-//! by a rendezvous hash of (task, process id), and the first `num.standby.replicas` keep a
-//! standby. The same view gives the same answer on every instance; when membership changes, the
+//! Streams. Instead every instance computes it alike (DESIGN §3): for each task with logged
+//! stores, the first standby goes to the instance the group's assignor will hand the task to
+//! if its active owner dies (see [`takeover`](super::takeover)), so a crash finds the stores
+//! warm where the task lands. Where that cannot be predicted, and for further replicas, the
+//! live members other than the owner are ranked by a rendezvous hash of (task, process id):
+//! the same view gives the same answer on every instance, and when membership changes the
 //! answer changes minimally (rendezvous hashing moves only the tasks whose winner left).
 //!
 //! The standby thread re-reads membership every second, opens standbys that are now placed here
@@ -17,6 +19,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::takeover::{GroupWatch, range_taker};
 use super::thread::{Stop, ThreadStatus};
 use crate::error::{ErrorKind, Result, report};
 use crate::partitioner::murmur2;
@@ -27,17 +30,25 @@ use crate::topology::Topology;
 const INTERVAL: Duration = Duration::from_millis(500);
 
 /// The tasks `me` keeps a standby of: for each task with an active owner among `members`, the
-/// `replicas` other members with the highest rendezvous score.
-pub(crate) fn placed_on(me: &str, members: &[MemberInfo], tasks: &[TaskId], replicas: usize) -> Vec<TaskId> {
+/// instance `taker(owner, task)` names (the one that would take the task over), then the
+/// other members with the highest rendezvous score, `replicas` in all.
+pub(crate) fn placed_on(
+    me: &str,
+    members: &[MemberInfo],
+    tasks: &[TaskId],
+    replicas: usize,
+    taker: impl Fn(&str, TaskId) -> Option<String>,
+) -> Vec<TaskId> {
     let mut mine = Vec::new();
     for &task in tasks {
         let name = task.to_string();
         let Some(owner) = members.iter().find(|m| m.active_tasks.contains(&name)) else {
             continue;
         };
+        let taker = taker(&owner.process_id, task).filter(|t| *t != owner.process_id);
         let mut candidates: Vec<(i32, &str)> = members
             .iter()
-            .filter(|m| m.process_id != owner.process_id)
+            .filter(|m| m.process_id != owner.process_id && Some(&m.process_id) != taker.as_ref())
             .map(|m| {
                 (
                     murmur2(format!("{name}/{}", m.process_id).as_bytes()),
@@ -47,7 +58,8 @@ pub(crate) fn placed_on(me: &str, members: &[MemberInfo], tasks: &[TaskId], repl
             .collect();
         // Highest score first; ties (never in practice) by process id, so all agree.
         candidates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-        if candidates.iter().take(replicas).any(|(_, p)| *p == me) {
+        let mut chosen = taker.as_deref().into_iter().chain(candidates.iter().map(|(_, p)| *p));
+        if chosen.by_ref().take(replicas).any(|p| p == me) {
             mine.push(task);
         }
     }
@@ -78,11 +90,14 @@ pub(crate) struct StandbyRunner {
     pub(crate) statuses: Vec<Arc<Mutex<ThreadStatus>>>,
     pub(crate) replicas: usize,
     pub(crate) stop: Arc<Stop>,
+    /// The group's consumers, to predict who takes a task over; `None` where the group's
+    /// assignment cannot be predicted (see [`takeover`](super::takeover)).
+    pub(crate) group: Option<GroupWatch>,
 }
 
 impl StandbyRunner {
     /// Keeps the placed standbys warm until stopped.
-    pub(crate) fn run(self) -> Result<()> {
+    pub(crate) fn run(mut self) -> Result<()> {
         let tasks = tasks_with_logged_stores(&self.topology, &self.partitions);
         while !self.stop.graceful.load(Ordering::Relaxed) && !self.stop.crash.load(Ordering::Relaxed) {
             if let Err(e) = self.round(&tasks) {
@@ -94,9 +109,15 @@ impl StandbyRunner {
         Ok(())
     }
 
-    fn round(&self, tasks: &[TaskId]) -> Result<()> {
+    fn round(&mut self, tasks: &[TaskId]) -> Result<()> {
         let members = self.membership.members();
-        let wanted: BTreeSet<TaskId> = placed_on(&self.env.process_id, &members, tasks, self.replicas)
+        let consumers = self.group.as_mut().and_then(GroupWatch::consumers);
+        let partitions = &self.partitions;
+        let taker = |owner: &str, task: TaskId| {
+            let count = partitions.get(&task.subtopology).copied()?;
+            range_taker(consumers?, owner, task.partition, count).map(str::to_owned)
+        };
+        let wanted: BTreeSet<TaskId> = placed_on(&self.env.process_id, &members, tasks, self.replicas, taker)
             .into_iter()
             .collect();
         maintain(&self.env, &self.topology, &self.statuses, tasks, &wanted)
@@ -328,7 +349,7 @@ mod tests {
         for replicas in 1..=2 {
             let placed: Vec<Vec<TaskId>> = ["a", "b", "c"]
                 .iter()
-                .map(|me| placed_on(me, &members, &tasks, replicas))
+                .map(|me| placed_on(me, &members, &tasks, replicas, |_, _| None))
                 .collect();
             for task in &tasks {
                 let holders: Vec<usize> = (0..3).filter(|i| placed[*i].contains(task)).collect();
@@ -342,6 +363,34 @@ mod tests {
             subtopology: 1,
             partition: 0,
         }];
-        assert!(placed_on("c", &members, &orphan, 1).is_empty());
+        assert!(placed_on("c", &members, &orphan, 1, |_, _| None).is_empty());
+    }
+
+    #[test]
+    fn the_first_standby_goes_to_the_instance_that_would_take_the_task_over() {
+        let members = vec![member("a", &["0_0", "0_1"]), member("b", &["0_2"]), member("c", &[])];
+        let tasks: Vec<TaskId> = (0..3)
+            .map(|partition| TaskId {
+                subtopology: 0,
+                partition,
+            })
+            .collect();
+        // a's tasks would go to c, b's to a.
+        let taker = |owner: &str, _: TaskId| Some(if owner == "a" { "c" } else { "a" }.to_owned());
+        let placed = |me, replicas| placed_on(me, &members, &tasks, replicas, taker);
+        assert_eq!(placed("c", 1), tasks[..2]);
+        assert_eq!(placed("a", 1), tasks[2..]);
+        assert!(placed("b", 1).is_empty());
+        // A second replica: the taker and one more, never the owner.
+        assert_eq!(placed("c", 2), tasks);
+        assert_eq!(placed("a", 2), tasks[2..]);
+        assert_eq!(placed("b", 2), tasks[..2]);
+        // A taker named as the owner itself (a stale view) is ignored: rendezvous decides.
+        let owner_taker = |owner: &str, _: TaskId| Some(owner.to_owned());
+        let holders: usize = ["a", "b", "c"]
+            .iter()
+            .map(|me| placed_on(me, &members, &tasks[..1], 1, owner_taker).len())
+            .sum();
+        assert_eq!(holders, 1);
     }
 }

@@ -120,7 +120,10 @@ pub(crate) fn run(
     let mut consumer_config = instance.clients.consumer();
     consumer_config
         .set("group.id", &env.application_id)
-        .set("client.id", format!("{}-consumer", lock(&state).name))
+        .set(
+            "client.id",
+            super::takeover::stream_thread_client_id(&env.application_id, &env.process_id, index),
+        )
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")

@@ -14,6 +14,6 @@ pub use crate::naming::TaskId;
 pub(crate) use env::{StoreRegistry, TaskEnv};
 pub(crate) use input_record::InputRecord;
 pub(crate) use partition_reader::{ApplyRecord, PartitionReader};
-pub(crate) use record_merge::RecordMerge;
+pub(crate) use record_merge::{FetchedLag, RecordMerge};
 pub(crate) use standby::{StandbyRead, StandbyTask};
 pub(crate) use task::{Outcome, Task};

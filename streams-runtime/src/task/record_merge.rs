@@ -10,17 +10,22 @@
 //! partition's queue is empty, `max.task.idle.ms` decides:
 //!
 //! - `-1`: never wait; the other queues are processed as they are.
-//! - `0` (the default): wait only while the empty partition is behind — the end librdkafka last
-//!   reported (its statistics, every 500 ms: the last stable offset under `read_committed`, the
-//!   high watermark otherwise) is above the consumer's position, so records are on their way — or
-//!   its lag is not known yet (no report since the assignment). This wait is bounded by
-//!   [`LAG_WAIT_LIMIT_MS`], so a partition whose records do not come (a slow fetch, a broker
-//!   that does not answer) holds its task back only that long.
+//! - `0` (the default): wait while the empty partition is behind ([`FetchedLag::Behind`]): the
+//!   end librdkafka last reported (its statistics, every 500 ms: the last stable offset under
+//!   `read_committed`, the high watermark otherwise) is above the consumer's position, or —
+//!   before anything of the partition was polled — records are fetched and queued, or its fetch
+//!   is still starting. As in Kafka Streams this wait has no time limit: however slow the
+//!   fetch, records known to be on their way are merged in timestamp order, not dropped as
+//!   late. (A partition's position passes transaction markers and aborted records once they
+//!   are polled, so a partition holding only those is not behind for long.) While nothing is
+//!   known (no report since the assignment, a partition not fetched here) the wait is bounded
+//!   by [`LAG_WAIT_LIMIT_MS`].
 //! - `n > 0`: also wait up to `n` ms for a partition that is caught up.
 //!
 //! The wait runs from the moment a partition of the task was found empty and ends when every
 //! partition has a record again (so a partition that stays silent costs one wait, not one per
 //! record). A queue holding [`MAX_BUFFERED`] records stops the wait too: memory stays bounded.
+//! A wait longer than [`LAG_WAIT_LIMIT_MS`] is logged once, naming the partition waited for.
 //!
 //! Records are ordered by the timestamp they carry (the broker's or the producer's), not by the
 //! value a custom timestamp extractor would compute after decoding; the test driver orders its
@@ -38,11 +43,24 @@ use super::InputRecord;
 use crate::processor::Header;
 use crate::task::TaskId;
 
-/// The longest wait for a partition that is behind (or whose lag is unknown): a fetch round trip
-/// and a statistics report (every 500 ms) with room to spare. At 100 ms a partition whose first
-/// fetch or first report came later than its sibling's lost the race at start-up and a join's
-/// backlog was dropped as late (`tests/kafka_joins.rs`, on a slower machine).
+/// The longest wait for a partition whose lag is unknown: a fetch round trip and a statistics
+/// report (every 500 ms) with room to spare. A partition known to be behind is waited for
+/// without limit: a bound (2 s here once) let a join on a loaded machine run ahead of a
+/// partition whose first fetch came later, dropping 833 of its 2,400 records as late
+/// (`tests/kafka_joins.rs`).
 pub(crate) const LAG_WAIT_LIMIT_MS: i64 = 2_000;
+/// Whether an empty partition's records are on their way, as far as its consumer knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FetchedLag {
+    /// The consumer's position is at the end the broker last reported.
+    CaughtUp,
+    /// Records are on their way: the position is below the reported end, records are fetched
+    /// and queued, or the partition's fetch is starting.
+    Behind,
+    /// Not known: no report since the assignment, or the partition is not fetched here.
+    Unknown,
+}
+
 /// Records one queue may hold before the task stops waiting for its empty partitions.
 pub(crate) const MAX_BUFFERED: usize = 10_000;
 
@@ -77,6 +95,8 @@ struct TaskQueues {
     queues: Vec<(Arc<str>, VecDeque<BufferedRecord>)>,
     /// Wall-clock ms since which the task has had records while a partition was empty.
     waiting_since: Option<i64>,
+    /// Whether this wait was logged as long already.
+    long_wait_logged: bool,
 }
 
 impl TaskQueues {
@@ -126,6 +146,7 @@ impl RecordMerge {
         let task = self.tasks.entry(id).or_insert_with(|| TaskQueues {
             queues: topics.iter().map(|t| (Arc::clone(t), VecDeque::new())).collect(),
             waiting_since: None,
+            long_wait_logged: false,
         });
         if let Some((_, queue)) = task.queues.iter_mut().find(|(t, _)| &**t == record.topic) {
             queue.push_back(BufferedRecord {
@@ -144,7 +165,7 @@ impl RecordMerge {
     }
 
     /// The next record task `id` may process now (and its topic), or `None` if it must wait
-    /// (or has nothing). `lag` tells how far a partition is behind (see [`fetched lag`]);
+    /// (or has nothing). `lag` tells whether a partition is behind (see [`fetched lag`]);
     /// `now_ms` is the wall clock.
     ///
     /// [`fetched lag`]: crate::txn::Transport::fetched_lag
@@ -152,7 +173,7 @@ impl RecordMerge {
         &mut self,
         id: TaskId,
         now_ms: i64,
-        mut lag: impl FnMut(&str, i32) -> Option<i64>,
+        mut lag: impl FnMut(&str, i32) -> FetchedLag,
     ) -> Option<(Arc<str>, BufferedRecord)> {
         let task = self.tasks.get_mut(&id)?;
         if task.is_empty() {
@@ -161,15 +182,31 @@ impl RecordMerge {
         }
         if task.queues.iter().all(|(_, q)| !q.is_empty()) {
             task.waiting_since = None;
+            task.long_wait_logged = false;
         } else if let Some(idle) = self.max_idle_ms {
             let waited = now_ms - *task.waiting_since.get_or_insert(now_ms);
             let full = task.queues.iter().any(|(_, q)| q.len() >= MAX_BUFFERED);
-            let must_wait = !full
-                && task.queues.iter().filter(|(_, q)| q.is_empty()).any(|(topic, _)| {
-                    let behind = lag(topic, id.partition) != Some(0);
-                    waited < if behind { idle.max(LAG_WAIT_LIMIT_MS) } else { idle }
-                });
-            if must_wait {
+            let waited_for = (!full)
+                .then(|| {
+                    task.queues.iter().filter(|(_, q)| q.is_empty()).find_map(|(topic, _)| {
+                        let lag = lag(topic, id.partition);
+                        let limit = match lag {
+                            FetchedLag::CaughtUp => idle,
+                            FetchedLag::Behind => i64::MAX,
+                            FetchedLag::Unknown => idle.max(LAG_WAIT_LIMIT_MS),
+                        };
+                        (waited < limit).then_some((topic, lag))
+                    })
+                })
+                .flatten();
+            if let Some((topic, lag)) = waited_for {
+                if waited >= LAG_WAIT_LIMIT_MS && !task.long_wait_logged {
+                    task.long_wait_logged = true;
+                    tracing::info!(
+                        task = %id, topic = %topic, partition = id.partition, lag = ?lag, waited_ms = waited,
+                        "a task waits for a partition that is behind, to process its records in timestamp order"
+                    );
+                }
                 return None;
             }
         }
@@ -230,7 +267,7 @@ mod tests {
         );
     }
 
-    fn next(merge: &mut RecordMerge, now: i64, lag: Option<i64>) -> Option<(String, i64)> {
+    fn next(merge: &mut RecordMerge, now: i64, lag: FetchedLag) -> Option<(String, i64)> {
         merge
             .next(TASK, now, |_, _| lag)
             .map(|(topic, r)| (topic.to_string(), r.offset))
@@ -251,53 +288,86 @@ mod tests {
         push(&mut merge, "right", 0, 10);
         push(&mut merge, "right", 1, 55);
         // Behind on every partition: nothing may wait while all queues have a head.
-        assert_eq!(next(&mut merge, 0, Some(5)), Some(("right".into(), 0)));
-        assert_eq!(next(&mut merge, 0, Some(5)), Some(("left".into(), 0)));
-        assert_eq!(next(&mut merge, 0, Some(5)), Some(("right".into(), 1)));
+        assert_eq!(next(&mut merge, 0, FetchedLag::Behind), Some(("right".into(), 0)));
+        assert_eq!(next(&mut merge, 0, FetchedLag::Behind), Some(("left".into(), 0)));
+        assert_eq!(next(&mut merge, 0, FetchedLag::Behind), Some(("right".into(), 1)));
         // `right` is empty and behind: `left` waits for it.
-        assert_eq!(next(&mut merge, 0, Some(5)), None);
+        assert_eq!(next(&mut merge, 0, FetchedLag::Behind), None);
     }
 
     #[test]
-    fn an_empty_partition_that_is_behind_is_waited_for_up_to_the_limit() {
+    fn an_empty_partition_that_is_behind_is_waited_for_until_its_records_come() {
         let mut merge = merge(Some(0));
         push(&mut merge, "left", 0, 50);
-        assert_eq!(next(&mut merge, 1_000, Some(3)), None);
-        assert_eq!(next(&mut merge, 1_000 + LAG_WAIT_LIMIT_MS - 1, None), None);
+        assert_eq!(next(&mut merge, 1_000, FetchedLag::Behind), None);
+        // Far past the limit of an unknown lag: the records are known to exist.
         assert_eq!(
-            next(&mut merge, 1_000 + LAG_WAIT_LIMIT_MS, Some(3)),
+            next(&mut merge, 1_000 + 60 * LAG_WAIT_LIMIT_MS, FetchedLag::Behind),
+            None
+        );
+        push(&mut merge, "right", 0, 40);
+        assert_eq!(
+            next(&mut merge, 1_000 + 60 * LAG_WAIT_LIMIT_MS, FetchedLag::Behind),
+            Some(("right".into(), 0))
+        );
+        assert_eq!(
+            next(&mut merge, 1_000 + 60 * LAG_WAIT_LIMIT_MS, FetchedLag::CaughtUp),
+            Some(("left".into(), 0))
+        );
+    }
+
+    #[test]
+    fn an_empty_partition_of_unknown_lag_is_waited_for_up_to_the_limit() {
+        let mut merge = merge(Some(0));
+        push(&mut merge, "left", 0, 50);
+        assert_eq!(next(&mut merge, 1_000, FetchedLag::Unknown), None);
+        assert_eq!(
+            next(&mut merge, 1_000 + LAG_WAIT_LIMIT_MS - 1, FetchedLag::Unknown),
+            None
+        );
+        assert_eq!(
+            next(&mut merge, 1_000 + LAG_WAIT_LIMIT_MS, FetchedLag::Unknown),
             Some(("left".into(), 0))
         );
         // The partition stayed silent: later records do not wait again.
         push(&mut merge, "left", 1, 70);
         assert_eq!(
-            next(&mut merge, 1_000 + LAG_WAIT_LIMIT_MS, Some(3)),
+            next(&mut merge, 1_000 + LAG_WAIT_LIMIT_MS, FetchedLag::Unknown),
             Some(("left".into(), 1))
         );
+    }
+
+    #[test]
+    fn a_partition_found_behind_after_the_limit_of_an_unknown_lag_is_still_waited_for() {
+        let mut merge = merge(Some(0));
+        push(&mut merge, "left", 0, 50);
+        assert_eq!(next(&mut merge, 0, FetchedLag::Unknown), None);
+        // Its first report came late, saying records are on their way.
+        assert_eq!(next(&mut merge, 5 * LAG_WAIT_LIMIT_MS, FetchedLag::Behind), None);
     }
 
     #[test]
     fn a_caught_up_empty_partition_is_not_waited_for_by_default() {
         let mut merge = merge(Some(0));
         push(&mut merge, "left", 0, 50);
-        assert_eq!(next(&mut merge, 0, Some(0)), Some(("left".into(), 0)));
-        assert_eq!(next(&mut merge, 0, Some(0)), None);
+        assert_eq!(next(&mut merge, 0, FetchedLag::CaughtUp), Some(("left".into(), 0)));
+        assert_eq!(next(&mut merge, 0, FetchedLag::CaughtUp), None);
     }
 
     #[test]
     fn a_positive_idle_time_waits_for_caught_up_partitions_too() {
         let mut merge = merge(Some(500));
         push(&mut merge, "left", 0, 50);
-        assert_eq!(next(&mut merge, 0, Some(0)), None);
-        assert_eq!(next(&mut merge, 499, Some(0)), None);
-        assert_eq!(next(&mut merge, 500, Some(0)), Some(("left".into(), 0)));
+        assert_eq!(next(&mut merge, 0, FetchedLag::CaughtUp), None);
+        assert_eq!(next(&mut merge, 499, FetchedLag::CaughtUp), None);
+        assert_eq!(next(&mut merge, 500, FetchedLag::CaughtUp), Some(("left".into(), 0)));
     }
 
     #[test]
     fn minus_one_never_waits() {
         let mut merge = merge(None);
         push(&mut merge, "left", 0, 50);
-        assert_eq!(next(&mut merge, 0, None), Some(("left".into(), 0)));
+        assert_eq!(next(&mut merge, 0, FetchedLag::Unknown), Some(("left".into(), 0)));
     }
 
     #[test]
@@ -306,7 +376,7 @@ mod tests {
         for offset in 0..MAX_BUFFERED as i64 {
             push(&mut merge, "left", offset, offset);
         }
-        assert_eq!(next(&mut merge, 0, Some(7)), Some(("left".into(), 0)));
+        assert_eq!(next(&mut merge, 0, FetchedLag::Behind), Some(("left".into(), 0)));
     }
 
     #[test]

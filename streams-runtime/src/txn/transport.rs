@@ -8,6 +8,7 @@
 
 use super::CommitError;
 use crate::error::Result;
+use crate::task::FetchedLag;
 
 /// A record to produce: a sink output or a changelog write.
 #[derive(Clone, Copy, Debug)]
@@ -54,12 +55,11 @@ pub(crate) trait Transport {
     /// were consumed and committed. Best effort; an error is only logged.
     fn purge(&mut self, below: &Positions) -> Result<()>;
 
-    /// Records of `topic`/`partition` the broker has above the consumer's position, as far as
-    /// the consumer already knows (no request is made, so it may be a little behind the
-    /// broker); `None` if it does not know yet. `now_ms` is the thread's clock, read once per
-    /// loop by the caller (asked for every merged record, a clock read of its own cost a
-    /// stream thread 6 % of its time).
-    fn fetched_lag(&self, consumer: &Self::Consumer, topic: &str, partition: i32, now_ms: i64) -> Option<i64>;
+    /// Whether records of `topic`/`partition` are on their way to the consumer, as far as it
+    /// already knows (no request is made, so it may be a little behind the broker). `now_ms`
+    /// is the thread's clock, read once per loop by the caller (asked for every merged record,
+    /// a clock read of its own cost a stream thread 6 % of its time).
+    fn fetched_lag(&self, consumer: &Self::Consumer, topic: &str, partition: i32, now_ms: i64) -> FetchedLag;
 
     /// Forgets what [`fetched_lag`](Self::fetched_lag) may remember: partitions were assigned,
     /// and their positions start over from the committed offsets.

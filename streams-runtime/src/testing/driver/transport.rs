@@ -9,7 +9,7 @@ use super::log::{LogRecord, MemoryLog, Payload, Status};
 use crate::config::ProcessingGuarantee;
 use crate::error::{Error, ErrorKind, Result};
 use crate::partitioner;
-use crate::task::{ApplyRecord, PartitionReader};
+use crate::task::{ApplyRecord, FetchedLag, PartitionReader};
 use crate::txn::{CommitError, OutgoingRecord, Positions, Transport};
 
 pub(crate) type SharedLog = Arc<Mutex<MemoryLog>>;
@@ -232,9 +232,12 @@ impl Transport for MemoryTransport {
         Ok(())
     }
 
-    fn fetched_lag(&self, consumer: &MemoryConsumer, topic: &str, partition: i32, _now_ms: i64) -> Option<i64> {
-        let end = lock(&self.log).high_watermark(topic, partition).ok()?;
-        Some((end - consumer.position(topic, partition)).max(0))
+    fn fetched_lag(&self, consumer: &MemoryConsumer, topic: &str, partition: i32, _now_ms: i64) -> FetchedLag {
+        match lock(&self.log).high_watermark(topic, partition) {
+            Ok(end) if end > consumer.position(topic, partition) => FetchedLag::Behind,
+            Ok(_) => FetchedLag::CaughtUp,
+            Err(_) => FetchedLag::Unknown,
+        }
     }
 
     fn seek(&self, consumer: &MemoryConsumer, topic: &str, partition: i32, offset: i64) -> Result<()> {
