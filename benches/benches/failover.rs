@@ -220,9 +220,9 @@ async fn report(broker: Broker, keys: usize) -> String {
              is killed (`KafkaStreams::kill`: its open transaction and uncommitted work abandoned, its \
              consumer leaves the group, so the time is measured from the moment the group learns of the \
              departure, as after a session timeout); the time until the survivors run all {PARTITIONS} tasks \
-             (restored, processing and queryable) is the failover time. The group's range assignor, not the \
-             standby placement, decides who takes a task over: a takeover by the instance without the \
-             standby restores"
+             (restored, processing and queryable) is the failover time. Standbys are placed where the group's \
+             range assignor will move a task when its owner dies (predicted from the group's member ids), so \
+             with a standby the tasks A leaves, and those the assignor moves along, land on warm stores"
         ),
     };
     let mut out = format!(

@@ -79,7 +79,7 @@ fn range_owner(members: usize, partition: i32, partitions: i32) -> Option<usize>
 }
 
 /// Describes the application's group: (member id, client id) per member.
-pub(crate) type DescribeGroup = Box<dyn Fn() -> Result<Vec<(String, String)>> + Send>;
+pub(crate) type DescribeGroup = Box<dyn FnMut() -> Result<Vec<(String, String)>> + Send>;
 
 /// How long a description of the group is used: members change only when the group
 /// rebalances, and standbys follow within this.
@@ -118,11 +118,20 @@ pub(crate) fn watch_for_instance(
         );
         return Ok(None);
     }
-    let client = clients
-        .common
-        .consumer("the client that describes the application's group")?;
+    let settings = clients.common.clone();
     let group = application_id.to_owned();
-    let describe: DescribeGroup = Box::new(move || group_members(&client, &group, DESCRIBE_TIMEOUT));
+    // A client that failed is replaced by a new one (with a fresh OAUTHBEARER token: nothing
+    // polls this client for token refreshes).
+    let mut client = None;
+    let describe: DescribeGroup = Box::new(move || {
+        let consumer = match client.take() {
+            Some(consumer) => consumer,
+            None => settings.consumer("the client that describes the application's group")?,
+        };
+        let members = group_members(&consumer, &group, DESCRIBE_TIMEOUT)?;
+        client = Some(consumer);
+        Ok(members)
+    });
     Ok(Some(GroupWatch::new(application_id, describe)))
 }
 

@@ -148,13 +148,12 @@ impl KafkaBroker {
     fn start_with(sasl_users: Option<Vec<(String, String)>>) -> Result<Self> {
         let libs = find_libs()?;
         let dir = unique_dir()?;
-        let broker_port = free_port()?;
-        let controller_port = free_port()?;
+        let [broker_port, controller_port, sasl_ssl_port] = free_ports()?;
         std::fs::create_dir_all(dir.join("data"))
             .map_err(|e| Error::io(format!("failed to create `{}`", dir.display()), e))?;
         let sasl_ssl = match sasl_users {
             Some(users) => {
-                let port = free_port()?;
+                let port = sasl_ssl_port;
                 let ca_location = make_certificate(&dir)?;
                 Some(SaslSslListener {
                     bootstrap_servers: format!("127.0.0.1:{port}"),
@@ -610,8 +609,22 @@ fn base64_uuid() -> String {
     base64url(&bytes)
 }
 
-fn free_port() -> Result<u16> {
-    super::free_loopback_address().map(|address| address.port())
+/// `N` free loopback ports, all different: each is held until every one is found (ports asked
+/// for one after the other can come back equal — the broker and controller listeners once got
+/// the same port, and Kafka refused to start).
+fn free_ports<const N: usize>() -> Result<[u16; N]> {
+    let listeners = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| Error::io("failed to find a free loopback port", e))?;
+    let mut ports = [0; N];
+    for (port, listener) in ports.iter_mut().zip(&listeners) {
+        *port = listener
+            .local_addr()
+            .map_err(|e| Error::io("failed to find a free loopback port", e))?
+            .port();
+    }
+    Ok(ports)
 }
 
 #[cfg(test)]
