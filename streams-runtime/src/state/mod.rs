@@ -17,6 +17,7 @@ pub(crate) mod layout;
 mod memory;
 #[cfg(not(feature = "rocksdb"))]
 mod memory_only;
+mod pending_writes;
 pub(crate) mod query_adapter;
 pub(crate) mod queryable;
 #[cfg(feature = "rocksdb")]

@@ -1,9 +1,9 @@
 use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::Checkpoint;
 use super::backend::{Backend, Write};
+use super::pending_writes::PendingWrites;
 use crate::error::Result;
 
 /// The changelog partition a task's store writes to (partition = the task's partition).
@@ -18,7 +18,7 @@ pub(crate) struct Store {
     name: String,
     changelog: Option<ChangelogPartition>,
     backend: Box<dyn Backend>,
-    dirty: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    dirty: PendingWrites,
     dirty_bytes: usize,
     checkpoint: Checkpoint,
     /// Bumped by every rollback, so processors holding derived in-memory state (a window index)
@@ -61,7 +61,7 @@ impl Store {
             name,
             changelog,
             backend,
-            dirty: BTreeMap::new(),
+            dirty: PendingWrites::default(),
             dirty_bytes: 0,
             checkpoint,
             generation: 0,
@@ -117,26 +117,17 @@ impl Store {
         key: Vec<u8>,
         update: impl FnOnce(Option<&[u8]>) -> Result<(Vec<u8>, R)>,
     ) -> Result<R> {
-        match self.dirty.entry(key) {
-            Entry::Occupied(mut pending) => {
-                let (value, result) = update(pending.get().as_deref())?;
-                count_pending(
-                    &mut self.dirty_bytes,
-                    pending.key().len(),
-                    Some(pending.get()),
-                    value.len(),
-                );
-                pending.insert(Some(value));
-                Ok(result)
-            }
-            Entry::Vacant(absent) => {
-                let committed = self.backend.get(absent.key())?;
-                let (value, result) = update(committed.as_deref())?;
-                count_pending(&mut self.dirty_bytes, absent.key().len(), None, value.len());
-                absent.insert(Some(value));
-                Ok(result)
-            }
+        if let Some(pending) = self.dirty.get_mut(&key) {
+            let (value, result) = update(pending.as_deref())?;
+            count_pending(&mut self.dirty_bytes, key.len(), Some(pending), value.len());
+            *pending = Some(value);
+            return Ok(result);
         }
+        let committed = self.backend.get(&key)?;
+        let (value, result) = update(committed.as_deref())?;
+        count_pending(&mut self.dirty_bytes, key.len(), None, value.len());
+        self.dirty.insert(key, Some(value));
+        Ok(result)
     }
 
     /// Entries with `from <= key < to`, committed state overlaid with pending writes.
@@ -176,8 +167,7 @@ impl Store {
     /// `base` (the backend's entries in `[from, to)`) with the pending writes in that range.
     fn overlay(&self, base: Vec<(Vec<u8>, Vec<u8>)>, from: &[u8], to: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
-        let upper = to.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
-        for (key, value) in self.dirty.range::<[u8], _>((std::ops::Bound::Included(from), upper)) {
+        for (key, value) in self.dirty.range(from, to) {
             match value {
                 Some(value) => merged.insert(key.clone(), value.clone()),
                 None => merged.remove(key),

@@ -30,9 +30,25 @@ pub(crate) struct Payload {
 #[derive(Clone, Debug)]
 pub(crate) struct LogRecord {
     pub(crate) payload: std::sync::Arc<Payload>,
+    /// The payload's timestamp, kept here too: choosing the next record compares the head of
+    /// every input partition, and reading each head's payload (a heap block of its own) cost
+    /// the driver a cache miss per partition per record.
+    pub(crate) timestamp: i64,
     pub(crate) status: Status,
     /// Position in the order of all writes to the log, across topics.
     pub(crate) sequence: u64,
+}
+
+impl LogRecord {
+    /// A record carrying `payload`, not yet appended (its sequence is set by the log).
+    pub(crate) fn new(payload: Payload, status: Status) -> Self {
+        Self {
+            timestamp: payload.timestamp,
+            payload: std::sync::Arc::new(payload),
+            status,
+            sequence: 0,
+        }
+    }
 }
 
 /// One partition: its records, the offsets of those in open transactions, and its low

@@ -570,16 +570,15 @@ impl Core {
             log.append(
                 topic,
                 partition,
-                LogRecord {
-                    payload: Arc::new(Payload {
+                LogRecord::new(
+                    Payload {
                         key: record.key,
                         value: record.value,
                         timestamp: record.timestamp.unwrap_or(now),
                         headers: record.headers,
-                    }),
-                    status: Status::Visible,
-                    sequence: 0,
-                },
+                    },
+                    Status::Visible,
+                ),
             )?;
         }
         Ok(())
@@ -718,7 +717,7 @@ impl Instance {
         let next = {
             let log = lock(log);
             let mut positions = self.consumer.lock();
-            let mut best: Option<(usize, i64, &Arc<Payload>)> = None;
+            let mut best: Option<(usize, i64, &LogRecord)> = None;
             // Readers moved past records that are never delivered (aborted, deleted), as a
             // consumer is: rare, applied after the scan.
             let mut skipped: Vec<(usize, i64)> = Vec::new();
@@ -738,12 +737,12 @@ impl Instance {
                     skipped.push((index, offset));
                 }
                 if let Some(record) = record
-                    && best.is_none_or(|(_, _, b)| record.payload.timestamp < b.timestamp)
+                    && best.is_none_or(|(_, _, b)| record.timestamp < b.timestamp)
                 {
-                    best = Some((index, offset, &record.payload));
+                    best = Some((index, offset, record));
                 }
             }
-            let next = best.map(|(index, offset, payload)| (index, offset, Arc::clone(payload)));
+            let next = best.map(|(index, offset, record)| (index, offset, Arc::clone(&record.payload)));
             for (index, offset) in skipped {
                 let (topic, partition) = &self.inputs[index];
                 positions.set(topic, *partition, offset);

@@ -139,16 +139,15 @@ impl Transport for MemoryTransport {
             .append(
                 out.topic,
                 partition,
-                LogRecord {
-                    payload: Arc::new(Payload {
+                LogRecord::new(
+                    Payload {
                         key: Some(out.key.to_vec()),
                         value: out.value.map(<[u8]>::to_vec),
                         timestamp: out.timestamp,
                         headers: out.headers.to_vec(),
-                    }),
+                    },
                     status,
-                    sequence: 0,
-                },
+                ),
             )
             .map_err(CommitError::Abortable)?;
         match self.last_offsets.get_mut(out.topic) {
