@@ -1,12 +1,13 @@
-//! Two `click-aggregator` processes (at-least-once): one is killed with SIGKILL mid-stream, the
-//! survivor takes its partitions over (restoring their state from the changelog), and every final
-//! count equals the count computed independently from the input.
+//! `click-aggregator` processes (at-least-once), two, or three with standbys: one is killed with
+//! SIGKILL mid-stream, the survivors take its partitions over (restoring their state from the
+//! changelog, or promoting a standby), and every final count equals the count computed
+//! independently from the input.
 //!
 //! Apache Kafka, because failover is the consumer group reassigning a dead member's partitions
 //! after its session timed out, which only a real group coordinator does as production sees it
 //! (tansu never did; the mock's coordinator is librdkafka's own).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -199,4 +200,188 @@ async fn survivor_takes_over_after_kill_9(broker: TestBroker, standbys: usize) {
         "B reported a clean stop:\n{}",
         log_of(dir.path(), "b")
     );
+}
+
+/// `log` without the terminal colour codes tracing writes around field names.
+fn plain(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters... final byte (a letter).
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The tasks named by `message` lines of `log` (their `task=` field), in order.
+fn tasks_in(log: &str, message: &str) -> Vec<String> {
+    plain(log)
+        .lines()
+        .filter(|line| line.contains(message))
+        .filter_map(|line| {
+            let field = line.split_whitespace().find_map(|f| f.strip_prefix("task="))?;
+            Some(field.to_owned())
+        })
+        .collect()
+}
+
+/// The tasks `log`'s instance has open, replaying its `opened` and `closed` messages.
+fn open_tasks(log: &str, opened: &str, closed: &[&str]) -> BTreeSet<String> {
+    let mut open = BTreeSet::new();
+    for line in plain(log).lines() {
+        let Some(task) = line.split_whitespace().find_map(|f| f.strip_prefix("task=")) else {
+            continue;
+        };
+        if line.contains(opened) {
+            open.insert(task.to_owned());
+        } else if closed.iter().any(|message| line.contains(message)) {
+            open.remove(task);
+        }
+    }
+    open
+}
+
+/// The standbys `log`'s instance keeps now.
+fn open_standbys(log: &str) -> BTreeSet<String> {
+    open_tasks(log, "standby opened", &["standby closed"])
+}
+
+/// The tasks `log`'s instance runs now.
+fn active_tasks(log: &str) -> BTreeSet<String> {
+    open_tasks(log, "task assigned", &["task revoked", "task lost"])
+}
+
+/// Three processes with `num.standby.replicas = 1`, one task each; A is killed with SIGKILL
+/// mid-stream. The group's (range) assignor hands A's task — and any task it moves along — to
+/// the survivors, which promote the standbys they kept for exactly that case instead of
+/// rebuilding the tasks from the changelog, and the final counts equal the input's. Apache
+/// Kafka, because the takeover is its coordinator reassigning a dead member's partitions after
+/// the session timeout, and the standbys' placement must match librdkafka's real assignment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_promote_their_standbys_after_kill_9_on_apache_kafka() {
+    let broker = TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
+    let cluster = broker.cluster();
+    broker.create_topic(INPUT_TOPIC, PARTITIONS).await.expect("input topic");
+    broker
+        .create_topic(OUTPUT_TOPIC, PARTITIONS)
+        .await
+        .expect("output topic");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clicks: Vec<Click> = DemoClicks::new(USERS).take(CLICKS).collect();
+    let windows = TumblingWindows::of(WINDOW_SIZE);
+    let mut expected = BTreeMap::new();
+    for click in &clicks {
+        let window = windows.window_for(click.event_time_ms());
+        let key = kafka_streams::Windowed {
+            key: click.user_id.clone(),
+            window,
+        };
+        *expected.entry(key.to_string()).or_insert(0u64) += 1;
+    }
+    let names = ["a", "b", "c"];
+    let mut instances: Vec<Child> = names
+        .iter()
+        .map(|name| spawn_instance(broker.bootstrap_servers(), dir.path(), name, 1))
+        .collect();
+    let logs = || names.map(|name| log_of(dir.path(), name));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while !logs().iter().all(|log| log.contains("task assigned")) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not every instance got a task: {:#?}",
+            logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (before, after) = clicks.split_at(CLICKS / 2);
+    for chunk in before.chunks(500) {
+        produce(&cluster, chunk).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Every task has a standby; the placement settles once each instance described the formed
+    // group (every 2 s), so it is checked twice, 3 s apart.
+    let every_task_has_a_standby = || {
+        let kept: BTreeSet<String> = logs().iter().flat_map(|log| open_standbys(log)).collect();
+        kept.len() == PARTITIONS as usize
+    };
+    for _ in 0..2 {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while !every_task_has_a_standby() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "standbys never covered every task: {:#?}",
+                logs()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+
+    let a_tasks = active_tasks(&log_of(dir.path(), "a"));
+    let survivors_logged_before = [log_of(dir.path(), "b").len(), log_of(dir.path(), "c").len()];
+    instances[0].kill().expect("kill -9 instance A");
+    instances[0].wait().expect("reap A");
+    for chunk in after.chunks(500) {
+        produce(&cluster, chunk).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let mut latest = latest_counts(&cluster).await;
+    while latest != expected {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "counts never converged: {} of {} windows right\n{:#?}",
+            expected.iter().filter(|(k, v)| latest.get(*k) == Some(v)).count(),
+            expected.len(),
+            logs(),
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        latest = latest_counts(&cluster).await;
+    }
+    // What the survivors logged since the kill: every task new to them was a promoted standby,
+    // A's tasks among them.
+    let mut taken = BTreeSet::new();
+    let mut promoted = BTreeSet::new();
+    for (name, from) in ["b", "c"].iter().zip(survivors_logged_before) {
+        let log = log_of(dir.path(), name);
+        let (before_kill, since_kill) = log.split_at(from.min(log.len()));
+        let had = active_tasks(before_kill);
+        taken.extend(
+            tasks_in(since_kill, "task assigned")
+                .into_iter()
+                .filter(|t| !had.contains(t)),
+        );
+        promoted.extend(tasks_in(since_kill, "promoting the local standby"));
+    }
+    assert!(
+        !a_tasks.is_empty() && a_tasks.is_subset(&taken),
+        "A's tasks {a_tasks:?} taken over: {taken:?}"
+    );
+    let cold: Vec<&String> = taken.difference(&promoted).collect();
+    assert!(
+        cold.is_empty(),
+        "tasks {cold:?} were taken over without a standby (promoted: {promoted:?}):\n{:#?}",
+        logs()
+    );
+    for (mut instance, name) in instances.into_iter().skip(1).zip(["b", "c"]) {
+        let status = Command::new("kill")
+            .args(["-TERM", &instance.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        let exit = instance.wait().expect("wait");
+        assert!(
+            exit.success(),
+            "{name} exited with {exit}:\n{}",
+            log_of(dir.path(), name)
+        );
+    }
 }
