@@ -65,6 +65,27 @@ async fn produce(cluster: &KafkaCluster, clicks: &[Click]) {
         .expect("clicks written");
 }
 
+/// The demo's topics on `broker`, a state directory, the clicks to produce, and the final count
+/// of every window computed from them (the oracle).
+async fn setup(broker: &TestBroker) -> (tempfile::TempDir, Vec<Click>, BTreeMap<String, u64>) {
+    broker.create_topic(INPUT_TOPIC, PARTITIONS).await.expect("input topic");
+    broker
+        .create_topic(OUTPUT_TOPIC, PARTITIONS)
+        .await
+        .expect("output topic");
+    let clicks: Vec<Click> = DemoClicks::new(USERS).take(CLICKS).collect();
+    let windows = TumblingWindows::of(WINDOW_SIZE);
+    let mut expected = BTreeMap::new();
+    for click in &clicks {
+        let key = kafka_streams::Windowed {
+            key: click.user_id.clone(),
+            window: windows.window_for(click.event_time_ms()),
+        };
+        *expected.entry(key.to_string()).or_insert(0u64) += 1;
+    }
+    (tempfile::tempdir().expect("tempdir"), clicks, expected)
+}
+
 async fn latest_counts(cluster: &KafkaCluster) -> BTreeMap<String, u64> {
     let mut latest = BTreeMap::new();
     for record in read_topic(cluster, OUTPUT_TOPIC).await.expect("read output") {
@@ -96,27 +117,7 @@ async fn survivor_with_a_standby_takes_over_after_kill_9_on_apache_kafka() {
 
 async fn survivor_takes_over_after_kill_9(broker: TestBroker, standbys: usize) {
     let cluster = broker.cluster();
-    broker.create_topic(INPUT_TOPIC, PARTITIONS).await.expect("input topic");
-    broker
-        .create_topic(OUTPUT_TOPIC, PARTITIONS)
-        .await
-        .expect("output topic");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let clicks: Vec<Click> = DemoClicks::new(USERS).take(CLICKS).collect();
-    let windows = TumblingWindows::of(WINDOW_SIZE);
-    let mut expected = BTreeMap::new();
-    for click in &clicks {
-        let window = windows.window_for(click.event_time_ms());
-        *expected
-            .entry(
-                kafka_streams::Windowed {
-                    key: click.user_id.clone(),
-                    window,
-                }
-                .to_string(),
-            )
-            .or_insert(0u64) += 1;
-    }
+    let (dir, clicks, expected) = setup(&broker).await;
 
     let mut a = spawn_instance(broker.bootstrap_servers(), dir.path(), "a", standbys);
     let mut b = spawn_instance(broker.bootstrap_servers(), dir.path(), "b", standbys);
@@ -269,23 +270,7 @@ fn active_tasks(log: &str) -> BTreeSet<String> {
 async fn three_processes_promote_their_standbys_after_kill_9_on_apache_kafka() {
     let broker = TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
     let cluster = broker.cluster();
-    broker.create_topic(INPUT_TOPIC, PARTITIONS).await.expect("input topic");
-    broker
-        .create_topic(OUTPUT_TOPIC, PARTITIONS)
-        .await
-        .expect("output topic");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let clicks: Vec<Click> = DemoClicks::new(USERS).take(CLICKS).collect();
-    let windows = TumblingWindows::of(WINDOW_SIZE);
-    let mut expected = BTreeMap::new();
-    for click in &clicks {
-        let window = windows.window_for(click.event_time_ms());
-        let key = kafka_streams::Windowed {
-            key: click.user_id.clone(),
-            window,
-        };
-        *expected.entry(key.to_string()).or_insert(0u64) += 1;
-    }
+    let (dir, clicks, expected) = setup(&broker).await;
     let names = ["a", "b", "c"];
     let mut instances: Vec<Child> = names
         .iter()

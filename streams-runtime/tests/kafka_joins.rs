@@ -9,32 +9,18 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{init_logging, read_all, wait_for};
+use common::{
+    ad_views_and_buys, conversion_topology, expected_conversions, init_logging, produce_text as produce, read_all,
+    text_values as values, wait_for,
+};
 use kafka_streams::KafkaStreams;
 use kafka_streams::codec::{Json, Utf8};
 use kafka_streams::config::{ProcessingGuarantee, StreamsConfig};
-use kafka_streams::testing::{TestBroker, TopicWriter};
+use kafka_streams::testing::TestBroker;
 use kafka_streams::topology::{Consumed, StreamsBuilder};
 use kafka_streams::window::JoinWindows;
 
 const ADS: u32 = 30;
-
-async fn produce(cluster: &kafka_streams::kafka::KafkaCluster, topic: &str, records: &[(String, String, i64)]) {
-    TopicWriter::new(cluster, topic, Utf8, Json)
-        .expect("writer")
-        .send_all(records.iter().map(|(k, v, ts)| (k, Some(v), Some(*ts))))
-        .await
-        .expect("records written");
-}
-
-/// The values of `topic` as text.
-async fn values(cluster: &kafka_streams::kafka::KafkaCluster, topic: &str) -> Vec<String> {
-    read_all(cluster, topic)
-        .await
-        .into_iter()
-        .filter_map(|(_, v)| v.map(|v| String::from_utf8_lossy(&v).into_owned()))
-        .collect()
-}
 
 /// Starts `builder`'s topology as `app` under exactly-once v2, committing every 200 ms.
 async fn start_exactly_once(
@@ -202,39 +188,20 @@ async fn a_backlog_on_both_sides_of_a_join_is_merged_by_timestamp_on_apache_kafk
     for topic in ["views", "buys", "conversions"] {
         broker.create_topic(topic, 2).await.expect("topic");
     }
-    let base = 1_704_448_800_000;
-    // Each ad is seen every 60 s and bought 500 ms after each view: one partner per record.
-    let views: Vec<(String, String, i64)> = (0..PAIRS)
-        .map(|i| (format!("ad-{}", i % 60), format!("view-{i}"), base + i * 1_000))
-        .collect();
-    let buys: Vec<(String, String, i64)> = (0..PAIRS)
-        .map(|i| (format!("ad-{}", i % 60), format!("buy-{i}"), base + i * 1_000 + 500))
-        .collect();
+    let (views, buys) = ad_views_and_buys(PAIRS);
     produce(&cluster, "views", &views).await;
     produce(&cluster, "buys", &buys).await;
-
-    let builder = StreamsBuilder::new();
-    let views = builder.stream_with("views", Consumed::new(Utf8, Json));
-    let buys = builder.stream_with("buys", Consumed::new(Utf8, Json));
-    views
-        .join_stream(
-            &buys,
-            JoinWindows::of(Duration::from_secs(10)),
-            "conversion",
-            |_, view: &String, buy: &String| format!("{view}:{buy}"),
-        )
-        .to_with("conversions", Utf8, Utf8);
     let dir = tempfile::tempdir().expect("tempdir");
     let config = StreamsConfig::builder("conversion-app")
         .state_dir(dir.path())
         .commit_interval(Duration::from_millis(200))
         .build()
         .expect("config");
-    let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
+    let streams = KafkaStreams::start_on(conversion_topology(), config, cluster.clone())
         .await
         .expect("start");
 
-    let expected: BTreeSet<String> = (0..PAIRS).map(|i| format!("view-{i}:buy-{i}")).collect();
+    let expected = expected_conversions(PAIRS);
     wait_for("both backlogs processed", Duration::from_secs(90), || {
         streams.metrics().records_processed >= 2 * PAIRS as u64
     })

@@ -14,27 +14,17 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{init_logging, read_all, wait_for};
+use common::{
+    ad_views_and_buys, conversion_topology, expected_conversions, init_logging, produce_text, text_values, wait_for,
+};
 use kafka_streams::KafkaStreams;
-use kafka_streams::codec::{Json, Utf8};
 use kafka_streams::config::StreamsConfig;
 use kafka_streams::kafka::{EmbeddedCluster, KafkaCluster};
-use kafka_streams::testing::TopicWriter;
-use kafka_streams::topology::{Consumed, StreamsBuilder};
-use kafka_streams::window::JoinWindows;
 
 const APP: &str = "slow-side-app";
 const PAIRS: i64 = 1_200;
 /// How late the broker leading the slow side answers: beyond any bound on the wait.
 const SLOW_BROKER_DELAY: Duration = Duration::from_secs(3);
-
-async fn produce(cluster: &KafkaCluster, topic: &str, records: &[(String, String, i64)]) {
-    TopicWriter::new(cluster, topic, Utf8, Json)
-        .expect("writer")
-        .send_all(records.iter().map(|(k, v, ts)| (k, Some(v), Some(*ts))))
-        .await
-        .expect("records written");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_join_waits_for_the_side_whose_broker_answers_late() {
@@ -47,28 +37,9 @@ async fn a_join_waits_for_the_side_whose_broker_answers_late() {
     mock.set_partition_leader("buys", 0, 2).expect("buys on broker 2");
     mock.set_group_coordinator(APP, 1).expect("coordinator");
     let cluster = KafkaCluster::from(Arc::clone(&mock));
-    let base = 1_704_448_800_000;
-    // Each ad is seen every 60 s and bought 500 ms after each view: one partner per record.
-    let views: Vec<(String, String, i64)> = (0..PAIRS)
-        .map(|i| (format!("ad-{}", i % 60), format!("view-{i}"), base + i * 1_000))
-        .collect();
-    let buys: Vec<(String, String, i64)> = (0..PAIRS)
-        .map(|i| (format!("ad-{}", i % 60), format!("buy-{i}"), base + i * 1_000 + 500))
-        .collect();
-    produce(&cluster, "views", &views).await;
-    produce(&cluster, "buys", &buys).await;
-
-    let builder = StreamsBuilder::new();
-    let views = builder.stream_with("views", Consumed::new(Utf8, Json));
-    let buys = builder.stream_with("buys", Consumed::new(Utf8, Json));
-    views
-        .join_stream(
-            &buys,
-            JoinWindows::of(Duration::from_secs(10)),
-            "conversion",
-            |_, view: &String, buy: &String| format!("{view}:{buy}"),
-        )
-        .to_with("conversions", Utf8, Utf8);
+    let (views, buys) = ad_views_and_buys(PAIRS);
+    produce_text(&cluster, "views", &views).await;
+    produce_text(&cluster, "buys", &buys).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let config = StreamsConfig::builder(APP)
         .state_dir(dir.path())
@@ -76,7 +47,7 @@ async fn a_join_waits_for_the_side_whose_broker_answers_late() {
         .build()
         .expect("config");
     mock.set_round_trip_time(2, SLOW_BROKER_DELAY).expect("slow broker");
-    let streams = KafkaStreams::start_on(builder.build().expect("topology"), config, cluster.clone())
+    let streams = KafkaStreams::start_on(conversion_topology(), config, cluster.clone())
         .await
         .expect("start");
     // The slow side's first answers (offsets, the first fetch) take a few round trips; the fast
@@ -89,16 +60,12 @@ async fn a_join_waits_for_the_side_whose_broker_answers_late() {
         streams.metrics().records_processed >= 2 * PAIRS as u64
     })
     .await;
-    let expected: BTreeSet<String> = (0..PAIRS).map(|i| format!("view-{i}:buy-{i}")).collect();
+    let expected = expected_conversions(PAIRS);
     let mut got = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while got.len() < expected.len() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        got = read_all(&cluster, "conversions")
-            .await
-            .into_iter()
-            .filter_map(|(_, v)| v.map(|v| String::from_utf8_lossy(&v).into_owned()))
-            .collect();
+        got = text_values(&cluster, "conversions").await;
     }
     let metrics = streams.metrics();
     streams.close().await.expect("close");

@@ -324,6 +324,16 @@ mod tests {
         assert!(env.opening.lock().expect("lock").is_empty());
     }
 
+    /// Tasks 0_0, 0_1 and 0_2.
+    fn three_tasks() -> Vec<TaskId> {
+        (0..3)
+            .map(|partition| TaskId {
+                subtopology: 0,
+                partition,
+            })
+            .collect()
+    }
+
     fn member(id: &str, active: &[&str]) -> MemberInfo {
         MemberInfo {
             process_id: id.to_owned(),
@@ -340,12 +350,7 @@ mod tests {
     #[test]
     fn every_instance_computes_the_same_placement_never_on_the_owner() {
         let members = vec![member("a", &["0_0", "0_1"]), member("b", &["0_2"]), member("c", &[])];
-        let tasks: Vec<TaskId> = (0..3)
-            .map(|partition| TaskId {
-                subtopology: 0,
-                partition,
-            })
-            .collect();
+        let tasks = three_tasks();
         for replicas in 1..=2 {
             let placed: Vec<Vec<TaskId>> = ["a", "b", "c"]
                 .iter()
@@ -369,12 +374,7 @@ mod tests {
     #[test]
     fn the_first_standby_goes_to_the_instance_that_would_take_the_task_over() {
         let members = vec![member("a", &["0_0", "0_1"]), member("b", &["0_2"]), member("c", &[])];
-        let tasks: Vec<TaskId> = (0..3)
-            .map(|partition| TaskId {
-                subtopology: 0,
-                partition,
-            })
-            .collect();
+        let tasks = three_tasks();
         // a's tasks would go to c, b's to a.
         let taker = |owner: &str, _: TaskId| Some(if owner == "a" { "c" } else { "a" }.to_owned());
         let placed = |me, replicas| placed_on(me, &members, &tasks, replicas, taker);

@@ -251,3 +251,61 @@ pub fn count_output(
 ) -> kafka_streams::testing::OutputTopic<String, u64> {
     driver.output_topic_with(topic, Utf8, Json)
 }
+
+/// Records as (key, value, timestamp), the values JSON strings.
+pub type TextRecords = Vec<(String, String, i64)>;
+
+/// Writes `records` to `topic` (keys as UTF-8, values as JSON strings, with their timestamps).
+pub async fn produce_text(cluster: &KafkaCluster, topic: &str, records: &[(String, String, i64)]) {
+    TopicWriter::new(cluster, topic, Utf8, Json)
+        .expect("writer")
+        .send_all(records.iter().map(|(k, v, ts)| (k, Some(v), Some(*ts))))
+        .await
+        .expect("records written");
+}
+
+/// The values of `topic` as text.
+pub async fn text_values(cluster: &KafkaCluster, topic: &str) -> Vec<String> {
+    read_all(cluster, topic)
+        .await
+        .into_iter()
+        .filter_map(|(_, v)| v.map(|v| String::from_utf8_lossy(&v).into_owned()))
+        .collect()
+}
+
+/// `pairs` ad views and as many buys, from [`START_MS`]: each of 60 ads is seen every 60 s and
+/// bought 500 ms after each view, so every record has one partner within 10 s.
+pub fn ad_views_and_buys(pairs: i64) -> (TextRecords, TextRecords) {
+    let record = |i: i64, what: &str, offset_ms: i64| {
+        (
+            format!("ad-{}", i % 60),
+            format!("{what}-{i}"),
+            START_MS + i * 1_000 + offset_ms,
+        )
+    };
+    (
+        (0..pairs).map(|i| record(i, "view", 0)).collect(),
+        (0..pairs).map(|i| record(i, "buy", 500)).collect(),
+    )
+}
+
+/// `views` joined with `buys` within 10 s (no grace) → `conversions` as `view-i:buy-i`.
+pub fn conversion_topology() -> Topology {
+    let builder = StreamsBuilder::new();
+    let views = builder.stream_with("views", Consumed::new(Utf8, Json));
+    let buys = builder.stream_with("buys", Consumed::new(Utf8, Json));
+    views
+        .join_stream(
+            &buys,
+            kafka_streams::window::JoinWindows::of(Duration::from_secs(10)),
+            "conversion",
+            |_, view: &String, buy: &String| format!("{view}:{buy}"),
+        )
+        .to_with("conversions", Utf8, Utf8);
+    builder.build().expect("valid topology")
+}
+
+/// What [`conversion_topology`] writes for [`ad_views_and_buys`]: one output per pair.
+pub fn expected_conversions(pairs: i64) -> std::collections::BTreeSet<String> {
+    (0..pairs).map(|i| format!("view-{i}:buy-{i}")).collect()
+}
