@@ -86,6 +86,32 @@ async fn setup(broker: &TestBroker) -> (tempfile::TempDir, Vec<Click>, BTreeMap<
     (tempfile::tempdir().expect("tempdir"), clicks, expected)
 }
 
+/// Produces `clicks` in chunks of 500, 0.3 s apart: a stream, not one burst.
+async fn produce_in_chunks(cluster: &KafkaCluster, clicks: &[Click]) {
+    for chunk in clicks.chunks(500) {
+        produce(cluster, chunk).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// Waits (up to 2 minutes) until the output's latest count of every window is `expected`'s;
+/// `context` (the instances' logs) is shown if that never happens.
+async fn wait_for_counts(cluster: &KafkaCluster, expected: &BTreeMap<String, u64>, context: impl Fn() -> String) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let mut latest = latest_counts(cluster).await;
+    while latest != *expected {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "counts never converged: {} of {} windows right\n{}",
+            expected.iter().filter(|(k, v)| latest.get(*k) == Some(v)).count(),
+            expected.len(),
+            context(),
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        latest = latest_counts(cluster).await;
+    }
+}
+
 async fn latest_counts(cluster: &KafkaCluster) -> BTreeMap<String, u64> {
     let mut latest = BTreeMap::new();
     for record in read_topic(cluster, OUTPUT_TOPIC).await.expect("read output") {
@@ -135,10 +161,7 @@ async fn survivor_takes_over_after_kill_9(broker: TestBroker, standbys: usize) {
 
     // Mid-stream: A dies without committing, closing or leaving the group.
     let (before, after) = clicks.split_at(CLICKS / 2);
-    for chunk in before.chunks(500) {
-        produce(&cluster, chunk).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    produce_in_chunks(&cluster, before).await;
     if standbys > 0 {
         // B keeps a standby of A's tasks (placed once both appear in the membership topic).
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -153,26 +176,13 @@ async fn survivor_takes_over_after_kill_9(broker: TestBroker, standbys: usize) {
     }
     a.kill().expect("kill -9 instance A");
     a.wait().expect("reap A");
-    for chunk in after.chunks(500) {
-        produce(&cluster, chunk).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    produce_in_chunks(&cluster, after).await;
 
     // The survivor ends with exactly the independently computed counts.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    let mut latest = latest_counts(&cluster).await;
-    while latest != expected {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "counts never converged: {} of {} windows right\nB:\n{}\nbroker:\n{}",
-            expected.iter().filter(|(k, v)| latest.get(*k) == Some(v)).count(),
-            expected.len(),
-            log_of(dir.path(), "b"),
-            broker.log(),
-        );
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        latest = latest_counts(&cluster).await;
-    }
+    wait_for_counts(&cluster, &expected, || {
+        format!("B:\n{}\nbroker:\n{}", log_of(dir.path(), "b"), broker.log())
+    })
+    .await;
     let log_b = log_of(dir.path(), "b");
     if standbys == 0 {
         assert!(
@@ -287,10 +297,7 @@ async fn three_processes_promote_their_standbys_after_kill_9_on_apache_kafka() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let (before, after) = clicks.split_at(CLICKS / 2);
-    for chunk in before.chunks(500) {
-        produce(&cluster, chunk).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    produce_in_chunks(&cluster, before).await;
     // Every task has a standby; the placement settles once each instance described the formed
     // group (every 2 s), so it is checked twice, 3 s apart.
     let every_task_has_a_standby = || {
@@ -314,23 +321,8 @@ async fn three_processes_promote_their_standbys_after_kill_9_on_apache_kafka() {
     let survivors_logged_before = [log_of(dir.path(), "b").len(), log_of(dir.path(), "c").len()];
     instances[0].kill().expect("kill -9 instance A");
     instances[0].wait().expect("reap A");
-    for chunk in after.chunks(500) {
-        produce(&cluster, chunk).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    let mut latest = latest_counts(&cluster).await;
-    while latest != expected {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "counts never converged: {} of {} windows right\n{:#?}",
-            expected.iter().filter(|(k, v)| latest.get(*k) == Some(v)).count(),
-            expected.len(),
-            logs(),
-        );
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        latest = latest_counts(&cluster).await;
-    }
+    produce_in_chunks(&cluster, after).await;
+    wait_for_counts(&cluster, &expected, || format!("{:#?}", logs())).await;
     // What the survivors logged since the kill: every task new to them was a promoted standby,
     // A's tasks among them.
     let mut taken = BTreeSet::new();
