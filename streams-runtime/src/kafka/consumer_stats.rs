@@ -68,9 +68,11 @@ pub(crate) enum Fetch {
     /// leader's epoch): the fetch starts at `from`, the committed offset or else the log start
     /// (`auto.offset.reset=earliest`, as stream threads set it).
     Starting { from: i64 },
-    /// Fetching: `next` is the next offset to fetch, `queued` the records fetched and not yet
-    /// handed to the application.
-    Fetching { next: i64, queued: i64 },
+    /// Fetching: `next` is the next offset to fetch; it started at `from`, the committed offset
+    /// (`None` if there was none). (librdkafka's `fetchq_cnt` cannot say whether this
+    /// partition's fetched records are still queued: it counts the consumer's whole queue,
+    /// which every partition's queue is forwarded to.)
+    Fetching { next: i64, from: Option<i64> },
     /// Not assigned here, or being stopped.
     NotFetched,
 }
@@ -92,7 +94,15 @@ impl PartitionReport {
             (Some(position), Some(end), _) => behind_if(end > position),
             // Polled, but no report of the end since: the next report (500 ms) tells.
             (Some(_), None, _) => FetchedLag::Unknown,
-            (None, end, Fetch::Fetching { next, queued }) => behind_if(queued > 0 || end.is_none_or(|end| end > next)),
+            // Not polled yet: records not fetched yet are on their way; if the fetch moved past
+            // where it started, fetched records may still wait unpolled in librdkafka's queue
+            // (or were transaction markers), which no report tells.
+            (None, end, Fetch::Fetching { next, from }) => match end {
+                None => FetchedLag::Behind,
+                Some(end) if end > next => FetchedLag::Behind,
+                Some(_) if from == Some(next) => FetchedLag::CaughtUp,
+                Some(_) => FetchedLag::Unknown,
+            },
             (None, end, Fetch::Starting { from }) => behind_if(end.is_none_or(|end| end > from)),
         }
     }
@@ -123,7 +133,7 @@ fn partition_report(stats: &rdkafka::statistics::Partition, read_committed: bool
         "stopping" | "stopped" => Fetch::NotFetched,
         "active" if stats.next_offset >= 0 => Fetch::Fetching {
             next: stats.next_offset,
-            queued: stats.fetchq_cnt,
+            from: (stats.committed_offset >= 0).then_some(stats.committed_offset),
         },
         _ => Fetch::Starting {
             from: [stats.committed_offset, stats.lo_offset]
@@ -152,7 +162,10 @@ mod tests {
 
     #[test]
     fn a_polled_partition_is_behind_while_below_the_reported_end() {
-        let fetching = Fetch::Fetching { next: 100, queued: 0 };
+        let fetching = Fetch::Fetching {
+            next: 100,
+            from: Some(90),
+        };
         assert_eq!(report(Some(100), fetching).lag(Some(90)), BEHIND);
         assert_eq!(report(Some(100), fetching).lag(Some(100)), CAUGHT_UP);
         assert_eq!(report(None, fetching).lag(Some(100)), UNKNOWN);
@@ -161,13 +174,16 @@ mod tests {
 
     #[test]
     fn before_the_first_poll_the_fetcher_tells() {
-        let fetching = |next, queued| Fetch::Fetching { next, queued };
-        // Everything fetched and polled: caught up although the position is unknown.
-        assert_eq!(report(Some(100), fetching(100, 0)).lag(None), CAUGHT_UP);
-        // Fetched, waiting in librdkafka's queue; still on the broker; no answer yet.
-        assert_eq!(report(Some(100), fetching(100, 7)).lag(None), BEHIND);
-        assert_eq!(report(Some(100), fetching(90, 0)).lag(None), BEHIND);
-        assert_eq!(report(None, fetching(90, 0)).lag(None), BEHIND);
+        let fetching = |next, from| Fetch::Fetching { next, from };
+        // Nothing fetched since the committed offset, which is the end: caught up although the
+        // position is unknown.
+        assert_eq!(report(Some(100), fetching(100, Some(100))).lag(None), CAUGHT_UP);
+        // Still on the broker; no answer yet.
+        assert_eq!(report(Some(100), fetching(90, Some(90))).lag(None), BEHIND);
+        assert_eq!(report(None, fetching(90, Some(90))).lag(None), BEHIND);
+        // Fetched up to the end: maybe still queued, maybe polled as markers; not known.
+        assert_eq!(report(Some(100), fetching(100, Some(93))).lag(None), UNKNOWN);
+        assert_eq!(report(Some(100), fetching(100, None)).lag(None), UNKNOWN);
         // Looking up where to start: records are coming if the end is past the start, or
         // while the end is not known.
         assert_eq!(report(Some(100), Fetch::Starting { from: 95 }).lag(None), BEHIND);
@@ -203,7 +219,13 @@ mod tests {
         };
         assert_eq!(
             read(true, "active", 50, 40, false),
-            report(Some(100), Fetch::Fetching { next: 50, queued: 3 })
+            report(
+                Some(100),
+                Fetch::Fetching {
+                    next: 50,
+                    from: Some(40)
+                }
+            )
         );
         assert_eq!(read(true, "active", 50, 40, true).end, Some(80));
         assert_eq!(

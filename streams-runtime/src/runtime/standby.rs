@@ -45,7 +45,10 @@ pub(crate) fn placed_on(
         let Some(owner) = members.iter().find(|m| m.active_tasks.contains(&name)) else {
             continue;
         };
-        let taker = taker(&owner.process_id, task).filter(|t| *t != owner.process_id);
+        // A taker that is not a live member (a killed instance still in the group until its
+        // session times out) keeps no standby: rendezvous fills that slot instead.
+        let taker = taker(&owner.process_id, task)
+            .filter(|t| *t != owner.process_id && members.iter().any(|m| m.process_id == *t));
         let mut candidates: Vec<(i32, &str)> = members
             .iter()
             .filter(|m| m.process_id != owner.process_id && Some(&m.process_id) != taker.as_ref())
@@ -385,12 +388,17 @@ mod tests {
         assert_eq!(placed("c", 2), tasks);
         assert_eq!(placed("a", 2), tasks[2..]);
         assert_eq!(placed("b", 2), tasks[..2]);
-        // A taker named as the owner itself (a stale view) is ignored: rendezvous decides.
-        let owner_taker = |owner: &str, _: TaskId| Some(owner.to_owned());
-        let holders: usize = ["a", "b", "c"]
-            .iter()
-            .map(|me| placed_on(me, &members, &tasks[..1], 1, owner_taker).len())
-            .sum();
-        assert_eq!(holders, 1);
+        // A taker named as the owner itself (a stale view), or not a live member, is ignored:
+        // rendezvous decides.
+        for stale in [
+            |owner: &str, _: TaskId| Some(owner.to_owned()),
+            |_: &str, _: TaskId| Some("dead".to_owned()),
+        ] {
+            let holders: usize = ["a", "b", "c"]
+                .iter()
+                .map(|me| placed_on(me, &members, &tasks[..1], 1, stale).len())
+                .sum();
+            assert_eq!(holders, 1);
+        }
     }
 }

@@ -12,8 +12,9 @@
 //! The members come from the group coordinator (DescribeGroups: member and client ids); a
 //! stream thread's client id names its instance's process id, as Kafka Streams' does
 //! (`<application.id>-<process id>-StreamThread-<n>-consumer`). Where the prediction does not
-//! hold (another assignment strategy, static membership, which sorts by `group.instance.id`,
-//! or no answer from the coordinator) the caller falls back to rendezvous placement.
+//! hold (another assignment strategy, the broker-side `group.protocol=consumer`, a
+//! `client.rack`, static membership, which sorts by `group.instance.id`, or no answer from the
+//! coordinator) the caller falls back to rendezvous placement.
 
 use std::time::{Duration, Instant};
 
@@ -110,11 +111,20 @@ pub(crate) fn watch_for_instance(
     let strategy = consumer_settings
         .get("partition.assignment.strategy")
         .unwrap_or("range");
-    if !strategy.trim_start().starts_with("range") || config.group_instance_id().is_some() {
+    // The broker assigns under the next-generation protocol (KIP-848); a client rack makes
+    // librdkafka's range assignor rack-aware; static members sort by their instance ids.
+    let broker_assigns = consumer_settings
+        .get("group.protocol")
+        .is_some_and(|p| p.eq_ignore_ascii_case("consumer"));
+    let rack_aware = consumer_settings.get("client.rack").is_some_and(|r| !r.is_empty());
+    let static_membership = config.group_instance_id().is_some();
+    if !strategy.trim_start().starts_with("range") || broker_assigns || rack_aware || static_membership {
         tracing::info!(
             strategy,
-            static_membership = config.group_instance_id().is_some(),
-            "standbys are placed by rendezvous: who takes a task over is predicted only for the range strategy and dynamic membership"
+            broker_assigns,
+            rack_aware,
+            static_membership,
+            "standbys are placed by rendezvous: who takes a task over is predicted only for librdkafka's range assignor without racks and dynamic membership"
         );
         return Ok(None);
     }
