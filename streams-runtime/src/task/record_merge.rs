@@ -13,8 +13,8 @@
 //! - `0` (the default): wait while the empty partition is behind ([`FetchedLag::Behind`]): the
 //!   end librdkafka last reported (its statistics, every 500 ms: the last stable offset under
 //!   `read_committed`, the high watermark otherwise) is above the consumer's position, or —
-//!   before anything of the partition was polled — records are fetched and queued, or its fetch
-//!   is still starting. As in Kafka Streams this wait has no time limit: however slow the
+//!   before anything of the partition was polled — librdkafka's fetcher is still below the end,
+//!   or its fetch is still starting. As in Kafka Streams this wait has no time limit: however slow the
 //!   fetch, records known to be on their way are merged in timestamp order, not dropped as
 //!   late. (A partition's position passes transaction markers and aborted records once they
 //!   are polled, so a partition holding only those is not behind for long.) While nothing is
@@ -54,8 +54,8 @@ pub(crate) const LAG_WAIT_LIMIT_MS: i64 = 2_000;
 pub(crate) enum FetchedLag {
     /// The consumer's position is at the end the broker last reported.
     CaughtUp,
-    /// Records are on their way: the position is below the reported end, records are fetched
-    /// and queued, or the partition's fetch is starting.
+    /// Records are on their way: the position (or, before the first poll, the fetcher) is
+    /// below the reported end, or the partition's fetch is starting.
     Behind,
     /// Not known: no report since the assignment, or the partition is not fetched here.
     Unknown,
