@@ -69,9 +69,10 @@ pub(crate) enum Fetch {
     /// (`auto.offset.reset=earliest`, as stream threads set it).
     Starting { from: i64 },
     /// Fetching: `next` is the next offset to fetch; it started at `from`, the committed offset
-    /// (`None` if there was none). (librdkafka's `fetchq_cnt` cannot say whether this
-    /// partition's fetched records are still queued: it counts the consumer's whole queue,
-    /// which every partition's queue is forwarded to.)
+    /// or else the log start (`None` if neither is known). Before the first poll, records in
+    /// `[from, next)` were fetched and wait in librdkafka's queue (librdkafka's `fetchq_cnt`
+    /// cannot tell: it counts the consumer's whole queue, which every partition's is
+    /// forwarded to).
     Fetching { next: i64, from: Option<i64> },
     /// Not assigned here, or being stopped.
     NotFetched,
@@ -94,14 +95,14 @@ impl PartitionReport {
             (Some(position), Some(end), _) => behind_if(end > position),
             // Polled, but no report of the end since: the next report (500 ms) tells.
             (Some(_), None, _) => FetchedLag::Unknown,
-            // Not polled yet: records not fetched yet are on their way; if the fetch moved past
-            // where it started, fetched records may still wait unpolled in librdkafka's queue
-            // (or were transaction markers), which no report tells.
-            (None, end, Fetch::Fetching { next, from }) => match end {
-                None => FetchedLag::Behind,
-                Some(end) if end > next => FetchedLag::Behind,
-                Some(_) if from == Some(next) => FetchedLag::CaughtUp,
-                Some(_) => FetchedLag::Unknown,
+            // Not polled yet: records not fetched yet are on their way, and so are records the
+            // fetch moved past (queued: a transaction marker or an aborted batch among them
+            // ends with a marker, and polling a marker gives the partition a position).
+            (None, end, Fetch::Fetching { next, from }) => match (end, from) {
+                (None, _) => FetchedLag::Behind,
+                (Some(end), _) if end > next => FetchedLag::Behind,
+                (Some(_), Some(from)) => behind_if(next > from),
+                (Some(_), None) => FetchedLag::Unknown,
             },
             (None, end, Fetch::Starting { from }) => behind_if(end.is_none_or(|end| end > from)),
         }
@@ -128,18 +129,18 @@ fn partition_report(stats: &rdkafka::statistics::Partition, read_committed: bool
     } else {
         stats.hi_offset
     };
+    let start = [stats.committed_offset, stats.lo_offset]
+        .into_iter()
+        .find(|offset| *offset >= 0);
     let fetch = match stats.fetch_state.as_str() {
         _ if !stats.desired => Fetch::NotFetched,
         "stopping" | "stopped" => Fetch::NotFetched,
         "active" if stats.next_offset >= 0 => Fetch::Fetching {
             next: stats.next_offset,
-            from: (stats.committed_offset >= 0).then_some(stats.committed_offset),
+            from: start,
         },
         _ => Fetch::Starting {
-            from: [stats.committed_offset, stats.lo_offset]
-                .into_iter()
-                .find(|offset| *offset >= 0)
-                .unwrap_or(0),
+            from: start.unwrap_or(0),
         },
     };
     PartitionReport {
@@ -181,8 +182,9 @@ mod tests {
         // Still on the broker; no answer yet.
         assert_eq!(report(Some(100), fetching(90, Some(90))).lag(None), BEHIND);
         assert_eq!(report(None, fetching(90, Some(90))).lag(None), BEHIND);
-        // Fetched up to the end: maybe still queued, maybe polled as markers; not known.
-        assert_eq!(report(Some(100), fetching(100, Some(93))).lag(None), UNKNOWN);
+        // Fetched up to the end, not polled yet: queued.
+        assert_eq!(report(Some(100), fetching(100, Some(93))).lag(None), BEHIND);
+        // Where the fetch started is not known.
         assert_eq!(report(Some(100), fetching(100, None)).lag(None), UNKNOWN);
         // Looking up where to start: records are coming if the end is past the start, or
         // while the end is not known.
@@ -233,6 +235,13 @@ mod tests {
             Fetch::Starting { from: 40 }
         );
         // No committed offset: from the log start.
+        assert_eq!(
+            read(true, "active", 50, -1001, false).fetch,
+            Fetch::Fetching {
+                next: 50,
+                from: Some(10)
+            }
+        );
         assert_eq!(
             read(true, "none", -1001, -1001, false).fetch,
             Fetch::Starting { from: 10 }
