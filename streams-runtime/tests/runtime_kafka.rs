@@ -409,6 +409,63 @@ async fn wall_clock_punctuations_run_on_the_stream_thread_without_input() {
     streams.close().await.expect("close");
 }
 
+/// Where both held-store tests start: `a` owns every task and has processed `first`; a user
+/// holds handles of all three stores (taken before any task moved); `b` (on `dir_b`) took some
+/// tasks and handed them back when it left, so on `a` they are pending: their stores are locked,
+/// their partitions paused. Returns `a`, the handles and the tasks `b` had.
+async fn tasks_pending_behind_held_stores(
+    cluster: &kafka_streams::kafka::KafkaCluster,
+    app: &str,
+    dir_a: &std::path::Path,
+    dir_b: &std::path::Path,
+    first: &[Click],
+) -> (
+    KafkaStreams,
+    Vec<(i32, kafka_streams::state::WindowStore<String, u64>)>,
+    Vec<kafka_streams::task::TaskId>,
+) {
+    let a = KafkaStreams::start_on(
+        click_count_topology(INPUT, OUTPUT, STORE),
+        config(app, dir_a),
+        cluster.clone(),
+    )
+    .await
+    .expect("start a");
+    wait_for("a owns every task", Duration::from_secs(60), || {
+        a.active_tasks().len() == 3
+    })
+    .await;
+    produce_clicks(cluster, INPUT, first).await;
+    run_until_processed_and_committed(&a, first.len() as u64).await;
+    let held = a
+        .window_store::<String, u64>(STORE, WINDOW.as_millis() as i64)
+        .expect("store");
+    assert_eq!(held.len(), 3);
+
+    // b takes some tasks away from a (a closes them, but the held handles keep RocksDB open) …
+    let b = KafkaStreams::start_on(
+        click_count_topology(INPUT, OUTPUT, STORE),
+        config(app, dir_b),
+        cluster.clone(),
+    )
+    .await
+    .expect("start b");
+    wait_for("a and b share the tasks", Duration::from_secs(60), || {
+        !b.active_tasks().is_empty() && a.active_tasks().len() + b.active_tasks().len() == 3
+    })
+    .await;
+    let moved = b.active_tasks();
+    // … and hands them back when it leaves: their stores are still locked by `held`.
+    b.close().await.expect("close b");
+    wait_for(
+        "a has every task back, the moved ones pending",
+        Duration::from_secs(60),
+        || a.active_tasks().len() == 3 - moved.len() && !a.active_tasks().iter().any(|t| moved.contains(t)),
+    )
+    .await;
+    (a, held, moved)
+}
+
 /// A task handed back to an instance whose store a user still holds (a store handle taken
 /// before the task moved away): the open finds RocksDB's lock held. The thread keeps the task
 /// pending — its partitions paused, its other tasks running — and opens it once the handle is
@@ -422,34 +479,8 @@ async fn a_task_whose_store_is_still_held_waits_for_it_and_loses_nothing() {
         tempfile::tempdir().expect("tempdir"),
         tempfile::tempdir().expect("tempdir"),
     );
-    let topology = || click_count_topology(INPUT, OUTPUT, STORE);
-    let a = KafkaStreams::start_on(topology(), config("held", dir_a.path()), cluster.clone())
-        .await
-        .expect("start a");
-    wait_for("a owns every task", Duration::from_secs(60), || {
-        a.active_tasks().len() == 3
-    })
-    .await;
     let first = clicks(0, 70);
-    produce_clicks(&cluster, INPUT, &first).await;
-    run_until_processed_and_committed(&a, first.len() as u64).await;
-    // The user keeps handles of all three store partitions.
-    let held = a
-        .window_store::<String, u64>(STORE, WINDOW.as_millis() as i64)
-        .expect("store");
-    assert_eq!(held.len(), 3);
-
-    // b takes some tasks away from a (a closes them, but the held handles keep RocksDB open) …
-    let b = KafkaStreams::start_on(topology(), config("held", dir_b.path()), cluster.clone())
-        .await
-        .expect("start b");
-    wait_for("a and b share the tasks", Duration::from_secs(60), || {
-        !b.active_tasks().is_empty() && a.active_tasks().len() + b.active_tasks().len() == 3
-    })
-    .await;
-    let moved = 3 - a.active_tasks().len();
-    // … and hands them back when it leaves: their stores are still locked by `held`.
-    b.close().await.expect("close b");
+    let (a, held, moved) = tasks_pending_behind_held_stores(&cluster, "held", dir_a.path(), dir_b.path(), &first).await;
     let second = clicks(70, 70);
     produce_clicks(&cluster, INPUT, &second).await;
     // Longer than any lock wait: the thread must neither die nor block its other tasks.
@@ -457,7 +488,7 @@ async fn a_task_whose_store_is_still_held_waits_for_it_and_loses_nothing() {
     assert!(!a.is_stopped(), "a's thread must not die of a held store lock");
     assert_eq!(
         a.active_tasks().len(),
-        3 - moved,
+        3 - moved.len(),
         "the tasks whose stores are held stay pending"
     );
 
@@ -470,6 +501,58 @@ async fn a_task_whose_store_is_still_held_waits_for_it_and_loses_nothing() {
     wait_for("every count final", Duration::from_secs(60), || {
         window_counts(&a, STORE) == expected_counts(&all)
     })
+    .await;
+    run_until_processed_and_committed(&a, 0).await;
+    assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&all));
+    a.close().await.expect("close a: no thread failed");
+}
+
+/// A pending task that moves away while its store is held, and comes back once the store is
+/// free, opens at once on its return — and its partitions must be fetched again. librdkafka
+/// keeps an application's pause of a partition across a revocation and a new assignment, so a
+/// task dropped from the pending set while paused came back paused: before the fix its
+/// partitions stayed silent forever. Apache Kafka, because the pause lives in a real group
+/// rebalance. `b` restarts on its state dir: same process id, same client id, so the range
+/// assignor's member order — and the tasks it takes — are the same as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_task_that_moves_away_and_back_is_fetched_again() {
+    let broker = setup().await;
+    let cluster = broker.cluster();
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let first = clicks(0, 70);
+    let (a, held, moved) =
+        tasks_pending_behind_held_stores(&cluster, "moved", dir_a.path(), dir_b.path(), &first).await;
+
+    // The pending tasks move to b again (a drops them from its pending set, still paused) …
+    let b = KafkaStreams::start_on(
+        click_count_topology(INPUT, OUTPUT, STORE),
+        config("moved", dir_b.path()),
+        cluster.clone(),
+    )
+    .await
+    .expect("restart b");
+    wait_for("b takes the pending tasks", Duration::from_secs(60), || {
+        b.active_tasks() == moved && a.active_tasks().len() == 3 - moved.len()
+    })
+    .await;
+    // … the stores are let go, and b hands the tasks back: a opens them at once.
+    drop(held);
+    b.close().await.expect("close b");
+    wait_for("a owns every task", Duration::from_secs(60), || {
+        a.active_tasks().len() == 3
+    })
+    .await;
+    let second = clicks(70, 70);
+    produce_clicks(&cluster, INPUT, &second).await;
+    let all: Vec<Click> = first.iter().chain(&second).cloned().collect();
+    wait_for(
+        "every count final: the returned tasks read their partitions",
+        Duration::from_secs(60),
+        || window_counts(&a, STORE) == expected_counts(&all),
+    )
     .await;
     run_until_processed_and_committed(&a, 0).await;
     assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&all));

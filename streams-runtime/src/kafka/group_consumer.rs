@@ -27,7 +27,8 @@ pub(crate) trait RebalanceListener: Send + Sync {
     /// may own them already and nothing may be committed for them.
     fn revoking(&self, consumer: &ThreadConsumer, partitions: &[(String, i32)], lost: bool);
 
-    /// `partitions` were assigned. Returns the ones to pause (their tasks cannot open yet).
+    /// `partitions` were assigned. Returns the ones to pause (their tasks cannot open yet); the
+    /// others are resumed, in case an earlier pause of theirs outlived a revocation.
     fn assigned(&self, consumer: &ThreadConsumer, partitions: &[(String, i32)]) -> Vec<(String, i32)>;
 }
 
@@ -81,11 +82,22 @@ impl ConsumerContext for GroupContext {
     fn post_rebalance(&self, consumer: &ThreadConsumer, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Assign(assigned) => {
-                let pause = self.listener.assigned(consumer, &partitions_of(assigned));
+                let assigned = partitions_of(assigned);
+                let pause = self.listener.assigned(consumer, &assigned);
                 if !pause.is_empty()
                     && let Err(e) = consumer.pause(&partition_list(&pause))
                 {
                     tracing::warn!(error = %crate::error::report(&e), "failed to pause the partitions of pending tasks");
+                }
+                // librdkafka keeps an application's pause across a revocation and a new
+                // assignment: a task that was pending when it moved away, and opens at once on
+                // its return, would find its partitions still paused. Resuming a partition that
+                // is not paused does nothing.
+                let resume: Vec<(String, i32)> = assigned.into_iter().filter(|p| !pause.contains(p)).collect();
+                if !resume.is_empty()
+                    && let Err(e) = consumer.resume(&partition_list(&resume))
+                {
+                    tracing::warn!(error = %crate::error::report(&e), "failed to resume the partitions of opened tasks");
                 }
             }
             Rebalance::Revoke(_) => {}
