@@ -6,6 +6,13 @@
 //! once, so the time measured is rebalance + restore, not the session timeout a crash adds); the
 //! time until B runs all four tasks — processing and queryable — is the failover time. Without a
 //! standby B restores A's changelog partitions in full, which gives the restoration throughput.
+//!
+//! On Apache Kafka (full runs) the same runs with three instances in one process, A killed with
+//! `KafkaStreams::kill` (its consumer leaves at once: rebalance + restore), and then as a user
+//! sees a crash: three instance processes (this binary run again with `--instance`), one
+//! `kill -9`ed, so the group learns of it only when its session times out (6 s, Apache Kafka's
+//! minimum); the time from the kill until the survivors run every task, and that time less the
+//! session timeout.
 //! `cargo bench -p streams-benches --bench failover` writes `benches/results/failover.md`; under
 //! `cargo test` a small smoke version runs.
 
@@ -17,6 +24,7 @@ use kafka_streams::kafka::KafkaCluster;
 use kafka_streams::testing::{TestBroker, TestInstances};
 use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use streams_benches::instance_process::{InstanceProcess, InstanceStatus, now_ms, report_until_killed};
 use streams_benches::report::{machine, write};
 
 const PARTITIONS: i32 = 6;
@@ -31,20 +39,23 @@ fn topology() -> Topology {
     builder.build().expect("topology")
 }
 
+/// The session timeout on Apache Kafka (its `group.min.session.timeout.ms`).
+const KAFKA_SESSION_TIMEOUT: Duration = Duration::from_secs(6);
+
 fn config(dir: &std::path::Path, standbys: usize, broker: Broker) -> StreamsConfig {
     // The embedded broker's coordinator holds every rebalance for session timeout − 1 s (a real
     // broker finishes it once the remaining members rejoined): keep it short there. Apache Kafka
     // refuses a session timeout below its `group.min.session.timeout.ms` (6 s by default).
     let (session_ms, heartbeat_ms) = match broker {
-        Broker::Embedded => ("3000", "500"),
-        Broker::Kafka => ("6000", "1000"),
+        Broker::Embedded => (3_000, 500),
+        Broker::Kafka => (KAFKA_SESSION_TIMEOUT.as_millis(), 1_000),
     };
     StreamsConfig::builder("failover-bench")
         .state_dir(dir)
         .commit_interval(Duration::from_millis(500))
         .num_standby_replicas(standbys)
-        .kafka_property("consumer.session.timeout.ms", session_ms)
-        .kafka_property("consumer.heartbeat.interval.ms", heartbeat_ms)
+        .kafka_property("consumer.session.timeout.ms", session_ms.to_string())
+        .kafka_property("consumer.heartbeat.interval.ms", heartbeat_ms.to_string())
         .build()
         .expect("config")
 }
@@ -172,9 +183,119 @@ async fn failover(
     )
 }
 
+/// The child's side of the process runs: one instance on `bootstrap`, reporting until killed.
+async fn instance(bootstrap: &str, dir: &std::path::Path, standbys: usize) {
+    let cluster = KafkaCluster::remote(bootstrap);
+    let streams = kafka_streams::KafkaStreams::start_on(topology(), config(dir, standbys, Broker::Kafka), cluster)
+        .await
+        .expect("start the instance");
+    report_until_killed(&streams).await;
+}
+
+/// The last changelog offset per partition of the store.
+async fn changelog_ends(cluster: &KafkaCluster) -> std::collections::BTreeMap<i32, i64> {
+    kafka_streams::testing::read_topic(cluster, "failover-bench-latest-blobs-changelog")
+        .await
+        .expect("changelog")
+        .into_iter()
+        .fold(Default::default(), |mut ends, r| {
+            let end = ends.entry(r.partition).or_insert(-1);
+            *end = (*end).max(r.offset);
+            ends
+        })
+}
+
+/// What a `kill -9` of one of three instance processes cost.
+struct Crash {
+    /// From the kill until the survivors run every task.
+    took: Duration,
+    records_restored: u64,
+    bytes_restored: u64,
+    restore_time: Duration,
+}
+
+/// Three instance processes; the first is `kill -9`ed once every record is processed (and, with
+/// standbys, mirrored); the survivors' reports time the takeover.
+async fn crash(broker: &TestBroker, keys: usize, standbys: usize) -> Crash {
+    let cluster = broker.cluster();
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().expect("state dir")).collect();
+    let mut processes: Vec<InstanceProcess> = Vec::new();
+    for dir in &dirs {
+        let args = [
+            "--instance".to_owned(),
+            cluster.bootstrap_servers().to_owned(),
+            dir.path().display().to_string(),
+            standbys.to_string(),
+        ];
+        processes.push(InstanceProcess::spawn(&args).expect("spawn an instance process"));
+        let started = processes.len();
+        wait("the tasks split", || {
+            let statuses: Vec<InstanceStatus> = processes.iter().map(InstanceProcess::status).collect();
+            statuses.iter().all(|s| !s.active.is_empty())
+                && statuses.iter().map(|s| s.active.len()).sum::<usize>() == PARTITIONS as usize
+                && statuses.len() == started
+        })
+        .await;
+    }
+    produce(&cluster, keys).await;
+    wait("every record processed", || {
+        processes.iter().map(|p| p.status().records_processed).sum::<u64>() >= keys as u64
+    })
+    .await;
+    let commits = processes[0].status().commits;
+    wait("a commit after that", || processes[0].status().commits > commits + 1).await;
+    if standbys > 0 {
+        let (victim, survivors) = processes.split_first().expect("three processes");
+        let victim_tasks = victim.status().active;
+        let ends = changelog_ends(&cluster).await;
+        wait("the standbys caught up", || {
+            let standby: Vec<(String, Vec<Option<i64>>)> = survivors.iter().flat_map(|s| s.status().standby).collect();
+            victim_tasks.iter().all(|t| {
+                let partition: i32 = t.rsplit('_').next().and_then(|p| p.parse().ok()).expect("a task id");
+                standby
+                    .iter()
+                    .any(|(task, offsets)| task == t && offsets.iter().all(|o| *o == ends.get(&partition).copied()))
+            })
+        })
+        .await;
+    }
+    let before: Vec<InstanceStatus> = processes[1..].iter().map(InstanceProcess::status).collect();
+    let killed_at = now_ms();
+    processes[0].kill().expect("kill -9");
+    let survivors = &processes[1..];
+    wait("the survivors run every task", || {
+        survivors.iter().map(|s| s.status().active.len()).sum::<usize>() == PARTITIONS as usize
+    })
+    .await;
+    let after: Vec<InstanceStatus> = survivors.iter().map(InstanceProcess::status).collect();
+    // The survivors' own clocks say when they reported it (at most one report interval late).
+    let running_at = after.iter().map(|s| s.at_ms).max().unwrap_or(killed_at);
+    let delta = |f: fn(&InstanceStatus) -> u64| after.iter().zip(&before).map(|(x, y)| f(x) - f(y)).sum::<u64>();
+    let restore_ms = after
+        .iter()
+        .zip(&before)
+        .map(|(x, y)| x.restore_time_ms - y.restore_time_ms)
+        .max()
+        .unwrap_or_default();
+    Crash {
+        took: Duration::from_millis(u64::try_from(running_at - killed_at).unwrap_or_default()),
+        records_restored: delta(|s| s.records_restored),
+        bytes_restored: delta(|s| s.bytes_restored),
+        restore_time: Duration::from_millis(restore_ms),
+    }
+}
+
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
+    let args: Vec<String> = std::env::args().collect();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    if let [_, flag, bootstrap, dir, standbys] = args.as_slice()
+        && flag == "--instance"
+    {
+        let standbys = standbys.parse().expect("standby count");
+        runtime.block_on(instance(bootstrap, std::path::Path::new(dir), standbys));
+        return;
+    }
+    let full = args.iter().any(|a| a == "--bench");
     // The embedded broker keeps about 5 MB per partition: ~3 MiB per partition there. Apache Kafka
     // (full runs only, unless BENCH_BROKER=mock): a store of ~100 MB.
     let mut brokers = vec![(Broker::Embedded, if full { 12_000 } else { 400 })];
@@ -245,9 +366,48 @@ async fn report(broker: Broker, keys: usize) -> String {
             restore.as_secs_f64()
         ));
     }
+    if broker == Broker::Kafka {
+        out.push_str(&crash_table(keys).await);
+    }
     out.push_str(
         "\nTargets: failover under 2 s with a standby (after the session timeout; the seed quotes 35 s for a \
          rebalance with restoration); restoration over 200 MB/s (the seed quotes 3 MB/s).\n",
     );
+    out
+}
+
+/// The `kill -9` runs, as a markdown section of the report.
+async fn crash_table(keys: usize) -> String {
+    let session = KAFKA_SESSION_TIMEOUT.as_secs_f64();
+    let mut out = format!(
+        "\n## After a `kill -9`, with the session timeout\n\nThe same store and data, three instance \
+         processes (this bench binary run again with `--instance`, release build), one `kill -9`ed once \
+         every record was processed and committed (and, with a standby, mirrored). Nothing tells the group: it \
+         learns of the crash when the member's session times out ({session:.0} s, Apache Kafka's \
+         `group.min.session.timeout.ms`; heartbeats every 1 s, so the session ends 5–6 s after the kill). \
+         Failover: from the kill until the survivors report every task running (restored, processing and \
+         queryable; reports every 20 ms); after the session timeout: that less {session:.0} s.\n\n\
+         | Standby replicas | Failover from the kill | After the session timeout | Records restored | MB restored | \
+         Restore time | Restore throughput |\n|--:|--:|--:|--:|--:|--:|--:|\n"
+    );
+    for standbys in [0, 1] {
+        let broker = TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
+        broker.create_topic("blobs", PARTITIONS).await.expect("topic");
+        eprintln!("kill -9 of one of three processes, {standbys} standby replica(s), {keys} keys");
+        let crash = crash(&broker, keys, standbys).await;
+        let mb = crash.bytes_restored as f64 / 1e6;
+        let rate = if crash.restore_time.is_zero() {
+            "—".to_owned()
+        } else {
+            format!("{:.0} MB/s", mb / crash.restore_time.as_secs_f64())
+        };
+        out.push_str(&format!(
+            "| {standbys} | {:.2} s | {:.2} s | {} | {mb:.1} | {:.2} s | {rate} |\n",
+            crash.took.as_secs_f64(),
+            crash.took.as_secs_f64() - session,
+            crash.records_restored,
+            crash.restore_time.as_secs_f64(),
+        ));
+    }
     out
 }

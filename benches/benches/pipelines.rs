@@ -124,7 +124,11 @@ fn baseline(
     let ready = Arc::new(AtomicBool::new(false));
     let handle = {
         let ready = Arc::clone(&ready);
-        std::thread::spawn(move || run(&ready))
+        // Named, so its CPU shows apart from the producer's (this thread) in the per-thread report.
+        std::thread::Builder::new()
+            .name("baseline-loop".to_owned())
+            .spawn(move || run(&ready))
+            .expect("baseline thread")
     };
     while !ready.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(10));
@@ -217,77 +221,91 @@ fn round(runtime: &tokio::runtime::Runtime, cluster: &KafkaCluster, n: u64, roun
         cluster.create_topics(&specs).await.expect("topics");
     });
 
-    let base_stateless = {
-        let cluster2 = cluster.clone();
-        let (input, output) = (t("in-baseline-stateless"), t("out-baseline-stateless"));
-        baseline(
-            cluster,
-            "rdkafka consume → filter/map → produce loop",
-            &t("in-baseline-stateless"),
-            n,
-            move |ready| stateless_passthrough(&cluster2, &input, &output, n, COMMIT_INTERVAL, ready),
-        )
+    let baselines = || {
+        let base_stateless = {
+            let cluster2 = cluster.clone();
+            let (input, output) = (t("in-baseline-stateless"), t("out-baseline-stateless"));
+            baseline(
+                cluster,
+                "rdkafka consume → filter/map → produce loop",
+                &t("in-baseline-stateless"),
+                n,
+                move |ready| stateless_passthrough(&cluster2, &input, &output, n, COMMIT_INTERVAL, ready),
+            )
+        };
+        let base_count = {
+            let cluster2 = cluster.clone();
+            let (input, output, changelog) = (
+                t("in-baseline-count"),
+                t("out-baseline-count"),
+                t("changelog-baseline-count"),
+            );
+            baseline(
+                cluster,
+                "rdkafka + RocksDB loop (cache, changelog, outputs)",
+                &t("in-baseline-count"),
+                n,
+                move |ready| {
+                    let db = tempfile::tempdir().expect("db dir");
+                    windowed_count(
+                        &cluster2,
+                        &input,
+                        &output,
+                        &changelog,
+                        db.path(),
+                        n,
+                        COMMIT_INTERVAL,
+                        ready,
+                    )
+                },
+            )
+        };
+        (base_stateless, base_count)
     };
-    let base_count = {
-        let cluster2 = cluster.clone();
-        let (input, output, changelog) = (
-            t("in-baseline-count"),
-            t("out-baseline-count"),
-            t("changelog-baseline-count"),
-        );
-        baseline(
-            cluster,
-            "rdkafka + RocksDB loop (cache, changelog, outputs)",
-            &t("in-baseline-count"),
-            n,
-            move |ready| {
-                let db = tempfile::tempdir().expect("db dir");
-                windowed_count(
-                    &cluster2,
-                    &input,
-                    &output,
-                    &changelog,
-                    db.path(),
-                    n,
-                    COMMIT_INTERVAL,
-                    ready,
-                )
-            },
-        )
+    let frameworks = || {
+        runtime.block_on(async {
+            let stateless = framework(
+                cluster,
+                "KafkaStreams filter → map_values → to",
+                &format!("bench-stateless-r{round}"),
+                &t("in-framework-stateless"),
+                stateless_topology(&t("in-framework-stateless"), &t("out-framework-stateless")),
+                ProcessingGuarantee::AtLeastOnce,
+                n,
+            )
+            .await;
+            let count = framework(
+                cluster,
+                "KafkaStreams windowed count (at-least-once)",
+                &format!("bench-count-r{round}"),
+                &t("in-framework-count"),
+                windowed_count_topology(&t("in-framework-count"), &t("out-framework-count")),
+                ProcessingGuarantee::AtLeastOnce,
+                n,
+            )
+            .await;
+            let count_eos = framework(
+                cluster,
+                "KafkaStreams windowed count (exactly-once v2)",
+                &format!("bench-count-eos-r{round}"),
+                &t("in-framework-count-eos"),
+                windowed_count_topology(&t("in-framework-count-eos"), &t("out-framework-count-eos")),
+                ProcessingGuarantee::ExactlyOnceV2,
+                n,
+            )
+            .await;
+            (stateless, count, count_eos)
+        })
     };
-    let (fw_stateless, fw_count, fw_count_eos) = runtime.block_on(async {
-        let stateless = framework(
-            cluster,
-            "KafkaStreams filter → map_values → to",
-            &format!("bench-stateless-r{round}"),
-            &t("in-framework-stateless"),
-            stateless_topology(&t("in-framework-stateless"), &t("out-framework-stateless")),
-            ProcessingGuarantee::AtLeastOnce,
-            n,
-        )
-        .await;
-        let count = framework(
-            cluster,
-            "KafkaStreams windowed count (at-least-once)",
-            &format!("bench-count-r{round}"),
-            &t("in-framework-count"),
-            windowed_count_topology(&t("in-framework-count"), &t("out-framework-count")),
-            ProcessingGuarantee::AtLeastOnce,
-            n,
-        )
-        .await;
-        let count_eos = framework(
-            cluster,
-            "KafkaStreams windowed count (exactly-once v2)",
-            &format!("bench-count-eos-r{round}"),
-            &t("in-framework-count-eos"),
-            windowed_count_topology(&t("in-framework-count-eos"), &t("out-framework-count-eos")),
-            ProcessingGuarantee::ExactlyOnceV2,
-            n,
-        )
-        .await;
-        (stateless, count, count_eos)
-    });
+    // The two sides take turns going first: a broker that slows down as its log and topic count
+    // grow over a round favours neither.
+    let ((base_stateless, base_count), (fw_stateless, fw_count, fw_count_eos)) = if round.is_multiple_of(2) {
+        let baselines = baselines();
+        (baselines, frameworks())
+    } else {
+        let frameworks = frameworks();
+        (baselines(), frameworks)
+    };
     [base_stateless, fw_stateless, base_count, fw_count, fw_count_eos]
 }
 
@@ -418,7 +436,7 @@ fn measure(
          `fetch.wait.max.ms={FETCH_WAIT_MAX_MS}`, since the embedded broker holds a fetch that finds no data for the whole wait (kept on Apache Kafka for the same settings on both brokers), and with the framework's default `fetch.queue.backoff.ms={FETCH_QUEUE_BACKOFF_MS}` (librdkafka's 1 s idles a consumer on a backlog); each run owns its \
          partitions first, then its input is produced (in the same process) and timed from the first record \
          produced to the last processed — a live stream, commits included, start-up and the final commit not. \
-         Each Kafka number is the median of {rounds} rounds. The test-driver input is encoded before timing. Release build (`cargo bench -p streams-benches --bench pipelines`)."
+         Each Kafka number is the median of {rounds} rounds, baselines and framework taking turns going first. The test-driver input is encoded before timing. Release build (`cargo bench -p streams-benches --bench pipelines`)."
     );
     markdown("Pipelines against hand-written baselines", &setup, &comparisons)
 }

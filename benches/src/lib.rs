@@ -4,4 +4,5 @@
 pub mod baseline;
 pub mod cpu;
 pub mod data;
+pub mod instance_process;
 pub mod report;
