@@ -1,5 +1,5 @@
 //! What librdkafka's periodic statistics (`statistics.interval.ms`) tell about a stream
-//! thread's consumer: lag and fetched-but-unpolled records per partition, each partition's end,
+//! thread's consumer: lag per partition, records fetched and not yet polled, each partition's end,
 //! and the round trip to each broker. Read at every commit into the thread's status, and from
 //! there by `/metrics` and the membership entry.
 
@@ -13,8 +13,10 @@ use crate::task::FetchedLag;
 pub(crate) struct ConsumerStats {
     /// (topic, partition, records behind the high watermark), partitions being fetched.
     pub(crate) lags: Vec<(String, i32, i64)>,
-    /// (topic, partition, records fetched and not yet polled): the consumer's queue depth.
-    pub(crate) fetch_queue: Vec<(String, i32, i64)>,
+    /// Records fetched and not yet polled: the consumer's queue depth. Per consumer, not per
+    /// partition: every partition's fetch queue is forwarded to the consumer's one queue, and
+    /// librdkafka's per-partition `fetchq_cnt` reports that queue's length.
+    pub(crate) fetch_queue: i64,
     /// (broker `host:port`, mean request round trip in seconds over the last interval).
     pub(crate) broker_rtt: Vec<(String, f64)>,
 }
@@ -22,19 +24,18 @@ pub(crate) struct ConsumerStats {
 impl ConsumerStats {
     pub(crate) fn from_statistics(statistics: &Statistics) -> Self {
         let mut lags = Vec::new();
-        let mut fetch_queue = Vec::new();
+        let mut fetch_queue = 0;
         for (topic, t) in &statistics.topics {
             for (&partition, p) in t.partitions.iter().filter(|(p, _)| **p >= 0) {
                 if p.consumer_lag >= 0 && p.fetch_state == "active" {
                     lags.push((topic.clone(), partition, p.consumer_lag));
                 }
                 if p.fetch_state == "active" {
-                    fetch_queue.push((topic.clone(), partition, p.fetchq_cnt));
+                    fetch_queue = fetch_queue.max(p.fetchq_cnt);
                 }
             }
         }
         lags.sort();
-        fetch_queue.sort();
         let mut broker_rtt: Vec<(String, f64)> = statistics
             .brokers
             .values()

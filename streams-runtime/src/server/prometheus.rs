@@ -50,11 +50,9 @@ fn scraped(streams: &KafkaStreams) -> Registry {
             lag.get_or_create(&vec![("topic", topic), ("partition", partition.to_string())])
                 .set(records);
         }
-        for (topic, partition, records) in stats.fetch_queue {
-            queued
-                .get_or_create(&vec![("topic", topic), ("partition", partition.to_string())])
-                .set(records);
-        }
+        queued
+            .get_or_create(&vec![("thread", thread.clone())])
+            .set(stats.fetch_queue);
         for (broker, seconds) in stats.broker_rtt {
             rtt.get_or_create(&vec![("thread", thread.clone()), ("broker", broker)])
                 .set(seconds);
@@ -68,7 +66,7 @@ fn scraped(streams: &KafkaStreams) -> Registry {
     );
     registry.register(
         "fetch_queue_records",
-        "Records fetched and not yet polled per input partition, the consumer queue depth",
+        "Records fetched and not yet polled by each stream thread's consumer (its queue depth; librdkafka's statistics cannot tell them apart by partition)",
         queued,
     );
     registry.register_with_unit(

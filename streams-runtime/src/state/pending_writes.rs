@@ -5,17 +5,20 @@
 //! comparisons (a windowed count spent ~10 % of its time in `memcmp` there). Here a hash map
 //! answers reads and updates of keys already pending with one hash and one comparison, and an
 //! ordered set of the keys, touched only when a key is first written, serves the ordered scans.
+//! Both hold the same shared key, so a key's bytes are in memory once, as the cache's byte count
+//! (`cache.max.bytes.buffering`) assumes.
 
 use std::collections::BTreeSet;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 /// Key → pending value (`None`: a pending delete), readable by key and in key order.
 #[derive(Debug, Default)]
 pub(crate) struct PendingWrites {
-    values: FxHashMap<Vec<u8>, Option<Vec<u8>>>,
-    order: BTreeSet<Vec<u8>>,
+    values: FxHashMap<Arc<[u8]>, Option<Vec<u8>>>,
+    order: BTreeSet<Arc<[u8]>>,
 }
 
 impl PendingWrites {
@@ -29,10 +32,13 @@ impl PendingWrites {
 
     /// Sets `key`'s pending value; returns the one it replaces, if the key was pending.
     pub(crate) fn insert(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) -> Option<Option<Vec<u8>>> {
+        // Looked up by slice first: the map's entry API would need the shared key, allocated
+        // even when the key is pending already (most writes, within a commit interval).
         if let Some(pending) = self.values.get_mut(key.as_slice()) {
             return Some(std::mem::replace(pending, value));
         }
-        self.order.insert(key.clone());
+        let key: Arc<[u8]> = Arc::from(key);
+        self.order.insert(Arc::clone(&key));
         self.values.insert(key, value);
         None
     }
@@ -42,16 +48,18 @@ impl PendingWrites {
         &'a self,
         from: &[u8],
         to: Option<&[u8]>,
-    ) -> impl Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)> + 'a {
+    ) -> impl Iterator<Item = (&'a [u8], &'a Option<Vec<u8>>)> + 'a {
         let upper = to.map_or(Bound::Unbounded, Bound::Excluded);
         self.order
             .range::<[u8], _>((Bound::Included(from), upper))
-            .filter_map(|key| Some((key, self.values.get(key)?)))
+            .filter_map(|key| Some((&**key, self.values.get(key)?)))
     }
 
     /// Every pending write, in key order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &Option<Vec<u8>>)> {
-        self.order.iter().filter_map(|key| Some((key, self.values.get(key)?)))
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &Option<Vec<u8>>)> {
+        self.order
+            .iter()
+            .filter_map(|key| Some((&**key, self.values.get(key)?)))
     }
 
     pub(crate) fn clear(&mut self) {
@@ -78,10 +86,10 @@ mod tests {
         assert_eq!(pending.get(b"b"), Some(&Some(b"2".to_vec())));
         assert_eq!(pending.get(b"a"), Some(&None));
         assert_eq!(pending.get(b"z"), None);
-        let all: Vec<(&[u8], Option<&[u8]>)> = pending.iter().map(|(k, v)| (k.as_slice(), v.as_deref())).collect();
+        let all: Vec<(&[u8], Option<&[u8]>)> = pending.iter().map(|(k, v)| (k, v.as_deref())).collect();
         assert_eq!(all, [(&b"a"[..], None), (b"b", Some(&b"2"[..])), (b"c", Some(b"4"))]);
         let keys = |from: &[u8], to: Option<&[u8]>| -> Vec<Vec<u8>> {
-            pending.range(from, to).map(|(k, _)| k.clone()).collect()
+            pending.range(from, to).map(|(k, _)| k.to_vec()).collect()
         };
         assert_eq!(keys(b"b", None), [b"b".to_vec(), b"c".to_vec()]);
         assert_eq!(keys(b"a", Some(b"c")), [b"a".to_vec(), b"b".to_vec()]);

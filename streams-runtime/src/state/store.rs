@@ -169,7 +169,7 @@ impl Store {
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
         for (key, value) in self.dirty.range(from, to) {
             match value {
-                Some(value) => merged.insert(key.clone(), value.clone()),
+                Some(value) => merged.insert(key.to_vec(), value.clone()),
                 None => merged.remove(key),
             };
         }
@@ -184,7 +184,7 @@ impl Store {
     /// Pending writes for the commit in progress; they stay visible until applied or discarded.
     pub(crate) fn pending_writes(&mut self) -> Vec<Write> {
         self.save_stream_time();
-        self.dirty.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.dirty.iter().map(|(k, v)| (k.to_vec(), v.clone())).collect()
     }
 
     /// Makes the commit durable locally: applies `writes` with the changelog offset they reach
