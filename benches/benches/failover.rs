@@ -127,16 +127,7 @@ async fn failover(
     if standbys > 0 {
         // The survivors mirror each of A's tasks up to the end of its changelog.
         let a_tasks = a.active_tasks();
-        let ends: std::collections::BTreeMap<i32, i64> =
-            kafka_streams::testing::read_topic(cluster, "failover-bench-latest-blobs-changelog")
-                .await
-                .expect("changelog")
-                .into_iter()
-                .fold(Default::default(), |mut ends, r| {
-                    let end = ends.entry(r.partition).or_insert(-1);
-                    *end = (*end).max(r.offset);
-                    ends
-                });
+        let ends = changelog_ends(cluster).await;
         wait("the standbys caught up", || {
             let standby: Vec<_> = survivors.iter().flat_map(|s| s.standby_tasks()).collect();
             a_tasks.iter().all(|t| {

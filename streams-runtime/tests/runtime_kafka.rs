@@ -466,6 +466,17 @@ async fn tasks_pending_behind_held_stores(
     (a, held, moved)
 }
 
+/// `a`'s store and the output end with the counts of `all`, and `a` closes cleanly.
+async fn counts_become_final(cluster: &kafka_streams::kafka::KafkaCluster, a: KafkaStreams, all: &[Click]) {
+    wait_for("every count final", Duration::from_secs(60), || {
+        window_counts(&a, STORE) == expected_counts(all)
+    })
+    .await;
+    run_until_processed_and_committed(&a, 0).await;
+    assert_eq!(latest_counts(&read_all(cluster, OUTPUT).await), expected_counts(all));
+    a.close().await.expect("close a: no thread failed");
+}
+
 /// A task handed back to an instance whose store a user still holds (a store handle taken
 /// before the task moved away): the open finds RocksDB's lock held. The thread keeps the task
 /// pending — its partitions paused, its other tasks running — and opens it once the handle is
@@ -498,13 +509,7 @@ async fn a_task_whose_store_is_still_held_waits_for_it_and_loses_nothing() {
         a.active_tasks().len() == 3
     })
     .await;
-    wait_for("every count final", Duration::from_secs(60), || {
-        window_counts(&a, STORE) == expected_counts(&all)
-    })
-    .await;
-    run_until_processed_and_committed(&a, 0).await;
-    assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&all));
-    a.close().await.expect("close a: no thread failed");
+    counts_become_final(&cluster, a, &all).await;
 }
 
 /// A pending task that moves away while its store is held, and comes back once the store is
@@ -526,7 +531,7 @@ async fn a_pending_task_that_moves_away_and_back_is_fetched_again() {
     let (a, held, moved) =
         tasks_pending_behind_held_stores(&cluster, "moved", dir_a.path(), dir_b.path(), &first).await;
 
-    // The pending tasks move to b again (a drops them from its pending set, still paused) …
+    // The pending tasks move to b again (a drops them from its pending set) …
     let b = KafkaStreams::start_on(
         click_count_topology(INPUT, OUTPUT, STORE),
         config("moved", dir_b.path()),
@@ -548,15 +553,8 @@ async fn a_pending_task_that_moves_away_and_back_is_fetched_again() {
     let second = clicks(70, 70);
     produce_clicks(&cluster, INPUT, &second).await;
     let all: Vec<Click> = first.iter().chain(&second).cloned().collect();
-    wait_for(
-        "every count final: the returned tasks read their partitions",
-        Duration::from_secs(60),
-        || window_counts(&a, STORE) == expected_counts(&all),
-    )
-    .await;
-    run_until_processed_and_committed(&a, 0).await;
-    assert_eq!(latest_counts(&read_all(&cluster, OUTPUT).await), expected_counts(&all));
-    a.close().await.expect("close a: no thread failed");
+    // Before the fix, the returned tasks' partitions stayed paused: their counts never ended.
+    counts_become_final(&cluster, a, &all).await;
 }
 
 /// A stream thread that fails (a record under `LogAndFail`) aborts its open transaction at

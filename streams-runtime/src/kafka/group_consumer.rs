@@ -24,11 +24,11 @@ pub(crate) type ThreadConsumer = BaseConsumer<GroupContext>;
 /// What a stream thread does when the group moves partitions.
 pub(crate) trait RebalanceListener: Send + Sync {
     /// `partitions` are about to be taken away. `lost`: the session expired, so other members
-    /// may own them already and nothing may be committed for them.
-    fn revoking(&self, consumer: &ThreadConsumer, partitions: &[(String, i32)], lost: bool);
+    /// may own them already and nothing may be committed for them. Returns the ones this
+    /// listener had paused (pending tasks), to resume before they go.
+    fn revoking(&self, consumer: &ThreadConsumer, partitions: &[(String, i32)], lost: bool) -> Vec<(String, i32)>;
 
-    /// `partitions` were assigned. Returns the ones to pause (their tasks cannot open yet); the
-    /// others are resumed, in case an earlier pause of theirs outlived a revocation.
+    /// `partitions` were assigned. Returns the ones to pause (their tasks cannot open yet).
     fn assigned(&self, consumer: &ThreadConsumer, partitions: &[(String, i32)]) -> Vec<(String, i32)>;
 }
 
@@ -74,30 +74,31 @@ impl ClientContext for GroupContext {
 impl ConsumerContext for GroupContext {
     fn pre_rebalance(&self, consumer: &ThreadConsumer, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(revoked) = rebalance {
-            self.listener
+            let paused = self
+                .listener
                 .revoking(consumer, &partitions_of(revoked), consumer.assignment_lost());
+            // librdkafka keeps an application's pause across a revocation and a new assignment:
+            // a pending task's partition, paused when it goes, would come back paused, and its
+            // task, opening at once, would never read it. Resumed here, while it is still
+            // assigned: resuming a partition at its next assignment instead is unsafe, since
+            // librdkafka pauses assigned partitions itself while it serves a rebalance, and a
+            // resume of a partition paused by anyone restarts its fetch from a stale position.
+            if !paused.is_empty()
+                && let Err(e) = consumer.resume(&partition_list(&paused))
+            {
+                tracing::warn!(error = %crate::error::report(&e), "failed to resume the partitions of pending tasks before their revocation");
+            }
         }
     }
 
     fn post_rebalance(&self, consumer: &ThreadConsumer, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Assign(assigned) => {
-                let assigned = partitions_of(assigned);
-                let pause = self.listener.assigned(consumer, &assigned);
+                let pause = self.listener.assigned(consumer, &partitions_of(assigned));
                 if !pause.is_empty()
                     && let Err(e) = consumer.pause(&partition_list(&pause))
                 {
                     tracing::warn!(error = %crate::error::report(&e), "failed to pause the partitions of pending tasks");
-                }
-                // librdkafka keeps an application's pause across a revocation and a new
-                // assignment: a task that was pending when it moved away, and opens at once on
-                // its return, would find its partitions still paused. Resuming a partition that
-                // is not paused does nothing.
-                let resume: Vec<(String, i32)> = assigned.into_iter().filter(|p| !pause.contains(p)).collect();
-                if !resume.is_empty()
-                    && let Err(e) = consumer.resume(&partition_list(&resume))
-                {
-                    tracing::warn!(error = %crate::error::report(&e), "failed to resume the partitions of opened tasks");
                 }
             }
             Rebalance::Revoke(_) => {}

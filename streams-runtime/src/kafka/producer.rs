@@ -60,10 +60,20 @@ impl ClientContext for TrackingContext {
     }
 }
 
-impl ProducerContext for TrackingContext {
-    type DeliveryOpaque = ();
+/// The delivery opaque of a record whose offset is kept (a changelog write).
+pub(crate) const TRACK_OFFSET: usize = 1;
+/// The delivery opaque of a record only checked for errors (a sink's output).
+pub(crate) const ERRORS_ONLY: usize = 0;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+impl ProducerContext for TrackingContext {
+    /// [`TRACK_OFFSET`] or [`ERRORS_ONLY`].
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, track: usize) {
+        if result.is_ok() && track == ERRORS_ONLY {
+            // Most deliveries (every output record): no lock, no look-up.
+            return;
+        }
         let mut state = self.tracker.lock();
         match result {
             Ok(message) => {

@@ -14,7 +14,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::consumer_stats::PartitionReport;
 use super::group_consumer::ThreadConsumer;
 use super::partition_map::PartitionMap;
-use super::producer::{DeliveryTracker, StreamsProducer, TrackingContext};
+use super::producer::{DeliveryTracker, ERRORS_ONLY, StreamsProducer, TRACK_OFFSET, TrackingContext};
 use super::{ClientSettings, InstanceClients, StreamsAdmin};
 use crate::config::ProcessingGuarantee;
 use crate::error::{Error, ErrorKind, Result, report};
@@ -153,7 +153,10 @@ impl Transport for KafkaTransport {
     fn send(&mut self, out: OutgoingRecord<'_>) -> Result<(), CommitError> {
         self.ensure_transaction()?;
         self.sent = true;
-        let mut record = BaseRecord::to(out.topic).key(out.key).timestamp(out.timestamp);
+        let track = if out.changelog { TRACK_OFFSET } else { ERRORS_ONLY };
+        let mut record = BaseRecord::with_opaque_to(out.topic, track)
+            .key(out.key)
+            .timestamp(out.timestamp);
         if let Some(value) = out.value {
             record = record.payload(value);
         }

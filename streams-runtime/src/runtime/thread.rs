@@ -60,19 +60,18 @@ struct ThreadRebalance {
 }
 
 impl RebalanceListener for ThreadRebalance {
-    fn revoking(&self, consumer: &ThreadConsumer, partitions: &[(String, i32)], lost: bool) {
+    fn revoking(&self, consumer: &ThreadConsumer, partitions: &[(String, i32)], lost: bool) -> Vec<(String, i32)> {
         self.lifecycle.set_phase(self.index, ThreadPhase::Rebalancing);
         let mut state = lock(&self.state);
         if lost {
             tracing::warn!(thread = %state.name, partitions = partitions.len(), "rebalance: assignment lost (session expired); closing its tasks without committing");
-            state.lose_all();
-            return;
+            return state.lose_all();
         }
         tracing::info!(thread = %state.name, partitions = partitions.len(), "rebalance: committing before revocation");
         if let Err(e) = state.commit(consumer) {
             tracing::warn!(thread = %state.name, error = %report(&e), "commit before revocation failed; uncommitted work will be redone by the next owner");
         }
-        state.suspend(partitions.iter().map(|(t, p)| (t.as_str(), *p)));
+        state.suspend(partitions.iter().map(|(t, p)| (t.as_str(), *p)))
     }
 
     fn assigned(&self, _consumer: &ThreadConsumer, partitions: &[(String, i32)]) -> Vec<(String, i32)> {

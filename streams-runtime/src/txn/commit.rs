@@ -116,6 +116,7 @@ impl<T: Transport> ThreadState<T> {
                         value: value.as_deref(),
                         timestamp: now,
                         headers: &[],
+                        changelog: true,
                     })?;
                 }
             }

@@ -44,6 +44,7 @@ fn send_outputs<T: Transport>(transport: &mut T, task: &mut Task) -> Result<Opti
             value: out.value.as_deref(),
             timestamp: out.timestamp,
             headers: &out.headers,
+            changelog: false,
         });
         match sent {
             Ok(()) => {}
@@ -340,9 +341,12 @@ impl<T: Transport> ThreadState<T> {
     /// aborted, every task rolls back to its last commit and closes, so a later assignment
     /// reopens it from its checkpoint, the changelog tail the other owner wrote and the group's
     /// committed offsets. Reusing the task as it stands would resume from stale state (Kafka
-    /// Streams closes lost tasks dirty for the same reason).
-    pub(crate) fn lose_all(&mut self) {
+    /// Streams closes lost tasks dirty for the same reason). Returns the partitions of the
+    /// pending tasks it dropped: paused, to be resumed before they go (see
+    /// [`Self::pending_partitions`]).
+    pub(crate) fn lose_all(&mut self) -> Vec<(String, i32)> {
         self.assignment_version += 1;
+        let paused = self.pending_partitions();
         self.pending.clear();
         self.merge.take_all();
         if let Err(e) = self.transport.abort() {
@@ -359,11 +363,15 @@ impl<T: Transport> ThreadState<T> {
             tracing::info!(thread = %self.name, task = %id, "task lost; closed without committing");
             task.close(&self.env);
         }
+        paused
     }
 
-    /// Rebalance: the partitions in `revoked` are being taken away.
-    pub(crate) fn suspend<'a>(&mut self, revoked: impl IntoIterator<Item = (&'a str, i32)>) {
+    /// Rebalance: the partitions in `revoked` are being taken away. Returns the partitions of
+    /// the pending tasks among them: paused, to be resumed before they go (see
+    /// [`Self::pending_partitions`]).
+    pub(crate) fn suspend<'a>(&mut self, revoked: impl IntoIterator<Item = (&'a str, i32)>) -> Vec<(String, i32)> {
         self.assignment_version += 1;
+        let mut dropped = Vec::new();
         for (topic, partition) in revoked {
             if let Some(&sub) = self.source_topics.get(topic) {
                 let id = TaskId {
@@ -375,9 +383,12 @@ impl<T: Transport> ThreadState<T> {
                 }
                 // The next owner (maybe this thread again) reads them from the committed offsets.
                 self.merge.drop_task(id);
-                self.pending.remove(&id);
+                if self.pending.remove(&id) {
+                    dropped.push(id);
+                }
             }
         }
+        self.partitions_of(dropped)
     }
 
     /// Rebalance: `assigned` is this thread's new assignment; reuse suspended tasks, close what
@@ -448,7 +459,9 @@ impl<T: Transport> ThreadState<T> {
         }
     }
 
-    /// The source partitions of the pending tasks (to pause: nothing is read for them yet).
+    /// The source partitions of the pending tasks (to pause: nothing is read for them yet). They
+    /// are resumed when their task opens, or before they are revoked: librdkafka keeps a pause
+    /// across a revocation and a new assignment.
     pub(crate) fn pending_partitions(&self) -> Vec<(String, i32)> {
         self.partitions_of(self.pending.iter().copied())
     }

@@ -21,6 +21,9 @@ pub(crate) struct OutgoingRecord<'a> {
     pub(crate) value: Option<&'a [u8]>,
     pub(crate) timestamp: i64,
     pub(crate) headers: &'a [crate::processor::Header],
+    /// A changelog write: its delivered offset is kept, since the store's checkpoint names it
+    /// ([`Transport::last_offset`]). Other records' deliveries are only checked for errors.
+    pub(crate) changelog: bool,
 }
 
 /// Next offset to consume, per input topic partition.
