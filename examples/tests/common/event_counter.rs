@@ -390,6 +390,27 @@ pub fn check_sequences(emitted: &Emitted, oracle: &BTreeMap<String, u64>) -> Seq
 /// Waits until both outputs reach the oracle's final counts (the last count per key: equal to
 /// the oracle's when `exact`, at least the oracle's otherwise — at-least-once may count twice),
 /// and returns the last count per key of both; fails after `timeout` saying how far they got.
+/// The last count emitted per key: (group counts, user-window counts).
+pub async fn last_counts(cluster: &KafkaCluster) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+    let latest = |records: Vec<kafka_streams::testing::RawRecord>| {
+        let mut map = BTreeMap::new();
+        for r in records {
+            if let Some(v) = &r.value {
+                map.insert(r.key_str(), serde_json::from_slice::<u64>(v).unwrap_or_default());
+            }
+        }
+        map
+    };
+    (
+        latest(read_topic(cluster, pipeline::topics::GROUP_COUNTS).await.expect("read")),
+        latest(
+            read_topic(cluster, pipeline::topics::USER_WINDOW_COUNTS)
+                .await
+                .expect("read"),
+        ),
+    )
+}
+
 pub async fn wait_for_final_counts(
     cluster: &KafkaCluster,
     groups: &BTreeMap<String, u64>,
@@ -400,21 +421,7 @@ pub async fn wait_for_final_counts(
 ) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
     let deadline = Instant::now() + timeout;
     loop {
-        let latest = |records: Vec<kafka_streams::testing::RawRecord>| {
-            let mut map = BTreeMap::new();
-            for r in records {
-                if let Some(v) = &r.value {
-                    map.insert(r.key_str(), serde_json::from_slice::<u64>(v).unwrap_or_default());
-                }
-            }
-            map
-        };
-        let g = latest(read_topic(cluster, pipeline::topics::GROUP_COUNTS).await.expect("read"));
-        let w = latest(
-            read_topic(cluster, pipeline::topics::USER_WINDOW_COUNTS)
-                .await
-                .expect("read"),
-        );
+        let (g, w) = last_counts(cluster).await;
         let reached = |got: &BTreeMap<String, u64>, want: &BTreeMap<String, u64>| {
             if exact {
                 got == want
