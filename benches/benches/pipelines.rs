@@ -34,7 +34,7 @@ const INPUT: &str = "clicks";
 /// Six, so each partition stays under the mock cluster's ~5 MB per-partition log limit.
 const PARTITIONS: i32 = 6;
 const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
-use kafka_streams::config::defaults::FETCH_QUEUE_BACKOFF_MS;
+use kafka_streams::config::defaults::{FETCH_QUEUE_BACKOFF_MS, QUEUED_MIN_MESSAGES};
 use streams_benches::baseline::FETCH_WAIT_MAX_MS;
 
 fn stateless_topology(input: &str, output: &str) -> Topology {
@@ -433,7 +433,7 @@ fn measure(
     };
     let setup = format!(
         "{n} JSON clicks of {USERS} users, {PARTITIONS} partitions, {on}; one stream thread; commit interval {COMMIT_INTERVAL:?}; every consumer (framework and baselines) with \
-         `fetch.wait.max.ms={FETCH_WAIT_MAX_MS}`, since the embedded broker holds a fetch that finds no data for the whole wait (kept on Apache Kafka for the same settings on both brokers), and with the framework's default `fetch.queue.backoff.ms={FETCH_QUEUE_BACKOFF_MS}` (librdkafka's 1 s idles a consumer on a backlog); each run owns its \
+         `fetch.wait.max.ms={FETCH_WAIT_MAX_MS}`, since the embedded broker holds a fetch that finds no data for the whole wait (kept on Apache Kafka for the same settings on both brokers), and with the framework's defaults `fetch.queue.backoff.ms={FETCH_QUEUE_BACKOFF_MS}` (librdkafka's 1 s idles a consumer on a backlog) and `queued.min.messages={QUEUED_MIN_MESSAGES}`; each run owns its \
          partitions first, then its input is produced (in the same process) and timed from the first record \
          produced to the last processed — a live stream, commits included, start-up and the final commit not. \
          Each Kafka number is the median of {rounds} rounds, baselines and framework taking turns going first. The test-driver input is encoded before timing. Release build (`cargo bench -p streams-benches --bench pipelines`)."

@@ -41,11 +41,16 @@ pub(crate) fn run(
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .set("fetch.wait.max.ms", FETCH_WAIT_MAX_MS)
-        // The framework's default (librdkafka's 1 s pauses fetching whenever the prefetch queue
-        // is full): both sides fetch alike.
+        // The framework's defaults (librdkafka's 1 s pauses fetching whenever the prefetch queue
+        // is full; its 100 000 records per partition prefetch up to 64 MiB): both sides fetch
+        // alike.
         .set(
             "fetch.queue.backoff.ms",
             kafka_streams::config::defaults::FETCH_QUEUE_BACKOFF_MS.to_string(),
+        )
+        .set(
+            "queued.min.messages",
+            kafka_streams::config::defaults::QUEUED_MIN_MESSAGES.to_string(),
         )
         .create()
         .expect("baseline consumer");

@@ -25,6 +25,14 @@ pub const TASK_TIMEOUT_MS: u64 = 300_000;
 /// soon as its buffer drains; 10 ms is close to that. `consumer.fetch.queue.backoff.ms` (or
 /// unprefixed) overrides it.
 pub const FETCH_QUEUE_BACKOFF_MS: u64 = 10;
+/// librdkafka's `queued.min.messages` for the stream threads' consumers: how many records per
+/// partition the consumer keeps prefetched. librdkafka's 100 000 made a stream thread on a
+/// backlog hold up to `queued.max.messages.kbytes` (64 MiB) of fetched records: the re-keyed
+/// count of `benches/results/vs-kafka-streams.md` peaked at 139 MB RSS (at-least-once) and
+/// 144 MB (exactly-once); with 10 000, 84 and 112 MB at the same throughput or better. Kafka
+/// Streams buffers 1 000 per partition (`buffered.records.per.partition`).
+/// `consumer.queued.min.messages` (or unprefixed) overrides it.
+pub const QUEUED_MIN_MESSAGES: u64 = 10_000;
 /// librdkafka's `fetch.wait.max.ms` for the consumers that restore stores and feed standbys:
 /// they read up to a known offset, so a fetch the broker holds waiting for data only delays the
 /// next partition's read (librdkafka's 500 ms put half a second between the stores of a

@@ -18,6 +18,9 @@ use crate::txn::{ThreadState, Transport};
 const POLL_TIMEOUT: Duration = Duration::from_millis(50);
 /// Broker errors while Kafka is unreachable repeat fast; log them at most this often.
 const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
+/// librdkafka's property bounding a consumer's prefetch per partition.
+const QUEUED_MIN_MESSAGES: &str = "queued.min.messages";
+
 /// How often a pending task (a store held by another handle) is tried again.
 const PENDING_RETRY_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -129,6 +132,13 @@ pub(crate) fn run(
         // librdkafka's statistics carry the consumer lag per partition (for metrics) and the
         // partition ends that tell a multi-partition task whether to wait (record merge).
         .set("statistics.interval.ms", "500");
+    if consumer_config.get(QUEUED_MIN_MESSAGES).is_none() {
+        // A bounded prefetch (see `defaults::QUEUED_MIN_MESSAGES`).
+        consumer_config.set(
+            QUEUED_MIN_MESSAGES,
+            crate::config::defaults::QUEUED_MIN_MESSAGES.to_string(),
+        );
+    }
     consumer_config.set_isolation(env.guarantee);
     let static_member = config.group_instance_id().is_some();
     if let Some(id) = config.group_instance_id() {
