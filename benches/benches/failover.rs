@@ -14,7 +14,8 @@
 //! minimum); the time from the kill until the survivors run every task, and that time less the
 //! session timeout.
 //! `cargo bench -p streams-benches --bench failover` writes `benches/results/failover.md`; under
-//! `cargo test` a small smoke version runs.
+//! `cargo test` a small smoke version runs (the embedded broker, and one `kill -9` of three
+//! instance processes on Apache Kafka).
 
 use std::time::{Duration, Instant};
 
@@ -305,6 +306,20 @@ fn main() {
             let path = write(name, &report).expect("write results");
             println!("written to {}", path.display());
         }
+    }
+    if !full {
+        // The process mode is only measured in full runs: smoke it here on a small store, so the
+        // self-spawning and the status lines keep working (no timing checked).
+        runtime.block_on(async {
+            let broker = TestBroker::kafka().expect("Apache Kafka broker (install: scripts/setup.sh)");
+            broker.create_topic("blobs", PARTITIONS).await.expect("topic");
+            let crash = crash(&broker, 400, 1).await;
+            println!(
+                "kill -9 smoke: the survivors ran every task {:.2} s after the kill, {} records restored",
+                crash.took.as_secs_f64(),
+                crash.records_restored
+            );
+        });
     }
 }
 
