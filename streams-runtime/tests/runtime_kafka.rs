@@ -409,24 +409,33 @@ async fn wall_clock_punctuations_run_on_the_stream_thread_without_input() {
     streams.close().await.expect("close");
 }
 
-/// Where both held-store tests start: `a` owns every task and has processed `first`; a user
-/// holds handles of all three stores (taken before any task moved); `b` (on `dir_b`) took some
-/// tasks and handed them back when it left, so on `a` they are pending: their stores are locked,
-/// their partitions paused. Returns `a`, the handles and the tasks `b` had.
+/// Where both held-store tests start (see [`tasks_pending_behind_held_stores`]).
+struct HeldStores {
+    a: KafkaStreams,
+    /// The user's handles of all three stores.
+    held: Vec<(i32, kafka_streams::state::WindowStore<String, u64>)>,
+    /// The tasks `b` had, pending on `a`.
+    moved: Vec<kafka_streams::task::TaskId>,
+    /// `b`'s state directory (its process id lives there).
+    dir_b: tempfile::TempDir,
+    _dir_a: tempfile::TempDir,
+}
+
+/// `a` owns every task and has processed `first`; a user holds handles of all three stores
+/// (taken before any task moved); `b` took some tasks and handed them back when it left, so on
+/// `a` they are pending: their stores are locked, their partitions paused.
 async fn tasks_pending_behind_held_stores(
     cluster: &kafka_streams::kafka::KafkaCluster,
     app: &str,
-    dir_a: &std::path::Path,
-    dir_b: &std::path::Path,
     first: &[Click],
-) -> (
-    KafkaStreams,
-    Vec<(i32, kafka_streams::state::WindowStore<String, u64>)>,
-    Vec<kafka_streams::task::TaskId>,
-) {
+) -> HeldStores {
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
     let a = KafkaStreams::start_on(
         click_count_topology(INPUT, OUTPUT, STORE),
-        config(app, dir_a),
+        config(app, dir_a.path()),
         cluster.clone(),
     )
     .await
@@ -445,7 +454,7 @@ async fn tasks_pending_behind_held_stores(
     // b takes some tasks away from a (a closes them, but the held handles keep RocksDB open) …
     let b = KafkaStreams::start_on(
         click_count_topology(INPUT, OUTPUT, STORE),
-        config(app, dir_b),
+        config(app, dir_b.path()),
         cluster.clone(),
     )
     .await
@@ -463,7 +472,13 @@ async fn tasks_pending_behind_held_stores(
         || a.active_tasks().len() == 3 - moved.len() && !a.active_tasks().iter().any(|t| moved.contains(t)),
     )
     .await;
-    (a, held, moved)
+    HeldStores {
+        a,
+        held,
+        moved,
+        dir_b,
+        _dir_a: dir_a,
+    }
 }
 
 /// `a`'s store and the output end with the counts of `all`, and `a` closes cleanly.
@@ -486,12 +501,15 @@ async fn counts_become_final(cluster: &kafka_streams::kafka::KafkaCluster, a: Ka
 async fn a_task_whose_store_is_still_held_waits_for_it_and_loses_nothing() {
     let broker = setup().await;
     let cluster = broker.cluster();
-    let (dir_a, dir_b) = (
-        tempfile::tempdir().expect("tempdir"),
-        tempfile::tempdir().expect("tempdir"),
-    );
     let first = clicks(0, 70);
-    let (a, held, moved) = tasks_pending_behind_held_stores(&cluster, "held", dir_a.path(), dir_b.path(), &first).await;
+    // Every field bound: the state directories must outlive the instances.
+    let HeldStores {
+        a,
+        held,
+        moved,
+        dir_b: _dir_b,
+        _dir_a,
+    } = tasks_pending_behind_held_stores(&cluster, "held", &first).await;
     let second = clicks(70, 70);
     produce_clicks(&cluster, INPUT, &second).await;
     // Longer than any lock wait: the thread must neither die nor block its other tasks.
@@ -523,13 +541,14 @@ async fn a_task_whose_store_is_still_held_waits_for_it_and_loses_nothing() {
 async fn a_pending_task_that_moves_away_and_back_is_fetched_again() {
     let broker = setup().await;
     let cluster = broker.cluster();
-    let (dir_a, dir_b) = (
-        tempfile::tempdir().expect("tempdir"),
-        tempfile::tempdir().expect("tempdir"),
-    );
     let first = clicks(0, 70);
-    let (a, held, moved) =
-        tasks_pending_behind_held_stores(&cluster, "moved", dir_a.path(), dir_b.path(), &first).await;
+    let HeldStores {
+        a,
+        held,
+        moved,
+        dir_b,
+        _dir_a,
+    } = tasks_pending_behind_held_stores(&cluster, "moved", &first).await;
 
     // The pending tasks move to b again (a drops them from its pending set) …
     let b = KafkaStreams::start_on(
