@@ -37,10 +37,16 @@ impl PendingWrites {
         if let Some(pending) = self.values.get_mut(key.as_slice()) {
             return Some(std::mem::replace(pending, value));
         }
+        self.insert_new(key, value);
+        None
+    }
+
+    /// Adds `key`, which the caller just found not pending (no second look-up for it).
+    pub(crate) fn insert_new(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
         let key: Arc<[u8]> = Arc::from(key);
         self.order.insert(Arc::clone(&key));
-        self.values.insert(key, value);
-        None
+        let replaced = self.values.insert(key, value);
+        debug_assert!(replaced.is_none(), "insert_new of a pending key");
     }
 
     /// The pending writes with `from <= key` and `key < to` (no upper bound: `None`), in key order.

@@ -126,7 +126,7 @@ impl Store {
         let committed = self.backend.get(&key)?;
         let (value, result) = update(committed.as_deref())?;
         count_pending(&mut self.dirty_bytes, key.len(), None, value.len());
-        self.dirty.insert(key, Some(value));
+        self.dirty.insert_new(key, Some(value));
         Ok(result)
     }
 
