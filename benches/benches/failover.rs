@@ -17,11 +17,13 @@
 //! `cargo test` a small smoke version runs (the embedded broker, and one `kill -9` of three
 //! instance processes on Apache Kafka).
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use kafka_streams::codec::{Bytes, Utf8};
 use kafka_streams::config::StreamsConfig;
 use kafka_streams::kafka::KafkaCluster;
+use kafka_streams::task::TaskId;
 use kafka_streams::testing::{TestBroker, TestInstances};
 use kafka_streams::topology::{Consumed, Materialized, StreamsBuilder, Topology};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -100,13 +102,61 @@ enum Broker {
     Kafka,
 }
 
-/// One failover; returns (failover time, records restored, bytes restored, restore time).
-async fn failover(
-    cluster: &KafkaCluster,
-    broker: Broker,
-    keys: usize,
-    standbys: usize,
-) -> (Duration, u64, u64, Duration) {
+/// What a failover cost: its time, and what the survivors restored meanwhile.
+struct Takeover {
+    took: Duration,
+    records_restored: u64,
+    bytes_restored: u64,
+    /// The longest restore of one survivor.
+    restore_time: Duration,
+}
+
+impl Takeover {
+    /// A failover that took `took`, from the survivors' statuses `before` it and `after` it.
+    fn new(took: Duration, before: &[InstanceStatus], after: &[InstanceStatus]) -> Self {
+        let delta = |f: fn(&InstanceStatus) -> u64| after.iter().zip(before).map(|(x, y)| f(x) - f(y)).sum::<u64>();
+        let restore_ms = after
+            .iter()
+            .zip(before)
+            .map(|(x, y)| x.restore_time_ms - y.restore_time_ms)
+            .max()
+            .unwrap_or_default();
+        Self {
+            took,
+            records_restored: delta(|s| s.records_restored),
+            bytes_restored: delta(|s| s.bytes_restored),
+            restore_time: Duration::from_millis(restore_ms),
+        }
+    }
+
+    /// The restore columns of a report row: records, MB, time, MB/s.
+    fn restore_cells(&self) -> String {
+        let mb = self.bytes_restored as f64 / 1e6;
+        let rate = if self.restore_time.is_zero() {
+            "—".to_owned()
+        } else {
+            format!("{:.0} MB/s", mb / self.restore_time.as_secs_f64())
+        };
+        format!(
+            "{} | {mb:.1} | {:.2} s | {rate}",
+            self.records_restored,
+            self.restore_time.as_secs_f64()
+        )
+    }
+}
+
+/// Whether each of `tasks` has a standby in `standbys` (a task and its stores' changelog
+/// offsets) at the end of its changelog partition (`ends`).
+fn mirrored(tasks: &[TaskId], standbys: &[(TaskId, Vec<Option<i64>>)], ends: &BTreeMap<i32, i64>) -> bool {
+    tasks.iter().all(|t| {
+        standbys
+            .iter()
+            .any(|(s, offsets)| s == t && offsets.iter().all(|o| *o == ends.get(&t.partition).copied()))
+    })
+}
+
+/// One failover of instances in this process.
+async fn failover(cluster: &KafkaCluster, broker: Broker, keys: usize, standbys: usize) -> Takeover {
     let instances = if broker == Broker::Kafka { 3 } else { 2 };
     let mut group = TestInstances::new(cluster, topology, move |dir| Ok(config(dir, standbys, broker)));
     for _ in 0..instances {
@@ -130,19 +180,16 @@ async fn failover(
         let a_tasks = a.active_tasks();
         let ends = changelog_ends(cluster).await;
         wait("the standbys caught up", || {
-            let standby: Vec<_> = survivors.iter().flat_map(|s| s.standby_tasks()).collect();
-            a_tasks.iter().all(|t| {
-                standby.iter().any(|s| {
-                    s.task == *t
-                        && s.changelog_offsets
-                            .iter()
-                            .all(|(_, o)| *o == ends.get(&t.partition).copied())
-                })
-            })
+            let standby: Vec<(TaskId, Vec<Option<i64>>)> = survivors
+                .iter()
+                .flat_map(|s| s.standby_tasks())
+                .map(|s| (s.task, s.changelog_offsets.into_iter().map(|(_, o)| o).collect()))
+                .collect();
+            mirrored(&a_tasks, &standby, &ends)
         })
         .await;
     }
-    let before: Vec<_> = survivors.iter().map(|s| s.metrics()).collect();
+    let before: Vec<InstanceStatus> = survivors.iter().map(|s| InstanceStatus::of(s)).collect();
     let started = Instant::now();
     match broker {
         Broker::Embedded => a.close().await.expect("close a"),
@@ -154,25 +201,11 @@ async fn failover(
     })
     .await;
     let took = started.elapsed();
-    let after: Vec<_> = survivors.iter().map(|s| s.metrics()).collect();
+    let after: Vec<InstanceStatus> = survivors.iter().map(|s| InstanceStatus::of(s)).collect();
     for s in survivors {
         s.close().await.expect("close");
     }
-    let delta = |f: &dyn Fn(&kafka_streams::runtime::MetricsSnapshot) -> u64| {
-        after.iter().zip(&before).map(|(x, y)| f(x) - f(y)).sum::<u64>()
-    };
-    let restore_time = after
-        .iter()
-        .zip(&before)
-        .map(|(x, y)| x.restore_time_total - y.restore_time_total)
-        .max()
-        .unwrap_or_default();
-    (
-        took,
-        delta(&|m| m.records_restored),
-        delta(&|m| m.bytes_restored),
-        restore_time,
-    )
+    Takeover::new(took, &before, &after)
 }
 
 /// The child's side of the process runs: one instance on `bootstrap`, reporting until killed.
@@ -185,7 +218,7 @@ async fn instance(bootstrap: &str, dir: &std::path::Path, standbys: usize) {
 }
 
 /// The last changelog offset per partition of the store.
-async fn changelog_ends(cluster: &KafkaCluster) -> std::collections::BTreeMap<i32, i64> {
+async fn changelog_ends(cluster: &KafkaCluster) -> BTreeMap<i32, i64> {
     kafka_streams::testing::read_topic(cluster, "failover-bench-latest-blobs-changelog")
         .await
         .expect("changelog")
@@ -197,18 +230,9 @@ async fn changelog_ends(cluster: &KafkaCluster) -> std::collections::BTreeMap<i3
         })
 }
 
-/// What a `kill -9` of one of three instance processes cost.
-struct Crash {
-    /// From the kill until the survivors run every task.
-    took: Duration,
-    records_restored: u64,
-    bytes_restored: u64,
-    restore_time: Duration,
-}
-
 /// Three instance processes; the first is `kill -9`ed once every record is processed (and, with
-/// standbys, mirrored); the survivors' reports time the takeover.
-async fn crash(broker: &TestBroker, keys: usize, standbys: usize) -> Crash {
+/// standbys, mirrored); the survivors' reports time the takeover, from the kill.
+async fn crash(broker: &TestBroker, keys: usize, standbys: usize) -> Takeover {
     let cluster = broker.cluster();
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().expect("state dir")).collect();
     let mut processes: Vec<InstanceProcess> = Vec::new();
@@ -238,16 +262,16 @@ async fn crash(broker: &TestBroker, keys: usize, standbys: usize) -> Crash {
     wait("a commit after that", || processes[0].status().commits > commits + 1).await;
     if standbys > 0 {
         let (victim, survivors) = processes.split_first().expect("three processes");
-        let victim_tasks = victim.status().active;
+        let task = |t: &str| t.parse::<TaskId>().expect("a task id");
+        let victim_tasks: Vec<TaskId> = victim.status().active.iter().map(|t| task(t)).collect();
         let ends = changelog_ends(&cluster).await;
         wait("the standbys caught up", || {
-            let standby: Vec<(String, Vec<Option<i64>>)> = survivors.iter().flat_map(|s| s.status().standby).collect();
-            victim_tasks.iter().all(|t| {
-                let partition: i32 = t.rsplit('_').next().and_then(|p| p.parse().ok()).expect("a task id");
-                standby
-                    .iter()
-                    .any(|(task, offsets)| task == t && offsets.iter().all(|o| *o == ends.get(&partition).copied()))
-            })
+            let standby: Vec<(TaskId, Vec<Option<i64>>)> = survivors
+                .iter()
+                .flat_map(|s| s.status().standby)
+                .map(|(t, offsets)| (task(&t), offsets))
+                .collect();
+            mirrored(&victim_tasks, &standby, &ends)
         })
         .await;
     }
@@ -262,19 +286,8 @@ async fn crash(broker: &TestBroker, keys: usize, standbys: usize) -> Crash {
     let after: Vec<InstanceStatus> = survivors.iter().map(InstanceProcess::status).collect();
     // The survivors' own clocks say when they reported it (at most one report interval late).
     let running_at = after.iter().map(|s| s.at_ms).max().unwrap_or(killed_at);
-    let delta = |f: fn(&InstanceStatus) -> u64| after.iter().zip(&before).map(|(x, y)| f(x) - f(y)).sum::<u64>();
-    let restore_ms = after
-        .iter()
-        .zip(&before)
-        .map(|(x, y)| x.restore_time_ms - y.restore_time_ms)
-        .max()
-        .unwrap_or_default();
-    Crash {
-        took: Duration::from_millis(u64::try_from(running_at - killed_at).unwrap_or_default()),
-        records_restored: delta(|s| s.records_restored),
-        bytes_restored: delta(|s| s.bytes_restored),
-        restore_time: Duration::from_millis(restore_ms),
-    }
+    let took = Duration::from_millis(u64::try_from(running_at - killed_at).unwrap_or_default());
+    Takeover::new(took, &before, &after)
 }
 
 fn main() {
@@ -359,17 +372,11 @@ async fn report(broker: Broker, keys: usize) -> String {
          restored | Restore time | Restore throughput |\n|--:|--:|--:|--:|--:|--:|\n",
         machine()
     );
-    for (standbys, (took, records, bytes, restore)) in rows {
-        let mb = bytes as f64 / 1e6;
-        let rate = if restore.is_zero() {
-            "—".to_owned()
-        } else {
-            format!("{:.0} MB/s", mb / restore.as_secs_f64())
-        };
+    for (standbys, takeover) in rows {
         out.push_str(&format!(
-            "| {standbys} | {:.2} s | {records} | {mb:.1} | {:.2} s | {rate} |\n",
-            took.as_secs_f64(),
-            restore.as_secs_f64()
+            "| {standbys} | {:.2} s | {} |\n",
+            takeover.took.as_secs_f64(),
+            takeover.restore_cells()
         ));
     }
     if broker == Broker::Kafka {
@@ -401,18 +408,11 @@ async fn crash_table(keys: usize) -> String {
         broker.create_topic("blobs", PARTITIONS).await.expect("topic");
         eprintln!("kill -9 of one of three processes, {standbys} standby replica(s), {keys} keys");
         let crash = crash(&broker, keys, standbys).await;
-        let mb = crash.bytes_restored as f64 / 1e6;
-        let rate = if crash.restore_time.is_zero() {
-            "—".to_owned()
-        } else {
-            format!("{:.0} MB/s", mb / crash.restore_time.as_secs_f64())
-        };
         out.push_str(&format!(
-            "| {standbys} | {:.2} s | {:.2} s | {} | {mb:.1} | {:.2} s | {rate} |\n",
+            "| {standbys} | {:.2} s | {:.2} s | {} |\n",
             crash.took.as_secs_f64(),
             crash.took.as_secs_f64() - session,
-            crash.records_restored,
-            crash.restore_time.as_secs_f64(),
+            crash.restore_cells()
         ));
     }
     out

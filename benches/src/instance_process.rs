@@ -39,7 +39,8 @@ pub fn now_ms() -> i64 {
 }
 
 impl InstanceStatus {
-    fn of(streams: &KafkaStreams) -> Self {
+    /// `streams`' status now (also what the in-process runs compare before and after).
+    pub fn of(streams: &KafkaStreams) -> Self {
         let metrics = streams.metrics();
         Self {
             at_ms: now_ms(),
