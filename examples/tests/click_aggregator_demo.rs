@@ -5,6 +5,8 @@
 //! equal to an independent count of the same deterministic demo input, and stop cleanly on
 //! SIGTERM.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -125,12 +127,7 @@ async fn the_demo_binary_serves_the_standard_routes_and_the_seed_count() {
     assert_eq!(bad.status(), 400);
     assert!(bad.text().await.expect("text").contains("ISO 8601"));
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill -TERM");
-    assert!(status.success());
-    let exit = child.wait().expect("wait");
+    let exit = common::terminate(&mut child);
     assert!(exit.success(), "exited with {exit}");
     let rest: Vec<String> = lines_rx.try_iter().collect();
     assert!(rest.iter().any(|l| l == "[click-aggregator] stopped"), "{rest:?}");

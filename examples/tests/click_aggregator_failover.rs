@@ -7,6 +7,8 @@
 //! after its session timed out, which only a real group coordinator does as production sees it
 //! (tansu never did; the mock's coordinator is librdkafka's own).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::path::Path;
@@ -197,12 +199,7 @@ async fn survivor_takes_over_after_kill_9(broker: TestBroker, standbys: usize) {
     }
 
     // SIGTERM: the survivor commits, closes and exits cleanly.
-    let status = Command::new("kill")
-        .args(["-TERM", &b.id().to_string()])
-        .status()
-        .expect("kill -TERM");
-    assert!(status.success());
-    let exit = b.wait().expect("wait for B");
+    let exit = common::terminate(&mut b);
     assert!(exit.success(), "B exited with {exit}:\n{}", log_of(dir.path(), "b"));
     assert!(
         log_of(dir.path(), "b")
@@ -349,12 +346,7 @@ async fn three_processes_promote_their_standbys_after_kill_9_on_apache_kafka() {
         logs()
     );
     for (mut instance, name) in instances.into_iter().skip(1).zip(["b", "c"]) {
-        let status = Command::new("kill")
-            .args(["-TERM", &instance.id().to_string()])
-            .status()
-            .expect("kill -TERM");
-        assert!(status.success());
-        let exit = instance.wait().expect("wait");
+        let exit = common::terminate(&mut instance);
         assert!(
             exit.success(),
             "{name} exited with {exit}:\n{}",

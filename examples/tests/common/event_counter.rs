@@ -146,19 +146,12 @@ impl Instance {
 
     /// Sends `signal` (`STOP`, `CONT`, `TERM`) to the running process.
     pub fn signal(&self, signal: &str) {
-        let pid = self.child.as_ref().expect("running").id();
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), &pid.to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success(), "kill -{signal} {pid}");
+        super::signal(self.child.as_ref().expect("running"), signal);
     }
 
     /// SIGTERM and wait: the instance commits, closes and leaves the group; its exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        self.signal("TERM");
-        let mut child = self.child.take().expect("running");
-        child.wait().expect("wait")
+        super::terminate(&mut self.child.take().expect("running"))
     }
 
     /// Whether the process still runs (it never exits on its own: an exit is a failure).

@@ -11,6 +11,22 @@ use kafka_streams::codec::Utf8;
 use kafka_streams::testing::{TestBroker, TopicWriter};
 use kafka_streams_examples::word_count::pipeline;
 
+/// Sends `signal` (`STOP`, `CONT`, `TERM`) to `child`.
+pub fn signal(child: &std::process::Child, signal: &str) {
+    let pid = child.id();
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// SIGTERM and wait: an instance commits, closes and leaves the group; its exit status.
+pub fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    signal(child, "TERM");
+    child.wait().expect("wait")
+}
+
 /// A free loopback address (for `application.server`).
 pub fn free_port() -> SocketAddr {
     kafka_streams::testing::free_loopback_address().expect("a free port")
