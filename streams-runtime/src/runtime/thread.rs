@@ -8,8 +8,8 @@ use super::lifecycle::{Lifecycle, ThreadPhase};
 use crate::config::StreamsConfig;
 use crate::error::{Result, report};
 use crate::kafka::{
-    ConsumerStats, GroupConsumer, InstanceClients, KafkaTransport, RebalanceListener, SharedProducerStats,
-    ThreadConsumer,
+    ClientSettings, ConsumerStats, GroupConsumer, InstanceClients, KafkaTransport, RebalanceListener,
+    SharedProducerStats, ThreadConsumer,
 };
 use crate::task::TaskEnv;
 use crate::topology::Topology;
@@ -93,6 +93,17 @@ impl RebalanceListener for ThreadRebalance {
     }
 }
 
+/// A stream thread's consumer prefetches `defaults::QUEUED_MIN_MESSAGES` records per partition,
+/// unless the application set `queued.min.messages` (prefixed `consumer.` or not).
+fn bound_prefetch(consumer_config: &mut ClientSettings) {
+    if consumer_config.get(QUEUED_MIN_MESSAGES).is_none() {
+        consumer_config.set(
+            QUEUED_MIN_MESSAGES,
+            crate::config::defaults::QUEUED_MIN_MESSAGES.to_string(),
+        );
+    }
+}
+
 /// What every stream thread of an instance shares.
 pub(crate) struct Instance {
     pub(crate) env: Arc<TaskEnv>,
@@ -132,13 +143,7 @@ pub(crate) fn run(
         // librdkafka's statistics carry the consumer lag per partition (for metrics) and the
         // partition ends that tell a multi-partition task whether to wait (record merge).
         .set("statistics.interval.ms", "500");
-    if consumer_config.get(QUEUED_MIN_MESSAGES).is_none() {
-        // A bounded prefetch (see `defaults::QUEUED_MIN_MESSAGES`).
-        consumer_config.set(
-            QUEUED_MIN_MESSAGES,
-            crate::config::defaults::QUEUED_MIN_MESSAGES.to_string(),
-        );
-    }
+    bound_prefetch(&mut consumer_config);
     consumer_config.set_isolation(env.guarantee);
     let static_member = config.group_instance_id().is_some();
     if let Some(id) = config.group_instance_id() {
@@ -261,4 +266,36 @@ pub(crate) fn run(
     lock(&state).close_all();
     *status.lock().unwrap_or_else(|e| e.into_inner()) = ThreadStatus::default();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bound_prefetch;
+    use crate::kafka::{ClientSettings, InstanceClients, OAuth};
+
+    /// The stream threads' consumers bound their prefetch; a value the application set wins,
+    /// prefixed `consumer.` or not. Settings only: no broker.
+    #[test]
+    fn stream_thread_consumers_bound_their_prefetch_unless_the_application_set_it() {
+        let consumer = |properties: &[(&str, &str)]| {
+            let mut common = rdkafka::ClientConfig::new();
+            let mut rest = std::collections::BTreeMap::new();
+            for (key, value) in properties {
+                if key.starts_with("consumer.") {
+                    rest.insert((*key).to_owned(), (*value).to_owned());
+                } else {
+                    common.set(*key, *value);
+                }
+            }
+            let mut config = InstanceClients::new(ClientSettings::new(common, OAuth::default()), &rest).consumer();
+            bound_prefetch(&mut config);
+            config.get("queued.min.messages").map(str::to_owned)
+        };
+        assert_eq!(consumer(&[]).as_deref(), Some("10000"));
+        assert_eq!(consumer(&[("queued.min.messages", "500")]).as_deref(), Some("500"));
+        assert_eq!(
+            consumer(&[("consumer.queued.min.messages", "700")]).as_deref(),
+            Some("700")
+        );
+    }
 }
