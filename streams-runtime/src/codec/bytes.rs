@@ -11,6 +11,10 @@ impl Codec<Vec<u8>> for Bytes {
         Ok(())
     }
 
+    fn encode_owned(&self, value: Vec<u8>) -> Result<Vec<u8>, CodecError> {
+        Ok(value)
+    }
+
     fn decode(&self, bytes: &[u8]) -> Result<Vec<u8>, CodecError> {
         Ok(bytes.to_vec())
     }

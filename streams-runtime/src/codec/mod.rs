@@ -55,6 +55,13 @@ pub trait Codec<T>: Send + Sync + 'static {
         self.encode(value, &mut out)?;
         Ok(out)
     }
+
+    /// Encodes `value`, which the caller gives up, into a fresh buffer. Codecs whose encoding
+    /// is the value's own bytes ([`Utf8`], [`Bytes`]) hand them over without a copy; the rest
+    /// encode as [`to_bytes`](Self::to_bytes) does. Sinks use it on every record.
+    fn encode_owned(&self, value: T) -> Result<Vec<u8>, CodecError> {
+        self.to_bytes(&value)
+    }
 }
 
 /// A value that could not be encoded or a record that could not be decoded.

@@ -10,6 +10,10 @@ impl Codec<String> for Utf8 {
         Ok(())
     }
 
+    fn encode_owned(&self, value: String) -> Result<Vec<u8>, CodecError> {
+        Ok(value.into_bytes())
+    }
+
     fn decode(&self, bytes: &[u8]) -> Result<String, CodecError> {
         String::from_utf8(bytes.to_vec()).map_err(|e| CodecError::decode::<String>("UTF-8", e))
     }

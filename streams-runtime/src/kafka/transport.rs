@@ -155,9 +155,9 @@ impl Transport for KafkaTransport {
         self.sent = true;
         let track = if out.changelog { TRACK_OFFSET } else { ERRORS_ONLY };
         let mut record = BaseRecord::with_opaque_to(out.topic, track)
-            .key(out.key)
+            .key(&*out.key)
             .timestamp(out.timestamp);
-        if let Some(value) = out.value {
+        if let Some(value) = out.value.as_deref() {
             record = record.payload(value);
         }
         if let Some(partition) = out.partition {
@@ -181,7 +181,7 @@ impl Transport for KafkaTransport {
                     std::thread::sleep(Duration::from_millis(5));
                 }
                 Err((e, _)) if is_permanent_rejection(&e) => {
-                    let size = out.key.len() + out.value.map_or(0, <[u8]>::len);
+                    let size = out.key.len() + out.value.as_deref().map_or(0, <[u8]>::len);
                     return Err(CommitError::Rejected(
                         Error::new(
                             ErrorKind::Rejected,

@@ -129,8 +129,19 @@ pub(crate) const TIMESTAMPED_VALUE_FORMAT_VERSION: u8 = 2;
 
 /// A store key's encoding.
 pub(super) fn encode_key<T: Serialize + DeserializeOwned>(store: impl std::fmt::Display, key: &T) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    encode_key_into(store, key, &mut out)?;
+    Ok(out)
+}
+
+/// [`encode_key`], appended to `out`.
+pub(super) fn encode_key_into<T: Serialize + DeserializeOwned>(
+    store: impl std::fmt::Display,
+    key: &T,
+    out: &mut Vec<u8>,
+) -> Result<()> {
     Binary
-        .to_bytes(key)
+        .encode(key, out)
         .map_err(|e| Error::new(ErrorKind::Codec, format!("failed to encode a key for store `{store}`")).with_source(e))
 }
 
@@ -155,10 +166,21 @@ pub(super) fn encode_timestamped_value<T: Serialize + DeserializeOwned>(
     value: &T,
     timestamp: i64,
 ) -> Result<Vec<u8>> {
-    let mut header = Vec::with_capacity(16);
-    header.push(TIMESTAMPED_VALUE_FORMAT_VERSION);
-    header.extend_from_slice(&timestamp.to_be_bytes());
-    encode_after(store, header, value)
+    let mut out = Vec::with_capacity(16);
+    encode_timestamped_value_into(store, value, timestamp, &mut out)?;
+    Ok(out)
+}
+
+/// [`encode_timestamped_value`], appended to `out`.
+pub(super) fn encode_timestamped_value_into<T: Serialize + DeserializeOwned>(
+    store: impl std::fmt::Display,
+    value: &T,
+    timestamp: i64,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    out.push(TIMESTAMPED_VALUE_FORMAT_VERSION);
+    out.extend_from_slice(&timestamp.to_be_bytes());
+    encode_into(store, value, out)
 }
 
 /// `header`, then the value's [`Binary`] encoding.
@@ -167,14 +189,23 @@ fn encode_after<T: Serialize + DeserializeOwned>(
     mut header: Vec<u8>,
     value: &T,
 ) -> Result<Vec<u8>> {
-    Binary.encode(value, &mut header).map_err(|e| {
+    encode_into(store, value, &mut header)?;
+    Ok(header)
+}
+
+/// The value's [`Binary`] encoding, appended to `out`.
+fn encode_into<T: Serialize + DeserializeOwned>(
+    store: impl std::fmt::Display,
+    value: &T,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    Binary.encode(value, out).map_err(|e| {
         Error::new(
             ErrorKind::Codec,
             format!("failed to encode a value for store `{store}`"),
         )
         .with_source(e)
-    })?;
-    Ok(header)
+    })
 }
 
 pub(super) fn decode_value<T: Serialize + DeserializeOwned>(store: impl std::fmt::Display, bytes: &[u8]) -> Result<T> {

@@ -34,6 +34,7 @@ pub use key_value::KeyValueStore;
 pub use queryable::QueryableStores;
 pub use session::SessionStore;
 pub use spec::{StoreBackend, StoreKind, StoreSpec};
+pub(crate) use window::WindowKeys;
 pub use window::WindowStore;
 
 pub(crate) use backend::Backend;

@@ -37,12 +37,13 @@ impl PendingWrites {
         if let Some(pending) = self.values.get_mut(key.as_slice()) {
             return Some(std::mem::replace(pending, value));
         }
-        self.insert_new(key, value);
+        self.insert_new(&key, value);
         None
     }
 
-    /// Adds `key`, which the caller just found not pending (no second look-up for it).
-    pub(crate) fn insert_new(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+    /// Adds `key`, which the caller just found not pending (no second look-up for it); the key
+    /// is copied once, into the shared key.
+    pub(crate) fn insert_new(&mut self, key: &[u8], value: Option<Vec<u8>>) {
         let key: Arc<[u8]> = Arc::from(key);
         self.order.insert(Arc::clone(&key));
         let replaced = self.values.insert(key, value);

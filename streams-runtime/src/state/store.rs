@@ -20,6 +20,8 @@ pub(crate) struct Store {
     backend: Box<dyn Backend>,
     dirty: PendingWrites,
     dirty_bytes: usize,
+    /// A pending value [`update`](Self::update) replaced, kept to encode the next one into.
+    spare_value: Vec<u8>,
     checkpoint: Checkpoint,
     /// Bumped by every rollback, so processors holding derived in-memory state (a window index)
     /// know to rebuild it.
@@ -63,6 +65,7 @@ impl Store {
             backend,
             dirty: PendingWrites::default(),
             dirty_bytes: 0,
+            spare_value: Vec::new(),
             checkpoint,
             generation: 0,
             stream_time: None,
@@ -108,23 +111,29 @@ impl Store {
         count_pending(&mut self.dirty_bytes, key_len, previous.as_ref(), value_len);
     }
 
-    /// Replaces the value of `key` with what `update` makes of the current one (a pending write,
-    /// else the committed value), with one search of the pending writes instead of a `get` and
-    /// a `put`'s two (the per-record path of an aggregation).
-    /// `update` returns the new value and what the caller wants back.
+    /// Replaces the value of `key` with what `update` writes into an empty buffer, given the
+    /// current value (a pending write, else the committed value), with one search of the pending
+    /// writes instead of a `get` and a `put`'s two (the per-record path of an aggregation).
+    /// `update` returns what the caller wants back. The key is copied only when it was not
+    /// pending, and the buffer is a replaced pending value's, recycled: updating a pending key
+    /// allocates nothing.
     pub(crate) fn update<R>(
         &mut self,
-        key: Vec<u8>,
-        update: impl FnOnce(Option<&[u8]>) -> Result<(Vec<u8>, R)>,
+        key: &[u8],
+        update: impl FnOnce(Option<&[u8]>, &mut Vec<u8>) -> Result<R>,
     ) -> Result<R> {
-        if let Some(pending) = self.dirty.get_mut(&key) {
-            let (value, result) = update(pending.as_deref())?;
+        let mut value = std::mem::take(&mut self.spare_value);
+        value.clear();
+        if let Some(pending) = self.dirty.get_mut(key) {
+            let result = update(pending.as_deref(), &mut value)?;
             count_pending(&mut self.dirty_bytes, key.len(), Some(pending), value.len());
-            *pending = Some(value);
+            if let Some(replaced) = pending.replace(value) {
+                self.spare_value = replaced;
+            }
             return Ok(result);
         }
-        let committed = self.backend.get(&key)?;
-        let (value, result) = update(committed.as_deref())?;
+        let committed = self.backend.get(key)?;
+        let result = update(committed.as_deref(), &mut value)?;
         count_pending(&mut self.dirty_bytes, key.len(), None, value.len());
         self.dirty.insert_new(key, Some(value));
         Ok(result)
@@ -344,20 +353,31 @@ mod tests {
             .expect("apply");
         let mut twin = Store::new("t".into(), None, Box::new(MemoryBackend::default())).expect("store");
         twin.apply_committed(&committed, None, &BTreeMap::new()).expect("apply");
-        for (k, value) in [(1, b"uno".to_vec()), (1, b"eins!".to_vec()), (2, b"two".to_vec())] {
+        // Values that grow and shrink: the buffer each update writes into is a recycled one.
+        for (k, value) in [
+            (1, b"uno".to_vec()),
+            (1, b"eins!".to_vec()),
+            (1, b"1".to_vec()),
+            (2, b"two".to_vec()),
+            (2, b"deux".to_vec()),
+        ] {
             let before = store.get(&key(k)).expect("get");
             let seen = store
-                .update(key(k), |current| Ok((value.clone(), current.map(<[u8]>::to_vec))))
+                .update(&key(k), |current, out| {
+                    assert!(out.is_empty(), "update writes into an empty buffer");
+                    out.extend_from_slice(&value);
+                    Ok(current.map(<[u8]>::to_vec))
+                })
                 .expect("update");
             assert_eq!(seen, before);
             twin.put(key(k), Some(value));
             assert_eq!(store.get(&key(k)).expect("get"), twin.get(&key(k)).expect("get"));
             assert_eq!(store.dirty_bytes(), twin.dirty_bytes());
         }
-        assert_eq!(store.get(&key(1)).expect("get"), Some(b"eins!".to_vec()));
+        assert_eq!(store.get(&key(1)).expect("get"), Some(b"1".to_vec()));
         // A failing update changes nothing.
-        let failed = store.update(key(3), |_| {
-            Err::<(Vec<u8>, ()), _>(crate::error::Error::new(crate::error::ErrorKind::Codec, "no"))
+        let failed = store.update(&key(3), |_, _| {
+            Err::<(), _>(crate::error::Error::new(crate::error::ErrorKind::Codec, "no"))
         });
         assert!(failed.is_err());
         assert_eq!(store.get(&key(3)).expect("get"), None);

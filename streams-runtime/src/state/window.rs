@@ -5,7 +5,8 @@ use serde::de::DeserializeOwned;
 
 use super::key_layout::{push_key, split_key, time_bytes, time_from};
 use super::key_value::{
-    collect_all, decode_key, decode_timestamped_value, decode_value, encode_key, encode_timestamped_value, encode_value,
+    collect_all, decode_key, decode_timestamped_value, decode_value, encode_key, encode_key_into,
+    encode_timestamped_value, encode_timestamped_value_into, encode_value,
 };
 use super::store::SCAN_CHUNK;
 use super::{SharedStore, Store};
@@ -122,23 +123,28 @@ where
             .transpose()
     }
 
-    /// Reads and replaces the value of an encoded key in one window under one lock of the store
-    /// (the per-record path of a windowed aggregation): `update` gets the current value with
-    /// its stored timestamp (`i64::MIN` for a value stored without one), or `None` for a new
-    /// window, and returns the new value and its timestamp. Returns them, and whether the
+    /// Starts `keys` at `key`, encoded as this store encodes keys.
+    pub(crate) fn start_keys(&self, keys: &mut WindowKeys, key: &K) -> Result<()> {
+        keys.start(&self.name, key)
+    }
+
+    /// Reads and replaces the value of the key in `keys` in one window under one lock of the
+    /// store (the per-record path of a windowed aggregation): `update` gets the current value
+    /// with its stored timestamp (`i64::MIN` for a value stored without one), or `None` for a
+    /// new window, and returns the new value and its timestamp. Returns them, and whether the
     /// window is new.
     pub(crate) fn update_encoded_timestamped(
         &self,
-        key: &[u8],
+        keys: &mut WindowKeys,
         window_start_ms: i64,
         update: impl FnOnce(Option<(V, i64)>) -> (V, i64),
     ) -> Result<(V, i64, bool)> {
-        Store::lock(&self.store).update(window_key(key, window_start_ms), |current| {
+        Store::lock(&self.store).update(keys.window(window_start_ms), |current, out| {
             let current = current.map(|b| decode_timestamped_value(&self.name, b)).transpose()?;
             let created = current.is_none();
             let (value, timestamp) = update(current);
-            let encoded = encode_timestamped_value(&self.name, &value, timestamp)?;
-            Ok((encoded, (value, timestamp, created)))
+            encode_timestamped_value_into(&self.name, &value, timestamp, out)?;
+            Ok((value, timestamp, created))
         })
     }
 
@@ -224,6 +230,41 @@ where
     }
 }
 
+/// The store keys of one record's windows, built in one buffer kept across records: the
+/// record's `[length][key]` once, then each window's start put after it in place. A windowed
+/// aggregation's per-record store access thus allocates no key (the store copies one only when
+/// it first holds the window).
+#[derive(Debug, Default)]
+pub(crate) struct WindowKeys {
+    buf: Vec<u8>,
+    /// Where the `[length][key]` prefix ends.
+    key_end: usize,
+}
+
+impl WindowKeys {
+    fn start<K: Serialize + DeserializeOwned>(&mut self, store: &str, key: &K) -> Result<()> {
+        self.buf.clear();
+        self.buf.extend_from_slice(&[0; 4]);
+        encode_key_into(store, key, &mut self.buf)?;
+        let len = (self.buf.len() - 4) as u32;
+        self.buf[..4].copy_from_slice(&len.to_be_bytes());
+        self.key_end = self.buf.len();
+        Ok(())
+    }
+
+    /// The key's store encoding (what the raw methods of [`WindowStore`] take).
+    pub(crate) fn key(&self) -> &[u8] {
+        &self.buf[4..self.key_end]
+    }
+
+    /// The store key of the key's window starting at `start_ms`.
+    fn window(&mut self, start_ms: i64) -> &[u8] {
+        self.buf.truncate(self.key_end);
+        self.buf.extend_from_slice(&time_bytes(start_ms));
+        &self.buf
+    }
+}
+
 fn window_key(key: &[u8], start_ms: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 + key.len() + 8);
     push_key(&mut out, key);
@@ -258,5 +299,20 @@ mod tests {
         sorted.sort();
         assert_eq!(sorted, a);
         assert_eq!(split_window_key(&a[0]), Some((&b"a"[..], -5)));
+    }
+
+    /// The reused buffer builds exactly the keys `window_key` does, for keys of any length in
+    /// any order.
+    #[test]
+    fn window_keys_are_the_store_keys() {
+        let mut keys = WindowKeys::default();
+        for (key, starts) in [("a-longer-key", [0, 300_000]), ("b", [-5, 7]), ("", [1, 2])] {
+            keys.start("s", &key.to_owned()).expect("encode");
+            let encoded = encode_key("s", &key.to_owned()).expect("encode");
+            assert_eq!(keys.key(), encoded.as_slice());
+            for start in starts {
+                assert_eq!(keys.window(start), window_key(&encoded, start).as_slice());
+            }
+        }
     }
 }

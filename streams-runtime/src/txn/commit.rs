@@ -18,6 +18,7 @@
 //! offsets of the repartition partitions this thread reads are deleted on the broker (they
 //! were consumed and will never be read again), so those topics do not grow forever.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::{CommitError, OutgoingRecord, ThreadState, Transport};
@@ -112,10 +113,10 @@ impl<T: Transport> ThreadState<T> {
                     self.transport.send(OutgoingRecord {
                         topic: &changelog.topic,
                         partition: Some(changelog.partition),
-                        key,
-                        value: value.as_deref(),
+                        key: Cow::Borrowed(key),
+                        value: value.as_deref().map(Cow::Borrowed),
                         timestamp: now,
-                        headers: &[],
+                        headers: Cow::Borrowed(&[]),
                         changelog: true,
                     })?;
                 }

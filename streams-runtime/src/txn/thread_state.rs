@@ -16,6 +16,7 @@
 //! The same code runs in production (over rdkafka) and in the test driver (over an in-memory
 //! log): only the [`Transport`] differs.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
@@ -40,10 +41,10 @@ fn send_outputs<T: Transport>(transport: &mut T, task: &mut Task) -> Result<Opti
         let sent = transport.send(OutgoingRecord {
             topic: &out.topic,
             partition: None,
-            key: &out.key,
-            value: out.value.as_deref(),
+            key: Cow::Owned(out.key),
+            value: out.value.map(Cow::Owned),
             timestamp: out.timestamp,
-            headers: &out.headers,
+            headers: Cow::Owned(out.headers),
             changelog: false,
         });
         match sent {

@@ -6,21 +6,26 @@
 //! in-memory log. Both run the very same task, store and commit code. Failures to produce or
 //! commit come back as a [`CommitError`], already classified.
 
+use std::borrow::Cow;
+
 use super::CommitError;
 use crate::error::Result;
 use crate::task::FetchedLag;
 
 /// A record to produce: a sink output or a changelog write.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub(crate) struct OutgoingRecord<'a> {
     pub(crate) topic: &'a str,
     /// `None`: the partitioner (murmur2 of the key) picks.
     pub(crate) partition: Option<i32>,
-    pub(crate) key: &'a [u8],
+    /// Owned when the caller is done with the bytes (a sink's output), so a transport that
+    /// keeps the record (the test driver's log) takes them without a copy; borrowed otherwise
+    /// (a changelog write, still needed for the store).
+    pub(crate) key: Cow<'a, [u8]>,
     /// `None`: a tombstone.
-    pub(crate) value: Option<&'a [u8]>,
+    pub(crate) value: Option<Cow<'a, [u8]>>,
     pub(crate) timestamp: i64,
-    pub(crate) headers: &'a [crate::processor::Header],
+    pub(crate) headers: Cow<'a, [crate::processor::Header]>,
     /// A changelog write: its delivered offset is kept, since the store's checkpoint names it
     /// ([`Transport::last_offset`]). Other records' deliveries are only checked for errors.
     pub(crate) changelog: bool,

@@ -4,6 +4,7 @@ mod emit;
 mod join_windows;
 mod session_windows;
 mod sliding_windows;
+mod stack_text;
 mod time_window;
 mod time_windows;
 mod windowed;

@@ -21,7 +21,7 @@ impl TimeWindow {
 impl fmt::Display for TimeWindow {
     /// `2024-01-05T10:00:00Z/2024-01-05T10:05:00Z` (ISO 8601 interval, UTC).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", Utc(self.start_ms), Utc(self.end_ms))
+        super::stack_text::write_at_once(f, format_args!("{}/{}", Utc(self.start_ms), Utc(self.end_ms)))
     }
 }
 

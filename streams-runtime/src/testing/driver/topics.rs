@@ -56,10 +56,10 @@ impl<K: 'static, V: 'static> InputTopic<K, V> {
             Error::new(e.error_kind(), format!("cannot encode a record for `{}`", self.name)).with_source(e)
         };
         Ok(RawRecord {
-            key: Some(self.key_codec.to_bytes(&record.key).map_err(codec_error)?),
+            key: Some(self.key_codec.encode_owned(record.key).map_err(codec_error)?),
             value: record
                 .value
-                .map(|v| self.value_codec.to_bytes(&v))
+                .map(|v| self.value_codec.encode_owned(v))
                 .transpose()
                 .map_err(codec_error)?,
             timestamp: record.timestamp,

@@ -1,6 +1,7 @@
 //! The driver's [`Transport`] and [`PartitionReader`] over the in-memory log, so tasks, stores
 //! and the commit protocol run unchanged.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rustc_hash::FxHashMap;
@@ -129,7 +130,7 @@ impl Transport for MemoryTransport {
         };
         let partition = out
             .partition
-            .unwrap_or_else(|| partitioner::partition_for_key(out.key, partitions.unsigned_abs()) as i32);
+            .unwrap_or_else(|| partitioner::partition_for_key(&out.key, partitions.unsigned_abs()) as i32);
         let status = if self.transactional() {
             Status::Open(self.producer)
         } else {
@@ -141,10 +142,10 @@ impl Transport for MemoryTransport {
                 partition,
                 LogRecord::new(
                     Payload {
-                        key: Some(out.key.to_vec()),
-                        value: out.value.map(<[u8]>::to_vec),
+                        key: Some(out.key.into_owned()),
+                        value: out.value.map(Cow::into_owned),
                         timestamp: out.timestamp,
-                        headers: out.headers.to_vec(),
+                        headers: out.headers.into_owned(),
                     },
                     status,
                 ),

@@ -114,15 +114,15 @@ impl<K: Data, V: Data> Node<K, V> for SinkProcessor<K, V> {
             )
             .with_source(e)
         };
-        let key = self.key_codec.to_bytes(&record.key).map_err(codec_error)?;
-        let value = self.value_codec.to_bytes(&record.value).map_err(codec_error)?;
+        let key = self.key_codec.encode_owned(record.key).map_err(codec_error)?;
+        let value = self.value_codec.encode_owned(record.value).map_err(codec_error)?;
         ctx.send(&self.topic, key, Some(value), record.timestamp);
         Ok(())
     }
 
     /// A table's delete becomes a tombstone on the topic.
     fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
-        let key = self.key_codec.to_bytes(&key).map_err(|e| {
+        let key = self.key_codec.encode_owned(key).map_err(|e| {
             Error::new(
                 e.error_kind(),
                 format!("failed to encode a tombstone's key for `{}`", self.topic),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::processor::{Data, Record, TaskContext};
 use crate::state::query_adapter::QueryLayout;
-use crate::state::{StreamClock, WindowStore};
+use crate::state::{StreamClock, WindowKeys, WindowStore};
 use crate::topology::dsl::windowed::{WindowedAggregation, Windowing};
 use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, operator};
 use crate::topology::ops::aggregate::{AggregateFn, StoreData};
@@ -41,6 +41,7 @@ impl Windowing for TimeWindows {
             Ok(WindowedAggregateProcessor {
                 clock: StreamClock::new(&store),
                 store: WindowStore::new(store, windows.size_ms()),
+                keys: WindowKeys::default(),
                 windows,
                 emit: spec.emit,
                 lifecycle: WindowLifecycle::new(windows.size_ms(), windows.grace_ms(), spec.emit, spec.retention_ms),
@@ -53,6 +54,8 @@ impl Windowing for TimeWindows {
 
 struct WindowedAggregateProcessor<K, V, A> {
     store: WindowStore<K, A>,
+    /// The current record's store keys.
+    keys: WindowKeys,
     /// This aggregation's stream time (kept in its store).
     clock: StreamClock,
     windows: TimeWindows,
@@ -64,12 +67,10 @@ struct WindowedAggregateProcessor<K, V, A> {
 
 impl<K: StoreData, V: Data, A: StoreData> WindowedAggregateProcessor<K, V, A> {
     /// Adds one record to one of its windows, unless that window has closed at `stream_time`.
-    #[allow(clippy::too_many_arguments)]
     fn update(
         &mut self,
         ctx: &mut TaskContext,
         key: K,
-        encoded: &[u8],
         value: V,
         window: TimeWindow,
         timestamp: i64,
@@ -90,12 +91,13 @@ impl<K: StoreData, V: Data, A: StoreData> WindowedAggregateProcessor<K, V, A> {
         // Stamped with the window's latest record, as Kafka Streams' timestamped window stores.
         let (updated, timestamp, created) =
             self.store
-                .update_encoded_timestamped(encoded, window.start_ms, |current| match current {
+                .update_encoded_timestamped(&mut self.keys, window.start_ms, |current| match current {
                     Some((aggregate, stored)) => (f(&key, value, Some(aggregate)), stored.max(timestamp)),
                     None => (f(&key, value, None), timestamp),
                 })?;
         if created {
-            self.lifecycle.was_created(&self.store, encoded, window.start_ms)?;
+            self.lifecycle
+                .was_created(&self.store, self.keys.key(), window.start_ms)?;
         }
         if self.emit == EmitStrategy::OnWindowClose {
             return Ok(());
@@ -113,23 +115,15 @@ impl<K: StoreData, V: Data, A: StoreData> WindowedAggregateProcessor<K, V, A> {
 impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for WindowedAggregateProcessor<K, V, A> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         let Record { key, value, timestamp } = record;
-        let encoded = self.store.encode_key(&key)?;
+        self.store.start_keys(&mut self.keys, &key)?;
         let stream_time = self.clock.observe(timestamp)?;
         if self.windows.advance_ms() == self.windows.size_ms() {
             // Tumbling: one window, no copies.
             let window = self.windows.window_for(timestamp);
-            self.update(ctx, key, &encoded, value, window, timestamp, stream_time)?;
+            self.update(ctx, key, value, window, timestamp, stream_time)?;
         } else {
             for window in self.windows.windows_for(timestamp) {
-                self.update(
-                    ctx,
-                    key.clone(),
-                    &encoded,
-                    value.clone(),
-                    window,
-                    timestamp,
-                    stream_time,
-                )?;
+                self.update(ctx, key.clone(), value.clone(), window, timestamp, stream_time)?;
             }
         }
         self.lifecycle
