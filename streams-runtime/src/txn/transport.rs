@@ -49,7 +49,8 @@ pub(crate) trait Transport {
     /// (at-least-once: all delivered, then offsets committed; exactly-once: one transaction).
     fn commit(&mut self, consumer: &Self::Consumer, positions: &Positions) -> Result<(), CommitError>;
 
-    /// Offset of the last record delivered to `topic`/`partition` by this transport.
+    /// Offset of the last changelog record ([`OutgoingRecord::changelog`]) delivered to
+    /// `topic`/`partition` by this transport.
     fn last_offset(&self, topic: &str, partition: i32) -> Option<i64>;
 
     /// Abandons what was sent since the last commit (aborts the transaction, if any). An error

@@ -123,6 +123,40 @@ impl<'a> TopicLog<'a, '_> {
     }
 }
 
+/// One topic of the log, open for appends.
+pub(crate) struct TopicAppender<'a> {
+    topic: &'a str,
+    partitions: &'a mut [Partition],
+    open_transactions: &'a mut HashMap<u64, Vec<(String, i32, i64)>>,
+    next_sequence: &'a mut u64,
+}
+
+impl TopicAppender<'_> {
+    pub(crate) fn partitions(&self) -> i32 {
+        self.partitions.len() as i32
+    }
+
+    /// Appends `record` to `partition`; returns its offset.
+    pub(crate) fn append(&mut self, partition: i32, mut record: LogRecord) -> Result<i64> {
+        record.sequence = *self.next_sequence;
+        let log = usize::try_from(partition)
+            .ok()
+            .and_then(|p| self.partitions.get_mut(p))
+            .ok_or_else(|| unknown(self.topic, partition))?;
+        let offset = log.records.len() as i64;
+        if let Status::Open(producer) = record.status {
+            log.open.insert(offset);
+            self.open_transactions
+                .entry(producer)
+                .or_default()
+                .push((self.topic.to_owned(), partition, offset));
+        }
+        log.records.push(record);
+        *self.next_sequence += 1;
+        Ok(offset)
+    }
+}
+
 impl MemoryLog {
     /// Creates `name` with `partitions` partitions; an existing topic must have that many.
     pub(crate) fn create_topic(&mut self, name: &str, partitions: i32) -> Result<()> {
@@ -158,25 +192,15 @@ impl MemoryLog {
             .ok_or_else(|| unknown(topic, partition))
     }
 
-    /// Appends `record`; returns its offset.
-    pub(crate) fn append(&mut self, topic: &str, partition: i32, mut record: LogRecord) -> Result<i64> {
-        record.sequence = self.next_sequence;
-        let log = self
-            .topics
-            .get_mut(topic)
-            .and_then(|p| p.get_mut(usize::try_from(partition).ok()?))
-            .ok_or_else(|| unknown(topic, partition))?;
-        let offset = log.records.len() as i64;
-        if let Status::Open(producer) = record.status {
-            log.open.insert(offset);
-            self.open_transactions
-                .entry(producer)
-                .or_default()
-                .push((topic.to_owned(), partition, offset));
-        }
-        log.records.push(record);
-        self.next_sequence += 1;
-        Ok(offset)
+    /// `topic`, to append to (one look-up of the topic for many records).
+    pub(crate) fn topic_mut<'a>(&'a mut self, topic: &'a str) -> Option<TopicAppender<'a>> {
+        let partitions = self.topics.get_mut(topic)?;
+        Some(TopicAppender {
+            topic,
+            partitions,
+            open_transactions: &mut self.open_transactions,
+            next_sequence: &mut self.next_sequence,
+        })
     }
 
     /// Ends producer `producer`'s open transaction: its records become visible or aborted.

@@ -64,7 +64,7 @@ pub use topics::{InputTopic, OutputTopic};
 pub use transport::CommitFault;
 
 use self::log::{LogRecord, Payload, Status};
-use self::transport::{MemoryConsumer, MemoryReader, MemoryTransport, SharedLog, lock};
+use self::transport::{MemoryConsumer, MemoryReader, MemoryTransport, ReadPositions, SharedLog, lock};
 use super::temp_dir::TempDir;
 use crate::codec::{Codec, Json};
 use crate::config::{ProcessingGuarantee, StreamsConfig};
@@ -551,9 +551,10 @@ impl Core {
         }
         let now = self.clock.now_ms();
         let mut log = lock(&self.log);
-        let partitions = log
-            .partitions(topic)
+        let mut log = log
+            .topic_mut(topic)
             .ok_or_else(|| Error::new(ErrorKind::Config, format!("topic `{topic}` does not exist")))?;
+        let partitions = log.partitions();
         for record in records {
             let partition = match record.partition {
                 Some(p) if !(0..partitions).contains(&p) => {
@@ -568,7 +569,6 @@ impl Core {
                 }),
             };
             log.append(
-                topic,
                 partition,
                 LogRecord::new(
                     Payload {
@@ -731,7 +731,7 @@ impl Instance {
                 let Some(partitions) = &topic_log else {
                     return Err(log::unknown(topic, *partition));
                 };
-                let position = topic_positions.and_then(|p| p.get(partition)).copied().unwrap_or(0);
+                let position = topic_positions.map_or(0, |p| ReadPositions::of(p, *partition));
                 let (offset, record) = partitions.next_readable(*partition, position, read_committed)?;
                 if offset != position {
                     skipped.push((index, offset));

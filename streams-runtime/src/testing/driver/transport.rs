@@ -73,30 +73,43 @@ pub(crate) struct MemoryConsumer {
     positions: Mutex<ReadPositions>,
 }
 
-/// Topic → partition → next offset (nested so lookups never allocate).
+/// Topic → next offset per partition (indexed by partition; unset ones are 0). Nested so
+/// lookups never allocate, and a topic's partitions in a `Vec` because the driver reads every
+/// input partition's position for every record it processes.
 #[derive(Debug, Default)]
-pub(crate) struct ReadPositions(FxHashMap<String, FxHashMap<i32, i64>>);
+pub(crate) struct ReadPositions(FxHashMap<String, Vec<i64>>);
 
 impl ReadPositions {
     pub(crate) fn get(&self, topic: &str, partition: i32) -> i64 {
-        self.0.get(topic).and_then(|p| p.get(&partition)).copied().unwrap_or(0)
+        self.topic(topic).map_or(0, |p| Self::of(p, partition))
     }
 
     /// The positions in `topic` (one look-up of the topic for several of its partitions).
-    pub(crate) fn topic(&self, topic: &str) -> Option<&FxHashMap<i32, i64>> {
-        self.0.get(topic)
+    pub(crate) fn topic(&self, topic: &str) -> Option<&[i64]> {
+        self.0.get(topic).map(Vec::as_slice)
+    }
+
+    /// The position of `partition` among a topic's positions.
+    pub(crate) fn of(positions: &[i64], partition: i32) -> i64 {
+        usize::try_from(partition)
+            .ok()
+            .and_then(|p| positions.get(p))
+            .copied()
+            .unwrap_or(0)
     }
 
     pub(crate) fn set(&mut self, topic: &str, partition: i32, offset: i64) {
-        match self.0.get_mut(topic) {
-            Some(partitions) => {
-                partitions.insert(partition, offset);
-            }
-            None => {
-                self.0
-                    .insert(topic.to_owned(), FxHashMap::from_iter([(partition, offset)]));
-            }
+        let Ok(index) = usize::try_from(partition) else {
+            return;
+        };
+        let positions = match self.0.get_mut(topic) {
+            Some(positions) => positions,
+            None => self.0.entry(topic.to_owned()).or_default(),
+        };
+        if positions.len() <= index {
+            positions.resize(index + 1, 0);
         }
+        positions[index] = offset;
     }
 }
 
@@ -120,25 +133,23 @@ impl Transport for MemoryTransport {
 
     fn send(&mut self, out: OutgoingRecord<'_>) -> Result<(), CommitError> {
         let mut log = lock(&self.log);
-        let partitions = match log.partitions(out.topic) {
-            Some(n) => n,
-            None => {
-                log.create_topic(out.topic, self.default_partitions)
-                    .map_err(CommitError::Abortable)?;
-                self.default_partitions
-            }
-        };
+        if log.partitions(out.topic).is_none() {
+            log.create_topic(out.topic, self.default_partitions)
+                .map_err(CommitError::Abortable)?;
+        }
+        let mut topic = log.topic_mut(out.topic).ok_or_else(|| {
+            CommitError::Abortable(Error::new(ErrorKind::Kafka, format!("topic `{}` vanished", out.topic)))
+        })?;
         let partition = out
             .partition
-            .unwrap_or_else(|| partitioner::partition_for_key(&out.key, partitions.unsigned_abs()) as i32);
+            .unwrap_or_else(|| partitioner::partition_for_key(&out.key, topic.partitions().unsigned_abs()) as i32);
         let status = if self.transactional() {
             Status::Open(self.producer)
         } else {
             Status::Visible
         };
-        let offset = log
+        let offset = topic
             .append(
-                out.topic,
                 partition,
                 LogRecord::new(
                     Payload {
@@ -151,13 +162,17 @@ impl Transport for MemoryTransport {
                 ),
             )
             .map_err(CommitError::Abortable)?;
-        match self.last_offsets.get_mut(out.topic) {
-            Some(partitions) => {
-                partitions.insert(partition, offset);
-            }
-            None => {
-                self.last_offsets
-                    .insert(out.topic.to_owned(), FxHashMap::from_iter([(partition, offset)]));
+        // Only changelog offsets are asked for (checkpoints name them), as the Kafka transport
+        // tracks only those deliveries.
+        if out.changelog {
+            match self.last_offsets.get_mut(out.topic) {
+                Some(partitions) => {
+                    partitions.insert(partition, offset);
+                }
+                None => {
+                    self.last_offsets
+                        .insert(out.topic.to_owned(), FxHashMap::from_iter([(partition, offset)]));
+                }
             }
         }
         self.uncommitted = true;
