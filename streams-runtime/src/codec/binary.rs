@@ -33,13 +33,7 @@ impl<T: Serialize + DeserializeOwned> Codec<T> for Binary {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    struct Click {
-        user: String,
-        at: i64,
-        tags: Vec<u8>,
-    }
+    use crate::codec::fixtures::Click;
 
     #[test]
     fn values_round_trip_and_appends_to_what_is_there() {

@@ -29,24 +29,20 @@ impl<T: Serialize + DeserializeOwned> Codec<T> for Json {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    struct Click {
-        user: String,
-        at: i64,
-    }
+    use crate::codec::fixtures::Click;
 
     #[test]
     fn text_round_trips_and_bytes_that_are_not_utf8_are_a_decode_error() {
         let click = Click {
             user: "Zoë \u{1F600} \"quoted\"".into(),
             at: -5,
+            tags: vec![0, 255],
         };
         let bytes = Json.to_bytes(&click).unwrap();
         assert_eq!(Codec::<Click>::decode(&Json, &bytes).unwrap(), click);
-        let escaped = br#"{"user":"\u00e9\ud83d\ude00","at":1}"#;
+        let escaped = br#"{"user":"\u00e9\ud83d\ude00","at":1,"tags":[]}"#;
         assert_eq!(Codec::<Click>::decode(&Json, escaped).unwrap().user, "é\u{1F600}");
-        let mut broken = br#"{"user":"ab","at":1}"#.to_vec();
+        let mut broken = br#"{"user":"ab","at":1,"tags":[]}"#.to_vec();
         broken[10] = 0xFF;
         let error = Codec::<Click>::decode(&Json, &broken).unwrap_err().to_string();
         assert!(error.contains("JSON decoding failed"), "{error}");

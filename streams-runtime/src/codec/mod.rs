@@ -9,6 +9,8 @@
 mod avro;
 mod binary;
 mod bytes;
+#[cfg(test)]
+mod fixtures;
 mod json;
 #[cfg(feature = "schema-registry")]
 mod json_schema;
