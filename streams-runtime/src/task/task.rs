@@ -21,16 +21,11 @@ use crate::topology::{ErrorPolicies, ErrorPolicy, Subtopology};
 pub(crate) struct Task {
     id: TaskId,
     ctx: TaskContext,
-    sources: FxHashMap<String, Box<dyn RawProcessor>>,
+    /// Per source topic: its processor and where the task stands in it (one look-up per record).
+    sources: FxHashMap<String, Source>,
     stores: Vec<(String, SharedStore)>,
-    /// Next offset to consume, per source topic (of this task's partition).
-    positions: FxHashMap<String, i64>,
-    /// Positions and stream time as of the last successful commit, to roll back to.
-    committed_positions: FxHashMap<String, i64>,
+    /// Stream time as of the last successful commit, to roll back to.
     committed_stream_time: i64,
-    /// Per source topic, the position the local state already reflects: records below it are
-    /// not applied again even if the broker lost the committed offsets.
-    applied_below: FxHashMap<String, i64>,
     restored: Restored,
     /// Hand-written processors with punctuation schedules.
     punctuators: Vec<SharedPunctuator>,
@@ -38,6 +33,20 @@ pub(crate) struct Task {
     /// The dead-letter topics of the policies, shared by the records sent to them.
     dead_letter_topics: HashMap<String, Arc<str>>,
     metrics: Arc<Metrics>,
+}
+
+/// One source topic of a task (of the task's partition).
+struct Source {
+    processor: Box<dyn RawProcessor>,
+    /// Next offset to consume, once a record was processed since the task opened or last rolled
+    /// back.
+    position: Option<i64>,
+    /// The position as of the last successful commit (before the first one: the first record
+    /// seen), to roll back to.
+    committed: Option<i64>,
+    /// The position the local state already reflects: records below it are not applied again
+    /// even if the broker lost the committed offsets.
+    applied_below: Option<i64>,
 }
 
 /// What became of one consumed record.
@@ -74,9 +83,7 @@ impl Task {
             restored.bytes += r.bytes;
             stores.push((spec.name.clone(), store.shared()));
         }
-        let applied_below = valid_positions(env, id, applied_positions(&stores))
-            .into_iter()
-            .collect();
+        let mut applied_below = valid_positions(env, id, applied_positions(&stores));
         let store_map: HashMap<String, SharedStore> = stores.iter().cloned().collect();
         let punctuators = RefCell::new(Vec::new());
         let build = TaskBuild {
@@ -89,7 +96,14 @@ impl Task {
         };
         let mut sources = FxHashMap::default();
         for (topic, factory) in &sub.sources {
-            sources.insert(topic.resolve(&env.application_id), factory.instantiate(&build)?);
+            let topic = topic.resolve(&env.application_id);
+            let source = Source {
+                processor: factory.instantiate(&build)?,
+                position: None,
+                committed: None,
+                applied_below: applied_below.remove(&topic),
+            };
+            sources.insert(topic, source);
         }
         {
             let mut registry = env.registry.write().unwrap_or_else(|e| e.into_inner());
@@ -102,10 +116,7 @@ impl Task {
             ctx: TaskContext::new(id, Arc::clone(&env.clock)),
             sources,
             stores,
-            positions: FxHashMap::default(),
-            committed_positions: FxHashMap::default(),
             committed_stream_time: i64::MIN,
-            applied_below,
             restored,
             punctuators: punctuators.into_inner(),
             metrics: Arc::clone(&env.metrics),
@@ -123,8 +134,11 @@ impl Task {
     }
 
     /// Per source topic, the position its local state already reflects.
-    pub(crate) fn applied_below(&self) -> &FxHashMap<String, i64> {
-        &self.applied_below
+    pub(crate) fn applied_below(&self) -> std::collections::BTreeMap<&str, i64> {
+        self.sources
+            .iter()
+            .filter_map(|(topic, s)| Some((topic.as_str(), s.applied_below?)))
+            .collect()
     }
 
     /// Changelog records replayed when this task was opened.
@@ -136,20 +150,20 @@ impl Task {
     /// processed are logged and skipped (a poison record never stops the task).
     pub(crate) fn process(&mut self, record: InputRecord<'_>) -> Result<Outcome> {
         let (topic, offset) = (record.topic, record.offset);
-        if !self.committed_positions.contains_key(topic) {
-            self.committed_positions.insert(topic.to_owned(), offset);
-        }
-        if self.applied_below.get(topic).is_some_and(|&below| offset < below) {
-            self.set_position(topic, offset + 1);
-            return Ok(Outcome::AlreadyApplied);
-        }
         let Some(source) = self.sources.get_mut(topic) else {
             tracing::warn!(task = %self.id, topic, "record from a topic this task does not read; skipping");
             return Ok(Outcome::Skipped);
         };
+        source.committed.get_or_insert(offset);
+        if source.applied_below.is_some_and(|below| offset < below) {
+            source.position = Some(offset + 1);
+            return Ok(Outcome::AlreadyApplied);
+        }
         self.ctx.set_headers(record.headers);
-        let mut result = source.process(&mut self.ctx, record.key, record.value, record.timestamp);
-        self.set_position(topic, offset + 1);
+        let mut result = source
+            .processor
+            .process(&mut self.ctx, record.key, record.value, record.timestamp);
+        source.position = Some(offset + 1);
         if result.is_ok() && !self.punctuators.is_empty() {
             result = self.punctuate(PunctuationType::StreamTime, self.ctx.stream_time());
         }
@@ -230,7 +244,9 @@ impl Task {
             ErrorPolicy::LogAndFail => {
                 tracing::error!(task = %self.id, topic, partition, offset, error = %report(&error), "stopping: a record could not be processed and the error policy is to fail");
                 // Not committed: the next run starts at this record again.
-                self.positions.insert(topic.to_owned(), offset);
+                if let Some(source) = self.sources.get_mut(topic) {
+                    source.position = Some(offset);
+                }
                 return Err(Error::new(
                     ErrorKind::Processing,
                     format!(
@@ -269,16 +285,6 @@ impl Task {
         Ok(())
     }
 
-    /// Next offset to consume from `topic` (no allocation once the topic is known).
-    fn set_position(&mut self, topic: &str, next: i64) {
-        match self.positions.get_mut(topic) {
-            Some(position) => *position = next,
-            None => {
-                self.positions.insert(topic.to_owned(), next);
-            }
-        }
-    }
-
     /// Records the processors asked to produce since the last call.
     pub(crate) fn drain_outputs(&mut self) -> std::vec::Drain<'_, OutputRecord> {
         self.ctx.outputs.drain(..)
@@ -305,23 +311,26 @@ impl Task {
 
     /// Positions as of this commit, for the stores' checkpoints.
     pub(crate) fn checkpoint_positions(&self) -> std::collections::BTreeMap<String, i64> {
-        let mut out: std::collections::BTreeMap<String, i64> =
-            self.committed_positions.iter().map(|(t, o)| (t.clone(), *o)).collect();
-        out.extend(self.positions.iter().map(|(t, o)| (t.clone(), *o)));
-        out
+        self.sources
+            .iter()
+            .filter_map(|(topic, s)| Some((topic.clone(), s.position.or(s.committed)?)))
+            .collect()
     }
 
     /// Positions to commit: (topic, partition, next offset).
     pub(crate) fn positions(&self) -> impl Iterator<Item = (&str, i32, i64)> {
-        self.positions
+        self.sources
             .iter()
-            .map(|(topic, offset)| (topic.as_str(), self.id.partition, *offset))
+            .filter_map(|(topic, s)| Some((topic.as_str(), self.id.partition, s.position?)))
     }
 
     /// The last commit succeeded: remember where to roll back to.
     pub(crate) fn mark_committed(&mut self) {
-        self.committed_positions
-            .extend(self.positions.iter().map(|(t, o)| (t.clone(), *o)));
+        for source in self.sources.values_mut() {
+            if source.position.is_some() {
+                source.committed = source.position;
+            }
+        }
         self.committed_stream_time = self.ctx.stream_time();
     }
 
@@ -332,10 +341,13 @@ impl Task {
         }
         self.ctx.outputs.clear();
         self.ctx.set_stream_time(self.committed_stream_time);
-        self.positions.clear();
-        self.committed_positions
-            .iter()
-            .map(|(t, o)| (t.clone(), self.id.partition, *o))
+        let partition = self.id.partition;
+        self.sources
+            .iter_mut()
+            .filter_map(|(topic, s)| {
+                s.position = None;
+                Some((topic.clone(), partition, s.committed?))
+            })
             .collect()
     }
 
