@@ -103,6 +103,15 @@ impl ClientSettings {
         self
     }
 
+    /// Sets librdkafka property `key` to the runtime's default `value`, unless the application
+    /// set it.
+    pub(crate) fn set_default(&mut self, key: &str, value: impl ToString) -> &mut Self {
+        if self.config.get(key).is_none() {
+            self.config.set(key, value.to_string());
+        }
+        self
+    }
+
     /// The value of librdkafka property `key`, if set.
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.config.get(key)

@@ -79,17 +79,12 @@ impl KafkaPartitionReader {
         // left waiting at the end of one partition delayed the next read (one fetch in flight
         // per broker): 0.5 s between the stores of a restore, 2.5 s for six tasks whose
         // restores took 2 ms each.
-        for (key, value) in [
-            (
+        config
+            .set_default(
                 super::FETCH_QUEUE_BACKOFF,
                 crate::config::defaults::FETCH_QUEUE_BACKOFF_MS,
-            ),
-            (RESTORE_FETCH_WAIT, crate::config::defaults::RESTORE_FETCH_WAIT_MAX_MS),
-        ] {
-            if config.get(key).is_none() {
-                config.set(key, value.to_string());
-            }
-        }
+            )
+            .set_default(RESTORE_FETCH_WAIT, crate::config::defaults::RESTORE_FETCH_WAIT_MAX_MS);
         let mut uncommitted_config = config.clone();
         uncommitted_config.set("isolation.level", "read_uncommitted");
         config.set_isolation(guarantee);

@@ -72,10 +72,8 @@ impl KafkaTransport {
             .set("partitioner", partitioner::RDKAFKA_PARTITIONER)
             .set("client.id", name)
             .set("linger.ms", "5");
-        if config.get("statistics.interval.ms").is_none() {
-            // Queue depth and transaction state for `/metrics`.
-            config.set("statistics.interval.ms", "1000");
-        }
+        // Queue depth and transaction state for `/metrics`.
+        config.set_default("statistics.interval.ms", "1000");
         if env.guarantee == ProcessingGuarantee::ExactlyOnceV2 {
             // Stable across restarts of this instance (the process id lives in its state
             // directory), so a restarted instance fences its crashed predecessor's transaction

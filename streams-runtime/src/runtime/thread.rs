@@ -19,7 +19,7 @@ const POLL_TIMEOUT: Duration = Duration::from_millis(50);
 /// Broker errors while Kafka is unreachable repeat fast; log them at most this often.
 const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
 /// librdkafka's property bounding a consumer's prefetch per partition.
-const QUEUED_MIN_MESSAGES: &str = "queued.min.messages";
+const PREFETCH_PROPERTY: &str = "queued.min.messages";
 
 /// How often a pending task (a store held by another handle) is tried again.
 const PENDING_RETRY_INTERVAL: Duration = Duration::from_millis(500);
@@ -96,12 +96,7 @@ impl RebalanceListener for ThreadRebalance {
 /// A stream thread's consumer prefetches `defaults::QUEUED_MIN_MESSAGES` records per partition,
 /// unless the application set `queued.min.messages` (prefixed `consumer.` or not).
 fn bound_prefetch(consumer_config: &mut ClientSettings) {
-    if consumer_config.get(QUEUED_MIN_MESSAGES).is_none() {
-        consumer_config.set(
-            QUEUED_MIN_MESSAGES,
-            crate::config::defaults::QUEUED_MIN_MESSAGES.to_string(),
-        );
-    }
+    consumer_config.set_default(PREFETCH_PROPERTY, crate::config::defaults::QUEUED_MIN_MESSAGES);
 }
 
 /// What every stream thread of an instance shares.
