@@ -380,9 +380,6 @@ pub fn check_sequences(emitted: &Emitted, oracle: &BTreeMap<String, u64>) -> Seq
     check
 }
 
-/// Waits until both outputs reach the oracle's final counts (the last count per key: equal to
-/// the oracle's when `exact`, at least the oracle's otherwise — at-least-once may count twice),
-/// and returns the last count per key of both; fails after `timeout` saying how far they got.
 /// The last count emitted per key: (group counts, user-window counts).
 pub async fn last_counts(cluster: &KafkaCluster) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
     let latest = |records: Vec<kafka_streams::testing::RawRecord>| {
@@ -404,6 +401,9 @@ pub async fn last_counts(cluster: &KafkaCluster) -> (BTreeMap<String, u64>, BTre
     )
 }
 
+/// Waits until both outputs reach the oracle's final counts (the last count per key: equal to
+/// the oracle's when `exact`, at least the oracle's otherwise — at-least-once may count twice),
+/// and returns the last count per key of both; fails after `timeout` saying how far they got.
 pub async fn wait_for_final_counts(
     cluster: &KafkaCluster,
     groups: &BTreeMap<String, u64>,

@@ -133,13 +133,17 @@ impl Transport for MemoryTransport {
 
     fn send(&mut self, out: OutgoingRecord<'_>) -> Result<(), CommitError> {
         let mut log = lock(&self.log);
-        if log.partitions(out.topic).is_none() {
-            log.create_topic(out.topic, self.default_partitions)
-                .map_err(CommitError::Abortable)?;
-        }
-        let mut topic = log.topic_mut(out.topic).ok_or_else(|| {
-            CommitError::Abortable(Error::new(ErrorKind::Kafka, format!("topic `{}` vanished", out.topic)))
-        })?;
+        // A sink topic that does not exist yet is created, as a broker with auto-creation would.
+        let mut topic = match log.topic_mut(out.topic) {
+            Some(topic) => topic,
+            None => {
+                log.create_topic(out.topic, self.default_partitions)
+                    .map_err(CommitError::Abortable)?;
+                log.topic_mut(out.topic).ok_or_else(|| {
+                    CommitError::Abortable(Error::new(ErrorKind::Kafka, format!("topic `{}` vanished", out.topic)))
+                })?
+            }
+        };
         let partition = out
             .partition
             .unwrap_or_else(|| partitioner::partition_for_key(&out.key, topic.partitions().unsigned_abs()) as i32);
