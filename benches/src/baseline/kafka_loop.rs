@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use kafka_streams::kafka::KafkaCluster;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::message::{BorrowedMessage, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -102,11 +102,34 @@ pub(crate) fn run(
     finished
 }
 
+/// The headers of `message`, to go out with the records it leads to. The framework forwards a
+/// record's headers to its outputs, as Kafka Streams does, so the loops do too: otherwise they
+/// would skip part of the work they are compared on (librdkafka parses a record's headers on
+/// first access, and allocates for it even when there are none).
+pub(crate) fn forwarded_headers(message: &BorrowedMessage<'_>) -> Option<OwnedHeaders> {
+    let headers = message.headers()?;
+    Some(
+        headers
+            .iter()
+            .fold(OwnedHeaders::new_with_capacity(headers.count()), OwnedHeaders::insert),
+    )
+}
+
 /// Queues a record, waiting while the producer's queue is full.
-pub(crate) fn send(producer: &Out, topic: &str, partition: Option<i32>, key: &[u8], value: &[u8], timestamp: i64) {
+pub(crate) fn send(
+    producer: &Out,
+    topic: &str,
+    partition: Option<i32>,
+    (key, value): (&[u8], &[u8]),
+    timestamp: i64,
+    headers: Option<OwnedHeaders>,
+) {
     let mut record = BaseRecord::to(topic).key(key).payload(value).timestamp(timestamp);
     if let Some(partition) = partition {
         record = record.partition(partition);
+    }
+    if let Some(headers) = headers {
+        record = record.headers(headers);
     }
     loop {
         match producer.send(record) {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use kafka_streams::kafka::KafkaCluster;
 use rdkafka::message::Message;
 
-use super::kafka_loop::{run, send};
+use super::kafka_loop::{forwarded_headers, run, send};
 use crate::data::Click;
 
 /// `n` clicks of `input` → filter → map_values → `output`, with rdkafka only.
@@ -37,9 +37,9 @@ pub fn stateless_passthrough(
                 producer,
                 output,
                 None,
-                message.key().unwrap_or_default(),
-                click.url.as_bytes(),
+                (message.key().unwrap_or_default(), click.url.as_bytes()),
                 timestamp,
+                forwarded_headers(message),
             );
         },
         |_| {},

@@ -10,7 +10,7 @@ use kafka_streams::kafka::KafkaCluster;
 use kafka_streams::window::TimeWindows;
 use rdkafka::message::Message;
 
-use super::kafka_loop::{run, send};
+use super::kafka_loop::{forwarded_headers, run, send};
 use crate::data::{Click, WINDOW_MS};
 
 /// `n` clicks of `input` → count per user and window in RocksDB at `db_dir` → `output`, with a
@@ -62,13 +62,20 @@ pub fn windowed_count(
             }
             .to_string();
             let value = serde_json::to_vec(&count).expect("json");
-            send(producer, output, None, out_key.as_bytes(), &value, click.timestamp_ms);
+            send(
+                producer,
+                output,
+                None,
+                (out_key.as_bytes(), &value),
+                click.timestamp_ms,
+                forwarded_headers(message),
+            );
         },
         |producer| {
             let mut batch = rocksdb::WriteBatch::default();
             for ((partition, key), count) in dirty.borrow_mut().drain() {
                 let value = count.to_be_bytes();
-                send(producer, changelog, Some(partition), &key, &value, 0);
+                send(producer, changelog, Some(partition), (&key, &value), 0, None);
                 batch.put(&key, value);
             }
             db.write(batch).expect("write batch");
