@@ -185,7 +185,7 @@ pub(crate) fn run(
         if let Err(e) = s.process_merged(consumer.handle(), now_ms) {
             break Err(e);
         }
-        if let Err(e) = s.punctuate_wall_clock(consumer.handle()) {
+        if let Err(e) = s.punctuate_wall_clock(consumer.handle(), now_ms) {
             break Err(e);
         }
         if s.has_pending() && last_pending_retry.elapsed() >= PENDING_RETRY_INTERVAL {

@@ -159,6 +159,12 @@ impl RecordMerge {
         }
     }
 
+    /// Whether there is no task to look at ([`Self::waiting_tasks`] is empty), without
+    /// collecting them.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
     /// The tasks with buffered records.
     pub(crate) fn waiting_tasks(&self) -> Vec<TaskId> {
         self.tasks.keys().copied().collect()

@@ -98,6 +98,8 @@ pub(crate) struct ThreadState<T: Transport> {
     pub(super) overlay_limit: usize,
     pub(super) last_commit_ms: i64,
     pub(super) records_since_check: u32,
+    /// The wall-clock time of the last look for due wall-clock punctuations.
+    wall_clock_checked_ms: i64,
     /// Set from rebalance callbacks, which cannot return errors.
     pub(crate) fatal: Option<Error>,
     /// The producer was fenced or failed fatally: tasks were closed and the group must be rejoined.
@@ -156,6 +158,7 @@ impl<T: Transport> ThreadState<T> {
             overlay_limit: config.cache_max_bytes_buffering().max(MIN_OVERLAY_BYTES),
             last_commit_ms,
             records_since_check: 0,
+            wall_clock_checked_ms: i64::MIN,
             fatal: None,
             needs_rejoin: false,
             crashed: false,
@@ -233,10 +236,11 @@ impl<T: Transport> ThreadState<T> {
     /// first (see [`RecordMerge`] for when a task waits for an empty partition).
     /// `now` is the thread's clock (`env.clock`), read once per loop.
     pub(crate) fn process_merged(&mut self, consumer: &T::Consumer, now: i64) -> Result<()> {
-        let tasks = self.merge.waiting_tasks();
-        if tasks.is_empty() {
+        // Called after every record: most topologies have no task that merges partitions.
+        if self.merge.is_empty() {
             return Ok(());
         }
+        let tasks = self.merge.waiting_tasks();
         for id in tasks {
             loop {
                 let transport = &self.transport;
@@ -295,16 +299,20 @@ impl<T: Transport> ThreadState<T> {
         Ok(())
     }
 
-    /// Runs the wall-clock punctuations that are due (called between records) and queues what
-    /// they forward. Failures are handled like a record's: a failure to produce, or a codec's
-    /// unavailable registry, rolls back to the last commit; a processor's error is logged and the
-    /// punctuation skipped.
-    pub(crate) fn punctuate_wall_clock(&mut self, consumer: &T::Consumer) -> Result<()> {
-        // Called after every record: without punctuators, not even the clock is read.
+    /// Runs the wall-clock punctuations due at `now` (the thread's clock, `env.clock`, read once
+    /// per loop; called between records) and queues what they forward. Failures are handled like
+    /// a record's: a failure to produce, or a codec's unavailable registry, rolls back to the
+    /// last commit; a processor's error is logged and the punctuation skipped.
+    pub(crate) fn punctuate_wall_clock(&mut self, consumer: &T::Consumer, now: i64) -> Result<()> {
+        // Called after every record, hundreds of times per millisecond: punctuations fall due by
+        // the millisecond, so the tasks are looked at once per millisecond at most.
+        if now == self.wall_clock_checked_ms {
+            return Ok(());
+        }
+        self.wall_clock_checked_ms = now;
         if !self.tasks.values().any(Task::has_punctuators) {
             return Ok(());
         }
-        let now = self.env.clock.now_ms();
         let mut result = Ok(());
         for task in self.tasks.values_mut() {
             let punctuated = task.punctuate(crate::processor::PunctuationType::WallClockTime, now);

@@ -330,7 +330,8 @@ impl TestDriver {
         let mut core = self.core();
         core.clock.advance(i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
         if let Some(instance) = core.instance.as_mut() {
-            instance.state.punctuate_wall_clock(&instance.consumer)?;
+            let now = instance.state.env.clock.now_ms();
+            instance.state.punctuate_wall_clock(&instance.consumer, now)?;
         }
         if core
             .instance
