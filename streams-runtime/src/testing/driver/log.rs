@@ -1,7 +1,9 @@
 //! The driver's broker: topics as in-memory partition logs, with transactions and the
 //! application's committed offsets.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
+
+use rustc_hash::FxHashMap;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -84,7 +86,8 @@ impl Partition {
 /// Every topic of the driver's cluster.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryLog {
-    topics: BTreeMap<String, Vec<Partition>>,
+    /// Looked up for every record written and read: Fx-hashed (topic names are the test's).
+    topics: FxHashMap<String, Vec<Partition>>,
     /// Per producer, where its open transaction wrote (so ending it touches only those).
     open_transactions: HashMap<u64, Vec<(String, i32, i64)>>,
     /// The application's consumer-group offsets: next offset to read.
@@ -181,8 +184,11 @@ impl MemoryLog {
         self.topics.get(topic).map(|p| p.len() as i32)
     }
 
-    pub(crate) fn topic_names(&self) -> impl Iterator<Item = &str> {
-        self.topics.keys().map(String::as_str)
+    /// The names of every topic, sorted.
+    pub(crate) fn topic_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.topics.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
     }
 
     fn partition(&self, topic: &str, partition: i32) -> Result<&Partition> {

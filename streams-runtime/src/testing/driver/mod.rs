@@ -308,6 +308,7 @@ impl TestDriver {
         let core = self.core();
         let log = lock(&core.log);
         log.topic_names()
+            .into_iter()
             .map(|name| (name.to_owned(), log.partitions(name).unwrap_or(0)))
             .collect()
     }
