@@ -34,6 +34,8 @@ const INPUT: &str = "clicks";
 /// Six, so each partition stays under the mock cluster's ~5 MB per-partition log limit.
 const PARTITIONS: i32 = 6;
 const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+/// The thread a baseline loop runs on (its CPU time is read by this name).
+const BASELINE_THREAD: &str = "baseline-loop";
 use kafka_streams::config::defaults::{FETCH_QUEUE_BACKOFF_MS, QUEUED_MIN_MESSAGES};
 use streams_benches::baseline::FETCH_WAIT_MAX_MS;
 
@@ -108,6 +110,7 @@ async fn framework(
         records: n,
         elapsed,
         cpu: cpu.total,
+        thread_cpu: cpu.of_thread(&format!("{app}-StreamThread-1")),
     }
 }
 
@@ -126,7 +129,7 @@ fn baseline(
         let ready = Arc::clone(&ready);
         // Named, so its CPU shows apart from the producer's (this thread) in the per-thread report.
         std::thread::Builder::new()
-            .name("baseline-loop".to_owned())
+            .name(BASELINE_THREAD.to_owned())
             .spawn(move || run(&ready))
             .expect("baseline thread")
     };
@@ -143,6 +146,7 @@ fn baseline(
         records: n,
         elapsed: finished.duration_since(started),
         cpu: cpu.total,
+        thread_cpu: cpu.of_thread(BASELINE_THREAD),
     }
 }
 
@@ -185,11 +189,14 @@ fn driver_run(n: u64) -> Run {
     }
     driver.commit().expect("commit");
     assert_eq!(driver.metrics().records_processed, n);
+    let (elapsed, cpu) = (started.elapsed(), CpuSnapshot::now().since(&cpu).total);
     Run {
         name: "windowed count on the TestDriver (JSON decode, cache, RocksDB, commits)".to_owned(),
         records: n,
-        elapsed: started.elapsed(),
-        cpu: CpuSnapshot::now().since(&cpu).total,
+        elapsed,
+        cpu,
+        // Single-threaded: the driver runs the topology on the caller's thread.
+        thread_cpu: cpu,
     }
 }
 
@@ -309,10 +316,15 @@ fn round(runtime: &tokio::runtime::Runtime, cluster: &KafkaCluster, n: u64, roun
     [base_stateless, fw_stateless, base_count, fw_count, fw_count_eos]
 }
 
-/// The run with the median rate.
+/// The run with the median rate, carrying the median of the rounds' processing-thread CPU
+/// (taken on its own: the round with the median rate need not have the median CPU).
 fn median(mut runs: Vec<Run>) -> Run {
+    let mut thread_cpu: Vec<Duration> = runs.iter().map(|r| r.thread_cpu).collect();
+    thread_cpu.sort();
     runs.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
-    runs.swap_remove(runs.len() / 2)
+    let mut median = runs.swap_remove(runs.len() / 2);
+    median.thread_cpu = thread_cpu[thread_cpu.len() / 2];
+    median
 }
 
 fn main() {

@@ -66,6 +66,18 @@ pub struct CpuUsage {
     pub threads: Vec<(String, Duration)>,
 }
 
+impl CpuUsage {
+    /// The CPU time of the threads called `name` (as Linux shows it: cut at 15 characters).
+    pub fn of_thread(&self, name: &str) -> Duration {
+        let shown: String = name.chars().take(15).collect();
+        self.threads
+            .iter()
+            .filter(|(thread, _)| *thread == shown)
+            .map(|(_, time)| *time)
+            .sum()
+    }
+}
+
 /// `(thread name, utime + stime)` from a `stat` line; the name is in parentheses and may contain
 /// spaces, so fields are counted after the closing one.
 fn parse_stat(stat: &str) -> Option<(String, u64)> {
