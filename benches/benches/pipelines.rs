@@ -448,6 +448,7 @@ fn measure(
          `fetch.wait.max.ms={FETCH_WAIT_MAX_MS}`, since the embedded broker holds a fetch that finds no data for the whole wait (kept on Apache Kafka for the same settings on both brokers), and with the framework's defaults `fetch.queue.backoff.ms={FETCH_QUEUE_BACKOFF_MS}` (librdkafka's 1 s idles a consumer on a backlog) and `queued.min.messages={QUEUED_MIN_MESSAGES}`; each run owns its \
          partitions first, then its input is produced (in the same process) and timed from the first record \
          produced to the last processed — a live stream, commits included, start-up and the final commit not. \
+         The loops forward each input record's headers to its outputs, as the framework does. \
          Each Kafka number is the median of {rounds} rounds, baselines and framework taking turns going first. The test-driver input is encoded before timing. Release build (`cargo bench -p streams-benches --bench pipelines`)."
     );
     markdown("Pipelines against hand-written baselines", &setup, &comparisons)
