@@ -8,6 +8,21 @@ pub(crate) fn push_key(out: &mut Vec<u8>, key: &[u8]) {
     out.extend_from_slice(key);
 }
 
+/// [`push_key`] for a key that `encode` writes straight into `out` (no buffer of its own):
+/// the length is filled in afterwards. Returns where the key's bytes start in `out`.
+pub(crate) fn push_key_with<E>(
+    out: &mut Vec<u8>,
+    encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<usize, E> {
+    let length_at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    let start = out.len();
+    encode(out)?;
+    let len = (out.len() - start) as u32;
+    out[length_at..start].copy_from_slice(&len.to_be_bytes());
+    Ok(start)
+}
+
 /// The key of a `[length][key]…` prefix and what follows it.
 pub(crate) fn split_key(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     let len = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
@@ -40,5 +55,19 @@ mod tests {
         out.push(9);
         assert_eq!(split_key(&out), Some((&b"abc"[..], &[9_u8][..])));
         assert_eq!(time_from(&[1, 2]), None);
+    }
+
+    #[test]
+    fn a_key_written_in_place_is_laid_out_as_a_pushed_one() {
+        let mut pushed = vec![7];
+        push_key(&mut pushed, b"a key");
+        let mut written = vec![7];
+        let start = push_key_with(&mut written, |out| {
+            out.extend_from_slice(b"a key");
+            Ok::<(), ()>(())
+        });
+        assert_eq!(written, pushed);
+        assert_eq!(start, Ok(5));
+        assert_eq!(push_key_with(&mut Vec::new(), |_| Err("refused")), Err("refused"));
     }
 }

@@ -3,7 +3,7 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::key_layout::{push_key, split_key, time_bytes, time_from};
+use super::key_layout::{push_key, push_key_with, split_key, time_bytes, time_from};
 use super::key_value::{
     collect_all, decode_key, decode_timestamped_value, decode_value, encode_key, encode_key_into,
     encode_timestamped_value, encode_timestamped_value_into, encode_value,
@@ -237,6 +237,8 @@ where
 #[derive(Debug, Default)]
 pub(crate) struct WindowKeys {
     buf: Vec<u8>,
+    /// Where the key's bytes start, after its length.
+    key_start: usize,
     /// Where the `[length][key]` prefix ends.
     key_end: usize,
 }
@@ -244,17 +246,14 @@ pub(crate) struct WindowKeys {
 impl WindowKeys {
     fn start<K: Serialize + DeserializeOwned>(&mut self, store: &str, key: &K) -> Result<()> {
         self.buf.clear();
-        self.buf.extend_from_slice(&[0; 4]);
-        encode_key_into(store, key, &mut self.buf)?;
-        let len = (self.buf.len() - 4) as u32;
-        self.buf[..4].copy_from_slice(&len.to_be_bytes());
+        self.key_start = push_key_with(&mut self.buf, |out| encode_key_into(store, key, out))?;
         self.key_end = self.buf.len();
         Ok(())
     }
 
     /// The key's store encoding (what the raw methods of [`WindowStore`] take).
     pub(crate) fn key(&self) -> &[u8] {
-        &self.buf[4..self.key_end]
+        &self.buf[self.key_start..self.key_end]
     }
 
     /// The store key of the key's window starting at `start_ms`.
