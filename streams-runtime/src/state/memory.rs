@@ -11,6 +11,8 @@ pub(crate) struct MemoryBackend {
     data: BTreeMap<Vec<u8>, Vec<u8>>,
     checkpoint: Checkpoint,
     bytes: u64,
+    /// Restored records not yet committed.
+    restoring: Vec<Write>,
 }
 
 impl Backend for MemoryBackend {
@@ -43,6 +45,19 @@ impl Backend for MemoryBackend {
         }
         self.checkpoint = checkpoint.clone();
         Ok(())
+    }
+
+    fn restore_put(&mut self, key: &[u8], value: Option<&[u8]>) {
+        self.restoring.push((key.to_vec(), value.map(<[u8]>::to_vec)));
+    }
+
+    fn restore_commit(&mut self, checkpoint: &Checkpoint) -> Result<()> {
+        let writes = std::mem::take(&mut self.restoring);
+        self.apply(&writes, checkpoint)
+    }
+
+    fn restore_discard(&mut self) {
+        self.restoring.clear();
     }
 
     fn checkpoint(&self) -> Result<Checkpoint> {

@@ -63,6 +63,8 @@ fn is_lock_error(e: &rocksdb::Error) -> bool {
 pub(crate) struct RocksBackend {
     db: DB,
     path: PathBuf,
+    /// Restored records not yet committed, written into the batch as they arrive.
+    restoring: WriteBatch,
 }
 
 impl RocksBackend {
@@ -111,6 +113,7 @@ impl RocksBackend {
         Ok(Self {
             db,
             path: path.to_owned(),
+            restoring: WriteBatch::default(),
         })
     }
 
@@ -121,6 +124,14 @@ impl RocksBackend {
                 format!("`{}` lacks its checkpoint column family", self.path.display()),
             )
         })
+    }
+
+    /// Writes `batch` together with the checkpoint it brings the store to.
+    fn write_with_checkpoint(&self, mut batch: WriteBatch, checkpoint: &Checkpoint) -> Result<()> {
+        let encoded = serde_json::to_vec(checkpoint)
+            .map_err(|e| Error::new(ErrorKind::State, "failed to encode a checkpoint").with_source(e))?;
+        batch.put_cf(self.offsets_cf()?, CHECKPOINT_KEY, encoded);
+        self.db.write(batch).map_err(|e| self.state_error("write", e))
     }
 
     fn state_error(&self, op: &str, e: rocksdb::Error) -> Error {
@@ -161,10 +172,23 @@ impl Backend for RocksBackend {
                 None => batch.delete(key),
             }
         }
-        let encoded = serde_json::to_vec(checkpoint)
-            .map_err(|e| Error::new(ErrorKind::State, "failed to encode a checkpoint").with_source(e))?;
-        batch.put_cf(self.offsets_cf()?, CHECKPOINT_KEY, encoded);
-        self.db.write(batch).map_err(|e| self.state_error("write", e))
+        self.write_with_checkpoint(batch, checkpoint)
+    }
+
+    fn restore_put(&mut self, key: &[u8], value: Option<&[u8]>) {
+        match value {
+            Some(value) => self.restoring.put(key, value),
+            None => self.restoring.delete(key),
+        }
+    }
+
+    fn restore_commit(&mut self, checkpoint: &Checkpoint) -> Result<()> {
+        let batch = std::mem::take(&mut self.restoring);
+        self.write_with_checkpoint(batch, checkpoint)
+    }
+
+    fn restore_discard(&mut self) {
+        self.restoring.clear();
     }
 
     fn checkpoint(&self) -> Result<Checkpoint> {

@@ -301,11 +301,23 @@ impl Store {
         self.generation
     }
 
-    /// Applies restored changelog records directly (restoration bypasses the overlay).
-    pub(crate) fn restore_batch(&mut self, writes: &[Write], changelog_offset: i64) -> Result<()> {
+    /// Collects a restored changelog record for the next [`restore_commit`](Self::restore_commit)
+    /// (restoration bypasses the overlay).
+    pub(crate) fn restore_put(&mut self, key: &[u8], value: Option<&[u8]>) {
+        self.backend.restore_put(key, value);
+    }
+
+    /// Drops the restored records collected since the last commit (the restore failed).
+    pub(crate) fn restore_discard(&mut self) {
+        self.backend.restore_discard();
+    }
+
+    /// Applies the restored records collected since the last call, which bring the store to
+    /// `changelog_offset`.
+    pub(crate) fn restore_commit(&mut self, changelog_offset: i64) -> Result<()> {
         let mut checkpoint = self.checkpoint.clone();
         checkpoint.changelog_offset = Some(changelog_offset);
-        self.backend.apply(writes, &checkpoint)?;
+        self.backend.restore_commit(&checkpoint)?;
         self.checkpoint = checkpoint;
         // The batch may carry the stream-time marker (a reused task catching up).
         self.stream_time = None;
@@ -417,6 +429,41 @@ mod tests {
                 .expect("scan");
                 assert_eq!(seen, whole, "chunk {chunk}");
             }
+        }
+    }
+
+    /// Restored records reach the backend only with a commit, which also records the changelog
+    /// offset (in the backend's checkpoint, so a reopened store resumes after it); records of a
+    /// failed read that were never committed are discarded, and deletes restore as deletes. On
+    /// both backends: each collects restored records in a batch of its own.
+    #[test]
+    fn restored_records_land_with_their_commit_and_a_failed_reads_tail_is_discarded() {
+        let dir = tempfile::tempdir().expect("dir");
+        let resources = crate::state::RocksResources::new(&crate::config::RocksDbConfig::default());
+        let rocks = crate::state::RocksBackend::open(dir.path(), &resources).expect("rocks");
+        for backend in [Box::new(MemoryBackend::default()) as Box<dyn Backend>, Box::new(rocks)] {
+            let mut store = Store::new("s".into(), None, backend).expect("store");
+            store.restore_put(&key(1), Some(b"one"));
+            store.restore_put(&key(2), Some(b"two"));
+            assert_eq!(store.get(&key(1)).expect("get"), None, "not before its commit");
+            store.restore_commit(1).expect("commit");
+            assert_eq!(store.changelog_offset(), Some(1));
+            assert_eq!(
+                store.backend.checkpoint().expect("checkpoint").changelog_offset,
+                Some(1)
+            );
+            // A read that fails after two more records: they are dropped with the batch.
+            store.restore_put(&key(3), Some(b"three"));
+            store.restore_put(&key(1), None);
+            store.restore_discard();
+            store.restore_put(&key(2), None);
+            store.restore_commit(5).expect("commit");
+            let entries: Vec<_> = store.range(&[], None).expect("range");
+            assert_eq!(entries, vec![(key(1), b"one".to_vec())]);
+            assert_eq!(
+                store.backend.checkpoint().expect("checkpoint").changelog_offset,
+                Some(5)
+            );
         }
     }
 }

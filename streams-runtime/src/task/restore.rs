@@ -136,27 +136,33 @@ pub(crate) fn replay(
         behind,
         ..Restored::default()
     };
-    let mut batch = Vec::with_capacity(RESTORE_BATCH);
+    let mut batched = 0;
     let mut last_log = Instant::now();
     let name = store.name().to_owned();
     env.reader
         .read(topic, partition, start, high, &mut |offset, key, value| {
             restored.bytes += (key.len() + value.map_or(0, <[u8]>::len)) as u64;
             restored.records += 1;
-            batch.push((key.to_vec(), value.map(<[u8]>::to_vec)));
-            if batch.len() >= RESTORE_BATCH {
-                store.restore_batch(&batch, offset)?;
-                batch.clear();
+            store.restore_put(key, value);
+            batched += 1;
+            if batched >= RESTORE_BATCH {
+                store.restore_commit(offset)?;
+                batched = 0;
             }
-            if last_log.elapsed() > PROGRESS_LOG_INTERVAL {
+            // The clock is read every 1 024 records, not for each one.
+            if restored.records.is_multiple_of(1024) && last_log.elapsed() > PROGRESS_LOG_INTERVAL {
                 last_log = Instant::now();
                 tracing::info!(store = %name, restored = restored.records, at = offset, to = high, "restoring…");
             }
             Ok(())
         })
-        .map_err(|e| e.context(format!("failed to restore store `{name}`")))?;
+        .map_err(|e| {
+            // Records read after the last commit stay out: the next restore reads them again.
+            store.restore_discard();
+            e.context(format!("failed to restore store `{name}`"))
+        })?;
     // Record the end offset even if only markers were left, so the next restore skips them.
-    store.restore_batch(&batch, high - 1)?;
+    store.restore_commit(high - 1)?;
     let elapsed = began.elapsed();
     if mode == Mode::Standby {
         tracing::debug!(
