@@ -354,6 +354,15 @@ mod tests {
         i.to_be_bytes().to_vec()
     }
 
+    /// An empty store on the memory backend and one on RocksDB (in the returned directory).
+    fn a_store_on_each_backend() -> (tempfile::TempDir, [Store; 2]) {
+        let dir = tempfile::tempdir().expect("dir");
+        let resources = crate::state::RocksResources::new(&crate::config::RocksDbConfig::default());
+        let rocks = crate::state::RocksBackend::open(dir.path(), &resources).expect("rocks");
+        let store = |backend: Box<dyn Backend>| Store::new("s".into(), None, backend).expect("store");
+        (dir, [store(Box::new(MemoryBackend::default())), store(Box::new(rocks))])
+    }
+
     /// `update` sees the pending write, else the committed value, else nothing, and leaves the
     /// store as `get` + `put` would (pending bytes included).
     #[test]
@@ -401,11 +410,8 @@ mod tests {
     /// the visitor runs. On both backends: each implements the limited scan itself.
     #[test]
     fn a_chunked_scan_equals_the_whole_range_and_releases_the_lock_between_chunks() {
-        let dir = tempfile::tempdir().expect("dir");
-        let resources = crate::state::RocksResources::new(&crate::config::RocksDbConfig::default());
-        let rocks = crate::state::RocksBackend::open(dir.path(), &resources).expect("rocks");
-        for backend in [Box::new(MemoryBackend::default()) as Box<dyn Backend>, Box::new(rocks)] {
-            let mut store = Store::new("s".into(), None, backend).expect("store");
+        let (_dir, stores) = a_store_on_each_backend();
+        for mut store in stores {
             let committed: Vec<Write> = (0..2_500).step_by(2).map(|i| (key(i), Some(vec![1]))).collect();
             store
                 .apply_committed(&committed, None, &BTreeMap::new())
@@ -438,11 +444,8 @@ mod tests {
     /// both backends: each collects restored records in a batch of its own.
     #[test]
     fn restored_records_land_with_their_commit_and_a_failed_reads_tail_is_discarded() {
-        let dir = tempfile::tempdir().expect("dir");
-        let resources = crate::state::RocksResources::new(&crate::config::RocksDbConfig::default());
-        let rocks = crate::state::RocksBackend::open(dir.path(), &resources).expect("rocks");
-        for backend in [Box::new(MemoryBackend::default()) as Box<dyn Backend>, Box::new(rocks)] {
-            let mut store = Store::new("s".into(), None, backend).expect("store");
+        let (_dir, stores) = a_store_on_each_backend();
+        for mut store in stores {
             store.restore_put(&key(1), Some(b"one"));
             store.restore_put(&key(2), Some(b"two"));
             assert_eq!(store.get(&key(1)).expect("get"), None, "not before its commit");
