@@ -38,6 +38,9 @@ pub(crate) struct KafkaTransport {
     tracker: Arc<DeliveryTracker>,
     config: ClientSettings,
     guarantee: ProcessingGuarantee,
+    /// Under exactly-once, whether the producer has its transactional identity yet (see
+    /// [`KafkaTransport::init_transactions`]); always `true` at-least-once.
+    transactions_ready: bool,
     in_transaction: bool,
     /// Records sent since the last commit or abort (at-least-once has no transaction to ask).
     sent: bool,
@@ -87,12 +90,14 @@ impl KafkaTransport {
             }
         }
         let tracker = Arc::new(DeliveryTracker::default());
-        let producer = create_producer(&config, &tracker, env.guarantee)?;
+        // Transactions are initialised by `init_transactions`, once the consumer is joining.
+        let producer = new_producer(&config, &tracker)?;
         Ok(Self {
             producer,
             tracker,
             config,
             guarantee: env.guarantee,
+            transactions_ready: env.guarantee != ProcessingGuarantee::ExactlyOnceV2,
             in_transaction: false,
             sent: false,
             admin_config: clients.common.clone(),
@@ -119,7 +124,22 @@ impl KafkaTransport {
         Ok(self.purger.as_ref().expect("created above if it was not"))
     }
 
+    /// Under exactly-once, gives the producer its transactional identity (InitProducerId, which
+    /// also fences a predecessor's open transaction), once. The stream thread calls it right
+    /// after subscribing its consumer, so these round trips overlap the group join instead of
+    /// preceding it (about 0.5 s each when an instance starts), and before its first poll,
+    /// so no task opens (or restores) before a predecessor is fenced.
+    pub(crate) fn init_transactions(&mut self) -> Result<()> {
+        if !self.transactions_ready {
+            init_transactions(&self.producer)?;
+            self.transactions_ready = true;
+        }
+        Ok(())
+    }
+
     fn ensure_transaction(&mut self) -> Result<(), CommitError> {
+        // Normally done by the stream thread before anything is sent.
+        self.init_transactions().map_err(CommitError::Abortable)?;
         if self.guarantee == ProcessingGuarantee::ExactlyOnceV2 && !self.in_transaction {
             self.producer
                 .begin_transaction()
@@ -262,8 +282,9 @@ impl Transport for KafkaTransport {
     fn replace(&mut self) -> Result<()> {
         self.in_transaction = false;
         self.sent = false;
-        self.producer = create_producer(&self.config, &self.tracker, self.guarantee)?;
-        Ok(())
+        self.producer = new_producer(&self.config, &self.tracker)?;
+        self.transactions_ready = self.guarantee != ProcessingGuarantee::ExactlyOnceV2;
+        self.init_transactions()
     }
 
     fn purge(&mut self, below: &Positions) -> Result<()> {
@@ -356,22 +377,19 @@ impl KafkaTransport {
     }
 }
 
-fn create_producer(
-    config: &ClientSettings,
-    tracker: &Arc<DeliveryTracker>,
-    guarantee: ProcessingGuarantee,
-) -> Result<StreamsProducer> {
+/// A producer without its transactional identity yet (see [`KafkaTransport::init_transactions`]).
+fn new_producer(config: &ClientSettings, tracker: &Arc<DeliveryTracker>) -> Result<StreamsProducer> {
     let context = TrackingContext {
         tracker: Arc::clone(tracker),
         oauth: config.oauth(),
     };
-    let producer: StreamsProducer = config.create_with("the producer", context)?;
-    if guarantee == ProcessingGuarantee::ExactlyOnceV2 {
-        producer
-            .init_transactions(KAFKA_TIMEOUT)
-            .map_err(|e| Error::kafka("failed to initialise transactions", e))?;
-    }
-    Ok(producer)
+    config.create_with("the producer", context)
+}
+
+fn init_transactions(producer: &StreamsProducer) -> Result<()> {
+    producer
+        .init_transactions(KAFKA_TIMEOUT)
+        .map_err(|e| Error::kafka("failed to initialise transactions", e))
 }
 
 /// `positions` as an rdkafka offset list, for the operation `purpose` (in its error message).

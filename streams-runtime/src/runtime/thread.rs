@@ -152,6 +152,9 @@ pub(crate) fn run(
     let topics: Vec<String> = lock(&state).source_topics.keys().cloned().collect();
     let read_committed = env.guarantee == crate::config::ProcessingGuarantee::ExactlyOnceV2;
     let consumer = GroupConsumer::subscribe(&consumer_config, listener, read_committed, topics)?;
+    // While the consumer joins the group (librdkafka's threads do that; only the assignment
+    // waits for a poll), the producer takes its transactional identity.
+    lock(&state).transport_mut().init_transactions()?;
 
     let mut last_error_log: Option<Instant> = None;
     let mut reported_version = 0;

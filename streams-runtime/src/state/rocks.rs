@@ -20,6 +20,12 @@ pub(crate) struct RocksResources {
 
 impl RocksResources {
     pub(crate) fn new(config: &RocksDbConfig) -> Self {
+        static ADVISED: std::sync::Once = std::sync::Once::new();
+        ADVISED.call_once(|| {
+            if let Some(advice) = crc_advice(built_with_sse42(), cpu_has_sse42()) {
+                tracing::warn!("{advice}");
+            }
+        });
         Self {
             block_cache: Cache::new_lru_cache(config.block_cache_size),
             config: config.clone(),
@@ -37,6 +43,33 @@ impl RocksResources {
         options.set_max_write_buffer_number(self.config.max_write_buffers as i32);
         options.set_compression_type(rocksdb::DBCompressionType::Lz4);
         options
+    }
+}
+
+/// RocksDB checksums every write-ahead-log record with CRC32C, and `librocksdb-sys` compiles the
+/// SSE 4.2 instruction for it only when the build's target has that feature (the same target
+/// features this crate sees). Without it the software CRC took a fifth of a restore's CPU: worth
+/// one warning per process when the CPU running it has the instruction.
+fn crc_advice(built_with_sse42: bool, cpu_has_sse42: bool) -> Option<&'static str> {
+    (!built_with_sse42 && cpu_has_sse42).then_some(
+        "RocksDB was built without SSE 4.2, so it checksums its write-ahead log in software \
+         (slower commits and restores) on a CPU that has the instruction; build with \
+         `-C target-cpu=x86-64-v2` (or `native`) in `.cargo/config.toml` (README, \"Deploying\")",
+    )
+}
+
+fn built_with_sse42() -> bool {
+    cfg!(any(not(target_arch = "x86_64"), target_feature = "sse4.2"))
+}
+
+fn cpu_has_sse42() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("sse4.2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 
@@ -228,6 +261,18 @@ mod tests {
     use super::*;
 
     /// A store holding `k` = `v`, open (and so locked) through the returned handle.
+    /// The warning is given exactly when the build lacks SSE 4.2 and the CPU has it; this
+    /// workspace's own build (`.cargo/config.toml`) never gives it.
+    #[test]
+    fn a_build_without_sse42_on_a_cpu_with_it_is_told_how_to_get_the_hardware_crc() {
+        let advice = crc_advice(false, true).expect("advice");
+        assert!(advice.contains("target-cpu=x86-64-v2"), "{advice}");
+        assert_eq!(crc_advice(true, true), None);
+        assert_eq!(crc_advice(false, false), None, "no instruction to gain");
+        assert_eq!(crc_advice(true, false), None);
+        assert!(built_with_sse42(), "the workspace builds for x86-64-v2");
+    }
+
     fn held_store() -> (tempfile::TempDir, RocksResources, RocksBackend) {
         let dir = tempfile::tempdir().expect("dir");
         let resources = RocksResources::new(&RocksDbConfig::default());

@@ -360,7 +360,7 @@ mod tests {
         let resources = crate::state::RocksResources::new(&crate::config::RocksDbConfig::default());
         let rocks = crate::state::RocksBackend::open(dir.path(), &resources).expect("rocks");
         let store = |backend: Box<dyn Backend>| Store::new("s".into(), None, backend).expect("store");
-        (dir, [store(Box::new(MemoryBackend::default())), store(Box::new(rocks))])
+        (dir, [store(Box::<MemoryBackend>::default()), store(Box::new(rocks))])
     }
 
     /// `update` sees the pending write, else the committed value, else nothing, and leaves the
