@@ -260,7 +260,6 @@ mod tests {
     //! fails with `ErrorKind::State`, so a lock error reported that way deleted live data.
     use super::*;
 
-    /// A store holding `k` = `v`, open (and so locked) through the returned handle.
     /// The warning is given exactly when the build lacks SSE 4.2 and the CPU has it; this
     /// workspace's own build (`.cargo/config.toml`) never gives it.
     #[test]
@@ -273,6 +272,7 @@ mod tests {
         assert!(built_with_sse42(), "the workspace builds for x86-64-v2");
     }
 
+    /// A store holding `k` = `v`, open (and so locked) through the returned handle.
     fn held_store() -> (tempfile::TempDir, RocksResources, RocksBackend) {
         let dir = tempfile::tempdir().expect("dir");
         let resources = RocksResources::new(&RocksDbConfig::default());
