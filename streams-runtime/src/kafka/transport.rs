@@ -138,8 +138,14 @@ impl KafkaTransport {
     }
 
     fn ensure_transaction(&mut self) -> Result<(), CommitError> {
-        // Normally done by the stream thread before anything is sent.
-        self.init_transactions().map_err(CommitError::Abortable)?;
+        if !self.transactions_ready {
+            // The stream thread initialises before its first poll, so this is a bug; a fatal
+            // error replaces the producer (initialised at once) rather than blocking here.
+            return Err(CommitError::Fatal(Error::new(
+                ErrorKind::Kafka,
+                "the producer's transactions were never initialised",
+            )));
+        }
         if self.guarantee == ProcessingGuarantee::ExactlyOnceV2 && !self.in_transaction {
             self.producer
                 .begin_transaction()
@@ -282,9 +288,15 @@ impl Transport for KafkaTransport {
     fn replace(&mut self) -> Result<()> {
         self.in_transaction = false;
         self.sent = false;
-        self.producer = new_producer(&self.config, &self.tracker)?;
-        self.transactions_ready = self.guarantee != ProcessingGuarantee::ExactlyOnceV2;
-        self.init_transactions()
+        // The old producer stays until the new one is ready: a replacement that fails (Kafka
+        // unreachable) leaves the transport as it was, as before the init was split off.
+        let producer = new_producer(&self.config, &self.tracker)?;
+        if self.guarantee == ProcessingGuarantee::ExactlyOnceV2 {
+            init_transactions(&producer)?;
+        }
+        self.producer = producer;
+        self.transactions_ready = true;
+        Ok(())
     }
 
     fn purge(&mut self, below: &Positions) -> Result<()> {
