@@ -264,23 +264,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (entered_tx, entered) = channel();
         let (release, release_rx) = channel();
-        let env = TaskEnv {
-            application_id: "standby-lock".to_owned(),
-            process_id: "me".to_owned(),
-            state_dir: dir.path().to_owned(),
-            guarantee: crate::config::ProcessingGuarantee::AtLeastOnce,
-            rocks: crate::state::RocksResources::new(&crate::config::RocksDbConfig::default()),
-            registry: Arc::default(),
-            metrics: Arc::default(),
-            reader: Arc::new(GatedReader {
-                entered: Mutex::new(entered_tx),
-                release: Mutex::new(release_rx),
-            }),
-            clock: Arc::new(crate::processor::clock::ManualClock::new(0)),
-            globals: HashMap::new(),
-            standbys: Mutex::default(),
-            opening: Mutex::default(),
-        };
+        let reader = Arc::new(GatedReader {
+            entered: Mutex::new(entered_tx),
+            release: Mutex::new(release_rx),
+        });
+        let env = TaskEnv::for_tests("standby-lock", dir.path(), reader);
         (topology, dir, env, entered, release)
     }
 

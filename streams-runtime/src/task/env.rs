@@ -32,3 +32,25 @@ pub(crate) struct TaskEnv {
     /// keeps a standby of them. Changed only while `standbys` is locked, so the two agree.
     pub(crate) opening: std::sync::Mutex<std::collections::HashSet<super::TaskId>>,
 }
+
+#[cfg(test)]
+impl TaskEnv {
+    /// An at-least-once environment with default RocksDB settings, state under `state_dir`,
+    /// changelogs read through `reader`, and a manual clock at 0.
+    pub(crate) fn for_tests(application_id: &str, state_dir: &std::path::Path, reader: Arc<dyn PartitionReader>) -> Self {
+        Self {
+            application_id: application_id.to_owned(),
+            process_id: "me".to_owned(),
+            state_dir: state_dir.to_owned(),
+            guarantee: ProcessingGuarantee::AtLeastOnce,
+            rocks: RocksResources::new(&crate::config::RocksDbConfig::default()),
+            registry: Arc::default(),
+            metrics: Arc::default(),
+            reader,
+            clock: Arc::new(crate::processor::clock::ManualClock::new(0)),
+            globals: HashMap::new(),
+            standbys: std::sync::Mutex::default(),
+            opening: std::sync::Mutex::default(),
+        }
+    }
+}
