@@ -37,7 +37,11 @@ pub(crate) struct TaskEnv {
 impl TaskEnv {
     /// An at-least-once environment with default RocksDB settings, state under `state_dir`,
     /// changelogs read through `reader`, and a manual clock at 0.
-    pub(crate) fn for_tests(application_id: &str, state_dir: &std::path::Path, reader: Arc<dyn PartitionReader>) -> Self {
+    pub(crate) fn for_tests(
+        application_id: &str,
+        state_dir: &std::path::Path,
+        reader: Arc<dyn PartitionReader>,
+    ) -> Self {
         Self {
             application_id: application_id.to_owned(),
             process_id: "me".to_owned(),
