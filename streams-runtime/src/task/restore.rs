@@ -136,7 +136,6 @@ pub(crate) fn replay(
         behind,
         ..Restored::default()
     };
-    let mut batched = 0;
     let mut last_log = Instant::now();
     let name = store.name().to_owned();
     env.reader
@@ -144,10 +143,9 @@ pub(crate) fn replay(
             restored.bytes += (key.len() + value.map_or(0, <[u8]>::len)) as u64;
             restored.records += 1;
             store.restore_put(key, value);
-            batched += 1;
-            if batched >= RESTORE_BATCH {
+            // A batch ends with every RESTORE_BATCH-th record this replay read.
+            if restored.records.is_multiple_of(RESTORE_BATCH as u64) {
                 store.restore_commit(offset)?;
-                batched = 0;
             }
             // The clock is read every 1 024 records, not for each one.
             if restored.records.is_multiple_of(1024) && last_log.elapsed() > PROGRESS_LOG_INTERVAL {
