@@ -1,4 +1,4 @@
-//! Text formatted on the stack first, so a window's `Display` reaches its formatter in one
+//! Text gathered on the stack first, so a window's `Display` reaches its formatter in one
 //! piece: `to_string()` of a windowed key (once per output record of a windowed aggregation in
 //! many topologies) then allocates its string once instead of growing it for every part.
 
@@ -16,8 +16,20 @@ impl<const N: usize> StackText<N> {
         Self { buf: [0; N], len: 0 }
     }
 
+    /// Appends `ascii` if it fits; `false` (and nothing appended) if not.
+    pub(super) fn push_ascii(&mut self, ascii: &[u8]) -> bool {
+        debug_assert!(ascii.is_ascii());
+        let end = self.len + ascii.len();
+        let Some(slot) = self.buf.get_mut(self.len..end) else {
+            return false;
+        };
+        slot.copy_from_slice(ascii);
+        self.len = end;
+        true
+    }
+
     pub(super) fn as_str(&self) -> &str {
-        // Only whole `str`s are ever copied in, so this never fails.
+        // Only whole `str`s and ASCII are ever copied in, so this never fails.
         std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
     }
 }
@@ -30,15 +42,6 @@ impl<const N: usize> fmt::Write for StackText<N> {
         self.len = end;
         Ok(())
     }
-}
-
-/// Formats `args` with one call to `f` when they fit in 128 bytes, else straight into `f`.
-pub(super) fn write_at_once(f: &mut fmt::Formatter<'_>, args: fmt::Arguments<'_>) -> fmt::Result {
-    let mut text = StackText::<128>::new();
-    if fmt::Write::write_fmt(&mut text, args).is_ok() {
-        return f.write_str(text.as_str());
-    }
-    f.write_fmt(args)
 }
 
 #[cfg(test)]

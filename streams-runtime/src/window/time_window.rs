@@ -21,7 +21,16 @@ impl TimeWindow {
 impl fmt::Display for TimeWindow {
     /// `2024-01-05T10:00:00Z/2024-01-05T10:05:00Z` (ISO 8601 interval, UTC).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        super::stack_text::write_at_once(f, format_args!("{}/{}", Utc(self.start_ms), Utc(self.end_ms)))
+        match (IsoText::of(self.start_ms), IsoText::of(self.end_ms)) {
+            (Some(start), Some(end)) => {
+                let mut text = super::stack_text::StackText::<64>::new();
+                text.push_ascii(start.as_bytes());
+                text.push_ascii(b"/");
+                text.push_ascii(end.as_bytes());
+                f.write_str(text.as_str())
+            }
+            _ => write!(f, "{}/{}", Utc(self.start_ms), Utc(self.end_ms)),
+        }
     }
 }
 
@@ -29,43 +38,78 @@ impl fmt::Display for TimeWindow {
 pub(crate) struct Utc(pub(crate) i64);
 
 impl fmt::Display for Utc {
-    /// Years 0–9999 are written digit by digit into a stack buffer and out in one call (a
-    /// windowed key is formatted once per output record; `write!` with seven padded fields
-    /// cost several times more); other years take the general path.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let millis = self.0.rem_euclid(1000);
-        let secs = self.0.div_euclid(1000);
-        let (days, secs_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (year, month, day) = civil_from_days(days);
-        let (h, m, s) = (secs_of_day / 3600, secs_of_day / 60 % 60, secs_of_day % 60);
+        if let Some(text) = IsoText::of(self.0) {
+            return f.write_str(text.as_str());
+        }
+        let (year, month, day, h, m, s, millis) = fields(self.0);
+        write!(f, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")?;
+        if millis != 0 {
+            write!(f, ".{millis:03}")?;
+        }
+        f.write_str("Z")
+    }
+}
+
+/// An instant of years 0–9999 as ISO 8601 text (`2024-01-05T10:00:00Z`, milliseconds only
+/// when not 0), written digit by digit: windowed keys are formatted once per output record,
+/// and `write!` with seven padded fields cost several times more.
+pub(crate) struct IsoText {
+    buf: [u8; 24],
+    len: usize,
+}
+
+impl IsoText {
+    /// `None` for years outside 0–9999 (formatted by the general path of [`Utc`]).
+    pub(crate) fn of(epoch_ms: i64) -> Option<Self> {
+        let (year, month, day, h, m, s, millis) = fields(epoch_ms);
         if !(0..=9999).contains(&year) {
-            write!(f, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")?;
-            if millis != 0 {
-                write!(f, ".{millis:03}")?;
-            }
-            return f.write_str("Z");
+            return None;
         }
         let mut buf = *b"0000-00-00T00:00:00.000Z";
-        let mut put = |at: usize, value: i64, digits: u32| {
-            for i in 0..digits as usize {
-                buf[at + i] = b'0' + (value / 10_i64.pow(digits - 1 - i as u32) % 10) as u8;
-            }
+        // Two digits at a time (every value here is 0–99 after the split): a division by a
+        // constant each, where one per digit by a power of ten cost several times more.
+        let two = |buf: &mut [u8; 24], at: usize, value: i64| {
+            buf[at] = b'0' + (value / 10) as u8;
+            buf[at + 1] = b'0' + (value % 10) as u8;
         };
-        put(0, year, 4);
-        put(5, month, 2);
-        put(8, day, 2);
-        put(11, h, 2);
-        put(14, m, 2);
-        put(17, s, 2);
-        let text = if millis == 0 {
+        two(&mut buf, 0, year / 100);
+        two(&mut buf, 2, year % 100);
+        two(&mut buf, 5, month);
+        two(&mut buf, 8, day);
+        two(&mut buf, 11, h);
+        two(&mut buf, 14, m);
+        two(&mut buf, 17, s);
+        let len = if millis == 0 {
             buf[19] = b'Z';
-            &buf[..20]
+            20
         } else {
-            put(20, millis, 3);
-            &buf[..]
+            buf[20] = b'0' + (millis / 100) as u8;
+            two(&mut buf, 21, millis % 100);
+            24
         };
-        f.write_str(std::str::from_utf8(text).map_err(|_| fmt::Error)?)
+        Some(Self { buf, len })
     }
+
+    /// The text's bytes (ASCII).
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever written, so this never fails.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
+/// Year, month, day, hour, minute, second and millisecond of an epoch-millisecond instant (UTC).
+fn fields(epoch_ms: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
+    let millis = epoch_ms.rem_euclid(1000);
+    let secs = epoch_ms.div_euclid(1000);
+    let (days, secs_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    let (h, m, s) = (secs_of_day / 3600, secs_of_day / 60 % 60, secs_of_day % 60);
+    (year, month, day, h, m, s, millis)
 }
 
 /// Parses an ISO 8601 UTC instant, `YYYY-MM-DDTHH:MM[:SS[.fff]][Z]` (as the windows print
