@@ -175,19 +175,28 @@ impl<T: Transport> ThreadState<T> {
         &mut self.transport
     }
 
-    /// Runs one consumed record through its task and queues the task's outputs. A failure to
-    /// produce (a [`CommitError`] from the transport, e.g. a transaction gone abortable) rolls
-    /// back to the last commit, like a failed commit. The task's own failures are returned: a
-    /// state store's, and a record's that the error policy says must stop the thread (a user
-    /// processor's error of any kind counts as the record's, never as the transport's).
+    /// Runs one consumed record through its task (see `process_in`): the test driver's entry.
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn process(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<()> {
+        let sub = self.source_topics.get(record.topic).copied();
+        self.process_in(consumer, sub, record)
+    }
+
+    /// Runs one consumed record through its task and queues the task's outputs; `sub` is the
+    /// subtopology of its topic, which the caller looked up already (`None`: not a source topic
+    /// of this thread). A failure to produce (a [`CommitError`] from the transport, e.g. a
+    /// transaction gone abortable) rolls back to the last commit, like a failed commit. The
+    /// task's own failures are returned: a state store's, and a record's that the error policy
+    /// says must stop the thread (a user processor's error of any kind counts as the record's,
+    /// never as the transport's).
+    fn process_in(&mut self, consumer: &T::Consumer, sub: Option<u32>, record: InputRecord<'_>) -> Result<()> {
         self.records_seen = self.records_seen.wrapping_add(1);
         let sampled = self
             .records_seen
             .is_multiple_of(RECORD_LATENCY_SAMPLE)
             .then(std::time::Instant::now);
         let timestamp = record.timestamp;
-        let result = self.process_one(consumer, record);
+        let result = self.process_one(consumer, sub, record);
         if let Some(started) = sampled {
             let processing = started.elapsed();
             let now = self.env.clock.now_ms();
@@ -217,7 +226,9 @@ impl<T: Transport> ThreadState<T> {
     /// A polled record: queued if its task reads several partitions (processed in timestamp
     /// order by [`Self::process_merged`]), processed at once otherwise.
     pub(crate) fn enqueue(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<()> {
-        if let Some(&sub) = self.source_topics.get(record.topic)
+        // One look-up of the topic for both the merge check and the processing (per record).
+        let sub = self.source_topics.get(record.topic).copied();
+        if let Some(sub) = sub
             && self.merge.merges(sub)
         {
             let id = TaskId {
@@ -229,7 +240,7 @@ impl<T: Transport> ThreadState<T> {
                 return Ok(());
             }
         }
-        self.process(consumer, record)
+        self.process_in(consumer, sub, record)
     }
 
     /// Processes the queued records of multi-partition tasks that may go now, lowest timestamp
@@ -249,14 +260,14 @@ impl<T: Transport> ThreadState<T> {
                 }) else {
                     break;
                 };
-                self.process(consumer, record.input(&topic, id.partition))?;
+                self.process_in(consumer, Some(id.subtopology), record.input(&topic, id.partition))?;
             }
         }
         Ok(())
     }
 
-    fn process_one(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<(), Step> {
-        let Some(&sub) = self.source_topics.get(record.topic) else {
+    fn process_one(&mut self, consumer: &T::Consumer, sub: Option<u32>, record: InputRecord<'_>) -> Result<(), Step> {
+        let Some(sub) = sub else {
             return Ok(());
         };
         let id = TaskId {

@@ -83,11 +83,20 @@ impl Partition {
     }
 }
 
+/// The partitions of one topic, and how often what can be read from them changed.
+#[derive(Debug)]
+struct Topic {
+    partitions: Vec<Partition>,
+    /// Moves with every append, transaction end and deletion: a reader that saw this version
+    /// knows its view of the topic is still current (see `heads`).
+    version: u64,
+}
+
 /// Every topic of the driver's cluster.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryLog {
     /// Looked up for every record written and read: Fx-hashed (topic names are the test's).
-    topics: FxHashMap<String, Vec<Partition>>,
+    topics: FxHashMap<String, Topic>,
     /// Per producer, where its open transaction wrote (so ending it touches only those).
     open_transactions: HashMap<u64, Vec<(String, i32, i64)>>,
     /// The application's consumer-group offsets: next offset to read.
@@ -99,9 +108,23 @@ pub(crate) struct MemoryLog {
 pub(crate) struct TopicLog<'a, 'n> {
     topic: &'n str,
     partitions: &'a [Partition],
+    version: u64,
 }
 
 impl<'a> TopicLog<'a, '_> {
+    /// Changes with everything that changes what can be read from the topic.
+    pub(crate) fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The record at `offset` of `partition`, if it exists and a reader at this isolation level
+    /// may see it.
+    pub(crate) fn read(&self, partition: i32, offset: i64, read_committed: bool) -> Option<&'a LogRecord> {
+        self.partitions
+            .get(usize::try_from(partition).ok()?)?
+            .read(offset, read_committed)
+    }
+
     /// Where a reader of `partition` at `from` stands once past the records it may never read
     /// (aborted, deleted) up to the readable end, and the record there if one is readable now.
     pub(crate) fn next_readable(
@@ -130,6 +153,7 @@ impl<'a> TopicLog<'a, '_> {
 pub(crate) struct TopicAppender<'a> {
     topic: &'a str,
     partitions: &'a mut [Partition],
+    version: &'a mut u64,
     open_transactions: &'a mut HashMap<u64, Vec<(String, i32, i64)>>,
     next_sequence: &'a mut u64,
 }
@@ -156,6 +180,7 @@ impl TopicAppender<'_> {
         }
         log.records.push(record);
         *self.next_sequence += 1;
+        *self.version += 1;
         Ok(offset)
     }
 }
@@ -164,24 +189,25 @@ impl MemoryLog {
     /// Creates `name` with `partitions` partitions; an existing topic must have that many.
     pub(crate) fn create_topic(&mut self, name: &str, partitions: i32) -> Result<()> {
         match self.topics.get(name) {
-            Some(existing) if existing.len() as i32 != partitions => Err(Error::new(
+            Some(existing) if existing.partitions.len() as i32 != partitions => Err(Error::new(
                 ErrorKind::Config,
                 format!(
                     "topic `{name}` already has {} partitions, not {partitions}",
-                    existing.len()
+                    existing.partitions.len()
                 ),
             )),
             Some(_) => Ok(()),
             None => {
                 let count = usize::try_from(partitions).unwrap_or(0).max(1);
-                self.topics.insert(name.to_owned(), vec![Partition::default(); count]);
+                let partitions = vec![Partition::default(); count];
+                self.topics.insert(name.to_owned(), Topic { partitions, version: 0 });
                 Ok(())
             }
         }
     }
 
     pub(crate) fn partitions(&self, topic: &str) -> Option<i32> {
-        self.topics.get(topic).map(|p| p.len() as i32)
+        self.topics.get(topic).map(|t| t.partitions.len() as i32)
     }
 
     /// The names of every topic, sorted.
@@ -194,16 +220,17 @@ impl MemoryLog {
     fn partition(&self, topic: &str, partition: i32) -> Result<&Partition> {
         self.topics
             .get(topic)
-            .and_then(|p| p.get(usize::try_from(partition).ok()?))
+            .and_then(|t| t.partitions.get(usize::try_from(partition).ok()?))
             .ok_or_else(|| unknown(topic, partition))
     }
 
     /// `topic`, to append to (one look-up of the topic for many records).
     pub(crate) fn topic_mut<'a>(&'a mut self, topic: &'a str) -> Option<TopicAppender<'a>> {
-        let partitions = self.topics.get_mut(topic)?;
+        let Topic { partitions, version } = self.topics.get_mut(topic)?;
         Some(TopicAppender {
             topic,
             partitions,
+            version,
             open_transactions: &mut self.open_transactions,
             next_sequence: &mut self.next_sequence,
         })
@@ -213,10 +240,13 @@ impl MemoryLog {
     pub(crate) fn end_transaction(&mut self, producer: u64, commit: bool) {
         let status = if commit { Status::Visible } else { Status::Aborted };
         for (topic, partition, offset) in self.open_transactions.remove(&producer).unwrap_or_default() {
-            if let Some(log) = self
-                .topics
-                .get_mut(&topic)
-                .and_then(|p| p.get_mut(usize::try_from(partition).ok()?))
+            let Some(topic) = self.topics.get_mut(&topic) else {
+                continue;
+            };
+            topic.version += 1;
+            if let Some(log) = usize::try_from(partition)
+                .ok()
+                .and_then(|p| topic.partitions.get_mut(p))
             {
                 log.open.remove(&offset);
                 if let Some(record) = usize::try_from(offset).ok().and_then(|o| log.records.get_mut(o)) {
@@ -240,19 +270,24 @@ impl MemoryLog {
 
     /// The partitions of `topic` (one look-up of the topic for several of its partitions).
     pub(crate) fn topic<'a, 'n>(&'a self, topic: &'n str) -> Option<TopicLog<'a, 'n>> {
-        self.topics.get(topic).map(|partitions| TopicLog { topic, partitions })
+        self.topics.get(topic).map(|t| TopicLog {
+            topic,
+            partitions: &t.partitions,
+            version: t.version,
+        })
     }
 
     /// Deletes the records of `topic`/`partition` below `offset` (never past the end): the low
     /// watermark moves up. The in-memory records are kept (offsets index them); they can no
     /// longer be read.
     pub(crate) fn delete_records(&mut self, topic: &str, partition: i32, offset: i64) -> Result<()> {
-        let log = self
-            .topics
-            .get_mut(topic)
-            .and_then(|p| p.get_mut(usize::try_from(partition).ok()?))
+        let entry = self.topics.get_mut(topic).ok_or_else(|| unknown(topic, partition))?;
+        let log = usize::try_from(partition)
+            .ok()
+            .and_then(|p| entry.partitions.get_mut(p))
             .ok_or_else(|| unknown(topic, partition))?;
         log.low = log.low.max(offset.min(log.records.len() as i64));
+        entry.version += 1;
         Ok(())
     }
 

@@ -46,6 +46,7 @@
 //! # }
 //! ```
 
+mod heads;
 mod log;
 mod record;
 mod topics;
@@ -63,8 +64,9 @@ pub use record::TestRecord;
 pub use topics::{InputTopic, OutputTopic};
 pub use transport::CommitFault;
 
+use self::heads::InputHeads;
 use self::log::{LogRecord, Payload, Status};
-use self::transport::{MemoryConsumer, MemoryReader, MemoryTransport, ReadPositions, SharedLog, lock};
+use self::transport::{MemoryConsumer, MemoryReader, MemoryTransport, SharedLog, lock};
 use super::temp_dir::TempDir;
 use crate::codec::{Codec, Json};
 use crate::config::{ProcessingGuarantee, StreamsConfig};
@@ -473,6 +475,8 @@ struct Instance {
     /// Per input, whether its topic differs from the previous input's (`inputs` is sorted):
     /// the choice of the next record looks each topic up once.
     new_topic: Vec<bool>,
+    /// Every input's next readable record, kept between choices.
+    heads: InputHeads,
 }
 
 struct Core {
@@ -695,6 +699,7 @@ impl Instance {
         Self {
             state,
             consumer: MemoryConsumer::default(),
+            heads: InputHeads::new(inputs.len()),
             inputs,
             new_topic,
         }
@@ -716,45 +721,13 @@ impl Instance {
         let read_committed = self.state.env.guarantee == ProcessingGuarantee::ExactlyOnceV2;
         // The input whose next readable record has the lowest timestamp (the first such input on
         // a tie), as a task's record merge picks among its partitions.
-        let next = {
-            let log = lock(log);
-            let mut positions = self.consumer.lock();
-            let mut best: Option<(usize, i64, &LogRecord)> = None;
-            // Readers moved past records that are never delivered (aborted, deleted), as a
-            // consumer is: rare, applied after the scan.
-            let mut skipped: Vec<(usize, i64)> = Vec::new();
-            let mut topic_log = None;
-            let mut topic_positions = None;
-            for (index, (topic, partition)) in self.inputs.iter().enumerate() {
-                if self.new_topic[index] {
-                    topic_log = log.topic(topic);
-                    topic_positions = positions.topic(topic);
-                }
-                let Some(partitions) = &topic_log else {
-                    return Err(log::unknown(topic, *partition));
-                };
-                let position = topic_positions.map_or(0, |p| ReadPositions::of(p, *partition));
-                let (offset, record) = partitions.next_readable(*partition, position, read_committed)?;
-                if offset != position {
-                    skipped.push((index, offset));
-                }
-                if let Some(record) = record
-                    && best.is_none_or(|(_, _, b)| record.timestamp < b.timestamp)
-                {
-                    best = Some((index, offset, record));
-                }
-            }
-            let next = best.map(|(index, offset, record)| (index, offset, Arc::clone(&record.payload)));
-            for (index, offset) in skipped {
-                let (topic, partition) = &self.inputs[index];
-                positions.set(topic, *partition, offset);
-            }
-            if let Some((index, offset, _)) = next {
-                let (topic, partition) = &self.inputs[index];
-                positions.set(topic, *partition, offset + 1);
-            }
-            next
-        };
+        let next = self.heads.choose(
+            &lock(log),
+            &mut self.consumer.lock(),
+            &self.inputs,
+            &self.new_topic,
+            read_committed,
+        )?;
         let Some((index, offset, record)) = next else {
             return Ok(false);
         };

@@ -77,16 +77,24 @@ pub(crate) struct MemoryConsumer {
 /// lookups never allocate, and a topic's partitions in a `Vec` because the driver reads every
 /// input partition's position for every record it processes.
 #[derive(Debug, Default)]
-pub(crate) struct ReadPositions(FxHashMap<String, Vec<i64>>);
+pub(crate) struct ReadPositions {
+    positions: FxHashMap<String, Vec<i64>>,
+    /// Moves with every change, so the driver's cached input heads know they are current.
+    version: u64,
+}
 
 impl ReadPositions {
+    pub(crate) fn version(&self) -> u64 {
+        self.version
+    }
+
     pub(crate) fn get(&self, topic: &str, partition: i32) -> i64 {
         self.topic(topic).map_or(0, |p| Self::of(p, partition))
     }
 
     /// The positions in `topic` (one look-up of the topic for several of its partitions).
     pub(crate) fn topic(&self, topic: &str) -> Option<&[i64]> {
-        self.0.get(topic).map(Vec::as_slice)
+        self.positions.get(topic).map(Vec::as_slice)
     }
 
     /// The position of `partition` among a topic's positions.
@@ -102,9 +110,10 @@ impl ReadPositions {
         let Ok(index) = usize::try_from(partition) else {
             return;
         };
-        let positions = match self.0.get_mut(topic) {
+        self.version += 1;
+        let positions = match self.positions.get_mut(topic) {
             Some(positions) => positions,
-            None => self.0.entry(topic.to_owned()).or_default(),
+            None => self.positions.entry(topic.to_owned()).or_default(),
         };
         if positions.len() <= index {
             positions.resize(index + 1, 0);
