@@ -130,7 +130,8 @@ pub fn markdown(title: &str, setup: &str, comparisons: &[Comparison]) -> String 
          timed interval ÷ records, from `/proc` (10 ms resolution).\n",
     );
     out.push_str(
-        "\nThe processing thread alone (the stream thread, the loop's thread), CPU µs/record:\n\n\
+        "\nThe processing thread alone (the stream thread, the loop's thread), CPU µs/record, from the \
+         thread's `schedstat` (nanoseconds):\n\n\
          | Comparison | Baseline | Framework | Framework ÷ baseline |\n|:--|--:|--:|--:|\n",
     );
     for c in comparisons {
