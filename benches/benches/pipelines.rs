@@ -9,7 +9,8 @@
 //! The broker is the embedded one (librdkafka's mock cluster, in process): both sides of each
 //! comparison pay the same broker cost. `cargo bench -p streams-benches --bench pipelines`
 //! writes `benches/results/pipelines.md` (`BENCH_RECORDS` sets the record count, default
-//! 200 000; `BENCH_ROUNDS` the rounds, default 3; `BENCH_LOG=info` shows the runtime's logs).
+//! 200 000; `BENCH_ROUNDS` the rounds, default 3; `BENCH_LOG=info` shows the runtime's logs;
+//! `BENCH_ONLY=driver|stateless|count` runs one measurement for a profiler, see [`only`]).
 //! Each run also reports its CPU time (all threads of the process, per thread on stderr), since
 //! on the embedded broker both sides are bound by the consumer's fetch rate, not by the CPU.
 //! Under `cargo test` it runs a 2 000-record smoke version and writes nothing.
@@ -77,13 +78,14 @@ async fn framework(
     topology: Topology,
     guarantee: ProcessingGuarantee,
     n: u64,
+    commit_interval: Duration,
 ) -> Run {
     eprintln!("framework: {name}");
     let state = tempfile::tempdir().expect("state dir");
     let config = StreamsConfig::builder(app)
         .state_dir(state.path())
         .processing_guarantee(guarantee)
-        .commit_interval(COMMIT_INTERVAL)
+        .commit_interval(commit_interval)
         .set("consumer.fetch.wait.max.ms", FETCH_WAIT_MAX_MS)
         .build()
         .expect("config");
@@ -279,6 +281,7 @@ fn round(runtime: &tokio::runtime::Runtime, cluster: &KafkaCluster, n: u64, roun
                 stateless_topology(&t("in-framework-stateless"), &t("out-framework-stateless")),
                 ProcessingGuarantee::AtLeastOnce,
                 n,
+                COMMIT_INTERVAL,
             )
             .await;
             let count = framework(
@@ -289,6 +292,7 @@ fn round(runtime: &tokio::runtime::Runtime, cluster: &KafkaCluster, n: u64, roun
                 windowed_count_topology(&t("in-framework-count"), &t("out-framework-count")),
                 ProcessingGuarantee::AtLeastOnce,
                 n,
+                COMMIT_INTERVAL,
             )
             .await;
             let count_eos = framework(
@@ -299,6 +303,7 @@ fn round(runtime: &tokio::runtime::Runtime, cluster: &KafkaCluster, n: u64, roun
                 windowed_count_topology(&t("in-framework-count-eos"), &t("out-framework-count-eos")),
                 ProcessingGuarantee::ExactlyOnceV2,
                 n,
+                COMMIT_INTERVAL,
             )
             .await;
             (stateless, count, count_eos)
@@ -352,6 +357,9 @@ fn main() {
             .init();
     }
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    if full && let Ok(which) = std::env::var("BENCH_ONLY") {
+        return only(&runtime, &which, n);
+    }
     eprintln!("RocksDB alone, then the test driver");
     let rocks_dir = tempfile::tempdir().expect("db dir");
     let rocks = rocksdb_get_put(rocks_dir.path(), n);
@@ -384,6 +392,83 @@ fn main() {
             let path = write(name, &report).expect("write results");
             println!("written to {}", path.display());
         }
+    }
+}
+
+/// `BENCH_ONLY=driver|stateless|count`: one measurement — the windowed count on the test
+/// driver, or one pipeline and its loop on the embedded broker — printed, not written. For
+/// profilers: `scripts/profile.sh` runs each under callgrind, whose per-thread instruction
+/// counts stay put where CPU time moves with the machine's neighbours.
+/// `BENCH_COMMIT_INTERVAL_MS` (default the benchmark's 1 s) sets both sides' commit interval: a
+/// profiler slows the run down some fifty times, and commits by the clock would otherwise come
+/// that many times more often per record than in the timed runs.
+fn only(runtime: &tokio::runtime::Runtime, which: &str, n: u64) {
+    let commit_interval = std::env::var("BENCH_COMMIT_INTERVAL_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(COMMIT_INTERVAL, Duration::from_millis);
+    let runs = match which {
+        "driver" => vec![driver_run(n)],
+        "stateless" | "count" => {
+            let broker = TestBroker::mock().expect("mock cluster");
+            let cluster = broker.cluster();
+            let (input, output, changelog) = ("in-baseline", "out-baseline", "changelog-baseline");
+            let (fw_input, fw_output) = ("in-framework", "out-framework");
+            let specs: Vec<TopicSpec> = [input, output, changelog, fw_input, fw_output]
+                .into_iter()
+                .map(|topic| TopicSpec::new(topic, PARTITIONS))
+                .collect();
+            runtime.block_on(cluster.create_topics(&specs)).expect("topics");
+            let loop_cluster = cluster.clone();
+            let (base, topology) = if which == "stateless" {
+                let base = baseline(
+                    &cluster,
+                    "rdkafka consume → filter/map → produce loop",
+                    input,
+                    n,
+                    move |ready| stateless_passthrough(&loop_cluster, input, output, n, commit_interval, ready),
+                );
+                (base, stateless_topology(fw_input, fw_output))
+            } else {
+                let base = baseline(&cluster, "rdkafka + RocksDB loop", input, n, move |ready| {
+                    let db = tempfile::tempdir().expect("db dir");
+                    windowed_count(
+                        &loop_cluster,
+                        input,
+                        output,
+                        changelog,
+                        db.path(),
+                        n,
+                        commit_interval,
+                        ready,
+                    )
+                });
+                (base, windowed_count_topology(fw_input, fw_output))
+            };
+            let framework = runtime.block_on(framework(
+                &cluster,
+                "KafkaStreams",
+                &format!("profile-{which}"),
+                fw_input,
+                topology,
+                ProcessingGuarantee::AtLeastOnce,
+                n,
+                commit_interval,
+            ));
+            vec![base, framework]
+        }
+        other => {
+            eprintln!("BENCH_ONLY={other}: expected driver, stateless or count");
+            std::process::exit(2);
+        }
+    };
+    for run in runs {
+        println!(
+            "{}: {:.0} records/s, processing thread {:.2} µs/record",
+            run.name,
+            run.rate(),
+            run.thread_cpu_per_record_us()
+        );
     }
 }
 
