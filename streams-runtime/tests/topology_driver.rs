@@ -325,11 +325,23 @@ fn headers_are_forwarded_and_chosen_partitions_respected() {
     // The output is partitioned by its key with murmur2, as a Java producer would.
     let expected_partition = kafka_streams::partitioner::partition_for_key(b"k", 3) as i32;
     assert_eq!(out[0].partition, Some(expected_partition));
-    // The record was read from partition 2: task 0_2 counted it.
+    // The next record, without headers, takes none of the previous one's along.
+    input
+        .pipe_record(TestRecord::new("k".to_owned(), "bye".to_owned()).at(43).to_partition(2))
+        .expect("pipe");
+    let next = driver
+        .output_topic_with::<String, String>(OUTPUT, Utf8, Utf8)
+        .read_records()
+        .expect("read");
+    assert_eq!(
+        next.last().map(|r| (r.value.as_deref(), r.headers.len())),
+        Some((Some("BYE"), 0))
+    );
+    // The records were read from partition 2: task 0_2 counted them.
     let stores = driver.key_value_store::<String, u64>("word-counts").expect("store");
     let counted: Vec<(i32, Vec<(String, u64)>)> =
         stores.into_iter().map(|(p, s)| (p, s.all().expect("scan"))).collect();
-    assert_eq!(counted, vec![(0, vec![]), (1, vec![]), (2, vec![("k".to_owned(), 1)])]);
+    assert_eq!(counted, vec![(0, vec![]), (1, vec![]), (2, vec![("k".to_owned(), 2)])]);
 }
 
 #[test]

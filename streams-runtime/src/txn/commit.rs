@@ -32,11 +32,13 @@ const CACHE_CHECK_INTERVAL: u32 = 256;
 impl<T: Transport> ThreadState<T> {
     /// Whether the commit interval elapsed by `now` (`env.clock`) or uncommitted state outgrew
     /// the cache.
+    #[inline]
     pub(crate) fn commit_due(&mut self, now: i64) -> bool {
         now - self.last_commit_ms >= self.commit_interval_ms || self.cache_full()
     }
 
     /// Whether uncommitted state outgrew the cache (checked every few hundred records).
+    #[inline]
     pub(crate) fn cache_full(&mut self) -> bool {
         if self.records_since_check < CACHE_CHECK_INTERVAL {
             return false;

@@ -246,11 +246,18 @@ impl<T: Transport> ThreadState<T> {
     /// Processes the queued records of multi-partition tasks that may go now, lowest timestamp
     /// first (see [`RecordMerge`] for when a task waits for an empty partition).
     /// `now` is the thread's clock (`env.clock`), read once per loop.
+    #[inline]
     pub(crate) fn process_merged(&mut self, consumer: &T::Consumer, now: i64) -> Result<()> {
-        // Called after every record: most topologies have no task that merges partitions.
+        // Called after every record (so the check is inlined into the thread's loop): most
+        // topologies have no task that merges partitions.
         if self.merge.is_empty() {
             return Ok(());
         }
+        self.process_queued(consumer, now)
+    }
+
+    /// The queued records the merge lets go at `now` (see `process_merged`).
+    fn process_queued(&mut self, consumer: &T::Consumer, now: i64) -> Result<()> {
         let tasks = self.merge.waiting_tasks();
         for id in tasks {
             loop {
@@ -314,12 +321,19 @@ impl<T: Transport> ThreadState<T> {
     /// per loop; called between records) and queues what they forward. Failures are handled like
     /// a record's: a failure to produce, or a codec's unavailable registry, rolls back to the
     /// last commit; a processor's error is logged and the punctuation skipped.
+    #[inline]
     pub(crate) fn punctuate_wall_clock(&mut self, consumer: &T::Consumer, now: i64) -> Result<()> {
         // Called after every record, hundreds of times per millisecond: punctuations fall due by
-        // the millisecond, so the tasks are looked at once per millisecond at most.
+        // the millisecond, so the tasks are looked at once per millisecond at most (and the
+        // check is inlined into the thread's loop).
         if now == self.wall_clock_checked_ms {
             return Ok(());
         }
+        self.punctuate_wall_clock_now(consumer, now)
+    }
+
+    /// The wall-clock punctuations due at `now` (see `punctuate_wall_clock`).
+    fn punctuate_wall_clock_now(&mut self, consumer: &T::Consumer, now: i64) -> Result<()> {
         self.wall_clock_checked_ms = now;
         if !self.tasks.values().any(Task::has_punctuators) {
             return Ok(());
