@@ -15,6 +15,23 @@ pub(crate) struct MemoryBackend {
     restoring: Vec<Write>,
 }
 
+impl MemoryBackend {
+    /// One write (`None` deletes), taking its bytes, with the size kept up to date.
+    fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let key_len = key.len() as u64;
+        let old = match value {
+            Some(v) => {
+                self.bytes += key_len + v.len() as u64;
+                self.data.insert(key, v)
+            }
+            None => self.data.remove(&key),
+        };
+        if let Some(old) = old {
+            self.bytes -= key_len + old.len() as u64;
+        }
+    }
+}
+
 impl Backend for MemoryBackend {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Ok(self.data.get(key).cloned())
@@ -32,16 +49,7 @@ impl Backend for MemoryBackend {
 
     fn apply(&mut self, writes: &[Write], checkpoint: &Checkpoint) -> Result<()> {
         for (key, value) in writes {
-            let old = match value {
-                Some(v) => {
-                    self.bytes += (key.len() + v.len()) as u64;
-                    self.data.insert(key.clone(), v.clone())
-                }
-                None => self.data.remove(key),
-            };
-            if let Some(old) = old {
-                self.bytes -= (key.len() + old.len()) as u64;
-            }
+            self.write(key.clone(), value.clone());
         }
         self.checkpoint = checkpoint.clone();
         Ok(())
@@ -52,8 +60,12 @@ impl Backend for MemoryBackend {
     }
 
     fn restore_commit(&mut self, checkpoint: &Checkpoint) -> Result<()> {
-        let writes = std::mem::take(&mut self.restoring);
-        self.apply(&writes, checkpoint)
+        // The collected records are moved into the map, not copied a second time.
+        for (key, value) in std::mem::take(&mut self.restoring) {
+            self.write(key, value);
+        }
+        self.checkpoint = checkpoint.clone();
+        Ok(())
     }
 
     fn restore_discard(&mut self) {
