@@ -265,7 +265,7 @@ impl MemoryLog {
     /// The record at `offset`, if it exists (not deleted) and a reader at this isolation level
     /// may see it.
     pub(crate) fn read(&self, topic: &str, partition: i32, offset: i64, read_committed: bool) -> Option<&LogRecord> {
-        self.partition(topic, partition).ok()?.read(offset, read_committed)
+        self.topic(topic)?.read(partition, offset, read_committed)
     }
 
     /// The partitions of `topic` (one look-up of the topic for several of its partitions).
