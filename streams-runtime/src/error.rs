@@ -47,7 +47,12 @@ pub enum ErrorKind {
 }
 
 /// An error from the streams runtime. Its message names the operation and the object involved.
-pub struct Error {
+///
+/// One pointer wide: every processor returns `Result<(), Error>` for every record, and a boxed
+/// error lets that come back in a register instead of through a 48-byte slot in memory.
+pub struct Error(Box<Inner>);
+
+struct Inner {
     kind: ErrorKind,
     context: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
@@ -56,11 +61,11 @@ pub struct Error {
 impl Error {
     /// Creates an error of `kind` with a message saying which operation failed on which object.
     pub fn new(kind: ErrorKind, context: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             kind,
             context: context.into(),
             source: None,
-        }
+        }))
     }
 
     /// A failure of user code on a record (`ErrorKind::Processing`): the record is logged and
@@ -72,13 +77,13 @@ impl Error {
     /// Attaches the underlying cause.
     #[must_use]
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.0.source = Some(Box::new(source));
         self
     }
 
     /// The coarse category of this error.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The message with its causes: `"<message>: <cause>: <cause of the cause>"`, for logs.
@@ -89,7 +94,7 @@ impl Error {
     /// Prefixes the message with what was being attempted (`"<context>: <message>"`), keeping
     /// the kind and the cause.
     pub(crate) fn context(mut self, context: impl Into<String>) -> Self {
-        self.context = format!("{}: {}", context.into(), self.context);
+        self.0.context = format!("{}: {}", context.into(), self.0.context);
         self
     }
 
@@ -100,14 +105,14 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.context)
+        f.write_str(&self.0.context)
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // `main() -> Result<()>` prints Debug: the message, its causes and the kind.
-        write!(f, "{} ({:?} error)", self.report(), self.kind)
+        write!(f, "{} ({:?} error)", self.report(), self.0.kind)
     }
 }
 
@@ -134,7 +139,10 @@ impl<E: std::error::Error + ?Sized> fmt::Display for Report<'_, E> {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -159,6 +167,7 @@ mod tests {
             std::error::Error::source(&error).map(ToString::to_string).as_deref(),
             Some("disk says no")
         );
+        assert_eq!(size_of::<Result<()>>(), size_of::<usize>(), "returned in a register");
         assert_eq!(
             error.report().to_string(),
             "committing task 0_1: cannot write the checkpoint: disk says no"
