@@ -156,14 +156,31 @@ impl<K: Data, V: Data> Children<K, V> {
 
     pub(crate) fn instantiate(&self, build: &TaskBuild<'_>) -> Result<Forward<K, V>> {
         let factories = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let children = factories.iter().map(|f| f.instantiate(build)).collect::<Result<_>>()?;
-        Ok(Forward { children })
+        let mut children = factories
+            .iter()
+            .map(|f| f.instantiate(build))
+            .collect::<Result<Vec<_>>>()?;
+        let targets = match children.len() {
+            0 => Targets::None,
+            1 => Targets::One(children.remove(0)),
+            _ => Targets::Many(children),
+        };
+        Ok(Forward { targets })
     }
 }
 
 /// Sends a record to every child of a node; the last child gets it without a clone.
 pub(crate) struct Forward<K, V> {
-    children: Vec<Box<dyn Node<K, V>>>,
+    targets: Targets<K, V>,
+}
+
+/// Most nodes feed exactly one other (a chain of operators): that case is one virtual call,
+/// inlined into the node that forwards, without a loop or a clone check.
+enum Targets<K, V> {
+    None,
+    One(Box<dyn Node<K, V>>),
+    /// Two or more: all but the last get a clone.
+    Many(Vec<Box<dyn Node<K, V>>>),
 }
 
 impl<K: Data, V: Data> crate::processor::Downstream<K, V> for Forward<K, V> {
@@ -173,8 +190,17 @@ impl<K: Data, V: Data> crate::processor::Downstream<K, V> for Forward<K, V> {
 }
 
 impl<K: Data, V: Data> Forward<K, V> {
+    #[inline]
     pub(crate) fn forward(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
-        if let Some((last, rest)) = self.children.split_last_mut() {
+        match &mut self.targets {
+            Targets::One(child) => child.process(ctx, record),
+            Targets::None => Ok(()),
+            Targets::Many(children) => Self::forward_to_all(children, ctx, record),
+        }
+    }
+
+    fn forward_to_all(children: &mut [Box<dyn Node<K, V>>], ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        if let Some((last, rest)) = children.split_last_mut() {
             for child in rest {
                 child.process(ctx, record.clone())?;
             }
@@ -205,12 +231,18 @@ impl<K: Data, V: Data> Forward<K, V> {
 
     /// Announces the deletion of a table row to every child.
     pub(crate) fn forward_delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
-        if let Some((last, rest)) = self.children.split_last_mut() {
-            for child in rest {
-                child.delete(ctx, key.clone(), timestamp)?;
+        match &mut self.targets {
+            Targets::One(child) => child.delete(ctx, key, timestamp),
+            Targets::None => Ok(()),
+            Targets::Many(children) => {
+                if let Some((last, rest)) = children.split_last_mut() {
+                    for child in rest {
+                        child.delete(ctx, key.clone(), timestamp)?;
+                    }
+                    last.delete(ctx, key, timestamp)?;
+                }
+                Ok(())
             }
-            last.delete(ctx, key, timestamp)?;
         }
-        Ok(())
     }
 }
