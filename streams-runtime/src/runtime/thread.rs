@@ -149,7 +149,7 @@ pub(crate) fn run(
         lifecycle: Arc::clone(&lifecycle),
         index,
     });
-    let topics: Vec<String> = lock(&state).source_topics.keys().cloned().collect();
+    let topics: Vec<String> = lock(&state).source_topics.iter().map(|(t, _)| t.to_owned()).collect();
     let read_committed = env.guarantee == crate::config::ProcessingGuarantee::ExactlyOnceV2;
     let consumer = GroupConsumer::subscribe(&consumer_config, listener, read_committed, topics)?;
     // While the consumer joins the group (librdkafka's threads do that; only the assignment

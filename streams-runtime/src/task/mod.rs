@@ -6,6 +6,7 @@ mod input_record;
 mod partition_reader;
 mod record_merge;
 mod restore;
+mod source_topics;
 mod standby;
 #[allow(clippy::module_inception)]
 mod task;
@@ -15,5 +16,6 @@ pub(crate) use env::{StoreRegistry, TaskEnv};
 pub(crate) use input_record::InputRecord;
 pub(crate) use partition_reader::{ApplyRecord, PartitionReader};
 pub(crate) use record_merge::{FetchedLag, RecordMerge};
+pub(crate) use source_topics::SourceTopics;
 pub(crate) use standby::{StandbyRead, StandbyTask};
 pub(crate) use task::{Outcome, Task};

@@ -117,10 +117,10 @@ pub(crate) struct RecordMerge {
 
 impl RecordMerge {
     /// `source_topics`: every resolved source topic and the sub-topology reading it.
-    pub(crate) fn new<S>(source_topics: &HashMap<String, u32, S>, max_idle_ms: Option<i64>) -> Self {
+    pub(crate) fn new<'a>(source_topics: impl IntoIterator<Item = (&'a str, u32)>, max_idle_ms: Option<i64>) -> Self {
         let mut by_subtopology: HashMap<u32, Vec<Arc<str>>> = HashMap::new();
-        for (topic, &sub) in source_topics {
-            by_subtopology.entry(sub).or_default().push(Arc::from(topic.as_str()));
+        for (topic, sub) in source_topics {
+            by_subtopology.entry(sub).or_default().push(Arc::from(topic));
         }
         by_subtopology.retain(|_, topics| topics.len() > 1);
         for topics in by_subtopology.values_mut() {
@@ -249,8 +249,7 @@ mod tests {
     use super::*;
 
     fn merge(max_idle_ms: Option<i64>) -> RecordMerge {
-        let topics = HashMap::from([("left".to_owned(), 0), ("right".to_owned(), 0), ("solo".to_owned(), 1)]);
-        RecordMerge::new(&topics, max_idle_ms)
+        RecordMerge::new([("left", 0), ("right", 0), ("solo", 1)], max_idle_ms)
     }
 
     const TASK: TaskId = TaskId {

@@ -2,8 +2,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
 use super::InputRecord;
 use super::restore::{self, Restored};
 use super::{TaskEnv, TaskId};
@@ -21,8 +19,9 @@ use crate::topology::{ErrorPolicies, ErrorPolicy, Subtopology};
 pub(crate) struct Task {
     id: TaskId,
     ctx: TaskContext,
-    /// Per source topic: its processor and where the task stands in it (one look-up per record).
-    sources: FxHashMap<String, Source>,
+    /// Per source topic: its processor and where the task stands in it (one look-up per record;
+    /// a task reads one topic or a few, which a scan compares faster than a hash finds).
+    sources: Vec<(String, Source)>,
     stores: Vec<(String, SharedStore)>,
     /// Stream time as of the last successful commit, to roll back to.
     committed_stream_time: i64,
@@ -47,6 +46,11 @@ struct Source {
     /// The position the local state already reflects: records below it are not applied again
     /// even if the broker lost the committed offsets.
     applied_below: Option<i64>,
+}
+
+/// The source of `topic` among a task's.
+fn source_of<'a>(sources: &'a mut [(String, Source)], topic: &str) -> Option<&'a mut Source> {
+    sources.iter_mut().find(|(t, _)| t == topic).map(|(_, source)| source)
 }
 
 /// What became of one consumed record.
@@ -94,7 +98,7 @@ impl Task {
             globals: &env.globals,
             punctuators: &punctuators,
         };
-        let mut sources = FxHashMap::default();
+        let mut sources = Vec::with_capacity(sub.sources.len());
         for (topic, factory) in &sub.sources {
             let topic = topic.resolve(&env.application_id);
             let source = Source {
@@ -103,7 +107,7 @@ impl Task {
                 committed: None,
                 applied_below: applied_below.remove(&topic),
             };
-            sources.insert(topic, source);
+            sources.push((topic, source));
         }
         {
             let mut registry = env.registry.write().unwrap_or_else(|e| e.into_inner());
@@ -150,7 +154,7 @@ impl Task {
     /// processed are logged and skipped (a poison record never stops the task).
     pub(crate) fn process(&mut self, record: InputRecord<'_>) -> Result<Outcome> {
         let (topic, offset) = (record.topic, record.offset);
-        let Some(source) = self.sources.get_mut(topic) else {
+        let Some(source) = source_of(&mut self.sources, topic) else {
             tracing::warn!(task = %self.id, topic, "record from a topic this task does not read; skipping");
             return Ok(Outcome::Skipped);
         };
@@ -244,7 +248,7 @@ impl Task {
             ErrorPolicy::LogAndFail => {
                 tracing::error!(task = %self.id, topic, partition, offset, error = %report(&error), "stopping: a record could not be processed and the error policy is to fail");
                 // Not committed: the next run starts at this record again.
-                if let Some(source) = self.sources.get_mut(topic) {
+                if let Some(source) = source_of(&mut self.sources, topic) {
                     source.position = Some(offset);
                 }
                 return Err(Error::new(
@@ -326,7 +330,7 @@ impl Task {
 
     /// The last commit succeeded: remember where to roll back to.
     pub(crate) fn mark_committed(&mut self) {
-        for source in self.sources.values_mut() {
+        for (_, source) in &mut self.sources {
             if source.position.is_some() {
                 source.committed = source.position;
             }

@@ -20,13 +20,11 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
 use super::{CommitError, OutgoingRecord, Transport};
 use crate::config::StreamsConfig;
 use crate::error::{Error, ErrorKind, Result, report};
 use crate::metrics::{RECORD_LATENCY_SAMPLE, RecordLatency};
-use crate::task::{InputRecord, Outcome, RecordMerge, Task, TaskEnv, TaskId};
+use crate::task::{InputRecord, Outcome, RecordMerge, SourceTopics, Task, TaskEnv, TaskId};
 use crate::topology::Topology;
 
 /// Uncommitted store writes never wait for more than this many bytes, even with a smaller cache.
@@ -80,9 +78,8 @@ pub(crate) struct ThreadState<T: Transport> {
     pub(crate) name: String,
     pub(crate) env: Arc<TaskEnv>,
     pub(super) topology: Arc<Topology>,
-    /// Resolved source topic → sub-topology id.
-    /// Looked up once per record: Fx-hashed (topic names are not attacker-controlled).
-    pub(crate) source_topics: FxHashMap<String, u32>,
+    /// Resolved source topic → sub-topology id (looked up once per record).
+    pub(crate) source_topics: SourceTopics,
     /// The resolved repartition topics among the sources (purged after commits).
     pub(super) repartition_sources: HashSet<String>,
     pub(super) purge_interval_ms: i64,
@@ -129,16 +126,17 @@ impl<T: Transport> ThreadState<T> {
         transport: T,
     ) -> Self {
         let app = env.application_id.as_str();
-        let source_topics = topology
-            .subtopologies
-            .iter()
-            .flat_map(|s| s.sources.iter().map(move |(t, _)| (t.resolve(app), s.id)))
-            .collect();
+        let source_topics = SourceTopics::new(
+            topology
+                .subtopologies
+                .iter()
+                .flat_map(|s| s.sources.iter().map(move |(t, _)| (t.resolve(app), s.id))),
+        );
         let repartition_sources = topology.repartition_sources(app).collect();
         let max_idle_ms = config
             .max_task_idle()
             .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        let merge = RecordMerge::new(&source_topics, max_idle_ms);
+        let merge = RecordMerge::new(source_topics.iter(), max_idle_ms);
         let last_commit_ms = env.clock.now_ms();
         let record_latency = env.metrics.record_latency(&name);
         Self {
@@ -178,7 +176,7 @@ impl<T: Transport> ThreadState<T> {
     /// Runs one consumed record through its task (see `process_in`): the test driver's entry.
     #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn process(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<()> {
-        let sub = self.source_topics.get(record.topic).copied();
+        let sub = self.source_topics.get(record.topic);
         self.process_in(consumer, sub, record)
     }
 
@@ -227,7 +225,7 @@ impl<T: Transport> ThreadState<T> {
     /// order by [`Self::process_merged`]), processed at once otherwise.
     pub(crate) fn enqueue(&mut self, consumer: &T::Consumer, record: InputRecord<'_>) -> Result<()> {
         // One look-up of the topic for both the merge check and the processing (per record).
-        let sub = self.source_topics.get(record.topic).copied();
+        let sub = self.source_topics.get(record.topic);
         if let Some(sub) = sub
             && self.merge.merges(sub)
         {
@@ -407,7 +405,7 @@ impl<T: Transport> ThreadState<T> {
         self.assignment_version += 1;
         let mut dropped = Vec::new();
         for (topic, partition) in revoked {
-            if let Some(&sub) = self.source_topics.get(topic) {
+            if let Some(sub) = self.source_topics.get(topic) {
                 let id = TaskId {
                     subtopology: sub,
                     partition,
@@ -434,7 +432,7 @@ impl<T: Transport> ThreadState<T> {
         let mut wanted: Vec<TaskId> = assigned
             .into_iter()
             .filter_map(|(topic, partition)| {
-                self.source_topics.get(topic).map(|&sub| TaskId {
+                self.source_topics.get(topic).map(|sub| TaskId {
                     subtopology: sub,
                     partition,
                 })
@@ -521,8 +519,8 @@ impl<T: Transport> ThreadState<T> {
             .flat_map(|id| {
                 self.source_topics
                     .iter()
-                    .filter(move |(_, sub)| **sub == id.subtopology)
-                    .map(move |(topic, _)| (topic.clone(), id.partition))
+                    .filter(move |(_, sub)| *sub == id.subtopology)
+                    .map(move |(topic, _)| (topic.to_owned(), id.partition))
             })
             .collect()
     }

@@ -531,8 +531,8 @@ impl Core {
             let log = lock(&self.log);
             state
                 .source_topics
-                .keys()
-                .flat_map(|topic| (0..log.partitions(topic).unwrap_or(0)).map(move |p| (topic.clone(), p)))
+                .iter()
+                .flat_map(|(topic, _)| (0..log.partitions(topic).unwrap_or(0)).map(move |p| (topic.to_owned(), p)))
                 .collect()
         };
         inputs.sort();
