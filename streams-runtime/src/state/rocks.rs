@@ -42,6 +42,9 @@ impl RocksResources {
         options.set_write_buffer_size(self.config.write_buffer_size);
         options.set_max_write_buffer_number(self.config.max_write_buffers as i32);
         options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        // As Kafka Streams sets its stores: RocksDB's informational log (a file per store, per
+        // task) only gets errors.
+        options.set_log_level(rocksdb::LogLevel::Error);
         options
     }
 }
@@ -270,6 +273,19 @@ mod tests {
         assert_eq!(crc_advice(false, false), None, "no instruction to gain");
         assert_eq!(crc_advice(true, false), None);
         assert!(built_with_sse42(), "the workspace builds for x86-64-v2");
+    }
+
+    /// As Kafka Streams' stores: RocksDB's informational messages (the options dump, an open's
+    /// recovery steps, a flush's progress) stay out of the store's `LOG` file.
+    #[test]
+    fn the_rocksdb_log_of_a_store_gets_no_informational_messages() {
+        let (dir, _resources, holder) = held_store();
+        holder.db.flush().expect("flush");
+        drop(holder);
+        let log = std::fs::read_to_string(dir.path().join("LOG")).expect("LOG");
+        for informational in ["Options.write_buffer_size", "DB pointer", "Flushing memtable"] {
+            assert!(!log.contains(informational), "`{informational}` in the LOG:\n{log}");
+        }
     }
 
     /// A store holding `k` = `v`, open (and so locked) through the returned handle.
