@@ -30,4 +30,13 @@ impl StreamClock {
     pub(crate) fn observe(&self, timestamp: i64) -> Result<i64> {
         Store::lock(&self.store).observe_stream_time(timestamp)
     }
+
+    /// [`observe`](Self::observe), and the store's generation (see `Store::generation`) read
+    /// under the same lock: a windowed aggregation checks it for every record, and one lock of
+    /// the store less per record is measurable. It holds for the whole record (only a rollback,
+    /// between records, moves it).
+    pub(crate) fn observe_with_generation(&self, timestamp: i64) -> Result<(i64, u64)> {
+        let mut store = Store::lock(&self.store);
+        Ok((store.observe_stream_time(timestamp)?, store.generation()))
+    }
 }

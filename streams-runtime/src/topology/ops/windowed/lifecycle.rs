@@ -57,9 +57,13 @@ impl WindowLifecycle {
         start.saturating_add(self.span_ms) <= stream_time.saturating_sub(self.grace_ms)
     }
 
-    /// The index, rebuilt from the store if the task just opened or rolled back.
-    fn index<K: StoreData, A: StoreData>(&mut self, store: &WindowStore<K, A>) -> Result<&mut WindowIndex> {
-        let generation = store.generation();
+    /// The index, rebuilt from the store if the task just opened or rolled back (`generation`:
+    /// the store's, as read now).
+    fn index<K: StoreData, A: StoreData>(
+        &mut self,
+        store: &WindowStore<K, A>,
+        generation: u64,
+    ) -> Result<&mut WindowIndex> {
         if self.index.as_ref().is_none_or(|i| i.generation != generation) {
             let mut by_start: BTreeMap<i64, Vec<Vec<u8>>> = BTreeMap::new();
             for (key, start) in store.windows_encoded()? {
@@ -81,7 +85,7 @@ impl WindowLifecycle {
         encoded: &[u8],
         start: i64,
     ) -> Result<()> {
-        self.index(store)?
+        self.index(store, store.generation())?
             .by_start
             .entry(start)
             .or_default()
@@ -103,7 +107,7 @@ impl WindowLifecycle {
                 index.by_start.entry(start).or_default().push(encoded.to_vec());
             }
             _ => {
-                self.index(store)?;
+                self.index(store, generation)?;
             }
         }
         Ok(())
@@ -111,11 +115,14 @@ impl WindowLifecycle {
 
     /// Emits the windows that closed (emit-on-close) and deletes those past retention, as the
     /// aggregation's `stream_time` now allows; `on_delete` is called for each deleted window (to
-    /// delete what the aggregation keeps beside it).
+    /// delete what the aggregation keeps beside it). `generation`: the store's, read with the
+    /// stream time (`StreamClock::observe_with_generation`).
+    #[allow(clippy::too_many_arguments)] // the record's state, read together under one lock
     pub(crate) fn advance<K: StoreData, A: StoreData>(
         &mut self,
         ctx: &mut TaskContext,
         stream_time: i64,
+        generation: u64,
         store: &WindowStore<K, A>,
         next: &mut Forward<Windowed<K>, A>,
         mut on_delete: impl FnMut(&[u8], i64),
@@ -123,8 +130,8 @@ impl WindowLifecycle {
         let (span, emit_on_close) = (self.span_ms, self.emit == EmitStrategy::OnWindowClose);
         let close_bound = stream_time.saturating_sub(self.grace_ms);
         let expired_before = stream_time.saturating_sub(self.retention_ms);
-        // One look-up (and store lock) per record: forwarding never rolls this store back.
-        let index = self.index(store)?;
+        // Forwarding never rolls this store back: the generation read with the stream time holds.
+        let index = self.index(store, generation)?;
         if emit_on_close && close_bound > index.emitted_close {
             let from = index.emitted_close.saturating_sub(span);
             let to = close_bound.saturating_sub(span);

@@ -66,6 +66,7 @@ impl Windowing for SlidingWindows {
             Ok(SlidingAggregateProcessor {
                 clock: StreamClock::new(&store),
                 now: i64::MIN,
+                generation: 0,
                 store: WindowStore::new(store, d),
                 d,
                 grace_ms: windows.grace_ms,
@@ -84,6 +85,8 @@ struct SlidingAggregateProcessor<K, V, A> {
     /// This aggregation's stream time (kept in its store), and its value for the current record.
     clock: StreamClock,
     now: i64,
+    /// The store's generation, read with `now` (for the lifecycle's index).
+    generation: u64,
     /// The time difference: a window starting at `s` spans `[s, s + d]`.
     d: i64,
     grace_ms: i64,
@@ -130,12 +133,18 @@ impl<K: StoreData, V: Data, A: StoreData> SlidingAggregateProcessor<K, V, A> {
     /// Emits and expires the windows stream time has closed; a window leaving the store takes
     /// the max-timestamp marker older versions kept beside it with it.
     fn advance(&mut self, ctx: &mut TaskContext) -> Result<()> {
-        self.lifecycle
-            .advance(ctx, self.now, &self.store, &mut self.next, |encoded, start| {
+        self.lifecycle.advance(
+            ctx,
+            self.now,
+            self.generation,
+            &self.store,
+            &mut self.next,
+            |encoded, start| {
                 if let Ok(Some(_)) = self.store.max_timestamp(encoded, start) {
                     self.store.set_max_timestamp(encoded, start, None);
                 }
-            })
+            },
+        )
     }
 
     /// Stores one window and forwards it (unless results wait for the window to close).
@@ -176,7 +185,7 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for SlidingAggregateProcess
             timestamp: t,
         } = record;
         let d = self.d;
-        self.now = self.clock.observe(t)?;
+        (self.now, self.generation) = self.clock.observe_with_generation(t)?;
         let close_time = self.now.saturating_sub(self.grace_ms);
         if t.saturating_add(1).saturating_add(d) <= close_time {
             ctx.record_late_drop();

@@ -116,7 +116,7 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for WindowedAggregateProces
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         let Record { key, value, timestamp } = record;
         self.store.start_keys(&mut self.keys, &key)?;
-        let stream_time = self.clock.observe(timestamp)?;
+        let (stream_time, generation) = self.clock.observe_with_generation(timestamp)?;
         if self.windows.advance_ms() == self.windows.size_ms() {
             // Tumbling: one window, no copies.
             let window = self.windows.window_for(timestamp);
@@ -127,6 +127,6 @@ impl<K: StoreData, V: Data, A: StoreData> Node<K, V> for WindowedAggregateProces
             }
         }
         self.lifecycle
-            .advance(ctx, stream_time, &self.store, &mut self.next, |_, _| {})
+            .advance(ctx, stream_time, generation, &self.store, &mut self.next, |_, _| {})
     }
 }
