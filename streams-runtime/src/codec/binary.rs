@@ -13,9 +13,8 @@ pub struct Binary;
 
 impl<T: Serialize + DeserializeOwned> Codec<T> for Binary {
     fn encode(&self, value: &T, out: &mut Vec<u8>) -> Result<(), CodecError> {
-        // Into the caller's buffer (taken and handed back: postcard extends a `Vec` by value).
-        *out = postcard::to_extend(value, std::mem::take(out)).map_err(|e| CodecError::encode::<T>("binary", e))?;
-        Ok(())
+        // postcard's format, written without postcard's serializer (see `postcard_writer`).
+        super::postcard_writer::write(value, out).map_err(|e| CodecError::encode::<T>("binary", e))
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<T, CodecError> {

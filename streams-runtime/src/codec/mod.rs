@@ -14,6 +14,7 @@ mod fixtures;
 mod json;
 #[cfg(feature = "schema-registry")]
 mod json_schema;
+mod postcard_writer;
 #[cfg(feature = "schema-registry")]
 mod protobuf;
 #[cfg(feature = "schema-registry")]
