@@ -462,6 +462,12 @@ mod tests {
             same(v as i8);
             same(i128::from(v) * i128::from(i64::MAX));
         }
+        for v in [i16::MIN, i16::MAX] {
+            same(v);
+        }
+        for v in [i32::MIN, i32::MAX] {
+            same(v);
+        }
         same(i128::MIN);
         same(i128::MAX);
         same(u128::MAX);
