@@ -76,6 +76,13 @@ impl Writer<'_> {
         self.varint(len as u64);
     }
 
+    /// A variant with parts: its index, then the parts.
+    #[inline]
+    fn variant(&mut self, index: u32) -> Result<&mut Self, Error> {
+        self.varint(u64::from(index));
+        Ok(self)
+    }
+
     #[inline]
     fn bytes(&mut self, bytes: &[u8]) {
         self.length(bytes.len());
@@ -262,15 +269,8 @@ impl<'w> ser::Serializer for &mut Writer<'w> {
     }
 
     #[inline]
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self, Error> {
-        self.varint(u64::from(index));
-        Ok(self)
+    fn serialize_tuple_variant(self, _: &'static str, index: u32, _: &'static str, _: usize) -> Result<Self, Error> {
+        self.variant(index)
     }
 
     #[inline]
@@ -285,15 +285,8 @@ impl<'w> ser::Serializer for &mut Writer<'w> {
     }
 
     #[inline]
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self, Error> {
-        self.varint(u64::from(index));
-        Ok(self)
+    fn serialize_struct_variant(self, _: &'static str, index: u32, _: &'static str, _: usize) -> Result<Self, Error> {
+        self.variant(index)
     }
 
     #[inline]
@@ -346,31 +339,25 @@ impl<'w> ser::SerializeMap for &mut Writer<'w> {
     }
 }
 
-impl<'w> ser::SerializeStruct for &mut Writer<'w> {
-    type Ok = ();
-    type Error = Error;
+/// A struct is its fields in order, without their names.
+macro_rules! fields {
+    ($($trait:ident),* $(,)?) => {$(
+        impl<'w> ser::$trait for &mut Writer<'w> {
+            type Ok = ();
+            type Error = Error;
 
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, _key: &'static str, value: &T) -> Result<(), Error> {
-        value.serialize(&mut **self)
-    }
+            fn serialize_field<T: Serialize + ?Sized>(&mut self, _key: &'static str, value: &T) -> Result<(), Error> {
+                value.serialize(&mut **self)
+            }
 
-    fn end(self) -> Result<(), Error> {
-        Ok(())
-    }
+            fn end(self) -> Result<(), Error> {
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl<'w> ser::SerializeStructVariant for &mut Writer<'w> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, _key: &'static str, value: &T) -> Result<(), Error> {
-        value.serialize(&mut **self)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        Ok(())
-    }
-}
+fields!(SerializeStruct, SerializeStructVariant);
 
 #[cfg(test)]
 mod tests {
