@@ -83,6 +83,16 @@ impl Partition {
     }
 }
 
+/// Partition number `partition` among a topic's `partitions` (`None` for a negative or unknown one).
+fn nth(partitions: &[Partition], partition: i32) -> Option<&Partition> {
+    partitions.get(usize::try_from(partition).ok()?)
+}
+
+/// [`nth`], to change.
+fn nth_mut(partitions: &mut [Partition], partition: i32) -> Option<&mut Partition> {
+    partitions.get_mut(usize::try_from(partition).ok()?)
+}
+
 /// The partitions of one topic, and how often what can be read from them changed.
 #[derive(Debug)]
 struct Topic {
@@ -120,9 +130,7 @@ impl<'a> TopicLog<'a, '_> {
     /// The record at `offset` of `partition`, if it exists and a reader at this isolation level
     /// may see it.
     pub(crate) fn read(&self, partition: i32, offset: i64, read_committed: bool) -> Option<&'a LogRecord> {
-        self.partitions
-            .get(usize::try_from(partition).ok()?)?
-            .read(offset, read_committed)
+        nth(self.partitions, partition)?.read(offset, read_committed)
     }
 
     /// Where a reader of `partition` at `from` stands once past the records it may never read
@@ -133,10 +141,7 @@ impl<'a> TopicLog<'a, '_> {
         from: i64,
         read_committed: bool,
     ) -> Result<(i64, Option<&'a LogRecord>)> {
-        let log = usize::try_from(partition)
-            .ok()
-            .and_then(|p| self.partitions.get(p))
-            .ok_or_else(|| unknown(self.topic, partition))?;
+        let log = nth(self.partitions, partition).ok_or_else(|| unknown(self.topic, partition))?;
         let end = log.readable_end(read_committed);
         let mut offset = from;
         while offset < end {
@@ -166,10 +171,7 @@ impl TopicAppender<'_> {
     /// Appends `record` to `partition`; returns its offset.
     pub(crate) fn append(&mut self, partition: i32, mut record: LogRecord) -> Result<i64> {
         record.sequence = *self.next_sequence;
-        let log = usize::try_from(partition)
-            .ok()
-            .and_then(|p| self.partitions.get_mut(p))
-            .ok_or_else(|| unknown(self.topic, partition))?;
+        let log = nth_mut(self.partitions, partition).ok_or_else(|| unknown(self.topic, partition))?;
         let offset = log.records.len() as i64;
         if let Status::Open(producer) = record.status {
             log.open.insert(offset);
@@ -220,7 +222,7 @@ impl MemoryLog {
     fn partition(&self, topic: &str, partition: i32) -> Result<&Partition> {
         self.topics
             .get(topic)
-            .and_then(|t| t.partitions.get(usize::try_from(partition).ok()?))
+            .and_then(|t| nth(&t.partitions, partition))
             .ok_or_else(|| unknown(topic, partition))
     }
 
@@ -244,10 +246,7 @@ impl MemoryLog {
                 continue;
             };
             topic.version += 1;
-            if let Some(log) = usize::try_from(partition)
-                .ok()
-                .and_then(|p| topic.partitions.get_mut(p))
-            {
+            if let Some(log) = nth_mut(&mut topic.partitions, partition) {
                 log.open.remove(&offset);
                 if let Some(record) = usize::try_from(offset).ok().and_then(|o| log.records.get_mut(o)) {
                     record.status = status;
@@ -282,10 +281,7 @@ impl MemoryLog {
     /// longer be read.
     pub(crate) fn delete_records(&mut self, topic: &str, partition: i32, offset: i64) -> Result<()> {
         let entry = self.topics.get_mut(topic).ok_or_else(|| unknown(topic, partition))?;
-        let log = usize::try_from(partition)
-            .ok()
-            .and_then(|p| entry.partitions.get_mut(p))
-            .ok_or_else(|| unknown(topic, partition))?;
+        let log = nth_mut(&mut entry.partitions, partition).ok_or_else(|| unknown(topic, partition))?;
         log.low = log.low.max(offset.min(log.records.len() as i64));
         entry.version += 1;
         Ok(())
