@@ -202,6 +202,49 @@ fn driver_run(n: u64) -> Run {
     }
 }
 
+/// The hand-written stateless loop, from `input` to `output`.
+fn stateless_baseline(cluster: &KafkaCluster, input: &str, output: &str, n: u64, commit_interval: Duration) -> Run {
+    let (loop_cluster, loop_input, output) = (cluster.clone(), input.to_owned(), output.to_owned());
+    baseline(
+        cluster,
+        "rdkafka consume → filter/map → produce loop",
+        input,
+        n,
+        move |ready| stateless_passthrough(&loop_cluster, &loop_input, &output, n, commit_interval, ready),
+    )
+}
+
+/// The hand-written windowed count, from `input` to `output` with its changelog in `changelog`
+/// and its RocksDB in a fresh directory.
+fn count_baseline(
+    cluster: &KafkaCluster,
+    [input, output, changelog]: [&str; 3],
+    n: u64,
+    commit_interval: Duration,
+) -> Run {
+    let loop_cluster = cluster.clone();
+    let (loop_input, output, changelog) = (input.to_owned(), output.to_owned(), changelog.to_owned());
+    baseline(
+        cluster,
+        "rdkafka + RocksDB loop (cache, changelog, outputs)",
+        input,
+        n,
+        move |ready| {
+            let db = tempfile::tempdir().expect("db dir");
+            windowed_count(
+                &loop_cluster,
+                &loop_input,
+                &output,
+                &changelog,
+                db.path(),
+                n,
+                commit_interval,
+                ready,
+            )
+        },
+    )
+}
+
 /// One round of the four Kafka measurements, on topics of its own.
 fn round(runtime: &tokio::runtime::Runtime, cluster: &KafkaCluster, n: u64, round: usize) -> [Run; 5] {
     // Every run reads its own input topic, produced while it runs.
@@ -231,44 +274,23 @@ fn round(runtime: &tokio::runtime::Runtime, cluster: &KafkaCluster, n: u64, roun
     });
 
     let baselines = || {
-        let base_stateless = {
-            let cluster2 = cluster.clone();
-            let (input, output) = (t("in-baseline-stateless"), t("out-baseline-stateless"));
-            baseline(
-                cluster,
-                "rdkafka consume → filter/map → produce loop",
-                &t("in-baseline-stateless"),
-                n,
-                move |ready| stateless_passthrough(&cluster2, &input, &output, n, COMMIT_INTERVAL, ready),
-            )
-        };
-        let base_count = {
-            let cluster2 = cluster.clone();
-            let (input, output, changelog) = (
-                t("in-baseline-count"),
-                t("out-baseline-count"),
-                t("changelog-baseline-count"),
-            );
-            baseline(
-                cluster,
-                "rdkafka + RocksDB loop (cache, changelog, outputs)",
+        let base_stateless = stateless_baseline(
+            cluster,
+            &t("in-baseline-stateless"),
+            &t("out-baseline-stateless"),
+            n,
+            COMMIT_INTERVAL,
+        );
+        let base_count = count_baseline(
+            cluster,
+            [
                 &t("in-baseline-count"),
-                n,
-                move |ready| {
-                    let db = tempfile::tempdir().expect("db dir");
-                    windowed_count(
-                        &cluster2,
-                        &input,
-                        &output,
-                        &changelog,
-                        db.path(),
-                        n,
-                        COMMIT_INTERVAL,
-                        ready,
-                    )
-                },
-            )
-        };
+                &t("out-baseline-count"),
+                &t("changelog-baseline-count"),
+            ],
+            n,
+            COMMIT_INTERVAL,
+        );
         (base_stateless, base_count)
     };
     let frameworks = || {
@@ -419,30 +441,11 @@ fn only(runtime: &tokio::runtime::Runtime, which: &str, n: u64) {
                 .map(|topic| TopicSpec::new(topic, PARTITIONS))
                 .collect();
             runtime.block_on(cluster.create_topics(&specs)).expect("topics");
-            let loop_cluster = cluster.clone();
             let (base, topology) = if which == "stateless" {
-                let base = baseline(
-                    &cluster,
-                    "rdkafka consume → filter/map → produce loop",
-                    input,
-                    n,
-                    move |ready| stateless_passthrough(&loop_cluster, input, output, n, commit_interval, ready),
-                );
+                let base = stateless_baseline(&cluster, input, output, n, commit_interval);
                 (base, stateless_topology(fw_input, fw_output))
             } else {
-                let base = baseline(&cluster, "rdkafka + RocksDB loop", input, n, move |ready| {
-                    let db = tempfile::tempdir().expect("db dir");
-                    windowed_count(
-                        &loop_cluster,
-                        input,
-                        output,
-                        changelog,
-                        db.path(),
-                        n,
-                        commit_interval,
-                        ready,
-                    )
-                });
+                let base = count_baseline(&cluster, [input, output, changelog], n, commit_interval);
                 (base, windowed_count_topology(fw_input, fw_output))
             };
             let framework = runtime.block_on(framework(
