@@ -155,3 +155,28 @@ fn a_bad_dead_letter_topic_name_is_rejected() {
     let err = builder.build().err().expect("rejected").to_string();
     assert!(err.contains("dead-letter topic"), "{err}");
 }
+
+/// `try_filter`: `Ok(false)` drops a record, `Ok(true)` passes it on unchanged, and an `Err` is
+/// the record's processing error, which the policy handles (skipped and counted here) — the
+/// records after it still flow.
+#[test]
+fn a_failing_filter_predicate_is_a_processing_error_of_its_record() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, Order>("orders")
+        .try_filter(|_, o: &Order| match o.amount {
+            a if a < 0 => Err(format!("order {} has a negative amount", o.id)),
+            a => Ok(a > 3),
+        })
+        .to("big-orders");
+    let driver = driver(builder.build().expect("topology"), ProcessingGuarantee::AtLeastOnce);
+    pipe_mixed(&driver).expect("a bad record never fails the application");
+    let big = driver.output_topic::<String, Order>("big-orders");
+    assert_eq!(
+        big.read_key_values().expect("read"),
+        [("a".to_owned(), Order { id: 1, amount: 5 })]
+    );
+    let m = driver.metrics();
+    // Processed: a and d (dropped by the filter); skipped: b (not JSON) and c (the predicate's error).
+    assert_eq!((m.records_processed, m.records_skipped), (2, 2));
+}

@@ -12,7 +12,7 @@ use crate::topology::graph::node::{Children, NodeFactory, RawNodeFactory};
 use crate::topology::graph::topic::TopicName;
 use crate::topology::graph::{self, SharedGraph, SourceEntry};
 use crate::topology::ops::source::{Decoding, Source, TimestampExtractor};
-use crate::topology::ops::stateless::{Sink, one_to_many, one_to_one};
+use crate::topology::ops::stateless::{Sink, filter, map_values, one_to_many, one_to_one};
 
 /// A stream of records; every record is an independent event.
 pub struct KStream<K, V> {
@@ -144,27 +144,31 @@ impl<K: Data, V: Data> KStream<K, V> {
         })
     }
 
-    /// A one-to-one operation that keeps the key: a table delete passes through it, as a
-    /// delete of the same key.
-    fn try_value_op<V2: Data>(
-        &self,
-        f: impl Fn(Record<K, V>) -> crate::Result<Option<Record<K, V2>>> + Send + Sync + 'static,
-    ) -> KStream<K, V2> {
+    /// A new value for each record, from its key and value; the key stays, so a table delete
+    /// passes through it as a delete of the same key.
+    fn value_op<V2: Data>(&self, f: impl Fn(&K, V) -> crate::Result<V2> + Send + Sync + 'static) -> KStream<K, V2> {
         self.attach("MAPVALUES", String::new(), false, |children| {
-            one_to_one(Arc::new(f), Some(Arc::new(|key: K| key)), children)
+            map_values(Arc::new(f), children)
+        })
+    }
+
+    /// Keeps the records `predicate` returns `Ok(true)` for.
+    fn filter_op(&self, predicate: impl Fn(&K, &V) -> crate::Result<bool> + Send + Sync + 'static) -> KStream<K, V> {
+        self.attach("FILTER", String::new(), false, |children| {
+            filter(Arc::new(predicate), children)
         })
     }
 
     /// Keeps the records for which `predicate` holds.
     #[must_use]
     pub fn filter(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> KStream<K, V> {
-        self.one_to_one("FILTER", false, move |r| predicate(&r.key, &r.value).then_some(r))
+        self.filter_op(move |key, value| Ok(predicate(key, value)))
     }
 
     /// Drops the records for which `predicate` holds.
     #[must_use]
     pub fn filter_not(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> KStream<K, V> {
-        self.one_to_one("FILTER", false, move |r| (!predicate(&r.key, &r.value)).then_some(r))
+        self.filter_op(move |key, value| Ok(!predicate(key, value)))
     }
 
     /// Replaces each record's key and value. Grouping afterwards repartitions by the new key.
@@ -179,26 +183,13 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// Replaces each record's value, keeping its key (no repartitioning needed). On a table's
     /// stream (`to_stream()`), a deleted row passes through as a delete of its key.
     pub fn map_values<V2: Data>(&self, f: impl Fn(V) -> V2 + Send + Sync + 'static) -> KStream<K, V2> {
-        self.try_value_op(move |r| {
-            Ok(Some(Record {
-                key: r.key,
-                value: f(r.value),
-                timestamp: r.timestamp,
-            }))
-        })
+        self.value_op(move |_, value| Ok(f(value)))
     }
 
     /// Replaces each record's value using its key too, keeping the key (no repartitioning
     /// needed). Deletes pass through as in [`map_values`](Self::map_values).
     pub fn map_values_with_key<V2: Data>(&self, f: impl Fn(&K, V) -> V2 + Send + Sync + 'static) -> KStream<K, V2> {
-        self.try_value_op(move |r| {
-            let value = f(&r.key, r.value);
-            Ok(Some(Record {
-                key: r.key,
-                value,
-                timestamp: r.timestamp,
-            }))
-        })
+        self.value_op(move |key, value| Ok(f(key, value)))
     }
 
     /// Sets a new key computed from each record. Grouping afterwards repartitions by it.
@@ -295,14 +286,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         f: impl Fn(V) -> Result<V2, E> + Send + Sync + 'static,
     ) -> KStream<K, V2> {
-        self.try_value_op(move |r| {
-            let value = f(r.value).map_err(|e| failed("map_values", &e))?;
-            Ok(Some(Record {
-                key: r.key,
-                value,
-                timestamp: r.timestamp,
-            }))
-        })
+        self.value_op(move |_, value| f(value).map_err(|e| failed("map_values", &e)))
     }
 
     /// `map_values_with_key`, for a function that can fail (see [`try_map`](Self::try_map)).
@@ -310,14 +294,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         f: impl Fn(&K, V) -> Result<V2, E> + Send + Sync + 'static,
     ) -> KStream<K, V2> {
-        self.try_value_op(move |r| {
-            let value = f(&r.key, r.value).map_err(|e| failed("map_values", &e))?;
-            Ok(Some(Record {
-                key: r.key,
-                value,
-                timestamp: r.timestamp,
-            }))
-        })
+        self.value_op(move |key, value| f(key, value).map_err(|e| failed("map_values", &e)))
     }
 
     /// `flat_map`, for a function that can fail (see [`try_map`](Self::try_map)).
@@ -349,10 +326,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         predicate: impl Fn(&K, &V) -> Result<bool, E> + Send + Sync + 'static,
     ) -> KStream<K, V> {
-        self.try_one_to_one("FILTER", false, move |r| {
-            let keep = predicate(&r.key, &r.value).map_err(|e| failed("filter", &e))?;
-            Ok(keep.then_some(r))
-        })
+        self.filter_op(move |key, value| predicate(key, value).map_err(|e| failed("filter", &e)))
     }
 
     /// `flat_map_values`, for a function that can fail (see [`try_map`](Self::try_map)).

@@ -55,6 +55,78 @@ impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for OneToOneProcessor<K, V
     }
 }
 
+/// A predicate of `filter`: `Ok(true)` keeps the record, `Err` is its processing error.
+pub(crate) type PredicateFn<K, V> = dyn Fn(&K, &V) -> Result<bool> + Send + Sync;
+
+/// `filter`, `filter_not`: the record passes on as it is, or not at all. Its own node rather than
+/// a [`one_to_one`], as records are filtered more than anything else and a predicate that only
+/// borrows the record saves moving it in and out of an `Option` at every node.
+pub(crate) fn filter<K: Data, V: Data>(
+    predicate: Arc<PredicateFn<K, V>>,
+    children: Children<K, V>,
+) -> Arc<dyn NodeFactory<K, V>> {
+    operator(children, move |_, next| {
+        Ok(FilterProcessor {
+            predicate: Arc::clone(&predicate),
+            next,
+        })
+    })
+}
+
+struct FilterProcessor<K, V> {
+    predicate: Arc<PredicateFn<K, V>>,
+    next: Forward<K, V>,
+}
+
+impl<K: Data, V: Data> Node<K, V> for FilterProcessor<K, V> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        if (self.predicate)(&record.key, &record.value)? {
+            self.next.forward(ctx, record)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A delete has no value to test: dropped, as by every operation that is not value-only.
+    fn delete(&mut self, _: &mut TaskContext, _: K, _: i64) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A new value from a record's key and value; `Err` is the record's processing error.
+pub(crate) type ValueFn<K, V, V2> = dyn Fn(&K, V) -> Result<V2> + Send + Sync;
+
+/// `map_values` and its variants: the key and timestamp stay, so a table delete passes through
+/// as a delete of the same key. Its own node for the reason [`filter`] is.
+pub(crate) fn map_values<K: Data, V: Data, V2: Data>(
+    f: Arc<ValueFn<K, V, V2>>,
+    children: Children<K, V2>,
+) -> Arc<dyn NodeFactory<K, V>> {
+    operator(children, move |_, next| {
+        Ok(MapValuesProcessor {
+            f: Arc::clone(&f),
+            next,
+        })
+    })
+}
+
+struct MapValuesProcessor<K, V, V2> {
+    f: Arc<ValueFn<K, V, V2>>,
+    next: Forward<K, V2>,
+}
+
+impl<K: Data, V: Data, V2: Data> Node<K, V> for MapValuesProcessor<K, V, V2> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        let Record { key, value, timestamp } = record;
+        let value = (self.f)(&key, value)?;
+        self.next.forward(ctx, Record { key, value, timestamp })
+    }
+
+    fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
+        self.next.forward_delete(ctx, key, timestamp)
+    }
+}
+
 /// Any number of outputs per input: `flat_map`, `flat_map_values`.
 pub(crate) fn one_to_many<K: Data, V: Data, K2: Data, V2: Data>(
     f: Arc<OneToManyFn<K, V, K2, V2>>,
