@@ -58,7 +58,7 @@ impl RecordLatency {
 }
 
 /// One record in this many is timed for the per-record latency histograms.
-pub(crate) const RECORD_LATENCY_SAMPLE: u64 = 16;
+pub(crate) const RECORD_LATENCY_SAMPLE: u64 = 64;
 
 /// Instance-wide metrics, updated lock-free by stream threads (a labelled histogram takes a
 /// read lock to find its series, once per commit or punctuation).
