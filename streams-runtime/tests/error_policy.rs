@@ -180,3 +180,34 @@ fn a_failing_filter_predicate_is_a_processing_error_of_its_record() {
     // Processed: a and d (dropped by the filter); skipped: b (not JSON) and c (the predicate's error).
     assert_eq!((m.records_processed, m.records_skipped), (2, 2));
 }
+
+/// `try_map`: the new key and value go on with the record's timestamp; an `Err` is the record's
+/// processing error (skipped and counted by default) and the records after it still flow.
+#[test]
+fn a_failing_map_is_a_processing_error_of_its_record() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, Order>("orders")
+        .try_map(|key: String, o: Order| {
+            if o.amount < 0 {
+                Err(format!("order {} has a negative amount", o.id))
+            } else {
+                Ok((o.id, format!("{key}:{}", o.amount)))
+            }
+        })
+        .to_with("by-id", Json, Utf8);
+    let driver = driver(builder.build().expect("topology"), ProcessingGuarantee::AtLeastOnce);
+    pipe_mixed(&driver).expect("a bad record never fails the application");
+    let by_id = driver.output_topic_with::<u32, String>("by-id", Json, Utf8);
+    let records = by_id.read_records().expect("read");
+    let got: Vec<_> = records.into_iter().map(|r| (r.key, r.value, r.timestamp)).collect();
+    assert_eq!(
+        got,
+        [
+            (1, Some("a:5".to_owned()), Some(1)),
+            (4, Some("d:2".to_owned()), Some(4))
+        ]
+    );
+    let m = driver.metrics();
+    assert_eq!((m.records_processed, m.records_skipped), (2, 2));
+}

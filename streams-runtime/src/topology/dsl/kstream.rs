@@ -12,7 +12,7 @@ use crate::topology::graph::node::{Children, NodeFactory, RawNodeFactory};
 use crate::topology::graph::topic::TopicName;
 use crate::topology::graph::{self, SharedGraph, SourceEntry};
 use crate::topology::ops::source::{Decoding, Source, TimestampExtractor};
-use crate::topology::ops::stateless::{Sink, filter, map_values, one_to_many, one_to_one};
+use crate::topology::ops::stateless::{Sink, filter, map, map_values, one_to_many, one_to_one};
 
 /// A stream of records; every record is an independent event.
 pub struct KStream<K, V> {
@@ -152,6 +152,14 @@ impl<K: Data, V: Data> KStream<K, V> {
         })
     }
 
+    /// A new key and value for each record (grouping afterwards repartitions by the new key).
+    fn map_op<K2: Data, V2: Data>(
+        &self,
+        f: impl Fn(K, V) -> crate::Result<(K2, V2)> + Send + Sync + 'static,
+    ) -> KStream<K2, V2> {
+        self.attach("MAP", String::new(), true, |children| map(Arc::new(f), children))
+    }
+
     /// Keeps the records `predicate` returns `Ok(true)` for.
     fn filter_op(&self, predicate: impl Fn(&K, &V) -> crate::Result<bool> + Send + Sync + 'static) -> KStream<K, V> {
         self.attach("FILTER", String::new(), false, |children| {
@@ -173,11 +181,7 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     /// Replaces each record's key and value. Grouping afterwards repartitions by the new key.
     pub fn map<K2: Data, V2: Data>(&self, f: impl Fn(K, V) -> (K2, V2) + Send + Sync + 'static) -> KStream<K2, V2> {
-        self.one_to_one("MAP", true, move |r| {
-            let timestamp = r.timestamp;
-            let (key, value) = f(r.key, r.value);
-            Some(Record { key, value, timestamp })
-        })
+        self.map_op(move |key, value| Ok(f(key, value)))
     }
 
     /// Replaces each record's value, keeping its key (no repartitioning needed). On a table's
@@ -274,11 +278,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         f: impl Fn(K, V) -> Result<(K2, V2), E> + Send + Sync + 'static,
     ) -> KStream<K2, V2> {
-        self.try_one_to_one("MAP", true, move |r| {
-            let timestamp = r.timestamp;
-            let (key, value) = f(r.key, r.value).map_err(|e| failed("map", &e))?;
-            Ok(Some(Record { key, value, timestamp }))
-        })
+        self.map_op(move |key, value| f(key, value).map_err(|e| failed("map", &e)))
     }
 
     /// `map_values`, for a function that can fail (see [`try_map`](Self::try_map)).

@@ -127,6 +127,46 @@ impl<K: Data, V: Data, V2: Data> Node<K, V> for MapValuesProcessor<K, V, V2> {
     }
 }
 
+/// A new key and value from a record's; `Err` is the record's processing error.
+pub(crate) type KeyValueFn<K, V, K2, V2> = dyn Fn(K, V) -> Result<(K2, V2)> + Send + Sync;
+
+/// `map`, `try_map`: a new key and value, the same timestamp. Its own node for the reason
+/// [`filter`] is. Deletes are dropped: there is no value to map.
+pub(crate) fn map<K: Data, V: Data, K2: Data, V2: Data>(
+    f: Arc<KeyValueFn<K, V, K2, V2>>,
+    children: Children<K2, V2>,
+) -> Arc<dyn NodeFactory<K, V>> {
+    operator(children, move |_, next| {
+        Ok(MapProcessor {
+            f: Arc::clone(&f),
+            next,
+        })
+    })
+}
+
+struct MapProcessor<K, V, K2, V2> {
+    f: Arc<KeyValueFn<K, V, K2, V2>>,
+    next: Forward<K2, V2>,
+}
+
+impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for MapProcessor<K, V, K2, V2> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        let (key, value) = (self.f)(record.key, record.value)?;
+        self.next.forward(
+            ctx,
+            Record {
+                key,
+                value,
+                timestamp: record.timestamp,
+            },
+        )
+    }
+
+    fn delete(&mut self, _: &mut TaskContext, _: K, _: i64) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// Any number of outputs per input: `flat_map`, `flat_map_values`.
 pub(crate) fn one_to_many<K: Data, V: Data, K2: Data, V2: Data>(
     f: Arc<OneToManyFn<K, V, K2, V2>>,
