@@ -22,6 +22,17 @@ fn driver() -> TestDriver {
         .to_stream()
         .map_values(|units: i64| units * 10)
         .to_with("stock-x10", Utf8, Json);
+    // `merge` keeps the key too: deletes pass through it. A stream `filter` or `map` has no
+    // value to give its function: deletes stop there.
+    stock
+        .to_stream()
+        .merge(&builder.stream_with("restocks", Consumed::new(Utf8, Json)))
+        .to_with("stock-and-restocks", Utf8, Json);
+    stock
+        .to_stream()
+        .filter(|_, units: &i64| *units >= 0)
+        .map(|item: String, units: i64| (item, units + 1))
+        .to_with("stock-plus-one", Utf8, Json);
     stock.filter_not(|_, units: &i64| *units > 0, Materialized::named("sold-out"));
     stock.map_values(
         |item: &String, units: i64| format!("{item}: {units}"),
@@ -107,6 +118,26 @@ fn a_filtered_table_deletes_rows_that_stop_matching() {
             ("pear".to_owned(), Some(20)),
             ("pear".to_owned(), None),
             ("apple".to_owned(), None),
+        ]
+    );
+    assert_eq!(
+        changes(&driver, "stock-and-restocks"),
+        [
+            ("apple".to_owned(), Some(3)),
+            ("pear".to_owned(), Some(0)),
+            ("apple".to_owned(), Some(0)),
+            ("pear".to_owned(), Some(2)),
+            ("pear".to_owned(), None),
+            ("apple".to_owned(), None),
+        ]
+    );
+    assert_eq!(
+        changes(&driver, "stock-plus-one"),
+        [
+            ("apple".to_owned(), Some(4)),
+            ("pear".to_owned(), Some(1)),
+            ("apple".to_owned(), Some(1)),
+            ("pear".to_owned(), Some(3)),
         ]
     );
     let topics = driver.topics();

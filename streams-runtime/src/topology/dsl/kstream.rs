@@ -12,7 +12,7 @@ use crate::topology::graph::node::{Children, NodeFactory, RawNodeFactory};
 use crate::topology::graph::topic::TopicName;
 use crate::topology::graph::{self, SharedGraph, SourceEntry};
 use crate::topology::ops::source::{Decoding, Source, TimestampExtractor};
-use crate::topology::ops::stateless::{Sink, filter, map, map_values, one_to_many, one_to_one};
+use crate::topology::ops::stateless::{KeyValueFn, OneToManyFn, OneToOneFn, PredicateFn, Sink, ValueFn, fn_node};
 
 /// A stream of records; every record is an independent event.
 pub struct KStream<K, V> {
@@ -140,7 +140,21 @@ impl<K: Data, V: Data> KStream<K, V> {
         f: impl Fn(Record<K, V>) -> crate::Result<Option<Record<K2, V2>>> + Send + Sync + 'static,
     ) -> KStream<K2, V2> {
         self.attach(kind, String::new(), key_changed, |children| {
-            one_to_one(Arc::new(f), None, children)
+            let f: Arc<OneToOneFn<K, V, K2, V2>> = Arc::new(f);
+            fn_node(f, children)
+        })
+    }
+
+    /// Any number of records for each record.
+    fn one_to_many<K2: Data, V2: Data>(
+        &self,
+        kind: &'static str,
+        key_changed: bool,
+        f: impl Fn(Record<K, V>) -> crate::Result<Vec<Record<K2, V2>>> + Send + Sync + 'static,
+    ) -> KStream<K2, V2> {
+        self.attach(kind, String::new(), key_changed, |children| {
+            let f: Arc<OneToManyFn<K, V, K2, V2>> = Arc::new(f);
+            fn_node(f, children)
         })
     }
 
@@ -148,7 +162,8 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// passes through it as a delete of the same key.
     fn value_op<V2: Data>(&self, f: impl Fn(&K, V) -> crate::Result<V2> + Send + Sync + 'static) -> KStream<K, V2> {
         self.attach("MAPVALUES", String::new(), false, |children| {
-            map_values(Arc::new(f), children)
+            let f: Arc<ValueFn<K, V, V2>> = Arc::new(f);
+            fn_node(f, children)
         })
     }
 
@@ -157,13 +172,17 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         f: impl Fn(K, V) -> crate::Result<(K2, V2)> + Send + Sync + 'static,
     ) -> KStream<K2, V2> {
-        self.attach("MAP", String::new(), true, |children| map(Arc::new(f), children))
+        self.attach("MAP", String::new(), true, |children| {
+            let f: Arc<KeyValueFn<K, V, K2, V2>> = Arc::new(f);
+            fn_node(f, children)
+        })
     }
 
     /// Keeps the records `predicate` returns `Ok(true)` for.
     fn filter_op(&self, predicate: impl Fn(&K, &V) -> crate::Result<bool> + Send + Sync + 'static) -> KStream<K, V> {
         self.attach("FILTER", String::new(), false, |children| {
-            filter(Arc::new(predicate), children)
+            let predicate: Arc<PredicateFn<K, V>> = Arc::new(predicate);
+            fn_node(predicate, children)
         })
     }
 
@@ -212,17 +231,12 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         I: IntoIterator<Item = (K2, V2)>,
     {
-        self.attach("FLATMAP", String::new(), true, |children| {
-            one_to_many(
-                Arc::new(move |r: Record<K, V>| {
-                    let timestamp = r.timestamp;
-                    Ok(f(r.key, r.value)
-                        .into_iter()
-                        .map(|(key, value)| Record { key, value, timestamp })
-                        .collect())
-                }),
-                children,
-            )
+        self.one_to_many("FLATMAP", true, move |r: Record<K, V>| {
+            let timestamp = r.timestamp;
+            Ok(f(r.key, r.value)
+                .into_iter()
+                .map(|(key, value)| Record { key, value, timestamp })
+                .collect())
         })
     }
 
@@ -253,22 +267,17 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         I: IntoIterator<Item = V2>,
     {
-        self.attach("FLATMAPVALUES", String::new(), false, |children| {
-            one_to_many(
-                Arc::new(move |r: Record<K, V>| {
-                    let Record { key, value, timestamp } = r;
-                    Ok(f(&key, value)
-                        .map_err(|e| failed("flat_map_values", &e))?
-                        .into_iter()
-                        .map(|value| Record {
-                            key: key.clone(),
-                            value,
-                            timestamp,
-                        })
-                        .collect())
-                }),
-                children,
-            )
+        self.one_to_many("FLATMAPVALUES", false, move |r: Record<K, V>| {
+            let Record { key, value, timestamp } = r;
+            Ok(f(&key, value)
+                .map_err(|e| failed("flat_map_values", &e))?
+                .into_iter()
+                .map(|value| Record {
+                    key: key.clone(),
+                    value,
+                    timestamp,
+                })
+                .collect())
         })
     }
 
@@ -305,18 +314,13 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         I: IntoIterator<Item = (K2, V2)>,
     {
-        self.attach("FLATMAP", String::new(), true, |children| {
-            one_to_many(
-                Arc::new(move |r: Record<K, V>| {
-                    let timestamp = r.timestamp;
-                    Ok(f(r.key, r.value)
-                        .map_err(|e| failed("flat_map", &e))?
-                        .into_iter()
-                        .map(|(key, value)| Record { key, value, timestamp })
-                        .collect())
-                }),
-                children,
-            )
+        self.one_to_many("FLATMAP", true, move |r: Record<K, V>| {
+            let timestamp = r.timestamp;
+            Ok(f(r.key, r.value)
+                .map_err(|e| failed("flat_map", &e))?
+                .into_iter()
+                .map(|(key, value)| Record { key, value, timestamp })
+                .collect())
         })
     }
 
@@ -355,12 +359,10 @@ impl<K: Data, V: Data> KStream<K, V> {
     #[must_use]
     pub fn merge(&self, other: &KStream<K, V>) -> KStream<K, V> {
         let children = Children::default();
+        let identity: Arc<ValueFn<K, V, V>> = Arc::new(|_, value| Ok(value));
         for input in [self, other] {
-            input.children.add(one_to_one(
-                Arc::new(|r| Ok(Some(r))),
-                Some(Arc::new(|key: K| key)),
-                children.clone(),
-            ));
+            // The value as it is; a table delete passes on as a delete of its key.
+            input.children.add(fn_node(Arc::clone(&identity), children.clone()));
         }
         let mut g = graph::lock(&self.graph);
         let sub = g.union(self.sub, other.sub);

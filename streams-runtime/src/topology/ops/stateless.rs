@@ -8,114 +8,79 @@ use crate::processor::{Data, Record, TaskContext};
 use crate::topology::graph::node::{Children, Forward, Node, NodeFactory, TaskBuild, operator};
 use crate::topology::graph::topic::TopicName;
 
-/// A record-at-a-time function; `Err` is a processing error of the record (the topology's error
-/// policy decides what happens to it), `Ok(None)` drops it.
+// The kinds of function a [`FnNode`] calls. Each returns `Err` for a processing error of the
+// record (the topology's error policy decides what happens to it). Only `ValueFn` passes a
+// table's deletes on (as deletes of the same key); the others have no value to give their
+// function, and a delete stops there.
+
+/// Zero or one output per input (`Ok(None)` drops the record): `peek`, `select_key`.
 pub(crate) type OneToOneFn<K, V, K2, V2> = dyn Fn(Record<K, V>) -> Result<Option<Record<K2, V2>>> + Send + Sync;
+/// Any number of outputs per input: `flat_map`, `flat_map_values`.
 pub(crate) type OneToManyFn<K, V, K2, V2> = dyn Fn(Record<K, V>) -> Result<Vec<Record<K2, V2>>> + Send + Sync;
+/// `filter`, `filter_not`: `Ok(true)` passes the record on as it is.
+pub(crate) type PredicateFn<K, V> = dyn Fn(&K, &V) -> Result<bool> + Send + Sync;
+/// `map_values` and its variants, `merge`: a new value; the key and timestamp stay.
+pub(crate) type ValueFn<K, V, V2> = dyn Fn(&K, V) -> Result<V2> + Send + Sync;
+/// `map`, `try_map`: a new key and value; the timestamp stays.
+pub(crate) type KeyValueFn<K, V, K2, V2> = dyn Fn(K, V) -> Result<(K2, V2)> + Send + Sync;
 
-/// What becomes of a table delete of key `K` (see [`Node::delete`]): the key of the delete to
-/// pass on. Only operations that keep the key (`map_values`) have one; the others have no value
-/// to give their function and drop deletes.
-pub(crate) type DeleteFn<K, K2> = dyn Fn(K) -> K2 + Send + Sync;
+/// A node that calls a user's function on each record and forwards what it returns. `F` is the
+/// function's type; each kind of function is a `Node` below. `filter`, `map` and `map_values`
+/// have kinds of their own rather than going through [`OneToOneFn`], as they are the most
+/// common operations and a function that borrows the record, or takes only what it changes,
+/// saves moving the whole record into and out of an `Option` at every node.
+pub(crate) struct FnNode<F: ?Sized, K2, V2> {
+    f: Arc<F>,
+    next: Forward<K2, V2>,
+}
 
-/// Zero or one output per input: `map`, `map_values`, `filter`, `peek`, `select_key`.
-pub(crate) fn one_to_one<K: Data, V: Data, K2: Data, V2: Data>(
-    f: Arc<OneToOneFn<K, V, K2, V2>>,
-    deletes: Option<Arc<DeleteFn<K, K2>>>,
-    children: Children<K2, V2>,
-) -> Arc<dyn NodeFactory<K, V>> {
+/// The factory of the [`FnNode`] calling `f`, one of the kinds above.
+pub(crate) fn fn_node<K, V, K2, V2, F>(f: Arc<F>, children: Children<K2, V2>) -> Arc<dyn NodeFactory<K, V>>
+where
+    K: 'static,
+    V: 'static,
+    K2: Data,
+    V2: Data,
+    F: ?Sized + Send + Sync + 'static,
+    FnNode<F, K2, V2>: Node<K, V> + 'static,
+{
     operator(children, move |_, next| {
-        Ok(OneToOneProcessor {
+        Ok(FnNode {
             f: Arc::clone(&f),
-            deletes: deletes.clone(),
             next,
         })
     })
 }
 
-struct OneToOneProcessor<K, V, K2, V2> {
-    f: Arc<OneToOneFn<K, V, K2, V2>>,
-    deletes: Option<Arc<DeleteFn<K, K2>>>,
-    next: Forward<K2, V2>,
-}
-
-impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for OneToOneProcessor<K, V, K2, V2> {
+impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for FnNode<OneToOneFn<K, V, K2, V2>, K2, V2> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         match (self.f)(record)? {
             Some(out) => self.next.forward(ctx, out),
             None => Ok(()),
         }
     }
+}
 
-    fn delete(&mut self, ctx: &mut TaskContext, key: K, timestamp: i64) -> Result<()> {
-        match &self.deletes {
-            Some(deletes) => self.next.forward_delete(ctx, deletes(key), timestamp),
-            None => Ok(()),
+impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for FnNode<OneToManyFn<K, V, K2, V2>, K2, V2> {
+    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+        for out in (self.f)(record)? {
+            self.next.forward(ctx, out)?;
         }
+        Ok(())
     }
 }
 
-/// A predicate of `filter`: `Ok(true)` keeps the record, `Err` is its processing error.
-pub(crate) type PredicateFn<K, V> = dyn Fn(&K, &V) -> Result<bool> + Send + Sync;
-
-/// `filter`, `filter_not`: the record passes on as it is, or not at all. Its own node rather than
-/// a [`one_to_one`], as records are filtered more than anything else and a predicate that only
-/// borrows the record saves moving it in and out of an `Option` at every node.
-pub(crate) fn filter<K: Data, V: Data>(
-    predicate: Arc<PredicateFn<K, V>>,
-    children: Children<K, V>,
-) -> Arc<dyn NodeFactory<K, V>> {
-    operator(children, move |_, next| {
-        Ok(FilterProcessor {
-            predicate: Arc::clone(&predicate),
-            next,
-        })
-    })
-}
-
-struct FilterProcessor<K, V> {
-    predicate: Arc<PredicateFn<K, V>>,
-    next: Forward<K, V>,
-}
-
-impl<K: Data, V: Data> Node<K, V> for FilterProcessor<K, V> {
+impl<K: Data, V: Data> Node<K, V> for FnNode<PredicateFn<K, V>, K, V> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
-        if (self.predicate)(&record.key, &record.value)? {
+        if (self.f)(&record.key, &record.value)? {
             self.next.forward(ctx, record)
         } else {
             Ok(())
         }
     }
-
-    /// A delete has no value to test: dropped, as by every operation that is not value-only.
-    fn delete(&mut self, _: &mut TaskContext, _: K, _: i64) -> Result<()> {
-        Ok(())
-    }
 }
 
-/// A new value from a record's key and value; `Err` is the record's processing error.
-pub(crate) type ValueFn<K, V, V2> = dyn Fn(&K, V) -> Result<V2> + Send + Sync;
-
-/// `map_values` and its variants: the key and timestamp stay, so a table delete passes through
-/// as a delete of the same key. Its own node for the reason [`filter`] is.
-pub(crate) fn map_values<K: Data, V: Data, V2: Data>(
-    f: Arc<ValueFn<K, V, V2>>,
-    children: Children<K, V2>,
-) -> Arc<dyn NodeFactory<K, V>> {
-    operator(children, move |_, next| {
-        Ok(MapValuesProcessor {
-            f: Arc::clone(&f),
-            next,
-        })
-    })
-}
-
-struct MapValuesProcessor<K, V, V2> {
-    f: Arc<ValueFn<K, V, V2>>,
-    next: Forward<K, V2>,
-}
-
-impl<K: Data, V: Data, V2: Data> Node<K, V> for MapValuesProcessor<K, V, V2> {
+impl<K: Data, V: Data, V2: Data> Node<K, V> for FnNode<ValueFn<K, V, V2>, K, V2> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         let Record { key, value, timestamp } = record;
         let value = (self.f)(&key, value)?;
@@ -127,70 +92,11 @@ impl<K: Data, V: Data, V2: Data> Node<K, V> for MapValuesProcessor<K, V, V2> {
     }
 }
 
-/// A new key and value from a record's; `Err` is the record's processing error.
-pub(crate) type KeyValueFn<K, V, K2, V2> = dyn Fn(K, V) -> Result<(K2, V2)> + Send + Sync;
-
-/// `map`, `try_map`: a new key and value, the same timestamp. Its own node for the reason
-/// [`filter`] is. Deletes are dropped: there is no value to map.
-pub(crate) fn map<K: Data, V: Data, K2: Data, V2: Data>(
-    f: Arc<KeyValueFn<K, V, K2, V2>>,
-    children: Children<K2, V2>,
-) -> Arc<dyn NodeFactory<K, V>> {
-    operator(children, move |_, next| {
-        Ok(MapProcessor {
-            f: Arc::clone(&f),
-            next,
-        })
-    })
-}
-
-struct MapProcessor<K, V, K2, V2> {
-    f: Arc<KeyValueFn<K, V, K2, V2>>,
-    next: Forward<K2, V2>,
-}
-
-impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for MapProcessor<K, V, K2, V2> {
+impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for FnNode<KeyValueFn<K, V, K2, V2>, K2, V2> {
     fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
         let (key, value) = (self.f)(record.key, record.value)?;
-        self.next.forward(
-            ctx,
-            Record {
-                key,
-                value,
-                timestamp: record.timestamp,
-            },
-        )
-    }
-
-    fn delete(&mut self, _: &mut TaskContext, _: K, _: i64) -> Result<()> {
-        Ok(())
-    }
-}
-
-/// Any number of outputs per input: `flat_map`, `flat_map_values`.
-pub(crate) fn one_to_many<K: Data, V: Data, K2: Data, V2: Data>(
-    f: Arc<OneToManyFn<K, V, K2, V2>>,
-    children: Children<K2, V2>,
-) -> Arc<dyn NodeFactory<K, V>> {
-    operator(children, move |_, next| {
-        Ok(OneToManyProcessor {
-            f: Arc::clone(&f),
-            next,
-        })
-    })
-}
-
-struct OneToManyProcessor<K, V, K2, V2> {
-    f: Arc<OneToManyFn<K, V, K2, V2>>,
-    next: Forward<K2, V2>,
-}
-
-impl<K: Data, V: Data, K2: Data, V2: Data> Node<K, V> for OneToManyProcessor<K, V, K2, V2> {
-    fn process(&mut self, ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
-        for out in (self.f)(record)? {
-            self.next.forward(ctx, out)?;
-        }
-        Ok(())
+        let timestamp = record.timestamp;
+        self.next.forward(ctx, Record { key, value, timestamp })
     }
 }
 
