@@ -195,16 +195,22 @@ impl<K: Data, V: Data> Forward<K, V> {
         match &mut self.targets {
             Targets::One(child) => child.process(ctx, record),
             Targets::None => Ok(()),
-            Targets::Many(children) => Self::forward_to_all(children, ctx, record),
+            Targets::Many(children) => Self::to_each(children, record, |child, record| child.process(ctx, record)),
         }
     }
 
-    fn forward_to_all(children: &mut [Box<dyn Node<K, V>>], ctx: &mut TaskContext, record: Record<K, V>) -> Result<()> {
+    /// Hands `item` (a record, a deleted key) to each of `children` through `give`: all but the
+    /// last get a clone.
+    fn to_each<T: Clone>(
+        children: &mut [Box<dyn Node<K, V>>],
+        item: T,
+        mut give: impl FnMut(&mut Box<dyn Node<K, V>>, T) -> Result<()>,
+    ) -> Result<()> {
         if let Some((last, rest)) = children.split_last_mut() {
             for child in rest {
-                child.process(ctx, record.clone())?;
+                give(child, item.clone())?;
             }
-            last.process(ctx, record)?;
+            give(last, item)?;
         }
         Ok(())
     }
@@ -234,15 +240,7 @@ impl<K: Data, V: Data> Forward<K, V> {
         match &mut self.targets {
             Targets::One(child) => child.delete(ctx, key, timestamp),
             Targets::None => Ok(()),
-            Targets::Many(children) => {
-                if let Some((last, rest)) = children.split_last_mut() {
-                    for child in rest {
-                        child.delete(ctx, key.clone(), timestamp)?;
-                    }
-                    last.delete(ctx, key, timestamp)?;
-                }
-                Ok(())
-            }
+            Targets::Many(children) => Self::to_each(children, key, |child, key| child.delete(ctx, key, timestamp)),
         }
     }
 }
