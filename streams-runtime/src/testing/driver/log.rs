@@ -83,8 +83,9 @@ impl Partition {
     }
 }
 
-/// Partition number `partition` among a topic's `partitions` (`None` for a negative or unknown one).
-fn nth(partitions: &[Partition], partition: i32) -> Option<&Partition> {
+/// What a topic keeps for partition number `partition` (its log, a reader's position), among
+/// what it keeps for each: `None` for a negative or unknown partition.
+pub(super) fn nth<T>(partitions: &[T], partition: i32) -> Option<&T> {
     partitions.get(usize::try_from(partition).ok()?)
 }
 

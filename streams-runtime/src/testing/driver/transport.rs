@@ -99,11 +99,7 @@ impl ReadPositions {
 
     /// The position of `partition` among a topic's positions.
     pub(crate) fn of(positions: &[i64], partition: i32) -> i64 {
-        usize::try_from(partition)
-            .ok()
-            .and_then(|p| positions.get(p))
-            .copied()
-            .unwrap_or(0)
+        super::log::nth(positions, partition).copied().unwrap_or(0)
     }
 
     pub(crate) fn set(&mut self, topic: &str, partition: i32, offset: i64) {
