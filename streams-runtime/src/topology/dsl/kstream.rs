@@ -8,11 +8,13 @@ use serde::de::DeserializeOwned;
 use crate::codec::{Codec, Json};
 use crate::processor::{Data, Record};
 use crate::topology::dsl::grouped::KGroupedStream;
-use crate::topology::graph::node::{Children, NodeFactory, RawNodeFactory};
+use crate::topology::graph::node::{Children, Node, NodeFactory, RawNodeFactory};
 use crate::topology::graph::topic::TopicName;
 use crate::topology::graph::{self, SharedGraph, SourceEntry};
 use crate::topology::ops::source::{Decoding, Source, TimestampExtractor};
-use crate::topology::ops::stateless::{KeyValueFn, OneToManyFn, OneToOneFn, PredicateFn, Sink, ValueFn, fn_node};
+use crate::topology::ops::stateless::{
+    FnNode, KeyValueFn, OneToManyFn, OneToOneFn, PredicateFn, Sink, ValueFn, fn_node,
+};
 
 /// A stream of records; every record is an independent event.
 pub struct KStream<K, V> {
@@ -139,10 +141,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         key_changed: bool,
         f: impl Fn(Record<K, V>) -> crate::Result<Option<Record<K2, V2>>> + Send + Sync + 'static,
     ) -> KStream<K2, V2> {
-        self.attach(kind, String::new(), key_changed, |children| {
-            let f: Arc<OneToOneFn<K, V, K2, V2>> = Arc::new(f);
-            fn_node(f, children)
-        })
+        self.attach_fn(kind, key_changed, Arc::new(f) as Arc<OneToOneFn<K, V, K2, V2>>)
     }
 
     /// Any number of records for each record.
@@ -152,19 +151,13 @@ impl<K: Data, V: Data> KStream<K, V> {
         key_changed: bool,
         f: impl Fn(Record<K, V>) -> crate::Result<Vec<Record<K2, V2>>> + Send + Sync + 'static,
     ) -> KStream<K2, V2> {
-        self.attach(kind, String::new(), key_changed, |children| {
-            let f: Arc<OneToManyFn<K, V, K2, V2>> = Arc::new(f);
-            fn_node(f, children)
-        })
+        self.attach_fn(kind, key_changed, Arc::new(f) as Arc<OneToManyFn<K, V, K2, V2>>)
     }
 
     /// A new value for each record, from its key and value; the key stays, so a table delete
     /// passes through it as a delete of the same key.
     fn value_op<V2: Data>(&self, f: impl Fn(&K, V) -> crate::Result<V2> + Send + Sync + 'static) -> KStream<K, V2> {
-        self.attach("MAPVALUES", String::new(), false, |children| {
-            let f: Arc<ValueFn<K, V, V2>> = Arc::new(f);
-            fn_node(f, children)
-        })
+        self.attach_fn("MAPVALUES", false, Arc::new(f) as Arc<ValueFn<K, V, V2>>)
     }
 
     /// A new key and value for each record (grouping afterwards repartitions by the new key).
@@ -172,18 +165,21 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         f: impl Fn(K, V) -> crate::Result<(K2, V2)> + Send + Sync + 'static,
     ) -> KStream<K2, V2> {
-        self.attach("MAP", String::new(), true, |children| {
-            let f: Arc<KeyValueFn<K, V, K2, V2>> = Arc::new(f);
-            fn_node(f, children)
-        })
+        self.attach_fn("MAP", true, Arc::new(f) as Arc<KeyValueFn<K, V, K2, V2>>)
     }
 
     /// Keeps the records `predicate` returns `Ok(true)` for.
     fn filter_op(&self, predicate: impl Fn(&K, &V) -> crate::Result<bool> + Send + Sync + 'static) -> KStream<K, V> {
-        self.attach("FILTER", String::new(), false, |children| {
-            let predicate: Arc<PredicateFn<K, V>> = Arc::new(predicate);
-            fn_node(predicate, children)
-        })
+        self.attach_fn("FILTER", false, Arc::new(predicate) as Arc<PredicateFn<K, V>>)
+    }
+
+    /// Attaches the node calling `f`, one of the kinds of function of [`FnNode`].
+    fn attach_fn<K2: Data, V2: Data, F>(&self, kind: &'static str, key_changed: bool, f: Arc<F>) -> KStream<K2, V2>
+    where
+        F: ?Sized + Send + Sync + 'static,
+        FnNode<F, K2, V2>: Node<K, V> + 'static,
+    {
+        self.attach(kind, String::new(), key_changed, |children| fn_node(f, children))
     }
 
     /// Keeps the records for which `predicate` holds.
