@@ -126,7 +126,7 @@ def breakdown(title, sides, records):
     totals = [sum(layered[side].values()) / records for side in sides]
     diff = f" | {totals[1] - totals[0]:+,.0f}".replace(",", " ") if len(totals) == 2 else ""
     rows.append("| total | " + " | ".join(count(t) for t in totals) + diff + " |")
-    return "\n".join(rows) + "\n", layered
+    return "\n".join(rows) + "\n"
 
 
 def main():
@@ -145,7 +145,7 @@ def main():
             f"| {title} | {count(loop)} | {count(fw)} | {fw / loop:.2f} | {min(ratios):.2f}–{max(ratios):.2f} | ≤ 1.10 |"
         )
         middle = median_round(rounds, lambda r: per_round[r]["framework"][0])
-        table, _ = breakdown(
+        table = breakdown(
             f"{title}, round {middle}",
             {"loop": per_round[middle]["loop"][1], "framework": per_round[middle]["framework"][1]},
             records,
@@ -155,7 +155,7 @@ def main():
     driver = statistics.median(drivers[r]["framework"][0] / records for r in drivers)
     rows.append(f"| Windowed count on the TestDriver (input append to output log) | — | {count(driver)} | — | — | — |")
     middle = median_round(rounds, lambda r: drivers[r]["framework"][0])
-    table, _ = breakdown(
+    table = breakdown(
         f"Windowed count on the TestDriver, round {middle}", {"TestDriver": drivers[middle]["framework"][1]}, records
     )
     sections.append(table)
